@@ -1,0 +1,29 @@
+// Three projects: unit (engine maths, validation; no services), integration (real Postgres + Redis),
+// e2e (HTTP against the Nest app, real Postgres + Redis + worker). `npm test` (scripts/test.sh)
+// provides DATABASE_URL / REDIS_URL for the last two.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+// commander >= 15 ships ESM only; node runs it through require(esm), but jest's module loader cannot (before
+// Node 24.9), so jest compiles that one package to CommonJS with the same swc settings.
+const common = {
+  transform: { '^.+\\.ts$': swc, '^.+/node_modules/commander/.+\\.js$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!commander/)'],
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/unit/**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
+  ],
+};

@@ -1,0 +1,44 @@
+// The multilayer perceptron shape shared by target training (demo), reference/shadow models and the ONNX writer.
+
+export type Activation = 'relu' | 'tanh' | 'sigmoid';
+
+export interface MlpArchitecture {
+  readonly nFeatures: number;
+  /** Hidden layer widths, e.g. [128, 64]. Empty = multinomial logistic regression. */
+  readonly hidden: readonly number[];
+  readonly numClasses: number;
+  readonly activation: Activation;
+}
+
+export interface DenseLayerWeights {
+  /** Row-major [inputs][outputs]: weights[i * outputs + j] (Keras kernel layout; ONNX Gemm with transB=0). */
+  readonly weights: Float32Array;
+  readonly bias: Float32Array;
+  readonly inputs: number;
+  readonly outputs: number;
+}
+
+export interface MlpWeights {
+  readonly architecture: MlpArchitecture;
+  readonly layers: readonly DenseLayerWeights[];
+}
+
+export interface MlpTrainingOptions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  /** L2 penalty on kernels; 0 = none (overfits, on purpose, in the demo). */
+  readonly l2?: number;
+  readonly seed: number;
+  /** Standardise inputs inside the model (first layer folds mean/std), default true. */
+  readonly standardize?: boolean;
+  readonly onEpoch?: (epoch: number, loss: number) => void;
+}
+
+/** Row-major features with integer labels: the minimum a trainer needs. */
+export interface TrainingData {
+  readonly features: Float32Array;
+  readonly labels: Int32Array;
+  readonly nRows: number;
+  readonly nFeatures: number;
+}

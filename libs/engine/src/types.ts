@@ -1,0 +1,225 @@
+// Shared vocabulary of the engine. Everything here is plain data: no Nest, no database, no queue.
+
+/** A labelled tabular dataset loaded from CSV. Features are row-major float32, ready for the model. */
+export interface LabeledDataset {
+  readonly featureNames: readonly string[];
+  readonly nRows: number;
+  readonly nFeatures: number;
+  /** Row-major, length nRows * nFeatures. */
+  readonly features: Float32Array;
+  /** Class index per row, in [0, numClasses). */
+  readonly labels: Int32Array;
+  /** Row id per row: the id column's value, or the 1-based data row number when no id column is declared. */
+  readonly rowIds: readonly string[];
+  /** sha256 (hex) of the source bytes. */
+  readonly sha256: string;
+  /** Optional sensitive/group column values per row (declared by the user), used for slicing. */
+  readonly groups?: readonly string[];
+}
+
+export interface CsvSchemaOptions {
+  labelColumn: string;
+  idColumn?: string;
+  /** Feature columns in model order. Default: every column except label, id and group columns, in file order. */
+  featureColumns?: readonly string[];
+  /** When labels are strings: the class names in class-index order. Never guessed silently. */
+  classes?: readonly string[];
+  /** A declared sensitive column kept aside (not a feature) for per-group slicing. */
+  groupColumn?: string;
+  /** Refuse files with more rows than this. */
+  maxRows?: number;
+}
+
+/** What the target model returns, per row (row-major nRows * numClasses). */
+export interface TargetOutputs {
+  readonly probabilities: Float32Array;
+  /** Pre-softmax logits when the graph exposes them (read before a final Softmax), else undefined. */
+  readonly logits?: Float32Array;
+}
+
+export type OutputKind = 'probabilities' | 'logits' | 'labels';
+
+export interface ModelSignature {
+  readonly inputName: string;
+  readonly nFeatures: number;
+  readonly numClasses: number;
+  readonly outputName: string;
+  /** What the declared output holds. 'logits' outputs are softmaxed by the target wrapper. */
+  readonly outputKind: OutputKind;
+  /** Name of the tensor feeding a final Softmax, exposed as an extra output so logits can be read. */
+  readonly logitsTensorName?: string;
+  readonly opset: number;
+  readonly producer?: string;
+}
+
+/** A model under audit, as the attacks see it. Implementations: ONNX in-process, later HTTP black box. */
+export interface TargetModel {
+  readonly signature: ModelSignature;
+  /** Query the target on nRows rows of row-major features. */
+  predict(features: Float32Array, nRows: number): Promise<TargetOutputs>;
+  dispose(): Promise<void>;
+}
+
+export type AttackId =
+  | 'membership.loss'
+  | 'membership.confidence'
+  | 'membership.shadow'
+  | 'membership.lira'
+  | 'membership.lira-offline'
+  | 'membership.rmia'
+  | 'membership.label-only';
+
+/** What an attack needs from the target. A labels-only target cannot serve a 'scores' attack. */
+export type TargetAccess = 'scores' | 'labels';
+
+export interface ProgressEvent {
+  /** Short machine-readable phase, e.g. 'load', 'query-target', 'attack:membership.loss', 'report'. */
+  readonly phase: string;
+  /** Overall completion in [0, 1]. */
+  readonly fraction: number;
+  readonly message?: string;
+}
+export type ProgressListener = (event: ProgressEvent) => void;
+
+/** Membership scores per record: higher means more likely a member. */
+export interface MembershipScores {
+  readonly attack: AttackId;
+  readonly members: Float64Array;
+  readonly nonMembers: Float64Array;
+}
+
+export interface MembershipAttackContext {
+  readonly target: TargetModel;
+  readonly members: LabeledDataset;
+  readonly nonMembers: LabeledDataset;
+  readonly population?: LabeledDataset;
+  /** Target outputs already computed for members / non-members (queried once, shared by all attacks). */
+  readonly memberOutputs: TargetOutputs;
+  readonly nonMemberOutputs: TargetOutputs;
+  readonly seed: number;
+  /** Number of reference/shadow models the user asked for. */
+  readonly referenceModels: number;
+  /** Trains (or loads from cache) reference models on demand; shared by all attacks of one audit. */
+  readonly references?: ReferenceModelProvider;
+  /** Report progress within this attack, fraction in [0, 1]. */
+  readonly onProgress?: (fraction: number, message?: string) => void;
+}
+
+/** One attack, one class, one file (ART style). */
+export interface MembershipAttack {
+  readonly id: AttackId;
+  readonly access: TargetAccess;
+  /** Which reference models the attack needs: 'online' (audited records IN for about half), 'offline' (population only), or none. */
+  readonly referenceModels: ReferenceMode | 'none';
+  /** Paper citation shown in reports. */
+  readonly reference: string;
+  run(ctx: MembershipAttackContext): Promise<MembershipScores>;
+}
+
+export type ReferenceMode = 'online' | 'offline';
+
+/**
+ * K reference models trained on random halves of a record pool. The pool is, in this order:
+ * population rows, then members, then non-members (audited rows are only ever IN for 'online' sets).
+ */
+export interface ReferenceModelSet {
+  readonly mode: ReferenceMode;
+  readonly k: number;
+  readonly nRecords: number;
+  readonly nPopulation: number;
+  /** inMask[m * nRecords + i] === 1 when pool record i was in reference model m's training set. */
+  readonly inMask: Uint8Array;
+  /** Logits and probabilities of reference model m on nRows rows (row-major nRows * numClasses). */
+  predict(m: number, features: Float32Array, nRows: number): Promise<TargetOutputs>;
+}
+
+export interface ReferenceModelProvider {
+  /** Memoised per mode: LiRA and RMIA of one audit share the same models. */
+  obtain(mode: ReferenceMode): Promise<ReferenceModelSet>;
+}
+
+export type FprLevel = '0.001' | '0.01';
+
+export interface Interval {
+  readonly lower: number;
+  readonly upper: number;
+}
+
+export interface MembershipMetrics {
+  readonly auc: number;
+  /** TPR at FPR <= level (the highest TPR reachable without exceeding that FPR). */
+  readonly tpr: Record<FprLevel, number>;
+  /** 95% Clopper-Pearson intervals for tpr[level]. */
+  readonly tprInterval: Record<FprLevel, Interval>;
+  readonly balancedAccuracy: number;
+  readonly balancedAccuracyInterval: Interval;
+  /** Membership advantage: max over thresholds of TPR - FPR. */
+  readonly advantage: number;
+  /** Empirical epsilon lower bound at 95% confidence (Clopper-Pearson), for the stated delta. */
+  readonly epsilonLowerBound: number;
+  readonly epsilonDelta: number;
+  /** ROC curve points [fpr, tpr], thinned for plotting on log-log axes, always including (0,0) and (1,1). */
+  readonly rocPoints: ReadonlyArray<readonly [number, number]>;
+  readonly nMembers: number;
+  readonly nNonMembers: number;
+}
+
+export type Severity = 'none' | 'low' | 'medium' | 'high' | 'critical';
+export type RiskRating = 'low' | 'medium' | 'high' | 'critical';
+
+export interface ExposedRecord {
+  readonly rowId: string;
+  readonly score: number;
+  /** 1 = most exposed. */
+  readonly rank: number;
+}
+
+export interface Finding {
+  readonly attack: AttackId;
+  readonly severity: Severity;
+  readonly reference: string;
+  readonly metrics: MembershipMetrics;
+  /** Plain-language summary for a privacy officer. */
+  readonly summary: string;
+  /** The members the attack is most confident about, by row id only (never raw values). */
+  readonly mostExposed: readonly ExposedRecord[];
+}
+
+export interface RiskAssessment {
+  readonly score: number;
+  readonly rating: RiskRating;
+  /** Which finding drove the score and why, in plain language. */
+  readonly rationale: string;
+}
+
+export interface DatasetDigest {
+  readonly sha256: string;
+  readonly rows: number;
+}
+
+export interface AuditReport {
+  readonly schemaVersion: 1;
+  readonly tool: { readonly name: 'privaudit'; readonly version: string };
+  readonly createdAt: string;
+  readonly target: {
+    readonly sha256: string;
+    readonly format: 'onnx';
+    readonly nFeatures: number;
+    readonly numClasses: number;
+    readonly outputKind: OutputKind;
+  };
+  readonly data: {
+    readonly members: DatasetDigest;
+    readonly nonMembers: DatasetDigest;
+    readonly population?: DatasetDigest;
+    readonly labelColumn: string;
+    readonly idColumn?: string;
+  };
+  readonly config: {
+    readonly attacks: readonly AttackId[];
+    readonly seed: number;
+    readonly referenceModels: number;
+  };
+  readonly findings: readonly Finding[];
+  readonly risk: RiskAssessment;
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: `npm test`. Builds dist/ (the worker forks compiled code; CLI tests run the real
+# bin), runs the unit suite, then the integration and e2e suites one file at a time against real
+# PostgreSQL and Redis (scripts/test-services.js reuses DATABASE_URL/REDIS_URL or starts local ones).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npx tsc -p tsconfig.build.json
+npx jest --ci --selectProjects unit
+node scripts/test-services.js -- npx jest --ci --runInBand --selectProjects integration e2e
