@@ -17,7 +17,7 @@ const swc = [
 const common = {
   transform: { '^.+\\.ts$': swc, '^.+/node_modules/commander/.+\\.js$': swc },
   transformIgnorePatterns: ['/node_modules/(?!commander/)'],
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/fixtures/onnxruntime-jest-environment.js',
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 module.exports = {

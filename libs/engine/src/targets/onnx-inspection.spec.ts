@@ -1,0 +1,146 @@
+import { onnx } from 'onnx-proto';
+import {
+  pytorchStyleOnnx,
+  softmaxMlpOnnx,
+  tinyRandomMlp,
+  truncatedBytes,
+  withExternalDataInitializer,
+  withFixedBatch,
+  withUnknownDomainNode,
+} from '../../../../test/fixtures/onnx-fixtures';
+import { EngineError, EngineErrorCode } from '../errors';
+import { writeMlpOnnx } from '../onnx/mlp-onnx-writer';
+import { assertCompatible, inspectOnnx } from './onnx-inspection';
+
+function engineErrorOf(fn: () => unknown): EngineError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof EngineError) return error;
+    throw error;
+  }
+  throw new Error('expected an EngineError');
+}
+
+const weights = tinyRandomMlp(11, { nFeatures: 6, hidden: [8], numClasses: 3 });
+
+describe('inspectOnnx signatures', () => {
+  it('reads a softmax-terminated export as probabilities with the Softmax input as logits tensor', () => {
+    const sig = inspectOnnx(softmaxMlpOnnx(weights));
+    expect(sig).toMatchObject({
+      inputName: 'features',
+      nFeatures: 6,
+      numClasses: 3,
+      outputName: 'probabilities',
+      outputKind: 'probabilities',
+      opset: 13,
+    });
+    expect(sig.logitsTensorName).toBe('dense_1/Gemm_output_0');
+  });
+
+  it('reads a PyTorch-style export as logits', () => {
+    const sig = inspectOnnx(pytorchStyleOnnx(weights));
+    expect(sig).toMatchObject({
+      inputName: 'input',
+      outputName: 'logits',
+      outputKind: 'logits',
+      opset: 17,
+      producer: 'pytorch',
+    });
+    expect(sig.logitsTensorName).toBeUndefined();
+  });
+
+  it('sees through Identity nodes after the Softmax', () => {
+    const model = onnx.ModelProto.decode(softmaxMlpOnnx(weights));
+    const graph = model.graph as onnx.GraphProto;
+    const softmax = graph.node[graph.node.length - 1] as onnx.NodeProto;
+    softmax.output = ['softmax_out'];
+    graph.node.push(onnx.NodeProto.create({ opType: 'Identity', input: ['softmax_out'], output: ['probabilities'] }));
+    const sig = inspectOnnx(onnx.ModelProto.encode(model).finish());
+    expect(sig.outputKind).toBe('probabilities');
+    expect(sig.logitsTensorName).toBe('dense_1/Gemm_output_0');
+  });
+
+  it('accepts a batch dimension fixed to 1', () => {
+    expect(inspectOnnx(withFixedBatch(pytorchStyleOnnx(weights), 1)).nFeatures).toBe(6);
+  });
+});
+
+describe('inspectOnnx refusals', () => {
+  const good = softmaxMlpOnnx(weights);
+
+  it('refuses bytes that are not ONNX', () => {
+    const err = engineErrorOf(() =>
+      inspectOnnx(new TextEncoder().encode('PK\u0003\u0004 this is a zip, not a model'), { fileLabel: 'model.onnx' }),
+    );
+    expect(err.code).toBe(EngineErrorCode.ModelNotOnnx);
+    expect(err.message).toContain('model.onnx');
+    expect(engineErrorOf(() => inspectOnnx(new Uint8Array(0))).code).toBe(EngineErrorCode.ModelNotOnnx);
+  });
+
+  it.each([0.5, 0.9, 0.99])('refuses a model cut at %p of its bytes as truncated', (fraction) => {
+    const big = softmaxMlpOnnx(tinyRandomMlp(12, { nFeatures: 30, hidden: [40], numClasses: 5 }));
+    const err = engineErrorOf(() => inspectOnnx(truncatedBytes(big, fraction), { fileLabel: 'model.onnx' }));
+    expect(err.code).toBe(EngineErrorCode.ModelTruncated);
+    expect(err.message).toMatch(/^model\.onnx: .*truncated/);
+  });
+
+  it('refuses external-data tensors, naming the tensor but not the path', () => {
+    const err = engineErrorOf(() => inspectOnnx(withExternalDataInitializer(good)));
+    expect(err.code).toBe(EngineErrorCode.ModelExternalData);
+    expect(err.message).toContain('dense_0/kernel');
+    expect(err.message).not.toContain('passwd');
+  });
+
+  it('refuses operators from unknown domains, naming the domain', () => {
+    const err = engineErrorOf(() => inspectOnnx(withUnknownDomainNode(good, 'com.evil')));
+    expect(err.code).toBe(EngineErrorCode.ModelUnknownOperatorDomain);
+    expect(err.message).toContain("'com.evil'");
+  });
+
+  it('refuses a model over the size limit before decoding it', () => {
+    const err = engineErrorOf(() => inspectOnnx(good, { maxBytes: 100 }));
+    expect(err.code).toBe(EngineErrorCode.ModelTooLarge);
+    expect(err.message).toContain('100');
+  });
+
+  it('refuses a batch dimension fixed to a value other than 1', () => {
+    const err = engineErrorOf(() => inspectOnnx(withFixedBatch(good, 32)));
+    expect(err.code).toBe(EngineErrorCode.ModelUnsupportedSignature);
+    expect(err.message).toContain('batch dimension to 32');
+  });
+
+  it('refuses a non-float input, a single-class output and an old opset', () => {
+    const intInput = onnx.ModelProto.decode(good);
+    const tensorType = (intInput.graph as onnx.GraphProto).input[0]?.type?.tensorType as onnx.TypeProto.Tensor;
+    tensorType.elemType = onnx.TensorProto.DataType.INT64;
+    const e1 = engineErrorOf(() => inspectOnnx(onnx.ModelProto.encode(intInput).finish()));
+    expect(e1.code).toBe(EngineErrorCode.ModelUnsupportedSignature);
+    expect(e1.message).toContain('float32');
+
+    const oneClass = writeMlpOnnx(tinyRandomMlp(13, { numClasses: 1 }), { output: 'logits' });
+    expect(engineErrorOf(() => inspectOnnx(oneClass)).message).toContain('at least 2 classes');
+
+    const old = writeMlpOnnx(weights, { opset: 6 });
+    const e3 = engineErrorOf(() => inspectOnnx(old));
+    expect(e3.code).toBe(EngineErrorCode.ModelUnsupportedSignature);
+    expect(e3.message).toContain('opset 6');
+  });
+
+  it('refuses two graph inputs', () => {
+    const model = onnx.ModelProto.decode(good);
+    const graph = model.graph as onnx.GraphProto;
+    graph.input.push(onnx.ValueInfoProto.create({ ...graph.input[0], name: 'second' }));
+    expect(engineErrorOf(() => inspectOnnx(onnx.ModelProto.encode(model).finish())).message).toContain('has 2 inputs');
+  });
+});
+
+describe('assertCompatible', () => {
+  it('names both widths and the file', () => {
+    const sig = inspectOnnx(softmaxMlpOnnx(tinyRandomMlp(14, { nFeatures: 64 })));
+    const err = engineErrorOf(() => assertCompatible(sig, { nFeatures: 63 }, 'members.csv'));
+    expect(err.code).toBe(EngineErrorCode.ModelShapeMismatch);
+    expect(err.message).toBe('model expects 64 features, members.csv has 63 feature columns');
+    expect(() => assertCompatible(sig, { nFeatures: 64 }, 'members.csv')).not.toThrow();
+  });
+});

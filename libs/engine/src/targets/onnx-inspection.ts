@@ -1,0 +1,294 @@
+// Static inspection of an untrusted ONNX file before onnxruntime ever sees it: is it ONNX at all, is it
+// complete, does it stay within the file (no external-data paths onnxruntime would open on our disk), does it
+// use only standard operator domains (no custom-op libraries), and does its signature fit a tabular
+// classifier: one float input [batch, nFeatures], first output [batch, numClasses].
+
+import { onnx } from 'onnx-proto';
+import { EngineError, EngineErrorCode } from '../errors';
+import type { ModelSignature, OutputKind } from '../types';
+
+export const DEFAULT_MAX_MODEL_BYTES = 512 * 1024 * 1024;
+const ALLOWED_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml']);
+const MIN_OPSET = 7;
+
+export interface OnnxInspectionOptions {
+  maxBytes?: number;
+  /** Name used in error messages, e.g. "model.onnx". */
+  fileLabel?: string;
+}
+
+/** The signature plus what the ONNX target wrapper needs to run the model. */
+export interface OnnxInspection {
+  readonly signature: ModelSignature;
+  /** 1 when the exporter fixed the batch dimension to 1 (rows must be sent one by one). */
+  readonly batchSize: 'dynamic' | 1;
+  /** The declared output's type, reused for the extra logits output (Softmax keeps shape and type). */
+  readonly outputType: onnx.ITypeProto;
+  readonly graphOutputNames: readonly string[];
+}
+
+type Long = { toNumber(): number };
+
+function toNumber(value: number | Long | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'number' ? value : value.toNumber();
+}
+
+/**
+ * Serialisers write ModelProto fields in field-number order, so a real model starts with ir_version
+ * (field 1, varint: tag byte 0x08) followed by a small version number. Garbage rarely does.
+ */
+function startsLikeOnnx(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x08 && (bytes[1] as number) >= 1 && (bytes[1] as number) <= 30;
+}
+
+function decodeModel(bytes: Uint8Array, fileLabel: string): onnx.ModelProto {
+  const truncated = () =>
+    new EngineError(
+      EngineErrorCode.ModelTruncated,
+      `${fileLabel}: the file ends in the middle of the ONNX model (truncated upload or download? ${bytes.length} bytes read)`,
+      { file: fileLabel },
+    );
+  const notOnnx = () =>
+    new EngineError(
+      EngineErrorCode.ModelNotOnnx,
+      `${fileLabel}: not an ONNX model (it does not decode as an ONNX ModelProto)`,
+      {
+        file: fileLabel,
+      },
+    );
+  if (bytes.length === 0) {
+    throw new EngineError(EngineErrorCode.ModelNotOnnx, `${fileLabel}: the file is empty`, { file: fileLabel });
+  }
+  let model: onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch {
+    throw startsLikeOnnx(bytes) ? truncated() : notOnnx();
+  }
+  if (toNumber(model.irVersion) === 0 || !model.graph) {
+    throw startsLikeOnnx(bytes) ? truncated() : notOnnx();
+  }
+  // Writers put the graph before opset_import: a file cut just after the graph decodes without opsets.
+  if (model.opsetImport.length === 0) throw truncated();
+  return model;
+}
+
+/** Every graph of the model: the main graph, subgraphs of control-flow nodes, and local functions' bodies. */
+function* allNodes(model: onnx.ModelProto): Generator<onnx.INodeProto> {
+  function* walk(nodes: readonly onnx.INodeProto[] | null | undefined): Generator<onnx.INodeProto> {
+    for (const node of nodes ?? []) {
+      yield node;
+      for (const attr of node.attribute ?? []) {
+        if (attr.g) yield* walk(attr.g.node);
+        for (const g of attr.graphs ?? []) yield* walk(g.node);
+      }
+    }
+  }
+  yield* walk(model.graph?.node);
+  for (const fn of model.functions) yield* walk(fn.node);
+}
+
+function* allTensors(model: onnx.ModelProto): Generator<onnx.ITensorProto> {
+  function* fromGraph(graph: onnx.IGraphProto | null | undefined): Generator<onnx.ITensorProto> {
+    if (!graph) return;
+    yield* graph.initializer ?? [];
+    for (const sparse of graph.sparseInitializer ?? []) {
+      if (sparse.values) yield sparse.values;
+      if (sparse.indices) yield sparse.indices;
+    }
+  }
+  yield* fromGraph(model.graph);
+  for (const node of allNodes(model)) {
+    for (const attr of node.attribute ?? []) {
+      if (attr.t) yield attr.t;
+      yield* attr.tensors ?? [];
+      for (const sparse of [attr.sparseTensor, ...(attr.sparseTensors ?? [])]) {
+        if (sparse?.values) yield sparse.values;
+        if (sparse?.indices) yield sparse.indices;
+      }
+      yield* fromGraph(attr.g);
+      for (const g of attr.graphs ?? []) yield* fromGraph(g);
+    }
+  }
+}
+
+function assertSelfContained(model: onnx.ModelProto, fileLabel: string): void {
+  for (const tensor of allTensors(model)) {
+    if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (tensor.externalData?.length ?? 0) > 0) {
+      throw new EngineError(
+        EngineErrorCode.ModelExternalData,
+        `${fileLabel}: tensor '${tensor.name ?? ''}' stores its data in an external file; only self-contained models are accepted (save with all tensors inside the .onnx file)`,
+        { file: fileLabel },
+      );
+    }
+  }
+}
+
+function assertStandardDomains(model: onnx.ModelProto, fileLabel: string): void {
+  for (const node of allNodes(model)) {
+    const domain = node.domain ?? '';
+    if (!ALLOWED_DOMAINS.has(domain)) {
+      throw new EngineError(
+        EngineErrorCode.ModelUnknownOperatorDomain,
+        `${fileLabel}: operator '${node.opType ?? ''}' is from domain '${domain}'; only the standard domains ai.onnx and ai.onnx.ml are accepted (custom operators would need native code)`,
+        { file: fileLabel },
+      );
+    }
+  }
+}
+
+interface Dim {
+  fixed?: number;
+}
+
+function tensorShape(info: onnx.IValueInfoProto): { elemType: number; dims: Dim[] } | undefined {
+  const tensorType = info.type?.tensorType;
+  if (!tensorType) return undefined;
+  const shape = tensorType.shape;
+  if (!shape) return { elemType: tensorType.elemType ?? 0, dims: [] };
+  const dims = (shape.dim ?? []).map((d): Dim => {
+    const which = (d as onnx.TensorShapeProto.Dimension).value; // protobufjs oneof: which member is set
+    const value = toNumber(d.dimValue);
+    return which === 'dimValue' && value > 0 ? { fixed: value } : {};
+  });
+  return { elemType: tensorType.elemType ?? 0, dims };
+}
+
+function describeDims(dims: Dim[]): string {
+  return `[${dims.map((d) => (d.fixed !== undefined ? String(d.fixed) : '?')).join(', ')}]`;
+}
+
+/** Softmax feeding the output (possibly through Identity nodes) means the output holds probabilities. */
+function findFinalSoftmax(graph: onnx.IGraphProto, outputName: string): onnx.INodeProto | undefined {
+  const producer = new Map<string, onnx.INodeProto>();
+  for (const node of graph.node ?? []) for (const out of node.output ?? []) producer.set(out, node);
+  let node = producer.get(outputName);
+  for (let hops = 0; node && node.opType === 'Identity' && hops < 16; hops++) {
+    node = producer.get(node.input?.[0] ?? '');
+  }
+  if (
+    !node ||
+    node.opType !== 'Softmax' ||
+    !ALLOWED_DOMAINS.has(node.domain ?? '') ||
+    (node.domain ?? '') === 'ai.onnx.ml'
+  ) {
+    return undefined;
+  }
+  const axis = node.attribute?.find((a) => a.name === 'axis');
+  const axisValue = axis ? toNumber(axis.i) : 1;
+  return axisValue === 1 || axisValue === -1 ? node : undefined;
+}
+
+/** Full inspection; `inspectOnnx` is the signature-only view. */
+export function inspectOnnxModel(bytes: Uint8Array, opts: OnnxInspectionOptions = {}): OnnxInspection {
+  const fileLabel = opts.fileLabel ?? 'model file';
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
+  const unsupported = (why: string) =>
+    new EngineError(EngineErrorCode.ModelUnsupportedSignature, `${fileLabel}: ${why}`, { file: fileLabel });
+
+  if (bytes.length > maxBytes) {
+    throw new EngineError(
+      EngineErrorCode.ModelTooLarge,
+      `${fileLabel}: ${bytes.length} bytes, over the limit of ${maxBytes} bytes`,
+      {
+        file: fileLabel,
+      },
+    );
+  }
+  const model = decodeModel(bytes, fileLabel);
+  const graph = model.graph as onnx.GraphProto;
+  assertSelfContained(model, fileLabel);
+  assertStandardDomains(model, fileLabel);
+
+  const defaultOpset = model.opsetImport.find((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx');
+  if (!defaultOpset) throw unsupported('declares no opset for the standard ai.onnx domain');
+  const opset = toNumber(defaultOpset.version);
+  if (opset < MIN_OPSET)
+    throw unsupported(`uses opset ${opset}; opset ${MIN_OPSET} or newer is required (re-export the model)`);
+
+  const initializerNames = new Set(graph.initializer.map((t) => t.name ?? ''));
+  const inputs = graph.input.filter((i) => !initializerNames.has(i.name ?? ''));
+  if (inputs.length !== 1) {
+    throw unsupported(
+      `has ${inputs.length} inputs; a tabular classifier with exactly one float input [batch, features] is required`,
+    );
+  }
+  const input = inputs[0] as onnx.ValueInfoProto;
+  const inputName = input.name ?? '';
+  const inputShape = tensorShape(input);
+  if (!inputShape || inputShape.elemType !== onnx.TensorProto.DataType.FLOAT) {
+    throw unsupported(
+      `input '${inputName}' is not a float32 tensor; privaudit feeds float32 features [batch, features]`,
+    );
+  }
+  if (inputShape.dims.length !== 2) {
+    throw unsupported(
+      `input '${inputName}' has shape ${describeDims(inputShape.dims)}; expected [batch, features] (rank 2)`,
+    );
+  }
+  const [batchDim, featureDim] = inputShape.dims as [Dim, Dim];
+  if (batchDim.fixed !== undefined && batchDim.fixed !== 1) {
+    throw unsupported(
+      `input '${inputName}' fixes the batch dimension to ${batchDim.fixed}; export with a dynamic batch axis (e.g. dynamic_axes in torch.onnx.export) or batch size 1`,
+    );
+  }
+  if (featureDim.fixed === undefined) {
+    throw unsupported(
+      `input '${inputName}' has no fixed feature dimension; the number of features must be declared in the model`,
+    );
+  }
+
+  const output = graph.output[0];
+  if (!output) throw unsupported('declares no output');
+  const outputShape = tensorShape(output);
+  if (!outputShape || outputShape.elemType !== onnx.TensorProto.DataType.FLOAT) {
+    throw unsupported(
+      `first output '${output.name}' is not a float32 tensor; class scores [batch, classes] are required`,
+    );
+  }
+  const classDim = outputShape.dims[1];
+  if (outputShape.dims.length !== 2 || classDim?.fixed === undefined) {
+    throw unsupported(
+      `first output '${output.name}' has shape ${describeDims(outputShape.dims)}; expected [batch, classes] with a fixed number of classes`,
+    );
+  }
+  if (classDim.fixed < 2)
+    throw unsupported(`first output '${output.name}' has ${classDim.fixed} class; at least 2 classes are required`);
+
+  const softmax = findFinalSoftmax(graph, output.name ?? '');
+  const outputKind: OutputKind = softmax ? 'probabilities' : 'logits';
+  const logitsTensorName = softmax?.input?.[0] || undefined;
+  const signature: ModelSignature = {
+    inputName,
+    nFeatures: featureDim.fixed,
+    numClasses: classDim.fixed,
+    outputName: output.name ?? '',
+    outputKind,
+    ...(logitsTensorName !== undefined ? { logitsTensorName } : {}),
+    opset,
+    ...(model.producerName ? { producer: model.producerName } : {}),
+  };
+  return {
+    signature,
+    batchSize: batchDim.fixed === 1 ? 1 : 'dynamic',
+    outputType: output.type as onnx.ITypeProto,
+    graphOutputNames: graph.output.map((o) => o.name ?? ''),
+  };
+}
+
+/** Validates an untrusted ONNX file and describes its classifier signature. Throws EngineError otherwise. */
+export function inspectOnnx(bytes: Uint8Array, opts?: OnnxInspectionOptions): ModelSignature {
+  return inspectOnnxModel(bytes, opts).signature;
+}
+
+/** Refuses data whose feature columns do not match the model's input width. */
+export function assertCompatible(sig: ModelSignature, ds: { nFeatures: number }, fileLabel: string): void {
+  if (sig.nFeatures !== ds.nFeatures) {
+    throw new EngineError(
+      EngineErrorCode.ModelShapeMismatch,
+      `model expects ${sig.nFeatures} features, ${fileLabel} has ${ds.nFeatures} feature columns`,
+      { file: fileLabel },
+    );
+  }
+}

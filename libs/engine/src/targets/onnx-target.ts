@@ -1,0 +1,167 @@
+// The audited model, run in-process with onnxruntime-node. When the graph ends in a Softmax the tensor
+// feeding it is exposed as an extra output: in float32 a confident model's softmax rounds to exactly 1.0 for
+// many training members, which erases the margin that LiRA's logit scaling (Carlini et al., S&P 2022) needs.
+
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import { EngineError, EngineErrorCode } from '../errors';
+import type { ModelSignature, TargetModel, TargetOutputs } from '../types';
+import { inspectOnnxModel } from './onnx-inspection';
+
+export interface OnnxTargetOptions {
+  /** Rows per inference call. Default 512. */
+  batchSize?: number;
+  maxBytes?: number;
+  fileLabel?: string;
+}
+
+const DEFAULT_BATCH_ROWS = 512;
+
+/**
+ * Adds `tensorName` as one more graph output without re-encoding the model: protobuf merges a repeated
+ * field across concatenated messages, so appending a ModelProto that holds only `graph.output = [x]`
+ * appends x to the outputs and leaves every other byte, including fields onnx-proto does not know, intact.
+ */
+export function appendGraphOutput(bytes: Uint8Array, tensorName: string, type: onnx.ITypeProto): Uint8Array {
+  const extra = onnx.ModelProto.encode(
+    onnx.ModelProto.create({ graph: { output: [{ name: tensorName, type }] } }),
+  ).finish();
+  const merged = new Uint8Array(bytes.length + extra.length);
+  merged.set(bytes, 0);
+  merged.set(extra, bytes.length);
+  return merged;
+}
+
+/** Row-wise softmax in float64, shifted by the row maximum so large logits do not overflow. */
+export function stableSoftmax(logits: Float32Array, nRows: number, numClasses: number): Float32Array {
+  const out = new Float32Array(nRows * numClasses);
+  for (let r = 0; r < nRows; r++) {
+    const base = r * numClasses;
+    let max = -Infinity;
+    for (let c = 0; c < numClasses; c++) max = Math.max(max, logits[base + c] as number);
+    let sum = 0;
+    for (let c = 0; c < numClasses; c++) sum += Math.exp((logits[base + c] as number) - max);
+    for (let c = 0; c < numClasses; c++) out[base + c] = Math.exp((logits[base + c] as number) - max) / sum;
+  }
+  return out;
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}...` : line;
+}
+
+export class OnnxTarget implements TargetModel {
+  private constructor(
+    readonly signature: ModelSignature,
+    private readonly session: InferenceSession,
+    private readonly rowsPerRun: number,
+    private readonly fileLabel: string,
+  ) {}
+
+  /** Inspects (see onnx-inspection.ts), then opens an onnxruntime session. Throws EngineError. */
+  static async load(bytes: Uint8Array, opts: OnnxTargetOptions = {}): Promise<OnnxTarget> {
+    const fileLabel = opts.fileLabel ?? 'model file';
+    const inspection = inspectOnnxModel(bytes, { maxBytes: opts.maxBytes, fileLabel });
+    const { signature } = inspection;
+    const logits = signature.logitsTensorName;
+    const runnable =
+      logits !== undefined && !inspection.graphOutputNames.includes(logits)
+        ? appendGraphOutput(bytes, logits, inspection.outputType)
+        : bytes;
+    let session: InferenceSession;
+    try {
+      session = await InferenceSession.create(Buffer.from(runnable.buffer, runnable.byteOffset, runnable.byteLength), {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (error) {
+      throw new EngineError(
+        EngineErrorCode.ModelRuntimeFailure,
+        `${fileLabel}: onnxruntime cannot load the model: ${firstLine(error)}`,
+        {
+          file: fileLabel,
+        },
+      );
+    }
+    const rowsPerRun = inspection.batchSize === 1 ? 1 : Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_BATCH_ROWS));
+    return new OnnxTarget(signature, session, rowsPerRun, fileLabel);
+  }
+
+  async predict(features: Float32Array, nRows: number): Promise<TargetOutputs> {
+    const { nFeatures, numClasses, inputName, outputName, outputKind, logitsTensorName } = this.signature;
+    if (!Number.isInteger(nRows) || nRows < 0 || features.length !== nRows * nFeatures) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        `predict: ${features.length} feature values do not form ${nRows} rows of ${nFeatures} features`,
+      );
+    }
+    const primary = new Float32Array(nRows * numClasses);
+    const extraLogits = logitsTensorName !== undefined ? new Float32Array(nRows * numClasses) : undefined;
+    const fetches = logitsTensorName !== undefined ? [outputName, logitsTensorName] : [outputName];
+
+    for (let start = 0; start < nRows; start += this.rowsPerRun) {
+      const rows = Math.min(this.rowsPerRun, nRows - start);
+      const batch = features.slice(start * nFeatures, (start + rows) * nFeatures);
+      let results: InferenceSession.OnnxValueMapType;
+      try {
+        results = await this.session.run({ [inputName]: new Tensor('float32', batch, [rows, nFeatures]) }, fetches);
+      } catch (error) {
+        throw new EngineError(
+          EngineErrorCode.ModelRuntimeFailure,
+          `${this.fileLabel}: inference failed on rows ${start + 1}-${start + rows}: ${firstLine(error)}`,
+          { file: this.fileLabel, row: start + 1 },
+        );
+      }
+      this.copyOutput(results, outputName, rows, start, primary);
+      if (extraLogits && logitsTensorName !== undefined)
+        this.copyOutput(results, logitsTensorName, rows, start, extraLogits);
+    }
+
+    if (outputKind === 'logits') {
+      return { probabilities: stableSoftmax(primary, nRows, numClasses), logits: primary };
+    }
+    return extraLogits ? { probabilities: primary, logits: extraLogits } : { probabilities: primary };
+  }
+
+  private copyOutput(
+    results: InferenceSession.OnnxValueMapType,
+    name: string,
+    rows: number,
+    startRow: number,
+    into: Float32Array,
+  ): void {
+    const { numClasses } = this.signature;
+    const tensor = results[name] as Tensor | undefined;
+    const expected = rows * numClasses;
+    if (!tensor || tensor.type !== 'float32' || tensor.data.length !== expected) {
+      throw new EngineError(
+        EngineErrorCode.ModelRuntimeFailure,
+        `${this.fileLabel}: output '${name}' has type ${tensor?.type ?? 'none'} and ${tensor?.data.length ?? 0} values for ${rows} rows; expected float32 [${rows}, ${numClasses}]`,
+        { file: this.fileLabel },
+      );
+    }
+    const data = tensor.data as Float32Array;
+    for (let i = 0; i < expected; i++) {
+      if (Number.isNaN(data[i])) {
+        const row = startRow + Math.floor(i / numClasses) + 1;
+        throw new EngineError(
+          EngineErrorCode.ModelRuntimeFailure,
+          `${this.fileLabel}: output '${name}' is NaN for row ${row}`,
+          {
+            file: this.fileLabel,
+            row,
+          },
+        );
+      }
+    }
+    into.set(data, startRow * numClasses);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
