@@ -1,0 +1,381 @@
+// Trains the small MLPs privaudit needs: the demo target and the K reference/shadow models of LiRA
+// (Carlini et al., S&P 2022) and RMIA (Zarifzadeh et al., ICML 2024), whose cost is what makes those
+// attacks slow in the existing tools.
+//
+// The K models are trained at once in one tfjs graph. They share one pass over a record pool; each model
+// only learns from the records its inMask marks IN (a per-model masked loss), so every model still sees
+// its own random half of the data. The first layer of all K models is one wide [in, K*h] matmul (the
+// wasm backend runs 2-D matmuls through XNNPACK but batched 3-D matmuls through a slow generic kernel,
+// so sharing the input rows beats gathering K separate inputs); later layers are batched [K, h, out].
+// Parameters of different models never mix, and Adam is elementwise, so each model's updates are those
+// of its own fit.
+import type * as TfTypes from '@tensorflow/tfjs';
+import { SeededRandom, deriveSeed } from '../random/seeded-random';
+import { EngineError, EngineErrorCode } from '../errors';
+import type { MlpArchitecture, MlpTrainingOptions, MlpWeights, TrainingData, DenseLayerWeights } from './mlp';
+import { initTensorflow, type Tensorflow } from './tf-backend';
+
+export interface MlpSubsetTrainingOptions extends Omit<MlpTrainingOptions, 'seed' | 'onEpoch'> {
+  /** One seed per model: model m's initial weights come from seeds[m] alone. */
+  readonly seeds: readonly number[];
+  /** Epoch-level callback with the mean loss over the K models. */
+  readonly onEpoch?: (epoch: number, meanLoss: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+const SHUFFLE_SALT = 0x5eed;
+/** Features with (near) zero spread on a model's training rows are centred but not scaled. */
+const MIN_STD = 1e-6;
+
+/** Train one MLP. Same data, architecture and options (seed included) give bit-identical weights. */
+export async function trainMlp(
+  data: TrainingData,
+  arch: MlpArchitecture,
+  opts: MlpTrainingOptions,
+): Promise<MlpWeights> {
+  const { seed, onEpoch, ...rest } = opts;
+  const [weights] = await trainMlpOnSubsets(data, new Uint8Array(data.nRows).fill(1), arch, {
+    ...rest,
+    seeds: [seed],
+    ...(onEpoch ? { onEpoch } : {}),
+  });
+  return weights as MlpWeights;
+}
+
+/**
+ * Train K = opts.seeds.length MLPs at once on separate datasets (e.g. shadow models on disjoint splits).
+ * The datasets are stacked into one pool where each row is IN for its own model only.
+ */
+export async function trainMlpBatch(
+  datasets: readonly TrainingData[],
+  arch: MlpArchitecture,
+  opts: MlpSubsetTrainingOptions,
+): Promise<MlpWeights[]> {
+  if (datasets.length !== opts.seeds.length) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `trainMlpBatch got ${datasets.length} datasets but ${opts.seeds.length} seeds`,
+    );
+  }
+  const k = datasets.length;
+  const nRows = datasets.reduce((s, d) => s + d.nRows, 0);
+  const features = new Float32Array(nRows * arch.nFeatures);
+  const labels = new Int32Array(nRows);
+  const inMask = new Uint8Array(k * nRows);
+  let offset = 0;
+  datasets.forEach((d, m) => {
+    if (d.nFeatures !== arch.nFeatures) {
+      throw new EngineError(
+        EngineErrorCode.ModelShapeMismatch,
+        `dataset ${m} has ${d.nFeatures} features, the architecture ${arch.nFeatures}`,
+      );
+    }
+    features.set(d.features.subarray(0, d.nRows * d.nFeatures), offset * arch.nFeatures);
+    labels.set(d.labels.subarray(0, d.nRows), offset);
+    inMask.fill(1, m * nRows + offset, m * nRows + offset + d.nRows);
+    offset += d.nRows;
+  });
+  return trainMlpOnSubsets({ features, labels, nRows, nFeatures: arch.nFeatures }, inMask, arch, opts);
+}
+
+/**
+ * Train K MLPs at once on subsets of one pool: model m trains on the rows i with inMask[m * pool.nRows + i] = 1.
+ * opts.batchSize is per model: a pool batch holds about batchSize IN rows for each model.
+ */
+export async function trainMlpOnSubsets(
+  pool: TrainingData,
+  inMask: Uint8Array,
+  arch: MlpArchitecture,
+  opts: MlpSubsetTrainingOptions,
+): Promise<MlpWeights[]> {
+  const k = opts.seeds.length;
+  const n = pool.nRows;
+  const d = arch.nFeatures;
+  const c = arch.numClasses;
+  validate(pool, inMask, arch, opts);
+  const { tf } = await initTensorflow();
+
+  // Rows no model trains on (e.g. audited rows of an offline set) are never visited.
+  const inCount = new Float64Array(k);
+  const active: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let any = false;
+    for (let m = 0; m < k; m++) {
+      if (inMask[m * n + i]) {
+        inCount[m] = (inCount[m] as number) + 1;
+        any = true;
+      }
+    }
+    if (any) active.push(i);
+  }
+  const meanIn = inCount.reduce((s, x) => s + x, 0) / k;
+  const poolBatch = Math.max(1, Math.round((opts.batchSize * active.length) / meanIn));
+  const stepsPerEpoch = Math.ceil(active.length / poolBatch);
+
+  const { mean, invStd } = subsetStandardization(pool, inMask, k, opts.standardize ?? true);
+  const widths = [d, ...arch.hidden, c];
+  const init = opts.seeds.map((s) => glorotInit(widths, s));
+
+  const owned: TfTypes.Tensor[] = [];
+  const keep = <T extends TfTypes.Tensor>(t: T): T => {
+    owned.push(t);
+    return t;
+  };
+  const variable = (initial: TfTypes.Tensor): TfTypes.Variable => {
+    const v = keep(tf.variable(initial));
+    initial.dispose();
+    return v;
+  };
+  const optimizer = tf.train.adam(opts.learningRate);
+  try {
+    const x = keep(tf.tensor2d(pool.features.subarray(0, n * d), [n, d]));
+    const y = keep(tf.tensor1d(pool.labels.subarray(0, n), 'int32'));
+    const maskKN = keep(tf.tensor2d(Float32Array.from(inMask.subarray(0, k * n)), [k, n]));
+    // Standardisation is applied through the first layer (W_eff = W / std, b_eff = b - (mean / std) W),
+    // so Adam works in standardised coordinates and the result already takes raw features.
+    const h1 = widths[1] as number;
+    const scale = keep(tf.tensor2d(expandPerModel(invStd, k, d, h1), [d, k * h1]));
+    const shift = keep(tf.tensor2d(expandPerModel(mulArrays(mean, invStd), k, d, h1), [d, k * h1]));
+
+    const w1 = variable(tf.tensor2d(firstLayerStack(init, 'weights', d, h1, k), [d, k * h1]));
+    const b1 = variable(tf.tensor1d(firstLayerStack(init, 'bias', 1, h1, k)));
+    const later: Array<{ w: TfTypes.Variable; b: TfTypes.Variable }> = [];
+    for (let l = 1; l < widths.length - 1; l++) {
+      const fanIn = widths[l] as number;
+      const fanOut = widths[l + 1] as number;
+      const w = variable(tf.tensor3d(concatLayer(init, l, 'weights'), [k, fanIn, fanOut]));
+      const b = variable(tf.tensor3d(concatLayer(init, l, 'bias'), [k, 1, fanOut]));
+      later.push({ w, b });
+    }
+    const kernels: TfTypes.Variable[] = [w1, ...later.map((p) => p.w)];
+    const trainable: TfTypes.Variable[] = [w1, b1, ...later.flatMap((p) => [p.w, p.b])];
+    const l2 = opts.l2 ?? 0;
+    const activate = activation(tf, arch);
+
+    const effectiveFirstLayer = () => {
+      const w = tf.mul(w1, scale);
+      const b = tf.sub(b1, tf.sum(tf.mul(w1, shift), 0));
+      return { w, b };
+    };
+    const modelLoss = (idx: TfTypes.Tensor1D): TfTypes.Scalar => {
+      const first = effectiveFirstLayer();
+      const xb = tf.gather(x, idx);
+      const bsz = idx.shape[0];
+      let hidden: TfTypes.Tensor = tf.transpose(
+        tf.reshape(tf.add(tf.matMul(xb, first.w), first.b), [bsz, k, h1]),
+        [1, 0, 2],
+      );
+      for (const p of later) hidden = tf.add(tf.matMul(activate(hidden) as TfTypes.Tensor3D, p.w), p.b);
+      const onehot = tf.oneHot(tf.gather(y, idx), c);
+      const ce = tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(hidden)), -1)); // [k, bsz]
+      const mask = tf.gather(maskKN, idx, 1);
+      const perModel = tf.div(tf.sum(tf.mul(ce, mask), 1), tf.maximum(tf.sum(mask, 1), 1));
+      let loss = tf.sum(perModel);
+      if (l2 > 0) for (const w of kernels) loss = tf.add(loss, tf.mul(l2, tf.sum(tf.square(w))));
+      return loss as TfTypes.Scalar;
+    };
+
+    const shuffler = new SeededRandom(deriveSeed(opts.seeds[0] as number, SHUFFLE_SALT));
+    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('training aborted');
+      const order = shuffler.shuffle(active.slice());
+      let epochLoss: TfTypes.Scalar | undefined;
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        const idx = tf.tensor1d(order.slice(s * poolBatch, (s + 1) * poolBatch), 'int32');
+        const cost = optimizer.minimize(() => modelLoss(idx), opts.onEpoch !== undefined, trainable);
+        idx.dispose();
+        if (cost) {
+          const prev: TfTypes.Scalar | undefined = epochLoss;
+          epochLoss = prev ? (tf.add(prev, cost) as TfTypes.Scalar) : cost;
+          if (prev) {
+            prev.dispose();
+            cost.dispose();
+          }
+        }
+      }
+      if (opts.onEpoch && epochLoss) {
+        const total = (await epochLoss.data())[0] as number;
+        epochLoss.dispose();
+        opts.onEpoch(epoch, total / stepsPerEpoch / k);
+      }
+      // Training is synchronous inside tfjs: give queue heartbeats and progress bars a turn.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    const first = tf.tidy(() => effectiveFirstLayer());
+    owned.push(first.w, first.b);
+    const w1Values = first.w.dataSync() as Float32Array;
+    const b1Values = first.b.dataSync() as Float32Array;
+    const laterValues = later.map((p) => ({ w: p.w.dataSync() as Float32Array, b: p.b.dataSync() as Float32Array }));
+    return opts.seeds.map((_, m) => {
+      const layers: DenseLayerWeights[] = [
+        {
+          inputs: d,
+          outputs: h1,
+          weights: sliceColumns(w1Values, d, k * h1, m * h1, h1),
+          bias: b1Values.slice(m * h1, (m + 1) * h1),
+        },
+      ];
+      laterValues.forEach((v, i) => {
+        const fanIn = widths[i + 1] as number;
+        const fanOut = widths[i + 2] as number;
+        layers.push({
+          inputs: fanIn,
+          outputs: fanOut,
+          weights: v.w.slice(m * fanIn * fanOut, (m + 1) * fanIn * fanOut),
+          bias: v.b.slice(m * fanOut, (m + 1) * fanOut),
+        });
+      });
+      return { architecture: arch, layers };
+    });
+  } finally {
+    optimizer.dispose();
+    for (const t of owned) t.dispose();
+  }
+}
+
+function validate(pool: TrainingData, inMask: Uint8Array, arch: MlpArchitecture, opts: MlpSubsetTrainingOptions): void {
+  const k = opts.seeds.length;
+  if (k < 1) throw new EngineError(EngineErrorCode.InvalidOption, 'at least one model seed is required');
+  if (pool.nFeatures !== arch.nFeatures) {
+    throw new EngineError(
+      EngineErrorCode.ModelShapeMismatch,
+      `training data has ${pool.nFeatures} features, the architecture ${arch.nFeatures}`,
+    );
+  }
+  if (inMask.length !== k * pool.nRows) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `inMask has length ${inMask.length}, expected ${k} x ${pool.nRows}`,
+    );
+  }
+  if (!(opts.epochs >= 1 && opts.batchSize >= 1 && opts.learningRate > 0)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      'training needs epochs >= 1, batchSize >= 1 and learningRate > 0',
+    );
+  }
+  for (let m = 0; m < k; m++) {
+    if (!inMask.subarray(m * pool.nRows, (m + 1) * pool.nRows).includes(1)) {
+      throw new EngineError(EngineErrorCode.TooFewRows, `model ${m} has no training rows`);
+    }
+  }
+  for (let i = 0; i < pool.nRows; i++) {
+    const label = pool.labels[i] as number;
+    if (!(label >= 0 && label < arch.numClasses)) {
+      throw new EngineError(
+        EngineErrorCode.LabelOutOfRange,
+        `training row ${i + 1} has a label outside [0, ${arch.numClasses})`,
+        { row: i + 1 },
+      );
+    }
+  }
+}
+
+function activation(tf: Tensorflow, arch: MlpArchitecture): (t: TfTypes.Tensor) => TfTypes.Tensor {
+  switch (arch.activation) {
+    case 'relu':
+      return (t) => tf.relu(t);
+    case 'tanh':
+      return (t) => tf.tanh(t);
+    case 'sigmoid':
+      return (t) => tf.sigmoid(t);
+  }
+}
+
+/** Per-model mean and 1/std of each feature over that model's IN rows, [k * d]. */
+function subsetStandardization(pool: TrainingData, inMask: Uint8Array, k: number, enabled: boolean) {
+  const d = pool.nFeatures;
+  const n = pool.nRows;
+  const mean = new Float64Array(k * d);
+  const invStd = new Float64Array(k * d).fill(1);
+  if (!enabled) return { mean, invStd };
+  for (let m = 0; m < k; m++) {
+    const sum = new Float64Array(d);
+    const sumSq = new Float64Array(d);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (!inMask[m * n + i]) continue;
+      count++;
+      for (let j = 0; j < d; j++) {
+        const v = pool.features[i * d + j] as number;
+        sum[j] = (sum[j] as number) + v;
+        sumSq[j] = (sumSq[j] as number) + v * v;
+      }
+    }
+    for (let j = 0; j < d; j++) {
+      const mu = (sum[j] as number) / count;
+      const variance = Math.max(0, (sumSq[j] as number) / count - mu * mu);
+      const std = Math.sqrt(variance);
+      mean[m * d + j] = mu;
+      invStd[m * d + j] = std > MIN_STD ? 1 / std : 1;
+    }
+  }
+  return { mean, invStd };
+}
+
+function mulArrays(a: Float64Array, b: Float64Array): Float64Array {
+  return a.map((v, i) => v * (b[i] as number));
+}
+
+/** A per-model, per-feature value spread over that model's h columns of the stacked first layer [d, k*h]. */
+function expandPerModel(values: Float64Array, k: number, d: number, h: number): Float32Array {
+  const out = new Float32Array(d * k * h);
+  for (let i = 0; i < d; i++) {
+    for (let m = 0; m < k; m++) out.fill(values[m * d + i] as number, i * k * h + m * h, i * k * h + (m + 1) * h);
+  }
+  return out;
+}
+
+interface InitLayer {
+  weights: Float32Array;
+  bias: Float32Array;
+}
+
+/** Glorot-uniform kernels and zero biases, drawn from the model's own seed only. */
+function glorotInit(widths: readonly number[], seed: number): InitLayer[] {
+  const rng = new SeededRandom(seed);
+  const layers: InitLayer[] = [];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const fanIn = widths[l] as number;
+    const fanOut = widths[l + 1] as number;
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    const weights = new Float32Array(fanIn * fanOut);
+    for (let i = 0; i < weights.length; i++) weights[i] = (rng.next() * 2 - 1) * limit;
+    layers.push({ weights, bias: new Float32Array(fanOut) });
+  }
+  return layers;
+}
+
+/** Stack the K first layers side by side: [d, k*h], model m in columns m*h .. (m+1)*h. */
+function firstLayerStack(
+  init: InitLayer[][],
+  part: 'weights' | 'bias',
+  rows: number,
+  h: number,
+  k: number,
+): Float32Array {
+  const out = new Float32Array(rows * k * h);
+  init.forEach((layers, m) => {
+    const src = (layers[0] as InitLayer)[part];
+    for (let i = 0; i < rows; i++) out.set(src.subarray(i * h, (i + 1) * h), i * k * h + m * h);
+  });
+  return out;
+}
+
+function concatLayer(init: InitLayer[][], l: number, part: 'weights' | 'bias'): Float32Array {
+  const parts = init.map((layers) => (layers[l] as InitLayer)[part]);
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+function sliceColumns(values: Float32Array, rows: number, cols: number, start: number, width: number): Float32Array {
+  const out = new Float32Array(rows * width);
+  for (let i = 0; i < rows; i++) out.set(values.subarray(i * cols + start, i * cols + start + width), i * width);
+  return out;
+}

@@ -1,0 +1,309 @@
+// Reference models for LiRA (Carlini et al., "Membership Inference Attacks From First Principles",
+// S&P 2022) and RMIA (Zarifzadeh, Liu, Shokri, "Low-Cost High-Power Membership Inference Attacks",
+// ICML 2024): K MLPs trained on random halves of a record pool (population rows, then members, then
+// non-members). 'online' uses Carlini et al.'s balanced split: every pool record is IN for exactly K/2
+// models. 'offline' only ever trains on population rows. Models are cached by a key that covers the data,
+// architecture, training options, mode, seed and K, so re-audits and resumed runs train nothing twice.
+import { createHash } from 'node:crypto';
+import { readMlpFromOnnx } from '../onnx/mlp-onnx-writer';
+import { SeededRandom, deriveSeed } from '../random/seeded-random';
+import { EngineError, EngineErrorCode } from '../errors';
+import type { LabeledDataset, ReferenceMode, ReferenceModelProvider, ReferenceModelSet, TargetOutputs } from '../types';
+import type { MlpArchitecture, MlpTrainingOptions, MlpWeights, TrainingData } from './mlp';
+import { mlpForward } from './mlp-forward';
+import { trainMlpOnSubsets } from './mlp-trainer';
+import type { ReferenceModelStore } from './reference-model-store';
+
+export type { ReferenceModelStore } from './reference-model-store';
+export { FileReferenceModelStore } from './reference-model-store';
+
+export type ReferenceTrainingOptions = Omit<MlpTrainingOptions, 'seed' | 'onEpoch'>;
+
+/** A target-like fit for small tabular MLPs: enough epochs to memorise, as an overfit target does. */
+export const DEFAULT_REFERENCE_TRAINING: ReferenceTrainingOptions = {
+  epochs: 40,
+  batchSize: 64,
+  learningRate: 2e-3,
+  l2: 0,
+  standardize: true,
+};
+
+/** Used when neither an architecture nor a readable target MLP is given. */
+export const DEFAULT_REFERENCE_HIDDEN: readonly number[] = [64];
+
+/**
+ * Models trained together in one graph. Fixed, and part of the cache key, because a model's weights
+ * depend on its graph-mates' shared batch order: a fixed grouping keeps a resumed run bit-identical.
+ * 4 measured fastest on digits (bench/mia-training.ts, wasm, K = 16): 0.35 s/model one by one,
+ * 0.23 in graphs of 2 or 4, 0.47 in graphs of 8 and 0.61 in one graph of 16 (past 4 the shared-pool
+ * first layer, which computes every pool row for every model, turns compute-bound).
+ */
+export const MODELS_PER_GRAPH = 4;
+
+/**
+ * Training time of one reference model = fixed + per (training row x epoch x multiply-add per row).
+ * Fitted to bench/mia-training.ts on the shared 2-core development machine (wasm backend, graphs of
+ * MODELS_PER_GRAPH, K = 16, 30 epochs, batch 64, hidden [64]): digits, 450 rows/model x 4,736 MACs:
+ * 0.35 s/model; satellite, 1,500 rows/model x 2,688 MACs: 0.58 s/model. Least squares through both gives
+ * 0.094 s + 4.0e-9 s per unit; both rounded up, as an estimate that guards a budget should not undershoot.
+ */
+const SECONDS_PER_ROW_EPOCH_MAC = 4.5e-9;
+const SECONDS_PER_MODEL_FIXED = 0.1;
+
+export interface ReferenceCostEstimate {
+  readonly modelsToTrain: number;
+  readonly estimatedSeconds: number;
+}
+
+export function estimateReferenceCost(args: {
+  k: number;
+  nRows: number;
+  architecture: MlpArchitecture;
+  epochs: number;
+}): ReferenceCostEstimate {
+  const widths = [args.architecture.nFeatures, ...args.architecture.hidden, args.architecture.numClasses];
+  let macsPerRow = 0;
+  for (let l = 0; l + 1 < widths.length; l++) macsPerRow += (widths[l] as number) * (widths[l + 1] as number);
+  // Each reference model trains on half of the pool.
+  const perModel = SECONDS_PER_MODEL_FIXED + SECONDS_PER_ROW_EPOCH_MAC * (args.nRows / 2) * args.epochs * macsPerRow;
+  return { modelsToTrain: args.k, estimatedSeconds: args.k * perModel };
+}
+
+export function assertWithinBudget(estimate: ReferenceCostEstimate, maxSeconds: number): void {
+  if (estimate.estimatedSeconds > maxSeconds) {
+    throw new EngineError(
+      EngineErrorCode.BudgetExceeded,
+      `training ${estimate.modelsToTrain} reference models is estimated at ${Math.ceil(estimate.estimatedSeconds)} s, over the budget of ${maxSeconds} s`,
+    );
+  }
+}
+
+export interface ReferenceModelProviderArgs {
+  /** The target's ONNX bytes: when it is a plain MLP, reference models mirror its architecture. */
+  modelBytes?: Uint8Array;
+  architecture?: MlpArchitecture;
+  population: LabeledDataset;
+  members: LabeledDataset;
+  nonMembers: LabeledDataset;
+  k: number;
+  seed: number;
+  training?: Partial<MlpTrainingOptions>;
+  store?: ReferenceModelStore;
+  onProgress?: (done: number, total: number, message?: string) => void;
+  signal?: AbortSignal;
+}
+
+export function createReferenceModelProvider(args: ReferenceModelProviderArgs): ReferenceModelProvider {
+  if (!Number.isInteger(args.k) || args.k < 1) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the number of reference models must be a positive integer, got ${args.k}`,
+    );
+  }
+  const pool = buildPool(args.population, args.members, args.nonMembers);
+  const architecture = referenceArchitecture(args, pool);
+  const { seed: _ignoredSeed, onEpoch: _ignoredOnEpoch, ...trainingOverrides } = args.training ?? {};
+  const training: ReferenceTrainingOptions = { ...DEFAULT_REFERENCE_TRAINING, ...trainingOverrides };
+  const sets = new Map<ReferenceMode, Promise<ReferenceModelSet>>();
+  return {
+    obtain(mode: ReferenceMode): Promise<ReferenceModelSet> {
+      let set = sets.get(mode);
+      if (!set) {
+        set = buildReferenceSet(mode, pool, architecture, training, args);
+        // A failed or aborted run is not memoised: a retry trains again (and resumes from the store).
+        void set.catch(() => sets.delete(mode));
+        sets.set(mode, set);
+      }
+      return set;
+    },
+  };
+}
+
+interface RecordPool extends TrainingData {
+  readonly nPopulation: number;
+  /** sha256 of the pool's features and labels as the models see them. */
+  readonly contentHash: string;
+}
+
+function buildPool(population: LabeledDataset, members: LabeledDataset, nonMembers: LabeledDataset): RecordPool {
+  const parts = [population, members, nonMembers];
+  const nFeatures = members.nFeatures;
+  for (const [name, part] of [
+    ['population', population],
+    ['non-members', nonMembers],
+  ] as const) {
+    if (part.nRows > 0 && part.nFeatures !== nFeatures) {
+      throw new EngineError(
+        EngineErrorCode.ModelShapeMismatch,
+        `${name} have ${part.nFeatures} features, members ${nFeatures}`,
+      );
+    }
+  }
+  const nRows = parts.reduce((s, p) => s + p.nRows, 0);
+  const features = new Float32Array(nRows * nFeatures);
+  const labels = new Int32Array(nRows);
+  let offset = 0;
+  for (const part of parts) {
+    features.set(part.features.subarray(0, part.nRows * nFeatures), offset * nFeatures);
+    labels.set(part.labels.subarray(0, part.nRows), offset);
+    offset += part.nRows;
+  }
+  const hash = createHash('sha256');
+  hash.update(`${nRows}x${nFeatures};pop=${population.nRows};`);
+  hash.update(Buffer.from(features.buffer, features.byteOffset, features.byteLength));
+  hash.update(Buffer.from(labels.buffer, labels.byteOffset, labels.byteLength));
+  return { features, labels, nRows, nFeatures, nPopulation: population.nRows, contentHash: hash.digest('hex') };
+}
+
+function referenceArchitecture(args: ReferenceModelProviderArgs, pool: RecordPool): MlpArchitecture {
+  let numClasses = 0;
+  for (const label of pool.labels) numClasses = Math.max(numClasses, label + 1);
+  const arch = args.architecture ??
+    (args.modelBytes ? readMlpFromOnnx(args.modelBytes)?.architecture : undefined) ?? {
+      nFeatures: pool.nFeatures,
+      hidden: DEFAULT_REFERENCE_HIDDEN,
+      numClasses,
+      activation: 'relu',
+    };
+  if (arch.nFeatures !== pool.nFeatures) {
+    throw new EngineError(
+      EngineErrorCode.ModelShapeMismatch,
+      `reference architecture takes ${arch.nFeatures} features, the data has ${pool.nFeatures}`,
+    );
+  }
+  if (arch.numClasses < numClasses) {
+    throw new EngineError(
+      EngineErrorCode.LabelOutOfRange,
+      `labels go up to class ${numClasses - 1} but the reference architecture has ${arch.numClasses} classes`,
+    );
+  }
+  return arch;
+}
+
+/** The IN/OUT assignment of pool records to models, inMask[m * nRecords + i]. */
+export function referenceInMask(
+  mode: ReferenceMode,
+  k: number,
+  nRecords: number,
+  nPopulation: number,
+  seed: number,
+): Uint8Array {
+  const inMask = new Uint8Array(k * nRecords);
+  if (mode === 'online') {
+    // Balanced (Carlini et al. 2022): each record is IN for exactly K/2 models (alternating floor and
+    // ceil when K is odd), so every record has both IN and OUT models to fit its Gaussians on.
+    const rng = new SeededRandom(deriveSeed(seed, 0x0411e));
+    for (let i = 0; i < nRecords; i++) {
+      const nIn = i % 2 === 0 ? Math.floor(k / 2) : Math.ceil(k / 2);
+      const models = rng.permutation(k);
+      for (let t = 0; t < nIn; t++) inMask[(models[t] as number) * nRecords + i] = 1;
+    }
+  } else {
+    // Offline: audited rows are never IN; each model takes its own random half of the population.
+    const half = Math.max(1, Math.floor(nPopulation / 2));
+    for (let m = 0; m < k; m++) {
+      const rng = new SeededRandom(deriveSeed(seed, 0x0ff1 + m));
+      const rows = rng.permutation(nPopulation);
+      for (let t = 0; t < half; t++) inMask[m * nRecords + (rows[t] as number)] = 1;
+    }
+  }
+  return inMask;
+}
+
+function modelCacheKey(
+  pool: RecordPool,
+  arch: MlpArchitecture,
+  training: ReferenceTrainingOptions,
+  mode: ReferenceMode,
+  seed: number,
+  k: number,
+  m: number,
+): string {
+  const identity = {
+    v: 1,
+    pool: pool.contentHash,
+    arch: {
+      nFeatures: arch.nFeatures,
+      hidden: [...arch.hidden],
+      numClasses: arch.numClasses,
+      activation: arch.activation,
+    },
+    training: {
+      epochs: training.epochs,
+      batchSize: training.batchSize,
+      learningRate: training.learningRate,
+      l2: training.l2 ?? 0,
+      standardize: training.standardize ?? true,
+      modelsPerGraph: MODELS_PER_GRAPH,
+    },
+    mode,
+    seed,
+    k,
+    m,
+  };
+  return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+}
+
+async function buildReferenceSet(
+  mode: ReferenceMode,
+  pool: RecordPool,
+  arch: MlpArchitecture,
+  training: ReferenceTrainingOptions,
+  args: ReferenceModelProviderArgs,
+): Promise<ReferenceModelSet> {
+  const { k, seed } = args;
+  if (mode === 'offline' && pool.nPopulation < 2) {
+    throw new EngineError(
+      EngineErrorCode.AttackNeedsPopulation,
+      'offline reference models need population data (at least 2 rows) to train on',
+    );
+  }
+  const inMask = referenceInMask(mode, k, pool.nRows, pool.nPopulation, seed);
+  const keys = Array.from({ length: k }, (_, m) => modelCacheKey(pool, arch, training, mode, seed, k, m));
+  const models: Array<MlpWeights | undefined> = new Array<MlpWeights | undefined>(k);
+  if (args.store) {
+    for (let m = 0; m < k; m++) models[m] = await args.store.get(keys[m] as string);
+  }
+  let done = models.filter((w) => w !== undefined).length;
+  args.onProgress?.(done, k, done > 0 ? `${done} of ${k} ${mode} reference models from cache` : undefined);
+
+  const modeSalt = mode === 'online' ? 0x1000 : 0x2000;
+  for (let start = 0; start < k; start += MODELS_PER_GRAPH) {
+    const group = Array.from({ length: Math.min(MODELS_PER_GRAPH, k - start) }, (_, t) => start + t);
+    if (group.every((m) => models[m] !== undefined)) continue;
+    if (args.signal?.aborted) throw args.signal.reason ?? new Error('reference model training aborted');
+    const groupMask = new Uint8Array(group.length * pool.nRows);
+    group.forEach((m, t) => groupMask.set(inMask.subarray(m * pool.nRows, (m + 1) * pool.nRows), t * pool.nRows));
+    const trained = await trainMlpOnSubsets(pool, groupMask, arch, {
+      ...training,
+      seeds: group.map((m) => deriveSeed(seed, modeSalt + m)),
+      ...(args.signal ? { signal: args.signal } : {}),
+    });
+    for (const [t, m] of group.entries()) {
+      if (models[m] === undefined) {
+        models[m] = trained[t] as MlpWeights;
+        await args.store?.put(keys[m] as string, models[m]);
+        done++;
+      }
+    }
+    args.onProgress?.(done, k, `trained ${done} of ${k} ${mode} reference models`);
+  }
+
+  const trainedModels = models as MlpWeights[];
+  return {
+    mode,
+    k,
+    nRecords: pool.nRows,
+    nPopulation: pool.nPopulation,
+    inMask,
+    predict(m: number, features: Float32Array, nRows: number): Promise<TargetOutputs> {
+      const weights = trainedModels[m];
+      if (!weights) {
+        return Promise.reject(
+          new EngineError(EngineErrorCode.InvalidOption, `reference model ${m} does not exist (K = ${k})`),
+        );
+      }
+      return Promise.resolve(mlpForward(weights, features, nRows));
+    },
+  };
+}
