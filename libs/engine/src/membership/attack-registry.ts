@@ -32,7 +32,10 @@ export function isImplementedAttack(id: string): id is AttackId {
 export function createMembershipAttack(id: AttackId | string): MembershipAttack {
   const factory = isImplementedAttack(id) ? MEMBERSHIP_ATTACKS[id] : undefined;
   if (!factory) {
-    throw new EngineError(EngineErrorCode.UnknownAttack, `Unknown attack '${id}'; known attacks: ${IMPLEMENTED_ATTACKS.join(', ')}`);
+    throw new EngineError(
+      EngineErrorCode.UnknownAttack,
+      `Unknown attack '${id}'; known attacks: ${IMPLEMENTED_ATTACKS.join(', ')}`,
+    );
   }
   return factory();
 }

@@ -20,7 +20,12 @@ const target: TargetModel = {
   dispose: () => Promise.resolve(),
 };
 
-function context(memberOutputs: TargetOutputs, memberLabels: number[], nonMemberOutputs: TargetOutputs, nonMemberLabels: number[]): MembershipAttackContext {
+function context(
+  memberOutputs: TargetOutputs,
+  memberLabels: number[],
+  nonMemberOutputs: TargetOutputs,
+  nonMemberLabels: number[],
+): MembershipAttackContext {
   return {
     target,
     members: dataset(memberLabels),
@@ -47,7 +52,9 @@ describe('LossAttack', () => {
     // logits (0, 120, 0): p_0 underflows to 0 in float32, log-softmax is exactly -120 - log(1 + e^-120)
     const logits = Float32Array.of(0, 120, 0, 0, 130, 0);
     const probabilities = Float32Array.of(0, 1, 0, 0, 1, 0);
-    const scores = await new LossAttack().run(context({ probabilities, logits }, [0, 0], { probabilities, logits }, [1, 1]));
+    const scores = await new LossAttack().run(
+      context({ probabilities, logits }, [0, 0], { probabilities, logits }, [1, 1]),
+    );
     expect(scores.members[0]).toBeCloseTo(-120, 6);
     expect(scores.members[1]).toBeCloseTo(-130, 6);
     expect(scores.members[0]).toBeGreaterThan(scores.members[1]!);
@@ -64,7 +71,9 @@ describe('LossAttack', () => {
 
   it('refuses outputs of the wrong shape', async () => {
     const probabilities = Float32Array.of(0.5, 0.5);
-    await expect(new LossAttack().run(context({ probabilities }, [0], { probabilities }, [1]))).rejects.toThrow(/membership\.loss/);
+    await expect(new LossAttack().run(context({ probabilities }, [0], { probabilities }, [1]))).rejects.toThrow(
+      /membership\.loss/,
+    );
   });
 });
 

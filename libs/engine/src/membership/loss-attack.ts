@@ -27,7 +27,12 @@ export class LossAttack implements MembershipAttack {
 }
 
 /** log p_y per row: from logits (log-softmax, exact even where float32 probabilities round to 0 or 1) when present. */
-export function trueLabelLogProbabilities(outputs: TargetOutputs, labels: Int32Array, numClasses: number, attack: string): Float64Array {
+export function trueLabelLogProbabilities(
+  outputs: TargetOutputs,
+  labels: Int32Array,
+  numClasses: number,
+  attack: string,
+): Float64Array {
   const nRows = labels.length;
   assertOutputShape(outputs, nRows, numClasses, attack);
   const scores = new Float64Array(nRows);
@@ -42,7 +47,12 @@ export function trueLabelLogProbabilities(outputs: TargetOutputs, labels: Int32A
 }
 
 /** log max_j p_j per row (label-free), from logits when present. */
-export function maxLogProbabilities(outputs: TargetOutputs, nRows: number, numClasses: number, attack: string): Float64Array {
+export function maxLogProbabilities(
+  outputs: TargetOutputs,
+  nRows: number,
+  numClasses: number,
+  attack: string,
+): Float64Array {
   assertOutputShape(outputs, nRows, numClasses, attack);
   const scores = new Float64Array(nRows);
   for (let r = 0; r < nRows; r++) {

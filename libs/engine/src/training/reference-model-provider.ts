@@ -11,7 +11,7 @@ import { EngineError, EngineErrorCode } from '../errors';
 import type { LabeledDataset, ReferenceMode, ReferenceModelProvider, ReferenceModelSet, TargetOutputs } from '../types';
 import type { MlpArchitecture, MlpTrainingOptions, MlpWeights, TrainingData } from './mlp';
 import { mlpForward } from './mlp-forward';
-import { trainMlpOnSubsets } from './mlp-trainer';
+import { trainGroupsInParallel } from './parallel-training';
 import type { ReferenceModelStore } from './reference-model-store';
 
 export type { ReferenceModelStore } from './reference-model-store';
@@ -39,6 +39,15 @@ export const DEFAULT_REFERENCE_HIDDEN: readonly number[] = [64];
  * first layer, which computes every pool row for every model, turns compute-bound).
  */
 export const MODELS_PER_GRAPH = 4;
+
+/**
+ * Models per graph for K models: MODELS_PER_GRAPH, but at least two groups from K = 2 on so both cores get
+ * one (parallel-training.ts). A function of K alone, never of the machine, so every machine trains the
+ * same models for the same inputs.
+ */
+export function referenceGroupSize(k: number): number {
+  return Math.max(1, Math.min(MODELS_PER_GRAPH, Math.ceil(k / 2)));
+}
 
 /**
  * Training time of one reference model = fixed + per (training row x epoch x multiply-add per row).
@@ -91,6 +100,10 @@ export interface ReferenceModelProviderArgs {
   store?: ReferenceModelStore;
   onProgress?: (done: number, total: number, message?: string) => void;
   signal?: AbortSignal;
+  /** Worker threads that train model groups; 1 = in this thread. Default: see trainGroupsInParallel. */
+  parallelism?: number;
+  /** Models trained together in one graph; default referenceGroupSize(k). Changes the models (cache key). */
+  modelsPerGraph?: number;
 }
 
 export function createReferenceModelProvider(args: ReferenceModelProviderArgs): ReferenceModelProvider {
@@ -98,6 +111,12 @@ export function createReferenceModelProvider(args: ReferenceModelProviderArgs): 
     throw new EngineError(
       EngineErrorCode.InvalidOption,
       `the number of reference models must be a positive integer, got ${args.k}`,
+    );
+  }
+  if (args.modelsPerGraph !== undefined && !(Number.isInteger(args.modelsPerGraph) && args.modelsPerGraph >= 1)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `models per graph must be a positive integer, got ${args.modelsPerGraph}`,
     );
   }
   const pool = buildPool(args.population, args.members, args.nonMembers);
@@ -218,6 +237,7 @@ function modelCacheKey(
   seed: number,
   k: number,
   m: number,
+  modelsPerGraph: number,
 ): string {
   const identity = {
     v: 1,
@@ -234,7 +254,7 @@ function modelCacheKey(
       learningRate: training.learningRate,
       l2: training.l2 ?? 0,
       standardize: training.standardize ?? true,
-      modelsPerGraph: MODELS_PER_GRAPH,
+      modelsPerGraph,
     },
     mode,
     seed,
@@ -259,7 +279,8 @@ async function buildReferenceSet(
     );
   }
   const inMask = referenceInMask(mode, k, pool.nRows, pool.nPopulation, seed);
-  const keys = Array.from({ length: k }, (_, m) => modelCacheKey(pool, arch, training, mode, seed, k, m));
+  const groupSize = args.modelsPerGraph ?? referenceGroupSize(k);
+  const keys = Array.from({ length: k }, (_, m) => modelCacheKey(pool, arch, training, mode, seed, k, m, groupSize));
   const models: Array<MlpWeights | undefined> = new Array<MlpWeights | undefined>(k);
   if (args.store) {
     for (let m = 0; m < k; m++) models[m] = await args.store.get(keys[m] as string);
@@ -268,26 +289,37 @@ async function buildReferenceSet(
   args.onProgress?.(done, k, done > 0 ? `${done} of ${k} ${mode} reference models from cache` : undefined);
 
   const modeSalt = mode === 'online' ? 0x1000 : 0x2000;
-  for (let start = 0; start < k; start += MODELS_PER_GRAPH) {
-    const group = Array.from({ length: Math.min(MODELS_PER_GRAPH, k - start) }, (_, t) => start + t);
-    if (group.every((m) => models[m] !== undefined)) continue;
-    if (args.signal?.aborted) throw args.signal.reason ?? new Error('reference model training aborted');
-    const groupMask = new Uint8Array(group.length * pool.nRows);
-    group.forEach((m, t) => groupMask.set(inMask.subarray(m * pool.nRows, (m + 1) * pool.nRows), t * pool.nRows));
-    const trained = await trainMlpOnSubsets(pool, groupMask, arch, {
-      ...training,
-      seeds: group.map((m) => deriveSeed(seed, modeSalt + m)),
-      ...(args.signal ? { signal: args.signal } : {}),
-    });
-    for (const [t, m] of group.entries()) {
-      if (models[m] === undefined) {
-        models[m] = trained[t] as MlpWeights;
-        await args.store?.put(keys[m] as string, models[m]);
-        done++;
-      }
-    }
-    args.onProgress?.(done, k, `trained ${done} of ${k} ${mode} reference models`);
+  // A group is retrained whole when any of its models is missing: its models depend on each other's batches.
+  const pending: number[][] = [];
+  for (let start = 0; start < k; start += groupSize) {
+    const group = Array.from({ length: Math.min(groupSize, k - start) }, (_, t) => start + t);
+    if (!group.every((m) => models[m] !== undefined)) pending.push(group);
   }
+  if (args.signal?.aborted) throw args.signal.reason ?? new Error('reference model training aborted');
+  await trainGroupsInParallel(
+    pool,
+    pending.map((group) => {
+      const groupMask = new Uint8Array(group.length * pool.nRows);
+      group.forEach((m, t) => groupMask.set(inMask.subarray(m * pool.nRows, (m + 1) * pool.nRows), t * pool.nRows));
+      return { inMask: groupMask, seeds: group.map((m) => deriveSeed(seed, modeSalt + m)) };
+    }),
+    arch,
+    training,
+    {
+      ...(args.parallelism !== undefined ? { parallelism: args.parallelism } : {}),
+      ...(args.signal ? { signal: args.signal } : {}),
+      onGroupTrained: async (g, trained) => {
+        for (const [t, m] of (pending[g] as number[]).entries()) {
+          if (models[m] === undefined) {
+            models[m] = trained[t] as MlpWeights;
+            await args.store?.put(keys[m] as string, models[m]);
+            done++;
+          }
+        }
+        args.onProgress?.(done, k, `trained ${done} of ${k} ${mode} reference models`);
+      },
+    },
+  );
 
   const trainedModels = models as MlpWeights[];
   return {

@@ -1,0 +1,174 @@
+// Turns attack scores and metrics into findings a privacy officer can read, assembles the audit report
+// (the machine-readable contract in BRIEF.md: schemaVersion 1, never rename fields), and renders the
+// findings table the CLI prints. Records are only ever named by row id, never by their values.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type {
+  AttackId,
+  AuditReport,
+  ExposedRecord,
+  Finding,
+  LabeledDataset,
+  MembershipAttack,
+  MembershipMetrics,
+  MembershipScores,
+  ModelSignature,
+  RiskAssessment,
+  Severity,
+} from '../types';
+import { membershipSeverity } from '../risk/severity';
+
+export const DEFAULT_TOP_EXPOSED = 10;
+
+/** What each attack assumes of the adversary, in plain language. */
+const ATTACK_DESCRIPTIONS: Readonly<Record<AttackId, string>> = {
+  'membership.loss': "An attacker who sees the model's confidence in each record's true label (LOSS attack)",
+  'membership.confidence': 'An attacker who sees only how confident the model is in its top answer (confidence attack)',
+  'membership.shadow': 'An attacker who trains look-alike "shadow" models on similar data (shadow-model attack)',
+  'membership.lira':
+    'An attacker who trains reference models on similar data, some including the record (LiRA, online)',
+  'membership.lira-offline':
+    'An attacker who trains reference models on similar data that never include the record (LiRA, offline)',
+  'membership.rmia': 'An attacker who compares each record against population data with a few reference models (RMIA)',
+  'membership.label-only': "An attacker who sees only the model's predicted labels (label-only attack)",
+};
+
+export interface MembershipFindingInput {
+  readonly attack: Pick<MembershipAttack, 'id' | 'reference'>;
+  readonly scores: MembershipScores;
+  readonly metrics: MembershipMetrics;
+  /** Row ids of the members, in the order of scores.members. */
+  readonly memberRowIds: readonly string[];
+  readonly topExposed?: number;
+}
+
+export function buildMembershipFinding(input: MembershipFindingInput): Finding {
+  const severity = membershipSeverity(input.metrics);
+  return {
+    attack: input.attack.id,
+    severity,
+    reference: input.attack.reference,
+    metrics: input.metrics,
+    summary: membershipSummary(input.attack.id, input.metrics, severity),
+    mostExposed: mostExposedMembers(input.scores.members, input.memberRowIds, input.topExposed ?? DEFAULT_TOP_EXPOSED),
+  };
+}
+
+/** The n members with the highest membership scores, rank 1 = most exposed; ties keep file order. */
+export function mostExposedMembers(scores: Float64Array, rowIds: readonly string[], n: number): ExposedRecord[] {
+  const order = Array.from({ length: scores.length }, (_, i) => i);
+  order.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
+  return order
+    .slice(0, Math.max(0, n))
+    .map((i, r) => ({ rowId: rowIds[i] ?? String(i + 1), score: scores[i] as number, rank: r + 1 }));
+}
+
+export function membershipSummary(attack: AttackId, m: MembershipMetrics, severity: Severity): string {
+  const lowFpr = m.tprInterval['0.001'];
+  const resolution =
+    m.nNonMembers < 1000
+      ? ` With ${m.nNonMembers} non-members, a 0.1% false-alarm rate allows no false alarm at all, so that figure is coarse.`
+      : '';
+  return (
+    `${ATTACK_DESCRIPTIONS[attack]} picked out ${percent(m.tpr['0.001'])} of the ${m.nMembers} training records ` +
+    `while wrongly flagging at most 1 in 1,000 non-members (95% CI ${percent(lowFpr.lower)}–${percent(lowFpr.upper)}; ` +
+    `random guessing: 0.1%), and ${percent(m.tpr['0.01'])} at 1 in 100 (guessing: 1%). ` +
+    `Its ROC AUC is ${m.auc.toFixed(3)} (0.5 = guessing) and the data bound the model's privacy loss to at least ` +
+    `epsilon ${m.epsilonLowerBound.toFixed(2)} (delta ${m.epsilonDelta}).${resolution} Severity: ${severity}.`
+  );
+}
+
+export interface AuditReportParts {
+  readonly targetSha256: string;
+  readonly signature: ModelSignature;
+  readonly members: LabeledDataset;
+  readonly nonMembers: LabeledDataset;
+  readonly population?: LabeledDataset;
+  readonly labelColumn: string;
+  readonly idColumn?: string;
+  readonly attacks: readonly AttackId[];
+  readonly seed: number;
+  readonly referenceModels: number;
+  readonly findings: readonly Finding[];
+  readonly risk: RiskAssessment;
+  readonly createdAt?: Date;
+}
+
+export function buildAuditReport(parts: AuditReportParts): AuditReport {
+  return {
+    schemaVersion: 1,
+    tool: { name: 'privaudit', version: toolVersion() },
+    createdAt: (parts.createdAt ?? new Date()).toISOString(),
+    target: {
+      sha256: parts.targetSha256,
+      format: 'onnx',
+      nFeatures: parts.signature.nFeatures,
+      numClasses: parts.signature.numClasses,
+      outputKind: parts.signature.outputKind,
+    },
+    data: {
+      members: { sha256: parts.members.sha256, rows: parts.members.nRows },
+      nonMembers: { sha256: parts.nonMembers.sha256, rows: parts.nonMembers.nRows },
+      ...(parts.population ? { population: { sha256: parts.population.sha256, rows: parts.population.nRows } } : {}),
+      labelColumn: parts.labelColumn,
+      ...(parts.idColumn !== undefined ? { idColumn: parts.idColumn } : {}),
+    },
+    config: { attacks: [...parts.attacks], seed: parts.seed, referenceModels: parts.referenceModels },
+    findings: parts.findings,
+    risk: parts.risk,
+  };
+}
+
+let cachedVersion: string | undefined;
+
+/** privaudit's version from its package.json, found by walking up from this file (works from src and dist). */
+export function toolVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion;
+  let dir = __dirname;
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'privaudit' && typeof pkg.version === 'string') return (cachedVersion = pkg.version);
+    } catch {
+      // no package.json here: keep walking up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return (cachedVersion = '0.0.0-unknown');
+    dir = parent;
+  }
+}
+
+/** Fixed-width findings table plus the risk line, as the CLI prints it. */
+export function formatFindingsTable(report: AuditReport): string {
+  const header = ['attack', 'AUC', 'TPR@0.1%FPR', 'TPR@1%FPR', 'severity'];
+  const rows = report.findings.map((f) => [
+    f.attack,
+    f.metrics.auc.toFixed(3),
+    percent(f.metrics.tpr['0.001']),
+    percent(f.metrics.tpr['0.01']),
+    f.severity,
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] as string).length)));
+  // The attack column reads left-aligned, the numbers right-aligned.
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) =>
+        c === 0 || c === cells.length - 1 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number),
+      )
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  const body = rows.length > 0 ? rows.map(line) : ['(no attacks run)'];
+  return [
+    line(header),
+    rule,
+    ...body,
+    '',
+    `Risk: ${report.risk.score}/100 (${report.risk.rating}). ${report.risk.rationale}`,
+  ].join('\n');
+}
+
+function percent(p: number): string {
+  return `${(100 * p).toFixed(2)}%`;
+}

@@ -1,0 +1,43 @@
+import { computeMembershipMetrics } from '../metrics/membership-metrics';
+import { SeededRandom } from '../random/seeded-random';
+import type { AttackId, Finding } from '../types';
+import { assessRisk } from './risk-score';
+import { membershipSeverity } from './severity';
+
+function finding(attack: AttackId, shift: number, seed: number): Finding {
+  const rng = new SeededRandom(seed);
+  const members = Float64Array.from({ length: 2000 }, () => rng.normal() + shift);
+  const nonMembers = Float64Array.from({ length: 2000 }, () => rng.normal());
+  const metrics = computeMembershipMetrics(members, nonMembers);
+  return { attack, severity: membershipSeverity(metrics), reference: '', metrics, summary: '', mostExposed: [] };
+}
+
+describe('assessRisk', () => {
+  it('rates a null result low with a low score', () => {
+    const risk = assessRisk([finding('membership.loss', 0, 1), finding('membership.confidence', 0, 2)]);
+    expect(risk.rating).toBe('low');
+    expect(risk.score).toBeLessThan(20);
+    expect(risk.rationale).toMatch(/No attack did measurably better than guessing/);
+  });
+
+  it('is driven by the worst finding and names it', () => {
+    const risk = assessRisk([finding('membership.loss', 0, 3), finding('membership.lira', 3, 4)]);
+    expect(['high', 'critical']).toContain(risk.rating);
+    expect(risk.score).toBeGreaterThanOrEqual(60);
+    expect(risk.score).toBeLessThanOrEqual(100);
+    expect(risk.rationale).toContain('membership.lira');
+    expect(risk.rationale).not.toContain('membership.loss');
+  });
+
+  it('a moderately leaky model scores between null and strongly separated', () => {
+    const weak = assessRisk([finding('membership.loss', 0, 5)]).score;
+    const mid = assessRisk([finding('membership.loss', 1, 6)]).score;
+    const strong = assessRisk([finding('membership.loss', 3, 7)]).score;
+    expect(weak).toBeLessThan(mid);
+    expect(mid).toBeLessThan(strong);
+  });
+
+  it('with no findings says nothing was measured', () => {
+    expect(assessRisk([])).toMatchObject({ score: 0, rating: 'low' });
+  });
+});

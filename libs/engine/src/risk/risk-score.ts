@@ -1,0 +1,51 @@
+// One risk rating for an audit: the worst finding drives it. Privacy risk does not average out: a model is
+// as exposed as the strongest attack against it shows (docs/risk-model.md).
+
+import type { Finding, RiskAssessment, RiskRating } from '../types';
+import { INDICATOR_DESCRIPTIONS, membershipExposure, MembershipExposure } from './severity';
+
+/** Rating bands on the 0-100 score; the same cut points as the severity bands ('none' folds into 'low'). */
+export const RISK_RATING_BANDS: ReadonlyArray<{ readonly rating: RiskRating; readonly minScore: number }> = [
+  { rating: 'critical', minScore: 85 },
+  { rating: 'high', minScore: 60 },
+  { rating: 'medium', minScore: 30 },
+  { rating: 'low', minScore: 0 },
+];
+
+export function ratingOfScore(score: number): RiskRating {
+  for (const band of RISK_RATING_BANDS) if (score >= band.minScore) return band.rating;
+  return 'low';
+}
+
+export function assessRisk(findings: readonly Finding[]): RiskAssessment {
+  if (findings.length === 0) {
+    return { score: 0, rating: 'low', rationale: 'No attack was run, so no leakage was measured.' };
+  }
+  let worst: { finding: Finding; exposure: MembershipExposure } | undefined;
+  for (const finding of findings) {
+    const exposure = membershipExposure(finding.metrics);
+    if (!worst || exposure.score > worst.exposure.score) worst = { finding, exposure };
+  }
+  const { finding, exposure } = worst as { finding: Finding; exposure: MembershipExposure };
+  // Floor so that a score shown as 60 is never rated below 'high' by rounding.
+  const score = Math.floor(exposure.score);
+  const rating = ratingOfScore(score);
+  const evidence = `${INDICATOR_DESCRIPTIONS[exposure.driver]} ${formatIndicator(exposure.driver, exposure.driverValue)}`;
+  const rationale =
+    exposure.score < 10
+      ? `No attack did measurably better than guessing; the strongest, ${finding.attack}, reached ${evidence}.`
+      : `Driven by ${finding.attack} (severity ${exposure.severity}): ${evidence}.`;
+  return { score, rating, rationale };
+}
+
+function formatIndicator(driver: MembershipExposure['driver'], value: number): string {
+  switch (driver) {
+    case 'tprAt0.1%FprLower':
+    case 'tprAt1%FprLower':
+      return `${(100 * value).toFixed(2)}%`;
+    case 'epsilonLowerBound':
+      return value.toFixed(2);
+    case 'auc':
+      return value.toFixed(3);
+  }
+}
