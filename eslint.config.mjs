@@ -26,6 +26,21 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The engine stands alone: the CLI, the worker and the tests call the same functions (docs/ARCHITECTURE.md).
+    files: ['libs/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*', 'typeorm', 'pg', 'bullmq', 'ioredis', 'nestjs-pino'], message: 'libs/engine must not depend on the service stack.' },
+            { group: ['**/apps/**', '**/persistence/**', '**/queue/**', '**/config/**'], message: 'libs/engine must not import apps or service libs.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

@@ -1,0 +1,30 @@
+// The `privaudit audit` command line that reproduces a given set of options, printed by the demo so a user
+// can rerun (and then vary) exactly the audit they just watched.
+import type { AuditCommandOptions } from './audit-command';
+
+/** Shell-quoted only where needed, so the line can be pasted as is. */
+export function equivalentCommand(o: AuditCommandOptions): string {
+  const q = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const args: string[] = [
+    'privaudit',
+    'audit',
+    '--model',
+    q(o.model),
+    '--members',
+    q(o.members),
+    '--nonmembers',
+    q(o.nonMembers),
+  ];
+  if (o.population !== undefined) args.push('--population', q(o.population));
+  args.push('--label', q(o.label));
+  if (o.idColumn !== undefined) args.push('--id-column', q(o.idColumn));
+  if (o.classes) args.push('--classes', q(o.classes.join(',')));
+  if (o.groupColumn !== undefined) args.push('--group-column', q(o.groupColumn));
+  if (o.attacks) args.push('--attacks', q(o.attacks.join(',')));
+  if (o.referenceModels !== undefined) args.push('--reference-models', String(o.referenceModels));
+  if (o.seed !== undefined) args.push('--seed', String(o.seed));
+  if (o.topExposed !== undefined) args.push('--top-exposed', String(o.topExposed));
+  if (o.maxModelMb !== undefined) args.push('--max-model-mb', String(o.maxModelMb));
+  args.push('--out', q(o.out));
+  return args.join(' ');
+}

@@ -1,0 +1,117 @@
+// `privaudit audit`: the engine in-process, no database, no queue. The demo calls this same function, so
+// what the demo shows is what a user's own audit does.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { runAudit, type AuditRequest } from '../../../libs/engine/src/audit/run-audit';
+import { formatFindingsTable } from '../../../libs/engine/src/report/build-report';
+import { DEFAULT_MAX_MODEL_BYTES } from '../../../libs/engine/src/targets/onnx-inspection';
+import type { AttackId, AuditReport } from '../../../libs/engine/src/types';
+import type { CliIo } from './cli-io';
+import { InputError, InterruptedError } from './cli-errors';
+import { createProgressReporter, progressStyleFor } from './progress-reporter';
+import { checkReportDestination, writeFileAtomically } from './report-file';
+
+/** The engine's own limit, in the unit the option takes. */
+export const DEFAULT_MAX_MODEL_MB = DEFAULT_MAX_MODEL_BYTES / (1024 * 1024);
+
+/** `privaudit audit` options after validation; paths as the user typed them (relative to io.cwd). */
+export interface AuditCommandOptions {
+  readonly model: string;
+  readonly members: string;
+  readonly nonMembers: string;
+  readonly population?: string;
+  readonly label: string;
+  readonly idColumn?: string;
+  readonly classes?: readonly string[];
+  readonly groupColumn?: string;
+  readonly attacks?: readonly AttackId[];
+  readonly referenceModels?: number;
+  readonly seed?: number;
+  readonly topExposed?: number;
+  readonly maxModelMb?: number;
+  readonly out: string;
+  /** No progress output. */
+  readonly quiet?: boolean;
+  /** Print the report JSON on stdout instead of the findings table. */
+  readonly json?: boolean;
+}
+
+export interface AuditCommandResult {
+  readonly report: AuditReport;
+  /** Absolute path the report was written to. */
+  readonly reportPath: string;
+}
+
+export async function runAuditCommand(
+  opts: AuditCommandOptions,
+  io: CliIo,
+  signal?: AbortSignal,
+): Promise<AuditCommandResult> {
+  const resolve = (p: string): string => path.resolve(io.cwd, p);
+  const maxModelMb = opts.maxModelMb ?? DEFAULT_MAX_MODEL_MB;
+  const maxModelBytes = maxModelMb * 1024 * 1024;
+
+  await requireFile('--model', opts.model, resolve(opts.model));
+  await requireFile('--members', opts.members, resolve(opts.members));
+  await requireFile('--nonmembers', opts.nonMembers, resolve(opts.nonMembers));
+  if (opts.population !== undefined) await requireFile('--population', opts.population, resolve(opts.population));
+  const reportPath = resolve(opts.out);
+  await checkReportDestination(reportPath, opts.out);
+
+  // Size is checked before reading so an oversized (or hostile) file is never buffered.
+  const modelSize = (await fs.stat(resolve(opts.model))).size;
+  if (modelSize > maxModelBytes) {
+    throw new InputError(
+      `model ${opts.model} is ${(modelSize / 1024 / 1024).toFixed(1)} MB, over the ${maxModelMb} MB limit (raise it with --max-model-mb)`,
+    );
+  }
+  const model = new Uint8Array(await fs.readFile(resolve(opts.model)));
+
+  const request: AuditRequest = {
+    model,
+    members: { path: resolve(opts.members), name: opts.members },
+    nonMembers: { path: resolve(opts.nonMembers), name: opts.nonMembers },
+    population: opts.population !== undefined ? { path: resolve(opts.population), name: opts.population } : undefined,
+    labelColumn: opts.label,
+    idColumn: opts.idColumn,
+    classes: opts.classes ? [...opts.classes] : undefined,
+    groupColumn: opts.groupColumn,
+    attacks: opts.attacks ? [...opts.attacks] : undefined,
+    seed: opts.seed,
+    referenceModels: opts.referenceModels,
+    topExposed: opts.topExposed,
+    maxModelBytes,
+  };
+
+  const progress = createProgressReporter(io, progressStyleFor(io, opts.quiet === true));
+  let report: AuditReport;
+  try {
+    report = await runAudit(request, { onProgress: progress.onProgress, signal });
+  } catch (e) {
+    if (signal?.aborted) throw new InterruptedError('audit interrupted; no report written');
+    throw e;
+  } finally {
+    progress.stop();
+  }
+
+  await writeFileAtomically(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+
+  if (opts.json) {
+    io.out(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    io.out(`${formatFindingsTable(report).replace(/\n*$/, '')}\n\nReport written to ${reportPath}\n`);
+  }
+  return { report, reportPath };
+}
+
+async function requireFile(option: string, typed: string, absolute: string): Promise<void> {
+  let stat;
+  try {
+    stat = await fs.stat(absolute);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${option}: file not found: ${typed}`);
+    throw new InputError(`${option}: cannot read ${typed} (${code ?? 'unknown error'})`);
+  }
+  if (!stat.isFile()) throw new InputError(`${option}: ${typed} is not a regular file`);
+}

@@ -1,0 +1,48 @@
+// How a failure becomes one stderr line and an exit code. 1 = the input or the model is wrong (or the audit
+// failed), 2 = the command line is wrong. Stack traces only with PRIVAUDIT_DEBUG=1: a user needs the message,
+// a developer the trace.
+import { isEngineError } from '../../../libs/engine/src/errors';
+import type { CliIo } from './cli-io';
+
+export const EXIT_OK = 0;
+export const EXIT_INPUT_ERROR = 1;
+export const EXIT_USAGE = 2;
+/** 128 + SIGINT, as shells report an interrupted command. */
+export const EXIT_INTERRUPTED = 130;
+
+/** The command line itself is wrong: a bad option value, a missing option, an unknown attack. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** An input file cannot be used (missing, unreadable, too large) before the engine even sees it. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
+}
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError) return EXIT_USAGE;
+  if (error instanceof InterruptedError) return EXIT_INTERRUPTED;
+  return EXIT_INPUT_ERROR;
+}
+
+/** Exactly one line on stderr, whatever the message holds. */
+export function reportError(io: CliIo, error: unknown): number {
+  // Duck-typed: errors thrown by Node's own modules may come from another realm (jest's vm contexts).
+  const message = hasMessage(error) ? error.message : String(error);
+  const oneLine = message.replace(/\s*[\r\n]+\s*/g, ' ').trim() || 'unknown error';
+  io.err(`privaudit: error: ${oneLine}\n`);
+  if (io.env.PRIVAUDIT_DEBUG === '1' && hasMessage(error) && typeof error.stack === 'string') {
+    const code = isEngineError(error) ? ` [${error.code}]` : '';
+    io.err(`${error.stack}${code}\n`);
+  }
+  return exitCodeFor(error);
+}
+
+function hasMessage(error: unknown): error is { message: string; stack?: unknown } {
+  return typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string';
+}

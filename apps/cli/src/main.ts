@@ -1,0 +1,195 @@
+// `privaudit` command line: parses arguments with commander and hands typed options to the command
+// handlers. Every outcome is an exit code; every failure is one line on stderr.
+import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_ATTACKS } from '../../../libs/engine/src/membership/attack-registry';
+import type { AttackId } from '../../../libs/engine/src/types';
+import { DEFAULT_MAX_MODEL_MB, runAuditCommand } from './audit-command';
+import { processIo, type CliIo } from './cli-io';
+import { EXIT_OK, EXIT_USAGE, reportError } from './cli-errors';
+import { DEFAULT_DEMO_WORKDIR, runDemoCommand } from './demo-command';
+import {
+  KNOWN_ATTACKS,
+  parseAttackList,
+  parseCommaList,
+  parseNonNegativeInteger,
+  parsePositiveInteger,
+  parseSeed,
+} from './option-parsers';
+import { privauditPackage } from './package-root';
+
+const AUDIT_EXAMPLES = `
+Examples:
+  $ privaudit audit --model model.onnx --members train.csv --nonmembers holdout.csv \\
+      --label diagnosis --out report.json
+  $ privaudit audit --model model.onnx --members train.csv --nonmembers holdout.csv \\
+      --population extra.csv --label digit --id-column id \\
+      --attacks membership.loss,membership.rmia --reference-models 4 --seed 7 --out report.json
+
+Exit codes: 0 audit completed, 1 input, model or audit error, 2 usage error, 130 interrupted.
+`;
+
+const PROGRAM_EXAMPLES = `
+Examples:
+  $ privaudit demo                    train a deliberately overfit model on bundled data and audit it
+  $ privaudit audit --help            all audit options
+  $ privaudit audit --model model.onnx --members train.csv --nonmembers holdout.csv \\
+      --label label --out report.json
+
+Guide: docs/cli.md
+`;
+
+interface RawAuditOptions {
+  model: string;
+  members: string;
+  nonmembers: string;
+  population?: string;
+  label: string;
+  idColumn?: string;
+  classes?: string[];
+  groupColumn?: string;
+  attacks?: AttackId[];
+  referenceModels?: number;
+  seed?: number;
+  topExposed?: number;
+  maxModelMb?: number;
+  out: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+interface RawDemoOptions {
+  workdir: string;
+  seed: number;
+  quiet?: boolean;
+}
+
+/**
+ * Runs the CLI. `argv` is process.argv-shaped: [node, script, ...arguments].
+ * Resolves to the exit code; never rejects and never calls process.exit.
+ */
+export async function main(argv: string[], givenIo?: CliIo): Promise<number> {
+  // Without an injected io this is the real process: Ctrl-C then aborts the audit cleanly (a second Ctrl-C,
+  // with the listener gone, kills the process as usual).
+  const ownsProcess = givenIo === undefined;
+  const io = givenIo ?? processIo();
+  const interrupt = new AbortController();
+  const onSigint = (): void => interrupt.abort();
+  if (ownsProcess) process.once('SIGINT', onSigint);
+  try {
+    let exitCode = EXIT_OK;
+    const program = buildProgram(io, interrupt.signal, (code) => (exitCode = code));
+    await program.parseAsync(argv, { from: 'node' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) return commanderExit(io, e);
+    return reportError(io, e);
+  } finally {
+    if (ownsProcess) process.removeListener('SIGINT', onSigint);
+  }
+}
+
+function commanderExit(io: CliIo, e: CommanderError): number {
+  // --help and --version end parsing through the same exception path, successfully.
+  if (e.exitCode === 0) return EXIT_OK;
+  const message =
+    e.code === 'commander.help' ? 'no command given; run `privaudit --help`' : e.message.replace(/^error:\s*/, '');
+  reportError(io, new Error(message));
+  return EXIT_USAGE;
+}
+
+export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code: number) => void): Command {
+  const program = new Command('privaudit');
+  // Set before subcommands are added: they inherit output and exit handling.
+  program
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text),
+      // Commander's own error text is replaced by one `privaudit: error:` line in commanderExit.
+      writeErr: () => undefined,
+      outputError: () => undefined,
+    })
+    .description(
+      'Privacy-attack auditing for machine-learning models: how much does the model leak about its training data?',
+    )
+    .version(privauditPackage().version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addHelpText('after', PROGRAM_EXAMPLES);
+
+  program
+    .command('audit')
+    .description('audit an ONNX model with membership-inference attacks and write a JSON report')
+    .requiredOption('--model <file.onnx>', 'the target model (ONNX: float input [batch, features], class scores out)')
+    .requiredOption('--members <csv>', 'records the model was trained on')
+    .requiredOption('--nonmembers <csv>', 'records from the same distribution the model never saw')
+    .option('--population <csv>', 'further same-distribution records for reference/shadow models')
+    .requiredOption('--label <column>', 'the label column')
+    .option('--id-column <column>', 'row-id column; exposed records are reported by this id (default: data row number)')
+    .option('--classes <list>', 'class names in class-index order, when labels are strings', parseCommaList)
+    .option(
+      '--group-column <column>',
+      'declared sensitive column: kept out of the features, leakage reported per group',
+    )
+    .option(
+      '--attacks <list>',
+      `comma-separated attack ids (known: ${KNOWN_ATTACKS.join(', ')}; default: ${DEFAULT_ATTACKS.join(',')})`,
+      parseAttackList,
+    )
+    .option('--reference-models <n>', 'reference/shadow models to train', parsePositiveInteger)
+    .option('--seed <n>', 'seed for every random choice (integer 0..4294967295)', parseSeed)
+    .option(
+      '--top-exposed <n>',
+      'most exposed members to list per finding, by row id (default 10)',
+      parseNonNegativeInteger,
+    )
+    .option(
+      '--max-model-mb <n>',
+      `refuse model files larger than this (default ${DEFAULT_MAX_MODEL_MB})`,
+      parsePositiveInteger,
+    )
+    .requiredOption('--out <report.json>', 'where to write the report (written atomically)')
+    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'print the report JSON on stdout instead of the findings table')
+    .addHelpText('after', AUDIT_EXAMPLES)
+    .action(async (raw: RawAuditOptions) => {
+      await runAuditCommand(
+        {
+          model: raw.model,
+          members: raw.members,
+          nonMembers: raw.nonmembers,
+          population: raw.population,
+          label: raw.label,
+          idColumn: raw.idColumn,
+          classes: raw.classes,
+          groupColumn: raw.groupColumn,
+          attacks: raw.attacks,
+          referenceModels: raw.referenceModels,
+          seed: raw.seed,
+          topExposed: raw.topExposed,
+          maxModelMb: raw.maxModelMb,
+          out: raw.out,
+          quiet: raw.quiet,
+          json: raw.json,
+        },
+        io,
+        signal,
+      );
+      setExitCode(EXIT_OK);
+    });
+
+  program
+    .command('demo')
+    .description('split bundled handwritten-digit data, train a deliberately overfit model on it, and audit it')
+    .addOption(
+      new Option('--workdir <dir>', 'where the CSVs, target.onnx and report.json go').default(DEFAULT_DEMO_WORKDIR),
+    )
+    .addOption(
+      new Option('--seed <n>', 'seed for the split, the training and the audit').argParser(parseSeed).default(1),
+    )
+    .option('-q, --quiet', 'no progress output')
+    .action(async (raw: RawDemoOptions) => {
+      await runDemoCommand({ workdir: raw.workdir, seed: raw.seed, quiet: raw.quiet }, io, signal);
+      setExitCode(EXIT_OK);
+    });
+
+  return program;
+}

@@ -1,0 +1,52 @@
+// Command-line values checked before any work starts, each failure naming the option and what it needs.
+// Thrown as commander's InvalidArgumentError so commander reports them like its own usage errors (exit 2).
+import { InvalidArgumentError } from 'commander';
+import { IMPLEMENTED_ATTACKS, isImplementedAttack } from '../../../libs/engine/src/membership/attack-registry';
+import type { AttackId } from '../../../libs/engine/src/types';
+
+/** The engine's registry is the one list: an id it cannot run is refused here, before any work. */
+export const KNOWN_ATTACKS: readonly AttackId[] = IMPLEMENTED_ATTACKS;
+
+/** Integer in [min, max]; rejects '1.5', '1e3', '0x10', ' 7', '' so what the user typed is what runs. */
+export function parseInteger(value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`expected an integer${rangeText(min, max)}.`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`expected an integer${rangeText(min, max)}.`);
+  return n;
+}
+
+function rangeText(min: number, max: number): string {
+  if (max === Number.MAX_SAFE_INTEGER) return min === 0 ? ' >= 0' : ` >= ${min}`;
+  return ` from ${min} to ${max}`;
+}
+
+/** The seed is a 32-bit unsigned integer: that is what SeededRandom consumes without loss. */
+export const parseSeed = (value: string): number => parseInteger(value, 0, 0xffffffff);
+export const parsePositiveInteger = (value: string): number => parseInteger(value, 1);
+export const parseNonNegativeInteger = (value: string): number => parseInteger(value, 0);
+
+/** 'a, b,c' -> ['a', 'b', 'c']; empty items and duplicates are mistakes worth reporting. */
+export function parseCommaList(value: string): string[] {
+  const items = value.split(',').map((s) => s.trim());
+  if (items.some((s) => s === ''))
+    throw new InvalidArgumentError('expected a comma-separated list without empty items.');
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (seen.has(item)) throw new InvalidArgumentError(`'${item}' is listed twice.`);
+    seen.add(item);
+  }
+  return items;
+}
+
+export function parseAttackList(value: string): AttackId[] {
+  const items = parseCommaList(value);
+  const unknown = items.filter((a) => !isImplementedAttack(a));
+  if (unknown.length > 0) {
+    const named = unknown.map((a) => `'${a}'`).join(', ');
+    throw new InvalidArgumentError(
+      `unknown attack${unknown.length > 1 ? 's' : ''} ${named}; known attacks: ${KNOWN_ATTACKS.join(', ')}.`,
+    );
+  }
+  return items as AttackId[];
+}
