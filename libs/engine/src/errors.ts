@@ -27,6 +27,7 @@ export enum EngineErrorCode {
   LabelOutOfRange = 'LABEL_OUT_OF_RANGE',
   // audit request
   MembersNonMembersOverlap = 'MEMBERS_NONMEMBERS_OVERLAP',
+  PopulationOverlapsAudit = 'POPULATION_OVERLAPS_AUDIT',
   TooFewRows = 'TOO_FEW_ROWS',
   UnknownAttack = 'UNKNOWN_ATTACK',
   AttackNeedsPopulation = 'ATTACK_NEEDS_POPULATION',

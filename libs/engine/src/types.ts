@@ -172,6 +172,28 @@ export interface ExposedRecord {
   readonly score: number;
   /** 1 = most exposed. */
   readonly rank: number;
+  /**
+   * Song & Mittal (2021) privacy risk: posterior probability that the record is a member, calibrated on the
+   * offline reference models. Present only when the audit trained offline reference models.
+   */
+  readonly privacyRisk?: number;
+}
+
+/** Leakage measured on one slice (a class or a value of the declared group column); no ROC points. */
+export interface SliceLeakage {
+  /** Class name (or index) or group value. */
+  readonly value: string;
+  readonly nMembers: number;
+  readonly nNonMembers: number;
+  /** Absent when the slice is too small to measure; `note` then says why. */
+  readonly metrics?: Pick<MembershipMetrics, 'auc' | 'tpr' | 'tprInterval' | 'advantage'>;
+  readonly note?: string;
+}
+
+export interface FindingSlices {
+  readonly byClass: readonly SliceLeakage[];
+  /** Present when a group column was declared. */
+  readonly byGroup?: readonly SliceLeakage[];
 }
 
 export interface Finding {
@@ -183,6 +205,8 @@ export interface Finding {
   readonly summary: string;
   /** The members the attack is most confident about, by row id only (never raw values). */
   readonly mostExposed: readonly ExposedRecord[];
+  /** Leakage per class and per group value (when a group column was declared). */
+  readonly slices?: FindingSlices;
 }
 
 export interface RiskAssessment {
@@ -195,6 +219,23 @@ export interface RiskAssessment {
 export interface DatasetDigest {
   readonly sha256: string;
   readonly rows: number;
+}
+
+/** What the reference models of an audit cost: planned before training, counted during the run. */
+export interface ReferenceCost {
+  /** Reference model sets the requested attacks need (one per mode, K models each). */
+  readonly sets: ReadonlyArray<{ readonly mode: ReferenceMode; readonly k: number }>;
+  /**
+   * Models the plan may train: every model of every set. An upper bound, because the cache is not probed
+   * before the run; modelsTrained says what was actually trained.
+   */
+  readonly modelsToTrain: number;
+  /** Estimated training seconds for modelsToTrain (the figure the budget guard compares). */
+  readonly estimatedSeconds: number;
+  /** Models loaded from the reference-model cache during the run (absent in a plan). */
+  readonly modelsCached?: number;
+  /** Models trained during the run (absent in a plan). */
+  readonly modelsTrained?: number;
 }
 
 export interface AuditReport {
@@ -214,11 +255,15 @@ export interface AuditReport {
     readonly population?: DatasetDigest;
     readonly labelColumn: string;
     readonly idColumn?: string;
+    /** The declared sensitive/group column findings are sliced by. */
+    readonly groupColumn?: string;
   };
   readonly config: {
     readonly attacks: readonly AttackId[];
     readonly seed: number;
     readonly referenceModels: number;
+    /** Present when an attack needed reference models. */
+    readonly referenceCost?: ReferenceCost;
   };
   readonly findings: readonly Finding[];
   readonly risk: RiskAssessment;

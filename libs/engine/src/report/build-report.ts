@@ -9,15 +9,18 @@ import type {
   AuditReport,
   ExposedRecord,
   Finding,
+  FindingSlices,
   LabeledDataset,
   MembershipAttack,
   MembershipMetrics,
   MembershipScores,
   ModelSignature,
+  ReferenceCost,
   RiskAssessment,
   Severity,
 } from '../types';
 import { membershipSeverity } from '../risk/severity';
+import { groupLeakageSentence } from './finding-slices';
 
 export const DEFAULT_TOP_EXPOSED = 10;
 
@@ -41,27 +44,53 @@ export interface MembershipFindingInput {
   /** Row ids of the members, in the order of scores.members. */
   readonly memberRowIds: readonly string[];
   readonly topExposed?: number;
+  /** Song & Mittal privacy risk per member, in the order of scores.members (when offline reference models ran). */
+  readonly memberPrivacyRisk?: Float64Array;
+  /** Leakage by class and group, already compacted (finding-slices.ts). */
+  readonly slices?: FindingSlices;
+  /** Name of the declared group column: the summary then names the group that leaks most. */
+  readonly groupColumn?: string;
 }
 
 export function buildMembershipFinding(input: MembershipFindingInput): Finding {
   const severity = membershipSeverity(input.metrics);
+  const byGroup = input.slices?.byGroup;
+  const groupLine =
+    byGroup && input.groupColumn !== undefined ? ` ${groupLeakageSentence(byGroup, input.groupColumn)}` : '';
   return {
     attack: input.attack.id,
     severity,
     reference: input.attack.reference,
     metrics: input.metrics,
-    summary: membershipSummary(input.attack.id, input.metrics, severity),
-    mostExposed: mostExposedMembers(input.scores.members, input.memberRowIds, input.topExposed ?? DEFAULT_TOP_EXPOSED),
+    summary: membershipSummary(input.attack.id, input.metrics, severity) + groupLine,
+    mostExposed: mostExposedMembers(
+      input.scores.members,
+      input.memberRowIds,
+      input.topExposed ?? DEFAULT_TOP_EXPOSED,
+      input.memberPrivacyRisk,
+    ),
+    ...(input.slices ? { slices: input.slices } : {}),
   };
 }
 
-/** The n members with the highest membership scores, rank 1 = most exposed; ties keep file order. */
-export function mostExposedMembers(scores: Float64Array, rowIds: readonly string[], n: number): ExposedRecord[] {
+/**
+ * The n members with the highest membership scores, rank 1 = most exposed; ties keep file order.
+ * With privacyRisk (one per member), each record also carries its Song & Mittal posterior.
+ */
+export function mostExposedMembers(
+  scores: Float64Array,
+  rowIds: readonly string[],
+  n: number,
+  privacyRisk?: Float64Array,
+): ExposedRecord[] {
   const order = Array.from({ length: scores.length }, (_, i) => i);
   order.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
-  return order
-    .slice(0, Math.max(0, n))
-    .map((i, r) => ({ rowId: rowIds[i] ?? String(i + 1), score: scores[i] as number, rank: r + 1 }));
+  return order.slice(0, Math.max(0, n)).map((i, r) => ({
+    rowId: rowIds[i] ?? String(i + 1),
+    score: scores[i] as number,
+    rank: r + 1,
+    ...(privacyRisk && privacyRisk[i] !== undefined ? { privacyRisk: privacyRisk[i] } : {}),
+  }));
 }
 
 export function membershipSummary(attack: AttackId, m: MembershipMetrics, severity: Severity): string {
@@ -87,9 +116,11 @@ export interface AuditReportParts {
   readonly population?: LabeledDataset;
   readonly labelColumn: string;
   readonly idColumn?: string;
+  readonly groupColumn?: string;
   readonly attacks: readonly AttackId[];
   readonly seed: number;
   readonly referenceModels: number;
+  readonly referenceCost?: ReferenceCost;
   readonly findings: readonly Finding[];
   readonly risk: RiskAssessment;
   readonly createdAt?: Date;
@@ -113,8 +144,14 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
       ...(parts.population ? { population: { sha256: parts.population.sha256, rows: parts.population.nRows } } : {}),
       labelColumn: parts.labelColumn,
       ...(parts.idColumn !== undefined ? { idColumn: parts.idColumn } : {}),
+      ...(parts.groupColumn !== undefined ? { groupColumn: parts.groupColumn } : {}),
     },
-    config: { attacks: [...parts.attacks], seed: parts.seed, referenceModels: parts.referenceModels },
+    config: {
+      attacks: [...parts.attacks],
+      seed: parts.seed,
+      referenceModels: parts.referenceModels,
+      ...(parts.referenceCost ? { referenceCost: parts.referenceCost } : {}),
+    },
     findings: parts.findings,
     risk: parts.risk,
   };

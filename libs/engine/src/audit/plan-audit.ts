@@ -1,0 +1,34 @@
+// A dry run: what an audit would do and what its reference models would cost, without starting the model
+// runtime or training anything. The CLI prints it for --dry-run; the service shows it before queueing.
+
+import type { AttackId, ReferenceMode } from '../types';
+import type { AuditRequest } from './audit-request';
+import { prepareAudit } from './prepare-audit';
+
+export interface AuditPlan {
+  readonly attacks: AttackId[];
+  /** One set of K models per mode the attacks need; empty when none does. */
+  readonly referenceModels: Array<{ mode: ReferenceMode; k: number }>;
+  /** Upper bound: every model counted as untrained, since the cache is not probed. */
+  readonly estimate: { modelsToTrain: number; estimatedSeconds: number };
+  /** False when req.maxReferenceSeconds is set and the estimate is over it (runAudit would refuse). */
+  readonly withinBudget: boolean;
+}
+
+/** Inspects the model and loads and checks the data exactly as runAudit does, then stops. */
+export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
+  const prepared = await prepareAudit(req);
+  const estimate = {
+    modelsToTrain: prepared.referenceCost?.modelsToTrain ?? 0,
+    estimatedSeconds: prepared.referenceCost?.estimatedSeconds ?? 0,
+  };
+  return {
+    attacks: prepared.attackIds,
+    referenceModels: prepared.referenceSets.map((s) => ({ mode: s.mode, k: s.k })),
+    estimate,
+    withinBudget:
+      req.maxReferenceSeconds === undefined ||
+      estimate.modelsToTrain === 0 ||
+      estimate.estimatedSeconds <= req.maxReferenceSeconds,
+  };
+}

@@ -1,0 +1,179 @@
+// Everything an audit settles before it runs the model: options, the untrusted model's signature, the
+// data (loaded, checked against the model and against each other) and the reference models it will need
+// with their cost. Shared by runAudit and planAudit, so a dry run refuses exactly what a run would.
+
+import { createHash } from 'node:crypto';
+import { loadLabeledCsv } from '../data/csv-dataset';
+import { assertDisjoint, assertEnoughRows } from '../data/membership-split-checks';
+import { EngineError, EngineErrorCode } from '../errors';
+import { createMembershipAttack, DEFAULT_ATTACKS } from '../membership/attack-registry';
+import { DEFAULT_TOP_EXPOSED } from '../report/build-report';
+import { assertCompatible, inspectOnnx } from '../targets/onnx-inspection';
+import type {
+  AttackId,
+  CsvSchemaOptions,
+  LabeledDataset,
+  MembershipAttack,
+  ModelSignature,
+  ReferenceCost,
+} from '../types';
+import {
+  type AuditRequest,
+  type CsvInput,
+  DEFAULT_REFERENCE_MODELS,
+  DEFAULT_SEED,
+  MIN_AUDIT_ROWS,
+  MIN_POPULATION_ROWS,
+} from './audit-request';
+import { assertPopulationDisjoint } from './population-overlap';
+import { estimateAuditReferenceCost, referenceSetsFor, type ReferenceSetPlan } from './reference-plan';
+
+export interface PreparedAudit {
+  readonly seed: number;
+  readonly referenceModels: number;
+  readonly topExposed: number;
+  readonly attackIds: AttackId[];
+  readonly attacks: MembershipAttack[];
+  readonly signature: ModelSignature;
+  readonly targetSha256: string;
+  readonly members: LabeledDataset;
+  readonly nonMembers: LabeledDataset;
+  readonly population?: LabeledDataset;
+  /** Empty when no attack needs reference models. */
+  readonly referenceSets: ReferenceSetPlan[];
+  /** Undefined when no attack needs reference models. */
+  readonly referenceCost?: ReferenceCost;
+}
+
+export interface PrepareSteps {
+  /** Called as each step starts. */
+  onStep?: (step: 'inspect' | 'load', message: string) => void;
+  /** Throws when the audit was cancelled; called between steps. */
+  checkAbort?: () => void;
+}
+
+export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}): Promise<PreparedAudit> {
+  const checkAbort = steps.checkAbort ?? (() => undefined);
+  const seed = req.seed ?? DEFAULT_SEED;
+  const referenceModels = req.referenceModels ?? DEFAULT_REFERENCE_MODELS;
+  validateOptions(req, seed, referenceModels);
+  const attackIds = [...new Set(req.attacks && req.attacks.length > 0 ? req.attacks : DEFAULT_ATTACKS)];
+  const attacks = attackIds.map((id) => createMembershipAttack(id));
+
+  checkAbort();
+  steps.onStep?.('inspect', 'inspecting model');
+  const signature = inspectOnnx(req.model, { maxBytes: req.maxModelBytes, fileLabel: 'model file' });
+  const targetSha256 = createHash('sha256').update(req.model).digest('hex');
+
+  const needsReferences = attacks.filter((a) => a.referenceModels !== 'none');
+  if (needsReferences.length > 0 && !req.population) {
+    throw new EngineError(
+      EngineErrorCode.AttackNeedsPopulation,
+      `${needsReferences.map((a) => a.id).join(', ')} train reference models on population data; provide a population CSV`,
+    );
+  }
+
+  checkAbort();
+  steps.onStep?.('load', 'loading data');
+  const schema: CsvSchemaOptions = {
+    labelColumn: req.labelColumn,
+    ...(req.idColumn !== undefined ? { idColumn: req.idColumn } : {}),
+    ...(req.classes !== undefined ? { classes: req.classes } : {}),
+    ...(req.groupColumn !== undefined ? { groupColumn: req.groupColumn } : {}),
+  };
+  // numClasses from the model: labels outside its classes are refused in every file, population included.
+  const members = await loadAuditCsv(req.members, schema, signature);
+  checkAbort();
+  const nonMembers = await loadAuditCsv(req.nonMembers, schema, signature);
+  checkAbort();
+  const population = req.population ? await loadAuditCsv(req.population, schema, signature) : undefined;
+  assertDisjoint(members, nonMembers, { byId: req.idColumn !== undefined });
+  if (population && req.population) assertPopulationDisjoint(population, members, nonMembers, req.population.name);
+  assertEnoughRows(members, MIN_AUDIT_ROWS, req.members.name, 'a membership audit');
+  assertEnoughRows(nonMembers, MIN_AUDIT_ROWS, req.nonMembers.name, 'a membership audit');
+  if (population && needsReferences.length > 0 && req.population) {
+    assertEnoughRows(
+      population,
+      MIN_POPULATION_ROWS,
+      req.population.name,
+      `training reference models for ${needsReferences[0]?.id}`,
+    );
+  }
+
+  const referenceSets = referenceSetsFor(attacks, referenceModels);
+  const referenceCost =
+    referenceSets.length > 0
+      ? estimateAuditReferenceCost({
+          sets: referenceSets,
+          modelBytes: req.model,
+          signature,
+          nPopulation: population?.nRows ?? 0,
+          nMembers: members.nRows,
+          nNonMembers: nonMembers.nRows,
+        })
+      : undefined;
+
+  return {
+    seed,
+    referenceModels,
+    topExposed: req.topExposed ?? DEFAULT_TOP_EXPOSED,
+    attackIds,
+    attacks,
+    signature,
+    targetSha256,
+    members,
+    nonMembers,
+    ...(population ? { population } : {}),
+    referenceSets,
+    ...(referenceCost ? { referenceCost } : {}),
+  };
+}
+
+async function loadAuditCsv(input: CsvInput, schema: CsvSchemaOptions, sig: ModelSignature): Promise<LabeledDataset> {
+  const source = input.data ?? input.path;
+  if (source === undefined) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `${input.name}: neither a file path nor file contents were given`,
+      { file: input.name },
+    );
+  }
+  const ds = await loadLabeledCsv(source, {
+    ...schema,
+    fileLabel: input.name,
+    numClasses: sig.numClasses,
+    expectedFeatureCount: sig.nFeatures,
+  });
+  assertCompatible(sig, ds, input.name);
+  return ds;
+}
+
+function validateOptions(req: AuditRequest, seed: number, referenceModels: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new EngineError(EngineErrorCode.InvalidOption, `seed must be a non-negative integer, got ${seed}`);
+  }
+  if (!Number.isInteger(referenceModels) || referenceModels < 1) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `reference models must be a positive integer, got ${referenceModels}`,
+    );
+  }
+  if (req.topExposed !== undefined && (!Number.isInteger(req.topExposed) || req.topExposed < 0)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `top exposed must be a non-negative integer, got ${req.topExposed}`,
+    );
+  }
+  if (
+    req.maxReferenceSeconds !== undefined &&
+    !(Number.isFinite(req.maxReferenceSeconds) && req.maxReferenceSeconds >= 0)
+  ) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the reference-model time budget must be a non-negative number of seconds, got ${req.maxReferenceSeconds}`,
+    );
+  }
+  if (req.referenceCacheDir !== undefined && req.referenceCacheDir.trim() === '') {
+    throw new EngineError(EngineErrorCode.InvalidOption, 'the reference-model cache directory is an empty path');
+  }
+}

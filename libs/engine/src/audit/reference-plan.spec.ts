@@ -1,0 +1,59 @@
+import { EngineErrorCode } from '../errors';
+import { createMembershipAttack } from '../membership/attack-registry';
+import { estimateReferenceCost } from '../training/reference-model-provider';
+import type { AttackId } from '../types';
+import { assertReferenceBudget, estimateAuditReferenceCost, referenceSetsFor } from './reference-plan';
+
+const attacks = (...ids: AttackId[]) => ids.map((id) => createMembershipAttack(id));
+const signature = { nFeatures: 64, numClasses: 10 };
+
+describe('reference plan', () => {
+  it('needs one set per mode the attacks use, shared between attacks of the same mode', () => {
+    expect(referenceSetsFor(attacks('membership.loss', 'membership.label-only'), 4)).toEqual([]);
+    expect(referenceSetsFor(attacks('membership.rmia', 'membership.shadow', 'membership.lira-offline'), 4)).toEqual([
+      { mode: 'offline', k: 4 },
+    ]);
+    expect(referenceSetsFor(attacks('membership.rmia', 'membership.lira'), 8)).toEqual([
+      { mode: 'online', k: 8 },
+      { mode: 'offline', k: 8 },
+    ]);
+  });
+
+  it('prices online models on the whole pool and offline models on the population', () => {
+    const arch = { nFeatures: 64, hidden: [64], numClasses: 10, activation: 'relu' as const };
+    const rows = { nPopulation: 400, nMembers: 300, nNonMembers: 300 };
+    const cost = estimateAuditReferenceCost({
+      sets: [
+        { mode: 'online', k: 4 },
+        { mode: 'offline', k: 2 },
+      ],
+      signature,
+      ...rows,
+    });
+    const online = estimateReferenceCost({ k: 4, nRows: 1000, architecture: arch, epochs: 40 });
+    const offline = estimateReferenceCost({ k: 2, nRows: 400, architecture: arch, epochs: 40 });
+    expect(cost.modelsToTrain).toBe(6);
+    expect(cost.estimatedSeconds).toBeCloseTo(online.estimatedSeconds + offline.estimatedSeconds, 9);
+    expect(cost.sets).toEqual([
+      { mode: 'online', k: 4 },
+      { mode: 'offline', k: 2 },
+    ]);
+  });
+
+  it('refuses over budget, and only then', () => {
+    const cost = estimateAuditReferenceCost({
+      sets: [{ mode: 'offline', k: 4 }],
+      signature,
+      nPopulation: 400,
+      nMembers: 1,
+      nNonMembers: 1,
+    });
+    expect(() => assertReferenceBudget(cost, undefined)).not.toThrow();
+    expect(() => assertReferenceBudget(cost, cost.estimatedSeconds + 1)).not.toThrow();
+    expect(() => assertReferenceBudget(cost, cost.estimatedSeconds / 2)).toThrow(
+      expect.objectContaining({ code: EngineErrorCode.BudgetExceeded }),
+    );
+    const nothing = estimateAuditReferenceCost({ sets: [], signature, nPopulation: 0, nMembers: 1, nNonMembers: 1 });
+    expect(() => assertReferenceBudget(nothing, 0)).not.toThrow();
+  });
+});

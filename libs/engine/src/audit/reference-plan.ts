@@ -1,0 +1,81 @@
+// Which reference-model sets an audit's attacks need and what training them costs, known before anything
+// is trained, so a budget can refuse the audit up front (BRIEF: cost estimate and budget guard before a
+// run). Needs only row counts and the model bytes, so the service can price an audit it has not loaded.
+
+import { readMlpFromOnnx } from '../onnx/mlp-onnx-writer';
+import type { MlpArchitecture } from '../training/mlp';
+import {
+  DEFAULT_REFERENCE_HIDDEN,
+  DEFAULT_REFERENCE_TRAINING,
+  assertWithinBudget,
+  estimateReferenceCost,
+} from '../training/reference-model-provider';
+import type { MembershipAttack, ModelSignature, ReferenceCost, ReferenceMode } from '../types';
+
+export interface ReferenceSetPlan {
+  readonly mode: ReferenceMode;
+  readonly k: number;
+}
+
+const MODE_ORDER: readonly ReferenceMode[] = ['online', 'offline'];
+
+/** One set of K models per mode the attacks need; LiRA and RMIA of one audit share a mode's set. */
+export function referenceSetsFor(
+  attacks: ReadonlyArray<Pick<MembershipAttack, 'referenceModels'>>,
+  k: number,
+): ReferenceSetPlan[] {
+  const modes = new Set(attacks.map((a) => a.referenceModels));
+  return MODE_ORDER.filter((mode) => modes.has(mode)).map((mode) => ({ mode, k }));
+}
+
+export interface ReferenceCostInputs {
+  readonly sets: readonly ReferenceSetPlan[];
+  /** The target's ONNX bytes: a plain MLP target is mirrored by its reference models, as the provider does. */
+  readonly modelBytes?: Uint8Array;
+  readonly signature: Pick<ModelSignature, 'nFeatures' | 'numClasses'>;
+  readonly nPopulation: number;
+  readonly nMembers: number;
+  readonly nNonMembers: number;
+}
+
+/**
+ * Upper bound on the training cost: every model of every set, as if none were cached. Online models train
+ * on half of the whole pool (population, members, non-members), offline ones on half of the population.
+ */
+export function estimateAuditReferenceCost(inputs: ReferenceCostInputs): ReferenceCost {
+  const architecture = referenceArchitectureFor(inputs);
+  let modelsToTrain = 0;
+  let estimatedSeconds = 0;
+  for (const set of inputs.sets) {
+    const nRows =
+      set.mode === 'online' ? inputs.nPopulation + inputs.nMembers + inputs.nNonMembers : inputs.nPopulation;
+    const cost = estimateReferenceCost({ k: set.k, nRows, architecture, epochs: DEFAULT_REFERENCE_TRAINING.epochs });
+    modelsToTrain += cost.modelsToTrain;
+    estimatedSeconds += cost.estimatedSeconds;
+  }
+  return { sets: inputs.sets.map((s) => ({ mode: s.mode, k: s.k })), modelsToTrain, estimatedSeconds };
+}
+
+/** BudgetExceeded when the estimate is over maxSeconds; nothing when there is no budget or nothing to train. */
+export function assertReferenceBudget(cost: ReferenceCost, maxSeconds: number | undefined): void {
+  if (maxSeconds === undefined || cost.modelsToTrain === 0) return;
+  assertWithinBudget(cost, maxSeconds);
+}
+
+/** One line for progress events and the CLI: what will be trained and how long it should take. */
+export function describeReferenceCost(cost: ReferenceCost): string {
+  const sets = cost.sets.map((s) => `${s.k} ${s.mode}`).join(' + ');
+  return `reference models: ${sets} (${cost.modelsToTrain} at most, cached ones are skipped), estimated ${Math.ceil(cost.estimatedSeconds)} s`;
+}
+
+function referenceArchitectureFor(inputs: ReferenceCostInputs): MlpArchitecture {
+  const mirrored = inputs.modelBytes ? readMlpFromOnnx(inputs.modelBytes)?.architecture : undefined;
+  return (
+    mirrored ?? {
+      nFeatures: inputs.signature.nFeatures,
+      hidden: DEFAULT_REFERENCE_HIDDEN,
+      numClasses: inputs.signature.numClasses,
+      activation: 'relu',
+    }
+  );
+}
