@@ -2,7 +2,7 @@
 // what the demo shows is what a user's own audit does.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { runAudit, type AuditRequest } from '../../../libs/engine/src/audit/run-audit';
+import { planAudit, runAudit, type AuditRequest } from '../../../libs/engine/src/audit/run-audit';
 import { formatFindingsTable } from '../../../libs/engine/src/report/build-report';
 import { DEFAULT_MAX_MODEL_BYTES } from '../../../libs/engine/src/targets/onnx-inspection';
 import type { AttackId, AuditReport } from '../../../libs/engine/src/types';
@@ -29,6 +29,12 @@ export interface AuditCommandOptions {
   readonly seed?: number;
   readonly topExposed?: number;
   readonly maxModelMb?: number;
+  /** Directory where trained reference models are cached and reused across audits. */
+  readonly referenceCache?: string;
+  /** Refuse before training when the estimated reference-model training time is above this. */
+  readonly maxReferenceSeconds?: number;
+  /** Check inputs and print the plan and its cost; train nothing, write no report. */
+  readonly dryRun?: boolean;
   readonly out: string;
   /** No progress output. */
   readonly quiet?: boolean;
@@ -37,7 +43,8 @@ export interface AuditCommandOptions {
 }
 
 export interface AuditCommandResult {
-  readonly report: AuditReport;
+  /** Undefined for a dry run. */
+  readonly report?: AuditReport;
   /** Absolute path the report was written to. */
   readonly reportPath: string;
 }
@@ -81,7 +88,24 @@ export async function runAuditCommand(
     referenceModels: opts.referenceModels,
     topExposed: opts.topExposed,
     maxModelBytes,
+    referenceCacheDir: opts.referenceCache !== undefined ? resolve(opts.referenceCache) : undefined,
+    maxReferenceSeconds: opts.maxReferenceSeconds,
   };
+
+  if (opts.dryRun) {
+    const plan = await planAudit(request);
+    const sets = plan.referenceModels.map((s) => `${s.k} ${s.mode}`).join(', ') || 'none';
+    io.out(
+      [
+        `attacks: ${plan.attacks.join(', ')}`,
+        `reference models: ${sets}`,
+        `estimated training: ${plan.estimate.modelsToTrain} models, about ${Math.ceil(plan.estimate.estimatedSeconds)} s (upper bound: cached models are not subtracted)`,
+        plan.withinBudget ? 'within budget' : `over the budget of ${opts.maxReferenceSeconds} s: the audit would be refused`,
+        'dry run: inputs checked, nothing trained, no report written',
+      ].join('\n') + '\n',
+    );
+    return { reportPath };
+  }
 
   const progress = createProgressReporter(io, progressStyleFor(io, opts.quiet === true));
   let report: AuditReport;

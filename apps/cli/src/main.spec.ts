@@ -127,6 +127,40 @@ describe('privaudit audit', () => {
     expect(await fs.readdir(path.join(dir, 'out'))).toEqual(['report.json']);
   });
 
+  it('--dry-run prints the reference-model plan and its cost, and trains and writes nothing', async () => {
+    const x = randomFeatures(3, 80, N_FEATURES);
+    const population = Array.from({ length: 80 }, (_, r) => [
+      `p${r + 1}`,
+      ...Array.from(x.subarray(r * N_FEATURES, (r + 1) * N_FEATURES)),
+      r % NUM_CLASSES,
+    ]);
+    await fs.writeFile(path.join(dir, 'population.csv'), csvText(['id', 'f0', 'f1', 'f2', 'f3', 'label'], population));
+    const cache = path.join(dir, 'cache');
+    const args = auditArgs(
+      '--population',
+      'population.csv',
+      '--attacks',
+      'membership.rmia,membership.lira',
+      '--reference-models',
+      '2',
+      '--reference-cache',
+      'cache',
+      '--quiet',
+    );
+
+    const dry = await run([...args, '--dry-run']);
+    expect(dry.code).toBe(0);
+    const out = dry.io.stdout.join('');
+    expect(out).toMatch(/reference models: .*2 (online|offline)/);
+    expect(out).toMatch(/estimated training: 4 models/);
+    await expect(fs.access(path.join(dir, 'out', 'report.json'))).rejects.toThrow();
+    await expect(fs.access(cache)).rejects.toThrow();
+
+    // A budget below the estimate refuses before training: one error line, nothing cached.
+    await expectOneLineError([...args, '--max-reference-seconds', '0.01'], 1, /budget/i);
+    await expect(fs.readdir(cache).catch(() => [])).resolves.toEqual([]);
+  });
+
   it('prints plain progress lines on a non-terminal stderr', async () => {
     const { code, io } = await run(auditArgs('--attacks', 'membership.loss'));
     expect(code).toBe(0);

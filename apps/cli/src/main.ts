@@ -13,6 +13,7 @@ import {
   parseCommaList,
   parseNonNegativeInteger,
   parsePositiveInteger,
+  parsePositiveNumber,
   parseSeed,
 } from './option-parsers';
 import { privauditPackage } from './package-root';
@@ -52,6 +53,9 @@ interface RawAuditOptions {
   seed?: number;
   topExposed?: number;
   maxModelMb?: number;
+  referenceCache?: string;
+  maxReferenceSeconds?: number;
+  dryRun?: boolean;
   out: string;
   quiet?: boolean;
   json?: boolean;
@@ -146,6 +150,13 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       `refuse model files larger than this (default ${DEFAULT_MAX_MODEL_MB})`,
       parsePositiveInteger,
     )
+    .option('--reference-cache <dir>', 'cache trained reference models here and reuse them in later audits')
+    .option(
+      '--max-reference-seconds <s>',
+      'refuse, before training, an audit whose estimated reference-model training time is above this',
+      parsePositiveNumber,
+    )
+    .option('--dry-run', 'check the inputs and print the attacks and the training cost; train nothing')
     .requiredOption('--out <report.json>', 'where to write the report (written atomically)')
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the report JSON on stdout instead of the findings table')
@@ -166,6 +177,9 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           seed: raw.seed,
           topExposed: raw.topExposed,
           maxModelMb: raw.maxModelMb,
+          referenceCache: raw.referenceCache,
+          maxReferenceSeconds: raw.maxReferenceSeconds,
+          dryRun: raw.dryRun,
           out: raw.out,
           quiet: raw.quiet,
           json: raw.json,

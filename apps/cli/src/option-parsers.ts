@@ -26,6 +26,12 @@ export const parseSeed = (value: string): number => parseInteger(value, 0, 0xfff
 export const parsePositiveInteger = (value: string): number => parseInteger(value, 1);
 export const parseNonNegativeInteger = (value: string): number => parseInteger(value, 0);
 
+/** A positive decimal such as '30' or '0.5'; rejects '1e3', 'inf', '-1', '' for the same reason. */
+export function parsePositiveNumber(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive number.');
+  return Number(value);
+}
+
 /** 'a, b,c' -> ['a', 'b', 'c']; empty items and duplicates are mistakes worth reporting. */
 export function parseCommaList(value: string): string[] {
   const items = value.split(',').map((s) => s.trim());
