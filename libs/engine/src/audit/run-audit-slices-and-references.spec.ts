@@ -8,11 +8,12 @@ import { SeededRandom } from '../random/seeded-random';
 import { trainMlp } from '../training/mlp-trainer';
 import type { ProgressEvent } from '../types';
 import { type AuditRequest, type CsvInput, planAudit, runAudit } from './run-audit';
+import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 
 // Real training and inference on a shared 2-core machine.
 jest.setTimeout(120_000);
 
-const DIGITS = path.resolve(__dirname, '../../../../../shared/datasets/digits.csv');
+const DIGITS = DIGITS_CSV;
 
 /** digits.csv split by a seeded permutation, with a row id column and a synthetic group column (A/B by row parity). */
 function splitDigits(): { train: CsvInput; unseen: CsvInput; population: CsvInput; populationLines: string[] } {

@@ -10,11 +10,12 @@ import { formatFindingsTable } from '../report/build-report';
 import { trainMlp } from '../training/mlp-trainer';
 import type { AttackId, ProgressEvent } from '../types';
 import { type CsvInput, runAudit } from './run-audit';
+import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 
 // Real training and inference on a shared 2-core machine.
 jest.setTimeout(180_000);
 
-const DIGITS = path.resolve(__dirname, '../../../../../shared/datasets/digits.csv');
+const DIGITS = DIGITS_CSV;
 const ATTACKS_WITHOUT_REFERENCES = IMPLEMENTED_ATTACKS.filter(
   (id) => createMembershipAttack(id).referenceModels === 'none',
 );

@@ -2,7 +2,6 @@
 // reference models trained here on the audit's pool (population, members, non-members), seeds fixed.
 // Figures measured with these seeds are in the assertions' comments; tolerances leave room for the
 // nondeterminism of float summation order across tfjs backends.
-import * as path from 'node:path';
 import { loadLabeledCsv } from '../data/csv-dataset';
 import { computeMembershipMetrics } from '../metrics/membership-metrics';
 import { deriveSeed, SeededRandom } from '../random/seeded-random';
@@ -25,8 +24,9 @@ import { LiraOfflineAttack } from './lira-offline-attack';
 import { LossAttack } from './loss-attack';
 import { RmiaAttack } from './rmia-attack';
 import { ShadowAttack } from './shadow-attack';
+import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 
-const DIGITS = path.resolve(__dirname, '../../../../../shared/datasets/digits.csv');
+const DIGITS = DIGITS_CSV;
 const SEED = 20240601;
 
 const ARCH: MlpArchitecture = { nFeatures: 64, hidden: [128], numClasses: 10, activation: 'relu' };

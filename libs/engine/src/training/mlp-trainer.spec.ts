@@ -1,15 +1,15 @@
-import * as path from 'node:path';
 import { loadLabeledCsv } from '../data/csv-dataset';
 import type { LabeledDataset } from '../types';
 import type { MlpArchitecture, MlpWeights, TrainingData } from './mlp';
 import { mlpForward } from './mlp-forward';
 import { trainMlp, trainMlpBatch, trainMlpOnSubsets } from './mlp-trainer';
 import { initTensorflow } from './tf-backend';
+import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 
 // Real training on a shared 2-core machine: seconds, but more than jest's 5 s default.
 jest.setTimeout(60_000);
 
-const DIGITS = path.resolve(__dirname, '../../../../../shared/datasets/digits.csv');
+const DIGITS = DIGITS_CSV;
 const ARCH: MlpArchitecture = { nFeatures: 64, hidden: [64], numClasses: 10, activation: 'relu' };
 
 function rows(ds: TrainingData, from: number, to: number): TrainingData {

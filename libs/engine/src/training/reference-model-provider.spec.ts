@@ -13,11 +13,12 @@ import {
   type ReferenceModelStore,
 } from './reference-model-provider';
 import { FileReferenceModelStore, decodeWeights, encodeWeights } from './reference-model-store';
+import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 
 // Real training on a shared 2-core machine: seconds, but more than jest's 5 s default.
 jest.setTimeout(60_000);
 
-const DIGITS = path.resolve(__dirname, '../../../../../shared/datasets/digits.csv');
+const DIGITS = DIGITS_CSV;
 const FAST = { epochs: 3, batchSize: 32, learningRate: 3e-3 };
 
 function slice(ds: LabeledDataset, from: number, to: number): LabeledDataset {
