@@ -1,0 +1,46 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { AppConfig } from '../../../libs/config/src/app-config.schema';
+import { ConfigModule } from '../../../libs/config/src/config.module';
+import { PersistenceModule } from '../../../libs/persistence/src/persistence.module';
+import { QueueModule } from '../../../libs/queue/src/queue.module';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyService } from './auth/api-key.service';
+import { ApiKeysController } from './auth/api-keys.controller';
+import { AuditCommissionService } from './audits/audit-commission.service';
+import { AuditsController } from './audits/audits.controller';
+import { DatasetCatalogService } from './datasets/dataset-catalog.service';
+import { DatasetsController } from './datasets/datasets.controller';
+import { HealthController } from './health.controller';
+import { DomainExceptionFilter } from './http/domain-exception.filter';
+import { ModelRegistryService } from './models/model-registry.service';
+import { ModelsController, ModelVersionsController } from './models/models.controller';
+
+/** Headers that carry secrets: never written to logs. Request bodies are never logged at all. */
+export const REDACTED_LOG_PATHS = ['req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers.cookie'];
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } } }),
+        // The api applies pending migrations at start-up (migrationsRun); the worker never does.
+        PersistenceModule.forRoot({ runMigrations: true }),
+        QueueModule.forRoot(),
+      ],
+      controllers: [HealthController, ApiKeysController, ModelsController, ModelVersionsController, DatasetsController, AuditsController],
+      providers: [
+        ApiKeyService,
+        ModelRegistryService,
+        DatasetCatalogService,
+        AuditCommissionService,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: DomainExceptionFilter },
+      ],
+    };
+  }
+}

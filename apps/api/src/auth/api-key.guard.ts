@@ -1,0 +1,42 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
+import { ApiKeyRole } from '../../../../libs/persistence/src/records';
+import { ServiceError, ServiceErrorCode } from '../http/service-error';
+import { ApiKeyService, AuthenticatedCaller } from './api-key.service';
+import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator';
+
+export type AuthenticatedRequest = IncomingMessage & { caller?: AuthenticatedCaller };
+
+/** Global guard: x-api-key (or Authorization: Bearer) must be a known key; @Roles narrows who may call. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(ApiKeyService) private readonly apiKeys: ApiKeyService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const key = presentedKey(req);
+    if (!key) throw new ServiceError(ServiceErrorCode.Unauthenticated, 'an API key is required (x-api-key header or Authorization: Bearer)');
+    const caller = await this.apiKeys.authenticate(key);
+    if (!caller) throw new ServiceError(ServiceErrorCode.Unauthenticated, 'unknown or revoked API key');
+    req.caller = caller;
+    const allowed = this.reflector.getAllAndOverride<ApiKeyRole[] | undefined>(ROLES_KEY, targets);
+    if (allowed && !allowed.includes(caller.role)) {
+      throw new ServiceError(ServiceErrorCode.Forbidden, `role '${caller.role}' may not do this (needs one of: ${allowed.join(', ')})`);
+    }
+    return true;
+  }
+}
+
+function presentedKey(req: IncomingMessage): string | null {
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header.length > 0) return header;
+  const authorization = req.headers.authorization;
+  if (authorization?.startsWith('Bearer ')) return authorization.slice('Bearer '.length).trim();
+  return null;
+}

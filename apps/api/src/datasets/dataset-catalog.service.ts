@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
+import { APP_CONFIG } from '../../../../libs/config/src/config.module';
+import { inferCsvSchema, loadLabeledCsv } from '../../../../libs/engine/src/data/csv-dataset';
+import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
+import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
+import type { DatasetRecord, DatasetRole } from '../../../../libs/persistence/src/records';
+import { DatasetRepository } from '../../../../libs/persistence/src/repositories/dataset.repository';
+import { ServiceError, ServiceErrorCode } from '../http/service-error';
+import { receiveUpload } from '../http/streamed-upload';
+
+export interface DatasetDeclaration {
+  readonly name: string;
+  readonly role: DatasetRole;
+  readonly labelColumn: string;
+  readonly idColumn?: string;
+}
+
+/** Uploaded CSV samples (members, non-members, population), validated the way the audit will read them. */
+@Injectable()
+export class DatasetCatalogService {
+  constructor(
+    @Inject(DatasetRepository) private readonly datasets: DatasetRepository,
+    @Inject(BlobStore) private readonly blobs: BlobStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async get(id: string): Promise<DatasetRecord> {
+    const dataset = await this.datasets.findById(id);
+    if (!dataset) throw new ServiceError(ServiceErrorCode.NotFound, `dataset ${id} not found`);
+    return dataset;
+  }
+
+  list(): Promise<DatasetRecord[]> {
+    return this.datasets.list();
+  }
+
+  async upload(declaration: DatasetDeclaration, req: IncomingMessage): Promise<DatasetRecord> {
+    const upload = await receiveUpload(req, {
+      limitBytes: this.config.MAX_DATASET_BYTES,
+      tempDir: this.blobs.tempDir(),
+      what: 'dataset',
+      contentTypes: ['text/csv', 'application/csv'],
+    });
+    try {
+      const fileLabel = `${declaration.name}.csv`;
+      const schema = await inferCsvSchema(upload.path, { fileLabel });
+      for (const [what, column] of [
+        ['label column', declaration.labelColumn],
+        ['id column', declaration.idColumn],
+      ] as const) {
+        if (column !== undefined && !schema.columns.some((c) => c.name === column)) {
+          throw new EngineError(EngineErrorCode.CsvMissingColumn, `${fileLabel}: declared ${what} '${column}' is not in the header`, { file: fileLabel, column });
+        }
+      }
+      // Full read as the audit will do it: NaN/Infinity cells, non-numeric features, bad labels and
+      // duplicate ids are refused now, with row and column, instead of failing an audit later.
+      await loadLabeledCsv(upload.path, {
+        fileLabel,
+        labelColumn: declaration.labelColumn,
+        ...(declaration.idColumn !== undefined ? { idColumn: declaration.idColumn } : {}),
+      });
+      await this.blobs.adopt(upload.path, upload.sha256);
+      return await this.datasets.create({
+        name: declaration.name,
+        role: declaration.role,
+        labelColumn: declaration.labelColumn,
+        idColumn: declaration.idColumn ?? null,
+        sha256: upload.sha256,
+        sizeBytes: upload.sizeBytes,
+        rows: schema.rows,
+        columns: schema.columns,
+      });
+    } finally {
+      await rm(upload.path, { force: true });
+    }
+  }
+}
+
+/** Feature columns of a dataset as the engine reads them: every column except label and id, in file order. */
+export function featureColumnsOf(dataset: DatasetRecord): string[] {
+  return dataset.columns.map((c) => c.name).filter((name) => name !== dataset.labelColumn && name !== dataset.idColumn);
+}

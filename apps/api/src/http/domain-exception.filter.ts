@@ -1,0 +1,53 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { EngineError } from '../../../../libs/engine/src/errors';
+import { engineErrorStatus, SERVICE_ERROR_STATUS } from './error-status';
+import { ServiceError } from './service-error';
+
+interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** The one place errors become HTTP responses: {statusCode, code, message, details?}. */
+@Catch()
+export class DomainExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('DomainExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<ServerResponse>();
+    const body = this.toBody(exception);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.statusCode = body.statusCode;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    // After a refused upload the rest of the body is not read: close the connection instead of draining it.
+    if (body.statusCode === 413 || body.code === 'UPLOAD_ABORTED') res.setHeader('connection', 'close');
+    res.end(JSON.stringify(body));
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof ServiceError) {
+      return { statusCode: SERVICE_ERROR_STATUS[exception.code], code: exception.code, message: exception.message, ...(exception.details ? { details: exception.details } : {}) };
+    }
+    if (exception instanceof EngineError) {
+      return {
+        statusCode: engineErrorStatus(exception.code),
+        code: exception.code,
+        message: exception.message,
+        ...(exception.location ? { details: { location: exception.location } } : {}),
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return { statusCode: status, code: `HTTP_${status}`, message: exception.message };
+    }
+    // Unexpected: log the stack (no request data in it), answer without internals.
+    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    return { statusCode: 500, code: 'INTERNAL_ERROR', message: 'internal error' };
+  }
+}

@@ -1,0 +1,29 @@
+// Errors of the service layer (not the engine's): each carries a code the global filter maps to a status.
+
+export enum ServiceErrorCode {
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  ValidationFailed = 'VALIDATION_FAILED',
+  NotFound = 'NOT_FOUND',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  UploadAborted = 'UPLOAD_ABORTED',
+  DatasetRoleMismatch = 'DATASET_ROLE_MISMATCH',
+  DatasetColumnsMismatch = 'DATASET_COLUMNS_MISMATCH',
+  AuditAlreadyActive = 'AUDIT_ALREADY_ACTIVE',
+  AuditNotActive = 'AUDIT_NOT_ACTIVE',
+  AuditNotFinished = 'AUDIT_NOT_FINISHED',
+  QueueUnavailable = 'QUEUE_UNAVAILABLE',
+}
+
+export class ServiceError extends Error {
+  constructor(
+    readonly code: ServiceErrorCode,
+    message: string,
+    /** Machine-readable extras for the client (ids, limits). Never raw data values. */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}

@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { loadConfigOrExit } from '../../../libs/config/src/load-config';
+import { assertRedisNoEviction } from '../../../libs/queue/src/redis-eviction-policy';
+import { ApiModule } from './app.module';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfigOrExit();
+  await assertRedisNoEviction(config.REDIS_URL);
+  const app = await NestFactory.create(ApiModule.forRoot(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('privaudit')
+      .setDescription('Privacy-attack audits of machine-learning models: membership inference, with findings, risk score and report.')
+      .setVersion('0.1.0')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  await app.listen(config.PORT);
+  // Tests start the api on port 0 and read the chosen port from this line.
+  process.stdout.write(`privaudit api listening on port ${(app.getHttpServer().address() as { port: number }).port}\n`);
+}
+
+bootstrap().catch((e: unknown) => {
+  process.stderr.write(`privaudit api failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { Roles, WRITERS } from '../auth/roles.decorator';
+import { openApiSchema, ZodValidationPipe } from '../http/zod-validation.pipe';
+import { ModelRegistryService } from './model-registry.service';
+
+const registerModelSchema = z.object({
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+});
+
+@ApiTags('models')
+@ApiSecurity('api-key')
+@Controller('models')
+export class ModelsController {
+  constructor(@Inject(ModelRegistryService) private readonly registry: ModelRegistryService) {}
+
+  @Post()
+  @HttpCode(201)
+  @Roles(...WRITERS)
+  @ApiOperation({ summary: 'Register a model (its versions are uploaded separately)' })
+  @ApiBody({ schema: openApiSchema(registerModelSchema) })
+  register(@Body(new ZodValidationPipe(registerModelSchema)) body: z.infer<typeof registerModelSchema>) {
+    return this.registry.register(body.name, body.description ?? null);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List registered models' })
+  list() {
+    return this.registry.list();
+  }
+
+  @Get(':id')
+  get(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.registry.get(id);
+  }
+
+  @Post(':id/versions')
+  @HttpCode(201)
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary: 'Upload a model version: the raw ONNX bytes as the body. Validated (parse, shapes, no external data, operator domains, size) before anything is stored.',
+  })
+  @ApiConsumes('application/octet-stream')
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  uploadVersion(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: IncomingMessage) {
+    return this.registry.uploadVersion(id, req);
+  }
+
+  @Get(':id/versions')
+  listVersions(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.registry.listVersions(id);
+  }
+}
+
+@ApiTags('models')
+@ApiSecurity('api-key')
+@Controller('model-versions')
+export class ModelVersionsController {
+  constructor(@Inject(ModelRegistryService) private readonly registry: ModelRegistryService) {}
+
+  @Get(':id')
+  get(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.registry.getVersion(id);
+  }
+}

@@ -1,0 +1,115 @@
+import { ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AuditReport } from '../../../libs/engine/src/types';
+import type { AuditChildInput, ChildToParent, ParentToChild } from './audit-child-messages';
+
+export type AuditChildFailureKind = 'engine' | 'internal' | 'out-of-memory' | 'crashed' | 'timeout' | 'aborted';
+
+/** Why the child did not produce a report. `reason` is a one-line message fit for the audit resource. */
+export class AuditChildFailure extends Error {
+  constructor(
+    readonly kind: AuditChildFailureKind,
+    readonly code: string,
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = 'AuditChildFailure';
+  }
+}
+
+export interface AuditChildOptions {
+  readonly memoryLimitMb: number;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+  readonly onProgress: (phase: string, fraction: number) => void;
+  /** Called with the child's pid once it is running (tests and diagnostics). */
+  readonly onSpawn?: (pid: number) => void;
+}
+
+const OOM_MARKERS = ['heap out of memory', 'Reached heap limit', 'Fatal process out of memory'];
+const STDERR_TAIL_BYTES = 8192;
+
+/**
+ * The compiled child entry. The worker always forks compiled JavaScript: from dist it is the sibling file;
+ * from sources (tests) it is the same path under dist/, so `npm run build` must have run.
+ */
+export function resolveAuditChildEntry(): string {
+  const sibling = join(__dirname, 'audit-child.js');
+  if (__filename.endsWith('.js') && existsSync(sibling)) return sibling;
+  const compiled = resolve(__dirname, '../../../dist/apps/worker/src/audit-child.js');
+  if (existsSync(compiled)) return compiled;
+  throw new Error(`audit child entry not found at ${compiled}: run \`npm run build\` first`);
+}
+
+/** Runs one audit in a forked Node process with its own heap limit; the worker's event loop stays free. */
+export function runAuditInChild(input: AuditChildInput, opts: AuditChildOptions): Promise<AuditReport> {
+  return new Promise<AuditReport>((resolvePromise, reject) => {
+    const child: ChildProcess = fork(resolveAuditChildEntry(), [], {
+      execArgv: [`--max-old-space-size=${opts.memoryLimitMb}`],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    let stderrTail = '';
+    let outcome: { report?: AuditReport; failure?: AuditChildFailure } = {};
+    let settled = false;
+
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal.removeEventListener('abort', onAbort);
+      if (outcome.report) resolvePromise(outcome.report);
+      else reject(outcome.failure ?? new AuditChildFailure('crashed', 'AUDIT_PROCESS_CRASHED', 'the model process exited without a report'));
+    };
+    const kill = (failure: AuditChildFailure) => {
+      outcome.failure ??= failure;
+      child.kill('SIGKILL');
+    };
+    const onAbort = () => kill(new AuditChildFailure('aborted', 'AUDIT_ABORTED', 'the audit was stopped'));
+    const timer = setTimeout(
+      () => kill(new AuditChildFailure('timeout', 'AUDIT_TIMEOUT', `the audit exceeded its time limit of ${Math.round(opts.timeoutMs / 1000)} s`)),
+      opts.timeoutMs,
+    );
+    opts.signal.addEventListener('abort', onAbort);
+    if (opts.signal.aborted) onAbort();
+
+    child.stderr?.on('data', (chunk: Buffer) => {
+      // Kept only to recognise an out-of-memory death; never logged (it could quote data).
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+    });
+    child.on('spawn', () => {
+      if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+      child.send({ type: 'run', input } satisfies ParentToChild);
+    });
+    child.on('message', (message: ChildToParent) => {
+      switch (message.type) {
+        case 'progress':
+          opts.onProgress(message.phase, message.fraction);
+          break;
+        case 'report':
+          outcome = { report: message.report };
+          break;
+        case 'failed':
+          outcome = { failure: new AuditChildFailure(message.engineError ? 'engine' : 'internal', message.code, message.message) };
+          break;
+      }
+    });
+    child.on('error', (e) => {
+      outcome.failure ??= new AuditChildFailure('crashed', 'AUDIT_PROCESS_CRASHED', `could not run the model process (${e.message})`);
+      settle();
+    });
+    child.on('exit', (code, signal) => {
+      if (!outcome.report && !outcome.failure) {
+        if (OOM_MARKERS.some((m) => stderrTail.includes(m))) {
+          outcome.failure = new AuditChildFailure('out-of-memory', 'AUDIT_OUT_OF_MEMORY', `the model process ran out of memory (limit ${opts.memoryLimitMb} MB)`);
+        } else if (signal) {
+          outcome.failure = new AuditChildFailure('crashed', 'AUDIT_PROCESS_CRASHED', `the model process exited with signal ${signal}`);
+        } else {
+          outcome.failure = new AuditChildFailure('crashed', 'AUDIT_PROCESS_CRASHED', `the model process exited with code ${code} before finishing`);
+        }
+      }
+      settle();
+    });
+  });
+}

@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { AppConfig } from '../../../libs/config/src/app-config.schema';
+import { ConfigModule } from '../../../libs/config/src/config.module';
+import { PersistenceModule } from '../../../libs/persistence/src/persistence.module';
+import { AuditQueueConsumer } from './audit-queue-consumer';
+import { JOB_HANDLERS, JobHandler } from './job-handler';
+import { RunMembershipAuditJob } from './run-membership-audit.job';
+import { ShutdownSignal } from './shutdown-signal';
+
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL } }),
+        // Migrations are applied by the api; the worker only connects.
+        PersistenceModule.forRoot({ runMigrations: false }),
+      ],
+      providers: [
+        ShutdownSignal,
+        RunMembershipAuditJob,
+        // Every job handler is listed here; AuditQueueConsumer refuses to start unless each JobName has exactly one.
+        { provide: JOB_HANDLERS, inject: [RunMembershipAuditJob], useFactory: (...handlers: JobHandler[]) => handlers },
+        AuditQueueConsumer,
+      ],
+    };
+  }
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+// One schema gives the type and the validation. Variables marked secret are never echoed back in errors.
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'REDIS_URL', 'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY']);
+
+export const appConfigSchema = z.object({
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  /** Postgres schema the tables live in (tests use one schema per suite). */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .default('public'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+  /** Key prefix of the BullMQ queues, so several deployments (or test runs) can share one Redis. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('privaudit'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  STORAGE_DIR: z.string().min(1).default('./var/storage'),
+  MAX_MODEL_BYTES: positiveInt(200 * 1024 * 1024),
+  MAX_DATASET_BYTES: positiveInt(500 * 1024 * 1024),
+  PRIVAUDIT_BOOTSTRAP_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  WORKER_CONCURRENCY: positiveInt(1),
+  AUDIT_CHILD_MEMORY_MB: positiveInt(2048),
+  AUDIT_TIMEOUT_SECONDS: positiveInt(3600),
+  /** How long a worker given SIGTERM lets the audit in hand finish before handing it back to the queue. */
+  SHUTDOWN_GRACE_SECONDS: positiveInt(30),
+  AUDIT_JOB_ATTEMPTS: positiveInt(3),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type AppConfig = z.infer<typeof appConfigSchema>;

@@ -1,0 +1,2 @@
+export * from './app-config.schema';
+export * from './load-config';

@@ -1,0 +1,50 @@
+import { appConfigSchema, AppConfig, SECRET_VARIABLES } from './app-config.schema';
+
+export class InvalidConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'InvalidConfigError';
+  }
+}
+
+/**
+ * Validates the environment once. Error messages name the variable and what is wrong with it, never its
+ * value: zod's messages for these checks describe the expectation, and for secrets we say only "is invalid"
+ * or "is required" so no fragment of a URL with a password or of a key can leak into logs.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = appConfigSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const variable = String(issue.path[0] ?? '?');
+    const missing = env[variable] === undefined || env[variable] === '';
+    if (missing) return `${variable} is required`;
+    if (SECRET_VARIABLES.has(variable)) return `${variable} is invalid (${secretSafeHint(variable)})`;
+    return `${variable}: ${issue.message}`;
+  });
+  throw new InvalidConfigError(problems);
+}
+
+function secretSafeHint(variable: string): string {
+  switch (variable) {
+    case 'DATABASE_URL':
+      return 'expected postgres://user@host:port/database';
+    case 'REDIS_URL':
+      return 'expected redis://host:port';
+    default:
+      return 'must be at least 32 characters';
+  }
+}
+
+/** For main.ts files: print the one-line problem and exit, instead of a stack trace. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (e) {
+    if (e instanceof InvalidConfigError) {
+      process.stderr.write(`privaudit: ${e.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw e;
+  }
+}

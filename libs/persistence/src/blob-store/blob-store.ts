@@ -1,0 +1,13 @@
+/**
+ * Content-addressed storage of uploaded model and dataset bytes, keyed by sha256. Abstract class = the
+ * injection token, so a service can be tested with another store and an object store can replace the disk.
+ */
+export abstract class BlobStore {
+  /** Moves a finished temp file into the store under its sha256 (idempotent: same bytes, same blob). */
+  abstract adopt(tempPath: string, sha256: string): Promise<void>;
+  /** A local path a child process can read the blob from. */
+  abstract localPath(sha256: string): string;
+  abstract exists(sha256: string): Promise<boolean>;
+  /** Where uploads are streamed to before they are validated and adopted. */
+  abstract tempDir(): string;
+}

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { access, chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { BlobStore } from './blob-store';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Blobs at <root>/blobs/ab/abcdef... ; temp uploads at <root>/tmp (same filesystem, so adopt is a rename). */
+export class FilesystemBlobStore extends BlobStore {
+  private readonly root: string;
+  constructor(root: string) {
+    super();
+    this.root = resolve(root);
+    mkdirSync(join(this.root, 'blobs'), { recursive: true });
+    mkdirSync(join(this.root, 'tmp'), { recursive: true });
+  }
+
+  async adopt(tempPath: string, sha256: string): Promise<void> {
+    const target = this.localPath(sha256);
+    if (await this.exists(sha256)) {
+      await rm(tempPath, { force: true });
+      return;
+    }
+    await mkdir(join(target, '..'), { recursive: true });
+    // Write under a unique name then rename: a reader never sees a half-written blob.
+    const staging = `${target}.${randomUUID()}.part`;
+    await rename(tempPath, staging);
+    await chmod(staging, 0o440);
+    await rename(staging, target);
+  }
+
+  localPath(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new Error('blob id must be a lower-case sha256 hex digest');
+    return join(this.root, 'blobs', sha256.slice(0, 2), sha256);
+  }
+
+  async exists(sha256: string): Promise<boolean> {
+    try {
+      await access(this.localPath(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  tempDir(): string {
+    return join(this.root, 'tmp');
+  }
+}

@@ -1,0 +1,26 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { AuditReport } from '../../../engine/src/types';
+
+@Entity({ name: 'audits' })
+export class AuditEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('uuid', { name: 'model_version_id' }) modelVersionId!: string;
+  @Column('uuid', { name: 'members_dataset_id' }) membersDatasetId!: string;
+  @Column('uuid', { name: 'non_members_dataset_id' }) nonMembersDatasetId!: string;
+  @Column('uuid', { name: 'population_dataset_id', nullable: true }) populationDatasetId!: string | null;
+  @Column('jsonb', { nullable: true }) attacks!: string[] | null;
+  @Column('int') seed!: number;
+  @Column('int', { name: 'reference_models', nullable: true }) referenceModels!: number | null;
+  @Column('text') status!: string;
+  @Column('int') progress!: number;
+  @Column('text', { nullable: true }) phase!: string | null;
+  @Column('text', { name: 'failure_code', nullable: true }) failureCode!: string | null;
+  @Column('text', { name: 'failure_reason', nullable: true }) failureReason!: string | null;
+  @Column('int', { name: 'risk_score', nullable: true }) riskScore!: number | null;
+  @Column('text', { name: 'risk_rating', nullable: true }) riskRating!: string | null;
+  @Column('jsonb', { nullable: true }) report!: AuditReport | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt!: Date | null;
+  @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt!: Date | null;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}

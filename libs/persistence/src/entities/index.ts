@@ -1,0 +1,9 @@
+import { ApiKeyEntity } from './api-key.entity';
+import { AuditEntity } from './audit.entity';
+import { DatasetEntity } from './dataset.entity';
+import { FindingEntity } from './finding.entity';
+import { ModelVersionEntity } from './model-version.entity';
+import { ModelEntity } from './model.entity';
+
+export { ApiKeyEntity, AuditEntity, DatasetEntity, FindingEntity, ModelEntity, ModelVersionEntity };
+export const ALL_ENTITIES = [ApiKeyEntity, ModelEntity, ModelVersionEntity, DatasetEntity, AuditEntity, FindingEntity];

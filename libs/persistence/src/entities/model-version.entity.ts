@@ -1,0 +1,15 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { ModelSignature } from '../../../engine/src/types';
+
+@Entity({ name: 'model_versions' })
+export class ModelVersionEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('uuid', { name: 'model_id' }) modelId!: string;
+  @Column('int') version!: number;
+  @Column('char', { length: 64 }) sha256!: string;
+  // bigint comes back from pg as a string; model files stay far below 2^53.
+  @Column('bigint', { name: 'size_bytes', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
+  sizeBytes!: number;
+  @Column('jsonb') signature!: ModelSignature;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}

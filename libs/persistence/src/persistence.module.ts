@@ -1,0 +1,45 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config/src/app-config.schema';
+import { APP_CONFIG } from '../../config/src/config.module';
+import { BlobStore } from './blob-store/blob-store';
+import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
+import { openDataSource } from './data-source-options';
+import { ApiKeyRepository, AuditRepository, DatasetRepository, ModelRepository } from './repositories';
+import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
+import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
+import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
+import { TypeOrmModelRepository } from './typeorm/typeorm-model.repository';
+
+class DataSourceCloser implements OnApplicationShutdown {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/** Nest wiring of the repositories. The classes themselves know nothing of Nest. */
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(opts: { runMigrations: boolean }): DynamicModule {
+    return {
+      module: PersistenceModule,
+      providers: [
+        {
+          provide: DataSource,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) =>
+            openDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { runMigrations: opts.runMigrations }),
+        },
+        DataSourceCloser,
+        { provide: ApiKeyRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmApiKeyRepository(ds) },
+        { provide: ModelRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmModelRepository(ds) },
+        { provide: DatasetRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmDatasetRepository(ds) },
+        { provide: AuditRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmAuditRepository(ds) },
+        { provide: BlobStore, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new FilesystemBlobStore(config.STORAGE_DIR) },
+      ],
+      exports: [ApiKeyRepository, ModelRepository, DatasetRepository, AuditRepository, BlobStore, DataSource],
+    };
+  }
+}

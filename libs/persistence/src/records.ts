@@ -1,0 +1,111 @@
+// What the services see of stored things: plain data, no TypeORM types.
+import type { AuditReport, ModelSignature, RiskRating, Severity } from '../../engine/src/types';
+
+export enum ApiKeyRole {
+  Admin = 'admin',
+  /** Registers models and data, commissions audits. */
+  PrivacyOfficer = 'privacy_officer',
+  /** Reads audits and reports, changes nothing. */
+  Auditor = 'auditor',
+}
+
+export enum DatasetRole {
+  Members = 'members',
+  NonMembers = 'non-members',
+  Population = 'population',
+}
+
+export enum AuditStatus {
+  Queued = 'queued',
+  Running = 'running',
+  Succeeded = 'succeeded',
+  Failed = 'failed',
+  Cancelled = 'cancelled',
+}
+
+export const ACTIVE_AUDIT_STATUSES: readonly AuditStatus[] = [AuditStatus.Queued, AuditStatus.Running];
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: ApiKeyRole;
+  /** First characters of the key, stored in clear for lookup; the rest only as a sha256. */
+  readonly prefix: string;
+  readonly hash: string;
+  readonly createdAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+export interface ModelRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly createdAt: Date;
+}
+
+export interface ModelVersionRecord {
+  readonly id: string;
+  readonly modelId: string;
+  readonly version: number;
+  readonly sha256: string;
+  readonly sizeBytes: number;
+  readonly signature: ModelSignature;
+  readonly createdAt: Date;
+}
+
+export interface DatasetColumn {
+  readonly name: string;
+  readonly type: 'integer' | 'number' | 'string';
+  readonly missing: number;
+}
+
+export interface DatasetRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: DatasetRole;
+  readonly labelColumn: string;
+  readonly idColumn: string | null;
+  readonly sha256: string;
+  readonly sizeBytes: number;
+  readonly rows: number;
+  readonly columns: readonly DatasetColumn[];
+  readonly createdAt: Date;
+}
+
+export interface AuditRecord {
+  readonly id: string;
+  readonly modelVersionId: string;
+  readonly membersDatasetId: string;
+  readonly nonMembersDatasetId: string;
+  readonly populationDatasetId: string | null;
+  readonly attacks: readonly string[] | null;
+  readonly seed: number;
+  readonly referenceModels: number | null;
+  readonly status: AuditStatus;
+  readonly progress: number;
+  readonly phase: string | null;
+  readonly failureCode: string | null;
+  readonly failureReason: string | null;
+  readonly riskScore: number | null;
+  readonly riskRating: RiskRating | null;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  readonly updatedAt: Date;
+}
+
+export interface FindingRecord {
+  readonly id: string;
+  readonly auditId: string;
+  readonly attack: string;
+  readonly severity: Severity;
+  readonly reference: string;
+  readonly summary: string;
+  /** Aggregate metrics only (AUC, TPR at low FPR, intervals, ROC points): never per-record values. */
+  readonly metrics: Record<string, unknown>;
+  /** Row ids and ranks of the most exposed members: never raw record values. */
+  readonly mostExposed: ReadonlyArray<{ rowId: string; score: number; rank: number }>;
+  readonly createdAt: Date;
+}
+
+export type StoredAuditReport = AuditReport;

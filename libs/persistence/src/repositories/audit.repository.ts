@@ -1,0 +1,44 @@
+import type { AuditReport } from '../../../engine/src/types';
+import type { AuditRecord, AuditStatus, FindingRecord } from '../records';
+
+export interface NewAudit {
+  readonly modelVersionId: string;
+  readonly membersDatasetId: string;
+  readonly nonMembersDatasetId: string;
+  readonly populationDatasetId: string | null;
+  readonly attacks: readonly string[] | null;
+  readonly seed: number;
+  readonly referenceModels: number | null;
+}
+
+/** Thrown by createQueued when the model version already has a queued or running audit. */
+export class ActiveAuditExistsError extends Error {
+  constructor(readonly existingAuditId: string | null) {
+    super('an audit of this model version is already queued or running');
+    this.name = 'ActiveAuditExistsError';
+  }
+}
+
+/**
+ * Audits and their findings. State changes are conditional updates (only from the states they may leave),
+ * so a late worker cannot overwrite a cancellation and a retried job cannot finish an audit twice.
+ */
+export abstract class AuditRepository {
+  /** Inserts a queued audit; the partial unique index turns a concurrent duplicate into ActiveAuditExistsError. */
+  abstract createQueued(input: NewAudit): Promise<AuditRecord>;
+  abstract findById(id: string): Promise<AuditRecord | null>;
+  abstract findActiveForModelVersion(modelVersionId: string): Promise<AuditRecord | null>;
+  /** queued|running -> running. False when the audit is finished or cancelled (nothing to do). */
+  abstract markRunning(id: string): Promise<boolean>;
+  /** Writes progress while running; returns the audit's status afterwards (so the caller sees a cancellation). */
+  abstract recordProgress(id: string, progress: number, phase: string): Promise<AuditStatus | null>;
+  /** Findings, report and risk in one transaction; findings upserted on (audit_id, attack). False if no longer running. */
+  abstract completeWithReport(id: string, report: AuditReport): Promise<boolean>;
+  abstract markFailed(id: string, failure: { code: string; reason: string }): Promise<boolean>;
+  /** queued|running -> cancelled; returns the status it left, or null when it was not active. */
+  abstract markCancelled(id: string): Promise<AuditStatus | null>;
+  /** running -> queued, used when a worker hands an unfinished audit back at shutdown. */
+  abstract requeue(id: string, phase: string): Promise<boolean>;
+  abstract listFindings(auditId: string): Promise<FindingRecord[]>;
+  abstract findReport(auditId: string): Promise<AuditReport | null>;
+}

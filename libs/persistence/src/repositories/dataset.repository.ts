@@ -1,0 +1,9 @@
+import type { DatasetRecord } from '../records';
+
+export type NewDataset = Omit<DatasetRecord, 'id' | 'createdAt'>;
+
+export abstract class DatasetRepository {
+  abstract create(input: NewDataset): Promise<DatasetRecord>;
+  abstract findById(id: string): Promise<DatasetRecord | null>;
+  abstract list(): Promise<DatasetRecord[]>;
+}

@@ -1,0 +1,4 @@
+export * from './api-key.repository';
+export * from './audit.repository';
+export * from './dataset.repository';
+export * from './model.repository';

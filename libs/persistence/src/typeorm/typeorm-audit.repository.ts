@@ -1,0 +1,150 @@
+import { DataSource, In, QueryFailedError, Repository } from 'typeorm';
+import type { AuditReport, RiskRating, Severity } from '../../../engine/src/types';
+import { AuditEntity, FindingEntity } from '../entities';
+import { ACTIVE_AUDIT_STATUSES, AuditRecord, AuditStatus, FindingRecord } from '../records';
+import { ActiveAuditExistsError, AuditRepository, NewAudit } from '../repositories/audit.repository';
+
+const ONE_ACTIVE_INDEX = 'audits_one_active_per_model_version';
+
+export class TypeOrmAuditRepository extends AuditRepository {
+  private readonly audits: Repository<AuditEntity>;
+  constructor(private readonly dataSource: DataSource) {
+    super();
+    this.audits = dataSource.getRepository(AuditEntity);
+  }
+
+  async createQueued(input: NewAudit): Promise<AuditRecord> {
+    try {
+      const saved = await this.audits.save(
+        this.audits.create({
+          ...input,
+          attacks: input.attacks ? [...input.attacks] : null,
+          status: AuditStatus.Queued,
+          progress: 0,
+          phase: 'queued',
+          failureCode: null,
+          failureReason: null,
+          riskScore: null,
+          riskRating: null,
+          report: null,
+          startedAt: null,
+          finishedAt: null,
+        }),
+      );
+      return toRecord(saved);
+    } catch (e) {
+      if (isUniqueViolation(e, ONE_ACTIVE_INDEX)) {
+        const existing = await this.findActiveForModelVersion(input.modelVersionId);
+        throw new ActiveAuditExistsError(existing?.id ?? null);
+      }
+      throw e;
+    }
+  }
+
+  async findById(id: string): Promise<AuditRecord | null> {
+    const found = await this.audits.findOne({ where: { id } });
+    return found ? toRecord(found) : null;
+  }
+
+  async findActiveForModelVersion(modelVersionId: string): Promise<AuditRecord | null> {
+    const found = await this.audits.findOne({ where: { modelVersionId, status: In([...ACTIVE_AUDIT_STATUSES]) } });
+    return found ? toRecord(found) : null;
+  }
+
+  async markRunning(id: string): Promise<boolean> {
+    const result = await this.dataSource.query(
+      `UPDATE audits SET status = 'running', started_at = COALESCE(started_at, now()), phase = 'starting', updated_at = now()
+       WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+      [id],
+    );
+    return rowsOf(result).length === 1;
+  }
+
+  async recordProgress(id: string, progress: number, phase: string): Promise<AuditStatus | null> {
+    const clamped = Math.max(0, Math.min(100, Math.round(progress)));
+    await this.dataSource.query(
+      `UPDATE audits SET progress = GREATEST(progress, $2), phase = $3, updated_at = now() WHERE id = $1 AND status = 'running'`,
+      [id, clamped, phase],
+    );
+    const rows: Array<{ status: AuditStatus }> = await this.dataSource.query(`SELECT status FROM audits WHERE id = $1`, [id]);
+    return rows[0]?.status ?? null;
+  }
+
+  async completeWithReport(id: string, report: AuditReport): Promise<boolean> {
+    return this.dataSource.transaction(async (em) => {
+      const locked = rowsOf(await em.query(`SELECT id FROM audits WHERE id = $1 AND status = 'running' FOR UPDATE`, [id]));
+      if (locked.length === 0) return false;
+      for (const f of report.findings) {
+        await em.query(
+          `INSERT INTO findings (audit_id, attack, severity, reference, summary, metrics, most_exposed)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (audit_id, attack) DO UPDATE SET severity = EXCLUDED.severity, reference = EXCLUDED.reference,
+             summary = EXCLUDED.summary, metrics = EXCLUDED.metrics, most_exposed = EXCLUDED.most_exposed`,
+          [id, f.attack, f.severity, f.reference, f.summary, JSON.stringify(f.metrics), JSON.stringify(f.mostExposed)],
+        );
+      }
+      await em.query(
+        `UPDATE audits SET status = 'succeeded', progress = 100, phase = 'done', report = $2, risk_score = $3, risk_rating = $4,
+           finished_at = now(), updated_at = now() WHERE id = $1`,
+        [id, JSON.stringify(report), Math.round(report.risk.score), report.risk.rating],
+      );
+      return true;
+    });
+  }
+
+  async markFailed(id: string, failure: { code: string; reason: string }): Promise<boolean> {
+    const result = await this.dataSource.query(
+      `UPDATE audits SET status = 'failed', failure_code = $2, failure_reason = $3, finished_at = now(), updated_at = now()
+       WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+      [id, failure.code, failure.reason],
+    );
+    return rowsOf(result).length === 1;
+  }
+
+  async markCancelled(id: string): Promise<AuditStatus | null> {
+    const rows: Array<{ previous: AuditStatus }> = rowsOf(
+      await this.dataSource.query(
+        `UPDATE audits a SET status = 'cancelled', phase = 'cancelled', finished_at = now(), updated_at = now()
+         FROM (SELECT id, status AS previous FROM audits WHERE id = $1 FOR UPDATE) old
+         WHERE a.id = old.id AND a.status IN ('queued', 'running') RETURNING old.previous`,
+        [id],
+      ),
+    );
+    return rows[0]?.previous ?? null;
+  }
+
+  async requeue(id: string, phase: string): Promise<boolean> {
+    const result = await this.dataSource.query(
+      `UPDATE audits SET status = 'queued', phase = $2, updated_at = now() WHERE id = $1 AND status = 'running' RETURNING id`,
+      [id, phase],
+    );
+    return rowsOf(result).length === 1;
+  }
+
+  async listFindings(auditId: string): Promise<FindingRecord[]> {
+    const all = await this.dataSource.getRepository(FindingEntity).find({ where: { auditId }, order: { attack: 'ASC' } });
+    return all.map((f) => ({ ...f, severity: f.severity as Severity }));
+  }
+
+  async findReport(auditId: string): Promise<AuditReport | null> {
+    const found = await this.audits.findOne({ where: { id: auditId }, select: { id: true, report: true } });
+    return found?.report ?? null;
+  }
+}
+
+// pg returns [rows, count] for UPDATE ... RETURNING through TypeORM's query(); SELECT returns rows.
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
+
+function isUniqueViolation(e: unknown, constraint: string): boolean {
+  if (!(e instanceof QueryFailedError)) return false;
+  const driverError = (e as QueryFailedError & { driverError?: { code?: string; constraint?: string } }).driverError;
+  return driverError?.code === '23505' && driverError.constraint === constraint;
+}
+
+function toRecord(e: AuditEntity): AuditRecord {
+  const { report: _report, ...rest } = e;
+  return { ...rest, status: e.status as AuditStatus, riskRating: e.riskRating as RiskRating | null };
+}

@@ -1,0 +1,50 @@
+import { DataSource } from 'typeorm';
+import type { ModelSignature } from '../../../engine/src/types';
+import { ModelEntity, ModelVersionEntity } from '../entities';
+import type { ModelRecord, ModelVersionRecord } from '../records';
+import { ModelRepository } from '../repositories/model.repository';
+
+export class TypeOrmModelRepository extends ModelRepository {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async createModel(input: { name: string; description: string | null }): Promise<ModelRecord> {
+    const repo = this.dataSource.getRepository(ModelEntity);
+    return { ...(await repo.save(repo.create(input))) };
+  }
+
+  async findModel(id: string): Promise<ModelRecord | null> {
+    const found = await this.dataSource.getRepository(ModelEntity).findOne({ where: { id } });
+    return found ? { ...found } : null;
+  }
+
+  async listModels(): Promise<ModelRecord[]> {
+    const all = await this.dataSource.getRepository(ModelEntity).find({ order: { createdAt: 'ASC' } });
+    return all.map((m) => ({ ...m }));
+  }
+
+  async addVersion(input: { modelId: string; sha256: string; sizeBytes: number; signature: ModelSignature }): Promise<ModelVersionRecord> {
+    // Lock the model row so two concurrent uploads get consecutive version numbers, not a unique violation.
+    return this.dataSource.transaction(async (em) => {
+      await em.query(`SELECT id FROM models WHERE id = $1 FOR UPDATE`, [input.modelId]);
+      const rows: Array<{ next: number }> = await em.query(
+        `SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model_id = $1`,
+        [input.modelId],
+      );
+      const repo = em.getRepository(ModelVersionEntity);
+      const saved = await repo.save(repo.create({ ...input, version: Number(rows[0].next) }));
+      return { ...saved };
+    });
+  }
+
+  async findVersion(id: string): Promise<ModelVersionRecord | null> {
+    const found = await this.dataSource.getRepository(ModelVersionEntity).findOne({ where: { id } });
+    return found ? { ...found } : null;
+  }
+
+  async listVersions(modelId: string): Promise<ModelVersionRecord[]> {
+    const all = await this.dataSource.getRepository(ModelVersionEntity).find({ where: { modelId }, order: { version: 'ASC' } });
+    return all.map((v) => ({ ...v }));
+  }
+}

@@ -1,0 +1,30 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../../config/src/app-config.schema';
+import { APP_CONFIG } from '../../config/src/config.module';
+import { AuditQueue, BullMqAuditQueue } from './audit-queue';
+
+class AuditQueueCloser implements OnApplicationShutdown {
+  constructor(@Inject(AuditQueue) private readonly queue: AuditQueue) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+@Global()
+@Module({})
+export class QueueModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: QueueModule,
+      providers: [
+        {
+          provide: AuditQueue,
+          inject: [APP_CONFIG],
+          useFactory: (c: AppConfig) => new BullMqAuditQueue(c.REDIS_URL, c.QUEUE_PREFIX, c.AUDIT_JOB_ATTEMPTS),
+        },
+        AuditQueueCloser,
+      ],
+      exports: [AuditQueue],
+    };
+  }
+}

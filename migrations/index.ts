@@ -1,0 +1,4 @@
+import { InitialSchema1764050000000 } from './1764050000000-initial-schema';
+
+/** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
+export const ALL_MIGRATIONS = [InitialSchema1764050000000];

@@ -1,0 +1,123 @@
+import { DataSource } from 'typeorm';
+import type { AuditReport, ModelSignature } from '../../libs/engine/src/types';
+import { ActiveAuditExistsError, AuditStatus, DatasetRole } from '../../libs/persistence/src';
+import { TypeOrmAuditRepository } from '../../libs/persistence/src/typeorm/typeorm-audit.repository';
+import { TypeOrmDatasetRepository } from '../../libs/persistence/src/typeorm/typeorm-dataset.repository';
+import { TypeOrmModelRepository } from '../../libs/persistence/src/typeorm/typeorm-model.repository';
+import { openTestSchema } from './support/test-infrastructure';
+
+const signature: ModelSignature = { inputName: 'x', nFeatures: 4, numClasses: 3, outputName: 'y', outputKind: 'probabilities', opset: 17 };
+
+describe('TypeORM repositories against Postgres', () => {
+  let dataSource: DataSource;
+  let drop: () => Promise<void>;
+  let audits: TypeOrmAuditRepository;
+  let models: TypeOrmModelRepository;
+  let datasets: TypeOrmDatasetRepository;
+
+  beforeAll(async () => {
+    ({ dataSource, drop } = await openTestSchema('repos'));
+    audits = new TypeOrmAuditRepository(dataSource);
+    models = new TypeOrmModelRepository(dataSource);
+    datasets = new TypeOrmDatasetRepository(dataSource);
+  });
+  afterAll(async () => drop());
+
+  async function fixture() {
+    const model = await models.createModel({ name: 'credit', description: null });
+    const version = await models.addVersion({ modelId: model.id, sha256: 'a'.repeat(64), sizeBytes: 1234, signature });
+    const dataset = (role: DatasetRole) =>
+      datasets.create({ name: role, role, labelColumn: 'y', idColumn: null, sha256: 'b'.repeat(64), sizeBytes: 10, rows: 5, columns: [{ name: 'y', type: 'integer', missing: 0 }] });
+    const members = await dataset(DatasetRole.Members);
+    const nonMembers = await dataset(DatasetRole.NonMembers);
+    const input = { modelVersionId: version.id, membersDatasetId: members.id, nonMembersDatasetId: nonMembers.id, populationDatasetId: null, attacks: null, seed: 7, referenceModels: null };
+    return { model, version, input };
+  }
+
+  it('numbers model versions and round-trips the signature and size', async () => {
+    const model = await models.createModel({ name: 'm', description: 'd' });
+    const [v1, v2] = await Promise.all([
+      models.addVersion({ modelId: model.id, sha256: 'c'.repeat(64), sizeBytes: 5, signature }),
+      models.addVersion({ modelId: model.id, sha256: 'd'.repeat(64), sizeBytes: 6, signature }),
+    ]);
+    expect([v1.version, v2.version].sort()).toEqual([1, 2]);
+    const read = await models.findVersion(v1.id);
+    expect(read?.signature).toEqual(signature);
+    expect(read?.sizeBytes).toBe(5);
+  });
+
+  it('refuses a second active audit of one model version, even when both inserts race', async () => {
+    const { input } = await fixture();
+    const results = await Promise.allSettled([audits.createQueued(input), audits.createQueued(input), audits.createQueued(input)]);
+    const created = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(created).toHaveLength(1);
+    expect(refused).toHaveLength(2);
+    const winner = (created[0] as PromiseFulfilledResult<{ id: string }>).value;
+    for (const r of refused) {
+      expect(r.reason).toBeInstanceOf(ActiveAuditExistsError);
+      expect((r.reason as ActiveAuditExistsError).existingAuditId).toBe(winner.id);
+    }
+    // Once the audit is finished, a new one may be commissioned.
+    expect(await audits.markFailed(winner.id, { code: 'X', reason: 'test' })).toBe(true);
+    await expect(audits.createQueued(input)).resolves.toMatchObject({ status: AuditStatus.Queued });
+  });
+
+  it('stores findings once per attack even when a retried job completes twice', async () => {
+    const { input } = await fixture();
+    const audit = await audits.createQueued(input);
+    expect(await audits.markRunning(audit.id)).toBe(true);
+    expect(await audits.recordProgress(audit.id, 42.4, 'attack:membership.loss')).toBe(AuditStatus.Running);
+    expect(await audits.findById(audit.id)).toMatchObject({ progress: 42, phase: 'attack:membership.loss' });
+    const report = fakeReport();
+    expect(await audits.completeWithReport(audit.id, report)).toBe(true);
+    // Second completion (a retried job): refused, nothing duplicated.
+    expect(await audits.completeWithReport(audit.id, report)).toBe(false);
+    const findings = await audits.listFindings(audit.id);
+    expect(findings.map((f) => f.attack)).toEqual(['membership.loss']);
+    expect(findings[0].mostExposed).toEqual([{ rowId: 'r7', score: 0.9, rank: 1 }]);
+    const done = await audits.findById(audit.id);
+    expect(done).toMatchObject({ status: AuditStatus.Succeeded, progress: 100, riskScore: 61, riskRating: 'high' });
+    expect((await audits.findReport(audit.id))?.risk.score).toBe(61);
+  });
+
+  it('a cancelled audit cannot be completed or failed afterwards', async () => {
+    const { input } = await fixture();
+    const audit = await audits.createQueued(input);
+    await audits.markRunning(audit.id);
+    expect(await audits.markCancelled(audit.id)).toBe(AuditStatus.Running);
+    expect(await audits.markCancelled(audit.id)).toBeNull();
+    expect(await audits.recordProgress(audit.id, 50, 'x')).toBe(AuditStatus.Cancelled);
+    expect(await audits.completeWithReport(audit.id, fakeReport())).toBe(false);
+    expect(await audits.markFailed(audit.id, { code: 'X', reason: 'late' })).toBe(false);
+    expect(await audits.markRunning(audit.id)).toBe(false);
+    expect(await audits.listFindings(audit.id)).toEqual([]);
+  });
+});
+
+function fakeReport(): AuditReport {
+  const interval = { lower: 0.1, upper: 0.3 };
+  return {
+    schemaVersion: 1,
+    tool: { name: 'privaudit', version: '0.1.0' },
+    createdAt: new Date().toISOString(),
+    target: { sha256: 'a'.repeat(64), format: 'onnx', nFeatures: 4, numClasses: 3, outputKind: 'probabilities' },
+    data: { members: { sha256: 'b'.repeat(64), rows: 5 }, nonMembers: { sha256: 'b'.repeat(64), rows: 5 }, labelColumn: 'y' },
+    config: { attacks: ['membership.loss'], seed: 7, referenceModels: 0 },
+    findings: [
+      {
+        attack: 'membership.loss',
+        severity: 'high',
+        reference: 'Yeom et al. 2018',
+        summary: 'leaks',
+        metrics: {
+          auc: 0.8, tpr: { '0.001': 0.1, '0.01': 0.2 }, tprInterval: { '0.001': interval, '0.01': interval },
+          balancedAccuracy: 0.7, balancedAccuracyInterval: interval, advantage: 0.4, epsilonLowerBound: 1.2, epsilonDelta: 1e-5,
+          rocPoints: [[0, 0], [1, 1]], nMembers: 5, nNonMembers: 5,
+        },
+        mostExposed: [{ rowId: 'r7', score: 0.9, rank: 1 }],
+      },
+    ],
+    risk: { score: 61, rating: 'high', rationale: 'test' },
+  };
+}

@@ -1,0 +1,191 @@
+// The queue + worker against real Redis and Postgres: jobs run end to end, a child process that is killed
+// or runs out of memory fails its audit (not the worker), and a stopping worker hands its job back.
+import { execFileSync } from 'node:child_process';
+import { Queue } from 'bullmq';
+import request from 'supertest';
+import { softmaxMlpOnnx, tinyRandomMlp } from '../fixtures/onnx-fixtures';
+import { digitsCsv, digitsModelOnnx } from '../e2e/support/audit-fixtures';
+import { REDIS_URL, RunningService, sleep, startService } from '../e2e/support/service-harness';
+import { QueueName } from '../../libs/queue/src/queue-names';
+
+jest.setTimeout(240_000);
+
+interface Ids {
+  versionId: string;
+  membersId: string;
+  nonMembersId: string;
+  populationId?: string;
+}
+
+async function setUp(svc: RunningService, model: Buffer, csv: { members: string; nonMembers: string; population?: string; idColumn?: string }): Promise<Ids> {
+  const http = request(svc.baseUrl);
+  const key = svc.adminKey;
+  const m = await http.post('/models').set('x-api-key', key).send({ name: 'm' }).expect(201);
+  const v = await request(svc.baseUrl).post(`/models/${m.body.id}/versions`).set('x-api-key', key).set('content-type', 'application/octet-stream').send(model).expect(201);
+  const upload = async (name: string, role: string, body: string) =>
+    (
+      await request(svc.baseUrl)
+        .post('/datasets')
+        .query({ name, role, labelColumn: 'digit', ...(csv.idColumn ? { idColumn: csv.idColumn } : {}) })
+        .set('x-api-key', key)
+        .set('content-type', 'text/csv')
+        .send(body)
+        .expect(201)
+    ).body.id as string;
+  return {
+    versionId: v.body.id,
+    membersId: await upload('members', 'members', csv.members),
+    nonMembersId: await upload('nonmembers', 'non-members', csv.nonMembers),
+    ...(csv.population ? { populationId: await upload('population', 'population', csv.population) } : {}),
+  };
+}
+
+async function commission(svc: RunningService, ids: Ids, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await request(svc.baseUrl)
+    .post('/audits')
+    .set('x-api-key', svc.adminKey)
+    .send({ modelVersionId: ids.versionId, membersDatasetId: ids.membersId, nonMembersDatasetId: ids.nonMembersId, ...(ids.populationId ? { populationDatasetId: ids.populationId } : {}), ...extra })
+    .expect(201);
+  return res.body.id;
+}
+
+async function waitFor(svc: RunningService, id: string, done: (a: { status: string; phase: string | null }) => boolean, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await request(svc.baseUrl).get(`/audits/${id}`).set('x-api-key', svc.adminKey).expect(200);
+    if (done(res.body)) return res.body;
+    if (Date.now() > deadline) throw new Error(`audit ${id} stuck in ${res.body.status}/${res.body.phase}`);
+    await sleep(200);
+  }
+}
+const finished = (a: { status: string }) => ['succeeded', 'failed', 'cancelled'].includes(a.status);
+
+/** The audit child of a worker we started, found by parent pid (never by name). */
+function auditChildPid(workerPid: number): number | null {
+  let out: string;
+  try {
+    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(workerPid)], { encoding: 'utf8' });
+  } catch {
+    return null;
+  }
+  const line = out.split('\n').find((l) => l.includes('audit-child.js'));
+  return line ? Number(line.trim().split(/\s+/)[0]) : null;
+}
+
+const slowAudit = { attacks: ['membership.rmia'], referenceModels: 2 };
+const digitsCsvs = { members: digitsCsv(0, 100), nonMembers: digitsCsv(100, 200), population: digitsCsv(200, 600) };
+
+describe('audit worker', () => {
+  describe('with a normal worker', () => {
+    let svc: RunningService;
+    let ids: Ids;
+    beforeAll(async () => {
+      svc = await startService('worker');
+      ids = await setUp(svc, digitsModelOnnx(), digitsCsvs);
+    });
+    afterAll(async () => svc?.stop());
+
+    it('processes a job end to end: one BullMQ job per audit id, completed, audit succeeded', async () => {
+      const id = await commission(svc, ids, { attacks: ['membership.loss'] });
+      const audit = await waitFor(svc, id, finished);
+      expect(audit).toMatchObject({ status: 'succeeded', progress: 100 });
+      const queue = new Queue(QueueName.Audits, { connection: { url: REDIS_URL }, prefix: svc.env.QUEUE_PREFIX });
+      try {
+        const job = await queue.getJob(id);
+        expect(job?.id).toBe(id);
+        expect(await job?.getState()).toBe('completed');
+        expect(job?.returnvalue).toBe('succeeded');
+      } finally {
+        await queue.close();
+      }
+    });
+
+    it('fails the audit when its child is killed, and the worker goes on to the next job', async () => {
+      const worker = svc.workers[0]!;
+      const id = await commission(svc, ids, slowAudit);
+      await waitFor(svc, id, (a) => a.status === 'running' && a.phase !== 'starting');
+      let pid: number | null = null;
+      for (let i = 0; i < 50 && pid === null; i++) {
+        pid = auditChildPid(worker.pid);
+        if (pid === null) await sleep(100);
+      }
+      expect(pid).not.toBeNull();
+      process.kill(pid as number, 'SIGKILL');
+      const failed = await waitFor(svc, id, finished);
+      expect(failed.status).toBe('failed');
+      expect(failed.failure).toEqual({ code: 'AUDIT_PROCESS_CRASHED', reason: 'the model process exited with signal SIGKILL' });
+      expect(worker.child.exitCode).toBeNull(); // the worker survived
+
+      const next = await commission(svc, ids, { attacks: ['membership.loss'] });
+      expect((await waitFor(svc, next, finished)).status).toBe('succeeded');
+    });
+
+    it('stops a running audit on cancel by killing its child', async () => {
+      const id = await commission(svc, ids, slowAudit);
+      await waitFor(svc, id, (a) => a.status === 'running' && a.phase !== 'starting');
+      await request(svc.baseUrl).post(`/audits/${id}/cancel`).set('x-api-key', svc.adminKey).expect(200);
+      // The worker notices within its poll interval and kills the child: it is gone soon after.
+      const deadline = Date.now() + 10_000;
+      while (auditChildPid(svc.workers[0]!.pid) !== null && Date.now() < deadline) await sleep(200);
+      expect(auditChildPid(svc.workers[0]!.pid)).toBeNull();
+      await sleep(500);
+      const after = await waitFor(svc, id, finished);
+      expect(after.status).toBe('cancelled');
+      const findings: Array<{ n: number }> = await svc.db.query(`SELECT count(*)::int AS n FROM findings WHERE audit_id = $1`, [id]);
+      expect(findings[0]!.n).toBe(0);
+    });
+  });
+
+  describe('with a child memory limit of 16 MB', () => {
+    let svc: RunningService;
+    beforeAll(async () => {
+      svc = await startService('oom', { env: { AUDIT_CHILD_MEMORY_MB: '16', MAX_DATASET_BYTES: String(30 * 1024 * 1024) } });
+    });
+    afterAll(async () => svc?.stop());
+
+    it('fails an audit whose child runs out of memory with the limit in the reason, then runs a small one', async () => {
+      const rows = (prefix: string) => {
+        const lines = ['row_id,a,b,c,d,digit'];
+        for (let i = 0; i < 300_000; i++) lines.push(`${prefix}${i},${(i % 97) / 97},${(i % 89) / 89},${(i % 83) / 83},${(i % 79) / 79},${i % 3}`);
+        return lines.join('\n') + '\n';
+      };
+      const big = await setUp(svc, Buffer.from(softmaxMlpOnnx(tinyRandomMlp(5, { nFeatures: 4, numClasses: 3 }))), { members: rows('m'), nonMembers: rows('n'), idColumn: 'row_id' });
+      const id = await commission(svc, big, { attacks: ['membership.loss'] });
+      const failed = await waitFor(svc, id, finished);
+      expect(failed.status).toBe('failed');
+      expect(failed.failure).toEqual({ code: 'AUDIT_OUT_OF_MEMORY', reason: 'the model process ran out of memory (limit 16 MB)' });
+
+      const small = await setUp(svc, digitsModelOnnx(), { members: digitsCsv(0, 60), nonMembers: digitsCsv(60, 120) });
+      const next = await commission(svc, small, { attacks: ['membership.loss'] });
+      expect((await waitFor(svc, next, finished)).status).toBe('succeeded');
+    });
+  });
+
+  describe('graceful shutdown', () => {
+    let svc: RunningService;
+    beforeAll(async () => {
+      svc = await startService('shutdown', { worker: false, env: { SHUTDOWN_GRACE_SECONDS: '1' } });
+    });
+    afterAll(async () => svc?.stop());
+
+    it('hands an unfinished audit back to the queue on SIGTERM, and another worker completes it', async () => {
+      const ids = await setUp(svc, digitsModelOnnx(), digitsCsvs);
+      const first = await svc.startWorker();
+      const id = await commission(svc, ids, slowAudit);
+      await waitFor(svc, id, (a) => a.status === 'running' && a.phase !== 'starting');
+      const started = Date.now();
+      // Nest re-raises SIGTERM after its shutdown hooks: the process ends by that signal, not our SIGKILL fallback.
+      const ended = await first.stop('SIGTERM');
+      expect(ended.signal === 'SIGTERM' || ended.code === 0).toBe(true);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const handedBack = await waitFor(svc, id, (a) => a.status !== 'running', 10_000);
+      expect(handedBack.status).toBe('queued');
+
+      await svc.startWorker();
+      const done = await waitFor(svc, id, finished);
+      expect(done.status).toBe('succeeded');
+      const findings: Array<{ n: number }> = await svc.db.query(`SELECT count(*)::int AS n FROM findings WHERE audit_id = $1`, [id]);
+      expect(findings[0]!.n).toBe(1);
+    });
+  });
+});
