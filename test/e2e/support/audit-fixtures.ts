@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { DIGITS_CSV } from '../../fixtures/datasets';
 import { softmaxMlpOnnx, tinyRandomMlp } from '../../fixtures/onnx-fixtures';
 
-const DIGITS = join('/work/shared/datasets', 'digits.csv');
+const DIGITS = DIGITS_CSV;
 
 /** Lines of digits.csv (64 pixel features + `digit`): header plus rows [from, to). */
 export function digitsCsv(from: number, to: number, opts: { withId?: boolean } = {}): string {
