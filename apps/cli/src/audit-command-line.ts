@@ -22,6 +22,9 @@ export function equivalentCommand(o: AuditCommandOptions): string {
   if (o.groupColumn !== undefined) args.push('--group-column', q(o.groupColumn));
   if (o.attacks) args.push('--attacks', q(o.attacks.join(',')));
   if (o.referenceModels !== undefined) args.push('--reference-models', String(o.referenceModels));
+  if (o.referenceEpochs !== undefined) args.push('--reference-epochs', String(o.referenceEpochs));
+  if (o.referenceLearningRate !== undefined) args.push('--reference-learning-rate', String(o.referenceLearningRate));
+  if (o.referenceBatchSize !== undefined) args.push('--reference-batch-size', String(o.referenceBatchSize));
   if (o.seed !== undefined) args.push('--seed', String(o.seed));
   if (o.topExposed !== undefined) args.push('--top-exposed', String(o.topExposed));
   if (o.maxModelMb !== undefined) args.push('--max-model-mb', String(o.maxModelMb));

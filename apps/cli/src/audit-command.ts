@@ -26,6 +26,10 @@ export interface AuditCommandOptions {
   readonly groupColumn?: string;
   readonly attacks?: readonly AttackId[];
   readonly referenceModels?: number;
+  /** How reference models are trained; should match how the target was trained (see docs/cli.md). */
+  readonly referenceEpochs?: number;
+  readonly referenceLearningRate?: number;
+  readonly referenceBatchSize?: number;
   readonly seed?: number;
   readonly topExposed?: number;
   readonly maxModelMb?: number;
@@ -88,6 +92,7 @@ export async function runAuditCommand(
     referenceModels: opts.referenceModels,
     topExposed: opts.topExposed,
     maxModelBytes,
+    referenceTraining: referenceTraining(opts),
     referenceCacheDir: opts.referenceCache !== undefined ? resolve(opts.referenceCache) : undefined,
     maxReferenceSeconds: opts.maxReferenceSeconds,
   };
@@ -126,6 +131,15 @@ export async function runAuditCommand(
     io.out(`${formatFindingsTable(report).replace(/\n*$/, '')}\n\nReport written to ${reportPath}\n`);
   }
   return { report, reportPath };
+}
+
+function referenceTraining(opts: AuditCommandOptions): AuditRequest['referenceTraining'] {
+  const t = {
+    ...(opts.referenceEpochs !== undefined ? { epochs: opts.referenceEpochs } : {}),
+    ...(opts.referenceLearningRate !== undefined ? { learningRate: opts.referenceLearningRate } : {}),
+    ...(opts.referenceBatchSize !== undefined ? { batchSize: opts.referenceBatchSize } : {}),
+  };
+  return Object.keys(t).length > 0 ? t : undefined;
 }
 
 async function requireFile(option: string, typed: string, absolute: string): Promise<void> {

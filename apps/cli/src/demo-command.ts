@@ -25,7 +25,7 @@ const LABEL_COLUMN = 'digit';
 const ID_COLUMN = 'id';
 const TRAINING_SALT = 2;
 /** Reference models for the attacks that need them: enough for RMIA's strength, cheap enough for a demo. */
-const DEMO_REFERENCE_MODELS = 4;
+const DEMO_REFERENCE_MODELS = 8;
 /** Shown in this order when the engine implements them. */
 const DEMO_ATTACKS: readonly AttackId[] = [
   'membership.loss',
@@ -129,6 +129,10 @@ export async function runDemoCommand(
     idColumn: ID_COLUMN,
     attacks,
     referenceModels: DEMO_REFERENCE_MODELS,
+    // Reference models are trained the way the target was (what an auditor who knows the recipe does).
+    referenceEpochs: training.epochs,
+    referenceLearningRate: training.learningRate,
+    referenceBatchSize: training.batchSize,
     seed: opts.seed,
     out: shown('report.json'),
     quiet: opts.quiet,

@@ -7,8 +7,8 @@ import { SeededRandom, deriveSeed } from '../../../libs/engine/src/random/seeded
 import type { TrainingData } from '../../../libs/engine/src/training/mlp';
 import type { LabeledDataset } from '../../../libs/engine/src/types';
 
-export const DEMO_MEMBERS = 500;
-export const DEMO_NON_MEMBERS = 500;
+export const DEMO_MEMBERS = 300;
+export const DEMO_NON_MEMBERS = 300;
 /** Salt of the split within the demo seed's streams (training uses another). */
 export const SPLIT_SALT = 1;
 

@@ -50,6 +50,9 @@ interface RawAuditOptions {
   groupColumn?: string;
   attacks?: AttackId[];
   referenceModels?: number;
+  referenceEpochs?: number;
+  referenceLearningRate?: number;
+  referenceBatchSize?: number;
   seed?: number;
   topExposed?: number;
   maxModelMb?: number;
@@ -139,6 +142,13 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       parseAttackList,
     )
     .option('--reference-models <n>', 'reference/shadow models to train', parsePositiveInteger)
+    .option('--reference-epochs <n>', 'epochs per reference model (default 40); match the target', parsePositiveInteger)
+    .option(
+      '--reference-learning-rate <x>',
+      'Adam learning rate of reference models (default 0.002); match the target',
+      parsePositiveNumber,
+    )
+    .option('--reference-batch-size <n>', 'batch size of reference models (default 64)', parsePositiveInteger)
     .option('--seed <n>', 'seed for every random choice (integer 0..4294967295)', parseSeed)
     .option(
       '--top-exposed <n>',
@@ -174,6 +184,9 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           groupColumn: raw.groupColumn,
           attacks: raw.attacks,
           referenceModels: raw.referenceModels,
+          referenceEpochs: raw.referenceEpochs,
+          referenceLearningRate: raw.referenceLearningRate,
+          referenceBatchSize: raw.referenceBatchSize,
           seed: raw.seed,
           topExposed: raw.topExposed,
           maxModelMb: raw.maxModelMb,

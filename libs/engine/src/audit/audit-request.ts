@@ -1,5 +1,6 @@
 // What a caller (CLI, worker, tests) asks of one membership audit, and the defaults it gets when silent.
 
+import type { MlpTrainingOptions } from '../training/mlp';
 import type { AttackId } from '../types';
 
 export interface CsvInput {
@@ -28,6 +29,17 @@ export interface AuditRequest {
   referenceCacheDir?: string;
   /** Refuse, before any training, an audit whose reference models are estimated to take longer than this. */
   maxReferenceSeconds?: number;
+  /**
+   * Reference models trained together in one graph (part of each model's cache key). Default: the provider's
+   * choice for K. The service sets 1, the value its distributed reference-model jobs train with.
+   */
+  modelsPerGraph?: number;
+  /**
+   * How reference models are trained (epochs, learning rate, batch size, L2). They should be trained the way
+   * the target was: LiRA compares the target's confidence with IN/OUT references, and references fitted much
+   * less tightly than the target make members look like outliers. Default: DEFAULT_REFERENCE_TRAINING.
+   */
+  referenceTraining?: Partial<Omit<MlpTrainingOptions, 'seed' | 'onEpoch'>>;
 }
 
 export const DEFAULT_SEED = 0;

@@ -100,8 +100,10 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
               members,
               nonMembers,
               k: referenceModels,
+              ...(req.referenceTraining ? { training: req.referenceTraining } : {}),
               seed,
               store,
+              ...(req.modelsPerGraph !== undefined ? { modelsPerGraph: req.modelsPerGraph } : {}),
               ...(hooks.signal ? { signal: hooks.signal } : {}),
               onProgress: (done, total, message) =>
                 progress(
