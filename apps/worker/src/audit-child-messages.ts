@@ -1,5 +1,6 @@
-// IPC between the worker and the audit child process. Only file paths and options go down; progress,
-// the report, or a failure come back. Never raw data values.
+// IPC between the worker and its child process (one audit, or one reference model of an audit). Only file
+// paths and options go down; progress, the report or one model's encoded weights, or a failure come back.
+// Never raw data values.
 import type { AttackId, AuditReport } from '../../../libs/engine/src/types';
 
 export interface AuditChildInput {
@@ -9,15 +10,31 @@ export interface AuditChildInput {
   readonly population?: { readonly path: string; readonly name: string };
   readonly labelColumn: string;
   readonly idColumn?: string;
+  readonly groupColumn?: string;
   readonly attacks?: AttackId[];
   readonly seed: number;
   readonly referenceModels?: number;
   readonly maxModelBytes: number;
+  /** Directory of reference models already trained (materialised from Postgres by the worker). */
+  readonly referenceCacheDir?: string;
+  readonly modelsPerGraph?: number;
 }
 
-export type ParentToChild = { type: 'run'; input: AuditChildInput } | { type: 'abort' };
+/** One reference model of the audit described by `audit`. */
+export interface ReferenceModelChildInput {
+  readonly audit: AuditChildInput;
+  readonly mode: 'online' | 'offline';
+  readonly m: number;
+}
+
+export type ParentToChild =
+  | { type: 'run'; input: AuditChildInput }
+  | { type: 'train-reference'; input: ReferenceModelChildInput }
+  | { type: 'abort' };
 
 export type ChildToParent =
   | { type: 'progress'; phase: string; fraction: number }
   | { type: 'report'; report: AuditReport }
+  /** weights: the engine's encoded model (reference-model-store.ts), base64; a few hundred KB at most. */
+  | { type: 'reference-model'; key: string; weights: string }
   | { type: 'failed'; code: string; message: string; engineError: boolean };

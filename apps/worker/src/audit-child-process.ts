@@ -2,7 +2,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AuditReport } from '../../../libs/engine/src/types';
-import type { AuditChildInput, ChildToParent, ParentToChild } from './audit-child-messages';
+import type { AuditChildInput, ChildToParent, ParentToChild, ReferenceModelChildInput } from './audit-child-messages';
 
 export type AuditChildFailureKind = 'engine' | 'internal' | 'out-of-memory' | 'crashed' | 'timeout' | 'aborted';
 
@@ -44,14 +44,26 @@ export function resolveAuditChildEntry(): string {
 
 /** Runs one audit in a forked Node process with its own heap limit; the worker's event loop stays free. */
 export function runAuditInChild(input: AuditChildInput, opts: AuditChildOptions): Promise<AuditReport> {
-  return new Promise<AuditReport>((resolvePromise, reject) => {
+  return runInChild({ type: 'run', input }, opts, (m) => (m.type === 'report' ? m.report : undefined));
+}
+
+/** Trains one reference model in a forked process; resolves with its cache key and encoded weights. */
+export function trainReferenceModelInChild(input: ReferenceModelChildInput, opts: AuditChildOptions): Promise<{ key: string; weights: Buffer }> {
+  return runInChild({ type: 'train-reference', input }, opts, (m) =>
+    m.type === 'reference-model' ? { key: m.key, weights: Buffer.from(m.weights, 'base64') } : undefined,
+  );
+}
+
+/** The supervisor: fork, send the request, collect the one result, map every way of dying to a failure. */
+function runInChild<T>(request: ParentToChild, opts: AuditChildOptions, resultOf: (message: ChildToParent) => T | undefined): Promise<T> {
+  return new Promise<T>((resolvePromise, reject) => {
     const child: ChildProcess = fork(resolveAuditChildEntry(), [], {
       execArgv: [`--max-old-space-size=${opts.memoryLimitMb}`],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
     });
     let stderrTail = '';
-    let outcome: { report?: AuditReport; failure?: AuditChildFailure } = {};
+    let outcome: { result?: { value: T }; failure?: AuditChildFailure } = {};
     let settled = false;
 
     const settle = () => {
@@ -59,7 +71,7 @@ export function runAuditInChild(input: AuditChildInput, opts: AuditChildOptions)
       settled = true;
       clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
-      if (outcome.report) resolvePromise(outcome.report);
+      if (outcome.result) resolvePromise(outcome.result.value);
       else reject(outcome.failure ?? new AuditChildFailure('crashed', 'AUDIT_PROCESS_CRASHED', 'the model process exited without a report'));
     };
     const kill = (failure: AuditChildFailure) => {
@@ -80,19 +92,16 @@ export function runAuditInChild(input: AuditChildInput, opts: AuditChildOptions)
     });
     child.on('spawn', () => {
       if (child.pid !== undefined) opts.onSpawn?.(child.pid);
-      child.send({ type: 'run', input } satisfies ParentToChild);
+      child.send(request);
     });
     child.on('message', (message: ChildToParent) => {
-      switch (message.type) {
-        case 'progress':
-          opts.onProgress(message.phase, message.fraction);
-          break;
-        case 'report':
-          outcome = { report: message.report };
-          break;
-        case 'failed':
-          outcome = { failure: new AuditChildFailure(message.engineError ? 'engine' : 'internal', message.code, message.message) };
-          break;
+      if (message.type === 'progress') {
+        opts.onProgress(message.phase, message.fraction);
+      } else if (message.type === 'failed') {
+        outcome = { failure: new AuditChildFailure(message.engineError ? 'engine' : 'internal', message.code, message.message) };
+      } else {
+        const value = resultOf(message);
+        if (value !== undefined) outcome = { result: { value } };
       }
     });
     child.on('error', (e) => {
@@ -100,7 +109,7 @@ export function runAuditInChild(input: AuditChildInput, opts: AuditChildOptions)
       settle();
     });
     child.on('exit', (code, signal) => {
-      if (!outcome.report && !outcome.failure) {
+      if (!outcome.result && !outcome.failure) {
         if (OOM_MARKERS.some((m) => stderrTail.includes(m))) {
           outcome.failure = new AuditChildFailure('out-of-memory', 'AUDIT_OUT_OF_MEMORY', `the model process ran out of memory (limit ${opts.memoryLimitMb} MB)`);
         } else if (signal) {

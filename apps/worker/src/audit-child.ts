@@ -1,10 +1,14 @@
-// Entry of the child process that runs one audit (forked by AuditChildProcess). The CPU-heavy work runs
-// here, outside the worker's event loop, under its own heap limit: a model that exhausts memory or
-// crashes the runtime takes down this process only.
+// Entry of the child process that runs one audit, or trains one reference model of an audit (forked by
+// audit-child-process.ts). The CPU-heavy work runs here, outside the worker's event loop, under its own
+// heap limit: a model that exhausts memory or crashes the runtime takes down this process only.
 import { readFile } from 'node:fs/promises';
+import type { AuditRequest } from '../../../libs/engine/src/audit/audit-request';
+import { trainAuditReferenceModel } from '../../../libs/engine/src/audit/distributed-reference-models';
 import { runAudit } from '../../../libs/engine/src/audit/run-audit';
 import { isEngineError } from '../../../libs/engine/src/errors';
-import type { AuditChildInput, ChildToParent, ParentToChild } from './audit-child-messages';
+import type { MlpWeights } from '../../../libs/engine/src/training/mlp';
+import { encodeWeights, type ReferenceModelStore } from '../../../libs/engine/src/training/reference-model-store';
+import type { AuditChildInput, ChildToParent, ParentToChild, ReferenceModelChildInput } from './audit-child-messages';
 
 const abort = new AbortController();
 
@@ -12,28 +16,49 @@ function send(message: ChildToParent): Promise<void> {
   return new Promise((resolve, reject) => process.send?.(message, undefined, {}, (e) => (e ? reject(e) : resolve())));
 }
 
-async function run(input: AuditChildInput): Promise<void> {
+async function auditRequest(input: AuditChildInput): Promise<AuditRequest> {
+  return {
+    model: await readFile(input.modelPath),
+    members: input.members,
+    nonMembers: input.nonMembers,
+    ...(input.population ? { population: input.population } : {}),
+    labelColumn: input.labelColumn,
+    ...(input.idColumn ? { idColumn: input.idColumn } : {}),
+    ...(input.groupColumn ? { groupColumn: input.groupColumn } : {}),
+    ...(input.attacks ? { attacks: input.attacks } : {}),
+    seed: input.seed,
+    ...(input.referenceModels ? { referenceModels: input.referenceModels } : {}),
+    maxModelBytes: input.maxModelBytes,
+    ...(input.referenceCacheDir ? { referenceCacheDir: input.referenceCacheDir } : {}),
+    ...(input.modelsPerGraph ? { modelsPerGraph: input.modelsPerGraph } : {}),
+  };
+}
+
+async function runOne(input: AuditChildInput): Promise<ChildToParent> {
+  const report = await runAudit(await auditRequest(input), {
+    signal: abort.signal,
+    onProgress: (e) => void send({ type: 'progress', phase: e.phase, fraction: e.fraction }).catch(() => undefined),
+  });
+  return { type: 'report', report };
+}
+
+/** The worker has already looked in Postgres; this process only trains and hands the weights back. */
+async function trainOne(input: ReferenceModelChildInput): Promise<ChildToParent> {
+  let trained: MlpWeights | undefined;
+  const handBack: ReferenceModelStore = {
+    get: async () => undefined,
+    put: async (_key, weights) => {
+      trained = weights;
+    },
+  };
+  const { key } = await trainAuditReferenceModel(await auditRequest(input.audit), input.mode, input.m, handBack, abort.signal);
+  if (!trained) throw new Error('no model was trained');
+  return { type: 'reference-model', key, weights: encodeWeights(trained).toString('base64') };
+}
+
+async function run(work: () => Promise<ChildToParent>): Promise<void> {
   try {
-    const model = await readFile(input.modelPath);
-    const report = await runAudit(
-      {
-        model,
-        members: input.members,
-        nonMembers: input.nonMembers,
-        ...(input.population ? { population: input.population } : {}),
-        labelColumn: input.labelColumn,
-        ...(input.idColumn ? { idColumn: input.idColumn } : {}),
-        ...(input.attacks ? { attacks: input.attacks } : {}),
-        seed: input.seed,
-        ...(input.referenceModels ? { referenceModels: input.referenceModels } : {}),
-        maxModelBytes: input.maxModelBytes,
-      },
-      {
-        signal: abort.signal,
-        onProgress: (e) => void send({ type: 'progress', phase: e.phase, fraction: e.fraction }).catch(() => undefined),
-      },
-    );
-    await send({ type: 'report', report });
+    await send(await work());
   } catch (e) {
     // Engine errors are about the caller's model or data and their messages are safe to show. Anything
     // else is a bug: report its kind, not its message (which could quote data).
@@ -48,7 +73,8 @@ async function run(input: AuditChildInput): Promise<void> {
 }
 
 process.on('message', (message: ParentToChild) => {
-  if (message.type === 'run') void run(message.input);
+  if (message.type === 'run') void run(() => runOne(message.input));
+  else if (message.type === 'train-reference') void run(() => trainOne(message.input));
   else if (message.type === 'abort') abort.abort();
 });
 process.on('disconnect', () => process.exit(0)); // parent gone: nobody to report to

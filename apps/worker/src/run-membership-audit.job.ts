@@ -1,31 +1,26 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../libs/config/src/config.module';
-import type { AttackId } from '../../../libs/engine/src/types';
-import { BlobStore } from '../../../libs/persistence/src/blob-store/blob-store';
-import { AuditRecord, AuditStatus, DatasetRecord } from '../../../libs/persistence/src/records';
+import { DISTRIBUTED_MODELS_PER_GRAPH } from '../../../libs/engine/src/training/reference-model-jobs';
+import { FileReferenceModelStore } from '../../../libs/engine/src/training/reference-model-store';
+import { PostgresReferenceModelStore } from '../../../libs/persistence/src/postgres-reference-model-store';
+import { AuditRecord, AuditStatus } from '../../../libs/persistence/src/records';
 import { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
-import { DatasetRepository } from '../../../libs/persistence/src/repositories/dataset.repository';
-import { ModelRepository } from '../../../libs/persistence/src/repositories/model.repository';
+import { ReferenceModelRepository } from '../../../libs/persistence/src/repositories/reference-model.repository';
 import { JobName, RunMembershipAuditPayload } from '../../../libs/queue/src/queue-names';
-import type { AuditChildInput } from './audit-child-messages';
+import { AuditChildInputs } from './audit-child-inputs';
 import { AuditChildFailure, runAuditInChild } from './audit-child-process';
+import { FinalAuditFailure, HandedBack } from './audit-job-failures';
 import { JobHandler } from './job-handler';
+import { REFERENCE_MODELS_PROGRESS_SHARE } from './reference-model-progress';
 import { ShutdownSignal } from './shutdown-signal';
 
 const PROGRESS_WRITE_INTERVAL_MS = 1000;
 const CANCEL_POLL_INTERVAL_MS = 1000;
-
-/** Failures that retrying cannot fix: the audit is failed and the job ends (UnrecoverableError). */
-class FinalAuditFailure extends Error {
-  constructor(
-    readonly code: string,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
 
 @Injectable()
 export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAudit> {
@@ -34,9 +29,8 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
 
   constructor(
     @Inject(AuditRepository) private readonly audits: AuditRepository,
-    @Inject(ModelRepository) private readonly models: ModelRepository,
-    @Inject(DatasetRepository) private readonly datasets: DatasetRepository,
-    @Inject(BlobStore) private readonly blobs: BlobStore,
+    @Inject(ReferenceModelRepository) private readonly referenceModels: ReferenceModelRepository,
+    @Inject(AuditChildInputs) private readonly inputs: AuditChildInputs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ShutdownSignal) private readonly shutdown: ShutdownSignal,
   ) {}
@@ -73,13 +67,29 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     if (!audit) return 'audit not found';
     // A cancelled or already finished audit (a duplicate or retried job) has nothing left to do.
     if (!(await this.audits.markRunning(auditId))) return `audit already ${audit.status}`;
-    const input = await this.childInput(audit);
+    const usesStoredModels = (audit.referenceModelKeys?.length ?? 0) > 0;
+    // The reference-model jobs (this job's children in the flow) have stored every model in Postgres: hand
+    // them to the audit as a cache directory, so runAudit trains nothing.
+    const cacheDir = usesStoredModels ? await this.materialiseReferenceModels(audit) : undefined;
+    try {
+      return await this.runChild(audit, cacheDir, jobSignal);
+    } finally {
+      if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+    }
+  }
+
+  private async runChild(audit: AuditRecord, cacheDir: string | undefined, jobSignal: AbortSignal): Promise<string> {
+    const auditId = audit.id;
+    const input = {
+      ...(await this.inputs.of(audit)),
+      ...(cacheDir ? { referenceCacheDir: cacheDir, modelsPerGraph: DISTRIBUTED_MODELS_PER_GRAPH } : {}),
+    };
 
     const abort = new AbortController();
     let cancelled = false;
     const onJobAbort = () => abort.abort();
     jobSignal.addEventListener('abort', onJobAbort);
-    const progress = new ThrottledProgress(this.audits, auditId, (status) => {
+    const progress = new ThrottledProgress(this.audits, auditId, cacheDir ? REFERENCE_MODELS_PROGRESS_SHARE : 0, (status) => {
       if (status !== AuditStatus.Running && !cancelled) {
         cancelled = true;
         abort.abort();
@@ -109,39 +119,22 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     }
   }
 
-  private async childInput(audit: AuditRecord): Promise<AuditChildInput> {
-    const version = await this.models.findVersion(audit.modelVersionId);
-    if (!version) throw new FinalAuditFailure('AUDIT_INPUT_MISSING', 'the model version of this audit no longer exists');
-    const members = await this.dataset(audit.membersDatasetId);
-    const nonMembers = await this.dataset(audit.nonMembersDatasetId);
-    const population = audit.populationDatasetId ? await this.dataset(audit.populationDatasetId) : undefined;
-    const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
-    for (const sha256 of [version.sha256, members.sha256, nonMembers.sha256, ...(population ? [population.sha256] : [])]) {
-      // Missing blob on this machine: a shared-volume problem, worth a retry elsewhere.
-      if (!(await this.blobs.exists(sha256))) throw new Error(`stored file ${sha256.slice(0, 12)}... is not available to this worker`);
+  private async materialiseReferenceModels(audit: AuditRecord): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'privaudit-reference-models-'));
+    const files = new FileReferenceModelStore(dir);
+    const stored = new PostgresReferenceModelStore(this.referenceModels);
+    let missing = 0;
+    for (const key of audit.referenceModelKeys ?? []) {
+      const weights = await stored.get(key);
+      if (weights) await files.put(key, weights);
+      else missing++;
     }
-    return {
-      modelPath: this.blobs.localPath(version.sha256),
-      members: file(members),
-      nonMembers: file(nonMembers),
-      ...(population ? { population: file(population) } : {}),
-      labelColumn: members.labelColumn,
-      ...(members.idColumn ? { idColumn: members.idColumn } : {}),
-      ...(audit.attacks ? { attacks: audit.attacks as AttackId[] } : {}),
-      seed: audit.seed,
-      ...(audit.referenceModels ? { referenceModels: audit.referenceModels } : {}),
-      maxModelBytes: this.config.MAX_MODEL_BYTES,
-    };
-  }
-
-  private async dataset(id: string): Promise<DatasetRecord> {
-    const d = await this.datasets.findById(id);
-    if (!d) throw new FinalAuditFailure('AUDIT_INPUT_MISSING', `dataset ${id} of this audit no longer exists`);
-    return d;
+    // Not expected (children store every model first); the audit then trains the missing ones itself.
+    if (missing > 0) this.logger.warn(`audit ${audit.id}: ${missing} reference models were not stored; training them in the audit`);
+    return dir;
   }
 }
 
-class HandedBack extends Error {}
 
 /** Writes progress at most once a second (and on every phase change), one write at a time. */
 class ThrottledProgress {
@@ -153,6 +146,8 @@ class ThrottledProgress {
   constructor(
     private readonly audits: AuditRepository,
     private readonly auditId: string,
+    /** Share of the progress bar already filled by the reference-model jobs. */
+    private readonly base: number,
     private readonly onStatus: (status: AuditStatus | null) => void,
   ) {}
 
@@ -178,7 +173,7 @@ class ThrottledProgress {
     this.lastWrite = Date.now();
     this.lastPhase = next.phase;
     // Below 100: 100 is written only with the report, in the same transaction.
-    const percent = Math.min(99, Math.floor(next.fraction * 100));
+    const percent = Math.min(99, Math.floor((this.base + (1 - this.base) * next.fraction) * 100));
     this.chain = this.chain
       .then(async () => this.onStatus(await this.audits.recordProgress(this.auditId, percent, next.phase)))
       .catch(() => undefined);

@@ -5,7 +5,9 @@ import { ConfigModule } from '../../../libs/config/src/config.module';
 import { PersistenceModule } from '../../../libs/persistence/src/persistence.module';
 import { AuditQueueConsumer } from './audit-queue-consumer';
 import { JOB_HANDLERS, JobHandler } from './job-handler';
+import { AuditChildInputs } from './audit-child-inputs';
 import { RunMembershipAuditJob } from './run-membership-audit.job';
+import { TrainReferenceModelJob } from './train-reference-model.job';
 import { ShutdownSignal } from './shutdown-signal';
 
 @Module({})
@@ -21,9 +23,11 @@ export class WorkerModule {
       ],
       providers: [
         ShutdownSignal,
+        AuditChildInputs,
         RunMembershipAuditJob,
+        TrainReferenceModelJob,
         // Every job handler is listed here; AuditQueueConsumer refuses to start unless each JobName has exactly one.
-        { provide: JOB_HANDLERS, inject: [RunMembershipAuditJob], useFactory: (...handlers: JobHandler[]) => handlers },
+        { provide: JOB_HANDLERS, inject: [RunMembershipAuditJob, TrainReferenceModelJob], useFactory: (...handlers: JobHandler[]) => handlers },
         AuditQueueConsumer,
       ],
     };

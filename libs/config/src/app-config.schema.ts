@@ -29,6 +29,16 @@ export const appConfigSchema = z.object({
   /** How long a worker given SIGTERM lets the audit in hand finish before handing it back to the queue. */
   SHUTDOWN_GRACE_SECONDS: positiveInt(30),
   AUDIT_JOB_ATTEMPTS: positiveInt(3),
+  /**
+   * Budget for an audit's reference-model training, in estimated seconds (models not yet stored x the
+   * engine's measured per-model time). POST /audits refuses an audit over it with 422 BUDGET_EXCEEDED.
+   * Unset: no budget.
+   */
+  MAX_REFERENCE_SECONDS: z.coerce.number().positive().optional(),
+  /** A job's lock in Redis; a worker that dies holding one (killed, machine lost) frees it after this long. */
+  WORKER_LOCK_DURATION_MS: positiveInt(60_000),
+  /** How often a worker looks for jobs whose lock expired (stalled) and puts them back in the queue. */
+  WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

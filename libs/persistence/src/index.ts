@@ -7,3 +7,5 @@ export { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 export { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 export { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
 export { TypeOrmModelRepository } from './typeorm/typeorm-model.repository';
+export { TypeOrmReferenceModelRepository } from './typeorm/typeorm-reference-model.repository';
+export { PostgresReferenceModelStore } from './postgres-reference-model-store';

@@ -5,11 +5,12 @@ import { APP_CONFIG } from '../../config/src/config.module';
 import { BlobStore } from './blob-store/blob-store';
 import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
 import { openDataSource } from './data-source-options';
-import { ApiKeyRepository, AuditRepository, DatasetRepository, ModelRepository } from './repositories';
+import { ApiKeyRepository, AuditRepository, DatasetRepository, ModelRepository, ReferenceModelRepository } from './repositories';
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
 import { TypeOrmModelRepository } from './typeorm/typeorm-model.repository';
+import { TypeOrmReferenceModelRepository } from './typeorm/typeorm-reference-model.repository';
 
 class DataSourceCloser implements OnApplicationShutdown {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
@@ -37,9 +38,10 @@ export class PersistenceModule {
         { provide: ModelRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmModelRepository(ds) },
         { provide: DatasetRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmDatasetRepository(ds) },
         { provide: AuditRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmAuditRepository(ds) },
+        { provide: ReferenceModelRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmReferenceModelRepository(ds) },
         { provide: BlobStore, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new FilesystemBlobStore(config.STORAGE_DIR) },
       ],
-      exports: [ApiKeyRepository, ModelRepository, DatasetRepository, AuditRepository, BlobStore, DataSource],
+      exports: [ApiKeyRepository, ModelRepository, DatasetRepository, AuditRepository, ReferenceModelRepository, BlobStore, DataSource],
     };
   }
 }

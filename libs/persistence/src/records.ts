@@ -81,6 +81,12 @@ export interface AuditRecord {
   readonly attacks: readonly string[] | null;
   readonly seed: number;
   readonly referenceModels: number | null;
+  /** A declared sensitive column: findings are sliced by it; it is not a model feature. */
+  readonly groupColumn: string | null;
+  /** What the audit's reference models were priced at when it was commissioned (null before this existed). */
+  readonly estimate: AuditEstimate | null;
+  /** Cache keys of every reference model the audit uses (null/empty when no attack needs them). */
+  readonly referenceModelKeys: readonly string[] | null;
   readonly status: AuditStatus;
   readonly progress: number;
   readonly phase: string | null;
@@ -92,6 +98,17 @@ export interface AuditRecord {
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
   readonly updatedAt: Date;
+}
+
+export interface AuditEstimate {
+  /** Reference models the audit needs in all (K per mode its attacks use). */
+  readonly modelsTotal: number;
+  /** Not yet stored when commissioned: one reference-model job each. */
+  readonly modelsToTrain: number;
+  /** Already stored (trained by an earlier audit of the same data, architecture and seed). */
+  readonly modelsCached: number;
+  /** modelsToTrain x the engine's measured per-model training time for this data and architecture. */
+  readonly estimatedSeconds: number;
 }
 
 export interface FindingRecord {

@@ -1,37 +1,64 @@
-import { Queue } from 'bullmq';
-import { auditJobOptions } from './job-options';
-import { JobName, JobPayloads, QueueName } from './queue-names';
+import { FlowProducer, Queue } from 'bullmq';
+import { auditJobOptions, referenceModelJobOptions } from './job-options';
+import { JobName, JobPayloads, QueueName, TrainReferenceModelPayload } from './queue-names';
 import { redisOptionsFromUrl } from './redis-connection';
+
+export type ReferenceModelJob = Omit<TrainReferenceModelPayload, 'auditId'>;
 
 /** Where commissioned audits go. Abstract class = injection token; BullMQ is one implementation. */
 export abstract class AuditQueue {
-  abstract enqueueMembershipAudit(auditId: string): Promise<void>;
-  /** Removes a job that has not started; false when it is running (or gone). */
+  /**
+   * Enqueues the audit. With reference models to train, as a flow: one child job per model, and the audit
+   * job as their parent, which BullMQ starts only once every child has completed.
+   */
+  abstract enqueueMembershipAudit(auditId: string, referenceModels?: readonly ReferenceModelJob[]): Promise<void>;
+  /** Removes a job that has not started (with its reference-model jobs); false when it is running (or gone). */
   abstract removeWaiting(auditId: string): Promise<boolean>;
   abstract close(): Promise<void>;
 }
 
 export class BullMqAuditQueue extends AuditQueue {
   private readonly queue: Queue<JobPayloads[JobName.RunMembershipAudit]>;
+  private readonly flows: FlowProducer;
   constructor(
     redisUrl: string,
-    prefix: string,
+    private readonly prefix: string,
     private readonly attempts: number,
   ) {
     super();
     this.queue = new Queue(QueueName.Audits, { connection: redisOptionsFromUrl(redisUrl, false), prefix });
+    this.flows = new FlowProducer({ connection: redisOptionsFromUrl(redisUrl, false), prefix });
   }
 
-  async enqueueMembershipAudit(auditId: string): Promise<void> {
-    await this.queue.add(JobName.RunMembershipAudit, { auditId }, auditJobOptions(auditId, this.attempts));
+  async enqueueMembershipAudit(auditId: string, referenceModels: readonly ReferenceModelJob[] = []): Promise<void> {
+    if (referenceModels.length === 0) {
+      await this.queue.add(JobName.RunMembershipAudit, { auditId }, auditJobOptions(auditId, this.attempts));
+      return;
+    }
+    // One atomic Redis transaction: the parent and all children exist, or none does.
+    await this.flows.add({
+      name: JobName.RunMembershipAudit,
+      queueName: QueueName.Audits,
+      prefix: this.prefix,
+      data: { auditId },
+      opts: auditJobOptions(auditId, this.attempts),
+      children: referenceModels.map((r) => ({
+        name: JobName.TrainReferenceModel,
+        queueName: QueueName.Audits,
+        prefix: this.prefix,
+        data: { auditId, ...r } satisfies TrainReferenceModelPayload,
+        opts: referenceModelJobOptions(auditId, r.mode, r.m, this.attempts),
+      })),
+    });
   }
 
   async removeWaiting(auditId: string): Promise<boolean> {
     const job = await this.queue.getJob(auditId);
     if (!job) return false;
     const state = await job.getState();
-    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;
+    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children') return false;
     try {
+      // A parent waiting for its children is removed with them; a child that is running refuses the removal.
       await job.remove();
       return true;
     } catch {
@@ -40,6 +67,7 @@ export class BullMqAuditQueue extends AuditQueue {
   }
 
   async close(): Promise<void> {
+    await this.flows.close();
     await this.queue.close();
   }
 }

@@ -14,3 +14,17 @@ export function auditJobOptions(auditId: string, attempts: number): JobsOptions 
     removeOnFail: { age: 30 * 24 * 3600 },
   };
 }
+
+/** Job id of one reference model of an audit: re-adding the flow (or a retry) never makes a second job. */
+export function referenceModelJobId(auditId: string, mode: string, m: number): string {
+  return `${auditId}:${mode}:${m}`;
+}
+
+export function referenceModelJobOptions(auditId: string, mode: string, m: number, attempts: number): JobsOptions {
+  return {
+    ...auditJobOptions(auditId, attempts),
+    jobId: referenceModelJobId(auditId, mode, m),
+    // A model that cannot be trained fails the audit (the handler has already marked it failed).
+    failParentOnFailure: true,
+  };
+}

@@ -7,16 +7,35 @@ export enum QueueName {
 
 export enum JobName {
   RunMembershipAudit = 'audit.membership.run',
+  /** One reference model of an audit (a child of the audit's job in a BullMQ flow). */
+  TrainReferenceModel = 'audit.reference-model.train',
 }
 
 export interface RunMembershipAuditPayload {
   readonly auditId: string;
 }
 
+/**
+ * Small by design: the datasets are read from the blob store through the audit's row and the trained
+ * weights go to Postgres; nothing large passes through Redis.
+ */
+export interface TrainReferenceModelPayload {
+  readonly auditId: string;
+  readonly mode: 'online' | 'offline';
+  /** Index of the model in its mode's set of k. */
+  readonly m: number;
+  readonly k: number;
+  readonly seed: number;
+  /** The engine's cache key for this model, as planned at commission; the worker checks it recomputes the same. */
+  readonly key: string;
+}
+
 export interface JobPayloads {
   [JobName.RunMembershipAudit]: RunMembershipAuditPayload;
+  [JobName.TrainReferenceModel]: TrainReferenceModelPayload;
 }
 
 export const QUEUE_OF_JOB: Readonly<Record<JobName, QueueName>> = {
   [JobName.RunMembershipAudit]: QueueName.Audits,
+  [JobName.TrainReferenceModel]: QueueName.Audits,
 };

@@ -1,11 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createMembershipAttack } from '../../../../libs/engine/src/membership/attack-registry';
+import { readFile } from 'node:fs/promises';
+import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
+import { APP_CONFIG } from '../../../../libs/config/src/config.module';
+import { planAuditReferenceModels, type PlannedReferenceModel } from '../../../../libs/engine/src/audit/distributed-reference-models';
+import { createMembershipAttack, DEFAULT_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
 import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
 import { DEFAULT_REFERENCE_MODELS, DEFAULT_SEED } from '../../../../libs/engine/src/audit/run-audit';
 import type { AttackId } from '../../../../libs/engine/src/types';
-import { AuditRecord, AuditStatus, DatasetRecord, DatasetRole, FindingRecord } from '../../../../libs/persistence/src/records';
+import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
+import { AuditEstimate, AuditRecord, AuditStatus, DatasetRecord, DatasetRole, FindingRecord, ModelVersionRecord } from '../../../../libs/persistence/src/records';
 import { ActiveAuditExistsError, AuditRepository } from '../../../../libs/persistence/src/repositories/audit.repository';
-import { AuditQueue } from '../../../../libs/queue/src/audit-queue';
+import { ReferenceModelRepository } from '../../../../libs/persistence/src/repositories/reference-model.repository';
+import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
 import type { AuditReport } from '../../../../libs/engine/src/types';
 import { DatasetCatalogService, featureColumnsOf } from '../datasets/dataset-catalog.service';
 import { ServiceError, ServiceErrorCode } from '../http/service-error';
@@ -19,7 +25,19 @@ export interface AuditCommission {
   readonly attacks?: AttackId[];
   readonly seed?: number;
   readonly referenceModels?: number;
+  /** A sensitive column of every dataset (not a feature): findings are sliced by its values. */
+  readonly groupColumn?: string;
 }
+
+/** What an audit's reference models cost, decided before anything is queued. */
+interface ReferencePlan {
+  readonly estimate: AuditEstimate;
+  readonly keys: string[];
+  /** One job per model not yet stored. */
+  readonly jobs: ReferenceModelJob[];
+}
+
+const NO_REFERENCE_MODELS: ReferencePlan = { estimate: { modelsTotal: 0, modelsToTrain: 0, modelsCached: 0, estimatedSeconds: 0 }, keys: [], jobs: [] };
 
 @Injectable()
 export class AuditCommissionService {
@@ -30,6 +48,9 @@ export class AuditCommissionService {
     @Inject(AuditQueue) private readonly queue: AuditQueue,
     @Inject(ModelRegistryService) private readonly models: ModelRegistryService,
     @Inject(DatasetCatalogService) private readonly datasets: DatasetCatalogService,
+    @Inject(ReferenceModelRepository) private readonly referenceModels: ReferenceModelRepository,
+    @Inject(BlobStore) private readonly blobs: BlobStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -52,7 +73,14 @@ export class AuditCommissionService {
           `dataset '${d.name}' declares label/id columns (${d.labelColumn}/${d.idColumn ?? 'none'}) that differ from the members dataset (${members.labelColumn}/${members.idColumn ?? 'none'})`,
         );
       }
-      const features = featureColumnsOf(d);
+      if (c.groupColumn !== undefined && !d.columns.some((col) => col.name === c.groupColumn)) {
+        throw new ServiceError(ServiceErrorCode.DatasetColumnsMismatch, `group column '${c.groupColumn}' is not a column of dataset '${d.name}'`);
+      }
+      if (c.groupColumn !== undefined && (c.groupColumn === d.labelColumn || c.groupColumn === d.idColumn)) {
+        throw new ServiceError(ServiceErrorCode.DatasetColumnsMismatch, `group column '${c.groupColumn}' is the label or id column of dataset '${d.name}'`);
+      }
+      // The group column is declared sensitive data, not a model input.
+      const features = featureColumnsOf(d).filter((name) => name !== c.groupColumn);
       if (features.length !== version.signature.nFeatures) {
         throw new EngineError(
           EngineErrorCode.ModelShapeMismatch,
@@ -69,6 +97,20 @@ export class AuditCommissionService {
       }
     }
 
+    const seed = c.seed ?? DEFAULT_SEED;
+    const referenceModels = c.referenceModels ?? (population ? DEFAULT_REFERENCE_MODELS : null);
+    const references = population
+      ? await this.planReferenceModels(c, version, members, nonMembers, population, seed, referenceModels ?? DEFAULT_REFERENCE_MODELS)
+      : NO_REFERENCE_MODELS;
+    const budget = this.config.MAX_REFERENCE_SECONDS;
+    if (budget !== undefined && references.estimate.estimatedSeconds > budget) {
+      throw new ServiceError(
+        ServiceErrorCode.BudgetExceeded,
+        `training ${references.estimate.modelsToTrain} reference models is estimated at ${Math.ceil(references.estimate.estimatedSeconds)} s, over the budget of ${budget} s (MAX_REFERENCE_SECONDS)`,
+        { estimate: references.estimate, maxReferenceSeconds: budget },
+      );
+    }
+
     let audit: AuditRecord;
     try {
       audit = await this.audits.createQueued({
@@ -77,8 +119,11 @@ export class AuditCommissionService {
         nonMembersDatasetId: nonMembers.id,
         populationDatasetId: population?.id ?? null,
         attacks,
-        seed: c.seed ?? DEFAULT_SEED,
-        referenceModels: c.referenceModels ?? (population ? DEFAULT_REFERENCE_MODELS : null),
+        seed,
+        referenceModels,
+        groupColumn: c.groupColumn ?? null,
+        estimate: references.estimate,
+        referenceModelKeys: references.keys.length > 0 ? references.keys : null,
       });
     } catch (e) {
       if (e instanceof ActiveAuditExistsError) {
@@ -91,13 +136,65 @@ export class AuditCommissionService {
       throw e;
     }
     try {
-      await this.queue.enqueueMembershipAudit(audit.id);
+      await this.queue.enqueueMembershipAudit(audit.id, references.jobs);
     } catch (e) {
       this.logger.error(`could not enqueue audit ${audit.id}: ${(e as Error).message}`);
       await this.audits.markFailed(audit.id, { code: ServiceErrorCode.QueueUnavailable, reason: 'the job queue was unavailable when the audit was commissioned' });
       throw new ServiceError(ServiceErrorCode.QueueUnavailable, 'the job queue is unavailable; try again later', { auditId: audit.id });
     }
     return audit;
+  }
+
+  /**
+   * Loads and checks the data as the audit will (engine planAuditReferenceModels), lists the reference
+   * models the attacks need with their cache keys, and prices those not already stored in Postgres. Only
+   * for audits with a population: without one no attack trains reference models.
+   */
+  private async planReferenceModels(
+    c: AuditCommission,
+    version: ModelVersionRecord,
+    members: DatasetRecord,
+    nonMembers: DatasetRecord,
+    population: DatasetRecord,
+    seed: number,
+    k: number,
+  ): Promise<ReferencePlan> {
+    const attacks = c.attacks ?? DEFAULT_ATTACKS;
+    if (attacks.every((id) => createMembershipAttack(id).referenceModels === 'none')) return NO_REFERENCE_MODELS;
+    const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
+    const plan = await planAuditReferenceModels({
+      model: await readFile(this.blobs.localPath(version.sha256)),
+      members: file(members),
+      nonMembers: file(nonMembers),
+      population: file(population),
+      labelColumn: members.labelColumn,
+      ...(members.idColumn ? { idColumn: members.idColumn } : {}),
+      ...(c.groupColumn !== undefined ? { groupColumn: c.groupColumn } : {}),
+      attacks: [...attacks],
+      seed,
+      referenceModels: k,
+      maxModelBytes: this.config.MAX_MODEL_BYTES,
+    });
+    const stored = await this.referenceModels.storedKeys(plan.models.map((p) => p.key));
+    const toTrain = plan.models.filter((p: PlannedReferenceModel) => !stored.has(p.key));
+    const estimatedSeconds = toTrain.reduce((s, p) => s + (plan.secondsPerModel[p.mode] ?? 0), 0);
+    return {
+      estimate: {
+        modelsTotal: plan.models.length,
+        modelsToTrain: toTrain.length,
+        modelsCached: plan.models.length - toTrain.length,
+        estimatedSeconds: Math.round(estimatedSeconds * 10) / 10,
+      },
+      keys: plan.models.map((p) => p.key),
+      jobs: toTrain.map((p) => ({ mode: p.mode, m: p.m, k: plan.k, seed: plan.seed, key: p.key })),
+    };
+  }
+
+  /** Reference models of the audit stored so far (per-model progress), or null when it needs none. */
+  async referenceModelProgress(audit: AuditRecord): Promise<{ stored: number; total: number } | null> {
+    const keys = audit.referenceModelKeys ?? [];
+    if (keys.length === 0) return null;
+    return { stored: (await this.referenceModels.storedKeys(keys)).size, total: keys.length };
   }
 
   async get(id: string): Promise<AuditRecord> {

@@ -1,7 +1,7 @@
 import type { AuditRecord, FindingRecord } from '../../../../libs/persistence/src/records';
 
 /** The audit as clients see it: status machine queued -> running -> succeeded | failed | cancelled. */
-export function auditResource(a: AuditRecord) {
+export function auditResource(a: AuditRecord, referenceModelProgress: { stored: number; total: number } | null = null) {
   return {
     id: a.id,
     modelVersionId: a.modelVersionId,
@@ -11,9 +11,14 @@ export function auditResource(a: AuditRecord) {
     attacks: a.attacks,
     seed: a.seed,
     referenceModels: a.referenceModels,
+    groupColumn: a.groupColumn,
+    /** Priced at commission: reference models needed, to train (not yet stored), cached, estimated seconds. */
+    estimate: a.estimate,
     status: a.status,
     progress: a.progress,
     phase: a.phase,
+    /** Reference models stored so far of those the audit needs (trained by its jobs or earlier audits). */
+    referenceModelProgress,
     failure: a.failureCode ? { code: a.failureCode, reason: a.failureReason } : null,
     risk: a.riskScore !== null ? { score: a.riskScore, rating: a.riskRating } : null,
     createdAt: a.createdAt,

@@ -19,6 +19,8 @@ const commissionAuditSchema = z.object({
     .optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
   referenceModels: z.number().int().min(1).max(256).optional(),
+  /** A sensitive column present in every dataset, not a model feature: findings are sliced by its values. */
+  groupColumn: z.string().min(1).max(200).optional(),
 });
 
 @ApiTags('audits')
@@ -30,16 +32,23 @@ export class AuditsController {
   @Post()
   @HttpCode(201)
   @Roles(...WRITERS)
-  @ApiOperation({ summary: 'Commission a membership-inference audit of a model version (409 if one is already queued or running)' })
+  @ApiOperation({
+    summary: 'Commission a membership-inference audit of a model version (409 if one is already queued or running)',
+    description:
+      'The response carries `estimate` {modelsTotal, modelsToTrain, modelsCached, estimatedSeconds}: reference models the attacks need, ' +
+      'those not yet stored (one job each), and the estimated training time. Over MAX_REFERENCE_SECONDS the audit is refused with 422 BUDGET_EXCEEDED and nothing is queued.',
+  })
   @ApiBody({ schema: openApiSchema(commissionAuditSchema) })
   async commission(@Body(new ZodValidationPipe(commissionAuditSchema)) body: z.infer<typeof commissionAuditSchema>) {
-    return auditResource(await this.audits.commission(body));
+    const audit = await this.audits.commission(body);
+    return auditResource(audit, await this.audits.referenceModelProgress(audit));
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Audit status, progress, phase, failure reason and risk score' })
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
-    return auditResource(await this.audits.get(id));
+    const audit = await this.audits.get(id);
+    return auditResource(audit, await this.audits.referenceModelProgress(audit));
   }
 
   @Post(':id/cancel')

@@ -14,6 +14,8 @@ export enum ServiceErrorCode {
   AuditNotActive = 'AUDIT_NOT_ACTIVE',
   AuditNotFinished = 'AUDIT_NOT_FINISHED',
   QueueUnavailable = 'QUEUE_UNAVAILABLE',
+  /** The audit's reference-model training is estimated over MAX_REFERENCE_SECONDS. */
+  BudgetExceeded = 'BUDGET_EXCEEDED',
 }
 
 export class ServiceError extends Error {

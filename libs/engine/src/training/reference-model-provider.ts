@@ -41,12 +41,30 @@ export const DEFAULT_REFERENCE_HIDDEN: readonly number[] = [64];
 export const MODELS_PER_GRAPH = 4;
 
 /**
- * Models per graph for K models: MODELS_PER_GRAPH, but at least two groups from K = 2 on so both cores get
- * one (parallel-training.ts). A function of K alone, never of the machine, so every machine trains the
- * same models for the same inputs.
+ * Above this many multiply-adds per row a model trains alone in its graph. A graph of several models
+ * computes every pool row for every model (each model uses half of them), which pays only while tfjs' per-op
+ * overhead, not arithmetic, dominates: bench/mia.ts (wasm, 40 epochs) measured hidden [128] on digits
+ * (9,472 MACs/row) at 19.9 CPU s for 16 models one per graph and 26.2 s in graphs of 4; the earlier
+ * bench/mia-training.ts measured hidden [64] on digits (4,736 MACs/row) 1.5x cheaper in graphs of 4.
  */
-export function referenceGroupSize(k: number): number {
+export const MAX_GROUPED_MACS_PER_ROW = GROUPED_MACS_THRESHOLD_PLACEHOLDER;
+
+/**
+ * Models per graph for K models: MODELS_PER_GRAPH for small models, 1 for large ones (see
+ * MAX_GROUPED_MACS_PER_ROW), and at least two groups from K = 2 on so both cores get one
+ * (parallel-training.ts). A function of K and the architecture alone, never of the machine, so every
+ * machine trains the same models for the same inputs.
+ */
+export function referenceGroupSize(k: number, architecture?: MlpArchitecture): number {
+  if (architecture && macsPerRow(architecture) > MAX_GROUPED_MACS_PER_ROW) return 1;
   return Math.max(1, Math.min(MODELS_PER_GRAPH, Math.ceil(k / 2)));
+}
+
+function macsPerRow(architecture: MlpArchitecture): number {
+  const widths = [architecture.nFeatures, ...architecture.hidden, architecture.numClasses];
+  let macs = 0;
+  for (let l = 0; l + 1 < widths.length; l++) macs += (widths[l] as number) * (widths[l + 1] as number);
+  return macs;
 }
 
 /**
@@ -102,7 +120,7 @@ export interface ReferenceModelProviderArgs {
   signal?: AbortSignal;
   /** Worker threads that train model groups; 1 = in this thread. Default: see trainGroupsInParallel. */
   parallelism?: number;
-  /** Models trained together in one graph; default referenceGroupSize(k). Changes the models (cache key). */
+  /** Models trained together in one graph; default referenceGroupSize(k, architecture). Changes the models (cache key). */
   modelsPerGraph?: number;
 }
 
@@ -279,7 +297,7 @@ async function buildReferenceSet(
     );
   }
   const inMask = referenceInMask(mode, k, pool.nRows, pool.nPopulation, seed);
-  const groupSize = args.modelsPerGraph ?? referenceGroupSize(k);
+  const groupSize = args.modelsPerGraph ?? referenceGroupSize(k, arch);
   const keys = Array.from({ length: k }, (_, m) => modelCacheKey(pool, arch, training, mode, seed, k, m, groupSize));
   const models: Array<MlpWeights | undefined> = new Array<MlpWeights | undefined>(k);
   if (args.store) {
@@ -337,5 +355,38 @@ async function buildReferenceSet(
       }
       return Promise.resolve(mlpForward(weights, features, nRows));
     },
+  };
+}
+
+/**
+ * The identity of each reference model the provider would train for these args: its cache key and what
+ * trains it alone (pool, architecture, options, IN mask row, seed). For distributing the models one job per
+ * model (reference-model-jobs.ts): with modelsPerGraph 1 a model trained alone equals the provider's.
+ */
+export interface ReferenceModelIdentity {
+  readonly pool: TrainingData & { readonly nPopulation: number };
+  readonly architecture: MlpArchitecture;
+  readonly training: ReferenceTrainingOptions;
+  readonly modelsPerGraph: number;
+  keyOf(mode: ReferenceMode, m: number): string;
+  seedOf(mode: ReferenceMode, m: number): number;
+  inMaskOf(mode: ReferenceMode): Uint8Array;
+}
+
+export function referenceModelIdentity(args: ReferenceModelProviderArgs): ReferenceModelIdentity {
+  const pool = buildPool(args.population, args.members, args.nonMembers);
+  const architecture = referenceArchitecture(args, pool);
+  const { seed: _ignoredSeed, onEpoch: _ignoredOnEpoch, ...trainingOverrides } = args.training ?? {};
+  const training: ReferenceTrainingOptions = { ...DEFAULT_REFERENCE_TRAINING, ...trainingOverrides };
+  const modelsPerGraph = args.modelsPerGraph ?? referenceGroupSize(args.k, architecture);
+  return {
+    pool,
+    architecture,
+    training,
+    modelsPerGraph,
+    keyOf: (mode, m) => modelCacheKey(pool, architecture, training, mode, args.seed, args.k, m, modelsPerGraph),
+    // Same salts as buildReferenceSet.
+    seedOf: (mode, m) => deriveSeed(args.seed, (mode === 'online' ? 0x1000 : 0x2000) + m),
+    inMaskOf: (mode) => referenceInMask(mode, args.k, pool.nRows, pool.nPopulation, args.seed),
   };
 }

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { AuditReport } from '../../../engine/src/types';
+import type { AuditEstimate } from '../records';
 
 @Entity({ name: 'audits' })
 export class AuditEntity {
@@ -11,6 +12,9 @@ export class AuditEntity {
   @Column('jsonb', { nullable: true }) attacks!: string[] | null;
   @Column('int') seed!: number;
   @Column('int', { name: 'reference_models', nullable: true }) referenceModels!: number | null;
+  @Column('text', { name: 'group_column', nullable: true }) groupColumn!: string | null;
+  @Column('jsonb', { nullable: true }) estimate!: AuditEstimate | null;
+  @Column('jsonb', { name: 'reference_model_keys', nullable: true }) referenceModelKeys!: string[] | null;
   @Column('text') status!: string;
   @Column('int') progress!: number;
   @Column('text', { nullable: true }) phase!: string | null;

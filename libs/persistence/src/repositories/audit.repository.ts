@@ -1,5 +1,5 @@
 import type { AuditReport } from '../../../engine/src/types';
-import type { AuditRecord, AuditStatus, FindingRecord } from '../records';
+import type { AuditEstimate, AuditRecord, AuditStatus, FindingRecord } from '../records';
 
 export interface NewAudit {
   readonly modelVersionId: string;
@@ -9,6 +9,9 @@ export interface NewAudit {
   readonly attacks: readonly string[] | null;
   readonly seed: number;
   readonly referenceModels: number | null;
+  readonly groupColumn?: string | null;
+  readonly estimate?: AuditEstimate | null;
+  readonly referenceModelKeys?: readonly string[] | null;
 }
 
 /** Thrown by createQueued when the model version already has a queued or running audit. */

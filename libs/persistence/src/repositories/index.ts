@@ -2,3 +2,4 @@ export * from './api-key.repository';
 export * from './audit.repository';
 export * from './dataset.repository';
 export * from './model.repository';
+export * from './reference-model.repository';

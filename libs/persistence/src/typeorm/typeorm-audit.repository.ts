@@ -19,6 +19,9 @@ export class TypeOrmAuditRepository extends AuditRepository {
         this.audits.create({
           ...input,
           attacks: input.attacks ? [...input.attacks] : null,
+          groupColumn: input.groupColumn ?? null,
+          estimate: input.estimate ?? null,
+          referenceModelKeys: input.referenceModelKeys ? [...input.referenceModelKeys] : null,
           status: AuditStatus.Queued,
           progress: 0,
           phase: 'queued',

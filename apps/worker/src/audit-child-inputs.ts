@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AppConfig } from '../../../libs/config/src/app-config.schema';
+import { APP_CONFIG } from '../../../libs/config/src/config.module';
+import type { AttackId } from '../../../libs/engine/src/types';
+import { BlobStore } from '../../../libs/persistence/src/blob-store/blob-store';
+import type { AuditRecord, DatasetRecord } from '../../../libs/persistence/src/records';
+import { DatasetRepository } from '../../../libs/persistence/src/repositories/dataset.repository';
+import { ModelRepository } from '../../../libs/persistence/src/repositories/model.repository';
+import type { AuditChildInput } from './audit-child-messages';
+import { FinalAuditFailure } from './audit-job-failures';
+
+/** What a child process needs to run an audit (or one of its reference models): local blob paths and options. */
+@Injectable()
+export class AuditChildInputs {
+  constructor(
+    @Inject(ModelRepository) private readonly models: ModelRepository,
+    @Inject(DatasetRepository) private readonly datasets: DatasetRepository,
+    @Inject(BlobStore) private readonly blobs: BlobStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async of(audit: AuditRecord): Promise<AuditChildInput> {
+    const version = await this.models.findVersion(audit.modelVersionId);
+    if (!version) throw new FinalAuditFailure('AUDIT_INPUT_MISSING', 'the model version of this audit no longer exists');
+    const members = await this.dataset(audit.membersDatasetId);
+    const nonMembers = await this.dataset(audit.nonMembersDatasetId);
+    const population = audit.populationDatasetId ? await this.dataset(audit.populationDatasetId) : undefined;
+    const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
+    for (const sha256 of [version.sha256, members.sha256, nonMembers.sha256, ...(population ? [population.sha256] : [])]) {
+      // Missing blob on this machine: a shared-volume problem, worth a retry elsewhere.
+      if (!(await this.blobs.exists(sha256))) throw new Error(`stored file ${sha256.slice(0, 12)}... is not available to this worker`);
+    }
+    return {
+      modelPath: this.blobs.localPath(version.sha256),
+      members: file(members),
+      nonMembers: file(nonMembers),
+      ...(population ? { population: file(population) } : {}),
+      labelColumn: members.labelColumn,
+      ...(members.idColumn ? { idColumn: members.idColumn } : {}),
+      ...(audit.groupColumn ? { groupColumn: audit.groupColumn } : {}),
+      ...(audit.attacks ? { attacks: audit.attacks as AttackId[] } : {}),
+      seed: audit.seed,
+      ...(audit.referenceModels ? { referenceModels: audit.referenceModels } : {}),
+      maxModelBytes: this.config.MAX_MODEL_BYTES,
+    };
+  }
+
+  private async dataset(id: string): Promise<DatasetRecord> {
+    const d = await this.datasets.findById(id);
+    if (!d) throw new FinalAuditFailure('AUDIT_INPUT_MISSING', `dataset ${id} of this audit no longer exists`);
+    return d;
+  }
+}

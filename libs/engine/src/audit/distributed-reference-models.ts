@@ -1,0 +1,80 @@
+// An audit's reference models as separate units of work, for the service's fan-out (one queue job per
+// model). The data are loaded and checked exactly as runAudit does (prepareAudit), so the cache keys planned
+// here are the keys runAudit looks up when the request says modelsPerGraph: DISTRIBUTED_MODELS_PER_GRAPH.
+
+import { EngineError, EngineErrorCode } from '../errors';
+import {
+  planReferenceModels,
+  trainReferenceModelIntoStore,
+  type PlannedReferenceModel,
+  type ReferenceModelJobArgs,
+} from '../training/reference-model-jobs';
+import type { ReferenceModelStore } from '../training/reference-model-store';
+import type { ReferenceMode } from '../types';
+import type { AuditRequest } from './audit-request';
+import { type PreparedAudit, prepareAudit } from './prepare-audit';
+import { estimateAuditReferenceCost } from './reference-plan';
+
+export { DISTRIBUTED_MODELS_PER_GRAPH, type PlannedReferenceModel } from '../training/reference-model-jobs';
+
+export interface AuditReferenceModelPlan {
+  readonly k: number;
+  readonly seed: number;
+  /** Every model the audit's attacks need, one entry per (mode, index); empty when none does. */
+  readonly models: PlannedReferenceModel[];
+  /** Estimated training seconds of one model, per mode (online models train on a larger pool). */
+  readonly secondsPerModel: Partial<Record<ReferenceMode, number>>;
+}
+
+export async function planAuditReferenceModels(req: AuditRequest): Promise<AuditReferenceModelPlan> {
+  const prepared = await prepareAudit(req);
+  const modes = prepared.referenceSets.map((s) => s.mode);
+  const args = jobArgs(req, prepared);
+  const secondsPerModel: Partial<Record<ReferenceMode, number>> = {};
+  for (const mode of modes) {
+    secondsPerModel[mode] = estimateAuditReferenceCost({
+      sets: [{ mode, k: 1 }],
+      modelBytes: req.model,
+      signature: prepared.signature,
+      nPopulation: prepared.population?.nRows ?? 0,
+      nMembers: prepared.members.nRows,
+      nNonMembers: prepared.nonMembers.nRows,
+    }).estimatedSeconds;
+  }
+  return {
+    k: prepared.referenceModels,
+    seed: prepared.seed,
+    models: args && modes.length > 0 ? planReferenceModels(args, modes) : [],
+    secondsPerModel,
+  };
+}
+
+/** Loads the audit's data as runAudit would and trains its model (mode, m) into the store unless stored. */
+export async function trainAuditReferenceModel(
+  req: AuditRequest,
+  mode: ReferenceMode,
+  m: number,
+  store: ReferenceModelStore,
+  signal?: AbortSignal,
+): Promise<{ outcome: 'trained' | 'cached'; key: string }> {
+  const prepared = await prepareAudit(req);
+  const args = jobArgs(req, prepared, signal);
+  if (!args) throw new EngineError(EngineErrorCode.AttackNeedsPopulation, 'reference models train on population data; provide a population CSV');
+  const key = planReferenceModels(args, [mode])[m]?.key as string;
+  return { outcome: await trainReferenceModelIntoStore(args, mode, m, store), key };
+}
+
+function jobArgs(req: AuditRequest, prepared: PreparedAudit, signal?: AbortSignal): ReferenceModelJobArgs | undefined {
+  if (!prepared.population) return undefined;
+  return {
+    modelBytes: req.model,
+    population: prepared.population,
+    members: prepared.members,
+    nonMembers: prepared.nonMembers,
+    k: prepared.referenceModels,
+    seed: prepared.seed,
+    // Part of each model's cache key, as in runAudit's provider.
+    ...(req.referenceTraining ? { training: req.referenceTraining } : {}),
+    ...(signal ? { signal } : {}),
+  };
+}
