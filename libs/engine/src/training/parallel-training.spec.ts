@@ -1,12 +1,13 @@
 // Worker threads run the compiled dist/ build: `npm test` builds first; by hand run `npx tsc -p tsconfig.build.json`.
 import * as path from 'node:path';
 // Not `import * as`: that makes an interop copy of the module, which a spy on it would not reach.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 import workerThreads = require('node:worker_threads');
 import { loadLabeledCsv } from '../data/csv-dataset';
 import type { LabeledDataset } from '../types';
 import type { MlpArchitecture, MlpWeights, TrainingData } from './mlp';
 import { effectiveParallelism, trainGroupsInParallel, trainingWorkerScript, type TrainingGroup } from './parallel-training';
-import { createReferenceModelProvider } from './reference-model-provider';
+import { createReferenceModelProvider, referenceGroupSize } from './reference-model-provider';
 
 jest.setTimeout(60_000);
 
@@ -109,6 +110,16 @@ describe('trainGroupsInParallel', () => {
     await expect(run).rejects.toThrow('cancelled by user');
     expect(finished).toHaveLength(1);
     expect(started.map((w) => w.threadId)).toEqual([-1, -1]);
+  });
+});
+
+describe('referenceGroupSize', () => {
+  it('gives both threads a group from K = 2 on, and trains large models alone in their graph', () => {
+    expect([1, 2, 3, 4, 8, 16].map((k) => referenceGroupSize(k))).toEqual([1, 1, 2, 2, 4, 4]);
+    const small: MlpArchitecture = { nFeatures: 64, hidden: [64], numClasses: 10, activation: 'relu' };
+    const large: MlpArchitecture = { nFeatures: 64, hidden: [128], numClasses: 10, activation: 'relu' };
+    expect(referenceGroupSize(16, small)).toBe(4);
+    expect(referenceGroupSize(16, large)).toBe(1);
   });
 });
 

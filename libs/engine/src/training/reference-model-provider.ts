@@ -44,10 +44,11 @@ export const MODELS_PER_GRAPH = 4;
  * Above this many multiply-adds per row a model trains alone in its graph. A graph of several models
  * computes every pool row for every model (each model uses half of them), which pays only while tfjs' per-op
  * overhead, not arithmetic, dominates: bench/mia.ts (wasm, 40 epochs) measured hidden [128] on digits
- * (9,472 MACs/row) at 19.9 CPU s for 16 models one per graph and 26.2 s in graphs of 4; the earlier
- * bench/mia-training.ts measured hidden [64] on digits (4,736 MACs/row) 1.5x cheaper in graphs of 4.
+ * (9,472 MACs/row) at 19.9 CPU s for 16 models one per graph and 26.2 s in graphs of 4, on satellite
+ * (5,376 MACs/row) 24.1 s and 30.7 s; the earlier bench/mia-training.ts measured hidden [64] on digits
+ * (4,736 MACs/row) and satellite (2,688) 1.2-1.6x cheaper in graphs of 4.
  */
-export const MAX_GROUPED_MACS_PER_ROW = GROUPED_MACS_THRESHOLD_PLACEHOLDER;
+export const MAX_GROUPED_MACS_PER_ROW = 5_000;
 
 /**
  * Models per graph for K models: MODELS_PER_GRAPH for small models, 1 for large ones (see
