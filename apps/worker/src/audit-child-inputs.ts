@@ -38,9 +38,11 @@ export class AuditChildInputs {
       labelColumn: members.labelColumn,
       ...(members.idColumn ? { idColumn: members.idColumn } : {}),
       ...(audit.groupColumn ? { groupColumn: audit.groupColumn } : {}),
+      ...(audit.classes ? { classes: [...audit.classes] } : {}),
       ...(audit.attacks ? { attacks: audit.attacks as AttackId[] } : {}),
       seed: audit.seed,
       ...(audit.referenceModels ? { referenceModels: audit.referenceModels } : {}),
+      ...(audit.referenceTraining ? { referenceTraining: { ...audit.referenceTraining } } : {}),
       maxModelBytes: this.config.MAX_MODEL_BYTES,
     };
   }

@@ -1,6 +1,7 @@
 // IPC between the worker and its child process (one audit, or one reference model of an audit). Only file
 // paths and options go down; progress, the report or one model's encoded weights, or a failure come back.
 // Never raw data values.
+import type { AuditRequest } from '../../../libs/engine/src/audit/audit-request';
 import type { AttackId, AuditReport } from '../../../libs/engine/src/types';
 
 export interface AuditChildInput {
@@ -11,9 +12,13 @@ export interface AuditChildInput {
   readonly labelColumn: string;
   readonly idColumn?: string;
   readonly groupColumn?: string;
+  /** Class names of string labels, in the model's output order. */
+  readonly classes?: string[];
   readonly attacks?: AttackId[];
   readonly seed: number;
   readonly referenceModels?: number;
+  /** How reference models are trained: the same in every child job and the parent audit, or their cache keys differ. */
+  readonly referenceTraining?: AuditRequest['referenceTraining'];
   readonly maxModelBytes: number;
   /** Directory of reference models already trained (materialised from Postgres by the worker). */
   readonly referenceCacheDir?: string;

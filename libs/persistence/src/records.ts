@@ -83,6 +83,10 @@ export interface AuditRecord {
   readonly referenceModels: number | null;
   /** A declared sensitive column: findings are sliced by it; it is not a model feature. */
   readonly groupColumn: string | null;
+  /** How its reference models are trained (part of their cache keys); null = the engine's defaults. */
+  readonly referenceTraining: ReferenceTraining | null;
+  /** Class names of string labels, in the model's output order; null when labels are class indices. */
+  readonly classes: readonly string[] | null;
   /** What the audit's reference models were priced at when it was commissioned (null before this existed). */
   readonly estimate: AuditEstimate | null;
   /** Cache keys of every reference model the audit uses (null/empty when no attack needs them). */
@@ -98,6 +102,14 @@ export interface AuditRecord {
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
   readonly updatedAt: Date;
+}
+
+/** Reference-model training options an audit overrides (the engine's AuditRequest.referenceTraining). */
+export interface ReferenceTraining {
+  readonly epochs?: number;
+  readonly learningRate?: number;
+  readonly batchSize?: number;
+  readonly l2?: number;
 }
 
 export interface AuditEstimate {

@@ -8,7 +8,7 @@ import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors
 import { DEFAULT_REFERENCE_MODELS, DEFAULT_SEED } from '../../../../libs/engine/src/audit/run-audit';
 import type { AttackId } from '../../../../libs/engine/src/types';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
-import { AuditEstimate, AuditRecord, AuditStatus, DatasetRecord, DatasetRole, FindingRecord, ModelVersionRecord } from '../../../../libs/persistence/src/records';
+import { AuditEstimate, AuditRecord, AuditStatus, DatasetRecord, DatasetRole, FindingRecord, ModelVersionRecord, ReferenceTraining } from '../../../../libs/persistence/src/records';
 import { ActiveAuditExistsError, AuditRepository } from '../../../../libs/persistence/src/repositories/audit.repository';
 import { ReferenceModelRepository } from '../../../../libs/persistence/src/repositories/reference-model.repository';
 import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
@@ -27,6 +27,10 @@ export interface AuditCommission {
   readonly referenceModels?: number;
   /** A sensitive column of every dataset (not a feature): findings are sliced by its values. */
   readonly groupColumn?: string;
+  /** How reference models are trained (epochs, learning rate, batch size, L2): part of their cache keys. */
+  readonly referenceTraining?: ReferenceTraining;
+  /** Class names of string labels, in the model's output order. */
+  readonly classes?: string[];
 }
 
 /** What an audit's reference models cost, decided before anything is queued. */
@@ -79,6 +83,14 @@ export class AuditCommissionService {
       if (c.groupColumn !== undefined && (c.groupColumn === d.labelColumn || c.groupColumn === d.idColumn)) {
         throw new ServiceError(ServiceErrorCode.DatasetColumnsMismatch, `group column '${c.groupColumn}' is the label or id column of dataset '${d.name}'`);
       }
+      const label = d.columns.find((col) => col.name === d.labelColumn);
+      if (label?.type === 'string' && c.classes === undefined) {
+        throw new EngineError(
+          EngineErrorCode.CsvNotNumeric,
+          `dataset '${d.name}': label column '${d.labelColumn}' holds class names, not class indices; pass \`classes\`, the class names in the model's output order`,
+          { file: d.name, column: d.labelColumn },
+        );
+      }
       // The group column is declared sensitive data, not a model input.
       const features = featureColumnsOf(d).filter((name) => name !== c.groupColumn);
       if (features.length !== version.signature.nFeatures) {
@@ -88,6 +100,9 @@ export class AuditCommissionService {
           { file: d.name },
         );
       }
+    }
+    if (c.classes !== undefined && c.classes.length !== version.signature.numClasses) {
+      throw new EngineError(EngineErrorCode.InvalidOption, `${c.classes.length} class names given but the model has ${version.signature.numClasses} classes`);
     }
     const attacks = c.attacks ?? null;
     if (attacks && !population) {
@@ -122,6 +137,8 @@ export class AuditCommissionService {
         seed,
         referenceModels,
         groupColumn: c.groupColumn ?? null,
+        referenceTraining: referenceTrainingOf(c),
+        classes: c.classes ?? null,
         estimate: references.estimate,
         referenceModelKeys: references.keys.length > 0 ? references.keys : null,
       });
@@ -160,6 +177,7 @@ export class AuditCommissionService {
     k: number,
   ): Promise<ReferencePlan> {
     const attacks = c.attacks ?? DEFAULT_ATTACKS;
+    const referenceTraining = referenceTrainingOf(c);
     if (attacks.every((id) => createMembershipAttack(id).referenceModels === 'none')) return NO_REFERENCE_MODELS;
     const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
     const plan = await planAuditReferenceModels({
@@ -170,6 +188,9 @@ export class AuditCommissionService {
       labelColumn: members.labelColumn,
       ...(members.idColumn ? { idColumn: members.idColumn } : {}),
       ...(c.groupColumn !== undefined ? { groupColumn: c.groupColumn } : {}),
+      ...(c.classes !== undefined ? { classes: c.classes } : {}),
+      // The stored (normalised) options, exactly what the worker's jobs will train with: same cache keys.
+      ...(referenceTraining ? { referenceTraining: { ...referenceTraining } } : {}),
       attacks: [...attacks],
       seed,
       referenceModels: k,
@@ -231,4 +252,10 @@ export class AuditCommissionService {
     }
     return dataset;
   }
+}
+
+/** The options given, or null when none is (an empty object trains with the defaults too). */
+function referenceTrainingOf(c: AuditCommission): ReferenceTraining | null {
+  const given = Object.entries(c.referenceTraining ?? {}).filter(([, v]) => v !== undefined);
+  return given.length > 0 ? (Object.fromEntries(given) as ReferenceTraining) : null;
 }

@@ -12,6 +12,10 @@ export function auditResource(a: AuditRecord, referenceModelProgress: { stored: 
     seed: a.seed,
     referenceModels: a.referenceModels,
     groupColumn: a.groupColumn,
+    /** Reference-model training options given at commission (null: the engine's defaults). */
+    referenceTraining: a.referenceTraining,
+    /** Class names of string labels in the model's output order (null: labels are class indices). */
+    classes: a.classes,
     /** Priced at commission: reference models needed, to train (not yet stored), cached, estimated seconds. */
     estimate: a.estimate,
     status: a.status,

@@ -21,6 +21,32 @@ const commissionAuditSchema = z.object({
   referenceModels: z.number().int().min(1).max(256).optional(),
   /** A sensitive column present in every dataset, not a model feature: findings are sliced by its values. */
   groupColumn: z.string().min(1).max(200).optional(),
+  /**
+   * How reference models are trained; train them like the target (LiRA compares the target with them).
+   * Part of each reference model's cache key and of the estimate. Default: the engine's.
+   */
+  referenceTraining: z
+    .strictObject({
+      epochs: z.number().int().min(1).max(1000).optional(),
+      learningRate: z.number().positive().max(1).optional(),
+      batchSize: z.number().int().min(1).max(4096).optional(),
+      l2: z.number().min(0).optional(),
+    })
+    .optional(),
+  /** Class names in the model's output order, required when the label column holds strings. */
+  classes: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(200)
+        // CSV cells are trimmed when read: a padded name could never match a label.
+        .refine((name) => name.trim() === name, 'class names have no leading or trailing spaces'),
+    )
+    .min(2)
+    .max(1000)
+    .refine((names) => new Set(names).size === names.length, 'class names must be unique')
+    .optional(),
 });
 
 @ApiTags('audits')

@@ -10,6 +10,7 @@ import type { DatasetRecord, DatasetRole } from '../../../../libs/persistence/sr
 import { DatasetRepository } from '../../../../libs/persistence/src/repositories/dataset.repository';
 import { ServiceError, ServiceErrorCode } from '../http/service-error';
 import { receiveUpload } from '../http/streamed-upload';
+import { labelClassNames } from './label-class-names';
 
 export interface DatasetDeclaration {
   readonly name: string;
@@ -56,11 +57,14 @@ export class DatasetCatalogService {
         }
       }
       // Full read as the audit will do it: NaN/Infinity cells, non-numeric features, bad labels and
-      // duplicate ids are refused now, with row and column, instead of failing an audit later.
+      // duplicate ids are refused now, with row and column, instead of failing an audit later. String labels
+      // (class names) are accepted: the audit maps them to the model's outputs with its declared `classes`.
+      const labelType = schema.columns.find((c) => c.name === declaration.labelColumn)?.type;
       await loadLabeledCsv(upload.path, {
         fileLabel,
         labelColumn: declaration.labelColumn,
         ...(declaration.idColumn !== undefined ? { idColumn: declaration.idColumn } : {}),
+        ...(labelType === 'string' ? { classes: await labelClassNames(upload.path, declaration.labelColumn, fileLabel) } : {}),
       });
       await this.blobs.adopt(upload.path, upload.sha256);
       return await this.datasets.create({

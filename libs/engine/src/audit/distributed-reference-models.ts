@@ -39,6 +39,7 @@ export async function planAuditReferenceModels(req: AuditRequest): Promise<Audit
       nPopulation: prepared.population?.nRows ?? 0,
       nMembers: prepared.members.nRows,
       nNonMembers: prepared.nonMembers.nRows,
+      ...(req.referenceTraining?.epochs !== undefined ? { epochs: req.referenceTraining.epochs } : {}),
     }).estimatedSeconds;
   }
   return {

@@ -110,6 +110,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
           nPopulation: population?.nRows ?? 0,
           nMembers: members.nRows,
           nNonMembers: nonMembers.nRows,
+          ...(req.referenceTraining?.epochs !== undefined ? { epochs: req.referenceTraining.epochs } : {}),
         })
       : undefined;
 

@@ -36,6 +36,8 @@ export interface ReferenceCostInputs {
   readonly nPopulation: number;
   readonly nMembers: number;
   readonly nNonMembers: number;
+  /** Training epochs of each reference model (AuditRequest.referenceTraining); default DEFAULT_REFERENCE_TRAINING's. */
+  readonly epochs?: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export function estimateAuditReferenceCost(inputs: ReferenceCostInputs): Referen
   for (const set of inputs.sets) {
     const nRows =
       set.mode === 'online' ? inputs.nPopulation + inputs.nMembers + inputs.nNonMembers : inputs.nPopulation;
-    const cost = estimateReferenceCost({ k: set.k, nRows, architecture, epochs: DEFAULT_REFERENCE_TRAINING.epochs });
+    const cost = estimateReferenceCost({ k: set.k, nRows, architecture, epochs: inputs.epochs ?? DEFAULT_REFERENCE_TRAINING.epochs });
     modelsToTrain += cost.modelsToTrain;
     estimatedSeconds += cost.estimatedSeconds;
   }

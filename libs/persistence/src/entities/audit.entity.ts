@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { AuditReport } from '../../../engine/src/types';
-import type { AuditEstimate } from '../records';
+import type { AuditEstimate, ReferenceTraining } from '../records';
 
 @Entity({ name: 'audits' })
 export class AuditEntity {
@@ -13,6 +13,8 @@ export class AuditEntity {
   @Column('int') seed!: number;
   @Column('int', { name: 'reference_models', nullable: true }) referenceModels!: number | null;
   @Column('text', { name: 'group_column', nullable: true }) groupColumn!: string | null;
+  @Column('jsonb', { name: 'reference_training', nullable: true }) referenceTraining!: ReferenceTraining | null;
+  @Column('jsonb', { nullable: true }) classes!: string[] | null;
   @Column('jsonb', { nullable: true }) estimate!: AuditEstimate | null;
   @Column('jsonb', { name: 'reference_model_keys', nullable: true }) referenceModelKeys!: string[] | null;
   @Column('text') status!: string;

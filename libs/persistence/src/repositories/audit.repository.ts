@@ -1,5 +1,5 @@
 import type { AuditReport } from '../../../engine/src/types';
-import type { AuditEstimate, AuditRecord, AuditStatus, FindingRecord } from '../records';
+import type { AuditEstimate, AuditRecord, AuditStatus, FindingRecord, ReferenceTraining } from '../records';
 
 export interface NewAudit {
   readonly modelVersionId: string;
@@ -10,6 +10,8 @@ export interface NewAudit {
   readonly seed: number;
   readonly referenceModels: number | null;
   readonly groupColumn?: string | null;
+  readonly referenceTraining?: ReferenceTraining | null;
+  readonly classes?: readonly string[] | null;
   readonly estimate?: AuditEstimate | null;
   readonly referenceModelKeys?: readonly string[] | null;
 }

@@ -20,6 +20,8 @@ export class TypeOrmAuditRepository extends AuditRepository {
           ...input,
           attacks: input.attacks ? [...input.attacks] : null,
           groupColumn: input.groupColumn ?? null,
+          referenceTraining: input.referenceTraining ? { ...input.referenceTraining } : null,
+          classes: input.classes ? [...input.classes] : null,
           estimate: input.estimate ?? null,
           referenceModelKeys: input.referenceModelKeys ? [...input.referenceModelKeys] : null,
           status: AuditStatus.Queued,
