@@ -161,6 +161,35 @@ describe('privaudit audit', () => {
     await expect(fs.readdir(cache).catch(() => [])).resolves.toEqual([]);
   });
 
+  it('trains reference models with the given recipe and records it in the report', async () => {
+    const x = randomFeatures(4, 80, N_FEATURES);
+    const population = Array.from({ length: 80 }, (_, r) => [
+      `p${r + 1}`,
+      ...Array.from(x.subarray(r * N_FEATURES, (r + 1) * N_FEATURES)),
+      r % NUM_CLASSES,
+    ]);
+    await fs.writeFile(path.join(dir, 'population.csv'), csvText(['id', 'f0', 'f1', 'f2', 'f3', 'label'], population));
+    const { code } = await run(
+      auditArgs(
+        '--population',
+        'population.csv',
+        '--attacks',
+        'membership.rmia',
+        '--reference-models',
+        '1',
+        '--reference-epochs',
+        '3',
+        '--reference-learning-rate',
+        '0.01',
+        '--quiet',
+      ),
+    );
+    expect(code).toBe(0);
+    const report = JSON.parse(await fs.readFile(path.join(dir, 'out', 'report.json'), 'utf8'));
+    expect(report.config.referenceTraining).toEqual({ epochs: 3, learningRate: 0.01 });
+    expect(report.config.referenceCost.modelsTrained).toBe(1);
+  });
+
   it('prints plain progress lines on a non-terminal stderr', async () => {
     const { code, io } = await run(auditArgs('--attacks', 'membership.loss'));
     expect(code).toBe(0);

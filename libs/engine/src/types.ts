@@ -255,6 +255,8 @@ export interface AuditReport {
     readonly population?: DatasetDigest;
     readonly labelColumn: string;
     readonly idColumn?: string;
+    /** Class names in class-index order, when labels were strings. */
+    readonly classes?: readonly string[];
     /** The declared sensitive/group column findings are sliced by. */
     readonly groupColumn?: string;
   };
@@ -262,6 +264,13 @@ export interface AuditReport {
     readonly attacks: readonly AttackId[];
     readonly seed: number;
     readonly referenceModels: number;
+    /** How reference models were trained, when the caller set it (part of their cache keys). */
+    readonly referenceTraining?: {
+      readonly epochs?: number;
+      readonly batchSize?: number;
+      readonly learningRate?: number;
+      readonly l2?: number;
+    };
     /** Present when an attack needed reference models. */
     readonly referenceCost?: ReferenceCost;
   };

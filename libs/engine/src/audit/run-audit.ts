@@ -167,6 +167,8 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       attacks: prepared.attackIds,
       seed,
       referenceModels,
+      ...(req.classes !== undefined ? { classes: req.classes } : {}),
+      ...(req.referenceTraining !== undefined ? { referenceTraining: req.referenceTraining } : {}),
       ...(referenceCost
         ? {
             referenceCost: {

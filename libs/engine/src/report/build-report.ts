@@ -121,6 +121,8 @@ export interface AuditReportParts {
   readonly seed: number;
   readonly referenceModels: number;
   readonly referenceCost?: ReferenceCost;
+  readonly referenceTraining?: AuditReport['config']['referenceTraining'];
+  readonly classes?: readonly string[];
   readonly findings: readonly Finding[];
   readonly risk: RiskAssessment;
   readonly createdAt?: Date;
@@ -145,11 +147,13 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
       labelColumn: parts.labelColumn,
       ...(parts.idColumn !== undefined ? { idColumn: parts.idColumn } : {}),
       ...(parts.groupColumn !== undefined ? { groupColumn: parts.groupColumn } : {}),
+      ...(parts.classes !== undefined ? { classes: [...parts.classes] } : {}),
     },
     config: {
       attacks: [...parts.attacks],
       seed: parts.seed,
       referenceModels: parts.referenceModels,
+      ...(parts.referenceTraining ? { referenceTraining: { ...parts.referenceTraining } } : {}),
       ...(parts.referenceCost ? { referenceCost: parts.referenceCost } : {}),
     },
     findings: parts.findings,
