@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { loadLabeledCsv } from '../data/csv-dataset';
-import { assertDisjoint, assertEnoughRows } from '../data/membership-split-checks';
+import { assertDisjoint, assertEnoughRows, assertPopulationDisjoint } from '../data/membership-split-checks';
 import { EngineError, EngineErrorCode } from '../errors';
 import { createMembershipAttack, DEFAULT_ATTACKS } from '../membership/attack-registry';
 import { DEFAULT_TOP_EXPOSED } from '../report/build-report';
@@ -25,7 +25,6 @@ import {
   MIN_AUDIT_ROWS,
   MIN_POPULATION_ROWS,
 } from './audit-request';
-import { assertPopulationDisjoint } from './population-overlap';
 import { estimateAuditReferenceCost, referenceSetsFor, type ReferenceSetPlan } from './reference-plan';
 
 export interface PreparedAudit {

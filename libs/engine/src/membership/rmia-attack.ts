@@ -5,20 +5,27 @@
 // Online, Pr(x) is the mean over all reference models (x is IN about half of them). Offline, only OUT
 // models exist and Pr(x) is underestimated for members, so the paper's linear correction is used:
 // Pr(x) ≈ ½((1 + a)·Pr_OUT(x) + (1 − a)). a is tuned per dataset in the paper (0.3 for CIFAR-10; values
-// 0.2–0.6 across its datasets); the default here is 0.3 and it can be set per audit. γ = 1 as in the paper.
+// 0.2–0.6 across its datasets) by playing one reference model as the target and the others as references,
+// keeping the a with the best AUC on that model's known members and non-members (its population IN/OUT
+// split). 'calibrate' does that here with every reference model in turn; a fixed a can be set per audit.
+// γ = 1 as in the paper.
 
 import { EngineError, EngineErrorCode } from '../errors';
 import { deriveSeed, SeededRandom } from '../random/seeded-random';
 import type { MembershipAttack, MembershipAttackContext, MembershipScores, ReferenceMode } from '../types';
 import { auditedInMask } from './lira-attack';
+import { aucFromScores } from '../metrics/roc';
 import { auditedRecords, auditedTargetOutputs, obtainReferenceModels, splitScores } from './audited-records';
 import { trueLabelProbability } from './logit-scaling';
 
 export interface RmiaOptions {
   /** Reference models to use; offline (default) is cheap: models trained on population data only. */
   readonly mode?: ReferenceMode;
-  /** Offline correction a in Pr(x) ≈ ½((1+a)·Pr_OUT(x) + (1−a)); default 0.3. */
-  readonly offlineA?: number;
+  /**
+   * Offline correction a in Pr(x) ≈ ½((1+a)·Pr_OUT(x) + (1−a)), or 'calibrate' (default) to choose it from
+   * RMIA_OFFLINE_A_GRID on the reference models themselves; with one reference model that falls back to 0.3.
+   */
+  readonly offlineA?: number | 'calibrate';
   /** Pairwise threshold γ; default 1. */
   readonly gamma?: number;
   /** Population points z compared against; default 1000 (all of the population when it is smaller). */
@@ -26,6 +33,7 @@ export interface RmiaOptions {
 }
 
 export const RMIA_DEFAULT_OFFLINE_A = 0.3;
+export const RMIA_OFFLINE_A_GRID: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 const SEED_SALT_POPULATION_SAMPLE = 0x7a11;
 
 /**
@@ -86,21 +94,79 @@ export function probabilityRatio(targetP: Float64Array, marginal: Float64Array):
   return ratio;
 }
 
+export interface OfflineACalibration {
+  /** The chosen a: the grid value with the best mean AUC (the first on ties), or the default when no model could play the target. */
+  readonly a: number;
+  /** Mean AUC over the reference models that played the target, per grid value; empty when none could. */
+  readonly meanAuc: readonly number[];
+  /** How many reference models played the target. */
+  readonly targetsPlayed: number;
+}
+
+/**
+ * The paper's choice of the offline a: each reference model j in turn plays the target, the other models are
+ * its references. Rows are population rows with their true-label probabilities refP[m * n + i] and
+ * inMask[m * n + i]; only rows OUT of at least one other model take part, as in the offline attack. j's known
+ * members are the rows IN j, its non-members and its population z the rows OUT of j. A model with no member
+ * or no non-member among them sits out.
+ */
+export function calibrateOfflineA(
+  refP: Float64Array,
+  inMask: Uint8Array,
+  k: number,
+  n: number,
+  gamma: number,
+  grid: readonly number[] = RMIA_OFFLINE_A_GRID,
+): OfflineACalibration {
+  const aucSums = new Float64Array(grid.length);
+  let targetsPlayed = 0;
+  for (let j = 0; j < k && k >= 2; j++) {
+    const others = [...Array(k).keys()].filter((m) => m !== j);
+    const otherP = new Float64Array((k - 1) * n);
+    const otherMask = new Uint8Array((k - 1) * n);
+    others.forEach((m, t) => {
+      otherP.set(refP.subarray(m * n, (m + 1) * n), t * n);
+      otherMask.set(inMask.subarray(m * n, (m + 1) * n), t * n);
+    });
+    const memberRows: number[] = [];
+    const outRows: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!others.some((m) => inMask[m * n + i] !== 1)) continue;
+      (inMask[j * n + i] === 1 ? memberRows : outRows).push(i);
+    }
+    if (memberRows.length === 0 || outRows.length === 0) continue;
+    targetsPlayed++;
+    const targetP = refP.subarray(j * n, (j + 1) * n);
+    grid.forEach((a, g) => {
+      const ratio = probabilityRatio(targetP, rmiaMarginalProbability(otherP, otherMask, k - 1, n, 'offline', a));
+      const pick = (rows: number[]): Float64Array => Float64Array.from(rows, (i) => ratio[i]!);
+      const ratioZ = pick(outRows);
+      const auc = aucFromScores(rmiaPairwiseScores(pick(memberRows), ratioZ, gamma), rmiaPairwiseScores(ratioZ, ratioZ, gamma));
+      aucSums[g] = aucSums[g]! + auc;
+    });
+  }
+  if (targetsPlayed === 0) return { a: RMIA_DEFAULT_OFFLINE_A, meanAuc: [], targetsPlayed };
+  const meanAuc = Array.from(aucSums, (sum) => sum / targetsPlayed);
+  let best = 0;
+  for (let g = 1; g < grid.length; g++) if (meanAuc[g]! > meanAuc[best]!) best = g;
+  return { a: grid[best]!, meanAuc, targetsPlayed };
+}
+
 export class RmiaAttack implements MembershipAttack {
   readonly id = 'membership.rmia' as const;
   readonly access = 'scores' as const;
   readonly referenceModels: ReferenceMode;
   readonly reference = 'Zarifzadeh, Liu, Shokri, "Low-Cost High-Power Membership Inference Attacks", ICML 2024 (RMIA)';
-  private readonly offlineA: number;
+  private readonly offlineA: number | 'calibrate';
   private readonly gamma: number;
   private readonly populationSamples: number;
 
   constructor(options: RmiaOptions = {}) {
     this.referenceModels = options.mode ?? 'offline';
-    this.offlineA = options.offlineA ?? RMIA_DEFAULT_OFFLINE_A;
+    this.offlineA = options.offlineA ?? 'calibrate';
     this.gamma = options.gamma ?? 1;
     this.populationSamples = options.populationSamples ?? 1000;
-    if (!(this.offlineA >= 0 && this.offlineA <= 1)) throw new EngineError(EngineErrorCode.InvalidOption, 'RMIA offline parameter a must be in [0, 1]');
+    if (this.offlineA !== 'calibrate' && !(this.offlineA >= 0 && this.offlineA <= 1)) throw new EngineError(EngineErrorCode.InvalidOption, 'RMIA offline parameter a must be in [0, 1]');
     if (!(this.gamma > 0)) throw new EngineError(EngineErrorCode.InvalidOption, 'RMIA gamma must be positive');
     if (!(this.populationSamples >= 1)) throw new EngineError(EngineErrorCode.InvalidOption, 'RMIA needs at least one population sample');
   }
@@ -137,12 +203,29 @@ export class RmiaAttack implements MembershipAttack {
     const targetPz = trueLabelProbability(await ctx.target.predict(zFeatures, nz), zLabels, nz);
     const targetPx = trueLabelProbability(auditedTargetOutputs(ctx), audited.labels, audited.nRows);
 
+    const offlineA = mode === 'offline' ? this.chooseOfflineA(refPz, zMask, set.k, nz, ctx.onProgress) : RMIA_DEFAULT_OFFLINE_A;
     const xMask = auditedInMask(set.inMask, set.k, set.nRecords, set.nPopulation, audited.nRows);
-    const ratioX = probabilityRatio(targetPx, rmiaMarginalProbability(refPx, xMask, set.k, audited.nRows, mode, this.offlineA));
-    const ratioZ = probabilityRatio(targetPz, rmiaMarginalProbability(refPz, zMask, set.k, nz, mode, this.offlineA));
+    const ratioX = probabilityRatio(targetPx, rmiaMarginalProbability(refPx, xMask, set.k, audited.nRows, mode, offlineA));
+    const ratioZ = probabilityRatio(targetPz, rmiaMarginalProbability(refPz, zMask, set.k, nz, mode, offlineA));
     const scores = rmiaPairwiseScores(ratioX, ratioZ, this.gamma);
     ctx.onProgress?.(1);
     return splitScores(this.id, scores, audited.nMembers);
+  }
+
+  /** The fixed a, or the calibrated one on the sampled population rows the models already scored; reported either way. */
+  private chooseOfflineA(refPz: Float64Array, zMask: Uint8Array, k: number, nz: number, onProgress?: (fraction: number, message?: string) => void): number {
+    if (this.offlineA !== 'calibrate') {
+      onProgress?.(0.9, `offline a = ${this.offlineA} (set)`);
+      return this.offlineA;
+    }
+    const calibration = calibrateOfflineA(refPz, zMask, k, nz, this.gamma);
+    if (calibration.targetsPlayed === 0) {
+      onProgress?.(0.9, `offline a = ${calibration.a} (default: calibration needs at least 2 reference models with population members and non-members)`);
+    } else {
+      const auc = calibration.meanAuc[RMIA_OFFLINE_A_GRID.indexOf(calibration.a)]!;
+      onProgress?.(0.9, `offline a = ${calibration.a} (calibrated on ${calibration.targetsPlayed} reference models as targets, mean AUC ${auc.toFixed(3)})`);
+    }
+    return calibration.a;
   }
 
   /** Seeded sample of population rows; offline, rows OUT of at least one model first, so Pr(z) is treated as Pr(x). */

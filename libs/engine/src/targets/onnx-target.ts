@@ -7,6 +7,7 @@ import { onnx } from 'onnx-proto';
 import { EngineError, EngineErrorCode } from '../errors';
 import type { ModelSignature, TargetModel, TargetOutputs } from '../types';
 import { inspectOnnxModel } from './onnx-inspection';
+import { softmaxRows } from '../math/softmax';
 
 export interface OnnxTargetOptions {
   /** Rows per inference call. Default 512. */
@@ -32,19 +33,9 @@ export function appendGraphOutput(bytes: Uint8Array, tensorName: string, type: o
   return merged;
 }
 
-/** Row-wise softmax in float64, shifted by the row maximum so large logits do not overflow. */
-export function stableSoftmax(logits: Float32Array, nRows: number, numClasses: number): Float32Array {
-  const out = new Float32Array(nRows * numClasses);
-  for (let r = 0; r < nRows; r++) {
-    const base = r * numClasses;
-    let max = -Infinity;
-    for (let c = 0; c < numClasses; c++) max = Math.max(max, logits[base + c] as number);
-    let sum = 0;
-    for (let c = 0; c < numClasses; c++) sum += Math.exp((logits[base + c] as number) - max);
-    for (let c = 0; c < numClasses; c++) out[base + c] = Math.exp((logits[base + c] as number) - max) / sum;
-  }
-  return out;
-}
+/** Row-wise softmax of a logits output (see math/softmax.ts). */
+export const stableSoftmax = (logits: Float32Array, nRows: number, numClasses: number): Float32Array =>
+  softmaxRows(logits, nRows, numClasses);
 
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

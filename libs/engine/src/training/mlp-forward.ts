@@ -2,6 +2,7 @@
 // audited record, and for these small networks typed-array loops beat a tfjs round trip.
 import type { MlpWeights } from './mlp';
 import { EngineError, EngineErrorCode } from '../errors';
+import { softmaxRows } from '../math/softmax';
 
 export interface MlpOutputs {
   /** Row-major nRows * numClasses. */
@@ -76,16 +77,4 @@ function activateInPlace(
   }
 }
 
-/** Numerically stable softmax per row (max subtracted before exp). */
-export function softmaxRows(logits: ArrayLike<number>, nRows: number, numClasses: number): Float32Array {
-  const out = new Float32Array(nRows * numClasses);
-  for (let r = 0; r < nRows; r++) {
-    const o = r * numClasses;
-    let max = -Infinity;
-    for (let j = 0; j < numClasses; j++) max = Math.max(max, logits[o + j] as number);
-    let sum = 0;
-    for (let j = 0; j < numClasses; j++) sum += Math.exp((logits[o + j] as number) - max);
-    for (let j = 0; j < numClasses; j++) out[o + j] = Math.exp((logits[o + j] as number) - max) / sum;
-  }
-  return out;
-}
+export { softmaxRows };
