@@ -6,7 +6,7 @@
 // With few models (< 64) per-record variances are too noisy, so the paper's "global variance" is used:
 // one variance pooled across records (§VI-A); per-record variances from 64 models on.
 
-import type { MembershipAttack, MembershipAttackContext, MembershipScores, ReferenceModelSet } from '../types';
+import type { AttackId, MembershipAttack, MembershipAttackContext, MembershipScores, ReferenceMode, ReferenceModelSet } from '../types';
 import { auditedRecords, auditedTargetOutputs, obtainReferenceModels, referenceOutputs, splitScores } from './audited-records';
 import { gaussianLogPdf } from './gaussian';
 import { logitScaledConfidence } from './logit-scaling';
@@ -141,17 +141,38 @@ export class LiraAttack implements MembershipAttack {
   constructor(private readonly options: LiraOptions = {}) {}
 
   async run(ctx: MembershipAttackContext): Promise<MembershipScores> {
-    const set = await obtainReferenceModels(ctx, this.id, 'online');
-    const audited = auditedRecords(ctx.members, ctx.nonMembers);
-    const refPhi = await referencePhi(ctx, set);
-    const inMask = auditedInMask(set.inMask, set.k, set.nRecords, set.nPopulation, audited.nRows);
-    const targetPhi = logitScaledConfidence(auditedTargetOutputs(ctx), audited.labels, audited.nRows);
-    const variance = this.options.variance ?? 'auto';
-    const pooledVariance = variance === 'global' || (variance === 'auto' && set.k < LIRA_PER_EXAMPLE_MIN_MODELS);
-    const scores = liraOnlineScores(targetPhi, refPhi, inMask, set.k, { pooledVariance });
+    const input = await liraInputs(ctx, this.id, 'online', this.options);
+    const scores = liraOnlineScores(input.targetPhi, input.refPhi, input.inMask, input.k, input);
     ctx.onProgress?.(1);
-    return splitScores(this.id, scores, audited.nMembers);
+    return splitScores(this.id, scores, input.nMembers);
   }
+}
+
+/** What both LiRA variants fit their Gaussians on: φ of the audited records under the target and each reference model. */
+export interface LiraInputs {
+  readonly k: number;
+  readonly nMembers: number;
+  readonly targetPhi: Float64Array;
+  readonly refPhi: Float64Array;
+  /** IN/OUT of each audited record per reference model, [m * nAudited + i]. */
+  readonly inMask: Uint8Array;
+  readonly pooledVariance: boolean;
+}
+
+export async function liraInputs(
+  ctx: MembershipAttackContext,
+  attack: AttackId,
+  mode: ReferenceMode,
+  options: LiraOptions,
+): Promise<LiraInputs> {
+  const set = await obtainReferenceModels(ctx, attack, mode);
+  const audited = auditedRecords(ctx.members, ctx.nonMembers);
+  const refPhi = await referencePhi(ctx, set);
+  const inMask = auditedInMask(set.inMask, set.k, set.nRecords, set.nPopulation, audited.nRows);
+  const targetPhi = logitScaledConfidence(auditedTargetOutputs(ctx), audited.labels, audited.nRows);
+  const variance = options.variance ?? 'auto';
+  const pooledVariance = variance === 'global' || (variance === 'auto' && set.k < LIRA_PER_EXAMPLE_MIN_MODELS);
+  return { k: set.k, nMembers: audited.nMembers, targetPhi, refPhi, inMask, pooledVariance };
 }
 
 /** The slice of a pool's inMask that covers the audited records, laid out [m * nAudited + i]. */

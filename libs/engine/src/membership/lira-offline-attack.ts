@@ -5,10 +5,9 @@
 // in the far upper tail where the low-FPR decisions are made.
 
 import type { MembershipAttack, MembershipAttackContext, MembershipScores } from '../types';
-import { auditedRecords, auditedTargetOutputs, obtainReferenceModels, splitScores } from './audited-records';
+import { splitScores } from './audited-records';
 import { standardNormalLogSurvival } from './gaussian';
-import { auditedInMask, fitRecordGaussians, LIRA_PER_EXAMPLE_MIN_MODELS, type LiraOptions, referencePhi } from './lira-attack';
-import { logitScaledConfidence } from './logit-scaling';
+import { fitRecordGaussians, liraInputs, type LiraOptions } from './lira-attack';
 
 /** Offline LiRA scores; refPhi and inMask laid out [m * nRecords + i] (records IN a model are ignored). */
 export function liraOfflineScores(
@@ -37,15 +36,9 @@ export class LiraOfflineAttack implements MembershipAttack {
   constructor(private readonly options: LiraOptions = {}) {}
 
   async run(ctx: MembershipAttackContext): Promise<MembershipScores> {
-    const set = await obtainReferenceModels(ctx, this.id, 'offline');
-    const audited = auditedRecords(ctx.members, ctx.nonMembers);
-    const refPhi = await referencePhi(ctx, set);
-    const inMask = auditedInMask(set.inMask, set.k, set.nRecords, set.nPopulation, audited.nRows);
-    const targetPhi = logitScaledConfidence(auditedTargetOutputs(ctx), audited.labels, audited.nRows);
-    const variance = this.options.variance ?? 'auto';
-    const pooledVariance = variance === 'global' || (variance === 'auto' && set.k < LIRA_PER_EXAMPLE_MIN_MODELS);
-    const scores = liraOfflineScores(targetPhi, refPhi, inMask, set.k, { pooledVariance });
+    const input = await liraInputs(ctx, this.id, 'offline', this.options);
+    const scores = liraOfflineScores(input.targetPhi, input.refPhi, input.inMask, input.k, input);
     ctx.onProgress?.(1);
-    return splitScores(this.id, scores, audited.nMembers);
+    return splitScores(this.id, scores, input.nMembers);
   }
 }
