@@ -117,8 +117,8 @@ describe('attack strength through the reference-model provider (digits, overfit 
   });
 
   it('null case: a target that never saw the members scores AUC 0.5 ± 0.05 for LiRA and RMIA', async () => {
-    // Trained on population rows only, so members and non-members are both unseen. Measured AUC LiRA-8 /
-    // RMIA-2 (calibrated a): seed 1 0.540, seed 2 0.463, seed 3 0.510; LiRA 0.497 / 0.493 / 0.493 (null SE about 0.02).
+    // Trained on population rows only, so members and non-members are both unseen. Measured AUC,
+    // RMIA-2 (calibrated a): seeds 1-3 0.540 / 0.463 / 0.510; LiRA-8: 0.497 / 0.493 / 0.493 (null SE about 0.02).
     const { target } = await onnxTarget(take(population, [...Array(500).keys()]), 8);
     const lira = await audit(new LiraAttack(), target, 8);
     const rmia = await audit(new RmiaAttack(), target, 2);
