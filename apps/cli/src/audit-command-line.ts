@@ -19,8 +19,10 @@ export function equivalentCommand(o: AuditCommandOptions): string {
   args.push('--label', q(o.label));
   if (o.idColumn !== undefined) args.push('--id-column', q(o.idColumn));
   if (o.classes) args.push('--classes', q(o.classes.join(',')));
+  if (o.numClasses !== undefined) args.push('--num-classes', String(o.numClasses));
   if (o.groupColumn !== undefined) args.push('--group-column', q(o.groupColumn));
   if (o.attacks) args.push('--attacks', q(o.attacks.join(',')));
+  if (o.outputPolicy !== undefined) args.push('--output-policy', q(o.outputPolicy));
   if (o.referenceModels !== undefined) args.push('--reference-models', String(o.referenceModels));
   if (o.referenceEpochs !== undefined) args.push('--reference-epochs', String(o.referenceEpochs));
   if (o.referenceLearningRate !== undefined) args.push('--reference-learning-rate', String(o.referenceLearningRate));

@@ -23,8 +23,12 @@ export interface AuditCommandOptions {
   readonly label: string;
   readonly idColumn?: string;
   readonly classes?: readonly string[];
+  /** Number of classes; required for a labels-only model (class-index output) unless --classes names them. */
+  readonly numClasses?: number;
   readonly groupColumn?: string;
   readonly attacks?: readonly AttackId[];
+  /** What-if: audit as if the API answered 'labels', 'top-k:<k>' or 'round:<d>' (see docs/cli.md). */
+  readonly outputPolicy?: string;
   readonly referenceModels?: number;
   /** How reference models are trained; should match how the target was trained (see docs/cli.md). */
   readonly referenceEpochs?: number;
@@ -86,8 +90,10 @@ export async function runAuditCommand(
     labelColumn: opts.label,
     idColumn: opts.idColumn,
     classes: opts.classes ? [...opts.classes] : undefined,
+    numClasses: opts.numClasses,
     groupColumn: opts.groupColumn,
     attacks: opts.attacks ? [...opts.attacks] : undefined,
+    outputPolicy: opts.outputPolicy,
     seed: opts.seed,
     referenceModels: opts.referenceModels,
     topExposed: opts.topExposed,
@@ -103,6 +109,8 @@ export async function runAuditCommand(
     io.out(
       [
         `attacks: ${plan.attacks.join(', ')}`,
+        ...(plan.outputPolicy !== undefined ? [`output policy: ${plan.outputPolicy}`] : []),
+        ...(plan.labelsOnly ? ['the target answers labels only: score attacks cannot run'] : []),
         `reference models: ${sets}`,
         `estimated training: ${plan.estimate.modelsToTrain} models, about ${Math.ceil(plan.estimate.estimatedSeconds)} s (upper bound: cached models are not subtracted)`,
         plan.withinBudget ? 'within budget' : `over the budget of ${opts.maxReferenceSeconds} s: the audit would be refused`,

@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  argmaxMlpOnnx,
   csvText,
   mlpForwardLogits,
   randomFeatures,
@@ -214,7 +215,51 @@ describe('privaudit audit', () => {
     expect(second.findings).toEqual(first.findings);
   });
 
+  it('--output-policy round:1 audits the rounded answers and records the policy in the report', async () => {
+    const { code, io } = await run(auditArgs('--attacks', 'membership.loss', '--output-policy', 'round:1', '--quiet'));
+    expect(io.stderr.join('')).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(await fs.readFile(path.join(dir, 'out', 'report.json'), 'utf8'));
+    expect(report.config.outputPolicy).toBe('round:1');
+    expect(report.config.attacks).toEqual(['membership.loss']);
+    // Every member's true-label probability was seen rounded to one decimal: the exposed scores are log(0.k).
+    for (const r of report.findings[0].mostExposed as Array<{ score: number }>) {
+      const p = Math.exp(r.score);
+      expect(Math.abs(p * 10 - Math.round(p * 10))).toBeLessThan(1e-5);
+    }
+
+    await run(auditArgs('--attacks', 'membership.loss', '--quiet'));
+    const plain = JSON.parse(await fs.readFile(path.join(dir, 'out', 'report.json'), 'utf8'));
+    expect(plain.config.outputPolicy).toBeUndefined();
+  });
+
+  it('--output-policy labels runs membership.label-only when no attacks are named', async () => {
+    const { code } = await run(auditArgs('--output-policy', 'labels', '--quiet'));
+    expect(code).toBe(0);
+    const report = JSON.parse(await fs.readFile(path.join(dir, 'out', 'report.json'), 'utf8'));
+    expect(report.config).toMatchObject({ outputPolicy: 'labels', attacks: ['membership.label-only'] });
+    expect(report.findings.map((f: { attack: string }) => f.attack)).toEqual(['membership.label-only']);
+  });
+
+  it('audits a labels-only (ArgMax) model with --num-classes, running membership.label-only', async () => {
+    const weights = tinyRandomMlp(11, { nFeatures: N_FEATURES, hidden: [8], numClasses: NUM_CLASSES, scale: 2 });
+    await fs.writeFile(modelPath, argmaxMlpOnnx(weights));
+    await expectOneLineError(auditArgs('--quiet'), 1, /holds class indices .*--num-classes/);
+    const { code } = await run(auditArgs('--num-classes', String(NUM_CLASSES), '--quiet'));
+    expect(code).toBe(0);
+    const report = JSON.parse(await fs.readFile(path.join(dir, 'out', 'report.json'), 'utf8'));
+    expect(report.target).toMatchObject({ outputKind: 'labels', numClasses: NUM_CLASSES });
+    expect(report.config.attacks).toEqual(['membership.label-only']);
+  });
+
   describe('refuses bad input with one line and exit 1', () => {
+    it('a score attack under --output-policy labels, naming it', () =>
+      expectOneLineError(
+        auditArgs('--attacks', 'membership.loss', '--output-policy', 'labels', '--quiet'),
+        1,
+        /membership\.loss needs the target's scores, but the output policy 'labels'/,
+      ));
+
     it('a missing file', () =>
       expectOneLineError(auditArgs('--members', 'nope.csv'), 1, /--members: file not found: nope\.csv$/));
 
@@ -270,6 +315,13 @@ describe('privaudit audit', () => {
       ));
 
     it('an unknown option', () => expectOneLineError(auditArgs('--bogus'), 2, /unknown option '--bogus'/));
+
+    it('a malformed output policy', () =>
+      expectOneLineError(
+        auditArgs('--output-policy', 'round:9'),
+        2,
+        /--output-policy.*'round:9' is invalid\. output policy 'round:9': decimals must be from 1 to 7/,
+      ));
 
     it('no command', async () => {
       const { code, io } = await run([]);

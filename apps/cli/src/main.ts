@@ -1,7 +1,9 @@
 // `privaudit` command line: parses arguments with commander and hands typed options to the command
 // handlers. Every outcome is an exit code; every failure is one line on stderr.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { isEngineError } from '../../../libs/engine/src/errors';
 import { DEFAULT_ATTACKS } from '../../../libs/engine/src/membership/attack-registry';
+import { formatOutputPolicy, parseOutputPolicy } from '../../../libs/engine/src/targets/output-policy';
 import type { AttackId } from '../../../libs/engine/src/types';
 import { DEFAULT_MAX_MODEL_MB, runAuditCommand } from './audit-command';
 import { processIo, type CliIo } from './cli-io';
@@ -25,6 +27,8 @@ Examples:
   $ privaudit audit --model model.onnx --members train.csv --nonmembers holdout.csv \\
       --population extra.csv --label digit --id-column id \\
       --attacks membership.loss,membership.rmia --reference-models 4 --seed 7 --out report.json
+  $ privaudit audit --model model.onnx --members train.csv --nonmembers holdout.csv \\
+      --label diagnosis --output-policy round:1 --out report-round1.json
 
 Exit codes: 0 audit completed, 1 input, model or audit error, 2 usage error, 130 interrupted.
 `;
@@ -47,8 +51,10 @@ interface RawAuditOptions {
   label: string;
   idColumn?: string;
   classes?: string[];
+  numClasses?: number;
   groupColumn?: string;
   attacks?: AttackId[];
+  outputPolicy?: string;
   referenceModels?: number;
   referenceEpochs?: number;
   referenceLearningRate?: number;
@@ -95,6 +101,16 @@ export async function main(argv: string[], givenIo?: CliIo): Promise<number> {
   }
 }
 
+/** Checked here so a bad policy is a usage error (exit 2); passed on in canonical form. */
+function parseOutputPolicyOption(value: string): string {
+  try {
+    return formatOutputPolicy(parseOutputPolicy(value));
+  } catch (e) {
+    if (isEngineError(e)) throw new InvalidArgumentError(`${e.message}.`);
+    throw e;
+  }
+}
+
 function commanderExit(io: CliIo, e: CommanderError): number {
   // --help and --version end parsing through the same exception path, successfully.
   if (e.exitCode === 0) return EXIT_OK;
@@ -133,6 +149,11 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
     .option('--id-column <column>', 'row-id column; exposed records are reported by this id (default: data row number)')
     .option('--classes <list>', 'class names in class-index order, when labels are strings', parseCommaList)
     .option(
+      '--num-classes <n>',
+      'number of classes; required for a labels-only model (class-index output) unless --classes names them',
+      parsePositiveInteger,
+    )
+    .option(
       '--group-column <column>',
       'declared sensitive column: kept out of the features, leakage reported per group',
     )
@@ -140,6 +161,11 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       '--attacks <list>',
       `comma-separated attack ids (known: ${KNOWN_ATTACKS.join(', ')}; default: ${DEFAULT_ATTACKS.join(',')})`,
       parseAttackList,
+    )
+    .option(
+      '--output-policy <policy>',
+      "what-if: audit as if the API answered only 'labels', the 'top-k:<k>' probabilities, or probabilities rounded ('round:<d>' decimals)",
+      parseOutputPolicyOption,
     )
     .option('--reference-models <n>', 'reference/shadow models to train', parsePositiveInteger)
     .option('--reference-epochs <n>', 'epochs per reference model (default 40); match the target', parsePositiveInteger)
@@ -181,8 +207,10 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           label: raw.label,
           idColumn: raw.idColumn,
           classes: raw.classes,
+          numClasses: raw.numClasses,
           groupColumn: raw.groupColumn,
           attacks: raw.attacks,
+          outputPolicy: raw.outputPolicy,
           referenceModels: raw.referenceModels,
           referenceEpochs: raw.referenceEpochs,
           referenceLearningRate: raw.referenceLearningRate,

@@ -273,6 +273,8 @@ export interface AuditReport {
     };
     /** Present when an attack needed reference models. */
     readonly referenceCost?: ReferenceCost;
+    /** The what-if output policy the target's answers were put through ('labels', 'top-k:3', 'round:2'). */
+    readonly outputPolicy?: string;
   };
   readonly findings: readonly Finding[];
   readonly risk: RiskAssessment;

@@ -18,6 +18,18 @@ export interface AuditRequest {
   labelColumn: string;
   idColumn?: string;
   classes?: string[];
+  /**
+   * Number of classes the model distinguishes. Required for a labels-only model (an integer class-index
+   * output holds no class count); `classes` implies it. For a scores model it must match the output width.
+   */
+  numClasses?: number;
+  /**
+   * Audit the target as if its API answered less: 'labels' (argmax only), 'top-k:<k>' (k largest
+   * probabilities), 'round:<d>' (probabilities rounded to d decimals). See targets/output-policy.ts.
+   * Under 'labels' (or a labels-only model) the default attack is membership.label-only and score attacks
+   * named explicitly are refused.
+   */
+  outputPolicy?: string;
   /** A declared sensitive column (not a feature): findings are sliced by its values. */
   groupColumn?: string;
   attacks?: AttackId[];

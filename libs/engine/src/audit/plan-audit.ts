@@ -1,12 +1,17 @@
 // A dry run: what an audit would do and what its reference models would cost, without starting the model
 // runtime or training anything. The CLI prints it for --dry-run; the service shows it before queueing.
 
+import { formatOutputPolicy } from '../targets/output-policy';
 import type { AttackId, ReferenceMode } from '../types';
 import type { AuditRequest } from './audit-request';
 import { prepareAudit } from './prepare-audit';
 
 export interface AuditPlan {
   readonly attacks: AttackId[];
+  /** The output policy the audit would apply, canonical form; absent when none. */
+  readonly outputPolicy?: string;
+  /** Present (true) when the target would answer labels only, so only label-only attacks can run. */
+  readonly labelsOnly?: true;
   /** One set of K models per mode the attacks need; empty when none does. */
   readonly referenceModels: Array<{ mode: ReferenceMode; k: number }>;
   /** Upper bound: every model counted as untrained, since the cache is not probed. */
@@ -24,6 +29,8 @@ export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
   };
   return {
     attacks: prepared.attackIds,
+    ...(prepared.outputPolicy ? { outputPolicy: formatOutputPolicy(prepared.outputPolicy) } : {}),
+    ...(prepared.labelsOnly ? { labelsOnly: true as const } : {}),
     referenceModels: prepared.referenceSets.map((s) => ({ mode: s.mode, k: s.k })),
     estimate,
     withinBudget:

@@ -9,6 +9,12 @@ import { EngineError, EngineErrorCode } from '../errors';
 import { createMembershipAttack, DEFAULT_ATTACKS } from '../membership/attack-registry';
 import { DEFAULT_TOP_EXPOSED } from '../report/build-report';
 import { assertCompatible, inspectOnnx } from '../targets/onnx-inspection';
+import {
+  answersLabelsOnly,
+  assertPolicyFitsModel,
+  type OutputPolicy,
+  parseOutputPolicy,
+} from '../targets/output-policy';
 import type {
   AttackId,
   CsvSchemaOptions,
@@ -33,7 +39,14 @@ export interface PreparedAudit {
   readonly topExposed: number;
   readonly attackIds: AttackId[];
   readonly attacks: MembershipAttack[];
+  /** The model's own signature, as read from the file (before any output policy). */
   readonly signature: ModelSignature;
+  /** The declared number of classes, passed on to the model runtime (needed by labels-only models). */
+  readonly numClasses?: number;
+  /** The what-if output policy the target is wrapped in, when one was asked for. */
+  readonly outputPolicy?: OutputPolicy;
+  /** True when the audited answers are labels only (a labels-only model, or the 'labels' policy). */
+  readonly labelsOnly: boolean;
   readonly targetSha256: string;
   readonly members: LabeledDataset;
   readonly nonMembers: LabeledDataset;
@@ -56,13 +69,25 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const seed = req.seed ?? DEFAULT_SEED;
   const referenceModels = req.referenceModels ?? DEFAULT_REFERENCE_MODELS;
   validateOptions(req, seed, referenceModels);
-  const attackIds = [...new Set(req.attacks && req.attacks.length > 0 ? req.attacks : DEFAULT_ATTACKS)];
-  const attacks = attackIds.map((id) => createMembershipAttack(id));
+  const outputPolicy = req.outputPolicy !== undefined ? parseOutputPolicy(req.outputPolicy) : undefined;
+  const numClasses = req.numClasses ?? req.classes?.length;
+  const requested = req.attacks && req.attacks.length > 0 ? [...new Set(req.attacks)] : undefined;
+  // Unknown ids are refused before the model is even read.
+  requested?.forEach((id) => createMembershipAttack(id));
 
   checkAbort();
   steps.onStep?.('inspect', 'inspecting model');
-  const signature = inspectOnnx(req.model, { maxBytes: req.maxModelBytes, fileLabel: 'model file' });
+  const signature = inspectOnnx(req.model, {
+    maxBytes: req.maxModelBytes,
+    fileLabel: 'model file',
+    ...(numClasses !== undefined ? { numClasses } : {}),
+  });
   const targetSha256 = createHash('sha256').update(req.model).digest('hex');
+  if (outputPolicy) assertPolicyFitsModel(outputPolicy, signature.numClasses);
+  const labelsOnly = answersLabelsOnly(signature, outputPolicy);
+  const attackIds = requested ?? [...(labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : DEFAULT_ATTACKS)];
+  const attacks = attackIds.map((id) => createMembershipAttack(id));
+  if (labelsOnly) assertLabelsSuffice(attacks, signature);
 
   const needsReferences = attacks.filter((a) => a.referenceModels !== 'none');
   if (needsReferences.length > 0 && !req.population) {
@@ -120,6 +145,9 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     attackIds,
     attacks,
     signature,
+    ...(numClasses !== undefined ? { numClasses } : {}),
+    ...(outputPolicy ? { outputPolicy } : {}),
+    labelsOnly,
     targetSha256,
     members,
     nonMembers,
@@ -127,6 +155,23 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     referenceSets,
     ...(referenceCost ? { referenceCost } : {}),
   };
+}
+
+/** Choquette-Choo et al. 2021: when the target answers labels only, label-only membership inference is what applies. */
+export const LABELS_ONLY_DEFAULT_ATTACKS: readonly AttackId[] = ['membership.label-only'];
+
+/** Refuses, naming them, the requested attacks that read scores a labels-only target does not return. */
+function assertLabelsSuffice(attacks: readonly MembershipAttack[], signature: ModelSignature): void {
+  const needScores = attacks.filter((a) => a.access === 'scores').map((a) => a.id);
+  if (needScores.length === 0) return;
+  const why =
+    signature.outputKind === 'labels'
+      ? 'the model outputs class labels only'
+      : "the output policy 'labels' hides every score but the predicted class";
+  throw new EngineError(
+    EngineErrorCode.AttackNeedsScores,
+    `${needScores.join(', ')} ${needScores.length > 1 ? 'need' : 'needs'} the target's scores, but ${why}; use ${LABELS_ONLY_DEFAULT_ATTACKS.join(', ')} (the default for labels-only targets)`,
+  );
 }
 
 async function loadAuditCsv(input: CsvInput, schema: CsvSchemaOptions, sig: ModelSignature): Promise<LabeledDataset> {

@@ -3,6 +3,8 @@
 // its budget before anything is trained, query the target once (all attacks share the answers), train or
 // load cached reference models only if an attack needs them, run the attacks, measure (overall, per class,
 // per declared group), add Song & Mittal per-record risk when offline models exist, score, report.
+// An output policy (targets/output-policy.ts) wraps the target after loading, and is applied to reference
+// models' answers too: an attacker who knows the API rounds or truncates calibrates on answers shaped alike.
 
 import { EngineError, EngineErrorCode } from '../errors';
 import { computePrivacyRiskScores } from '../membership/privacy-risk-score';
@@ -12,6 +14,7 @@ import { buildAuditReport, buildMembershipFinding } from '../report/build-report
 import { compactSlices } from '../report/finding-slices';
 import { assessRisk } from '../risk/risk-score';
 import { OnnxTarget } from '../targets/onnx-target';
+import { applyOutputPolicy, formatOutputPolicy, type OutputPolicy, withOutputPolicy } from '../targets/output-policy';
 import {
   createReferenceModelProvider,
   FileReferenceModelStore,
@@ -25,6 +28,7 @@ import type {
   ProgressListener,
   ReferenceMode,
   ReferenceModelProvider,
+  ReferenceModelSet,
 } from '../types';
 import type { AuditRequest } from './audit-request';
 import { MeteredReferenceModelStore } from './metered-reference-store';
@@ -71,7 +75,12 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
 
   checkAbort();
   progress('load-model', PROGRESS.load, 'starting model runtime');
-  const target = await OnnxTarget.load(req.model, { maxBytes: req.maxModelBytes, fileLabel: 'model file' });
+  const model = await OnnxTarget.load(req.model, {
+    maxBytes: req.maxModelBytes,
+    fileLabel: 'model file',
+    ...(prepared.numClasses !== undefined ? { numClasses: prepared.numClasses } : {}),
+  });
+  const target = withOutputPolicy(model, prepared.outputPolicy);
   try {
     checkAbort();
     progress('query-target', PROGRESS.load, 'querying the target');
@@ -93,7 +102,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
     );
     const references =
       population && prepared.referenceSets.length > 0
-        ? perModeProvider((mode) =>
+        ? perModeProvider(prepared.outputPolicy, (mode) =>
             (hooks.referenceProviderFactory ?? createReferenceModelProvider)({
               modelBytes: req.model,
               population,
@@ -182,7 +191,9 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       risk: assessRisk(findings),
     });
     progress('done', 1);
-    return report;
+    return prepared.outputPolicy
+      ? { ...report, config: { ...report.config, outputPolicy: formatOutputPolicy(prepared.outputPolicy) } }
+      : report;
   } finally {
     await target.dispose();
   }
@@ -190,18 +201,37 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
 
 /**
  * One provider per mode, created on first use, so each provider's progress is labelled with its mode.
- * Providers memoise per mode, so nothing is trained twice.
+ * Providers memoise per mode, so nothing is trained twice. Reference answers go through the output policy.
  */
-function perModeProvider(create: (mode: ReferenceMode) => ReferenceModelProvider): ReferenceModelProvider {
+function perModeProvider(
+  policy: OutputPolicy | undefined,
+  create: (mode: ReferenceMode) => ReferenceModelProvider,
+): ReferenceModelProvider {
   const providers = new Map<ReferenceMode, ReferenceModelProvider>();
   return {
-    obtain(mode) {
+    async obtain(mode) {
       let provider = providers.get(mode);
       if (!provider) {
         provider = create(mode);
         providers.set(mode, provider);
       }
-      return provider.obtain(mode);
+      const set = await provider.obtain(mode);
+      return policy ? referencesUnderPolicy(set, policy) : set;
+    },
+  };
+}
+
+function referencesUnderPolicy(set: ReferenceModelSet, policy: OutputPolicy): ReferenceModelSet {
+  return {
+    mode: set.mode,
+    k: set.k,
+    nRecords: set.nRecords,
+    nPopulation: set.nPopulation,
+    inMask: set.inMask,
+    async predict(m, features, nRows) {
+      const outputs = await set.predict(m, features, nRows);
+      const numClasses = nRows > 0 ? outputs.probabilities.length / nRows : 0;
+      return applyOutputPolicy(policy, outputs, nRows, numClasses);
     },
   };
 }

@@ -1,7 +1,10 @@
 // Static inspection of an untrusted ONNX file before onnxruntime ever sees it: is it ONNX at all, is it
 // complete, does it stay within the file (no external-data paths onnxruntime would open on our disk), does it
 // use only standard operator domains (no custom-op libraries), and does its signature fit a tabular
-// classifier: one float input [batch, nFeatures], first output [batch, numClasses].
+// classifier: one float input [batch, nFeatures], first output [batch, numClasses] of class scores, or a
+// single integer output [batch] / [batch, 1] of class indices (a labels-only model, e.g. ending in ArgMax).
+// A labels-only model cannot say how many classes it has, so the caller must (numClasses): guessing it from
+// the data's largest label would silently shrink the class set when a class happens to be absent.
 
 import { onnx } from 'onnx-proto';
 import { EngineError, EngineErrorCode } from '../errors';
@@ -15,6 +18,11 @@ export interface OnnxInspectionOptions {
   maxBytes?: number;
   /** Name used in error messages, e.g. "model.onnx". */
   fileLabel?: string;
+  /**
+   * Number of classes the model distinguishes. Required for a labels-only model (its output holds class
+   * indices, not one score per class); for a scores model it must match the output width when given.
+   */
+  numClasses?: number;
 }
 
 /** The signature plus what the ONNX target wrapper needs to run the model. */
@@ -180,6 +188,67 @@ function findFinalSoftmax(graph: onnx.IGraphProto, outputName: string): onnx.INo
   return axisValue === 1 || axisValue === -1 ? node : undefined;
 }
 
+const CLASS_INDEX_TYPES = new Set<number>([onnx.TensorProto.DataType.INT64, onnx.TensorProto.DataType.INT32]);
+
+interface LabelsOutputParts {
+  inputName: string;
+  nFeatures: number;
+  batchSize: 'dynamic' | 1;
+  opset: number;
+  output: onnx.IValueInfoProto;
+  outputDims: Dim[];
+  fileLabel: string;
+  numClasses: number | undefined;
+}
+
+/** A labels-only model: one integer output [batch] or [batch, 1] holding the predicted class index. */
+function inspectLabelsOutput(model: onnx.ModelProto, graph: onnx.GraphProto, parts: LabelsOutputParts): OnnxInspection {
+  const { output, outputDims, fileLabel, numClasses } = parts;
+  const fail = (code: EngineErrorCode, why: string) =>
+    new EngineError(code, `${fileLabel}: ${why}`, { file: fileLabel });
+  const name = output.name ?? '';
+  if (graph.output.length !== 1) {
+    throw fail(
+      EngineErrorCode.ModelUnsupportedSignature,
+      `first output '${name}' holds class indices and the model has ${graph.output.length} outputs; privaudit reads the first output, so put the class scores [batch, classes] first, or export the class-index output alone to audit a labels-only model`,
+    );
+  }
+  const shapeOk = outputDims.length === 1 || (outputDims.length === 2 && outputDims[1]?.fixed === 1);
+  if (!shapeOk) {
+    throw fail(
+      EngineErrorCode.ModelUnsupportedSignature,
+      `output '${name}' holds integers with shape ${describeDims(outputDims)}; a labels-only model must output one class index per row, [batch] or [batch, 1]`,
+    );
+  }
+  if (numClasses === undefined) {
+    throw fail(
+      EngineErrorCode.InvalidOption,
+      `output '${name}' holds class indices (a labels-only model), which do not say how many classes there are; declare the number of classes (numClasses in a request; --num-classes, or --classes with their names, on the command line)`,
+    );
+  }
+  if (!Number.isInteger(numClasses) || numClasses < 2) {
+    throw fail(
+      EngineErrorCode.InvalidOption,
+      `the number of classes must be an integer of at least 2, got ${numClasses}`,
+    );
+  }
+  const signature: ModelSignature = {
+    inputName: parts.inputName,
+    nFeatures: parts.nFeatures,
+    numClasses,
+    outputName: name,
+    outputKind: 'labels',
+    opset: parts.opset,
+    ...(model.producerName ? { producer: model.producerName } : {}),
+  };
+  return {
+    signature,
+    batchSize: parts.batchSize,
+    outputType: output.type as onnx.ITypeProto,
+    graphOutputNames: graph.output.map((o) => o.name ?? ''),
+  };
+}
+
 /** Full inspection; `inspectOnnx` is the signature-only view. */
 export function inspectOnnxModel(bytes: Uint8Array, opts: OnnxInspectionOptions = {}): OnnxInspection {
   const fileLabel = opts.fileLabel ?? 'model file';
@@ -242,9 +311,21 @@ export function inspectOnnxModel(bytes: Uint8Array, opts: OnnxInspectionOptions 
   const output = graph.output[0];
   if (!output) throw unsupported('declares no output');
   const outputShape = tensorShape(output);
+  if (outputShape && CLASS_INDEX_TYPES.has(outputShape.elemType)) {
+    return inspectLabelsOutput(model, graph, {
+      inputName,
+      nFeatures: featureDim.fixed,
+      batchSize: batchDim.fixed === 1 ? 1 : 'dynamic',
+      opset,
+      output,
+      outputDims: outputShape.dims,
+      fileLabel,
+      numClasses: opts.numClasses,
+    });
+  }
   if (!outputShape || outputShape.elemType !== onnx.TensorProto.DataType.FLOAT) {
     throw unsupported(
-      `first output '${output.name}' is not a float32 tensor; class scores [batch, classes] are required`,
+      `first output '${output.name}' is not a float32 tensor; class scores [batch, classes] (or int64 class indices [batch]) are required`,
     );
   }
   const classDim = outputShape.dims[1];
@@ -255,6 +336,13 @@ export function inspectOnnxModel(bytes: Uint8Array, opts: OnnxInspectionOptions 
   }
   if (classDim.fixed < 2)
     throw unsupported(`first output '${output.name}' has ${classDim.fixed} class; at least 2 classes are required`);
+  if (opts.numClasses !== undefined && opts.numClasses !== classDim.fixed) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `${fileLabel}: the model outputs ${classDim.fixed} class scores, but ${opts.numClasses} classes were declared`,
+      { file: fileLabel },
+    );
+  }
 
   const softmax = findFinalSoftmax(graph, output.name ?? '');
   const outputKind: OutputKind = softmax ? 'probabilities' : 'logits';

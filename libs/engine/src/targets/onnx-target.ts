@@ -1,6 +1,7 @@
 // The audited model, run in-process with onnxruntime-node. When the graph ends in a Softmax the tensor
 // feeding it is exposed as an extra output: in float32 a confident model's softmax rounds to exactly 1.0 for
 // many training members, which erases the margin that LiRA's logit scaling (Carlini et al., S&P 2022) needs.
+// A labels-only model (integer class-index output, see onnx-inspection.ts) answers one-hot probabilities.
 
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
@@ -14,6 +15,8 @@ export interface OnnxTargetOptions {
   batchSize?: number;
   maxBytes?: number;
   fileLabel?: string;
+  /** Number of classes; required for a labels-only model (see OnnxInspectionOptions.numClasses). */
+  numClasses?: number;
 }
 
 const DEFAULT_BATCH_ROWS = 512;
@@ -54,7 +57,7 @@ export class OnnxTarget implements TargetModel {
   /** Inspects (see onnx-inspection.ts), then opens an onnxruntime session. Throws EngineError. */
   static async load(bytes: Uint8Array, opts: OnnxTargetOptions = {}): Promise<OnnxTarget> {
     const fileLabel = opts.fileLabel ?? 'model file';
-    const inspection = inspectOnnxModel(bytes, { maxBytes: opts.maxBytes, fileLabel });
+    const inspection = inspectOnnxModel(bytes, { maxBytes: opts.maxBytes, fileLabel, numClasses: opts.numClasses });
     const { signature } = inspection;
     const logits = signature.logitsTensorName;
     const runnable =
@@ -83,13 +86,14 @@ export class OnnxTarget implements TargetModel {
   }
 
   async predict(features: Float32Array, nRows: number): Promise<TargetOutputs> {
-    const { nFeatures, numClasses, inputName, outputName, outputKind, logitsTensorName } = this.signature;
+    const { nFeatures, numClasses, outputName, outputKind, logitsTensorName } = this.signature;
     if (!Number.isInteger(nRows) || nRows < 0 || features.length !== nRows * nFeatures) {
       throw new EngineError(
         EngineErrorCode.InvalidOption,
         `predict: ${features.length} feature values do not form ${nRows} rows of ${nFeatures} features`,
       );
     }
+    if (outputKind === 'labels') return { probabilities: await this.predictLabels(features, nRows) };
     const primary = new Float32Array(nRows * numClasses);
     const extraLogits = logitsTensorName !== undefined ? new Float32Array(nRows * numClasses) : undefined;
     const fetches = logitsTensorName !== undefined ? [outputName, logitsTensorName] : [outputName];
@@ -97,16 +101,7 @@ export class OnnxTarget implements TargetModel {
     for (let start = 0; start < nRows; start += this.rowsPerRun) {
       const rows = Math.min(this.rowsPerRun, nRows - start);
       const batch = features.slice(start * nFeatures, (start + rows) * nFeatures);
-      let results: InferenceSession.OnnxValueMapType;
-      try {
-        results = await this.session.run({ [inputName]: new Tensor('float32', batch, [rows, nFeatures]) }, fetches);
-      } catch (error) {
-        throw new EngineError(
-          EngineErrorCode.ModelRuntimeFailure,
-          `${this.fileLabel}: inference failed on rows ${start + 1}-${start + rows}: ${firstLine(error)}`,
-          { file: this.fileLabel, row: start + 1 },
-        );
-      }
+      const results = await this.run(batch, rows, start, fetches);
       this.copyOutput(results, outputName, rows, start, primary);
       if (extraLogits && logitsTensorName !== undefined)
         this.copyOutput(results, logitsTensorName, rows, start, extraLogits);
@@ -116,6 +111,56 @@ export class OnnxTarget implements TargetModel {
       return { probabilities: stableSoftmax(primary, nRows, numClasses), logits: primary };
     }
     return extraLogits ? { probabilities: primary, logits: extraLogits } : { probabilities: primary };
+  }
+
+  /** One-hot rows from the model's class indices: the probabilities an API answering labels implies. */
+  private async predictLabels(features: Float32Array, nRows: number): Promise<Float32Array> {
+    const { nFeatures, numClasses, outputName } = this.signature;
+    const oneHot = new Float32Array(nRows * numClasses);
+    for (let start = 0; start < nRows; start += this.rowsPerRun) {
+      const rows = Math.min(this.rowsPerRun, nRows - start);
+      const batch = features.slice(start * nFeatures, (start + rows) * nFeatures);
+      const tensor = (await this.run(batch, rows, start, [outputName]))[outputName] as Tensor | undefined;
+      if (!tensor || (tensor.type !== 'int64' && tensor.type !== 'int32') || tensor.data.length !== rows) {
+        throw new EngineError(
+          EngineErrorCode.ModelRuntimeFailure,
+          `${this.fileLabel}: output '${outputName}' has type ${tensor?.type ?? 'none'} and ${tensor?.data.length ?? 0} values for ${rows} rows; expected one int64 class index per row`,
+          { file: this.fileLabel },
+        );
+      }
+      const data = tensor.data as BigInt64Array | Int32Array;
+      for (let i = 0; i < rows; i++) {
+        const label = Number(data[i]);
+        if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
+          const row = start + i + 1;
+          throw new EngineError(
+            EngineErrorCode.ModelRuntimeFailure,
+            `${this.fileLabel}: output '${outputName}' for row ${row} is not a class index from 0 to ${numClasses - 1} (was the number of classes declared correctly?)`,
+            { file: this.fileLabel, row },
+          );
+        }
+        oneHot[(start + i) * numClasses + label] = 1;
+      }
+    }
+    return oneHot;
+  }
+
+  private async run(
+    batch: Float32Array,
+    rows: number,
+    start: number,
+    fetches: string[],
+  ): Promise<InferenceSession.OnnxValueMapType> {
+    const { nFeatures, inputName } = this.signature;
+    try {
+      return await this.session.run({ [inputName]: new Tensor('float32', batch, [rows, nFeatures]) }, fetches);
+    } catch (error) {
+      throw new EngineError(
+        EngineErrorCode.ModelRuntimeFailure,
+        `${this.fileLabel}: inference failed on rows ${start + 1}-${start + rows}: ${firstLine(error)}`,
+        { file: this.fileLabel, row: start + 1 },
+      );
+    }
   }
 
   private copyOutput(
