@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { Job } from 'bullmq';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,14 +13,14 @@ import { AuditRepository } from '../../../libs/persistence/src/repositories/audi
 import { ReferenceModelRepository } from '../../../libs/persistence/src/repositories/reference-model.repository';
 import { JobName, RunMembershipAuditPayload } from '../../../libs/queue/src/queue-names';
 import { AuditChildInputs } from './audit-child-inputs';
-import { AuditChildFailure, runAuditInChild } from './audit-child-process';
-import { FinalAuditFailure, HandedBack } from './audit-job-failures';
+import { runAuditInChild } from './audit-child-process';
+import { endAuditJobWithError } from './audit-job-failures';
+import { runChildCancellably } from './cancellable-child-run';
 import { JobHandler } from './job-handler';
 import { REFERENCE_MODELS_PROGRESS_SHARE } from './reference-model-progress';
 import { ShutdownSignal } from './shutdown-signal';
 
 const PROGRESS_WRITE_INTERVAL_MS = 1000;
-const CANCEL_POLL_INTERVAL_MS = 1000;
 
 @Injectable()
 export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAudit> {
@@ -40,25 +40,13 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     try {
       return await this.run(auditId, signal);
     } catch (e) {
-      if (e instanceof FinalAuditFailure) {
-        await this.audits.markFailed(auditId, { code: e.code, reason: e.reason });
-        this.logger.warn(`audit ${auditId} failed: ${e.reason}`);
-        throw new UnrecoverableError(e.reason);
-      }
-      if (e instanceof HandedBack) {
-        // Shutting down with the audit unfinished: back to the queue for another worker, no attempt used.
-        await this.audits.requeue(auditId, 'handed back by a stopping worker');
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      // Infrastructure failure (database, Redis, file system): BullMQ retries with backoff.
-      const attempts = job.opts.attempts ?? 1;
-      if (job.attemptsMade + 1 >= attempts) {
-        await this.audits.markFailed(auditId, { code: 'AUDIT_INFRASTRUCTURE_FAILURE', reason: `the audit could not run after ${attempts} attempts (infrastructure error)` }).catch(() => false);
-      } else {
-        await this.audits.requeue(auditId, 'retrying after an infrastructure error').catch(() => false);
-      }
-      throw e;
+      return endAuditJobWithError(job, token, e, {
+        audits: this.audits,
+        logger: this.logger,
+        failedMessage: (reason) => `audit ${auditId} failed: ${reason}`,
+        infrastructureReason: (attempts) => `the audit could not run after ${attempts} attempts (infrastructure error)`,
+        requeueBeforeRetry: true,
+      });
     }
   }
 
@@ -85,38 +73,25 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
       ...(cacheDir ? { referenceCacheDir: cacheDir, modelsPerGraph: DISTRIBUTED_MODELS_PER_GRAPH } : {}),
     };
 
-    const abort = new AbortController();
-    let cancelled = false;
-    const onJobAbort = () => abort.abort();
-    jobSignal.addEventListener('abort', onJobAbort);
-    const progress = new ThrottledProgress(this.audits, auditId, cacheDir ? REFERENCE_MODELS_PROGRESS_SHARE : 0, (status) => {
-      if (status !== AuditStatus.Running && !cancelled) {
-        cancelled = true;
-        abort.abort();
-      }
-    });
-    const poll = setInterval(() => progress.checkStatus(), CANCEL_POLL_INTERVAL_MS);
-    try {
-      const report = await runAuditInChild(input, {
-        memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
-        timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
-        signal: abort.signal,
-        onProgress: (phase, fraction) => progress.report(phase, fraction),
+    return runChildCancellably(jobSignal, this.shutdown, (cancel) => {
+      const progress = new ThrottledProgress(this.audits, auditId, cacheDir ? REFERENCE_MODELS_PROGRESS_SHARE : 0, (status) => {
+        if (status !== AuditStatus.Running) cancel();
       });
-      await progress.flushed();
-      const stored = await this.audits.completeWithReport(auditId, report);
-      return stored ? 'succeeded' : 'finished but the audit was no longer running (cancelled)';
-    } catch (e) {
-      if (!(e instanceof AuditChildFailure)) throw e;
-      if (e.kind === 'aborted') {
-        if (cancelled) return 'cancelled';
-        if (this.shutdown.stopping) throw new HandedBack();
-      }
-      throw new FinalAuditFailure(e.code, e.reason);
-    } finally {
-      clearInterval(poll);
-      jobSignal.removeEventListener('abort', onJobAbort);
-    }
+      return {
+        poll: () => progress.checkStatus(),
+        run: async (signal) => {
+          const report = await runAuditInChild(input, {
+            memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
+            timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
+            signal,
+            onProgress: (phase, fraction) => progress.report(phase, fraction),
+          });
+          await progress.flushed();
+          const stored = await this.audits.completeWithReport(auditId, report);
+          return stored ? 'succeeded' : 'finished but the audit was no longer running (cancelled)';
+        },
+      };
+    });
   }
 
   private async materialiseReferenceModels(audit: AuditRecord): Promise<string> {

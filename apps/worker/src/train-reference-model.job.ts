@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { Job } from 'bullmq';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../libs/config/src/config.module';
 import { ACTIVE_AUDIT_STATUSES, AuditRecord } from '../../../libs/persistence/src/records';
@@ -7,13 +7,12 @@ import { AuditRepository } from '../../../libs/persistence/src/repositories/audi
 import { ReferenceModelRepository } from '../../../libs/persistence/src/repositories/reference-model.repository';
 import { JobName, TrainReferenceModelPayload } from '../../../libs/queue/src/queue-names';
 import { AuditChildInputs } from './audit-child-inputs';
-import { AuditChildFailure, trainReferenceModelInChild } from './audit-child-process';
-import { FinalAuditFailure, HandedBack } from './audit-job-failures';
+import { trainReferenceModelInChild } from './audit-child-process';
+import { endAuditJobWithError, FinalAuditFailure } from './audit-job-failures';
+import { runChildCancellably } from './cancellable-child-run';
 import { JobHandler } from './job-handler';
 import { REFERENCE_MODELS_PROGRESS_SHARE, referenceModelsPhase } from './reference-model-progress';
 import { ShutdownSignal } from './shutdown-signal';
-
-const CANCEL_POLL_INTERVAL_MS = 1000;
 
 /**
  * One reference model of an audit (a child job of the audit's flow): trained in a forked process, stored in
@@ -38,24 +37,15 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
     try {
       return await this.run(job.data, signal);
     } catch (e) {
-      if (e instanceof FinalAuditFailure) {
-        // Failing this job fails the parent (failParentOnFailure), whose handler then never runs: fail the audit here.
-        await this.audits.markFailed(auditId, { code: e.code, reason: e.reason });
-        this.logger.warn(`audit ${auditId} failed in reference model ${job.data.mode}/${job.data.m}: ${e.reason}`);
-        throw new UnrecoverableError(e.reason);
-      }
-      if (e instanceof HandedBack) {
-        await this.audits.requeue(auditId, 'handed back by a stopping worker');
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      const attempts = job.opts.attempts ?? 1;
-      if (job.attemptsMade + 1 >= attempts) {
-        await this.audits
-          .markFailed(auditId, { code: 'AUDIT_INFRASTRUCTURE_FAILURE', reason: `a reference model could not be trained after ${attempts} attempts (infrastructure error)` })
-          .catch(() => false);
-      }
-      throw e;
+      // A final failure fails this job, and with it the parent (failParentOnFailure), whose handler then
+      // never runs: the audit is failed here.
+      return endAuditJobWithError(job, token, e, {
+        audits: this.audits,
+        logger: this.logger,
+        failedMessage: (reason) => `audit ${auditId} failed in reference model ${job.data.mode}/${job.data.m}: ${reason}`,
+        infrastructureReason: (attempts) => `a reference model could not be trained after ${attempts} attempts (infrastructure error)`,
+        requeueBeforeRetry: false,
+      });
     }
   }
 
@@ -70,50 +60,35 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
     if (!(await this.audits.markRunning(audit.id))) return 'audit no longer active';
     await this.reportProgress(audit);
 
-    const abort = new AbortController();
-    let cancelled = false;
-    const onJobAbort = () => abort.abort();
-    jobSignal.addEventListener('abort', onJobAbort);
-    // Other jobs of the audit may hand it back to 'queued' meanwhile; only a finished or cancelled audit stops this one.
-    const poll = setInterval(() => {
-      void this.audits.findById(audit.id).then(
-        (a) => {
-          if (a && !ACTIVE_AUDIT_STATUSES.includes(a.status) && !cancelled) {
-            cancelled = true;
-            abort.abort();
-          }
-        },
-        () => undefined,
-      );
-    }, CANCEL_POLL_INTERVAL_MS);
-    try {
-      const trained = await trainReferenceModelInChild(
-        { audit: await this.inputs.of(audit), mode: data.mode, m: data.m },
-        {
-          memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
-          timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
-          signal: abort.signal,
-          onProgress: () => undefined,
-        },
-      );
-      if (trained.key !== data.key) {
-        // The stored data no longer produce the model planned at commission: storing it under either key would lie.
-        throw new FinalAuditFailure('REFERENCE_MODEL_KEY_MISMATCH', `reference model ${data.mode} ${data.m} of this audit no longer matches its planned data and settings`);
-      }
-      const inserted = await this.referenceModels.putIfAbsent(data.key, trained.weights);
-      await this.reportProgress(audit);
-      return inserted ? 'trained' : 'trained (already stored by another worker)';
-    } catch (e) {
-      if (!(e instanceof AuditChildFailure)) throw e;
-      if (e.kind === 'aborted') {
-        if (cancelled) return 'cancelled';
-        if (this.shutdown.stopping) throw new HandedBack();
-      }
-      throw new FinalAuditFailure(e.code, e.reason);
-    } finally {
-      clearInterval(poll);
-      jobSignal.removeEventListener('abort', onJobAbort);
-    }
+    return runChildCancellably(jobSignal, this.shutdown, (cancel) => ({
+      // Other jobs of the audit may hand it back to 'queued' meanwhile; only a finished or cancelled audit stops this one.
+      poll: () => {
+        void this.audits.findById(audit.id).then(
+          (a) => {
+            if (a && !ACTIVE_AUDIT_STATUSES.includes(a.status)) cancel();
+          },
+          () => undefined,
+        );
+      },
+      run: async (signal) => {
+        const trained = await trainReferenceModelInChild(
+          { audit: await this.inputs.of(audit), mode: data.mode, m: data.m },
+          {
+            memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
+            timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
+            signal,
+            onProgress: () => undefined,
+          },
+        );
+        if (trained.key !== data.key) {
+          // The stored data no longer produce the model planned at commission: storing it under either key would lie.
+          throw new FinalAuditFailure('REFERENCE_MODEL_KEY_MISMATCH', `reference model ${data.mode} ${data.m} of this audit no longer matches its planned data and settings`);
+        }
+        const inserted = await this.referenceModels.putIfAbsent(data.key, trained.weights);
+        await this.reportProgress(audit);
+        return inserted ? 'trained' : 'trained (already stored by another worker)';
+      },
+    }));
   }
 
   /** Progress per stored model: stored/total of the reference-model share of the audit's bar. */

@@ -14,7 +14,7 @@ import { ReferenceModelRepository } from '../../../../libs/persistence/src/repos
 import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
 import type { AuditReport } from '../../../../libs/engine/src/types';
 import { DatasetCatalogService, featureColumnsOf } from '../datasets/dataset-catalog.service';
-import { ServiceError, ServiceErrorCode } from '../http/service-error';
+import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { ModelRegistryService } from '../models/model-registry.service';
 
 export interface AuditCommission {
@@ -219,9 +219,7 @@ export class AuditCommissionService {
   }
 
   async get(id: string): Promise<AuditRecord> {
-    const audit = await this.audits.findById(id);
-    if (!audit) throw new ServiceError(ServiceErrorCode.NotFound, `audit ${id} not found`);
-    return audit;
+    return foundOrNotFound(await this.audits.findById(id), `audit ${id}`);
   }
 
   async cancel(id: string): Promise<AuditRecord> {

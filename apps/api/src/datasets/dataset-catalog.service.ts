@@ -8,7 +8,7 @@ import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
 import type { DatasetRecord, DatasetRole } from '../../../../libs/persistence/src/records';
 import { DatasetRepository } from '../../../../libs/persistence/src/repositories/dataset.repository';
-import { ServiceError, ServiceErrorCode } from '../http/service-error';
+import { foundOrNotFound } from '../http/service-error';
 import { receiveUpload } from '../http/streamed-upload';
 import { labelClassNames } from './label-class-names';
 
@@ -29,9 +29,7 @@ export class DatasetCatalogService {
   ) {}
 
   async get(id: string): Promise<DatasetRecord> {
-    const dataset = await this.datasets.findById(id);
-    if (!dataset) throw new ServiceError(ServiceErrorCode.NotFound, `dataset ${id} not found`);
-    return dataset;
+    return foundOrNotFound(await this.datasets.findById(id), `dataset ${id}`);
   }
 
   list(): Promise<DatasetRecord[]> {

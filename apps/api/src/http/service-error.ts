@@ -29,3 +29,9 @@ export class ServiceError extends Error {
     this.name = 'ServiceError';
   }
 }
+
+/** The record looked up, or a NotFound error naming it (`what`, e.g. "dataset <id>"). */
+export function foundOrNotFound<T>(record: T | null | undefined, what: string): T {
+  if (!record) throw new ServiceError(ServiceErrorCode.NotFound, `${what} not found`);
+  return record;
+}

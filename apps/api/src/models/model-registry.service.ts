@@ -7,7 +7,7 @@ import { inspectOnnx } from '../../../../libs/engine/src/targets/onnx-inspection
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
 import type { ModelRecord, ModelVersionRecord } from '../../../../libs/persistence/src/records';
 import { ModelRepository } from '../../../../libs/persistence/src/repositories/model.repository';
-import { ServiceError, ServiceErrorCode } from '../http/service-error';
+import { foundOrNotFound } from '../http/service-error';
 import { receiveUpload } from '../http/streamed-upload';
 
 /** Registered models and their versions: each version is a validated ONNX file stored by its sha256. */
@@ -24,9 +24,7 @@ export class ModelRegistryService {
   }
 
   async get(id: string): Promise<ModelRecord> {
-    const model = await this.models.findModel(id);
-    if (!model) throw new ServiceError(ServiceErrorCode.NotFound, `model ${id} not found`);
-    return model;
+    return foundOrNotFound(await this.models.findModel(id), `model ${id}`);
   }
 
   list(): Promise<ModelRecord[]> {
@@ -39,9 +37,7 @@ export class ModelRegistryService {
   }
 
   async getVersion(id: string): Promise<ModelVersionRecord> {
-    const version = await this.models.findVersion(id);
-    if (!version) throw new ServiceError(ServiceErrorCode.NotFound, `model version ${id} not found`);
-    return version;
+    return foundOrNotFound(await this.models.findVersion(id), `model version ${id}`);
   }
 
   /**
