@@ -33,8 +33,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@nestjs/*', 'typeorm', 'pg', 'bullmq', 'ioredis', 'nestjs-pino'], message: 'libs/engine must not depend on the service stack.' },
-            { group: ['**/apps/**', '**/persistence/**', '**/queue/**', '**/config/**'], message: 'libs/engine must not import apps or service libs.' },
+            {
+              group: ['@nestjs/*', 'typeorm', 'pg', 'bullmq', 'ioredis', 'nestjs-pino'],
+              message: 'libs/engine must not depend on the service stack.',
+            },
+            {
+              group: ['**/apps/**', '**/persistence/**', '**/queue/**', '**/config/**'],
+              message: 'libs/engine must not import apps or service libs.',
+            },
           ],
         },
       ],

@@ -92,7 +92,8 @@ function accuracy(weights: MlpWeights, ds: LabeledDataset): number {
   let correct = 0;
   for (let i = 0; i < ds.nRows; i++) {
     let best = 0;
-    for (let j = 1; j < c; j++) if ((probabilities[i * c + j] as number) > (probabilities[i * c + best] as number)) best = j;
+    for (let j = 1; j < c; j++)
+      if ((probabilities[i * c + j] as number) > (probabilities[i * c + best] as number)) best = j;
     if (best === ds.labels[i]) correct++;
   }
   return correct / ds.nRows;
@@ -101,7 +102,11 @@ function accuracy(weights: MlpWeights, ds: LabeledDataset): number {
 const seconds = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e9;
 // Worker threads live in this process, so its peak RSS covers them.
 const peakRssMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
-const load = (): string => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
 
 /** Wall time to train the online and the offline set of K models with the given provider settings. */
@@ -199,9 +204,7 @@ async function benchDataset(bench: BenchDataset): Promise<void> {
     }
     attackRows.push(
       `${pad(k, 3)} | ` +
-        metrics
-          .map((m) => `${m.auc.toFixed(3)} ${m.tpr['0.001'].toFixed(3)} ${m.tpr['0.01'].toFixed(3)}`)
-          .join(' | '),
+        metrics.map((m) => `${m.auc.toFixed(3)} ${m.tpr['0.001'].toFixed(3)} ${m.tpr['0.01'].toFixed(3)}`).join(' | '),
     );
   }
   await target.dispose();
@@ -209,7 +212,9 @@ async function benchDataset(bench: BenchDataset): Promise<void> {
   console.log(
     '\nreference training: online + offline sets (2K models); CPU s counts every thread; RSS MB is the peak so far',
   );
-  console.log('  K | configuration                    | wall s |  CPU s | models/min | RSS MB | wall gain | load avg (1/5/15 min)');
+  console.log(
+    '  K | configuration                    | wall s |  CPU s | models/min | RSS MB | wall gain | load avg (1/5/15 min)',
+  );
   for (const row of trainingRows) console.log(row);
   console.log('\nattacks on the "after" reference models: AUC TPR@0.1%FPR TPR@1%FPR');
   console.log(`  K | ${ATTACKS.map((a) => a.replace('membership.', '').padEnd(17)).join(' | ')}`);

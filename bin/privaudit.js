@@ -8,10 +8,12 @@ if (!fs.existsSync(entry)) {
   process.stderr.write('privaudit: not built yet; run `npm run build` in ' + path.join(__dirname, '..') + '\n');
   process.exit(2);
 }
-require(entry).main(process.argv).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write('privaudit: ' + (err && err.message ? err.message : String(err)) + '\n');
-    process.exit(1);
-  },
-);
+require(entry)
+  .main(process.argv)
+  .then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write('privaudit: ' + (err && err.message ? err.message : String(err)) + '\n');
+      process.exit(1);
+    },
+  );

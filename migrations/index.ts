@@ -3,4 +3,8 @@ import { ReferenceModels1764060000000 } from './1764060000000-reference-models';
 import { AuditReferenceTrainingAndClasses1764070000000 } from './1764070000000-audit-reference-training-and-classes';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
-export const ALL_MIGRATIONS = [InitialSchema1764050000000, ReferenceModels1764060000000, AuditReferenceTrainingAndClasses1764070000000];
+export const ALL_MIGRATIONS = [
+  InitialSchema1764050000000,
+  ReferenceModels1764060000000,
+  AuditReferenceTrainingAndClasses1764070000000,
+];

@@ -46,7 +46,12 @@ async function postgresAnswers(url) {
 }
 
 async function redisAnswers(url) {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -111,7 +116,18 @@ async function startPostgres(tmp) {
   const [c1, a1] = wrap(initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
   const init = spawnSync(c1, a1, { stdio: ['ignore', 'ignore', 'pipe'] });
   if (init.status !== 0) throw new Error(`initdb failed: ${String(init.stderr).trim().split('\n').pop()}`);
-  const [c2, a2] = wrap(postgres, ['-D', dataDir, '-p', String(port), '-k', tmp, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
+  const [c2, a2] = wrap(postgres, [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-k',
+    tmp,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+  ]);
   const child = spawn(c2, a2, { stdio: 'ignore' });
   started.push(child);
   const base = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -135,7 +151,20 @@ async function startRedis(tmp) {
   const port = await freePort();
   const child = spawn(
     redisServer,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmp, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      tmp,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
     { stdio: 'ignore' },
   );
   started.push(child);

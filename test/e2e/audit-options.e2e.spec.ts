@@ -11,7 +11,10 @@ jest.setTimeout(240_000);
 /** A tiny satellite-like sample: 4 numeric features and a string label column `classes` ('a', 'b', 'c'). */
 function stringLabelCsv(seed: number, nRows: number): string {
   const x = randomFeatures(seed, nRows, 4);
-  const rows = Array.from({ length: nRows }, (_, i) => [...Array.from(x.subarray(i * 4, i * 4 + 4), (v) => v.toFixed(4)), ['a', 'b', 'c'][i % 3] as string]);
+  const rows = Array.from({ length: nRows }, (_, i) => [
+    ...Array.from(x.subarray(i * 4, i * 4 + 4), (v) => v.toFixed(4)),
+    ['a', 'b', 'c'][i % 3] as string,
+  ]);
   return csvText(['x.1', 'x.2', 'x.3', 'x.4', 'classes'], rows);
 }
 
@@ -27,7 +30,12 @@ describe('audit options: referenceTraining and classes', () => {
 
   async function modelVersion(bytes: Uint8Array): Promise<string> {
     const m = await as(http().post('/models')).send({ name: 'target' }).expect(201);
-    return (await as(http().post(`/models/${m.body.id}/versions`)).set('content-type', 'application/octet-stream').send(Buffer.from(bytes)).expect(201)).body.id;
+    return (
+      await as(http().post(`/models/${m.body.id}/versions`))
+        .set('content-type', 'application/octet-stream')
+        .send(Buffer.from(bytes))
+        .expect(201)
+    ).body.id;
   }
 
   function dataset(name: string, role: string, labelColumn: string, csv: string): request.Test {
@@ -47,31 +55,38 @@ describe('audit options: referenceTraining and classes', () => {
   describe('referenceTraining', () => {
     let body: Record<string, unknown>;
     // Wide enough (64-32-10) that training time, not the fixed per-model cost, dominates the estimate.
-    const digitsModel = () => softmaxMlpOnnx(tinyRandomMlp(5, { nFeatures: 64, hidden: [32], numClasses: 10, scale: 0.2 }));
+    const digitsModel = () =>
+      softmaxMlpOnnx(tinyRandomMlp(5, { nFeatures: 64, hidden: [32], numClasses: 10, scale: 0.2 }));
 
     beforeAll(async () => {
       body = {
         membersDatasetId: (await dataset('members', 'members', 'digit', digitsCsv(0, 100)).expect(201)).body.id,
-        nonMembersDatasetId: (await dataset('nonmembers', 'non-members', 'digit', digitsCsv(100, 200)).expect(201)).body.id,
-        populationDatasetId: (await dataset('population', 'population', 'digit', digitsCsv(200, 1000)).expect(201)).body.id,
+        nonMembersDatasetId: (await dataset('nonmembers', 'non-members', 'digit', digitsCsv(100, 200)).expect(201)).body
+          .id,
+        populationDatasetId: (await dataset('population', 'population', 'digit', digitsCsv(200, 1000)).expect(201)).body
+          .id,
         attacks: ['membership.rmia'],
         referenceModels: 2,
       };
     });
 
     it('prices fewer epochs into a smaller estimate and other cache keys, echoes them, and trains and runs with them', async () => {
-      const defaults = await as(http().post('/audits')).send({ ...body, modelVersionId: await modelVersion(digitsModel()) }).expect(201);
-      const fewEpochs = await as(http().post('/audits')).send({ ...body, modelVersionId: await modelVersion(digitsModel()), referenceTraining: { epochs: 5 } }).expect(201);
+      const defaults = await as(http().post('/audits'))
+        .send({ ...body, modelVersionId: await modelVersion(digitsModel()) })
+        .expect(201);
+      const fewEpochs = await as(http().post('/audits'))
+        .send({ ...body, modelVersionId: await modelVersion(digitsModel()), referenceTraining: { epochs: 5 } })
+        .expect(201);
 
       expect(defaults.body.referenceTraining).toBeNull();
       expect(fewEpochs.body.referenceTraining).toEqual({ epochs: 5 });
       expect(fewEpochs.body.estimate).toMatchObject({ modelsTotal: 2, modelsToTrain: 2 });
       expect(fewEpochs.body.estimate.estimatedSeconds).toBeLessThan(defaults.body.estimate.estimatedSeconds);
 
-      const stored: Array<{ id: string; reference_training: unknown; reference_model_keys: string[] }> = await svc.db.query(
-        `SELECT id, reference_training, reference_model_keys FROM audits WHERE id = ANY($1)`,
-        [[defaults.body.id, fewEpochs.body.id]],
-      );
+      const stored: Array<{ id: string; reference_training: unknown; reference_model_keys: string[] }> =
+        await svc.db.query(`SELECT id, reference_training, reference_model_keys FROM audits WHERE id = ANY($1)`, [
+          [defaults.body.id, fewEpochs.body.id],
+        ]);
       const row = (id: string) => stored.find((r) => r.id === id) as (typeof stored)[number];
       expect(row(fewEpochs.body.id).reference_training).toEqual({ epochs: 5 });
       expect(row(defaults.body.id).reference_training).toBeNull();
@@ -104,7 +119,9 @@ describe('audit options: referenceTraining and classes', () => {
       ['an empty class name', { classes: ['a', ''] }, /classes\.1/],
       ['a padded class name', { classes: ['a', ' b'] }, /classes\.1/],
     ])('refuses %s with 400 VALIDATION_FAILED', async (_what, extra, problem) => {
-      const res = await as(http().post('/audits')).send({ ...body, modelVersionId: '00000000-0000-4000-8000-000000000000', ...extra }).expect(400);
+      const res = await as(http().post('/audits'))
+        .send({ ...body, modelVersionId: '00000000-0000-4000-8000-000000000000', ...extra })
+        .expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.message).toMatch(problem);
     });
@@ -123,11 +140,17 @@ describe('audit options: referenceTraining and classes', () => {
     beforeAll(async () => {
       const members = await dataset('sat-members', 'members', 'classes', stringLabelCsv(1, 45)).expect(201);
       // Labels are not features: the string label column is accepted and typed as such.
-      expect(members.body.columns.find((c: { name: string }) => c.name === 'classes')).toMatchObject({ type: 'string' });
+      expect(members.body.columns.find((c: { name: string }) => c.name === 'classes')).toMatchObject({
+        type: 'string',
+      });
       ids = {
         membersDatasetId: members.body.id,
-        nonMembersDatasetId: (await dataset('sat-nonmembers', 'non-members', 'classes', stringLabelCsv(2, 45)).expect(201)).body.id,
-        populationDatasetId: (await dataset('sat-population', 'population', 'classes', stringLabelCsv(3, 90)).expect(201)).body.id,
+        nonMembersDatasetId: (
+          await dataset('sat-nonmembers', 'non-members', 'classes', stringLabelCsv(2, 45)).expect(201)
+        ).body.id,
+        populationDatasetId: (
+          await dataset('sat-population', 'population', 'classes', stringLabelCsv(3, 90)).expect(201)
+        ).body.id,
       };
     });
 
@@ -138,21 +161,39 @@ describe('audit options: referenceTraining and classes', () => {
     });
 
     it('refuses an audit of string labels without classes with 422 saying to pass them, queueing nothing', async () => {
-      const res = await as(http().post('/audits')).send({ ...ids, modelVersionId: await modelVersion(threeClassModel()), attacks: ['membership.loss'] }).expect(422);
+      const res = await as(http().post('/audits'))
+        .send({ ...ids, modelVersionId: await modelVersion(threeClassModel()), attacks: ['membership.loss'] })
+        .expect(422);
       expect(res.body.code).toBe('CSV_NOT_NUMERIC');
       expect(res.body.message).toMatch(/label column 'classes' holds class names.*pass `classes`/);
-      expect(Number((await svc.db.query(`SELECT count(*)::int AS n FROM audits WHERE members_dataset_id = $1`, [ids.membersDatasetId]))[0].n)).toBe(0);
+      expect(
+        Number(
+          (
+            await svc.db.query(`SELECT count(*)::int AS n FROM audits WHERE members_dataset_id = $1`, [
+              ids.membersDatasetId,
+            ])
+          )[0].n,
+        ),
+      ).toBe(0);
     });
 
     it('refuses as many class names as the model does not have with 422', async () => {
-      const res = await as(http().post('/audits')).send({ ...ids, modelVersionId: await modelVersion(threeClassModel()), classes: ['a', 'b'] }).expect(422);
+      const res = await as(http().post('/audits'))
+        .send({ ...ids, modelVersionId: await modelVersion(threeClassModel()), classes: ['a', 'b'] })
+        .expect(422);
       expect(res.body.code).toBe('INVALID_OPTION');
       expect(res.body.message).toMatch(/2 class names given but the model has 3 classes/);
     });
 
     it('runs an audit of string labels given classes, through reference-model jobs, reporting leakage by class name', async () => {
       const created = await as(http().post('/audits'))
-        .send({ ...ids, modelVersionId: await modelVersion(threeClassModel()), classes: ['a', 'b', 'c'], attacks: ['membership.loss', 'membership.rmia'], referenceModels: 1 })
+        .send({
+          ...ids,
+          modelVersionId: await modelVersion(threeClassModel()),
+          classes: ['a', 'b', 'c'],
+          attacks: ['membership.loss', 'membership.rmia'],
+          referenceModels: 1,
+        })
         .expect(201);
       expect(created.body.classes).toEqual(['a', 'b', 'c']);
       // Planning read the string labels with the classes: one reference model priced.
@@ -168,7 +209,12 @@ describe('audit options: referenceTraining and classes', () => {
 
     it('fails the audit when a label is not one of the declared classes', async () => {
       const created = await as(http().post('/audits'))
-        .send({ membersDatasetId: ids.membersDatasetId, nonMembersDatasetId: ids.nonMembersDatasetId, modelVersionId: await modelVersion(threeClassModel()), classes: ['a', 'b', 'x'] })
+        .send({
+          membersDatasetId: ids.membersDatasetId,
+          nonMembersDatasetId: ids.nonMembersDatasetId,
+          modelVersionId: await modelVersion(threeClassModel()),
+          classes: ['a', 'b', 'x'],
+        })
         .expect(201);
       const done = await finished(created.body.id);
       expect(done.status).toBe('failed');

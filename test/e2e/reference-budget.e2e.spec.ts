@@ -18,9 +18,22 @@ describe('reference-model budget (MAX_REFERENCE_SECONDS)', () => {
     queue = new Queue(QueueName.Audits, { connection: { url: REDIS_URL }, prefix: svc.env.QUEUE_PREFIX });
     const key = svc.adminKey;
     const m = await request(svc.baseUrl).post('/models').set('x-api-key', key).send({ name: 'digits' }).expect(201);
-    const v = await request(svc.baseUrl).post(`/models/${m.body.id}/versions`).set('x-api-key', key).set('content-type', 'application/octet-stream').send(digitsModelOnnx()).expect(201);
+    const v = await request(svc.baseUrl)
+      .post(`/models/${m.body.id}/versions`)
+      .set('x-api-key', key)
+      .set('content-type', 'application/octet-stream')
+      .send(digitsModelOnnx())
+      .expect(201);
     const upload = async (name: string, role: string, csv: string) =>
-      (await request(svc.baseUrl).post('/datasets').query({ name, role, labelColumn: 'digit' }).set('x-api-key', key).set('content-type', 'text/csv').send(csv).expect(201)).body.id as string;
+      (
+        await request(svc.baseUrl)
+          .post('/datasets')
+          .query({ name, role, labelColumn: 'digit' })
+          .set('x-api-key', key)
+          .set('content-type', 'text/csv')
+          .send(csv)
+          .expect(201)
+      ).body.id as string;
     body = {
       modelVersionId: v.body.id,
       membersDatasetId: await upload('members', 'members', digitsCsv(0, 100)),
@@ -35,10 +48,17 @@ describe('reference-model budget (MAX_REFERENCE_SECONDS)', () => {
   });
 
   it('refuses an audit estimated over the budget with 422 BUDGET_EXCEEDED, storing and queueing nothing', async () => {
-    const res = await request(svc.baseUrl).post('/audits').set('x-api-key', svc.adminKey).send({ ...body, referenceModels: 64 }).expect(422);
+    const res = await request(svc.baseUrl)
+      .post('/audits')
+      .set('x-api-key', svc.adminKey)
+      .send({ ...body, referenceModels: 64 })
+      .expect(422);
     expect(res.body.code).toBe('BUDGET_EXCEEDED');
     expect(res.body.message).toMatch(/64 reference models is estimated at \d+ s, over the budget of 1 s/);
-    expect(res.body.details).toMatchObject({ maxReferenceSeconds: 1, estimate: { modelsTotal: 64, modelsToTrain: 64, modelsCached: 0 } });
+    expect(res.body.details).toMatchObject({
+      maxReferenceSeconds: 1,
+      estimate: { modelsTotal: 64, modelsToTrain: 64, modelsCached: 0 },
+    });
     expect(res.body.details.estimate.estimatedSeconds).toBeGreaterThan(1);
     expect(Number((await svc.db.query(`SELECT count(*)::int AS n FROM audits`))[0].n)).toBe(0);
     const counts = await queue.getJobCounts();
@@ -46,7 +66,11 @@ describe('reference-model budget (MAX_REFERENCE_SECONDS)', () => {
   });
 
   it('accepts one within the budget and states its cost on the resource', async () => {
-    const res = await request(svc.baseUrl).post('/audits').set('x-api-key', svc.adminKey).send({ ...body, referenceModels: 2 }).expect(201);
+    const res = await request(svc.baseUrl)
+      .post('/audits')
+      .set('x-api-key', svc.adminKey)
+      .send({ ...body, referenceModels: 2 })
+      .expect(201);
     expect(res.body.estimate).toMatchObject({ modelsTotal: 2, modelsToTrain: 2, modelsCached: 0 });
     expect(res.body.estimate.estimatedSeconds).toBeGreaterThan(0);
     expect(res.body.estimate.estimatedSeconds).toBeLessThanOrEqual(1);
@@ -57,7 +81,11 @@ describe('reference-model budget (MAX_REFERENCE_SECONDS)', () => {
   });
 
   it('refuses a group column missing from the datasets, and describes groupColumn in the OpenAPI document', async () => {
-    const res = await request(svc.baseUrl).post('/audits').set('x-api-key', svc.adminKey).send({ ...body, referenceModels: 2, groupColumn: 'nope' }).expect(422);
+    const res = await request(svc.baseUrl)
+      .post('/audits')
+      .set('x-api-key', svc.adminKey)
+      .send({ ...body, referenceModels: 2, groupColumn: 'nope' })
+      .expect(422);
     expect(res.body.code).toBe('DATASET_COLUMNS_MISMATCH');
     const doc = await request(svc.baseUrl).get('/docs-json').expect(200);
     expect(JSON.stringify(doc.body.paths['/audits'])).toContain('groupColumn');

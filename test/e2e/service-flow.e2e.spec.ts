@@ -1,5 +1,11 @@
 import request from 'supertest';
-import { pytorchStyleOnnx, tinyRandomMlp, truncatedBytes, withExternalDataInitializer, withUnknownDomainNode } from '../fixtures/onnx-fixtures';
+import {
+  pytorchStyleOnnx,
+  tinyRandomMlp,
+  truncatedBytes,
+  withExternalDataInitializer,
+  withUnknownDomainNode,
+} from '../fixtures/onnx-fixtures';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
 import { RunningService, sleep, startService } from './support/service-harness';
 
@@ -14,16 +20,26 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
 
   beforeAll(async () => {
     svc = await startService('flow', { env: { MAX_MODEL_BYTES: '200000', MAX_DATASET_BYTES: '400000' } });
-    const officer = await http().post('/api-keys').set('x-api-key', svc.adminKey).send({ name: 'dpo', role: 'privacy_officer' }).expect(201);
+    const officer = await http()
+      .post('/api-keys')
+      .set('x-api-key', svc.adminKey)
+      .send({ name: 'dpo', role: 'privacy_officer' })
+      .expect(201);
     officerKey = officer.body.key;
-    const auditor = await http().post('/api-keys').set('authorization', `Bearer ${svc.adminKey}`).send({ name: 'aud', role: 'auditor' }).expect(201);
+    const auditor = await http()
+      .post('/api-keys')
+      .set('authorization', `Bearer ${svc.adminKey}`)
+      .send({ name: 'aud', role: 'auditor' })
+      .expect(201);
     auditorKey = auditor.body.key;
   });
   afterAll(async () => svc?.stop());
 
   async function registerModel(bytes: Buffer | Uint8Array = digitsModelOnnx()) {
     const model = await asOfficer(http().post('/models')).send({ name: 'digits-mlp', description: 'test' }).expect(201);
-    const res = await asOfficer(http().post(`/models/${model.body.id}/versions`)).set('content-type', 'application/octet-stream').send(Buffer.from(bytes));
+    const res = await asOfficer(http().post(`/models/${model.body.id}/versions`))
+      .set('content-type', 'application/octet-stream')
+      .send(Buffer.from(bytes));
     return { modelId: model.body.id as string, res };
   }
 
@@ -47,7 +63,10 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
   describe('authentication and roles', () => {
     it('refuses a missing or unknown key with 401 and lets an auditor read but not create', async () => {
       await http().get('/models').expect(401);
-      const unknown = await http().get('/models').set('x-api-key', 'pa_' + 'x'.repeat(48)).expect(401);
+      const unknown = await http()
+        .get('/models')
+        .set('x-api-key', 'pa_' + 'x'.repeat(48))
+        .expect(401);
       expect(unknown.body).toMatchObject({ statusCode: 401, code: 'UNAUTHENTICATED' });
       await http().get('/models').set('x-api-key', auditorKey).expect(200);
       const forbidden = await http().post('/models').set('x-api-key', auditorKey).send({ name: 'x' }).expect(403);
@@ -67,7 +86,17 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
 
     it('serves the OpenAPI document listing the routes', async () => {
       const doc = await http().get('/docs-json').expect(200);
-      for (const path of ['/models', '/models/{id}/versions', '/datasets', '/audits', '/audits/{id}', '/audits/{id}/cancel', '/audits/{id}/findings', '/audits/{id}/report', '/api-keys']) {
+      for (const path of [
+        '/models',
+        '/models/{id}/versions',
+        '/datasets',
+        '/audits',
+        '/audits/{id}',
+        '/audits/{id}/cancel',
+        '/audits/{id}/findings',
+        '/audits/{id}/report',
+        '/api-keys',
+      ]) {
         expect(Object.keys(doc.body.paths)).toContain(path);
       }
       await http().get('/docs').expect(200);
@@ -79,7 +108,11 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
       const bytes = digitsModelOnnx();
       const { res } = await registerModel(bytes);
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ version: 1, sizeBytes: bytes.length, signature: { nFeatures: 64, numClasses: 10 } });
+      expect(res.body).toMatchObject({
+        version: 1,
+        sizeBytes: bytes.length,
+        signature: { nFeatures: 64, numClasses: 10 },
+      });
       expect(res.body.sha256).toMatch(/^[0-9a-f]{64}$/);
     });
 
@@ -87,7 +120,11 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
       ['not ONNX', () => Buffer.from('this is not a model at all'), /MODEL_/],
       ['truncated ONNX', () => Buffer.from(truncatedBytes(digitsModelOnnx(), 0.5)), /MODEL_(TRUNCATED|NOT_ONNX)/],
       ['external data', () => Buffer.from(withExternalDataInitializer(digitsModelOnnx())), /MODEL_EXTERNAL_DATA/],
-      ['unknown operator domain', () => Buffer.from(withUnknownDomainNode(digitsModelOnnx())), /MODEL_UNKNOWN_OPERATOR_DOMAIN/],
+      [
+        'unknown operator domain',
+        () => Buffer.from(withUnknownDomainNode(digitsModelOnnx())),
+        /MODEL_UNKNOWN_OPERATOR_DOMAIN/,
+      ],
     ])('refuses %s with 422 and stores nothing', async (_what, bytes, code) => {
       const before = Number((await svc.db.query(`SELECT count(*)::int AS n FROM model_versions`))[0].n);
       const { res } = await registerModel(bytes());
@@ -100,14 +137,20 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
 
     it('refuses a declared Content-Length over the limit with 413 before reading the body', async () => {
       const { modelId } = await registerModel();
-      const { status, body } = await rawUpload(svc.baseUrl, `/models/${modelId}/versions`, officerKey, { declaredLength: 10_000_000, sendBytes: 1000 });
+      const { status, body } = await rawUpload(svc.baseUrl, `/models/${modelId}/versions`, officerKey, {
+        declaredLength: 10_000_000,
+        sendBytes: 1000,
+      });
       expect(status).toBe(413);
       expect(JSON.parse(body).code).toBe('PAYLOAD_TOO_LARGE');
     });
 
     it('cuts off a chunked body once it passes the limit with 413', async () => {
       const { modelId } = await registerModel();
-      const { status, body } = await rawUpload(svc.baseUrl, `/models/${modelId}/versions`, officerKey, { chunked: true, sendBytes: 600_000 });
+      const { status, body } = await rawUpload(svc.baseUrl, `/models/${modelId}/versions`, officerKey, {
+        chunked: true,
+        sendBytes: 600_000,
+      });
       expect(status).toBe(413);
       expect(JSON.parse(body).code).toBe('PAYLOAD_TOO_LARGE');
     });
@@ -147,17 +190,24 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
 
     beforeAll(async () => {
       versionId = (await registerModel()).res.body.id;
-      membersId = (await uploadDataset('members', 'members', digitsCsv(0, 60, { withId: true }), 'row_id').expect(201)).body.id;
-      nonMembersId = (await uploadDataset('nonmembers', 'non-members', digitsCsv(60, 120, { withId: true }), 'row_id').expect(201)).body.id;
+      membersId = (await uploadDataset('members', 'members', digitsCsv(0, 60, { withId: true }), 'row_id').expect(201))
+        .body.id;
+      nonMembersId = (
+        await uploadDataset('nonmembers', 'non-members', digitsCsv(60, 120, { withId: true }), 'row_id').expect(201)
+      ).body.id;
     });
 
     it('runs an audit to succeeded and stores findings, report and risk', async () => {
-      const created = await asOfficer(http().post('/audits')).send({ modelVersionId: versionId, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId, seed: 3 }).expect(201);
+      const created = await asOfficer(http().post('/audits'))
+        .send({ modelVersionId: versionId, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId, seed: 3 })
+        .expect(201);
       expect(created.body).toMatchObject({ status: 'queued', progress: 0 });
       const id = created.body.id as string;
 
       // A second audit of the same version while this one is active: 409 naming it.
-      const duplicate = await asOfficer(http().post('/audits')).send({ modelVersionId: versionId, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId }).expect(409);
+      const duplicate = await asOfficer(http().post('/audits'))
+        .send({ modelVersionId: versionId, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId })
+        .expect(409);
       expect(duplicate.body).toMatchObject({ code: 'AUDIT_ALREADY_ACTIVE', details: { existingAuditId: id } });
 
       const done = await waitForAudit(id, ['succeeded', 'failed']);
@@ -173,32 +223,49 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
         for (const e of f.mostExposed) expect(e.rowId).toMatch(/^r\d+$/); // row ids only
       }
       const report = await http().get(`/audits/${id}/report`).set('x-api-key', auditorKey).expect(200);
-      expect(report.body).toMatchObject({ schemaVersion: 1, target: { format: 'onnx' }, risk: { score: done.risk.score } });
+      expect(report.body).toMatchObject({
+        schemaVersion: 1,
+        target: { format: 'onnx' },
+        risk: { score: done.risk.score },
+      });
 
-      const rows: Array<{ attack: string; metrics: Record<string, unknown> }> = await svc.db.query(`SELECT attack, metrics FROM findings WHERE audit_id = $1`, [id]);
+      const rows: Array<{ attack: string; metrics: Record<string, unknown> }> = await svc.db.query(
+        `SELECT attack, metrics FROM findings WHERE audit_id = $1`,
+        [id],
+      );
       expect(rows.map((r) => r.attack).sort()).toEqual(findings.body.map((f: { attack: string }) => f.attack).sort());
       const audit = (await svc.db.query(`SELECT status, risk_score FROM audits WHERE id = $1`, [id]))[0];
       expect(audit).toMatchObject({ status: 'succeeded', risk_score: done.risk.score });
 
       // Finished: a new audit of the same version may be commissioned.
-      const again = await asOfficer(http().post('/audits')).send({ modelVersionId: versionId, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId }).expect(201);
+      const again = await asOfficer(http().post('/audits'))
+        .send({ modelVersionId: versionId, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId })
+        .expect(201);
       await waitForAudit(again.body.id, ['succeeded', 'failed']);
     });
 
     it('refuses wrong dataset roles and a feature-count mismatch with 422 at commission time', async () => {
-      const roles = await asOfficer(http().post('/audits')).send({ modelVersionId: versionId, membersDatasetId: nonMembersId, nonMembersDatasetId: membersId }).expect(422);
+      const roles = await asOfficer(http().post('/audits'))
+        .send({ modelVersionId: versionId, membersDatasetId: nonMembersId, nonMembersDatasetId: membersId })
+        .expect(422);
       expect(roles.body.code).toBe('DATASET_ROLE_MISMATCH');
 
       const small = await registerModel(pytorchStyleOnnx(tinyRandomMlp(2, { nFeatures: 4, numClasses: 10 })));
-      const shape = await asOfficer(http().post('/audits')).send({ modelVersionId: small.res.body.id, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId }).expect(422);
+      const shape = await asOfficer(http().post('/audits'))
+        .send({ modelVersionId: small.res.body.id, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId })
+        .expect(422);
       expect(shape.body.code).toBe('MODEL_SHAPE_MISMATCH');
       expect(shape.body.message).toMatch(/expects 4 features.*64 feature columns/);
     });
 
     it('fails the audit with a clear reason when members and non-members overlap', async () => {
       const { res } = await registerModel();
-      const overlapping = (await uploadDataset('overlap', 'non-members', digitsCsv(30, 90, { withId: true }), 'row_id').expect(201)).body.id;
-      const created = await asOfficer(http().post('/audits')).send({ modelVersionId: res.body.id, membersDatasetId: membersId, nonMembersDatasetId: overlapping }).expect(201);
+      const overlapping = (
+        await uploadDataset('overlap', 'non-members', digitsCsv(30, 90, { withId: true }), 'row_id').expect(201)
+      ).body.id;
+      const created = await asOfficer(http().post('/audits'))
+        .send({ modelVersionId: res.body.id, membersDatasetId: membersId, nonMembersDatasetId: overlapping })
+        .expect(201);
       const done = await waitForAudit(created.body.id, ['succeeded', 'failed']);
       expect(done.status).toBe('failed');
       expect(done.failure.code).toBe('MEMBERS_NONMEMBERS_OVERLAP');
@@ -207,7 +274,13 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
 
     it('fails the audit when labels are outside the model classes', async () => {
       const threeClass = await registerModel(pytorchStyleOnnx(tinyRandomMlp(4, { nFeatures: 64, numClasses: 3 })));
-      const created = await asOfficer(http().post('/audits')).send({ modelVersionId: threeClass.res.body.id, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId }).expect(201);
+      const created = await asOfficer(http().post('/audits'))
+        .send({
+          modelVersionId: threeClass.res.body.id,
+          membersDatasetId: membersId,
+          nonMembersDatasetId: nonMembersId,
+        })
+        .expect(201);
       const done = await waitForAudit(created.body.id, ['succeeded', 'failed']);
       expect(done.status).toBe('failed');
       expect(done.failure.code).toBe('LABEL_OUT_OF_RANGE');
@@ -217,13 +290,17 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
       const { res } = await registerModel();
       // Stop consuming for a moment is not possible from outside; cancel right after commissioning and
       // accept either state the worker left it in, but it must end cancelled.
-      const created = await asOfficer(http().post('/audits')).send({ modelVersionId: res.body.id, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId }).expect(201);
+      const created = await asOfficer(http().post('/audits'))
+        .send({ modelVersionId: res.body.id, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId })
+        .expect(201);
       const cancelled = await asOfficer(http().post(`/audits/${created.body.id}/cancel`)).expect(200);
       expect(cancelled.body.status).toBe('cancelled');
       await sleep(1500);
       const later = await http().get(`/audits/${created.body.id}`).set('x-api-key', auditorKey).expect(200);
       expect(later.body.status).toBe('cancelled');
-      expect((await svc.db.query(`SELECT count(*)::int AS n FROM findings WHERE audit_id = $1`, [created.body.id]))[0].n).toBe(0);
+      expect(
+        (await svc.db.query(`SELECT count(*)::int AS n FROM findings WHERE audit_id = $1`, [created.body.id]))[0].n,
+      ).toBe(0);
       await asOfficer(http().post(`/audits/${created.body.id}/cancel`)).expect(409);
     });
   });
@@ -242,11 +319,14 @@ function rawUpload(
     const url = new URL(path, baseUrl);
     const headers: Record<string, string | number> = { 'x-api-key': key, 'content-type': 'application/octet-stream' };
     if (opts.declaredLength !== undefined) headers['content-length'] = opts.declaredLength;
-    const req = http.request({ hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      { hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     const chunk = Buffer.alloc(16 * 1024, 7);
     let sent = 0;

@@ -6,7 +6,14 @@ import { TypeOrmDatasetRepository } from '../../libs/persistence/src/typeorm/typ
 import { TypeOrmModelRepository } from '../../libs/persistence/src/typeorm/typeorm-model.repository';
 import { openTestSchema } from './support/test-infrastructure';
 
-const signature: ModelSignature = { inputName: 'x', nFeatures: 4, numClasses: 3, outputName: 'y', outputKind: 'probabilities', opset: 17 };
+const signature: ModelSignature = {
+  inputName: 'x',
+  nFeatures: 4,
+  numClasses: 3,
+  outputName: 'y',
+  outputKind: 'probabilities',
+  opset: 17,
+};
 
 describe('TypeORM repositories against Postgres', () => {
   let dataSource: DataSource;
@@ -27,10 +34,27 @@ describe('TypeORM repositories against Postgres', () => {
     const model = await models.createModel({ name: 'credit', description: null });
     const version = await models.addVersion({ modelId: model.id, sha256: 'a'.repeat(64), sizeBytes: 1234, signature });
     const dataset = (role: DatasetRole) =>
-      datasets.create({ name: role, role, labelColumn: 'y', idColumn: null, sha256: 'b'.repeat(64), sizeBytes: 10, rows: 5, columns: [{ name: 'y', type: 'integer', missing: 0 }] });
+      datasets.create({
+        name: role,
+        role,
+        labelColumn: 'y',
+        idColumn: null,
+        sha256: 'b'.repeat(64),
+        sizeBytes: 10,
+        rows: 5,
+        columns: [{ name: 'y', type: 'integer', missing: 0 }],
+      });
     const members = await dataset(DatasetRole.Members);
     const nonMembers = await dataset(DatasetRole.NonMembers);
-    const input = { modelVersionId: version.id, membersDatasetId: members.id, nonMembersDatasetId: nonMembers.id, populationDatasetId: null, attacks: null, seed: 7, referenceModels: null };
+    const input = {
+      modelVersionId: version.id,
+      membersDatasetId: members.id,
+      nonMembersDatasetId: nonMembers.id,
+      populationDatasetId: null,
+      attacks: null,
+      seed: 7,
+      referenceModels: null,
+    };
     return { model, version, input };
   }
 
@@ -48,7 +72,11 @@ describe('TypeORM repositories against Postgres', () => {
 
   it('refuses a second active audit of one model version, even when both inserts race', async () => {
     const { input } = await fixture();
-    const results = await Promise.allSettled([audits.createQueued(input), audits.createQueued(input), audits.createQueued(input)]);
+    const results = await Promise.allSettled([
+      audits.createQueued(input),
+      audits.createQueued(input),
+      audits.createQueued(input),
+    ]);
     const created = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(created).toHaveLength(1);
@@ -102,7 +130,11 @@ function fakeReport(): AuditReport {
     tool: { name: 'privaudit', version: '0.1.0' },
     createdAt: new Date().toISOString(),
     target: { sha256: 'a'.repeat(64), format: 'onnx', nFeatures: 4, numClasses: 3, outputKind: 'probabilities' },
-    data: { members: { sha256: 'b'.repeat(64), rows: 5 }, nonMembers: { sha256: 'b'.repeat(64), rows: 5 }, labelColumn: 'y' },
+    data: {
+      members: { sha256: 'b'.repeat(64), rows: 5 },
+      nonMembers: { sha256: 'b'.repeat(64), rows: 5 },
+      labelColumn: 'y',
+    },
     config: { attacks: ['membership.loss'], seed: 7, referenceModels: 0 },
     findings: [
       {
@@ -111,9 +143,20 @@ function fakeReport(): AuditReport {
         reference: 'Yeom et al. 2018',
         summary: 'leaks',
         metrics: {
-          auc: 0.8, tpr: { '0.001': 0.1, '0.01': 0.2 }, tprInterval: { '0.001': interval, '0.01': interval },
-          balancedAccuracy: 0.7, balancedAccuracyInterval: interval, advantage: 0.4, epsilonLowerBound: 1.2, epsilonDelta: 1e-5,
-          rocPoints: [[0, 0], [1, 1]], nMembers: 5, nNonMembers: 5,
+          auc: 0.8,
+          tpr: { '0.001': 0.1, '0.01': 0.2 },
+          tprInterval: { '0.001': interval, '0.01': interval },
+          balancedAccuracy: 0.7,
+          balancedAccuracyInterval: interval,
+          advantage: 0.4,
+          epsilonLowerBound: 1.2,
+          epsilonDelta: 1e-5,
+          rocPoints: [
+            [0, 0],
+            [1, 1],
+          ],
+          nMembers: 5,
+          nNonMembers: 5,
         },
         mostExposed: [{ rowId: 'r7', score: 0.9, rank: 1 }],
       },

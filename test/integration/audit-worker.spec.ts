@@ -17,11 +17,20 @@ interface Ids {
   populationId?: string;
 }
 
-async function setUp(svc: RunningService, model: Buffer, csv: { members: string; nonMembers: string; population?: string; idColumn?: string }): Promise<Ids> {
+async function setUp(
+  svc: RunningService,
+  model: Buffer,
+  csv: { members: string; nonMembers: string; population?: string; idColumn?: string },
+): Promise<Ids> {
   const http = request(svc.baseUrl);
   const key = svc.adminKey;
   const m = await http.post('/models').set('x-api-key', key).send({ name: 'm' }).expect(201);
-  const v = await request(svc.baseUrl).post(`/models/${m.body.id}/versions`).set('x-api-key', key).set('content-type', 'application/octet-stream').send(model).expect(201);
+  const v = await request(svc.baseUrl)
+    .post(`/models/${m.body.id}/versions`)
+    .set('x-api-key', key)
+    .set('content-type', 'application/octet-stream')
+    .send(model)
+    .expect(201);
   const upload = async (name: string, role: string, body: string) =>
     (
       await request(svc.baseUrl)
@@ -44,12 +53,23 @@ async function commission(svc: RunningService, ids: Ids, extra: Record<string, u
   const res = await request(svc.baseUrl)
     .post('/audits')
     .set('x-api-key', svc.adminKey)
-    .send({ modelVersionId: ids.versionId, membersDatasetId: ids.membersId, nonMembersDatasetId: ids.nonMembersId, ...(ids.populationId ? { populationDatasetId: ids.populationId } : {}), ...extra })
+    .send({
+      modelVersionId: ids.versionId,
+      membersDatasetId: ids.membersId,
+      nonMembersDatasetId: ids.nonMembersId,
+      ...(ids.populationId ? { populationDatasetId: ids.populationId } : {}),
+      ...extra,
+    })
     .expect(201);
   return res.body.id;
 }
 
-async function waitFor(svc: RunningService, id: string, done: (a: { status: string; phase: string | null }) => boolean, timeoutMs = 120_000) {
+async function waitFor(
+  svc: RunningService,
+  id: string,
+  done: (a: { status: string; phase: string | null }) => boolean,
+  timeoutMs = 120_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await request(svc.baseUrl).get(`/audits/${id}`).set('x-api-key', svc.adminKey).expect(200);
@@ -113,7 +133,10 @@ describe('audit worker', () => {
       process.kill(pid as number, 'SIGKILL');
       const failed = await waitFor(svc, id, finished);
       expect(failed.status).toBe('failed');
-      expect(failed.failure).toEqual({ code: 'AUDIT_PROCESS_CRASHED', reason: 'the model process exited with signal SIGKILL' });
+      expect(failed.failure).toEqual({
+        code: 'AUDIT_PROCESS_CRASHED',
+        reason: 'the model process exited with signal SIGKILL',
+      });
       expect(worker.child.exitCode).toBeNull(); // the worker survived
 
       const next = await commission(svc, ids, { attacks: ['membership.loss'] });
@@ -131,7 +154,10 @@ describe('audit worker', () => {
       await sleep(500);
       const after = await waitFor(svc, id, finished);
       expect(after.status).toBe('cancelled');
-      const findings: Array<{ n: number }> = await svc.db.query(`SELECT count(*)::int AS n FROM findings WHERE audit_id = $1`, [id]);
+      const findings: Array<{ n: number }> = await svc.db.query(
+        `SELECT count(*)::int AS n FROM findings WHERE audit_id = $1`,
+        [id],
+      );
       expect(findings[0]!.n).toBe(0);
     });
   });
@@ -139,21 +165,31 @@ describe('audit worker', () => {
   describe('with a child memory limit of 16 MB', () => {
     let svc: RunningService;
     beforeAll(async () => {
-      svc = await startService('oom', { env: { AUDIT_CHILD_MEMORY_MB: '16', MAX_DATASET_BYTES: String(30 * 1024 * 1024) } });
+      svc = await startService('oom', {
+        env: { AUDIT_CHILD_MEMORY_MB: '16', MAX_DATASET_BYTES: String(30 * 1024 * 1024) },
+      });
     });
     afterAll(async () => svc?.stop());
 
     it('fails an audit whose child runs out of memory with the limit in the reason, then runs a small one', async () => {
       const rows = (prefix: string) => {
         const lines = ['row_id,a,b,c,d,digit'];
-        for (let i = 0; i < 300_000; i++) lines.push(`${prefix}${i},${(i % 97) / 97},${(i % 89) / 89},${(i % 83) / 83},${(i % 79) / 79},${i % 3}`);
+        for (let i = 0; i < 300_000; i++)
+          lines.push(`${prefix}${i},${(i % 97) / 97},${(i % 89) / 89},${(i % 83) / 83},${(i % 79) / 79},${i % 3}`);
         return lines.join('\n') + '\n';
       };
-      const big = await setUp(svc, Buffer.from(softmaxMlpOnnx(tinyRandomMlp(5, { nFeatures: 4, numClasses: 3 }))), { members: rows('m'), nonMembers: rows('n'), idColumn: 'row_id' });
+      const big = await setUp(svc, Buffer.from(softmaxMlpOnnx(tinyRandomMlp(5, { nFeatures: 4, numClasses: 3 }))), {
+        members: rows('m'),
+        nonMembers: rows('n'),
+        idColumn: 'row_id',
+      });
       const id = await commission(svc, big, { attacks: ['membership.loss'] });
       const failed = await waitFor(svc, id, finished);
       expect(failed.status).toBe('failed');
-      expect(failed.failure).toEqual({ code: 'AUDIT_OUT_OF_MEMORY', reason: 'the model process ran out of memory (limit 16 MB)' });
+      expect(failed.failure).toEqual({
+        code: 'AUDIT_OUT_OF_MEMORY',
+        reason: 'the model process ran out of memory (limit 16 MB)',
+      });
 
       const small = await setUp(svc, digitsModelOnnx(), { members: digitsCsv(0, 60), nonMembers: digitsCsv(60, 120) });
       const next = await commission(svc, small, { attacks: ['membership.loss'] });
@@ -184,7 +220,10 @@ describe('audit worker', () => {
       await svc.startWorker();
       const done = await waitFor(svc, id, finished);
       expect(done.status).toBe('succeeded');
-      const findings: Array<{ n: number }> = await svc.db.query(`SELECT count(*)::int AS n FROM findings WHERE audit_id = $1`, [id]);
+      const findings: Array<{ n: number }> = await svc.db.query(
+        `SELECT count(*)::int AS n FROM findings WHERE audit_id = $1`,
+        [id],
+      );
       expect(findings[0]!.n).toBe(1);
     });
   });

@@ -25,7 +25,23 @@ describe('assertRedisNoEviction', () => {
     beforeAll(async () => {
       const port = await freePort();
       // Our own throw-away server: changing the shared one's policy would disturb other suites.
-      server = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru', '--rename-command', 'FLUSHALL', ''], { stdio: 'ignore' });
+      server = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--maxmemory-policy',
+          'allkeys-lru',
+          '--rename-command',
+          'FLUSHALL',
+          '',
+        ],
+        { stdio: 'ignore' },
+      );
       url = `redis://127.0.0.1:${port}`;
       await new Promise((r) => setTimeout(r, 500));
     });

@@ -20,9 +20,22 @@ interface Ids {
 async function setUp(svc: RunningService, populationRows: [number, number]): Promise<Ids> {
   const key = svc.adminKey;
   const m = await request(svc.baseUrl).post('/models').set('x-api-key', key).send({ name: 'digits' }).expect(201);
-  const v = await request(svc.baseUrl).post(`/models/${m.body.id}/versions`).set('x-api-key', key).set('content-type', 'application/octet-stream').send(digitsModelOnnx()).expect(201);
+  const v = await request(svc.baseUrl)
+    .post(`/models/${m.body.id}/versions`)
+    .set('x-api-key', key)
+    .set('content-type', 'application/octet-stream')
+    .send(digitsModelOnnx())
+    .expect(201);
   const upload = async (name: string, role: string, body: string) =>
-    (await request(svc.baseUrl).post('/datasets').query({ name, role, labelColumn: 'digit' }).set('x-api-key', key).set('content-type', 'text/csv').send(body).expect(201)).body.id as string;
+    (
+      await request(svc.baseUrl)
+        .post('/datasets')
+        .query({ name, role, labelColumn: 'digit' })
+        .set('x-api-key', key)
+        .set('content-type', 'text/csv')
+        .send(body)
+        .expect(201)
+    ).body.id as string;
   return {
     versionId: v.body.id,
     membersId: await upload('members', 'members', digitsCsv(0, 100)),
@@ -35,9 +48,20 @@ async function commission(svc: RunningService, ids: Ids, k: number) {
   const res = await request(svc.baseUrl)
     .post('/audits')
     .set('x-api-key', svc.adminKey)
-    .send({ modelVersionId: ids.versionId, membersDatasetId: ids.membersId, nonMembersDatasetId: ids.nonMembersId, populationDatasetId: ids.populationId, attacks: ['membership.rmia'], referenceModels: k, seed: 11 })
+    .send({
+      modelVersionId: ids.versionId,
+      membersDatasetId: ids.membersId,
+      nonMembersDatasetId: ids.nonMembersId,
+      populationDatasetId: ids.populationId,
+      attacks: ['membership.rmia'],
+      referenceModels: k,
+      seed: 11,
+    })
     .expect(201);
-  return res.body as { id: string; estimate: { modelsTotal: number; modelsToTrain: number; modelsCached: number; estimatedSeconds: number } };
+  return res.body as {
+    id: string;
+    estimate: { modelsTotal: number; modelsToTrain: number; modelsCached: number; estimatedSeconds: number };
+  };
 }
 
 interface AuditBody {
@@ -47,7 +71,13 @@ interface AuditBody {
   referenceModelProgress: { stored: number; total: number } | null;
 }
 
-async function waitFor(svc: RunningService, id: string, done: (a: AuditBody) => boolean, timeoutMs = 180_000, seen?: AuditBody[]): Promise<AuditBody> {
+async function waitFor(
+  svc: RunningService,
+  id: string,
+  done: (a: AuditBody) => boolean,
+  timeoutMs = 180_000,
+  seen?: AuditBody[],
+): Promise<AuditBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await request(svc.baseUrl).get(`/audits/${id}`).set('x-api-key', svc.adminKey).expect(200);
@@ -67,7 +97,10 @@ async function count(svc: RunningService, sql: string, params: unknown[] = []): 
 function childPids(workerPid: number): number[] {
   try {
     const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(workerPid)], { encoding: 'utf8' });
-    return out.split('\n').filter((l) => l.includes('audit-child.js')).map((l) => Number(l.trim().split(/\s+/)[0]));
+    return out
+      .split('\n')
+      .filter((l) => l.includes('audit-child.js'))
+      .map((l) => Number(l.trim().split(/\s+/)[0]));
   } catch {
     return [];
   }
@@ -109,7 +142,11 @@ describe('reference models fanned out over BullMQ (flow)', () => {
 
       const seen: AuditBody[] = [];
       const done = await waitFor(svc, first.id, finished, 180_000, seen);
-      expect(done).toMatchObject({ status: 'succeeded', progress: 100, referenceModelProgress: { stored: 2, total: 2 } });
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        progress: 100,
+        referenceModelProgress: { stored: 2, total: 2 },
+      });
       for (const m of [0, 1]) {
         const child = await queue.getJob(`${first.id}:offline:${m}`);
         expect(await child?.getState()).toBe('completed');
@@ -121,19 +158,29 @@ describe('reference models fanned out over BullMQ (flow)', () => {
       // Progress is written per stored model while the children run.
       expect(seen.some((a) => a.phase === 'reference-models 1/2' || a.phase === 'reference-models 2/2')).toBe(true);
       // The parent ran the attack on the stored models: both found in its cache, none trained by it.
-      const report = await request(svc.baseUrl).get(`/audits/${first.id}/report`).set('x-api-key', svc.adminKey).expect(200);
+      const report = await request(svc.baseUrl)
+        .get(`/audits/${first.id}/report`)
+        .set('x-api-key', svc.adminKey)
+        .expect(200);
       expect(report.body.config.referenceCost).toMatchObject({ modelsCached: 2, modelsTrained: 0 });
 
-      const before: Array<{ cache_key: string; created_at: Date }> = await svc.db.query(`SELECT cache_key, created_at FROM reference_models ORDER BY cache_key`);
+      const before: Array<{ cache_key: string; created_at: Date }> = await svc.db.query(
+        `SELECT cache_key, created_at FROM reference_models ORDER BY cache_key`,
+      );
       const again = await commission(svc, ids, 2);
       expect(again.estimate).toEqual({ modelsTotal: 2, modelsToTrain: 0, modelsCached: 2, estimatedSeconds: 0 });
       const redone = await waitFor(svc, again.id, finished);
       expect(redone.status).toBe('succeeded');
       // No child jobs at all: the audit was enqueued as a plain job.
       for (const m of [0, 1]) expect(await queue.getJob(`${again.id}:offline:${m}`)).toBeUndefined();
-      const after: Array<{ cache_key: string; created_at: Date }> = await svc.db.query(`SELECT cache_key, created_at FROM reference_models ORDER BY cache_key`);
+      const after: Array<{ cache_key: string; created_at: Date }> = await svc.db.query(
+        `SELECT cache_key, created_at FROM reference_models ORDER BY cache_key`,
+      );
       expect(after).toEqual(before);
-      const report2 = await request(svc.baseUrl).get(`/audits/${again.id}/report`).set('x-api-key', svc.adminKey).expect(200);
+      const report2 = await request(svc.baseUrl)
+        .get(`/audits/${again.id}/report`)
+        .set('x-api-key', svc.adminKey)
+        .expect(200);
       expect(report2.body.config.referenceCost).toMatchObject({ modelsCached: 2, modelsTrained: 0 });
       // Same models, same seed: the same finding.
       expect(report2.body.findings[0].metrics.auc).toBe(report.body.findings[0].metrics.auc);
@@ -145,7 +192,10 @@ describe('reference models fanned out over BullMQ (flow)', () => {
     let queue: Queue;
     beforeAll(async () => {
       // Short locks so the dead worker's job is found stalled within seconds, not a minute.
-      svc = await startService('fanoutkill', { worker: false, env: { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000' } });
+      svc = await startService('fanoutkill', {
+        worker: false,
+        env: { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000' },
+      });
       queue = new Queue(QueueName.Audits, { connection: { url: REDIS_URL }, prefix: svc.env.QUEUE_PREFIX });
     });
     afterAll(async () => {
@@ -187,7 +237,9 @@ describe('reference models fanned out over BullMQ (flow)', () => {
       // Every model stored exactly once, every child job completed with 'trained': none was trained twice to
       // completion (the killed attempt never finished), none was skipped for want of a model.
       expect(await count(svc, `SELECT count(*)::int AS n FROM reference_models`)).toBe(4);
-      const children = await Promise.all(['offline:0', 'offline:1', 'offline:2', 'offline:3'].map((s) => queue.getJob(`${audit.id}:${s}`)));
+      const children = await Promise.all(
+        ['offline:0', 'offline:1', 'offline:2', 'offline:3'].map((s) => queue.getJob(`${audit.id}:${s}`)),
+      );
       for (const child of children) {
         expect(await child?.getState()).toBe('completed');
         expect(child?.returnvalue).toBe('trained');
@@ -201,7 +253,10 @@ describe('reference models fanned out over BullMQ (flow)', () => {
       expect(await parent?.getState()).toBe('completed');
       expect(parent?.returnvalue).toBe('succeeded');
       expect(parent?.attemptsMade).toBe(1);
-      const report = await request(svc.baseUrl).get(`/audits/${audit.id}/report`).set('x-api-key', svc.adminKey).expect(200);
+      const report = await request(svc.baseUrl)
+        .get(`/audits/${audit.id}/report`)
+        .set('x-api-key', svc.adminKey)
+        .expect(200);
       expect(report.body.config.referenceCost).toMatchObject({ modelsCached: 4, modelsTrained: 0 });
     });
   });

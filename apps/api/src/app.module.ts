@@ -27,12 +27,21 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } } }),
+        LoggerModule.forRoot({
+          pinoHttp: { level: config.LOG_LEVEL, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+        }),
         // The api applies pending migrations at start-up (migrationsRun); the worker never does.
         PersistenceModule.forRoot({ runMigrations: true }),
         QueueModule.forRoot(),
       ],
-      controllers: [HealthController, ApiKeysController, ModelsController, ModelVersionsController, DatasetsController, AuditsController],
+      controllers: [
+        HealthController,
+        ApiKeysController,
+        ModelsController,
+        ModelVersionsController,
+        DatasetsController,
+        AuditsController,
+      ],
       providers: [
         ApiKeyService,
         ModelRegistryService,

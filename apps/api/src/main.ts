@@ -17,7 +17,9 @@ async function bootstrap(): Promise<void> {
     app,
     new DocumentBuilder()
       .setTitle('privaudit')
-      .setDescription('Privacy-attack audits of machine-learning models: membership inference, with findings, risk score and report.')
+      .setDescription(
+        'Privacy-attack audits of machine-learning models: membership inference, with findings, risk score and report.',
+      )
       .setVersion('0.1.0')
       .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
       .build(),

@@ -113,7 +113,9 @@ export async function runAuditCommand(
         ...(plan.labelsOnly ? ['the target answers labels only: score attacks cannot run'] : []),
         `reference models: ${sets}`,
         `estimated training: ${plan.estimate.modelsToTrain} models, about ${Math.ceil(plan.estimate.estimatedSeconds)} s (upper bound: cached models are not subtracted)`,
-        plan.withinBudget ? 'within budget' : `over the budget of ${opts.maxReferenceSeconds} s: the audit would be refused`,
+        plan.withinBudget
+          ? 'within budget'
+          : `over the budget of ${opts.maxReferenceSeconds} s: the audit would be refused`,
         'dry run: inputs checked, nothing trained, no report written',
       ].join('\n') + '\n',
     );

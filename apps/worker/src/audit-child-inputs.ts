@@ -21,14 +21,21 @@ export class AuditChildInputs {
 
   async of(audit: AuditRecord): Promise<AuditChildInput> {
     const version = await this.models.findVersion(audit.modelVersionId);
-    if (!version) throw new FinalAuditFailure('AUDIT_INPUT_MISSING', 'the model version of this audit no longer exists');
+    if (!version)
+      throw new FinalAuditFailure('AUDIT_INPUT_MISSING', 'the model version of this audit no longer exists');
     const members = await this.dataset(audit.membersDatasetId);
     const nonMembers = await this.dataset(audit.nonMembersDatasetId);
     const population = audit.populationDatasetId ? await this.dataset(audit.populationDatasetId) : undefined;
     const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
-    for (const sha256 of [version.sha256, members.sha256, nonMembers.sha256, ...(population ? [population.sha256] : [])]) {
+    for (const sha256 of [
+      version.sha256,
+      members.sha256,
+      nonMembers.sha256,
+      ...(population ? [population.sha256] : []),
+    ]) {
       // Missing blob on this machine: a shared-volume problem, worth a retry elsewhere.
-      if (!(await this.blobs.exists(sha256))) throw new Error(`stored file ${sha256.slice(0, 12)}... is not available to this worker`);
+      if (!(await this.blobs.exists(sha256)))
+        throw new Error(`stored file ${sha256.slice(0, 12)}... is not available to this worker`);
     }
     return {
       modelPath: this.blobs.localPath(version.sha256),

@@ -48,14 +48,21 @@ export function runAuditInChild(input: AuditChildInput, opts: AuditChildOptions)
 }
 
 /** Trains one reference model in a forked process; resolves with its cache key and encoded weights. */
-export function trainReferenceModelInChild(input: ReferenceModelChildInput, opts: AuditChildOptions): Promise<{ key: string; weights: Buffer }> {
+export function trainReferenceModelInChild(
+  input: ReferenceModelChildInput,
+  opts: AuditChildOptions,
+): Promise<{ key: string; weights: Buffer }> {
   return runInChild({ type: 'train-reference', input }, opts, (m) =>
     m.type === 'reference-model' ? { key: m.key, weights: Buffer.from(m.weights, 'base64') } : undefined,
   );
 }
 
 /** The supervisor: fork, send the request, collect the one result, map every way of dying to a failure. */
-function runInChild<T>(request: ParentToChild, opts: AuditChildOptions, resultOf: (message: ChildToParent) => T | undefined): Promise<T> {
+function runInChild<T>(
+  request: ParentToChild,
+  opts: AuditChildOptions,
+  resultOf: (message: ChildToParent) => T | undefined,
+): Promise<T> {
   return new Promise<T>((resolvePromise, reject) => {
     const child: ChildProcess = fork(resolveAuditChildEntry(), [], {
       execArgv: [`--max-old-space-size=${opts.memoryLimitMb}`],
@@ -72,7 +79,11 @@ function runInChild<T>(request: ParentToChild, opts: AuditChildOptions, resultOf
       clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
       if (outcome.result) resolvePromise(outcome.result.value);
-      else reject(outcome.failure ?? new AuditChildFailure('crashed', 'AUDIT_PROCESS_CRASHED', 'the model process exited without a report'));
+      else
+        reject(
+          outcome.failure ??
+            new AuditChildFailure('crashed', 'AUDIT_PROCESS_CRASHED', 'the model process exited without a report'),
+        );
     };
     const kill = (failure: AuditChildFailure) => {
       outcome.failure ??= failure;
@@ -80,7 +91,14 @@ function runInChild<T>(request: ParentToChild, opts: AuditChildOptions, resultOf
     };
     const onAbort = () => kill(new AuditChildFailure('aborted', 'AUDIT_ABORTED', 'the audit was stopped'));
     const timer = setTimeout(
-      () => kill(new AuditChildFailure('timeout', 'AUDIT_TIMEOUT', `the audit exceeded its time limit of ${Math.round(opts.timeoutMs / 1000)} s`)),
+      () =>
+        kill(
+          new AuditChildFailure(
+            'timeout',
+            'AUDIT_TIMEOUT',
+            `the audit exceeded its time limit of ${Math.round(opts.timeoutMs / 1000)} s`,
+          ),
+        ),
       opts.timeoutMs,
     );
     opts.signal.addEventListener('abort', onAbort);
@@ -98,24 +116,42 @@ function runInChild<T>(request: ParentToChild, opts: AuditChildOptions, resultOf
       if (message.type === 'progress') {
         opts.onProgress(message.phase, message.fraction);
       } else if (message.type === 'failed') {
-        outcome = { failure: new AuditChildFailure(message.engineError ? 'engine' : 'internal', message.code, message.message) };
+        outcome = {
+          failure: new AuditChildFailure(message.engineError ? 'engine' : 'internal', message.code, message.message),
+        };
       } else {
         const value = resultOf(message);
         if (value !== undefined) outcome = { result: { value } };
       }
     });
     child.on('error', (e) => {
-      outcome.failure ??= new AuditChildFailure('crashed', 'AUDIT_PROCESS_CRASHED', `could not run the model process (${e.message})`);
+      outcome.failure ??= new AuditChildFailure(
+        'crashed',
+        'AUDIT_PROCESS_CRASHED',
+        `could not run the model process (${e.message})`,
+      );
       settle();
     });
     child.on('exit', (code, signal) => {
       if (!outcome.result && !outcome.failure) {
         if (OOM_MARKERS.some((m) => stderrTail.includes(m))) {
-          outcome.failure = new AuditChildFailure('out-of-memory', 'AUDIT_OUT_OF_MEMORY', `the model process ran out of memory (limit ${opts.memoryLimitMb} MB)`);
+          outcome.failure = new AuditChildFailure(
+            'out-of-memory',
+            'AUDIT_OUT_OF_MEMORY',
+            `the model process ran out of memory (limit ${opts.memoryLimitMb} MB)`,
+          );
         } else if (signal) {
-          outcome.failure = new AuditChildFailure('crashed', 'AUDIT_PROCESS_CRASHED', `the model process exited with signal ${signal}`);
+          outcome.failure = new AuditChildFailure(
+            'crashed',
+            'AUDIT_PROCESS_CRASHED',
+            `the model process exited with signal ${signal}`,
+          );
         } else {
-          outcome.failure = new AuditChildFailure('crashed', 'AUDIT_PROCESS_CRASHED', `the model process exited with code ${code} before finishing`);
+          outcome.failure = new AuditChildFailure(
+            'crashed',
+            'AUDIT_PROCESS_CRASHED',
+            `the model process exited with code ${code} before finishing`,
+          );
         }
       }
       settle();

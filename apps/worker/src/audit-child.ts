@@ -53,7 +53,13 @@ async function trainOne(input: ReferenceModelChildInput): Promise<ChildToParent>
       trained = weights;
     },
   };
-  const { key } = await trainAuditReferenceModel(await auditRequest(input.audit), input.mode, input.m, handBack, abort.signal);
+  const { key } = await trainAuditReferenceModel(
+    await auditRequest(input.audit),
+    input.mode,
+    input.m,
+    handBack,
+    abort.signal,
+  );
   if (!trained) throw new Error('no model was trained');
   return { type: 'reference-model', key, weights: encodeWeights(trained).toString('base64') };
 }
@@ -67,7 +73,12 @@ async function run(work: () => Promise<ChildToParent>): Promise<void> {
     await send(
       isEngineError(e)
         ? { type: 'failed', code: e.code, message: e.message, engineError: true }
-        : { type: 'failed', code: 'AUDIT_INTERNAL_ERROR', message: `internal error in the audit process (${e instanceof Error ? e.name : 'unknown'})`, engineError: false },
+        : {
+            type: 'failed',
+            code: 'AUDIT_INTERNAL_ERROR',
+            message: `internal error in the audit process (${e instanceof Error ? e.name : 'unknown'})`,
+            engineError: false,
+          },
     );
   }
   process.disconnect?.();

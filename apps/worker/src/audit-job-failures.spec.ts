@@ -20,7 +20,9 @@ function fakes(attemptsMade: number, attempts: number, requeueBeforeRetry: boole
 describe('endAuditJobWithError', () => {
   it('fails the audit for good on a final failure', async () => {
     const f = fakes(0, 3, true);
-    await expect(endAuditJobWithError(f.job, 'tok', new FinalAuditFailure('C', 'why'), f.policy)).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(
+      endAuditJobWithError(f.job, 'tok', new FinalAuditFailure('C', 'why'), f.policy),
+    ).rejects.toBeInstanceOf(UnrecoverableError);
     expect(f.audits.markFailed).toHaveBeenCalledWith('a1', { code: 'C', reason: 'why' });
     expect(f.logger.warn).toHaveBeenCalledWith('failed: why');
     expect(f.audits.requeue).not.toHaveBeenCalled();
@@ -52,7 +54,10 @@ describe('endAuditJobWithError', () => {
     const f = fakes(2, 3, true);
     f.audits.markFailed.mockRejectedValueOnce(new Error('still down'));
     await expect(endAuditJobWithError(f.job, 'tok', error, f.policy)).rejects.toBe(error);
-    expect(f.audits.markFailed).toHaveBeenCalledWith('a1', { code: 'AUDIT_INFRASTRUCTURE_FAILURE', reason: 'gave up after 3' });
+    expect(f.audits.markFailed).toHaveBeenCalledWith('a1', {
+      code: 'AUDIT_INFRASTRUCTURE_FAILURE',
+      reason: 'gave up after 3',
+    });
     expect(f.audits.requeue).not.toHaveBeenCalled();
   });
 });

@@ -53,7 +53,9 @@ export async function endAuditJobWithError(
   // Infrastructure failure (database, Redis, file system): BullMQ retries with backoff.
   const attempts = job.opts.attempts ?? 1;
   if (job.attemptsMade + 1 >= attempts) {
-    await policy.audits.markFailed(auditId, { code: 'AUDIT_INFRASTRUCTURE_FAILURE', reason: policy.infrastructureReason(attempts) }).catch(() => false);
+    await policy.audits
+      .markFailed(auditId, { code: 'AUDIT_INFRASTRUCTURE_FAILURE', reason: policy.infrastructureReason(attempts) })
+      .catch(() => false);
   } else if (policy.requeueBeforeRetry) {
     await policy.audits.requeue(auditId, 'retrying after an infrastructure error').catch(() => false);
   }

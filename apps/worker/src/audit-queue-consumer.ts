@@ -26,19 +26,27 @@ export class AuditQueueConsumer implements OnApplicationBootstrap, BeforeApplica
   }
 
   onApplicationBootstrap(): void {
-    this.worker = new Worker(QueueName.Audits, (job: Job, token?: string, signal?: AbortSignal) => this.dispatch(job, token, signal), {
-      connection: redisOptionsFromUrl(this.config.REDIS_URL, true),
-      prefix: this.config.QUEUE_PREFIX,
-      concurrency: this.config.WORKER_CONCURRENCY,
-      // The audit runs in a child process, so the event loop stays free to renew locks. A worker that dies
-      // (killed, machine lost) stops renewing: after lockDuration another worker's stalled-job check puts
-      // the job back in the queue, and the reference-model job's stored-key check makes the re-run cheap.
-      lockDuration: this.config.WORKER_LOCK_DURATION_MS,
-      stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
-    });
-    this.worker.on('failed', (job, err) => this.logger.warn(`job ${job?.id ?? '?'} (${job?.name ?? '?'}) failed: ${err.message}`));
+    this.worker = new Worker(
+      QueueName.Audits,
+      (job: Job, token?: string, signal?: AbortSignal) => this.dispatch(job, token, signal),
+      {
+        connection: redisOptionsFromUrl(this.config.REDIS_URL, true),
+        prefix: this.config.QUEUE_PREFIX,
+        concurrency: this.config.WORKER_CONCURRENCY,
+        // The audit runs in a child process, so the event loop stays free to renew locks. A worker that dies
+        // (killed, machine lost) stops renewing: after lockDuration another worker's stalled-job check puts
+        // the job back in the queue, and the reference-model job's stored-key check makes the re-run cheap.
+        lockDuration: this.config.WORKER_LOCK_DURATION_MS,
+        stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
+      },
+    );
+    this.worker.on('failed', (job, err) =>
+      this.logger.warn(`job ${job?.id ?? '?'} (${job?.name ?? '?'}) failed: ${err.message}`),
+    );
     this.worker.on('error', (err) => this.logger.error(`queue error: ${err.message}`));
-    this.logger.log(`consuming queue '${QueueName.Audits}' (prefix ${this.config.QUEUE_PREFIX}, concurrency ${this.config.WORKER_CONCURRENCY})`);
+    this.logger.log(
+      `consuming queue '${QueueName.Audits}' (prefix ${this.config.QUEUE_PREFIX}, concurrency ${this.config.WORKER_CONCURRENCY})`,
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -6,14 +6,21 @@ import { ShutdownSignal } from './shutdown-signal';
 /** A child that runs until its signal aborts, then fails the way the supervisor reports an abort. */
 const childUntilAborted = (signal: AbortSignal) =>
   new Promise<string>((_, reject) => {
-    signal.addEventListener('abort', () => reject(new AuditChildFailure('aborted', 'AUDIT_ABORTED', 'the audit was stopped')));
+    signal.addEventListener('abort', () =>
+      reject(new AuditChildFailure('aborted', 'AUDIT_ABORTED', 'the audit was stopped')),
+    );
   });
 
 describe('runChildCancellably', () => {
   afterEach(() => jest.useRealTimers());
 
   it('returns the run result', async () => {
-    await expect(runChildCancellably(new AbortController().signal, new ShutdownSignal(), () => ({ poll: () => undefined, run: async () => 'done' }))).resolves.toBe('done');
+    await expect(
+      runChildCancellably(new AbortController().signal, new ShutdownSignal(), () => ({
+        poll: () => undefined,
+        run: async () => 'done',
+      })),
+    ).resolves.toBe('done');
   });
 
   it("stops the child and ends 'cancelled' when polling calls cancel", async () => {
@@ -44,7 +51,10 @@ describe('runChildCancellably', () => {
 
   it('fails the audit for good on an abort that is neither cancellation nor shutdown, and on any other child failure', async () => {
     const job = new AbortController();
-    const aborted = runChildCancellably(job.signal, new ShutdownSignal(), () => ({ poll: () => undefined, run: childUntilAborted }));
+    const aborted = runChildCancellably(job.signal, new ShutdownSignal(), () => ({
+      poll: () => undefined,
+      run: childUntilAborted,
+    }));
     job.abort();
     await expect(aborted).rejects.toEqual(expect.objectContaining({ code: 'AUDIT_ABORTED' }));
     await expect(aborted).rejects.toBeInstanceOf(FinalAuditFailure);
@@ -58,6 +68,11 @@ describe('runChildCancellably', () => {
 
   it('passes other errors through unchanged', async () => {
     const error = new Error('db down');
-    await expect(runChildCancellably(new AbortController().signal, new ShutdownSignal(), () => ({ poll: () => undefined, run: () => Promise.reject(error) }))).rejects.toBe(error);
+    await expect(
+      runChildCancellably(new AbortController().signal, new ShutdownSignal(), () => ({
+        poll: () => undefined,
+        run: () => Promise.reject(error),
+      })),
+    ).rejects.toBe(error);
   });
 });

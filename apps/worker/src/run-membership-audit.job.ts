@@ -74,9 +74,14 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     };
 
     return runChildCancellably(jobSignal, this.shutdown, (cancel) => {
-      const progress = new ThrottledProgress(this.audits, auditId, cacheDir ? REFERENCE_MODELS_PROGRESS_SHARE : 0, (status) => {
-        if (status !== AuditStatus.Running) cancel();
-      });
+      const progress = new ThrottledProgress(
+        this.audits,
+        auditId,
+        cacheDir ? REFERENCE_MODELS_PROGRESS_SHARE : 0,
+        (status) => {
+          if (status !== AuditStatus.Running) cancel();
+        },
+      );
       return {
         poll: () => progress.checkStatus(),
         run: async (signal) => {
@@ -105,11 +110,11 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
       else missing++;
     }
     // Not expected (children store every model first); the audit then trains the missing ones itself.
-    if (missing > 0) this.logger.warn(`audit ${audit.id}: ${missing} reference models were not stored; training them in the audit`);
+    if (missing > 0)
+      this.logger.warn(`audit ${audit.id}: ${missing} reference models were not stored; training them in the audit`);
     return dir;
   }
 }
-
 
 /** Writes progress at most once a second (and on every phase change), one write at a time. */
 class ThrottledProgress {
@@ -134,7 +139,10 @@ class ThrottledProgress {
 
   checkStatus(): void {
     if (this.pending) this.write();
-    else this.chain = this.chain.then(async () => this.onStatus((await this.audits.findById(this.auditId))?.status ?? null)).catch(() => undefined);
+    else
+      this.chain = this.chain
+        .then(async () => this.onStatus((await this.audits.findById(this.auditId))?.status ?? null))
+        .catch(() => undefined);
   }
 
   flushed(): Promise<void> {

@@ -42,8 +42,10 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
       return endAuditJobWithError(job, token, e, {
         audits: this.audits,
         logger: this.logger,
-        failedMessage: (reason) => `audit ${auditId} failed in reference model ${job.data.mode}/${job.data.m}: ${reason}`,
-        infrastructureReason: (attempts) => `a reference model could not be trained after ${attempts} attempts (infrastructure error)`,
+        failedMessage: (reason) =>
+          `audit ${auditId} failed in reference model ${job.data.mode}/${job.data.m}: ${reason}`,
+        infrastructureReason: (attempts) =>
+          `a reference model could not be trained after ${attempts} attempts (infrastructure error)`,
         requeueBeforeRetry: false,
       });
     }
@@ -82,7 +84,10 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
         );
         if (trained.key !== data.key) {
           // The stored data no longer produce the model planned at commission: storing it under either key would lie.
-          throw new FinalAuditFailure('REFERENCE_MODEL_KEY_MISMATCH', `reference model ${data.mode} ${data.m} of this audit no longer matches its planned data and settings`);
+          throw new FinalAuditFailure(
+            'REFERENCE_MODEL_KEY_MISMATCH',
+            `reference model ${data.mode} ${data.m} of this audit no longer matches its planned data and settings`,
+          );
         }
         const inserted = await this.referenceModels.putIfAbsent(data.key, trained.weights);
         await this.reportProgress(audit);
@@ -96,6 +101,10 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
     const keys = audit.referenceModelKeys ?? [];
     if (keys.length === 0) return;
     const stored = (await this.referenceModels.storedKeys(keys)).size;
-    await this.audits.recordProgress(audit.id, Math.floor(100 * REFERENCE_MODELS_PROGRESS_SHARE * (stored / keys.length)), referenceModelsPhase(stored, keys.length));
+    await this.audits.recordProgress(
+      audit.id,
+      Math.floor(100 * REFERENCE_MODELS_PROGRESS_SHARE * (stored / keys.length)),
+      referenceModelsPhase(stored, keys.length),
+    );
   }
 }

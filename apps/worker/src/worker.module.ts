@@ -27,7 +27,11 @@ export class WorkerModule {
         RunMembershipAuditJob,
         TrainReferenceModelJob,
         // Every job handler is listed here; AuditQueueConsumer refuses to start unless each JobName has exactly one.
-        { provide: JOB_HANDLERS, inject: [RunMembershipAuditJob, TrainReferenceModelJob], useFactory: (...handlers: JobHandler[]) => handlers },
+        {
+          provide: JOB_HANDLERS,
+          inject: [RunMembershipAuditJob, TrainReferenceModelJob],
+          useFactory: (...handlers: JobHandler[]) => handlers,
+        },
         AuditQueueConsumer,
       ],
     };

@@ -3,7 +3,11 @@ import { z } from 'zod';
 // One schema gives the type and the validation. Variables marked secret are never echoed back in errors.
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'REDIS_URL', 'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY']);
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  'DATABASE_URL',
+  'REDIS_URL',
+  'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY',
+]);
 
 export const appConfigSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),

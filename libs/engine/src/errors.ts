@@ -43,7 +43,12 @@ export class EngineError extends Error {
     readonly code: EngineErrorCode,
     message: string,
     /** Where in the input the problem is, for clients that point at it. Never a data value. */
-    readonly location?: { readonly file?: string; readonly line?: number; readonly row?: number; readonly column?: string },
+    readonly location?: {
+      readonly file?: string;
+      readonly line?: number;
+      readonly row?: number;
+      readonly column?: string;
+    },
   ) {
     super(message);
     this.name = 'EngineError';

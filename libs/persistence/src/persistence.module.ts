@@ -5,7 +5,13 @@ import { APP_CONFIG } from '../../config/src/config.module';
 import { BlobStore } from './blob-store/blob-store';
 import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
 import { openDataSource } from './data-source-options';
-import { ApiKeyRepository, AuditRepository, DatasetRepository, ModelRepository, ReferenceModelRepository } from './repositories';
+import {
+  ApiKeyRepository,
+  AuditRepository,
+  DatasetRepository,
+  ModelRepository,
+  ReferenceModelRepository,
+} from './repositories';
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
@@ -31,17 +37,52 @@ export class PersistenceModule {
           provide: DataSource,
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) =>
-            openDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }, { runMigrations: opts.runMigrations }),
+            openDataSource(
+              { url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA },
+              { runMigrations: opts.runMigrations },
+            ),
         },
         DataSourceCloser,
-        { provide: ApiKeyRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmApiKeyRepository(ds) },
-        { provide: ModelRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmModelRepository(ds) },
-        { provide: DatasetRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmDatasetRepository(ds) },
-        { provide: AuditRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmAuditRepository(ds) },
-        { provide: ReferenceModelRepository, inject: [DataSource], useFactory: (ds: DataSource) => new TypeOrmReferenceModelRepository(ds) },
-        { provide: BlobStore, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new FilesystemBlobStore(config.STORAGE_DIR) },
+        {
+          provide: ApiKeyRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmApiKeyRepository(ds),
+        },
+        {
+          provide: ModelRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmModelRepository(ds),
+        },
+        {
+          provide: DatasetRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmDatasetRepository(ds),
+        },
+        {
+          provide: AuditRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmAuditRepository(ds),
+        },
+        {
+          provide: ReferenceModelRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmReferenceModelRepository(ds),
+        },
+        {
+          provide: BlobStore,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => new FilesystemBlobStore(config.STORAGE_DIR),
+        },
       ],
-      exports: [ApiKeyRepository, ModelRepository, DatasetRepository, AuditRepository, ReferenceModelRepository, BlobStore, DataSource],
+      exports: [
+        ApiKeyRepository,
+        ModelRepository,
+        DatasetRepository,
+        AuditRepository,
+        ReferenceModelRepository,
+        BlobStore,
+        DataSource,
+      ],
     };
   }
 }

@@ -1,5 +1,9 @@
 // The engine's ReferenceModelStore over Postgres: the worker trains into it, and the audit reads from it.
-import { decodeWeights, encodeWeights, type ReferenceModelStore } from '../../engine/src/training/reference-model-store';
+import {
+  decodeWeights,
+  encodeWeights,
+  type ReferenceModelStore,
+} from '../../engine/src/training/reference-model-store';
 import type { MlpWeights } from '../../engine/src/training/mlp';
 import { ReferenceModelRepository } from './repositories/reference-model.repository';
 

@@ -56,7 +56,8 @@ export class BullMqAuditQueue extends AuditQueue {
     const job = await this.queue.getJob(auditId);
     if (!job) return false;
     const state = await job.getState();
-    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children') return false;
+    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children')
+      return false;
     try {
       // A parent waiting for its children is removed with them; a child that is running refuses the removal.
       await job.remove();

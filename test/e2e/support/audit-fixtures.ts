@@ -6,7 +6,9 @@ const DIGITS = DIGITS_CSV;
 
 /** Lines of digits.csv (64 pixel features + `digit`): header plus rows [from, to). */
 export function digitsCsv(from: number, to: number, opts: { withId?: boolean } = {}): string {
-  const lines = readFileSync(process.env.PRIVAUDIT_DIGITS_CSV ?? DIGITS, 'utf8').trim().split('\n');
+  const lines = readFileSync(process.env.PRIVAUDIT_DIGITS_CSV ?? DIGITS, 'utf8')
+    .trim()
+    .split('\n');
   const header = lines[0] as string;
   const rows = lines.slice(1 + from, 1 + to);
   if (!opts.withId) return [header, ...rows].join('\n') + '\n';

@@ -43,13 +43,17 @@ export class ManagedProcess {
     for (;;) {
       const m = this.output.match(pattern);
       if (m) return m;
-      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before ${pattern}: ${this.output.slice(-2000)}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`process exited (${this.child.exitCode}) before ${pattern}: ${this.output.slice(-2000)}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}: ${this.output.slice(-2000)}`);
       await sleep(100);
     }
   }
   /** Sends `signal`, escalating to SIGKILL after timeoutMs; resolves with how the process ended. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+    timeoutMs = 20_000,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const ended = await this.exited;
@@ -64,11 +68,15 @@ export function sleep(ms: number): Promise<void> {
 
 export function assertBuilt(): void {
   for (const entry of [API_ENTRY, WORKER_ENTRY]) {
-    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` before the e2e/integration suites`);
+    if (!existsSync(entry))
+      throw new Error(`${entry} is missing: run \`npm run build\` before the e2e/integration suites`);
   }
 }
 
-export async function startService(label: string, opts: { worker?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningService> {
+export async function startService(
+  label: string,
+  opts: { worker?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningService> {
   assertBuilt();
   const id = randomBytes(4).toString('hex');
   const schema = `e2e_${label}_${id}`;
@@ -93,7 +101,9 @@ export async function startService(label: string, opts: { worker?: boolean; env?
   const port = (await api.waitFor(/listening on port (\d+)/, 60_000))[1];
   const workers: ManagedProcess[] = [];
   const startWorker = async (extraEnv: NodeJS.ProcessEnv = {}) => {
-    const worker = new ManagedProcess(spawn(process.execPath, [WORKER_ENTRY], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const worker = new ManagedProcess(
+      spawn(process.execPath, [WORKER_ENTRY], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     workers.push(worker);
     await worker.waitFor(/privaudit worker ready/, 60_000);
     return worker;

@@ -2,14 +2,29 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
-import { planAuditReferenceModels, type PlannedReferenceModel } from '../../../../libs/engine/src/audit/distributed-reference-models';
+import {
+  planAuditReferenceModels,
+  type PlannedReferenceModel,
+} from '../../../../libs/engine/src/audit/distributed-reference-models';
 import { createMembershipAttack, DEFAULT_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
 import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
 import { DEFAULT_REFERENCE_MODELS, DEFAULT_SEED } from '../../../../libs/engine/src/audit/run-audit';
 import type { AttackId } from '../../../../libs/engine/src/types';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
-import { AuditEstimate, AuditRecord, AuditStatus, DatasetRecord, DatasetRole, FindingRecord, ModelVersionRecord, ReferenceTraining } from '../../../../libs/persistence/src/records';
-import { ActiveAuditExistsError, AuditRepository } from '../../../../libs/persistence/src/repositories/audit.repository';
+import {
+  AuditEstimate,
+  AuditRecord,
+  AuditStatus,
+  DatasetRecord,
+  DatasetRole,
+  FindingRecord,
+  ModelVersionRecord,
+  ReferenceTraining,
+} from '../../../../libs/persistence/src/records';
+import {
+  ActiveAuditExistsError,
+  AuditRepository,
+} from '../../../../libs/persistence/src/repositories/audit.repository';
 import { ReferenceModelRepository } from '../../../../libs/persistence/src/repositories/reference-model.repository';
 import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
 import type { AuditReport } from '../../../../libs/engine/src/types';
@@ -41,7 +56,11 @@ interface ReferencePlan {
   readonly jobs: ReferenceModelJob[];
 }
 
-const NO_REFERENCE_MODELS: ReferencePlan = { estimate: { modelsTotal: 0, modelsToTrain: 0, modelsCached: 0, estimatedSeconds: 0 }, keys: [], jobs: [] };
+const NO_REFERENCE_MODELS: ReferencePlan = {
+  estimate: { modelsTotal: 0, modelsToTrain: 0, modelsCached: 0, estimatedSeconds: 0 },
+  keys: [],
+  jobs: [],
+};
 
 @Injectable()
 export class AuditCommissionService {
@@ -78,10 +97,16 @@ export class AuditCommissionService {
         );
       }
       if (c.groupColumn !== undefined && !d.columns.some((col) => col.name === c.groupColumn)) {
-        throw new ServiceError(ServiceErrorCode.DatasetColumnsMismatch, `group column '${c.groupColumn}' is not a column of dataset '${d.name}'`);
+        throw new ServiceError(
+          ServiceErrorCode.DatasetColumnsMismatch,
+          `group column '${c.groupColumn}' is not a column of dataset '${d.name}'`,
+        );
       }
       if (c.groupColumn !== undefined && (c.groupColumn === d.labelColumn || c.groupColumn === d.idColumn)) {
-        throw new ServiceError(ServiceErrorCode.DatasetColumnsMismatch, `group column '${c.groupColumn}' is the label or id column of dataset '${d.name}'`);
+        throw new ServiceError(
+          ServiceErrorCode.DatasetColumnsMismatch,
+          `group column '${c.groupColumn}' is the label or id column of dataset '${d.name}'`,
+        );
       }
       const label = d.columns.find((col) => col.name === d.labelColumn);
       if (label?.type === 'string' && c.classes === undefined) {
@@ -102,20 +127,34 @@ export class AuditCommissionService {
       }
     }
     if (c.classes !== undefined && c.classes.length !== version.signature.numClasses) {
-      throw new EngineError(EngineErrorCode.InvalidOption, `${c.classes.length} class names given but the model has ${version.signature.numClasses} classes`);
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        `${c.classes.length} class names given but the model has ${version.signature.numClasses} classes`,
+      );
     }
     const attacks = c.attacks ?? null;
     if (attacks && !population) {
       const needing = attacks.filter((id) => createMembershipAttack(id).referenceModels !== 'none');
       if (needing.length > 0) {
-        throw new EngineError(EngineErrorCode.AttackNeedsPopulation, `${needing.join(', ')} train reference models on population data; give populationDatasetId`);
+        throw new EngineError(
+          EngineErrorCode.AttackNeedsPopulation,
+          `${needing.join(', ')} train reference models on population data; give populationDatasetId`,
+        );
       }
     }
 
     const seed = c.seed ?? DEFAULT_SEED;
     const referenceModels = c.referenceModels ?? (population ? DEFAULT_REFERENCE_MODELS : null);
     const references = population
-      ? await this.planReferenceModels(c, version, members, nonMembers, population, seed, referenceModels ?? DEFAULT_REFERENCE_MODELS)
+      ? await this.planReferenceModels(
+          c,
+          version,
+          members,
+          nonMembers,
+          population,
+          seed,
+          referenceModels ?? DEFAULT_REFERENCE_MODELS,
+        )
       : NO_REFERENCE_MODELS;
     const budget = this.config.MAX_REFERENCE_SECONDS;
     if (budget !== undefined && references.estimate.estimatedSeconds > budget) {
@@ -156,8 +195,13 @@ export class AuditCommissionService {
       await this.queue.enqueueMembershipAudit(audit.id, references.jobs);
     } catch (e) {
       this.logger.error(`could not enqueue audit ${audit.id}: ${(e as Error).message}`);
-      await this.audits.markFailed(audit.id, { code: ServiceErrorCode.QueueUnavailable, reason: 'the job queue was unavailable when the audit was commissioned' });
-      throw new ServiceError(ServiceErrorCode.QueueUnavailable, 'the job queue is unavailable; try again later', { auditId: audit.id });
+      await this.audits.markFailed(audit.id, {
+        code: ServiceErrorCode.QueueUnavailable,
+        reason: 'the job queue was unavailable when the audit was commissioned',
+      });
+      throw new ServiceError(ServiceErrorCode.QueueUnavailable, 'the job queue is unavailable; try again later', {
+        auditId: audit.id,
+      });
     }
     return audit;
   }
@@ -225,7 +269,8 @@ export class AuditCommissionService {
   async cancel(id: string): Promise<AuditRecord> {
     await this.get(id);
     const previous = await this.audits.markCancelled(id);
-    if (previous === null) throw new ServiceError(ServiceErrorCode.AuditNotActive, `audit ${id} is not queued or running`);
+    if (previous === null)
+      throw new ServiceError(ServiceErrorCode.AuditNotActive, `audit ${id} is not queued or running`);
     // A running audit is stopped by its worker, which sees the cancelled status at its next progress write.
     if (previous === AuditStatus.Queued) await this.queue.removeWaiting(id).catch(() => false);
     return this.get(id);
@@ -239,14 +284,20 @@ export class AuditCommissionService {
   async report(id: string): Promise<AuditReport> {
     const audit = await this.get(id);
     const report = audit.status === AuditStatus.Succeeded ? await this.audits.findReport(id) : null;
-    if (!report) throw new ServiceError(ServiceErrorCode.AuditNotFinished, `audit ${id} has no report (status ${audit.status})`, { status: audit.status });
+    if (!report)
+      throw new ServiceError(ServiceErrorCode.AuditNotFinished, `audit ${id} has no report (status ${audit.status})`, {
+        status: audit.status,
+      });
     return report;
   }
 
   private async datasetWithRole(id: string, role: DatasetRole, field: string): Promise<DatasetRecord> {
     const dataset = await this.datasets.get(id);
     if (dataset.role !== role) {
-      throw new ServiceError(ServiceErrorCode.DatasetRoleMismatch, `${field} must name a '${role}' dataset; dataset '${dataset.name}' was uploaded as '${dataset.role}'`);
+      throw new ServiceError(
+        ServiceErrorCode.DatasetRoleMismatch,
+        `${field} must name a '${role}' dataset; dataset '${dataset.name}' was uploaded as '${dataset.role}'`,
+      );
     }
     return dataset;
   }

@@ -17,7 +17,12 @@ const commissionAuditSchema = z.object({
     .array(z.enum(IMPLEMENTED_ATTACKS as [AttackId, ...AttackId[]]))
     .min(1)
     .optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   referenceModels: z.number().int().min(1).max(256).optional(),
   /** A sensitive column present in every dataset, not a model feature: findings are sliced by its values. */
   groupColumn: z.string().min(1).max(200).optional(),

@@ -21,13 +21,20 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const key = presentedKey(req);
-    if (!key) throw new ServiceError(ServiceErrorCode.Unauthenticated, 'an API key is required (x-api-key header or Authorization: Bearer)');
+    if (!key)
+      throw new ServiceError(
+        ServiceErrorCode.Unauthenticated,
+        'an API key is required (x-api-key header or Authorization: Bearer)',
+      );
     const caller = await this.apiKeys.authenticate(key);
     if (!caller) throw new ServiceError(ServiceErrorCode.Unauthenticated, 'unknown or revoked API key');
     req.caller = caller;
     const allowed = this.reflector.getAllAndOverride<ApiKeyRole[] | undefined>(ROLES_KEY, targets);
     if (allowed && !allowed.includes(caller.role)) {
-      throw new ServiceError(ServiceErrorCode.Forbidden, `role '${caller.role}' may not do this (needs one of: ${allowed.join(', ')})`);
+      throw new ServiceError(
+        ServiceErrorCode.Forbidden,
+        `role '${caller.role}' may not do this (needs one of: ${allowed.join(', ')})`,
+      );
     }
     return true;
   }

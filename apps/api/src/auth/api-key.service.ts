@@ -25,7 +25,9 @@ export class ApiKeyService implements OnApplicationBootstrap {
     if (!key) return;
     const prefix = apiKeyPrefix(key);
     if (!prefix) {
-      throw new Error('PRIVAUDIT_BOOTSTRAP_ADMIN_KEY must be 32-512 characters of A-Z a-z 0-9 _ - . ~ (generate one with: openssl rand -hex 32)');
+      throw new Error(
+        'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY must be 32-512 characters of A-Z a-z 0-9 _ - . ~ (generate one with: openssl rand -hex 32)',
+      );
     }
     const existing = await this.keys.findActiveByPrefix(prefix);
     if (existing) return;

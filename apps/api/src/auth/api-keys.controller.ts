@@ -24,6 +24,13 @@ export class ApiKeysController {
   @ApiBody({ schema: openApiSchema(createApiKeySchema) })
   async create(@Body(new ZodValidationPipe(createApiKeySchema)) body: z.infer<typeof createApiKeySchema>) {
     const { record, key } = await this.apiKeys.issue(body.name, body.role);
-    return { id: record.id, name: record.name, role: record.role, prefix: record.prefix, createdAt: record.createdAt, key };
+    return {
+      id: record.id,
+      name: record.name,
+      role: record.role,
+      prefix: record.prefix,
+      createdAt: record.createdAt,
+      key,
+    };
   }
 }

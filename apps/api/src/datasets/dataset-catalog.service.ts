@@ -51,7 +51,11 @@ export class DatasetCatalogService {
         ['id column', declaration.idColumn],
       ] as const) {
         if (column !== undefined && !schema.columns.some((c) => c.name === column)) {
-          throw new EngineError(EngineErrorCode.CsvMissingColumn, `${fileLabel}: declared ${what} '${column}' is not in the header`, { file: fileLabel, column });
+          throw new EngineError(
+            EngineErrorCode.CsvMissingColumn,
+            `${fileLabel}: declared ${what} '${column}' is not in the header`,
+            { file: fileLabel, column },
+          );
         }
       }
       // Full read as the audit will do it: NaN/Infinity cells, non-numeric features, bad labels and
@@ -62,7 +66,9 @@ export class DatasetCatalogService {
         fileLabel,
         labelColumn: declaration.labelColumn,
         ...(declaration.idColumn !== undefined ? { idColumn: declaration.idColumn } : {}),
-        ...(labelType === 'string' ? { classes: await labelClassNames(upload.path, declaration.labelColumn, fileLabel) } : {}),
+        ...(labelType === 'string'
+          ? { classes: await labelClassNames(upload.path, declaration.labelColumn, fileLabel) }
+          : {}),
       });
       await this.blobs.adopt(upload.path, upload.sha256);
       return await this.datasets.create({

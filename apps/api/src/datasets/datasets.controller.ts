@@ -9,7 +9,11 @@ import { DatasetCatalogService } from './dataset-catalog.service';
 
 const columnName = z.string().min(1).max(200);
 const uploadDatasetQuery = z.object({
-  name: z.string().min(1).max(200).regex(/^[A-Za-z0-9._ -]+$/, 'letters, digits, space, dot, dash and underscore only'),
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9._ -]+$/, 'letters, digits, space, dot, dash and underscore only'),
   role: z.enum(DatasetRole),
   labelColumn: columnName,
   idColumn: columnName.optional(),
@@ -24,14 +28,20 @@ export class DatasetsController {
   @Post()
   @HttpCode(201)
   @Roles(...WRITERS)
-  @ApiOperation({ summary: 'Upload a CSV sample (raw text/csv body). Schema inferred and the file validated as the audit will read it.' })
+  @ApiOperation({
+    summary:
+      'Upload a CSV sample (raw text/csv body). Schema inferred and the file validated as the audit will read it.',
+  })
   @ApiConsumes('text/csv')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiQuery({ name: 'name', required: true, schema: { type: 'string' } })
   @ApiQuery({ name: 'role', required: true, schema: { type: 'string', enum: Object.values(DatasetRole) } })
   @ApiQuery({ name: 'labelColumn', required: true, schema: { type: 'string' } })
   @ApiQuery({ name: 'idColumn', required: false, schema: { type: 'string' } })
-  upload(@Query(new ZodValidationPipe(uploadDatasetQuery)) query: z.infer<typeof uploadDatasetQuery>, @Req() req: IncomingMessage) {
+  upload(
+    @Query(new ZodValidationPipe(uploadDatasetQuery)) query: z.infer<typeof uploadDatasetQuery>,
+    @Req() req: IncomingMessage,
+  ) {
     return this.catalog.upload(query, req);
   }
 

@@ -32,7 +32,12 @@ export class DomainExceptionFilter implements ExceptionFilter {
 
   private toBody(exception: unknown): ErrorBody {
     if (exception instanceof ServiceError) {
-      return { statusCode: SERVICE_ERROR_STATUS[exception.code], code: exception.code, message: exception.message, ...(exception.details ? { details: exception.details } : {}) };
+      return {
+        statusCode: SERVICE_ERROR_STATUS[exception.code],
+        code: exception.code,
+        message: exception.message,
+        ...(exception.details ? { details: exception.details } : {}),
+      };
     }
     if (exception instanceof EngineError) {
       return {

@@ -8,7 +8,11 @@ describe('foundOrNotFound', () => {
   it('refuses a missing record with NotFound naming it', () => {
     for (const missing of [null, undefined]) {
       expect(() => foundOrNotFound(missing, 'model version v1')).toThrow(
-        expect.objectContaining({ name: 'ServiceError', code: ServiceErrorCode.NotFound, message: 'model version v1 not found' }),
+        expect.objectContaining({
+          name: 'ServiceError',
+          code: ServiceErrorCode.NotFound,
+          message: 'model version v1 not found',
+        }),
       );
     }
   });

@@ -23,11 +23,18 @@ export function receiveUpload(
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (!opts.contentTypes.includes(contentType)) {
     return Promise.reject(
-      new ServiceError(ServiceErrorCode.UnsupportedMediaType, `send the ${opts.what} as the raw body with content-type ${opts.contentTypes.join(' or ')}`),
+      new ServiceError(
+        ServiceErrorCode.UnsupportedMediaType,
+        `send the ${opts.what} as the raw body with content-type ${opts.contentTypes.join(' or ')}`,
+      ),
     );
   }
   const tooLarge = () =>
-    new ServiceError(ServiceErrorCode.PayloadTooLarge, `${opts.what} is larger than the ${opts.limitBytes}-byte limit`, { limitBytes: opts.limitBytes });
+    new ServiceError(
+      ServiceErrorCode.PayloadTooLarge,
+      `${opts.what} is larger than the ${opts.limitBytes}-byte limit`,
+      { limitBytes: opts.limitBytes },
+    );
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > opts.limitBytes) return Promise.reject(tooLarge());
 
@@ -66,7 +73,9 @@ export function receiveUpload(
       settled = true;
       resolve({ path, sizeBytes: size, sha256: hash.digest('hex') });
     });
-    req.on('aborted', () => fail(new ServiceError(ServiceErrorCode.UploadAborted, `the ${opts.what} upload was interrupted`)));
+    req.on('aborted', () =>
+      fail(new ServiceError(ServiceErrorCode.UploadAborted, `the ${opts.what} upload was interrupted`)),
+    );
     req.on('error', (e) => fail(e));
     out.on('error', (e) => fail(e));
   });

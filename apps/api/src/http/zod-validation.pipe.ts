@@ -16,6 +16,9 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
 
 /** JSON schema for @ApiBody / @ApiQuery from a zod schema. */
 export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   return rest;
 }

@@ -41,7 +41,8 @@ export class ModelsController {
   @HttpCode(201)
   @Roles(...WRITERS)
   @ApiOperation({
-    summary: 'Upload a model version: the raw ONNX bytes as the body. Validated (parse, shapes, no external data, operator domains, size) before anything is stored.',
+    summary:
+      'Upload a model version: the raw ONNX bytes as the body. Validated (parse, shapes, no external data, operator domains, size) before anything is stored.',
   })
   @ApiConsumes('application/octet-stream')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })

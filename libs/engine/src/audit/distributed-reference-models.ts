@@ -60,7 +60,11 @@ export async function trainAuditReferenceModel(
 ): Promise<{ outcome: 'trained' | 'cached'; key: string }> {
   const prepared = await prepareAudit(req);
   const args = jobArgs(req, prepared, signal);
-  if (!args) throw new EngineError(EngineErrorCode.AttackNeedsPopulation, 'reference models train on population data; provide a population CSV');
+  if (!args)
+    throw new EngineError(
+      EngineErrorCode.AttackNeedsPopulation,
+      'reference models train on population data; provide a population CSV',
+    );
   const key = planReferenceModels(args, [mode])[m]?.key as string;
   return { outcome: await trainReferenceModelIntoStore(args, mode, m, store), key };
 }

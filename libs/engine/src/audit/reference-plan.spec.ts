@@ -42,9 +42,18 @@ describe('reference plan', () => {
 
   it('prices the requested training epochs, not the default, when the request sets them', () => {
     const arch = { nFeatures: 64, hidden: [64], numClasses: 10, activation: 'relu' as const };
-    const inputs = { sets: [{ mode: 'offline' as const, k: 2 }], signature, nPopulation: 400, nMembers: 1, nNonMembers: 1 };
+    const inputs = {
+      sets: [{ mode: 'offline' as const, k: 2 }],
+      signature,
+      nPopulation: 400,
+      nMembers: 1,
+      nNonMembers: 1,
+    };
     const fiveEpochs = estimateAuditReferenceCost({ ...inputs, epochs: 5 });
-    expect(fiveEpochs.estimatedSeconds).toBeCloseTo(estimateReferenceCost({ k: 2, nRows: 400, architecture: arch, epochs: 5 }).estimatedSeconds, 9);
+    expect(fiveEpochs.estimatedSeconds).toBeCloseTo(
+      estimateReferenceCost({ k: 2, nRows: 400, architecture: arch, epochs: 5 }).estimatedSeconds,
+      9,
+    );
     expect(fiveEpochs.estimatedSeconds).toBeLessThan(estimateAuditReferenceCost(inputs).estimatedSeconds);
   });
 

@@ -51,7 +51,12 @@ export function estimateAuditReferenceCost(inputs: ReferenceCostInputs): Referen
   for (const set of inputs.sets) {
     const nRows =
       set.mode === 'online' ? inputs.nPopulation + inputs.nMembers + inputs.nNonMembers : inputs.nPopulation;
-    const cost = estimateReferenceCost({ k: set.k, nRows, architecture, epochs: inputs.epochs ?? DEFAULT_REFERENCE_TRAINING.epochs });
+    const cost = estimateReferenceCost({
+      k: set.k,
+      nRows,
+      architecture,
+      epochs: inputs.epochs ?? DEFAULT_REFERENCE_TRAINING.epochs,
+    });
     modelsToTrain += cost.modelsToTrain;
     estimatedSeconds += cost.estimatedSeconds;
   }

@@ -2,7 +2,15 @@
 // after the population rows, and the plumbing every reference-model attack shares.
 
 import { EngineError, EngineErrorCode } from '../errors';
-import type { AttackId, LabeledDataset, MembershipAttackContext, MembershipScores, ReferenceMode, ReferenceModelSet, TargetOutputs } from '../types';
+import type {
+  AttackId,
+  LabeledDataset,
+  MembershipAttackContext,
+  MembershipScores,
+  ReferenceMode,
+  ReferenceModelSet,
+  TargetOutputs,
+} from '../types';
 
 export interface AuditedRecords {
   readonly features: Float32Array;
@@ -43,9 +51,16 @@ export function splitScores(attack: AttackId, scores: Float64Array, nMembers: nu
 }
 
 /** The reference models an attack needs, checked against the audited record counts. */
-export async function obtainReferenceModels(ctx: MembershipAttackContext, attack: AttackId, mode: ReferenceMode): Promise<ReferenceModelSet> {
+export async function obtainReferenceModels(
+  ctx: MembershipAttackContext,
+  attack: AttackId,
+  mode: ReferenceMode,
+): Promise<ReferenceModelSet> {
   if (!ctx.references) {
-    throw new EngineError(EngineErrorCode.AttackNeedsPopulation, `${attack} needs reference models trained on population data; provide a population file`);
+    throw new EngineError(
+      EngineErrorCode.AttackNeedsPopulation,
+      `${attack} needs reference models trained on population data; provide a population file`,
+    );
   }
   const set = await ctx.references.obtain(mode);
   const expected = set.nPopulation + ctx.members.nRows + ctx.nonMembers.nRows;

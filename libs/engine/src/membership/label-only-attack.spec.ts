@@ -57,7 +57,12 @@ describe('LabelOnlyAttack', () => {
   });
 
   it('measures each feature’s spread, 0 for constant features', () => {
-    const ds: LabeledDataset = { ...dataset([0, 0], [0, 0]), nFeatures: 2, features: Float32Array.from([1, 5, 3, 5]), featureNames: ['a', 'b'] };
+    const ds: LabeledDataset = {
+      ...dataset([0, 0], [0, 0]),
+      nFeatures: 2,
+      features: Float32Array.from([1, 5, 3, 5]),
+      featureNames: ['a', 'b'],
+    };
     expect(Array.from(featureStandardDeviations([ds]))).toEqual([1, 0]);
   });
 });

@@ -8,7 +8,13 @@
 
 import { EngineError, EngineErrorCode } from '../errors';
 import { deriveSeed, SeededRandom } from '../random/seeded-random';
-import type { LabeledDataset, MembershipAttack, MembershipAttackContext, MembershipScores, TargetOutputs } from '../types';
+import type {
+  LabeledDataset,
+  MembershipAttack,
+  MembershipAttackContext,
+  MembershipScores,
+  TargetOutputs,
+} from '../types';
 import { auditedRecords, auditedTargetOutputs, splitScores } from './audited-records';
 
 export interface LabelOnlyOptions {
@@ -26,7 +32,8 @@ export class LabelOnlyAttack implements MembershipAttack {
   readonly id = 'membership.label-only' as const;
   readonly access = 'labels' as const;
   readonly referenceModels = 'none' as const;
-  readonly reference = 'Choquette-Choo, Tramèr, Carlini, Papernot, "Label-Only Membership Inference Attacks", ICML 2021';
+  readonly reference =
+    'Choquette-Choo, Tramèr, Carlini, Papernot, "Label-Only Membership Inference Attacks", ICML 2021';
   private readonly noiseScales: readonly number[];
   private readonly copiesPerScale: number;
   private readonly batchRows: number;
@@ -38,13 +45,16 @@ export class LabelOnlyAttack implements MembershipAttack {
     if (this.noiseScales.length === 0 || this.noiseScales.some((s) => !(s > 0))) {
       throw new EngineError(EngineErrorCode.InvalidOption, 'label-only noise scales must be positive');
     }
-    if (!(this.copiesPerScale >= 1)) throw new EngineError(EngineErrorCode.InvalidOption, 'label-only needs at least one noisy copy per scale');
+    if (!(this.copiesPerScale >= 1))
+      throw new EngineError(EngineErrorCode.InvalidOption, 'label-only needs at least one noisy copy per scale');
   }
 
   async run(ctx: MembershipAttackContext): Promise<MembershipScores> {
     const audited = auditedRecords(ctx.members, ctx.nonMembers);
     const d = audited.nFeatures;
-    const std = featureStandardDeviations(ctx.population && ctx.population.nRows > 1 ? [ctx.population] : [ctx.members, ctx.nonMembers]);
+    const std = featureStandardDeviations(
+      ctx.population && ctx.population.nRows > 1 ? [ctx.population] : [ctx.members, ctx.nonMembers],
+    );
     const cleanCorrect = labelsMatch(auditedTargetOutputs(ctx), audited.labels, audited.nRows);
     const copies = this.noiseScales.length * this.copiesPerScale;
     const correct = new Int32Array(audited.nRows);
@@ -61,7 +71,8 @@ export class LabelOnlyAttack implements MembershipAttack {
       for (let i = start; i < end; i++) {
         for (const scale of this.noiseScales) {
           for (let c = 0; c < this.copiesPerScale; c++, row++) {
-            for (let f = 0; f < d; f++) noisy[row * d + f] = audited.features[i * d + f]! + scale * std[f]! * rng.normal();
+            for (let f = 0; f < d; f++)
+              noisy[row * d + f] = audited.features[i * d + f]! + scale * std[f]! * rng.normal();
             labels[row] = audited.labels[i]!;
           }
         }
@@ -83,7 +94,8 @@ export function labelsMatch(outputs: TargetOutputs, labels: Int32Array, nRows: n
   const match = new Uint8Array(nRows);
   for (let r = 0; r < nRows; r++) {
     let best = 0;
-    for (let j = 1; j < numClasses; j++) if (outputs.probabilities[r * numClasses + j]! > outputs.probabilities[r * numClasses + best]!) best = j;
+    for (let j = 1; j < numClasses; j++)
+      if (outputs.probabilities[r * numClasses + j]! > outputs.probabilities[r * numClasses + best]!) best = j;
     match[r] = best === labels[r] ? 1 : 0;
   }
   return match;

@@ -82,7 +82,14 @@ describe('LiraAttack.run with a hand-built reference set', () => {
       },
     };
     const target: TargetModel = {
-      signature: { inputName: 'x', nFeatures: 1, numClasses: 2, outputName: 'p', outputKind: 'probabilities', opset: 13 },
+      signature: {
+        inputName: 'x',
+        nFeatures: 1,
+        numClasses: 2,
+        outputName: 'p',
+        outputKind: 'probabilities',
+        opset: 13,
+      },
       predict: () => Promise.reject(new Error('not used')),
       dispose: () => Promise.resolve(),
     };

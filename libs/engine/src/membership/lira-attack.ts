@@ -6,8 +6,21 @@
 // With few models (< 64) per-record variances are too noisy, so the paper's "global variance" is used:
 // one variance pooled across records (§VI-A); per-record variances from 64 models on.
 
-import type { AttackId, MembershipAttack, MembershipAttackContext, MembershipScores, ReferenceMode, ReferenceModelSet } from '../types';
-import { auditedRecords, auditedTargetOutputs, obtainReferenceModels, referenceOutputs, splitScores } from './audited-records';
+import type {
+  AttackId,
+  MembershipAttack,
+  MembershipAttackContext,
+  MembershipScores,
+  ReferenceMode,
+  ReferenceModelSet,
+} from '../types';
+import {
+  auditedRecords,
+  auditedTargetOutputs,
+  obtainReferenceModels,
+  referenceOutputs,
+  splitScores,
+} from './audited-records';
 import { gaussianLogPdf } from './gaussian';
 import { logitScaledConfidence } from './logit-scaling';
 
@@ -136,7 +149,8 @@ export class LiraAttack implements MembershipAttack {
   readonly id = 'membership.lira' as const;
   readonly access = 'scores' as const;
   readonly referenceModels = 'online' as const;
-  readonly reference = 'Carlini et al., "Membership Inference Attacks From First Principles", IEEE S&P 2022 (online LiRA)';
+  readonly reference =
+    'Carlini et al., "Membership Inference Attacks From First Principles", IEEE S&P 2022 (online LiRA)';
 
   constructor(private readonly options: LiraOptions = {}) {}
 
@@ -176,8 +190,15 @@ export async function liraInputs(
 }
 
 /** The slice of a pool's inMask that covers the audited records, laid out [m * nAudited + i]. */
-export function auditedInMask(inMask: Uint8Array, k: number, nRecords: number, nPopulation: number, nAudited: number): Uint8Array {
+export function auditedInMask(
+  inMask: Uint8Array,
+  k: number,
+  nRecords: number,
+  nPopulation: number,
+  nAudited: number,
+): Uint8Array {
   const out = new Uint8Array(k * nAudited);
-  for (let m = 0; m < k; m++) out.set(inMask.subarray(m * nRecords + nPopulation, m * nRecords + nPopulation + nAudited), m * nAudited);
+  for (let m = 0; m < k; m++)
+    out.set(inMask.subarray(m * nRecords + nPopulation, m * nRecords + nPopulation + nAudited), m * nAudited);
   return out;
 }

@@ -31,7 +31,8 @@ export class LiraOfflineAttack implements MembershipAttack {
   readonly id = 'membership.lira-offline' as const;
   readonly access = 'scores' as const;
   readonly referenceModels = 'offline' as const;
-  readonly reference = 'Carlini et al., "Membership Inference Attacks From First Principles", IEEE S&P 2022 (offline LiRA)';
+  readonly reference =
+    'Carlini et al., "Membership Inference Attacks From First Principles", IEEE S&P 2022 (offline LiRA)';
 
   constructor(private readonly options: LiraOptions = {}) {}
 

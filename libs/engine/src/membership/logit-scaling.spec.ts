@@ -1,4 +1,9 @@
-import { logitScaledConfidence, logitScaledConfidenceFromLogits, logitScaledConfidenceFromProbabilities, trueLabelProbability } from './logit-scaling';
+import {
+  logitScaledConfidence,
+  logitScaledConfidenceFromLogits,
+  logitScaledConfidenceFromProbabilities,
+  trueLabelProbability,
+} from './logit-scaling';
 
 function softmax32(logits: number[]): Float32Array {
   const max = Math.max(...logits);
@@ -42,7 +47,11 @@ describe('logit scaling', () => {
   });
 
   it('true-label probability from logits is computed in double precision', () => {
-    const p = trueLabelProbability({ probabilities: Float32Array.from([1, 0]), logits: Float32Array.from([0, -50]) }, Int32Array.from([1]), 1);
+    const p = trueLabelProbability(
+      { probabilities: Float32Array.from([1, 0]), logits: Float32Array.from([0, -50]) },
+      Int32Array.from([1]),
+      1,
+    );
     expect(p[0]).toBeCloseTo(Math.exp(-50), 30);
     expect(p[0]).toBeGreaterThan(0);
   });

@@ -9,7 +9,12 @@ import type { TargetOutputs } from '../types';
 const PROBABILITY_FLOOR = 1e-30;
 
 /** Per row: z_y − logsumexp over the other classes, exact in double precision. */
-export function logitScaledConfidenceFromLogits(logits: ArrayLike<number>, labels: ArrayLike<number>, nRows: number, numClasses: number): Float64Array {
+export function logitScaledConfidenceFromLogits(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  nRows: number,
+  numClasses: number,
+): Float64Array {
   const phi = new Float64Array(nRows);
   for (let r = 0; r < nRows; r++) {
     const base = r * numClasses;

@@ -58,7 +58,10 @@ export function privacyRiskScores(
   for (let c = 0; c < numClasses; c++) {
     const inC = calibration.inScores.filter((_, i) => calibration.inLabels[i] === c);
     const outC = calibration.outScores.filter((_, i) => calibration.outLabels[i] === c);
-    const hist = inC.length >= MIN_EXAMPLES_PER_SIDE && outC.length >= MIN_EXAMPLES_PER_SIDE ? scoreHistogram(inC, outC, options.bins) : pooled;
+    const hist =
+      inC.length >= MIN_EXAMPLES_PER_SIDE && outC.length >= MIN_EXAMPLES_PER_SIDE
+        ? scoreHistogram(inC, outC, options.bins)
+        : pooled;
     for (let i = 0; i < targetScores.length; i++) if (targetLabels[i] === c) risk[i] = hist.posterior(targetScores[i]!);
   }
   return risk;
@@ -121,7 +124,11 @@ export async function computePrivacyRiskScores(
   const outLabels: number[] = [];
   if (population && population.nRows === set.nPopulation) {
     for (let m = 0; m < set.k; m++) {
-      const entropy = modifiedEntropy(await set.predict(m, population.features, population.nRows), population.labels, population.nRows);
+      const entropy = modifiedEntropy(
+        await set.predict(m, population.features, population.nRows),
+        population.labels,
+        population.nRows,
+      );
       for (let i = 0; i < population.nRows; i++) {
         const isIn = set.inMask[m * set.nRecords + i] === 1;
         (isIn ? inScores : outScores).push(entropy[i]!);

@@ -14,7 +14,13 @@ import { OnnxTarget } from '../targets/onnx-target';
 import type { MlpArchitecture, MlpTrainingOptions } from '../training/mlp';
 import { trainMlp } from '../training/mlp-trainer';
 import { createReferenceModelProvider } from '../training/reference-model-provider';
-import type { LabeledDataset, MembershipAttack, MembershipMetrics, ReferenceModelProvider, TargetModel } from '../types';
+import type {
+  LabeledDataset,
+  MembershipAttack,
+  MembershipMetrics,
+  ReferenceModelProvider,
+  TargetModel,
+} from '../types';
 import { LiraAttack } from './lira-attack';
 import { LossAttack } from './loss-attack';
 import { RmiaAttack } from './rmia-attack';
@@ -28,7 +34,13 @@ function take(ds: LabeledDataset, rows: readonly number[]): LabeledDataset {
   const d = ds.nFeatures;
   const features = new Float32Array(rows.length * d);
   rows.forEach((r, j) => features.set(ds.features.subarray(r * d, (r + 1) * d), j * d));
-  return { ...ds, nRows: rows.length, features, labels: Int32Array.from(rows, (r) => ds.labels[r]!), rowIds: rows.map((r) => ds.rowIds[r]!) };
+  return {
+    ...ds,
+    nRows: rows.length,
+    features,
+    labels: Int32Array.from(rows, (r) => ds.labels[r]!),
+    rowIds: rows.map((r) => ds.rowIds[r]!),
+  };
 }
 
 describe('attack strength through the reference-model provider (digits, overfit target)', () => {
@@ -53,7 +65,10 @@ describe('attack strength through the reference-model provider (digits, overfit 
     return computeMembershipMetrics(scores.members, scores.nonMembers, { attack: attack.id });
   }
 
-  async function onnxTarget(trainOn: LabeledDataset, seedSalt: number): Promise<{ target: TargetModel; bytes: Uint8Array }> {
+  async function onnxTarget(
+    trainOn: LabeledDataset,
+    seedSalt: number,
+  ): Promise<{ target: TargetModel; bytes: Uint8Array }> {
     const bytes = writeMlpOnnx(await trainMlp(trainOn, ARCH, { ...OVERFIT, seed: deriveSeed(SEED, seedSalt) }));
     const target = await OnnxTarget.load(bytes);
     targets.push(target);
@@ -74,7 +89,14 @@ describe('attack strength through the reference-model provider (digits, overfit 
     for (const k of [2, 8, 16]) {
       providers.set(
         k,
-        createReferenceModelProvider({ modelBytes: bytes, population, members, nonMembers, k, seed: deriveSeed(SEED, 9) }),
+        createReferenceModelProvider({
+          modelBytes: bytes,
+          population,
+          members,
+          nonMembers,
+          k,
+          seed: deriveSeed(SEED, 9),
+        }),
       );
     }
   }, 60_000);
@@ -94,7 +116,9 @@ describe('attack strength through the reference-model provider (digits, overfit 
     rmia2 = await audit(new RmiaAttack(), overfit, 2);
     if (process.env['PRIVAUDIT_PRINT_STRENGTH']) {
       for (const [name, m] of Object.entries({ loss, lira8, lira16, rmia2 }))
-        console.log(`${name}: AUC ${m.auc.toFixed(3)} TPR@0.1% ${m.tpr['0.001'].toFixed(3)} TPR@1% ${m.tpr['0.01'].toFixed(3)}`);
+        console.log(
+          `${name}: AUC ${m.auc.toFixed(3)} TPR@0.1% ${m.tpr['0.001'].toFixed(3)} TPR@1% ${m.tpr['0.01'].toFixed(3)}`,
+        );
     }
   }, 90_000);
 
@@ -122,7 +146,8 @@ describe('attack strength through the reference-model provider (digits, overfit 
     const { target } = await onnxTarget(take(population, [...Array(500).keys()]), 8);
     const lira = await audit(new LiraAttack(), target, 8);
     const rmia = await audit(new RmiaAttack(), target, 2);
-    if (process.env['PRIVAUDIT_PRINT_STRENGTH']) console.log(`null: LiRA AUC ${lira.auc.toFixed(3)}, RMIA AUC ${rmia.auc.toFixed(3)}`);
+    if (process.env['PRIVAUDIT_PRINT_STRENGTH'])
+      console.log(`null: LiRA AUC ${lira.auc.toFixed(3)}, RMIA AUC ${rmia.auc.toFixed(3)}`);
     expect(Math.abs(lira.auc - 0.5)).toBeLessThanOrEqual(0.05);
     expect(Math.abs(rmia.auc - 0.5)).toBeLessThanOrEqual(0.05);
   }, 30_000);

@@ -90,7 +90,8 @@ const MIN_PROBABILITY = 1e-300;
 
 export function probabilityRatio(targetP: Float64Array, marginal: Float64Array): Float64Array {
   const ratio = new Float64Array(targetP.length);
-  for (let i = 0; i < ratio.length; i++) ratio[i] = Math.max(targetP[i]!, MIN_PROBABILITY) / Math.max(marginal[i]!, MIN_PROBABILITY);
+  for (let i = 0; i < ratio.length; i++)
+    ratio[i] = Math.max(targetP[i]!, MIN_PROBABILITY) / Math.max(marginal[i]!, MIN_PROBABILITY);
   return ratio;
 }
 
@@ -141,7 +142,10 @@ export function calibrateOfflineA(
       const ratio = probabilityRatio(targetP, rmiaMarginalProbability(otherP, otherMask, k - 1, n, 'offline', a));
       const pick = (rows: number[]): Float64Array => Float64Array.from(rows, (i) => ratio[i]!);
       const ratioZ = pick(outRows);
-      const auc = aucFromScores(rmiaPairwiseScores(pick(memberRows), ratioZ, gamma), rmiaPairwiseScores(ratioZ, ratioZ, gamma));
+      const auc = aucFromScores(
+        rmiaPairwiseScores(pick(memberRows), ratioZ, gamma),
+        rmiaPairwiseScores(ratioZ, ratioZ, gamma),
+      );
       aucSums[g] = aucSums[g]! + auc;
     });
   }
@@ -166,20 +170,28 @@ export class RmiaAttack implements MembershipAttack {
     this.offlineA = options.offlineA ?? 'calibrate';
     this.gamma = options.gamma ?? 1;
     this.populationSamples = options.populationSamples ?? 1000;
-    if (this.offlineA !== 'calibrate' && !(this.offlineA >= 0 && this.offlineA <= 1)) throw new EngineError(EngineErrorCode.InvalidOption, 'RMIA offline parameter a must be in [0, 1]');
+    if (this.offlineA !== 'calibrate' && !(this.offlineA >= 0 && this.offlineA <= 1))
+      throw new EngineError(EngineErrorCode.InvalidOption, 'RMIA offline parameter a must be in [0, 1]');
     if (!(this.gamma > 0)) throw new EngineError(EngineErrorCode.InvalidOption, 'RMIA gamma must be positive');
-    if (!(this.populationSamples >= 1)) throw new EngineError(EngineErrorCode.InvalidOption, 'RMIA needs at least one population sample');
+    if (!(this.populationSamples >= 1))
+      throw new EngineError(EngineErrorCode.InvalidOption, 'RMIA needs at least one population sample');
   }
 
   async run(ctx: MembershipAttackContext): Promise<MembershipScores> {
     const population = ctx.population;
     if (!population || population.nRows === 0) {
-      throw new EngineError(EngineErrorCode.AttackNeedsPopulation, `${this.id} compares records against population data; provide a population file`);
+      throw new EngineError(
+        EngineErrorCode.AttackNeedsPopulation,
+        `${this.id} compares records against population data; provide a population file`,
+      );
     }
     const mode = this.referenceModels;
     const set = await obtainReferenceModels(ctx, this.id, mode);
     if (set.nPopulation !== population.nRows) {
-      throw new EngineError(EngineErrorCode.InvalidOption, `${this.id}: reference pool has ${set.nPopulation} population rows, the audit ${population.nRows}`);
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        `${this.id}: reference pool has ${set.nPopulation} population rows, the audit ${population.nRows}`,
+      );
     }
     const audited = auditedRecords(ctx.members, ctx.nonMembers);
     const zRows = this.samplePopulation(set.inMask, set.k, set.nRecords, set.nPopulation, mode, ctx.seed);
@@ -187,25 +199,36 @@ export class RmiaAttack implements MembershipAttack {
     const zFeatures = new Float32Array(nz * population.nFeatures);
     const zLabels = new Int32Array(nz);
     zRows.forEach((row, j) => {
-      zFeatures.set(population.features.subarray(row * population.nFeatures, (row + 1) * population.nFeatures), j * population.nFeatures);
+      zFeatures.set(
+        population.features.subarray(row * population.nFeatures, (row + 1) * population.nFeatures),
+        j * population.nFeatures,
+      );
       zLabels[j] = population.labels[row]!;
     });
     const zMask = new Uint8Array(set.k * nz);
-    for (let m = 0; m < set.k; m++) zRows.forEach((row, j) => (zMask[m * nz + j] = set.inMask[m * set.nRecords + row]!));
+    for (let m = 0; m < set.k; m++)
+      zRows.forEach((row, j) => (zMask[m * nz + j] = set.inMask[m * set.nRecords + row]!));
 
     const refPx = new Float64Array(set.k * audited.nRows);
     const refPz = new Float64Array(set.k * nz);
     for (let m = 0; m < set.k; m++) {
-      refPx.set(trueLabelProbability(await set.predict(m, audited.features, audited.nRows), audited.labels, audited.nRows), m * audited.nRows);
+      refPx.set(
+        trueLabelProbability(await set.predict(m, audited.features, audited.nRows), audited.labels, audited.nRows),
+        m * audited.nRows,
+      );
       refPz.set(trueLabelProbability(await set.predict(m, zFeatures, nz), zLabels, nz), m * nz);
       ctx.onProgress?.((0.8 * (m + 1)) / set.k, `reference model ${m + 1}/${set.k}`);
     }
     const targetPz = trueLabelProbability(await ctx.target.predict(zFeatures, nz), zLabels, nz);
     const targetPx = trueLabelProbability(auditedTargetOutputs(ctx), audited.labels, audited.nRows);
 
-    const offlineA = mode === 'offline' ? this.chooseOfflineA(refPz, zMask, set.k, nz, ctx.onProgress) : RMIA_DEFAULT_OFFLINE_A;
+    const offlineA =
+      mode === 'offline' ? this.chooseOfflineA(refPz, zMask, set.k, nz, ctx.onProgress) : RMIA_DEFAULT_OFFLINE_A;
     const xMask = auditedInMask(set.inMask, set.k, set.nRecords, set.nPopulation, audited.nRows);
-    const ratioX = probabilityRatio(targetPx, rmiaMarginalProbability(refPx, xMask, set.k, audited.nRows, mode, offlineA));
+    const ratioX = probabilityRatio(
+      targetPx,
+      rmiaMarginalProbability(refPx, xMask, set.k, audited.nRows, mode, offlineA),
+    );
     const ratioZ = probabilityRatio(targetPz, rmiaMarginalProbability(refPz, zMask, set.k, nz, mode, offlineA));
     const scores = rmiaPairwiseScores(ratioX, ratioZ, this.gamma);
     ctx.onProgress?.(1);
@@ -213,23 +236,42 @@ export class RmiaAttack implements MembershipAttack {
   }
 
   /** The fixed a, or the calibrated one on the sampled population rows the models already scored; reported either way. */
-  private chooseOfflineA(refPz: Float64Array, zMask: Uint8Array, k: number, nz: number, onProgress?: (fraction: number, message?: string) => void): number {
+  private chooseOfflineA(
+    refPz: Float64Array,
+    zMask: Uint8Array,
+    k: number,
+    nz: number,
+    onProgress?: (fraction: number, message?: string) => void,
+  ): number {
     if (this.offlineA !== 'calibrate') {
       onProgress?.(0.9, `offline a = ${this.offlineA} (set)`);
       return this.offlineA;
     }
     const calibration = calibrateOfflineA(refPz, zMask, k, nz, this.gamma);
     if (calibration.targetsPlayed === 0) {
-      onProgress?.(0.9, `offline a = ${calibration.a} (default: calibration needs at least 2 reference models with population members and non-members)`);
+      onProgress?.(
+        0.9,
+        `offline a = ${calibration.a} (default: calibration needs at least 2 reference models with population members and non-members)`,
+      );
     } else {
       const auc = calibration.meanAuc[RMIA_OFFLINE_A_GRID.indexOf(calibration.a)]!;
-      onProgress?.(0.9, `offline a = ${calibration.a} (calibrated on ${calibration.targetsPlayed} reference models as targets, mean AUC ${auc.toFixed(3)})`);
+      onProgress?.(
+        0.9,
+        `offline a = ${calibration.a} (calibrated on ${calibration.targetsPlayed} reference models as targets, mean AUC ${auc.toFixed(3)})`,
+      );
     }
     return calibration.a;
   }
 
   /** Seeded sample of population rows; offline, rows OUT of at least one model first, so Pr(z) is treated as Pr(x). */
-  private samplePopulation(inMask: Uint8Array, k: number, nRecords: number, nPopulation: number, mode: ReferenceMode, seed: number): number[] {
+  private samplePopulation(
+    inMask: Uint8Array,
+    k: number,
+    nRecords: number,
+    nPopulation: number,
+    mode: ReferenceMode,
+    seed: number,
+  ): number[] {
     const order = new SeededRandom(deriveSeed(seed, SEED_SALT_POPULATION_SAMPLE)).permutation(nPopulation);
     const outOfSome = (row: number): boolean => {
       for (let m = 0; m < k; m++) if (inMask[m * nRecords + row] !== 1) return true;

@@ -26,7 +26,13 @@ export interface LogisticModel {
  * Binary logistic regression by Newton's method with an L2 penalty (not on the intercept).
  * features row-major nRows × d; target 1 = member.
  */
-export function fitLogisticRegression(features: Float64Array, target: Uint8Array, d: number, l2 = 1e-2, iterations = 30): LogisticModel {
+export function fitLogisticRegression(
+  features: Float64Array,
+  target: Uint8Array,
+  d: number,
+  l2 = 1e-2,
+  iterations = 30,
+): LogisticModel {
   const n = target.length;
   const mean = new Float64Array(d);
   const scale = new Float64Array(d);
@@ -77,7 +83,8 @@ export function logisticLogOdds(model: LogisticModel, features: Float64Array, nR
   const out = new Float64Array(nRows);
   for (let r = 0; r < nRows; r++) {
     let z = model.weights[0]!;
-    for (let f = 0; f < d; f++) z += model.weights[f + 1]! * ((features[r * d + f]! - model.mean[f]!) / model.scale[f]!);
+    for (let f = 0; f < d; f++)
+      z += model.weights[f + 1]! * ((features[r * d + f]! - model.mean[f]!) / model.scale[f]!);
     out[r] = z;
   }
   return out;
@@ -119,7 +126,8 @@ export class ShadowAttack implements MembershipAttack {
   readonly id = 'membership.shadow' as const;
   readonly access = 'scores' as const;
   readonly referenceModels = 'offline' as const;
-  readonly reference = 'Shokri, Stronati, Song, Shmatikov, "Membership Inference Attacks Against Machine Learning Models", IEEE S&P 2017';
+  readonly reference =
+    'Shokri, Stronati, Song, Shmatikov, "Membership Inference Attacks Against Machine Learning Models", IEEE S&P 2017';
 
   async run(ctx: MembershipAttackContext): Promise<MembershipScores> {
     const set = await obtainReferenceModels(ctx, this.id, 'offline');
@@ -127,7 +135,10 @@ export class ShadowAttack implements MembershipAttack {
     const nPop = set.nPopulation;
     const numClasses = ctx.target.signature.numClasses;
     if (!population || population.nRows !== nPop) {
-      throw new EngineError(EngineErrorCode.AttackNeedsPopulation, `${this.id} trains shadow models on population data; provide a population file`);
+      throw new EngineError(
+        EngineErrorCode.AttackNeedsPopulation,
+        `${this.id} trains shadow models on population data; provide a population file`,
+      );
     }
 
     // Labelled attack-training set: every shadow model's outputs on every population row.
@@ -159,7 +170,11 @@ export class ShadowAttack implements MembershipAttack {
       }
       const perClass =
         nIn >= MIN_EXAMPLES_PER_SIDE && trainIdx.length - nIn >= MIN_EXAMPLES_PER_SIDE
-          ? fitLogisticRegression(gatherRows(trainFeatures, trainIdx, numClasses), Uint8Array.from(trainIdx, (r) => trainMember[r]!), numClasses)
+          ? fitLogisticRegression(
+              gatherRows(trainFeatures, trainIdx, numClasses),
+              Uint8Array.from(trainIdx, (r) => trainMember[r]!),
+              numClasses,
+            )
           : allClasses;
       const targetIdx: number[] = [];
       for (let i = 0; i < audited.nRows; i++) if (audited.labels[i] === c) targetIdx.push(i);

@@ -37,7 +37,13 @@ function subset(ds: LabeledDataset, rows: readonly number[]): LabeledDataset {
   const d = ds.nFeatures;
   const features = new Float32Array(rows.length * d);
   rows.forEach((r, j) => features.set(ds.features.subarray(r * d, (r + 1) * d), j * d));
-  return { ...ds, nRows: rows.length, features, labels: Int32Array.from(rows, (r) => ds.labels[r]!), rowIds: rows.map((r) => ds.rowIds[r]!) };
+  return {
+    ...ds,
+    nRows: rows.length,
+    features,
+    labels: Int32Array.from(rows, (r) => ds.labels[r]!),
+    rowIds: rows.map((r) => ds.rowIds[r]!),
+  };
 }
 
 function concat(parts: readonly LabeledDataset[]): LabeledDataset {
@@ -56,19 +62,33 @@ function concat(parts: readonly LabeledDataset[]): LabeledDataset {
 
 function mlpTarget(weights: MlpWeights): TargetModel {
   return {
-    signature: { inputName: 'x', nFeatures: 64, numClasses: 10, outputName: 'p', outputKind: 'probabilities', logitsTensorName: 'z', opset: 13 },
+    signature: {
+      inputName: 'x',
+      nFeatures: 64,
+      numClasses: 10,
+      outputName: 'p',
+      outputKind: 'probabilities',
+      logitsTensorName: 'z',
+      opset: 13,
+    },
     predict: (features, nRows) => Promise.resolve(mlpForward(weights, features, nRows)),
     dispose: () => Promise.resolve(),
   };
 }
 
 /** Online: every record of the pool IN exactly k/2 models (Carlini et al.); offline: population rows only. */
-async function referenceSet(pool: LabeledDataset, nPopulation: number, mode: ReferenceMode, k: number): Promise<ReferenceModelSet> {
+async function referenceSet(
+  pool: LabeledDataset,
+  nPopulation: number,
+  mode: ReferenceMode,
+  k: number,
+): Promise<ReferenceModelSet> {
   const n = pool.nRows;
   const inMask = new Uint8Array(k * n);
   const rng = new SeededRandom(deriveSeed(SEED, mode === 'online' ? 1 : 2));
   for (let i = 0; i < (mode === 'online' ? n : nPopulation); i++) {
-    const models = mode === 'online' ? rng.permutation(k).slice(0, k / 2) : rng.next() < 0.5 ? [] : [...Array(k).keys()];
+    const models =
+      mode === 'online' ? rng.permutation(k).slice(0, k / 2) : rng.next() < 0.5 ? [] : [...Array(k).keys()];
     if (mode === 'offline') {
       for (let m = 0; m < k; m++) if (rng.next() < 0.5) inMask[m * n + i] = 1;
     } else {

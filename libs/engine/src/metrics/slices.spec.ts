@@ -23,7 +23,9 @@ describe('sliceMembershipMetrics', () => {
     const members = Float64Array.from(memberLabels, (_, i) => (groups[i] === 'a' ? 10 + i : i / 100));
     const nonMembers = Float64Array.from(nonMemberLabels, (_, i) => i / 100 + 0.001);
     const scores: MembershipScores = { attack: 'membership.loss', members, nonMembers };
-    const sliced = sliceMembershipMetrics(scores, dataset(memberLabels, groups), dataset(nonMemberLabels, groups), { minSliceSize: 10 });
+    const sliced = sliceMembershipMetrics(scores, dataset(memberLabels, groups), dataset(nonMemberLabels, groups), {
+      minSliceSize: 10,
+    });
     expect(sliced.byClass.map((s) => [s.value, s.nMembers, s.nNonMembers])).toEqual([
       ['0', 30, 30],
       ['1', 5, 5],
@@ -38,7 +40,11 @@ describe('sliceMembershipMetrics', () => {
   });
 
   it('has no group slices when no group column was declared, and the default minimum is 20', () => {
-    const scores: MembershipScores = { attack: 'membership.loss', members: new Float64Array(19), nonMembers: new Float64Array(19) };
+    const scores: MembershipScores = {
+      attack: 'membership.loss',
+      members: new Float64Array(19),
+      nonMembers: new Float64Array(19),
+    };
     const sliced = sliceMembershipMetrics(scores, dataset(Array(19).fill(0)), dataset(Array(19).fill(0)));
     expect(sliced.byGroup).toBeUndefined();
     expect(sliced.byClass[0]!.metrics).toBeUndefined();

@@ -37,7 +37,8 @@ export function sliceMembershipMetrics(
     Array.from(nonMembers.labels, classKey),
     minSize,
   );
-  const byGroup = members.groups && nonMembers.groups ? sliceBy(scores, members.groups, nonMembers.groups, minSize) : undefined;
+  const byGroup =
+    members.groups && nonMembers.groups ? sliceBy(scores, members.groups, nonMembers.groups, minSize) : undefined;
   return byGroup ? { byClass, byGroup } : { byClass };
 }
 
@@ -47,7 +48,9 @@ function sliceBy(
   nonMemberKeys: readonly string[],
   minSize: number,
 ): SliceMetrics[] {
-  const values = [...new Set([...memberKeys, ...nonMemberKeys])].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const values = [...new Set([...memberKeys, ...nonMemberKeys])].sort((a, b) =>
+    a.localeCompare(b, 'en', { numeric: true }),
+  );
   return values.map((value) => {
     const m = Float64Array.from(scores.members.filter((_, i) => memberKeys[i] === value));
     const n = Float64Array.from(scores.nonMembers.filter((_, i) => nonMemberKeys[i] === value));
@@ -59,6 +62,11 @@ function sliceBy(
         note: `too few records to measure (need at least ${minSize} members and ${minSize} non-members)`,
       };
     }
-    return { value, metrics: computeMembershipMetrics(m, n, { attack: scores.attack }), nMembers: m.length, nNonMembers: n.length };
+    return {
+      value,
+      metrics: computeMembershipMetrics(m, n, { attack: scores.attack }),
+      nMembers: m.length,
+      nNonMembers: n.length,
+    };
   });
 }

@@ -50,7 +50,9 @@ describe('labels-only ONNX models', () => {
   it('refuses a labels-only model whose number of classes is not declared, saying how to declare it', () => {
     const e = engineError(() => inspectOnnx(argmaxMlpOnnx(weights), { fileLabel: 'argmax.onnx' }));
     expect(e.code).toBe(EngineErrorCode.InvalidOption);
-    expect(e.message).toMatch(/^argmax\.onnx: output 'label' holds class indices .*--num-classes, or --classes with their names/);
+    expect(e.message).toMatch(
+      /^argmax\.onnx: output 'label' holds class indices .*--num-classes, or --classes with their names/,
+    );
     expect(engineError(() => inspectOnnx(argmaxMlpOnnx(weights), { numClasses: 1 })).code).toBe(
       EngineErrorCode.InvalidOption,
     );

@@ -6,7 +6,12 @@ import workerThreads = require('node:worker_threads');
 import { loadLabeledCsv } from '../data/csv-dataset';
 import type { LabeledDataset } from '../types';
 import type { MlpArchitecture, MlpWeights, TrainingData } from './mlp';
-import { effectiveParallelism, trainGroupsInParallel, trainingWorkerScript, type TrainingGroup } from './parallel-training';
+import {
+  effectiveParallelism,
+  trainGroupsInParallel,
+  trainingWorkerScript,
+  type TrainingGroup,
+} from './parallel-training';
 import { createReferenceModelProvider, referenceGroupSize } from './reference-model-provider';
 
 jest.setTimeout(60_000);
@@ -19,7 +24,12 @@ let digits: LabeledDataset;
 let pool: TrainingData;
 beforeAll(async () => {
   digits = await loadLabeledCsv(DIGITS, { labelColumn: 'digit' });
-  pool = { features: digits.features.slice(0, 300 * 64), labels: digits.labels.slice(0, 300), nRows: 300, nFeatures: 64 };
+  pool = {
+    features: digits.features.slice(0, 300 * 64),
+    labels: digits.labels.slice(0, 300),
+    nRows: 300,
+    nFeatures: 64,
+  };
 });
 
 /** Group g has `size` models; model t of group g trains on the rows i with (i + g + t) % 3 !== 0. */
@@ -31,11 +41,18 @@ function groups(count: number, size: number): TrainingGroup[] {
   });
 }
 
-const flat = (models: MlpWeights[][]) => models.flat().flatMap((w) => w.layers.flatMap((l) => [...l.weights, ...l.bias]));
+const flat = (models: MlpWeights[][]) =>
+  models.flat().flatMap((w) => w.layers.flatMap((l) => [...l.weights, ...l.bias]));
 
 function slice(ds: LabeledDataset, from: number, to: number): LabeledDataset {
   const d = ds.nFeatures;
-  return { ...ds, nRows: to - from, features: ds.features.slice(from * d, to * d), labels: ds.labels.slice(from, to), rowIds: ds.rowIds.slice(from, to) };
+  return {
+    ...ds,
+    nRows: to - from,
+    features: ds.features.slice(from * d, to * d),
+    labels: ds.labels.slice(from, to),
+    rowIds: ds.rowIds.slice(from, to),
+  };
 }
 
 describe('effectiveParallelism', () => {
@@ -49,7 +66,9 @@ describe('effectiveParallelism', () => {
 
   it('finds the compiled worker script of the dist/ build', () => {
     // Fails when dist/ is missing: build with `npx tsc -p tsconfig.build.json` (npm test does).
-    expect(trainingWorkerScript()).toMatch(/dist[\\/]libs[\\/]engine[\\/]src[\\/]training[\\/]parallel-training-worker\.js$/);
+    expect(trainingWorkerScript()).toMatch(
+      /dist[\\/]libs[\\/]engine[\\/]src[\\/]training[\\/]parallel-training-worker\.js$/,
+    );
     expect(effectiveParallelism(5, 2)).toBe(2);
   });
 });
@@ -83,7 +102,9 @@ describe('trainGroupsInParallel', () => {
     expect(inWorkers.map((g) => g.length)).toEqual([2, 2, 2]);
     expect(flat(inWorkers)).toEqual(flat(inProcess));
     // Different seeds, different models: the comparison above is not trivially true.
-    expect(flat(inWorkers).slice(0, 50)).not.toEqual(flat(inWorkers).slice(2 * flat(inWorkers).length / 6, 2 * flat(inWorkers).length / 6 + 50));
+    expect(flat(inWorkers).slice(0, 50)).not.toEqual(
+      flat(inWorkers).slice((2 * flat(inWorkers).length) / 6, (2 * flat(inWorkers).length) / 6 + 50),
+    );
   });
 
   it('passes an EngineError thrown in a worker back with its code and location', async () => {
@@ -99,14 +120,20 @@ describe('trainGroupsInParallel', () => {
   it('stops on abort: rejects with the abort reason and trains no further group', async () => {
     const controller = new AbortController();
     const finished: number[] = [];
-    const run = trainGroupsInParallel(pool, groups(6, 1), ARCH, { ...FAST, epochs: 20 }, {
-      parallelism: 2,
-      signal: controller.signal,
-      onGroupTrained: (g) => {
-        finished.push(g);
-        controller.abort(new Error('cancelled by user'));
+    const run = trainGroupsInParallel(
+      pool,
+      groups(6, 1),
+      ARCH,
+      { ...FAST, epochs: 20 },
+      {
+        parallelism: 2,
+        signal: controller.signal,
+        onGroupTrained: (g) => {
+          finished.push(g);
+          controller.abort(new Error('cancelled by user'));
+        },
       },
-    });
+    );
     await expect(run).rejects.toThrow('cancelled by user');
     expect(finished).toHaveLength(1);
     expect(started.map((w) => w.threadId)).toEqual([-1, -1]);

@@ -198,9 +198,12 @@ function trainInWorkers(
           else dispatch(worker);
         }, settle);
       });
-      worker.on('error', (e) => settle(new EngineError(EngineErrorCode.Internal, `reference model training worker crashed: ${e.message}`)));
+      worker.on('error', (e) =>
+        settle(new EngineError(EngineErrorCode.Internal, `reference model training worker crashed: ${e.message}`)),
+      );
       worker.on('exit', (code) => {
-        if (!settled) settle(new EngineError(EngineErrorCode.Internal, `reference model training worker exited with code ${code}`));
+        if (!settled)
+          settle(new EngineError(EngineErrorCode.Internal, `reference model training worker exited with code ${code}`));
       });
       dispatch(worker);
     }

@@ -23,14 +23,36 @@ class MemoryStore implements ReferenceModelStore {
 
 function slice(ds: LabeledDataset, from: number, to: number): LabeledDataset {
   const d = ds.nFeatures;
-  return { ...ds, nRows: to - from, features: ds.features.slice(from * d, to * d), labels: ds.labels.slice(from, to), rowIds: ds.rowIds.slice(from, to) };
+  return {
+    ...ds,
+    nRows: to - from,
+    features: ds.features.slice(from * d, to * d),
+    labels: ds.labels.slice(from, to),
+    rowIds: ds.rowIds.slice(from, to),
+  };
 }
 
 describe('reference models trained one job at a time', () => {
-  let args: { population: LabeledDataset; members: LabeledDataset; nonMembers: LabeledDataset; k: number; seed: number; training: typeof FAST; parallelism: number };
+  let args: {
+    population: LabeledDataset;
+    members: LabeledDataset;
+    nonMembers: LabeledDataset;
+    k: number;
+    seed: number;
+    training: typeof FAST;
+    parallelism: number;
+  };
   beforeAll(async () => {
     const all = await loadLabeledCsv(DIGITS_CSV, { labelColumn: 'digit' });
-    args = { members: slice(all, 0, 40), nonMembers: slice(all, 40, 80), population: slice(all, 80, 200), k: 2, seed: 5, training: FAST, parallelism: 1 };
+    args = {
+      members: slice(all, 0, 40),
+      nonMembers: slice(all, 40, 80),
+      population: slice(all, 80, 200),
+      k: 2,
+      seed: 5,
+      training: FAST,
+      parallelism: 1,
+    };
   });
 
   it('plans the keys the provider stores with modelsPerGraph 1, and trains bit-identical models', async () => {
@@ -40,7 +62,12 @@ describe('reference models trained one job at a time', () => {
     await provider.obtain('offline');
 
     const planned = planReferenceModels(args, ['online', 'offline']);
-    expect(planned.map((p) => [p.mode, p.m])).toEqual([['online', 0], ['online', 1], ['offline', 0], ['offline', 1]]);
+    expect(planned.map((p) => [p.mode, p.m])).toEqual([
+      ['online', 0],
+      ['online', 1],
+      ['offline', 0],
+      ['offline', 1],
+    ]);
     expect(new Set(planned.map((p) => p.key))).toEqual(new Set(providerStore.models.keys()));
 
     const jobStore = new MemoryStore();

@@ -13,7 +13,10 @@ import type { ReferenceModelStore } from './reference-model-store';
 /** Distributed models are trained alone: a model trained in a graph depends on its graph-mates. */
 export const DISTRIBUTED_MODELS_PER_GRAPH = 1;
 
-export type ReferenceModelJobArgs = Omit<ReferenceModelProviderArgs, 'store' | 'onProgress' | 'parallelism' | 'modelsPerGraph'>;
+export type ReferenceModelJobArgs = Omit<
+  ReferenceModelProviderArgs,
+  'store' | 'onProgress' | 'parallelism' | 'modelsPerGraph'
+>;
 
 export interface PlannedReferenceModel {
   readonly mode: ReferenceMode;
@@ -21,7 +24,10 @@ export interface PlannedReferenceModel {
   readonly key: string;
 }
 
-export function planReferenceModels(args: ReferenceModelJobArgs, modes: readonly ReferenceMode[]): PlannedReferenceModel[] {
+export function planReferenceModels(
+  args: ReferenceModelJobArgs,
+  modes: readonly ReferenceMode[],
+): PlannedReferenceModel[] {
   assertK(args.k);
   const identity = referenceModelIdentity({ ...args, modelsPerGraph: DISTRIBUTED_MODELS_PER_GRAPH });
   return modes.flatMap((mode) => Array.from({ length: args.k }, (_, m) => ({ mode, m, key: identity.keyOf(mode, m) })));
@@ -42,20 +48,32 @@ export async function trainReferenceModelIntoStore(
   const key = identity.keyOf(mode, m);
   if ((await store.get(key)) !== undefined) return 'cached';
   if (mode === 'offline' && identity.pool.nPopulation < 2) {
-    throw new EngineError(EngineErrorCode.AttackNeedsPopulation, 'offline reference models need population data (at least 2 rows) to train on');
+    throw new EngineError(
+      EngineErrorCode.AttackNeedsPopulation,
+      'offline reference models need population data (at least 2 rows) to train on',
+    );
   }
   const nRows = identity.pool.nRows;
   const inMask = identity.inMaskOf(mode).slice(m * nRows, (m + 1) * nRows);
-  const [group] = await trainGroupsInParallel(identity.pool, [{ inMask, seeds: [identity.seedOf(mode, m)] }], identity.architecture, identity.training, {
-    parallelism: 1,
-    ...(args.signal ? { signal: args.signal } : {}),
-  });
+  const [group] = await trainGroupsInParallel(
+    identity.pool,
+    [{ inMask, seeds: [identity.seedOf(mode, m)] }],
+    identity.architecture,
+    identity.training,
+    {
+      parallelism: 1,
+      ...(args.signal ? { signal: args.signal } : {}),
+    },
+  );
   await store.put(key, (group as MlpWeights[])[0] as MlpWeights);
   return 'trained';
 }
 
 function assertK(k: number): void {
   if (!Number.isInteger(k) || k < 1) {
-    throw new EngineError(EngineErrorCode.InvalidOption, `the number of reference models must be a positive integer, got ${k}`);
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the number of reference models must be a positive integer, got ${k}`,
+    );
   }
 }

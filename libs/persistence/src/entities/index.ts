@@ -6,5 +6,21 @@ import { ModelVersionEntity } from './model-version.entity';
 import { ModelEntity } from './model.entity';
 import { ReferenceModelEntity } from './reference-model.entity';
 
-export { ApiKeyEntity, AuditEntity, DatasetEntity, FindingEntity, ModelEntity, ModelVersionEntity, ReferenceModelEntity };
-export const ALL_ENTITIES = [ApiKeyEntity, ModelEntity, ModelVersionEntity, DatasetEntity, AuditEntity, FindingEntity, ReferenceModelEntity];
+export {
+  ApiKeyEntity,
+  AuditEntity,
+  DatasetEntity,
+  FindingEntity,
+  ModelEntity,
+  ModelVersionEntity,
+  ReferenceModelEntity,
+};
+export const ALL_ENTITIES = [
+  ApiKeyEntity,
+  ModelEntity,
+  ModelVersionEntity,
+  DatasetEntity,
+  AuditEntity,
+  FindingEntity,
+  ReferenceModelEntity,
+];

@@ -6,7 +6,12 @@ export abstract class ModelRepository {
   abstract findModel(id: string): Promise<ModelRecord | null>;
   abstract listModels(): Promise<ModelRecord[]>;
   /** Adds the next version number of a model (1, 2, ...). */
-  abstract addVersion(input: { modelId: string; sha256: string; sizeBytes: number; signature: ModelSignature }): Promise<ModelVersionRecord>;
+  abstract addVersion(input: {
+    modelId: string;
+    sha256: string;
+    sizeBytes: number;
+    signature: ModelSignature;
+  }): Promise<ModelVersionRecord>;
   abstract findVersion(id: string): Promise<ModelVersionRecord | null>;
   abstract listVersions(modelId: string): Promise<ModelVersionRecord[]>;
 }

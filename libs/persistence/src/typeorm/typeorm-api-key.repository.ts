@@ -22,5 +22,13 @@ export class TypeOrmApiKeyRepository extends ApiKeyRepository {
 }
 
 function toRecord(e: ApiKeyEntity): ApiKeyRecord {
-  return { id: e.id, name: e.name, role: e.role as ApiKeyRole, prefix: e.prefix, hash: e.hash, createdAt: e.createdAt, revokedAt: e.revokedAt };
+  return {
+    id: e.id,
+    name: e.name,
+    role: e.role as ApiKeyRole,
+    prefix: e.prefix,
+    hash: e.hash,
+    createdAt: e.createdAt,
+    revokedAt: e.revokedAt,
+  };
 }

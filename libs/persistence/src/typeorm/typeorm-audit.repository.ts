@@ -71,13 +71,18 @@ export class TypeOrmAuditRepository extends AuditRepository {
       `UPDATE audits SET progress = GREATEST(progress, $2), phase = $3, updated_at = now() WHERE id = $1 AND status = 'running'`,
       [id, clamped, phase],
     );
-    const rows: Array<{ status: AuditStatus }> = await this.dataSource.query(`SELECT status FROM audits WHERE id = $1`, [id]);
+    const rows: Array<{ status: AuditStatus }> = await this.dataSource.query(
+      `SELECT status FROM audits WHERE id = $1`,
+      [id],
+    );
     return rows[0]?.status ?? null;
   }
 
   async completeWithReport(id: string, report: AuditReport): Promise<boolean> {
     return this.dataSource.transaction(async (em) => {
-      const locked = rowsOf(await em.query(`SELECT id FROM audits WHERE id = $1 AND status = 'running' FOR UPDATE`, [id]));
+      const locked = rowsOf(
+        await em.query(`SELECT id FROM audits WHERE id = $1 AND status = 'running' FOR UPDATE`, [id]),
+      );
       if (locked.length === 0) return false;
       for (const f of report.findings) {
         await em.query(
@@ -127,7 +132,9 @@ export class TypeOrmAuditRepository extends AuditRepository {
   }
 
   async listFindings(auditId: string): Promise<FindingRecord[]> {
-    const all = await this.dataSource.getRepository(FindingEntity).find({ where: { auditId }, order: { attack: 'ASC' } });
+    const all = await this.dataSource
+      .getRepository(FindingEntity)
+      .find({ where: { auditId }, order: { attack: 'ASC' } });
     return all.map((f) => ({ ...f, severity: f.severity as Severity }));
   }
 
@@ -139,7 +146,8 @@ export class TypeOrmAuditRepository extends AuditRepository {
 
 // pg returns [rows, count] for UPDATE ... RETURNING through TypeORM's query(); SELECT returns rows.
 function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number')
+    return result[0] as T[];
   return result as T[];
 }
 

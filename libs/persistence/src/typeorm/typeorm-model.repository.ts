@@ -24,7 +24,12 @@ export class TypeOrmModelRepository extends ModelRepository {
     return all.map((m) => ({ ...m }));
   }
 
-  async addVersion(input: { modelId: string; sha256: string; sizeBytes: number; signature: ModelSignature }): Promise<ModelVersionRecord> {
+  async addVersion(input: {
+    modelId: string;
+    sha256: string;
+    sizeBytes: number;
+    signature: ModelSignature;
+  }): Promise<ModelVersionRecord> {
     // Lock the model row so two concurrent uploads get consecutive version numbers, not a unique violation.
     return this.dataSource.transaction(async (em) => {
       await em.query(`SELECT id FROM models WHERE id = $1 FOR UPDATE`, [input.modelId]);
@@ -44,7 +49,9 @@ export class TypeOrmModelRepository extends ModelRepository {
   }
 
   async listVersions(modelId: string): Promise<ModelVersionRecord[]> {
-    const all = await this.dataSource.getRepository(ModelVersionEntity).find({ where: { modelId }, order: { version: 'ASC' } });
+    const all = await this.dataSource
+      .getRepository(ModelVersionEntity)
+      .find({ where: { modelId }, order: { version: 'ASC' } });
     return all.map((v) => ({ ...v }));
   }
 }

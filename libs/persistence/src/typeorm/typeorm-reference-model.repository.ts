@@ -7,7 +7,10 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
   }
 
   async find(cacheKey: string): Promise<Buffer | null> {
-    const rows: Array<{ weights: Buffer }> = await this.dataSource.query(`SELECT weights FROM reference_models WHERE cache_key = $1`, [cacheKey]);
+    const rows: Array<{ weights: Buffer }> = await this.dataSource.query(
+      `SELECT weights FROM reference_models WHERE cache_key = $1`,
+      [cacheKey],
+    );
     return rows[0]?.weights ?? null;
   }
 
@@ -22,7 +25,10 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
 
   async storedKeys(cacheKeys: readonly string[]): Promise<Set<string>> {
     if (cacheKeys.length === 0) return new Set();
-    const rows: Array<{ cache_key: string }> = await this.dataSource.query(`SELECT cache_key FROM reference_models WHERE cache_key = ANY($1::text[])`, [[...cacheKeys]]);
+    const rows: Array<{ cache_key: string }> = await this.dataSource.query(
+      `SELECT cache_key FROM reference_models WHERE cache_key = ANY($1::text[])`,
+      [[...cacheKeys]],
+    );
     return new Set(rows.map((r) => r.cache_key));
   }
 }
