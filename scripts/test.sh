@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.build.json
 npx jest --ci --selectProjects unit
-node scripts/test-services.js -- npx jest --ci --runInBand --selectProjects integration e2e
+# --forceExit: a stray Redis/pg socket in a child-process harness must not hang CI; every suite closes what it opens.
+node scripts/test-services.js -- npx jest --ci --runInBand --forceExit --selectProjects integration e2e

@@ -207,7 +207,9 @@ describe('audit worker', () => {
     it('hands an unfinished audit back to the queue on SIGTERM, and another worker completes it', async () => {
       const ids = await setUp(svc, digitsModelOnnx(), digitsCsvs);
       const first = await svc.startWorker();
-      const id = await commission(svc, ids, slowAudit);
+      // Each reference model is its own job now: a model that trains within the 1 s grace period simply
+      // finishes. Long training (1000 epochs, several seconds per model) makes SIGTERM land mid-job.
+      const id = await commission(svc, ids, { ...slowAudit, referenceTraining: { epochs: 1000 } });
       await waitFor(svc, id, (a) => a.status === 'running' && a.phase !== 'starting');
       const started = Date.now();
       // Nest re-raises SIGTERM after its shutdown hooks: the process ends by that signal, not our SIGKILL fallback.
