@@ -27,6 +27,9 @@ export function equivalentCommand(o: AuditCommandOptions): string {
   if (o.referenceEpochs !== undefined) args.push('--reference-epochs', String(o.referenceEpochs));
   if (o.referenceLearningRate !== undefined) args.push('--reference-learning-rate', String(o.referenceLearningRate));
   if (o.referenceBatchSize !== undefined) args.push('--reference-batch-size', String(o.referenceBatchSize));
+  if (o.referenceHidden !== undefined)
+    args.push('--reference-hidden', o.referenceHidden.length > 0 ? o.referenceHidden.join(',') : 'none');
+  if (o.referenceActivation !== undefined) args.push('--reference-activation', o.referenceActivation);
   if (o.seed !== undefined) args.push('--seed', String(o.seed));
   if (o.topExposed !== undefined) args.push('--top-exposed', String(o.topExposed));
   if (o.maxModelMb !== undefined) args.push('--max-model-mb', String(o.maxModelMb));

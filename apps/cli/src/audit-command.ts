@@ -34,6 +34,9 @@ export interface AuditCommandOptions {
   readonly referenceEpochs?: number;
   readonly referenceLearningRate?: number;
   readonly referenceBatchSize?: number;
+  /** Reference architecture; default mirrored from the target. */
+  readonly referenceHidden?: readonly number[];
+  readonly referenceActivation?: 'relu' | 'tanh' | 'sigmoid';
   readonly seed?: number;
   readonly topExposed?: number;
   readonly maxModelMb?: number;
@@ -99,6 +102,8 @@ export async function runAuditCommand(
     topExposed: opts.topExposed,
     maxModelBytes,
     referenceTraining: referenceTraining(opts),
+    ...(opts.referenceHidden !== undefined ? { referenceHidden: [...opts.referenceHidden] } : {}),
+    ...(opts.referenceActivation !== undefined ? { referenceActivation: opts.referenceActivation } : {}),
     referenceCacheDir: opts.referenceCache !== undefined ? resolve(opts.referenceCache) : undefined,
     maxReferenceSeconds: opts.maxReferenceSeconds,
   };

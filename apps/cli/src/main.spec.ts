@@ -162,7 +162,7 @@ describe('privaudit audit', () => {
     await expect(fs.readdir(cache).catch(() => [])).resolves.toEqual([]);
   });
 
-  it('trains reference models with the given recipe and records it in the report', async () => {
+  it('trains reference models with the given recipe and architecture and records them in the report', async () => {
     const x = randomFeatures(4, 80, N_FEATURES);
     const population = Array.from({ length: 80 }, (_, r) => [
       `p${r + 1}`,
@@ -182,12 +182,17 @@ describe('privaudit audit', () => {
         '3',
         '--reference-learning-rate',
         '0.01',
+        '--reference-hidden',
+        '6,5',
+        '--reference-activation',
+        'tanh',
         '--quiet',
       ),
     );
     expect(code).toBe(0);
     const report = JSON.parse(await fs.readFile(path.join(dir, 'out', 'report.json'), 'utf8'));
     expect(report.config.referenceTraining).toEqual({ epochs: 3, learningRate: 0.01 });
+    expect(report.config.referenceArchitecture).toEqual({ hidden: [6, 5], activation: 'tanh' });
     expect(report.config.referenceCost.modelsTrained).toBe(1);
   });
 

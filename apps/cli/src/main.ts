@@ -16,6 +16,8 @@ import {
   parseNonNegativeInteger,
   parsePositiveInteger,
   parsePositiveNumber,
+  parseHiddenLayers,
+  parseActivation,
   parseSeed,
 } from './option-parsers';
 import { privauditPackage } from './package-root';
@@ -59,6 +61,8 @@ interface RawAuditOptions {
   referenceEpochs?: number;
   referenceLearningRate?: number;
   referenceBatchSize?: number;
+  referenceHidden?: number[];
+  referenceActivation?: 'relu' | 'tanh' | 'sigmoid';
   seed?: number;
   topExposed?: number;
   maxModelMb?: number;
@@ -175,6 +179,16 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       parsePositiveNumber,
     )
     .option('--reference-batch-size <n>', 'batch size of reference models (default 64)', parsePositiveInteger)
+    .option(
+      '--reference-hidden <list>',
+      "hidden layer widths of reference models, e.g. 128,64 or 'none' (default: mirrored from the target's ONNX graph)",
+      parseHiddenLayers,
+    )
+    .option(
+      '--reference-activation <name>',
+      'relu, tanh or sigmoid, with --reference-hidden (default relu)',
+      parseActivation,
+    )
     .option('--seed <n>', 'seed for every random choice (integer 0..4294967295)', parseSeed)
     .option(
       '--top-exposed <n>',
@@ -215,6 +229,8 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           referenceEpochs: raw.referenceEpochs,
           referenceLearningRate: raw.referenceLearningRate,
           referenceBatchSize: raw.referenceBatchSize,
+          referenceHidden: raw.referenceHidden,
+          referenceActivation: raw.referenceActivation,
           seed: raw.seed,
           topExposed: raw.topExposed,
           maxModelMb: raw.maxModelMb,

@@ -56,3 +56,14 @@ export function parseAttackList(value: string): AttackId[] {
   }
   return items as AttackId[];
 }
+
+/** Hidden layer widths '128,64', or 'none' for a multinomial logistic regression. */
+export function parseHiddenLayers(value: string): number[] {
+  if (value.trim() === 'none') return [];
+  return parseCommaList(value).map((w) => parseInteger(w, 1, 4096));
+}
+
+export function parseActivation(value: string): 'relu' | 'tanh' | 'sigmoid' {
+  if (value === 'relu' || value === 'tanh' || value === 'sigmoid') return value;
+  throw new InvalidArgumentError('expected relu, tanh or sigmoid.');
+}

@@ -271,6 +271,8 @@ export interface AuditReport {
       readonly learningRate?: number;
       readonly l2?: number;
     };
+    /** The reference architecture the caller chose (absent: mirrored from the target or the default). */
+    readonly referenceArchitecture?: { readonly hidden: readonly number[]; readonly activation: string };
     /** Present when an attack needed reference models. */
     readonly referenceCost?: ReferenceCost;
     /** The what-if output policy the target's answers were put through ('labels', 'top-k:3', 'round:2'). */

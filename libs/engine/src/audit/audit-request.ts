@@ -1,6 +1,6 @@
 // What a caller (CLI, worker, tests) asks of one membership audit, and the defaults it gets when silent.
 
-import type { MlpTrainingOptions } from '../training/mlp';
+import type { Activation, MlpTrainingOptions } from '../training/mlp';
 import type { AttackId } from '../types';
 
 export interface CsvInput {
@@ -52,6 +52,13 @@ export interface AuditRequest {
    * less tightly than the target make members look like outliers. Default: DEFAULT_REFERENCE_TRAINING.
    */
   referenceTraining?: Partial<Omit<MlpTrainingOptions, 'seed' | 'onEpoch'>>;
+  /**
+   * Hidden layer widths of the reference models ([] = multinomial logistic regression). Default: mirrored from the
+   * target's ONNX graph when it is a plain MLP, else one hidden layer of 64.
+   */
+  referenceHidden?: number[];
+  /** Activation of the reference models' hidden layers (with referenceHidden); default relu. */
+  referenceActivation?: Activation;
 }
 
 export const DEFAULT_SEED = 0;

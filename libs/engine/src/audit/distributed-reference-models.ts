@@ -39,6 +39,7 @@ export async function planAuditReferenceModels(req: AuditRequest): Promise<Audit
       nPopulation: prepared.population?.nRows ?? 0,
       nMembers: prepared.members.nRows,
       nNonMembers: prepared.nonMembers.nRows,
+      ...(prepared.referenceArchitecture ? { architecture: prepared.referenceArchitecture } : {}),
       ...(req.referenceTraining?.epochs !== undefined ? { epochs: req.referenceTraining.epochs } : {}),
     }).estimatedSeconds;
   }
@@ -80,6 +81,7 @@ function jobArgs(req: AuditRequest, prepared: PreparedAudit, signal?: AbortSigna
     seed: prepared.seed,
     // Part of each model's cache key, as in runAudit's provider.
     ...(req.referenceTraining ? { training: req.referenceTraining } : {}),
+    ...(prepared.referenceArchitecture ? { architecture: prepared.referenceArchitecture } : {}),
     ...(signal ? { signal } : {}),
   };
 }

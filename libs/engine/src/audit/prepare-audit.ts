@@ -31,7 +31,13 @@ import {
   MIN_AUDIT_ROWS,
   MIN_POPULATION_ROWS,
 } from './audit-request';
-import { estimateAuditReferenceCost, referenceSetsFor, type ReferenceSetPlan } from './reference-plan';
+import type { MlpArchitecture } from '../training/mlp';
+import {
+  estimateAuditReferenceCost,
+  referenceSetsFor,
+  requestedReferenceArchitecture,
+  type ReferenceSetPlan,
+} from './reference-plan';
 
 export interface PreparedAudit {
   readonly seed: number;
@@ -55,6 +61,8 @@ export interface PreparedAudit {
   readonly referenceSets: ReferenceSetPlan[];
   /** Undefined when no attack needs reference models. */
   readonly referenceCost?: ReferenceCost;
+  /** The reference architecture the caller asked for; undefined = mirror the target (the provider's default). */
+  readonly referenceArchitecture?: MlpArchitecture;
 }
 
 export interface PrepareSteps {
@@ -125,6 +133,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   }
 
   const referenceSets = referenceSetsFor(attacks, referenceModels);
+  const referenceArchitecture = requestedReferenceArchitecture(req, signature);
   const referenceCost =
     referenceSets.length > 0
       ? estimateAuditReferenceCost({
@@ -134,6 +143,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
           nPopulation: population?.nRows ?? 0,
           nMembers: members.nRows,
           nNonMembers: nonMembers.nRows,
+          ...(referenceArchitecture ? { architecture: referenceArchitecture } : {}),
           ...(req.referenceTraining?.epochs !== undefined ? { epochs: req.referenceTraining.epochs } : {}),
         })
       : undefined;
@@ -154,6 +164,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     ...(population ? { population } : {}),
     referenceSets,
     ...(referenceCost ? { referenceCost } : {}),
+    ...(referenceArchitecture ? { referenceArchitecture } : {}),
   };
 }
 

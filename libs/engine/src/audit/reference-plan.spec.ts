@@ -2,7 +2,12 @@ import { EngineErrorCode } from '../errors';
 import { createMembershipAttack } from '../membership/attack-registry';
 import { estimateReferenceCost } from '../training/reference-model-provider';
 import type { AttackId } from '../types';
-import { assertReferenceBudget, estimateAuditReferenceCost, referenceSetsFor } from './reference-plan';
+import {
+  assertReferenceBudget,
+  estimateAuditReferenceCost,
+  referenceSetsFor,
+  requestedReferenceArchitecture,
+} from './reference-plan';
 
 const attacks = (...ids: AttackId[]) => ids.map((id) => createMembershipAttack(id));
 const signature = { nFeatures: 64, numClasses: 10 };
@@ -72,5 +77,24 @@ describe('reference plan', () => {
     );
     const nothing = estimateAuditReferenceCost({ sets: [], signature, nPopulation: 0, nMembers: 1, nNonMembers: 1 });
     expect(() => assertReferenceBudget(nothing, 0)).not.toThrow();
+  });
+
+  it('takes a user-chosen reference architecture, validated, and prices it', () => {
+    expect(requestedReferenceArchitecture({}, signature)).toBeUndefined();
+    expect(
+      requestedReferenceArchitecture({ referenceHidden: [128, 64], referenceActivation: 'tanh' }, signature),
+    ).toEqual({ nFeatures: 64, hidden: [128, 64], numClasses: 10, activation: 'tanh' });
+    expect(requestedReferenceArchitecture({ referenceHidden: [] }, signature)?.hidden).toEqual([]);
+    expect(() => requestedReferenceArchitecture({ referenceActivation: 'tanh' }, signature)).toThrow(
+      expect.objectContaining({ code: EngineErrorCode.InvalidOption }),
+    );
+    expect(() => requestedReferenceArchitecture({ referenceHidden: [0] }, signature)).toThrow(
+      expect.objectContaining({ code: EngineErrorCode.InvalidOption }),
+    );
+    const rows = { nPopulation: 400, nMembers: 300, nNonMembers: 300, sets: [{ mode: 'offline' as const, k: 2 }] };
+    const wide = requestedReferenceArchitecture({ referenceHidden: [512, 512] }, signature);
+    expect(estimateAuditReferenceCost({ ...rows, signature, architecture: wide }).estimatedSeconds).toBeGreaterThan(
+      estimateAuditReferenceCost({ ...rows, signature }).estimatedSeconds,
+    );
   });
 });

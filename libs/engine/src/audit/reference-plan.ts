@@ -3,7 +3,8 @@
 // run). Needs only row counts and the model bytes, so the service can price an audit it has not loaded.
 
 import { readMlpFromOnnx } from '../onnx/mlp-onnx-writer';
-import type { MlpArchitecture } from '../training/mlp';
+import { EngineError, EngineErrorCode } from '../errors';
+import type { Activation, MlpArchitecture } from '../training/mlp';
 import {
   DEFAULT_REFERENCE_HIDDEN,
   DEFAULT_REFERENCE_TRAINING,
@@ -36,6 +37,8 @@ export interface ReferenceCostInputs {
   readonly nPopulation: number;
   readonly nMembers: number;
   readonly nNonMembers: number;
+  /** The user's reference architecture (AuditRequest.referenceHidden); else mirrored or the default. */
+  readonly architecture?: MlpArchitecture;
   /** Training epochs of each reference model (AuditRequest.referenceTraining); default DEFAULT_REFERENCE_TRAINING's. */
   readonly epochs?: number;
 }
@@ -75,7 +78,38 @@ export function describeReferenceCost(cost: ReferenceCost): string {
   return `reference models: ${sets} (${cost.modelsToTrain} at most, cached ones are skipped), estimated ${Math.ceil(cost.estimatedSeconds)} s`;
 }
 
+/** The reference architecture the caller asked for, or undefined to let the provider mirror the target. */
+export function requestedReferenceArchitecture(
+  req: { referenceHidden?: readonly number[]; referenceActivation?: Activation },
+  signature: Pick<ModelSignature, 'nFeatures' | 'numClasses'>,
+): MlpArchitecture | undefined {
+  if (req.referenceHidden === undefined) {
+    if (req.referenceActivation !== undefined) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        'a reference activation needs reference hidden layer widths too (e.g. --reference-hidden 128)',
+      );
+    }
+    return undefined;
+  }
+  for (const width of req.referenceHidden) {
+    if (!Number.isInteger(width) || width < 1 || width > 4096) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        `reference hidden layer widths must be integers from 1 to 4096, got ${width}`,
+      );
+    }
+  }
+  return {
+    nFeatures: signature.nFeatures,
+    hidden: [...req.referenceHidden],
+    numClasses: signature.numClasses,
+    activation: req.referenceActivation ?? 'relu',
+  };
+}
+
 function referenceArchitectureFor(inputs: ReferenceCostInputs): MlpArchitecture {
+  if (inputs.architecture) return inputs.architecture;
   const mirrored = inputs.modelBytes ? readMlpFromOnnx(inputs.modelBytes)?.architecture : undefined;
   return (
     mirrored ?? {

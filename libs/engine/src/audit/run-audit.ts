@@ -110,6 +110,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
               nonMembers,
               k: referenceModels,
               ...(req.referenceTraining ? { training: req.referenceTraining } : {}),
+              ...(prepared.referenceArchitecture ? { architecture: prepared.referenceArchitecture } : {}),
               seed,
               store,
               ...(req.modelsPerGraph !== undefined ? { modelsPerGraph: req.modelsPerGraph } : {}),
@@ -178,6 +179,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       referenceModels,
       ...(req.classes !== undefined ? { classes: req.classes } : {}),
       ...(req.referenceTraining !== undefined ? { referenceTraining: req.referenceTraining } : {}),
+      ...(prepared.referenceArchitecture ? { referenceArchitecture: prepared.referenceArchitecture } : {}),
       ...(referenceCost
         ? {
             referenceCost: {

@@ -122,6 +122,7 @@ export interface AuditReportParts {
   readonly referenceModels: number;
   readonly referenceCost?: ReferenceCost;
   readonly referenceTraining?: AuditReport['config']['referenceTraining'];
+  readonly referenceArchitecture?: AuditReport['config']['referenceArchitecture'];
   readonly classes?: readonly string[];
   readonly findings: readonly Finding[];
   readonly risk: RiskAssessment;
@@ -154,6 +155,14 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
       seed: parts.seed,
       referenceModels: parts.referenceModels,
       ...(parts.referenceTraining ? { referenceTraining: { ...parts.referenceTraining } } : {}),
+      ...(parts.referenceArchitecture
+        ? {
+            referenceArchitecture: {
+              hidden: [...parts.referenceArchitecture.hidden],
+              activation: parts.referenceArchitecture.activation,
+            },
+          }
+        : {}),
       ...(parts.referenceCost ? { referenceCost: parts.referenceCost } : {}),
     },
     findings: parts.findings,
