@@ -37,6 +37,27 @@ describe('assessRisk', () => {
     expect(mid).toBeLessThan(strong);
   });
 
+  it('when epsilon or AUC drives the score, still names the attack that picks out the most members', () => {
+    const base = finding('membership.loss', 0, 8);
+    const epsilonDriven: Finding = { ...base, metrics: { ...base.metrics, epsilonLowerBound: 3 } };
+    const lira = finding('membership.lira', 0, 9);
+    const memberFinding: Finding = {
+      ...lira,
+      metrics: {
+        ...lira.metrics,
+        tpr: { ...lira.metrics.tpr, '0.01': 0.05 },
+        tprInterval: { ...lira.metrics.tprInterval, '0.01': { lower: 0.03, upper: 0.07 } },
+      },
+    };
+    const risk = assessRisk([epsilonDriven, memberFinding]);
+    expect(risk.rationale).toMatch(/^Driven by membership\.loss .*epsilon/);
+    expect(risk.rationale).toContain(
+      'Most members picked out: membership.lira flags 5.0% of members at 1% false-positive rate (95% lower bound 3.0%).',
+    );
+    // No such sentence when no attack beats guessing at 1% FPR.
+    expect(assessRisk([epsilonDriven]).rationale).not.toContain('Most members picked out');
+  });
+
   it('with no findings says nothing was measured', () => {
     expect(assessRisk([])).toMatchObject({ score: 0, rating: 'low' });
   });

@@ -34,8 +34,24 @@ export function assessRisk(findings: readonly Finding[]): RiskAssessment {
   const rationale =
     exposure.score < 10
       ? `No attack did measurably better than guessing; the strongest, ${finding.attack}, reached ${evidence}.`
-      : `Driven by ${finding.attack} (severity ${exposure.severity}): ${evidence}.`;
+      : `Driven by ${finding.attack} (severity ${exposure.severity}): ${evidence}.${memberEvidence(findings, exposure)}`;
   return { score, rating, rationale };
+}
+
+/**
+ * When the score comes from a secondary indicator (epsilon, AUC), a privacy officer still wants to know how many
+ * members the strongest attack actually picks out at a low false-positive rate: named here when it beats guessing.
+ */
+function memberEvidence(findings: readonly Finding[], driving: MembershipExposure): string {
+  if (driving.driver === 'tprAt0.1%FprLower' || driving.driver === 'tprAt1%FprLower') return '';
+  let best: Finding | undefined;
+  for (const f of findings) {
+    if (!best || f.metrics.tprInterval['0.01'].lower > best.metrics.tprInterval['0.01'].lower) best = f;
+  }
+  if (!best || best.metrics.tprInterval['0.01'].lower <= 0.01) return '';
+  const tpr = (100 * best.metrics.tpr['0.01']).toFixed(1);
+  const lower = (100 * best.metrics.tprInterval['0.01'].lower).toFixed(1);
+  return ` Most members picked out: ${best.attack} flags ${tpr}% of members at 1% false-positive rate (95% lower bound ${lower}%).`;
 }
 
 function formatIndicator(driver: MembershipExposure['driver'], value: number): string {
