@@ -1,10 +1,12 @@
 import { InitialSchema1764050000000 } from './1764050000000-initial-schema';
 import { ReferenceModels1764060000000 } from './1764060000000-reference-models';
 import { AuditReferenceTrainingAndClasses1764070000000 } from './1764070000000-audit-reference-training-and-classes';
+import { AuditOutputPolicyAndReferenceArchitecture1764080000000 } from './1764080000000-audit-output-policy-and-reference-architecture';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
   InitialSchema1764050000000,
   ReferenceModels1764060000000,
   AuditReferenceTrainingAndClasses1764070000000,
+  AuditOutputPolicyAndReferenceArchitecture1764080000000,
 ];

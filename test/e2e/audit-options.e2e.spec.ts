@@ -1,6 +1,7 @@
 // POST /audits options the CLI already had: `referenceTraining` (how reference models are trained, priced
 // into the estimate and their cache keys, used by every job of the audit) and `classes` (string labels,
-// mapped to the model's outputs in the declared order).
+// mapped to the model's outputs in the declared order), `outputPolicy` (audit as if the API answered less) and
+// `referenceHidden`/`referenceActivation` (the reference models' architecture, part of their cache keys).
 import request from 'supertest';
 import { csvText, randomFeatures, softmaxMlpOnnx, tinyRandomMlp } from '../fixtures/onnx-fixtures';
 import { digitsCsv } from './support/audit-fixtures';
@@ -18,7 +19,7 @@ function stringLabelCsv(seed: number, nRows: number): string {
   return csvText(['x.1', 'x.2', 'x.3', 'x.4', 'classes'], rows);
 }
 
-describe('audit options: referenceTraining and classes', () => {
+describe('audit options: referenceTraining, classes, outputPolicy and reference architecture', () => {
   let svc: RunningService;
   const http = () => request(svc.baseUrl);
   const as = (r: request.Test) => r.set('x-api-key', svc.adminKey);
@@ -130,6 +131,130 @@ describe('audit options: referenceTraining and classes', () => {
       const doc = JSON.stringify((await http().get('/docs-json').expect(200)).body.paths['/audits']);
       expect(doc).toContain('referenceTraining');
       expect(doc).toContain('classes');
+    });
+  });
+
+  describe('outputPolicy and reference architecture', () => {
+    let data: { membersDatasetId: string; nonMembersDatasetId: string; populationDatasetId: string };
+    const digitsModel = () =>
+      softmaxMlpOnnx(tinyRandomMlp(11, { nFeatures: 64, hidden: [16], numClasses: 10, scale: 0.2 }));
+
+    beforeAll(async () => {
+      data = {
+        membersDatasetId: (await dataset('pol-members', 'members', 'digit', digitsCsv(0, 100)).expect(201)).body.id,
+        nonMembersDatasetId: (await dataset('pol-nonmembers', 'non-members', 'digit', digitsCsv(100, 200)).expect(201))
+          .body.id,
+        populationDatasetId: (await dataset('pol-population', 'population', 'digit', digitsCsv(200, 1000)).expect(201))
+          .body.id,
+      };
+    });
+    const noPopulation = () => ({
+      membersDatasetId: data.membersDatasetId,
+      nonMembersDatasetId: data.nonMembersDatasetId,
+    });
+
+    it("audits under outputPolicy 'labels' with membership.label-only only when no attack is named", async () => {
+      const created = await as(http().post('/audits'))
+        .send({ ...noPopulation(), modelVersionId: await modelVersion(digitsModel()), outputPolicy: ' labels' })
+        .expect(201);
+      expect(created.body.outputPolicy).toBe('labels');
+      expect(created.body.attacks).toBeNull();
+      const done = await finished(created.body.id);
+      expect(done.failure).toBeNull();
+      expect(done.status).toBe('succeeded');
+      const findings = await as(http().get(`/audits/${done.id}/findings`)).expect(200);
+      expect(findings.body.map((f: { attack: string }) => f.attack)).toEqual(['membership.label-only']);
+      const report = await as(http().get(`/audits/${done.id}/report`)).expect(200);
+      expect(report.body.config.outputPolicy).toBe('labels');
+    });
+
+    it("refuses score attacks under outputPolicy 'labels' with 422 ATTACK_NEEDS_SCORES, queueing nothing", async () => {
+      const modelVersionId = await modelVersion(digitsModel());
+      const res = await as(http().post('/audits'))
+        .send({ ...noPopulation(), modelVersionId, outputPolicy: 'labels', attacks: ['membership.loss'] })
+        .expect(422);
+      expect(res.body.code).toBe('ATTACK_NEEDS_SCORES');
+      expect(res.body.message).toMatch(/membership\.loss needs the target's scores/);
+      const n = await svc.db.query(`SELECT count(*)::int AS n FROM audits WHERE model_version_id = $1`, [
+        modelVersionId,
+      ]);
+      expect(Number(n[0].n)).toBe(0);
+    });
+
+    it('refuses a top-k policy keeping every class with 422 INVALID_OPTION', async () => {
+      const res = await as(http().post('/audits'))
+        .send({ ...noPopulation(), modelVersionId: await modelVersion(digitsModel()), outputPolicy: 'top-k:10' })
+        .expect(422);
+      expect(res.body.code).toBe('INVALID_OPTION');
+      expect(res.body.message).toMatch(/keeps every class of a 10-class model/);
+    });
+
+    it('refuses referenceActivation without referenceHidden with 422 INVALID_OPTION', async () => {
+      const res = await as(http().post('/audits'))
+        .send({ ...noPopulation(), modelVersionId: await modelVersion(digitsModel()), referenceActivation: 'tanh' })
+        .expect(422);
+      expect(res.body.code).toBe('INVALID_OPTION');
+      expect(res.body.message).toMatch(/referenceActivation needs referenceHidden/);
+    });
+
+    it.each([
+      ['an unknown output policy', { outputPolicy: 'scores' }, /outputPolicy.*expected 'labels'/],
+      ['a top-k policy without k', { outputPolicy: 'top-k:' }, /outputPolicy.*whole number/],
+      ['rounding to 8 decimals', { outputPolicy: 'round:8' }, /outputPolicy.*from 1 to 7/],
+      ['a zero hidden width', { referenceHidden: [0] }, /referenceHidden\.0/],
+      ['a hidden width over 4096', { referenceHidden: [5000] }, /referenceHidden\.0/],
+      ['nine hidden layers', { referenceHidden: [8, 8, 8, 8, 8, 8, 8, 8, 8] }, /referenceHidden/],
+      ['an unknown activation', { referenceHidden: [8], referenceActivation: 'gelu' }, /referenceActivation/],
+    ])('refuses %s with 400 VALIDATION_FAILED', async (_what, extra, problem) => {
+      const res = await as(http().post('/audits'))
+        .send({ ...noPopulation(), modelVersionId: '00000000-0000-4000-8000-000000000000', ...extra })
+        .expect(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message).toMatch(problem);
+    });
+
+    it('plans other cache keys for referenceHidden [8], echoes it, and trains and runs with it', async () => {
+      const body = { ...data, attacks: ['membership.rmia'], referenceModels: 2 };
+      const defaults = await as(http().post('/audits'))
+        .send({ ...body, modelVersionId: await modelVersion(digitsModel()) })
+        .expect(201);
+      // Only its planned keys matter here.
+      await as(http().post(`/audits/${defaults.body.id}/cancel`)).expect(200);
+      const narrow = await as(http().post('/audits'))
+        .send({
+          ...body,
+          modelVersionId: await modelVersion(digitsModel()),
+          referenceHidden: [8],
+          referenceActivation: 'tanh',
+        })
+        .expect(201);
+      expect(defaults.body.referenceHidden).toBeNull();
+      expect(narrow.body).toMatchObject({ referenceHidden: [8], referenceActivation: 'tanh', outputPolicy: null });
+      expect(narrow.body.estimate).toMatchObject({ modelsTotal: 2 });
+
+      const stored: Array<{ id: string; reference_hidden: unknown; reference_model_keys: string[] }> =
+        await svc.db.query(`SELECT id, reference_hidden, reference_model_keys FROM audits WHERE id = ANY($1)`, [
+          [defaults.body.id, narrow.body.id],
+        ]);
+      const row = (id: string) => stored.find((r) => r.id === id) as (typeof stored)[number];
+      expect(row(narrow.body.id).reference_hidden).toEqual([8]);
+      expect(row(defaults.body.id).reference_hidden).toBeNull();
+      const defaultKeys = new Set(row(defaults.body.id).reference_model_keys);
+      expect(row(narrow.body.id).reference_model_keys).toHaveLength(2);
+      expect(row(narrow.body.id).reference_model_keys.some((k) => defaultKeys.has(k))).toBe(false);
+
+      // Child jobs train under the planned keys (else REFERENCE_MODEL_KEY_MISMATCH); the audit finds them stored.
+      const done = await finished(narrow.body.id);
+      expect(done.failure).toBeNull();
+      expect(done.status).toBe('succeeded');
+      const report = await as(http().get(`/audits/${done.id}/report`)).expect(200);
+      expect(report.body.config.referenceArchitecture).toEqual({ hidden: [8], activation: 'tanh' });
+      expect(report.body.config.referenceCost).toMatchObject({ modelsTrained: 0 });
+    });
+
+    it('describes the options in the OpenAPI document', async () => {
+      const doc = JSON.stringify((await http().get('/docs-json').expect(200)).body.paths['/audits']);
+      for (const option of ['outputPolicy', 'referenceHidden', 'referenceActivation']) expect(doc).toContain(option);
     });
   });
 

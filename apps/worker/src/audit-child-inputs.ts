@@ -46,10 +46,13 @@ export class AuditChildInputs {
       ...(members.idColumn ? { idColumn: members.idColumn } : {}),
       ...(audit.groupColumn ? { groupColumn: audit.groupColumn } : {}),
       ...(audit.classes ? { classes: [...audit.classes] } : {}),
+      ...(audit.outputPolicy ? { outputPolicy: audit.outputPolicy } : {}),
       ...(audit.attacks ? { attacks: audit.attacks as AttackId[] } : {}),
       seed: audit.seed,
       ...(audit.referenceModels ? { referenceModels: audit.referenceModels } : {}),
       ...(audit.referenceTraining ? { referenceTraining: { ...audit.referenceTraining } } : {}),
+      ...(audit.referenceHidden ? { referenceHidden: [...audit.referenceHidden] } : {}),
+      ...(audit.referenceActivation ? { referenceActivation: audit.referenceActivation } : {}),
       maxModelBytes: this.config.MAX_MODEL_BYTES,
     };
   }

@@ -14,11 +14,16 @@ export interface AuditChildInput {
   readonly groupColumn?: string;
   /** Class names of string labels, in the model's output order. */
   readonly classes?: string[];
+  /** What the audited API is taken to answer ('labels', 'top-k:<k>', 'round:<d>'). */
+  readonly outputPolicy?: string;
   readonly attacks?: AttackId[];
   readonly seed: number;
   readonly referenceModels?: number;
   /** How reference models are trained: the same in every child job and the parent audit, or their cache keys differ. */
   readonly referenceTraining?: AuditRequest['referenceTraining'];
+  /** Reference-model architecture: like referenceTraining, the same everywhere or the cache keys differ. */
+  readonly referenceHidden?: number[];
+  readonly referenceActivation?: AuditRequest['referenceActivation'];
   readonly maxModelBytes: number;
   /** Directory of reference models already trained (materialised from Postgres by the worker). */
   readonly referenceCacheDir?: string;

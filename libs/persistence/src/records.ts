@@ -87,6 +87,12 @@ export interface AuditRecord {
   readonly referenceTraining: ReferenceTraining | null;
   /** Class names of string labels, in the model's output order; null when labels are class indices. */
   readonly classes: readonly string[] | null;
+  /** What the audited API is taken to answer ('labels', 'top-k:<k>', 'round:<d>'); null = full scores. */
+  readonly outputPolicy: string | null;
+  /** Hidden layer widths of its reference models; null = mirrored from the target or the engine's default. */
+  readonly referenceHidden: readonly number[] | null;
+  /** Activation of those hidden layers (with referenceHidden); null = relu. */
+  readonly referenceActivation: ReferenceActivation | null;
   /** What the audit's reference models were priced at when it was commissioned (null before this existed). */
   readonly estimate: AuditEstimate | null;
   /** Cache keys of every reference model the audit uses (null/empty when no attack needs them). */
@@ -103,6 +109,8 @@ export interface AuditRecord {
   readonly finishedAt: Date | null;
   readonly updatedAt: Date;
 }
+
+export type ReferenceActivation = 'relu' | 'tanh' | 'sigmoid';
 
 /** Reference-model training options an audit overrides (the engine's AuditRequest.referenceTraining). */
 export interface ReferenceTraining {

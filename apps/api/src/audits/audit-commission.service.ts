@@ -9,6 +9,13 @@ import {
 import { createMembershipAttack, DEFAULT_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
 import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
 import { DEFAULT_REFERENCE_MODELS, DEFAULT_SEED } from '../../../../libs/engine/src/audit/run-audit';
+import { LABELS_ONLY_DEFAULT_ATTACKS } from '../../../../libs/engine/src/audit/prepare-audit';
+import {
+  answersLabelsOnly,
+  assertPolicyFitsModel,
+  formatOutputPolicy,
+  parseOutputPolicy,
+} from '../../../../libs/engine/src/targets/output-policy';
 import type { AttackId } from '../../../../libs/engine/src/types';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
 import {
@@ -19,6 +26,7 @@ import {
   DatasetRole,
   FindingRecord,
   ModelVersionRecord,
+  ReferenceActivation,
   ReferenceTraining,
 } from '../../../../libs/persistence/src/records';
 import {
@@ -46,6 +54,11 @@ export interface AuditCommission {
   readonly referenceTraining?: ReferenceTraining;
   /** Class names of string labels, in the model's output order. */
   readonly classes?: string[];
+  /** What the audited API is taken to answer: 'labels', 'top-k:<k>' or 'round:<d>'. */
+  readonly outputPolicy?: string;
+  /** Reference-model hidden layer widths and activation: part of their cache keys. */
+  readonly referenceHidden?: number[];
+  readonly referenceActivation?: ReferenceActivation;
 }
 
 /** What an audit's reference models cost, decided before anything is queued. */
@@ -132,7 +145,24 @@ export class AuditCommissionService {
         `${c.classes.length} class names given but the model has ${version.signature.numClasses} classes`,
       );
     }
+    const policy = c.outputPolicy !== undefined ? parseOutputPolicy(c.outputPolicy) : undefined;
+    if (policy) assertPolicyFitsModel(policy, version.signature.numClasses);
+    const labelsOnly = answersLabelsOnly(version.signature, policy);
     const attacks = c.attacks ?? null;
+    // prepareAudit refuses these too, but only audits with a population are planned (and so prepared) here.
+    const needScores = labelsOnly ? (attacks ?? []).filter((id) => createMembershipAttack(id).access === 'scores') : [];
+    if (needScores.length > 0) {
+      throw new EngineError(
+        EngineErrorCode.AttackNeedsScores,
+        `${needScores.join(', ')} ${needScores.length > 1 ? 'need' : 'needs'} the target's scores, but the audited answers are class labels only; use ${LABELS_ONLY_DEFAULT_ATTACKS.join(', ')} (the default for labels-only targets)`,
+      );
+    }
+    if (c.referenceActivation !== undefined && c.referenceHidden === undefined) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        'referenceActivation needs referenceHidden, the hidden layer widths it applies to',
+      );
+    }
     if (attacks && !population) {
       const needing = attacks.filter((id) => createMembershipAttack(id).referenceModels !== 'none');
       if (needing.length > 0) {
@@ -154,6 +184,7 @@ export class AuditCommissionService {
           population,
           seed,
           referenceModels ?? DEFAULT_REFERENCE_MODELS,
+          labelsOnly,
         )
       : NO_REFERENCE_MODELS;
     const budget = this.config.MAX_REFERENCE_SECONDS;
@@ -178,6 +209,10 @@ export class AuditCommissionService {
         groupColumn: c.groupColumn ?? null,
         referenceTraining: referenceTrainingOf(c),
         classes: c.classes ?? null,
+        // Canonical form ('top-k:2', not ' top-k:2'), as the report records it.
+        outputPolicy: policy ? formatOutputPolicy(policy) : null,
+        referenceHidden: c.referenceHidden ?? null,
+        referenceActivation: c.referenceActivation ?? null,
         estimate: references.estimate,
         referenceModelKeys: references.keys.length > 0 ? references.keys : null,
       });
@@ -219,8 +254,9 @@ export class AuditCommissionService {
     population: DatasetRecord,
     seed: number,
     k: number,
+    labelsOnly: boolean,
   ): Promise<ReferencePlan> {
-    const attacks = c.attacks ?? DEFAULT_ATTACKS;
+    const attacks = c.attacks ?? (labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : DEFAULT_ATTACKS);
     const referenceTraining = referenceTrainingOf(c);
     if (attacks.every((id) => createMembershipAttack(id).referenceModels === 'none')) return NO_REFERENCE_MODELS;
     const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
@@ -235,6 +271,9 @@ export class AuditCommissionService {
       ...(c.classes !== undefined ? { classes: c.classes } : {}),
       // The stored (normalised) options, exactly what the worker's jobs will train with: same cache keys.
       ...(referenceTraining ? { referenceTraining: { ...referenceTraining } } : {}),
+      ...(c.outputPolicy !== undefined ? { outputPolicy: c.outputPolicy } : {}),
+      ...(c.referenceHidden !== undefined ? { referenceHidden: [...c.referenceHidden] } : {}),
+      ...(c.referenceActivation !== undefined ? { referenceActivation: c.referenceActivation } : {}),
       attacks: [...attacks],
       seed,
       referenceModels: k,

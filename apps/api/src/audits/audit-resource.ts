@@ -16,6 +16,11 @@ export function auditResource(a: AuditRecord, referenceModelProgress: { stored: 
     referenceTraining: a.referenceTraining,
     /** Class names of string labels in the model's output order (null: labels are class indices). */
     classes: a.classes,
+    /** What the audited API is taken to answer (null: full scores). */
+    outputPolicy: a.outputPolicy,
+    /** Reference-model hidden widths and activation given at commission (null: mirrored or the default). */
+    referenceHidden: a.referenceHidden,
+    referenceActivation: a.referenceActivation,
     /** Priced at commission: reference models needed, to train (not yet stored), cached, estimated seconds. */
     estimate: a.estimate,
     status: a.status,

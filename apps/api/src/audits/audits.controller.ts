@@ -1,7 +1,9 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { isEngineError } from '../../../../libs/engine/src/errors';
 import { IMPLEMENTED_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
+import { parseOutputPolicy } from '../../../../libs/engine/src/targets/output-policy';
 import type { AttackId } from '../../../../libs/engine/src/types';
 import { Roles, WRITERS } from '../auth/roles.decorator';
 import { openApiSchema, ZodValidationPipe } from '../http/zod-validation.pipe';
@@ -52,6 +54,28 @@ const commissionAuditSchema = z.object({
     .max(1000)
     .refine((names) => new Set(names).size === names.length, 'class names must be unique')
     .optional(),
+  /**
+   * Audit as if the model's API answered less: 'labels' (predicted class only: the default attack becomes
+   * membership.label-only and score attacks are refused), 'top-k:<k>' or 'round:<decimals>'.
+   */
+  outputPolicy: z
+    .string()
+    .max(50)
+    .superRefine((text, ctx) => {
+      try {
+        parseOutputPolicy(text);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: isEngineError(e) ? e.message : 'invalid output policy' });
+      }
+    })
+    .optional(),
+  /**
+   * Hidden layer widths of the reference models ([] = logistic regression). Part of their cache keys.
+   * Default: mirrored from the target when it is a plain MLP, else one hidden layer of 64.
+   */
+  referenceHidden: z.array(z.number().int().min(1).max(4096)).max(8).optional(),
+  /** Activation of the reference models' hidden layers; needs referenceHidden. Default relu. */
+  referenceActivation: z.enum(['relu', 'tanh', 'sigmoid']).optional(),
 });
 
 @ApiTags('audits')

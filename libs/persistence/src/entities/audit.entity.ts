@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { AuditReport } from '../../../engine/src/types';
-import type { AuditEstimate, ReferenceTraining } from '../records';
+import type { AuditEstimate, ReferenceActivation, ReferenceTraining } from '../records';
 
 @Entity({ name: 'audits' })
 export class AuditEntity {
@@ -15,6 +15,10 @@ export class AuditEntity {
   @Column('text', { name: 'group_column', nullable: true }) groupColumn!: string | null;
   @Column('jsonb', { name: 'reference_training', nullable: true }) referenceTraining!: ReferenceTraining | null;
   @Column('jsonb', { nullable: true }) classes!: string[] | null;
+  @Column('text', { name: 'output_policy', nullable: true }) outputPolicy!: string | null;
+  @Column('jsonb', { name: 'reference_hidden', nullable: true }) referenceHidden!: number[] | null;
+  @Column('text', { name: 'reference_activation', nullable: true })
+  referenceActivation!: ReferenceActivation | null;
   @Column('jsonb', { nullable: true }) estimate!: AuditEstimate | null;
   @Column('jsonb', { name: 'reference_model_keys', nullable: true }) referenceModelKeys!: string[] | null;
   @Column('text') status!: string;

@@ -1,5 +1,12 @@
 import type { AuditReport } from '../../../engine/src/types';
-import type { AuditEstimate, AuditRecord, AuditStatus, FindingRecord, ReferenceTraining } from '../records';
+import type {
+  AuditEstimate,
+  AuditRecord,
+  AuditStatus,
+  FindingRecord,
+  ReferenceActivation,
+  ReferenceTraining,
+} from '../records';
 
 export interface NewAudit {
   readonly modelVersionId: string;
@@ -12,6 +19,9 @@ export interface NewAudit {
   readonly groupColumn?: string | null;
   readonly referenceTraining?: ReferenceTraining | null;
   readonly classes?: readonly string[] | null;
+  readonly outputPolicy?: string | null;
+  readonly referenceHidden?: readonly number[] | null;
+  readonly referenceActivation?: ReferenceActivation | null;
   readonly estimate?: AuditEstimate | null;
   readonly referenceModelKeys?: readonly string[] | null;
 }
