@@ -9,7 +9,7 @@ import {
 import { createMembershipAttack, DEFAULT_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
 import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
 import { DEFAULT_REFERENCE_MODELS, DEFAULT_SEED } from '../../../../libs/engine/src/audit/run-audit';
-import { LABELS_ONLY_DEFAULT_ATTACKS } from '../../../../libs/engine/src/audit/prepare-audit';
+import { assertLabelsSuffice, LABELS_ONLY_DEFAULT_ATTACKS } from '../../../../libs/engine/src/audit/prepare-audit';
 import {
   answersLabelsOnly,
   assertPolicyFitsModel,
@@ -150,13 +150,8 @@ export class AuditCommissionService {
     const labelsOnly = answersLabelsOnly(version.signature, policy);
     const attacks = c.attacks ?? null;
     // prepareAudit refuses these too, but only audits with a population are planned (and so prepared) here.
-    const needScores = labelsOnly ? (attacks ?? []).filter((id) => createMembershipAttack(id).access === 'scores') : [];
-    if (needScores.length > 0) {
-      throw new EngineError(
-        EngineErrorCode.AttackNeedsScores,
-        `${needScores.join(', ')} ${needScores.length > 1 ? 'need' : 'needs'} the target's scores, but the audited answers are class labels only; use ${LABELS_ONLY_DEFAULT_ATTACKS.join(', ')} (the default for labels-only targets)`,
-      );
-    }
+    if (labelsOnly && attacks) assertLabelsSuffice(attacks.map(createMembershipAttack), version.signature);
+    // Named in the API's own field names; the engine's requestedReferenceArchitecture checks the widths.
     if (c.referenceActivation !== undefined && c.referenceHidden === undefined) {
       throw new EngineError(
         EngineErrorCode.InvalidOption,

@@ -172,7 +172,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
 export const LABELS_ONLY_DEFAULT_ATTACKS: readonly AttackId[] = ['membership.label-only'];
 
 /** Refuses, naming them, the requested attacks that read scores a labels-only target does not return. */
-function assertLabelsSuffice(attacks: readonly MembershipAttack[], signature: ModelSignature): void {
+export function assertLabelsSuffice(attacks: readonly MembershipAttack[], signature: ModelSignature): void {
   const needScores = attacks.filter((a) => a.access === 'scores').map((a) => a.id);
   if (needScores.length === 0) return;
   const why =
