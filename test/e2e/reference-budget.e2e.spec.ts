@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { QueueName } from '../../libs/queue/src/queue-names';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
+import { uploadAuditInputs } from './support/audit-inputs';
 import { REDIS_URL, RunningService, startService } from './support/service-harness';
 
 jest.setTimeout(120_000);
@@ -16,29 +17,16 @@ describe('reference-model budget (MAX_REFERENCE_SECONDS)', () => {
     // No worker: nothing may run, and whatever was queued stays visible.
     svc = await startService('budget', { worker: false, env: { MAX_REFERENCE_SECONDS: '1' } });
     queue = new Queue(QueueName.Audits, { connection: { url: REDIS_URL }, prefix: svc.env.QUEUE_PREFIX });
-    const key = svc.adminKey;
-    const m = await request(svc.baseUrl).post('/models').set('x-api-key', key).send({ name: 'digits' }).expect(201);
-    const v = await request(svc.baseUrl)
-      .post(`/models/${m.body.id}/versions`)
-      .set('x-api-key', key)
-      .set('content-type', 'application/octet-stream')
-      .send(digitsModelOnnx())
-      .expect(201);
-    const upload = async (name: string, role: string, csv: string) =>
-      (
-        await request(svc.baseUrl)
-          .post('/datasets')
-          .query({ name, role, labelColumn: 'digit' })
-          .set('x-api-key', key)
-          .set('content-type', 'text/csv')
-          .send(csv)
-          .expect(201)
-      ).body.id as string;
+    const ids = await uploadAuditInputs(svc, digitsModelOnnx(), {
+      members: digitsCsv(0, 100),
+      nonMembers: digitsCsv(100, 200),
+      population: digitsCsv(200, 600),
+    });
     body = {
-      modelVersionId: v.body.id,
-      membersDatasetId: await upload('members', 'members', digitsCsv(0, 100)),
-      nonMembersDatasetId: await upload('nonmembers', 'non-members', digitsCsv(100, 200)),
-      populationDatasetId: await upload('population', 'population', digitsCsv(200, 600)),
+      modelVersionId: ids.versionId,
+      membersDatasetId: ids.membersId,
+      nonMembersDatasetId: ids.nonMembersId,
+      populationDatasetId: ids.populationId,
       attacks: ['membership.rmia'],
     };
   });

@@ -5,49 +5,15 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { softmaxMlpOnnx, tinyRandomMlp } from '../fixtures/onnx-fixtures';
 import { digitsCsv, digitsModelOnnx } from '../e2e/support/audit-fixtures';
+import { uploadAuditInputs, type UploadedAuditInputs } from '../e2e/support/audit-inputs';
 import { REDIS_URL, RunningService, sleep, startService } from '../e2e/support/service-harness';
 import { QueueName } from '../../libs/queue/src/queue-names';
 
 jest.setTimeout(240_000);
 
-interface Ids {
-  versionId: string;
-  membersId: string;
-  nonMembersId: string;
-  populationId?: string;
-}
+type Ids = UploadedAuditInputs;
 
-async function setUp(
-  svc: RunningService,
-  model: Buffer,
-  csv: { members: string; nonMembers: string; population?: string; idColumn?: string },
-): Promise<Ids> {
-  const http = request(svc.baseUrl);
-  const key = svc.adminKey;
-  const m = await http.post('/models').set('x-api-key', key).send({ name: 'm' }).expect(201);
-  const v = await request(svc.baseUrl)
-    .post(`/models/${m.body.id}/versions`)
-    .set('x-api-key', key)
-    .set('content-type', 'application/octet-stream')
-    .send(model)
-    .expect(201);
-  const upload = async (name: string, role: string, body: string) =>
-    (
-      await request(svc.baseUrl)
-        .post('/datasets')
-        .query({ name, role, labelColumn: 'digit', ...(csv.idColumn ? { idColumn: csv.idColumn } : {}) })
-        .set('x-api-key', key)
-        .set('content-type', 'text/csv')
-        .send(body)
-        .expect(201)
-    ).body.id as string;
-  return {
-    versionId: v.body.id,
-    membersId: await upload('members', 'members', csv.members),
-    nonMembersId: await upload('nonmembers', 'non-members', csv.nonMembers),
-    ...(csv.population ? { populationId: await upload('population', 'population', csv.population) } : {}),
-  };
-}
+const setUp = uploadAuditInputs;
 
 async function commission(svc: RunningService, ids: Ids, extra: Record<string, unknown> = {}): Promise<string> {
   const res = await request(svc.baseUrl)

@@ -5,43 +5,20 @@ import { execFileSync } from 'node:child_process';
 import { Job, Queue } from 'bullmq';
 import request from 'supertest';
 import { digitsCsv, digitsModelOnnx } from '../e2e/support/audit-fixtures';
+import { uploadAuditInputs, type UploadedAuditInputs } from '../e2e/support/audit-inputs';
 import { REDIS_URL, RunningService, sleep, startService } from '../e2e/support/service-harness';
 import { QueueName } from '../../libs/queue/src/queue-names';
 
 jest.setTimeout(300_000);
 
-interface Ids {
-  versionId: string;
-  membersId: string;
-  nonMembersId: string;
-  populationId: string;
-}
+type Ids = UploadedAuditInputs;
 
-async function setUp(svc: RunningService, populationRows: [number, number]): Promise<Ids> {
-  const key = svc.adminKey;
-  const m = await request(svc.baseUrl).post('/models').set('x-api-key', key).send({ name: 'digits' }).expect(201);
-  const v = await request(svc.baseUrl)
-    .post(`/models/${m.body.id}/versions`)
-    .set('x-api-key', key)
-    .set('content-type', 'application/octet-stream')
-    .send(digitsModelOnnx())
-    .expect(201);
-  const upload = async (name: string, role: string, body: string) =>
-    (
-      await request(svc.baseUrl)
-        .post('/datasets')
-        .query({ name, role, labelColumn: 'digit' })
-        .set('x-api-key', key)
-        .set('content-type', 'text/csv')
-        .send(body)
-        .expect(201)
-    ).body.id as string;
-  return {
-    versionId: v.body.id,
-    membersId: await upload('members', 'members', digitsCsv(0, 100)),
-    nonMembersId: await upload('nonmembers', 'non-members', digitsCsv(100, 200)),
-    populationId: await upload('population', 'population', digitsCsv(populationRows[0], populationRows[1])),
-  };
+function setUp(svc: RunningService, populationRows: [number, number]): Promise<Ids> {
+  return uploadAuditInputs(svc, digitsModelOnnx(), {
+    members: digitsCsv(0, 100),
+    nonMembers: digitsCsv(100, 200),
+    population: digitsCsv(populationRows[0], populationRows[1]),
+  });
 }
 
 async function commission(svc: RunningService, ids: Ids, k: number) {
