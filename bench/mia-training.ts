@@ -12,6 +12,7 @@ import { mlpForward } from '../libs/engine/src/training/mlp-forward';
 import { trainMlp, trainMlpOnSubsets } from '../libs/engine/src/training/mlp-trainer';
 import { MODELS_PER_GRAPH, referenceInMask } from '../libs/engine/src/training/reference-model-provider';
 import { initTensorflow } from '../libs/engine/src/training/tf-backend';
+import { selectRows } from '../libs/engine/src/data/select-rows';
 
 // shared/ sits beside the repository; this file runs from bench/ (source) or dist/bench/ (built).
 const DATASETS =
@@ -31,13 +32,6 @@ const SATELLITE_CLASSES = [
 const KS = [2, 8, 16];
 const EPOCHS = Number(process.argv[2] ?? 30);
 const TRAINING = { epochs: EPOCHS, batchSize: 64, learningRate: 2e-3 };
-
-function take(ds: LabeledDataset, rows: readonly number[]): TrainingData {
-  const d = ds.nFeatures;
-  const features = new Float32Array(rows.length * d);
-  rows.forEach((r, j) => features.set(ds.features.subarray(r * d, (r + 1) * d), j * d));
-  return { features, labels: Int32Array.from(rows, (r) => ds.labels[r] as number), nRows: rows.length, nFeatures: d };
-}
 
 function subset(pool: TrainingData, inMask: Uint8Array, m: number): TrainingData {
   const rows: number[] = [];
@@ -69,8 +63,8 @@ const peakRssMb = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
 
 async function benchDataset(name: string, ds: LabeledDataset, poolSize: number): Promise<void> {
   const order = new SeededRandom(1).permutation(ds.nRows);
-  const pool = take(ds, order.slice(0, poolSize));
-  const heldOut = take(ds, order.slice(poolSize, poolSize + 500));
+  const pool = selectRows(ds, order.slice(0, poolSize));
+  const heldOut = selectRows(ds, order.slice(poolSize, poolSize + 500));
   const arch: MlpArchitecture = {
     nFeatures: ds.nFeatures,
     hidden: [64],

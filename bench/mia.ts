@@ -27,6 +27,7 @@ import {
 } from '../libs/engine/src/training/reference-model-provider';
 import { initTensorflow } from '../libs/engine/src/training/tf-backend';
 import type { AttackId, LabeledDataset, MembershipMetrics, ReferenceMode } from '../libs/engine/src/types';
+import { selectRows } from '../libs/engine/src/data/select-rows';
 
 // shared/ sits beside the repository; this file runs from dist/bench/.
 const DATASETS =
@@ -73,19 +74,6 @@ const BENCHES: readonly BenchDataset[] = [
   },
 ];
 
-function take(ds: LabeledDataset, rows: readonly number[]): LabeledDataset {
-  const d = ds.nFeatures;
-  const features = new Float32Array(rows.length * d);
-  rows.forEach((r, j) => features.set(ds.features.subarray(r * d, (r + 1) * d), j * d));
-  return {
-    ...ds,
-    nRows: rows.length,
-    features,
-    labels: Int32Array.from(rows, (r) => ds.labels[r] as number),
-    rowIds: rows.map((r) => ds.rowIds[r] as string),
-  };
-}
-
 function accuracy(weights: MlpWeights, ds: LabeledDataset): number {
   const { probabilities } = mlpForward(weights, ds.features, ds.nRows);
   const c = weights.architecture.numClasses;
@@ -129,10 +117,10 @@ async function benchDataset(bench: BenchDataset): Promise<void> {
     ...(bench.classes ? { classes: [...bench.classes] } : {}),
   });
   const order = new SeededRandom(deriveSeed(SEED, 1)).permutation(all.nRows);
-  const members = take(all, order.slice(0, bench.members));
-  const nonMembers = take(all, order.slice(bench.members, bench.members + bench.nonMembers));
+  const members = selectRows(all, order.slice(0, bench.members));
+  const nonMembers = selectRows(all, order.slice(bench.members, bench.members + bench.nonMembers));
   const popEnd = bench.population === undefined ? all.nRows : bench.members + bench.nonMembers + bench.population;
-  const population = take(all, order.slice(bench.members + bench.nonMembers, popEnd));
+  const population = selectRows(all, order.slice(bench.members + bench.nonMembers, popEnd));
 
   const numClasses = Math.max(...all.labels) + 1;
   const arch: MlpArchitecture = { nFeatures: all.nFeatures, hidden: [128], numClasses, activation: 'relu' };

@@ -16,7 +16,8 @@ import { equivalentCommand } from './audit-command-line';
 import type { CliIo } from './cli-io';
 import { InputError, InterruptedError } from './cli-errors';
 import { createProgressReporter, progressStyleFor } from './progress-reporter';
-import { DEMO_MEMBERS, selectRows, splitDemoRows, writeSplitCsv } from './demo-split';
+import { selectRows } from '../../../libs/engine/src/data/select-rows';
+import { DEMO_MEMBERS, splitDemoRows, writeSplitCsv } from './demo-split';
 import { predictedLabelAccuracy } from './onnx-accuracy';
 import { privauditPackage } from './package-root';
 

@@ -4,7 +4,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SeededRandom, deriveSeed } from '../../../libs/engine/src/random/seeded-random';
-import type { TrainingData } from '../../../libs/engine/src/training/mlp';
 import type { LabeledDataset } from '../../../libs/engine/src/types';
 
 export const DEMO_MEMBERS = 300;
@@ -27,18 +26,6 @@ export function splitDemoRows(nRows: number, seed: number): DemoSplit {
     nonMembers: order.slice(DEMO_MEMBERS, DEMO_MEMBERS + DEMO_NON_MEMBERS),
     population: order.slice(DEMO_MEMBERS + DEMO_NON_MEMBERS),
   };
-}
-
-/** Rows of `source` as TrainingData, in the given order. */
-export function selectRows(source: LabeledDataset, rows: readonly number[]): TrainingData {
-  const nFeatures = source.nFeatures;
-  const features = new Float32Array(rows.length * nFeatures);
-  const labels = new Int32Array(rows.length);
-  rows.forEach((row, i) => {
-    features.set(source.features.subarray(row * nFeatures, (row + 1) * nFeatures), i * nFeatures);
-    labels[i] = source.labels[row] as number;
-  });
-  return { features, labels, nRows: rows.length, nFeatures };
 }
 
 /**

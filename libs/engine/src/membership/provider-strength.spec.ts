@@ -5,7 +5,6 @@
 // (Zarifzadeh et al., ICML 2024) find far more members than LOSS at low FPR, and RMIA needs very few
 // reference models. Margins were measured with split seeds 1, 2 and 3 (figures in the comments: seed 3
 // is the one asserted; thresholds hold for all three).
-import * as path from 'node:path';
 import { loadLabeledCsv } from '../data/csv-dataset';
 import { computeMembershipMetrics } from '../metrics/membership-metrics';
 import { writeMlpOnnx } from '../onnx/mlp-onnx-writer';
@@ -24,24 +23,13 @@ import type {
 import { LiraAttack } from './lira-attack';
 import { LossAttack } from './loss-attack';
 import { RmiaAttack } from './rmia-attack';
+import { selectRows } from '../data/select-rows';
+import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 
-const DIGITS = path.resolve(__dirname, '../../../../../shared/datasets/digits.csv');
+const DIGITS = DIGITS_CSV;
 const SEED = 3;
 const ARCH: MlpArchitecture = { nFeatures: 64, hidden: [128], numClasses: 10, activation: 'relu' };
 const OVERFIT: Omit<MlpTrainingOptions, 'seed'> = { epochs: 60, batchSize: 32, learningRate: 2e-3, l2: 0 };
-
-function take(ds: LabeledDataset, rows: readonly number[]): LabeledDataset {
-  const d = ds.nFeatures;
-  const features = new Float32Array(rows.length * d);
-  rows.forEach((r, j) => features.set(ds.features.subarray(r * d, (r + 1) * d), j * d));
-  return {
-    ...ds,
-    nRows: rows.length,
-    features,
-    labels: Int32Array.from(rows, (r) => ds.labels[r]!),
-    rowIds: rows.map((r) => ds.rowIds[r]!),
-  };
-}
 
 describe('attack strength through the reference-model provider (digits, overfit target)', () => {
   let members: LabeledDataset;
@@ -79,9 +67,9 @@ describe('attack strength through the reference-model provider (digits, overfit 
   beforeAll(async () => {
     const all = await loadLabeledCsv(DIGITS, { labelColumn: 'digit', fileLabel: 'digits.csv' });
     const order = new SeededRandom(SEED).permutation(all.nRows);
-    members = take(all, order.slice(0, 400));
-    nonMembers = take(all, order.slice(400, 800));
-    population = take(all, order.slice(800));
+    members = selectRows(all, order.slice(0, 400));
+    nonMembers = selectRows(all, order.slice(400, 800));
+    population = selectRows(all, order.slice(800));
     const { target, bytes } = await onnxTarget(members, 7);
     overfit = target;
     // Reference models mirror the architecture read from the target's ONNX file, with the provider's default
@@ -143,7 +131,7 @@ describe('attack strength through the reference-model provider (digits, overfit 
   it('null case: a target that never saw the members scores AUC 0.5 ± 0.05 for LiRA and RMIA', async () => {
     // Trained on population rows only, so members and non-members are both unseen. Measured AUC,
     // RMIA-2 (calibrated a): seeds 1-3 0.540 / 0.463 / 0.510; LiRA-8: 0.497 / 0.493 / 0.493 (null SE about 0.02).
-    const { target } = await onnxTarget(take(population, [...Array(500).keys()]), 8);
+    const { target } = await onnxTarget(selectRows(population, [...Array(500).keys()]), 8);
     const lira = await audit(new LiraAttack(), target, 8);
     const rmia = await audit(new RmiaAttack(), target, 2);
     if (process.env['PRIVAUDIT_PRINT_STRENGTH'])

@@ -25,6 +25,7 @@ import { LossAttack } from './loss-attack';
 import { RmiaAttack } from './rmia-attack';
 import { ShadowAttack } from './shadow-attack';
 import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
+import { selectRows } from '../data/select-rows';
 
 const DIGITS = DIGITS_CSV;
 const SEED = 20240601;
@@ -32,19 +33,6 @@ const SEED = 20240601;
 const ARCH: MlpArchitecture = { nFeatures: 64, hidden: [128], numClasses: 10, activation: 'relu' };
 const OVERFIT: Omit<MlpTrainingOptions, 'seed'> = { epochs: 60, batchSize: 32, learningRate: 2e-3, l2: 0 };
 const REGULARISED: Omit<MlpTrainingOptions, 'seed'> = { epochs: 8, batchSize: 32, learningRate: 2e-3, l2: 1e-2 };
-
-function subset(ds: LabeledDataset, rows: readonly number[]): LabeledDataset {
-  const d = ds.nFeatures;
-  const features = new Float32Array(rows.length * d);
-  rows.forEach((r, j) => features.set(ds.features.subarray(r * d, (r + 1) * d), j * d));
-  return {
-    ...ds,
-    nRows: rows.length,
-    features,
-    labels: Int32Array.from(rows, (r) => ds.labels[r]!),
-    rowIds: rows.map((r) => ds.rowIds[r]!),
-  };
-}
 
 function concat(parts: readonly LabeledDataset[]): LabeledDataset {
   const d = parts[0]!.nFeatures;
@@ -119,9 +107,9 @@ function digitsFixture(): Promise<Fixture> {
   fixture ??= (async () => {
     const all = await loadLabeledCsv(DIGITS, { labelColumn: 'digit', fileLabel: 'digits.csv' });
     const order = new SeededRandom(SEED).permutation(all.nRows);
-    const members = subset(all, order.slice(0, 400));
-    const nonMembers = subset(all, order.slice(400, 800));
-    const population = subset(all, order.slice(800));
+    const members = selectRows(all, order.slice(0, 400));
+    const nonMembers = selectRows(all, order.slice(400, 800));
+    const population = selectRows(all, order.slice(800));
     const pool = concat([population, members, nonMembers]);
     const sets = new Map<ReferenceMode, Promise<ReferenceModelSet>>();
     const references: ReferenceModelProvider = {
@@ -206,7 +194,7 @@ describe('membership attack strength on digits (400 members, 400 non-members, 99
   it('null case: a target that never saw the members scores AUC 0.5 ± 0.05 for every attack', async () => {
     const f = await digitsFixture();
     // Trained on population rows only, so members and non-members are both unseen.
-    const half = subset(f.population, [...Array(500).keys()]);
+    const half = selectRows(f.population, [...Array(500).keys()]);
     const target = mlpTarget(await trainMlp(half, ARCH, { ...OVERFIT, seed: deriveSeed(SEED, 8) }));
     const results = await auditAll(target, 'null');
     for (const [id, m] of results) expect({ id, auc: Math.abs(m.auc - 0.5) <= 0.05 }).toEqual({ id, auc: true });
