@@ -27,6 +27,9 @@ export function equivalentCommand(o: AuditCommandOptions): string {
   if (o.referenceEpochs !== undefined) args.push('--reference-epochs', String(o.referenceEpochs));
   if (o.referenceLearningRate !== undefined) args.push('--reference-learning-rate', String(o.referenceLearningRate));
   if (o.referenceBatchSize !== undefined) args.push('--reference-batch-size', String(o.referenceBatchSize));
+  if (o.referenceL2 !== undefined) args.push('--reference-l2', String(o.referenceL2));
+  if (o.targetTrainSize !== undefined) args.push('--target-train-size', String(o.targetTrainSize));
+  if (o.duplicates !== undefined) args.push('--duplicates', o.duplicates);
   if (o.referenceHidden !== undefined)
     args.push('--reference-hidden', o.referenceHidden.length > 0 ? o.referenceHidden.join(',') : 'none');
   if (o.referenceActivation !== undefined) args.push('--reference-activation', o.referenceActivation);

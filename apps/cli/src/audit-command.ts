@@ -31,9 +31,15 @@ export interface AuditCommandOptions {
   readonly outputPolicy?: string;
   readonly referenceModels?: number;
   /** How reference models are trained; should match how the target was trained (see docs/cli.md). */
-  readonly referenceEpochs?: number;
+  /** A number of epochs, or 'auto' (the default): until each fits as tightly as the target fits the members. */
+  readonly referenceEpochs?: number | 'auto';
   readonly referenceLearningRate?: number;
   readonly referenceBatchSize?: number;
+  readonly referenceL2?: number;
+  /** The target's training-set size, when the members are only part of it; default the member count. */
+  readonly targetTrainSize?: number;
+  /** Identical records under different ids: 'exclude' (default) or 'keep' (see docs/cli.md). */
+  readonly duplicates?: 'exclude' | 'keep';
   /** Reference architecture; default mirrored from the target. */
   readonly referenceHidden?: readonly number[];
   readonly referenceActivation?: 'relu' | 'tanh' | 'sigmoid';
@@ -106,6 +112,8 @@ export async function runAuditCommand(
     ...(opts.referenceActivation !== undefined ? { referenceActivation: opts.referenceActivation } : {}),
     referenceCacheDir: opts.referenceCache !== undefined ? resolve(opts.referenceCache) : undefined,
     maxReferenceSeconds: opts.maxReferenceSeconds,
+    ...(opts.targetTrainSize !== undefined ? { targetTrainSize: opts.targetTrainSize } : {}),
+    ...(opts.duplicates !== undefined ? { duplicates: opts.duplicates } : {}),
   };
 
   if (opts.dryRun) {
@@ -150,9 +158,10 @@ export async function runAuditCommand(
 
 function referenceTraining(opts: AuditCommandOptions): AuditRequest['referenceTraining'] {
   const t = {
-    ...(opts.referenceEpochs !== undefined ? { epochs: opts.referenceEpochs } : {}),
+    ...(opts.referenceEpochs !== undefined && opts.referenceEpochs !== 'auto' ? { epochs: opts.referenceEpochs } : {}),
     ...(opts.referenceLearningRate !== undefined ? { learningRate: opts.referenceLearningRate } : {}),
     ...(opts.referenceBatchSize !== undefined ? { batchSize: opts.referenceBatchSize } : {}),
+    ...(opts.referenceL2 !== undefined ? { l2: opts.referenceL2 } : {}),
   };
   return Object.keys(t).length > 0 ? t : undefined;
 }

@@ -18,6 +18,9 @@ import {
   parsePositiveNumber,
   parseHiddenLayers,
   parseActivation,
+  parseDuplicatePolicyOption,
+  parseNonNegativeNumber,
+  parseReferenceEpochs,
   parseSeed,
 } from './option-parsers';
 import { privauditPackage } from './package-root';
@@ -58,11 +61,14 @@ interface RawAuditOptions {
   attacks?: AttackId[];
   outputPolicy?: string;
   referenceModels?: number;
-  referenceEpochs?: number;
+  referenceEpochs?: number | 'auto';
   referenceLearningRate?: number;
   referenceBatchSize?: number;
+  referenceL2?: number;
   referenceHidden?: number[];
   referenceActivation?: 'relu' | 'tanh' | 'sigmoid';
+  targetTrainSize?: number;
+  duplicates?: 'exclude' | 'keep';
   seed?: number;
   topExposed?: number;
   maxModelMb?: number;
@@ -163,7 +169,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
     )
     .option(
       '--attacks <list>',
-      `comma-separated attack ids (known: ${KNOWN_ATTACKS.join(', ')}; default: ${DEFAULT_ATTACKS.join(',')})`,
+      `comma-separated attack ids (known: ${KNOWN_ATTACKS.join(', ')}; default: ${DEFAULT_ATTACKS.join(',')}, plus membership.rmia with --population)`,
       parseAttackList,
     )
     .option(
@@ -172,13 +178,32 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       parseOutputPolicyOption,
     )
     .option('--reference-models <n>', 'reference/shadow models to train', parsePositiveInteger)
-    .option('--reference-epochs <n>', 'epochs per reference model (default 40); match the target', parsePositiveInteger)
+    .option(
+      '--reference-epochs <n|auto>',
+      "epochs per reference model, or 'auto' (default): train each until it fits its training rows as tightly as the target fits the members (at most 300)",
+      parseReferenceEpochs,
+    )
     .option(
       '--reference-learning-rate <x>',
       'Adam learning rate of reference models (default 0.002); match the target',
       parsePositiveNumber,
     )
     .option('--reference-batch-size <n>', 'batch size of reference models (default 64)', parsePositiveInteger)
+    .option(
+      '--reference-l2 <x>',
+      'L2 penalty on reference-model weights (default 0); match the target',
+      parseNonNegativeNumber,
+    )
+    .option(
+      '--target-train-size <n>',
+      "size of the target's training set, when the members file holds only part of it (default: the member count); reference models train on sets of this size",
+      parsePositiveInteger,
+    )
+    .option(
+      '--duplicates <policy>',
+      "identical records under different ids: 'exclude' (default) leaves non-members identical to a member and population rows identical to an audited record out of the measurement; 'keep' audits every row as given. Counted in the report either way",
+      parseDuplicatePolicyOption,
+    )
     .option(
       '--reference-hidden <list>',
       "hidden layer widths of reference models, e.g. 128,64 or 'none' (default: mirrored from the target's ONNX graph)",
@@ -229,6 +254,9 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           referenceEpochs: raw.referenceEpochs,
           referenceLearningRate: raw.referenceLearningRate,
           referenceBatchSize: raw.referenceBatchSize,
+          referenceL2: raw.referenceL2,
+          targetTrainSize: raw.targetTrainSize,
+          duplicates: raw.duplicates,
           referenceHidden: raw.referenceHidden,
           referenceActivation: raw.referenceActivation,
           seed: raw.seed,

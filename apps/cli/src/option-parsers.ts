@@ -32,6 +32,23 @@ export function parsePositiveNumber(value: string): number {
   return Number(value);
 }
 
+/** A non-negative decimal such as '0', '1e-4' is refused like everywhere else: '0.0001'. */
+export function parseNonNegativeNumber(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError('expected a number >= 0.');
+  return Number(value);
+}
+
+/** Reference epochs: a positive integer, or 'auto' (train until the fit matches the target's). */
+export function parseReferenceEpochs(value: string): number | 'auto' {
+  if (value.trim() === 'auto') return 'auto';
+  return parseInteger(value, 1, 10_000);
+}
+
+export function parseDuplicatePolicyOption(value: string): 'exclude' | 'keep' {
+  if (value === 'exclude' || value === 'keep') return value;
+  throw new InvalidArgumentError('expected exclude or keep.');
+}
+
 /** 'a, b,c' -> ['a', 'b', 'c']; empty items and duplicates are mistakes worth reporting. */
 export function parseCommaList(value: string): string[] {
   const items = value.split(',').map((s) => s.trim());

@@ -131,6 +131,10 @@ export interface ReferenceModelSet {
   readonly inMask: Uint8Array;
   /** Logits and probabilities of reference model m on nRows rows (row-major nRows * numClasses). */
   predict(m: number, features: Float32Array, nRows: number): Promise<TargetOutputs>;
+  /** Each model's fit on its own training rows (mean cross-entropy, accuracy), when the provider measured it. */
+  readonly fit?: ReadonlyArray<{ readonly loss: number; readonly accuracy: number }>;
+  /** Training rows per model (the declared or assumed target training-set size, as the pool allows). */
+  readonly trainRows?: number;
 }
 
 export interface ReferenceModelProvider {
@@ -232,6 +236,9 @@ export interface ReferenceCost {
   readonly modelsToTrain: number;
   /** Estimated training seconds for modelsToTrain (the figure the budget guard compares). */
   readonly estimatedSeconds: number;
+  /** Epochs per model the estimate assumes: a number, or 'auto' priced at maxEpochs (its cap). */
+  readonly epochs?: number | 'auto';
+  readonly maxEpochs?: number;
   /** Models loaded from the reference-model cache during the run (absent in a plan). */
   readonly modelsCached?: number;
   /** Models trained during the run (absent in a plan). */
@@ -259,6 +266,17 @@ export interface AuditReport {
     readonly classes?: readonly string[];
     /** The declared sensitive/group column findings are sliced by. */
     readonly groupColumn?: string;
+    /** Identical records (same features and label) under different ids: counts and what the policy left out. */
+    readonly duplicates?: {
+      readonly policy: 'exclude' | 'keep';
+      readonly nonMembersMatchingMembers: number;
+      readonly populationMatchingAudited: number;
+      readonly withinMembers: number;
+      readonly withinNonMembers: number;
+      readonly withinPopulation: number;
+      readonly excludedNonMembers: number;
+      readonly excludedPopulation: number;
+    };
   };
   readonly config: {
     readonly attacks: readonly AttackId[];
@@ -271,12 +289,34 @@ export interface AuditReport {
       readonly learningRate?: number;
       readonly l2?: number;
     };
+    /**
+     * How reference models were fitted: the training-set size they used, their epochs ('auto' = until they fit
+     * their own training rows as tightly as the target fits the members, at most maxEpochs), the target's fit on
+     * the members and the references' mean fit on their training rows. Present when reference models were used.
+     */
+    readonly referenceFit?: {
+      readonly trainSize: number;
+      readonly epochs: number | 'auto';
+      readonly maxEpochs?: number;
+      readonly target?: { readonly loss: number | null; readonly accuracy: number };
+      readonly references?: ReadonlyArray<{
+        readonly mode: ReferenceMode;
+        readonly meanLoss: number;
+        readonly meanAccuracy: number;
+        readonly trainRows?: number;
+      }>;
+    };
     /** The reference architecture the caller chose (absent: mirrored from the target or the default). */
     readonly referenceArchitecture?: { readonly hidden: readonly number[]; readonly activation: string };
     /** Present when an attack needed reference models. */
     readonly referenceCost?: ReferenceCost;
     /** The what-if output policy the target's answers were put through ('labels', 'top-k:3', 'round:2'). */
     readonly outputPolicy?: string;
+    /**
+     * Present when no population file was given: the stronger reference-model attacks a population would have
+     * enabled. Without them an audit can under-report (the LOSS attack finds few members at low FPR).
+     */
+    readonly attacksNeedingPopulation?: readonly AttackId[];
   };
   readonly findings: readonly Finding[];
   readonly risk: RiskAssessment;

@@ -6,7 +6,7 @@ import {
   planAuditReferenceModels,
   type PlannedReferenceModel,
 } from '../../../../libs/engine/src/audit/distributed-reference-models';
-import { createMembershipAttack, DEFAULT_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
+import { createMembershipAttack, defaultScoreAttacks } from '../../../../libs/engine/src/membership/attack-registry';
 import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
 import { DEFAULT_REFERENCE_MODELS, DEFAULT_SEED } from '../../../../libs/engine/src/audit/run-audit';
 import { assertLabelsSuffice, LABELS_ONLY_DEFAULT_ATTACKS } from '../../../../libs/engine/src/audit/prepare-audit';
@@ -251,7 +251,8 @@ export class AuditCommissionService {
     k: number,
     labelsOnly: boolean,
   ): Promise<ReferencePlan> {
-    const attacks = c.attacks ?? (labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : DEFAULT_ATTACKS);
+    // Same defaults as the engine's prepareAudit: this function only runs for audits with a population.
+    const attacks = c.attacks ?? (labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(true));
     const referenceTraining = referenceTrainingOf(c);
     if (attacks.every((id) => createMembershipAttack(id).referenceModels === 'none')) return NO_REFERENCE_MODELS;
     const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });

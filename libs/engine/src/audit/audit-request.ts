@@ -1,6 +1,7 @@
 // What a caller (CLI, worker, tests) asks of one membership audit, and the defaults it gets when silent.
 
 import type { Activation, MlpTrainingOptions } from '../training/mlp';
+import type { DuplicatePolicy } from '../data/duplicate-records';
 import type { AttackId } from '../types';
 
 export interface CsvInput {
@@ -30,6 +31,12 @@ export interface AuditRequest {
    * named explicitly are refused.
    */
   outputPolicy?: string;
+  /**
+   * Identical records (same features and label) under different ids: 'exclude' (default) leaves non-members
+   * identical to a member out of the scoring and the reference pool, and population rows identical to an audited
+   * record out of the population; 'keep' audits every row as given. Counted in the report either way.
+   */
+  duplicates?: DuplicatePolicy;
   /** A declared sensitive column (not a feature): findings are sliced by its values. */
   groupColumn?: string;
   attacks?: AttackId[];
@@ -49,9 +56,16 @@ export interface AuditRequest {
   /**
    * How reference models are trained (epochs, learning rate, batch size, L2). They should be trained the way
    * the target was: LiRA compares the target's confidence with IN/OUT references, and references fitted much
-   * less tightly than the target make members look like outliers. Default: DEFAULT_REFERENCE_TRAINING.
+   * less tightly than the target make members look like outliers. Default: DEFAULT_REFERENCE_TRAINING, with
+   * epochs 'auto' when no epochs are given: each model trains until it fits its training rows as tightly as the
+   * target fits the members (training/target-fit.ts), at most AUTO_REFERENCE_MAX_EPOCHS.
    */
   referenceTraining?: Partial<Omit<MlpTrainingOptions, 'seed' | 'onEpoch'>>;
+  /**
+   * Size of the target's training set, when the members file holds only part of it: reference models train on
+   * sets of this size (Carlini et al. 2022; Zarifzadeh et al. 2024). Default: the number of members.
+   */
+  targetTrainSize?: number;
   /**
    * Hidden layer widths of the reference models ([] = multinomial logistic regression). Default: mirrored from the
    * target's ONNX graph when it is a plain MLP, else one hidden layer of 64.

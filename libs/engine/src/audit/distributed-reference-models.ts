@@ -10,6 +10,10 @@ import {
   type ReferenceModelJobArgs,
 } from '../training/reference-model-jobs';
 import type { ReferenceModelStore } from '../training/reference-model-store';
+import type { TrainingFit } from '../training/mlp';
+import { AUTO_REFERENCE_MAX_EPOCHS } from '../training/reference-model-provider';
+import { measureFit } from '../training/target-fit';
+import { OnnxTarget } from '../targets/onnx-target';
 import type { ReferenceMode } from '../types';
 import type { AuditRequest } from './audit-request';
 import { type PreparedAudit, prepareAudit } from './prepare-audit';
@@ -40,7 +44,8 @@ export async function planAuditReferenceModels(req: AuditRequest): Promise<Audit
       nMembers: prepared.members.nRows,
       nNonMembers: prepared.nonMembers.nRows,
       ...(prepared.referenceArchitecture ? { architecture: prepared.referenceArchitecture } : {}),
-      ...(req.referenceTraining?.epochs !== undefined ? { epochs: req.referenceTraining.epochs } : {}),
+      epochs: prepared.referenceEpochs,
+      trainSize: prepared.referenceTrainSize,
     }).estimatedSeconds;
   }
   return {
@@ -60,7 +65,11 @@ export async function trainAuditReferenceModel(
   signal?: AbortSignal,
 ): Promise<{ outcome: 'trained' | 'cached'; key: string }> {
   const prepared = await prepareAudit(req);
-  const args = jobArgs(req, prepared, signal);
+  const planned = jobArgs(req, prepared, signal);
+  const args =
+    planned?.autoEpochs !== undefined
+      ? { ...planned, autoEpochs: { ...planned.autoEpochs, fit: await targetFitOnMembers(req, prepared) } }
+      : planned;
   if (!args)
     throw new EngineError(
       EngineErrorCode.AttackNeedsPopulation,
@@ -68,6 +77,21 @@ export async function trainAuditReferenceModel(
     );
   const key = planReferenceModels(args, [mode])[m]?.key as string;
   return { outcome: await trainReferenceModelIntoStore(args, mode, m, store), key };
+}
+
+/** The target's fit on the members, measured as runAudit does (the model's own answers, no output policy). */
+async function targetFitOnMembers(req: AuditRequest, prepared: PreparedAudit): Promise<TrainingFit> {
+  const target = await OnnxTarget.load(req.model, {
+    maxBytes: req.maxModelBytes,
+    fileLabel: 'model file',
+    ...(prepared.numClasses !== undefined ? { numClasses: prepared.numClasses } : {}),
+  });
+  try {
+    const outputs = await target.predict(prepared.members.features, prepared.members.nRows);
+    return measureFit(outputs, prepared.members.labels, prepared.signature.numClasses);
+  } finally {
+    await target.dispose();
+  }
 }
 
 function jobArgs(req: AuditRequest, prepared: PreparedAudit, signal?: AbortSignal): ReferenceModelJobArgs | undefined {
@@ -79,6 +103,12 @@ function jobArgs(req: AuditRequest, prepared: PreparedAudit, signal?: AbortSigna
     nonMembers: prepared.nonMembers,
     k: prepared.referenceModels,
     seed: prepared.seed,
+    numClasses: prepared.signature.numClasses,
+    trainSize: prepared.referenceTrainSize,
+    // The key names the target; the fit itself is measured by the job that trains (targetFitOnMembers).
+    ...(prepared.referenceEpochs === 'auto'
+      ? { autoEpochs: { targetSha256: prepared.targetSha256, maxEpochs: AUTO_REFERENCE_MAX_EPOCHS } }
+      : {}),
     // Part of each model's cache key, as in runAudit's provider.
     ...(req.referenceTraining ? { training: req.referenceTraining } : {}),
     ...(prepared.referenceArchitecture ? { architecture: prepared.referenceArchitecture } : {}),

@@ -4,9 +4,16 @@
 
 import { createHash } from 'node:crypto';
 import { loadLabeledCsv } from '../data/csv-dataset';
-import { assertDisjoint, assertEnoughRows, assertPopulationDisjoint } from '../data/membership-split-checks';
+import {
+  DEFAULT_DUPLICATE_POLICY,
+  DUPLICATE_POLICIES,
+  type DuplicateRecords,
+  parseDuplicatePolicy,
+  resolveDuplicateRecords,
+} from '../data/duplicate-records';
+import { assertDistinctRowIds, assertEnoughRows, type RoleDataset } from '../data/membership-split-checks';
 import { EngineError, EngineErrorCode } from '../errors';
-import { createMembershipAttack, DEFAULT_ATTACKS } from '../membership/attack-registry';
+import { createMembershipAttack, defaultScoreAttacks } from '../membership/attack-registry';
 import { DEFAULT_TOP_EXPOSED } from '../report/build-report';
 import { assertCompatible, inspectOnnx } from '../targets/onnx-inspection';
 import {
@@ -57,12 +64,18 @@ export interface PreparedAudit {
   readonly members: LabeledDataset;
   readonly nonMembers: LabeledDataset;
   readonly population?: LabeledDataset;
+  /** Identical records under different ids: what was found, and what the policy left out (data/duplicate-records.ts). */
+  readonly duplicates: DuplicateRecords;
   /** Empty when no attack needs reference models. */
   readonly referenceSets: ReferenceSetPlan[];
   /** Undefined when no attack needs reference models. */
   readonly referenceCost?: ReferenceCost;
   /** The reference architecture the caller asked for; undefined = mirror the target (the provider's default). */
   readonly referenceArchitecture?: MlpArchitecture;
+  /** Training rows the reference models aim for: the declared target training-set size, else the member count. */
+  readonly referenceTrainSize: number;
+  /** The caller's epochs, or 'auto' (train each reference model until it fits as tightly as the target). */
+  readonly referenceEpochs: number | 'auto';
 }
 
 export interface PrepareSteps {
@@ -93,7 +106,9 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const targetSha256 = createHash('sha256').update(req.model).digest('hex');
   if (outputPolicy) assertPolicyFitsModel(outputPolicy, signature.numClasses);
   const labelsOnly = answersLabelsOnly(signature, outputPolicy);
-  const attackIds = requested ?? [...(labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : DEFAULT_ATTACKS)];
+  const attackIds = requested ?? [
+    ...(labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(req.population !== undefined)),
+  ];
   const attacks = attackIds.map((id) => createMembershipAttack(id));
   if (labelsOnly) assertLabelsSuffice(attacks, signature);
 
@@ -114,15 +129,36 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     ...(req.groupColumn !== undefined ? { groupColumn: req.groupColumn } : {}),
   };
   // numClasses from the model: labels outside its classes are refused in every file, population included.
-  const members = await loadAuditCsv(req.members, schema, signature);
+  const loadedMembers = await loadAuditCsv(req.members, schema, signature);
   checkAbort();
-  const nonMembers = await loadAuditCsv(req.nonMembers, schema, signature);
+  const loadedNonMembers = await loadAuditCsv(req.nonMembers, schema, signature);
   checkAbort();
-  const population = req.population ? await loadAuditCsv(req.population, schema, signature) : undefined;
-  assertDisjoint(members, nonMembers, { byId: req.idColumn !== undefined });
-  if (population && req.population) assertPopulationDisjoint(population, members, nonMembers, req.population.name);
+  const loadedPopulation = req.population ? await loadAuditCsv(req.population, schema, signature) : undefined;
+  // The same id in two roles is a mix-up of the splits; the same content under two ids is real data.
+  if (req.idColumn !== undefined) {
+    const roles: RoleDataset[] = [
+      { dataset: loadedMembers, label: req.members.name, role: 'members' },
+      { dataset: loadedNonMembers, label: req.nonMembers.name, role: 'non-members' },
+    ];
+    if (loadedPopulation && req.population)
+      roles.push({ dataset: loadedPopulation, label: req.population.name, role: 'population' });
+    assertDistinctRowIds(roles);
+  }
+  const { members, nonMembers, population, duplicates } = resolveDuplicateRecords(
+    loadedMembers,
+    loadedNonMembers,
+    loadedPopulation,
+    req.duplicates ?? DEFAULT_DUPLICATE_POLICY,
+  );
   assertEnoughRows(members, MIN_AUDIT_ROWS, req.members.name, 'a membership audit');
-  assertEnoughRows(nonMembers, MIN_AUDIT_ROWS, req.nonMembers.name, 'a membership audit');
+  assertEnoughRows(
+    nonMembers,
+    MIN_AUDIT_ROWS,
+    req.nonMembers.name,
+    duplicates.excludedNonMembers > 0
+      ? `after leaving out ${duplicates.excludedNonMembers} non-member(s) identical to a member (--duplicates exclude), a membership audit`
+      : 'a membership audit',
+  );
   if (population && needsReferences.length > 0 && req.population) {
     assertEnoughRows(
       population,
@@ -134,6 +170,8 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
 
   const referenceSets = referenceSetsFor(attacks, referenceModels);
   const referenceArchitecture = requestedReferenceArchitecture(req, signature);
+  const referenceTrainSize = req.targetTrainSize ?? members.nRows;
+  const referenceEpochs = req.referenceTraining?.epochs ?? 'auto';
   const referenceCost =
     referenceSets.length > 0
       ? estimateAuditReferenceCost({
@@ -144,7 +182,8 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
           nMembers: members.nRows,
           nNonMembers: nonMembers.nRows,
           ...(referenceArchitecture ? { architecture: referenceArchitecture } : {}),
-          ...(req.referenceTraining?.epochs !== undefined ? { epochs: req.referenceTraining.epochs } : {}),
+          epochs: referenceEpochs,
+          trainSize: referenceTrainSize,
         })
       : undefined;
 
@@ -162,9 +201,12 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     members,
     nonMembers,
     ...(population ? { population } : {}),
+    duplicates,
     referenceSets,
     ...(referenceCost ? { referenceCost } : {}),
     ...(referenceArchitecture ? { referenceArchitecture } : {}),
+    referenceTrainSize,
+    referenceEpochs,
   };
 }
 
@@ -227,6 +269,15 @@ function validateOptions(req: AuditRequest, seed: number, referenceModels: numbe
     throw new EngineError(
       EngineErrorCode.InvalidOption,
       `the reference-model time budget must be a non-negative number of seconds, got ${req.maxReferenceSeconds}`,
+    );
+  }
+  if (req.duplicates !== undefined && parseDuplicatePolicy(req.duplicates) === undefined) {
+    throw new EngineError(EngineErrorCode.InvalidOption, `duplicates must be one of ${DUPLICATE_POLICIES.join(', ')}`);
+  }
+  if (req.targetTrainSize !== undefined && !(Number.isSafeInteger(req.targetTrainSize) && req.targetTrainSize >= 1)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the target's training-set size must be a positive integer, got ${req.targetTrainSize}`,
     );
   }
   if (req.referenceCacheDir !== undefined && req.referenceCacheDir.trim() === '') {

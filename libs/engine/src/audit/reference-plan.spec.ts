@@ -1,9 +1,10 @@
 import { EngineErrorCode } from '../errors';
 import { createMembershipAttack } from '../membership/attack-registry';
-import { estimateReferenceCost } from '../training/reference-model-provider';
+import { AUTO_REFERENCE_MAX_EPOCHS, estimateReferenceCost } from '../training/reference-model-provider';
 import type { AttackId } from '../types';
 import {
   assertReferenceBudget,
+  describeReferenceCost,
   estimateAuditReferenceCost,
   referenceSetsFor,
   requestedReferenceArchitecture,
@@ -24,25 +25,46 @@ describe('reference plan', () => {
     ]);
   });
 
-  it('prices online models on the whole pool and offline models on the population', () => {
+  it('prices models on sets of the target training-set size: online up to the pool, offline up to half the population', () => {
     const arch = { nFeatures: 64, hidden: [64], numClasses: 10, activation: 'relu' as const };
     const rows = { nPopulation: 400, nMembers: 300, nNonMembers: 300 };
-    const cost = estimateAuditReferenceCost({
-      sets: [
-        { mode: 'online', k: 4 },
-        { mode: 'offline', k: 2 },
-      ],
-      signature,
-      ...rows,
-    });
-    const online = estimateReferenceCost({ k: 4, nRows: 1000, architecture: arch, epochs: 40 });
-    const offline = estimateReferenceCost({ k: 2, nRows: 400, architecture: arch, epochs: 40 });
+    const sets = [
+      { mode: 'online' as const, k: 4 },
+      { mode: 'offline' as const, k: 2 },
+    ];
+    const cost = estimateAuditReferenceCost({ sets, signature, ...rows, epochs: 40, trainSize: 300 });
+    // Online: 300 audited rows (half of 600) IN each model; offline: min(300, 400 / 2) population rows.
+    const online = estimateReferenceCost({ k: 4, nRows: 1000, rowsPerModel: 300, architecture: arch, epochs: 40 });
+    const offline = estimateReferenceCost({ k: 2, nRows: 400, rowsPerModel: 200, architecture: arch, epochs: 40 });
     expect(cost.modelsToTrain).toBe(6);
     expect(cost.estimatedSeconds).toBeCloseTo(online.estimatedSeconds + offline.estimatedSeconds, 9);
-    expect(cost.sets).toEqual([
-      { mode: 'online', k: 4 },
-      { mode: 'offline', k: 2 },
-    ]);
+    expect(cost.sets).toEqual(sets);
+    expect(cost.epochs).toBe(40);
+    // A larger declared training set fills online models with population rows, up to the whole pool's share.
+    const larger = estimateAuditReferenceCost({ sets: [sets[0]!], signature, ...rows, epochs: 40, trainSize: 500 });
+    expect(larger.estimatedSeconds).toBeCloseTo(
+      estimateReferenceCost({ k: 4, nRows: 1000, rowsPerModel: 500, architecture: arch, epochs: 40 }).estimatedSeconds,
+      9,
+    );
+  });
+
+  it("prices epochs 'auto' (the default) at its cap and says so", () => {
+    const arch = { nFeatures: 64, hidden: [64], numClasses: 10, activation: 'relu' as const };
+    const inputs = {
+      sets: [{ mode: 'offline' as const, k: 2 }],
+      signature,
+      nPopulation: 400,
+      nMembers: 1,
+      nNonMembers: 1,
+    };
+    const auto = estimateAuditReferenceCost(inputs);
+    expect(auto).toMatchObject({ epochs: 'auto', maxEpochs: AUTO_REFERENCE_MAX_EPOCHS });
+    expect(auto.estimatedSeconds).toBeCloseTo(
+      estimateReferenceCost({ k: 2, nRows: 400, architecture: arch, epochs: AUTO_REFERENCE_MAX_EPOCHS })
+        .estimatedSeconds,
+      9,
+    );
+    expect(describeReferenceCost(auto)).toContain(`at most ${AUTO_REFERENCE_MAX_EPOCHS}`);
   });
 
   it('prices the requested training epochs, not the default, when the request sets them', () => {

@@ -6,10 +6,11 @@ import { readMlpFromOnnx } from '../onnx/mlp-onnx-writer';
 import { EngineError, EngineErrorCode } from '../errors';
 import type { Activation, MlpArchitecture } from '../training/mlp';
 import {
+  AUTO_REFERENCE_MAX_EPOCHS,
   DEFAULT_REFERENCE_HIDDEN,
-  DEFAULT_REFERENCE_TRAINING,
   assertWithinBudget,
   estimateReferenceCost,
+  referenceTrainingRows,
 } from '../training/reference-model-provider';
 import type { MembershipAttack, ModelSignature, ReferenceCost, ReferenceMode } from '../types';
 
@@ -39,8 +40,13 @@ export interface ReferenceCostInputs {
   readonly nNonMembers: number;
   /** The user's reference architecture (AuditRequest.referenceHidden); else mirrored or the default. */
   readonly architecture?: MlpArchitecture;
-  /** Training epochs of each reference model (AuditRequest.referenceTraining); default DEFAULT_REFERENCE_TRAINING's. */
-  readonly epochs?: number;
+  /**
+   * Training epochs of each reference model (AuditRequest.referenceTraining), or 'auto' (priced at its cap,
+   * AUTO_REFERENCE_MAX_EPOCHS: an estimate that guards a budget must not undershoot). Default: 'auto'.
+   */
+  readonly epochs?: number | 'auto';
+  /** Training rows per reference model aimed for (the target's training-set size); default: half the pool. */
+  readonly trainSize?: number;
 }
 
 /**
@@ -54,16 +60,34 @@ export function estimateAuditReferenceCost(inputs: ReferenceCostInputs): Referen
   for (const set of inputs.sets) {
     const nRows =
       set.mode === 'online' ? inputs.nPopulation + inputs.nMembers + inputs.nNonMembers : inputs.nPopulation;
+    const epochs = inputs.epochs ?? 'auto';
     const cost = estimateReferenceCost({
       k: set.k,
       nRows,
+      ...(inputs.trainSize !== undefined
+        ? {
+            rowsPerModel: referenceTrainingRows(
+              set.mode,
+              inputs.trainSize,
+              inputs.nMembers + inputs.nNonMembers,
+              inputs.nPopulation,
+            ),
+          }
+        : {}),
       architecture,
-      epochs: inputs.epochs ?? DEFAULT_REFERENCE_TRAINING.epochs,
+      epochs: epochs === 'auto' ? AUTO_REFERENCE_MAX_EPOCHS : epochs,
     });
     modelsToTrain += cost.modelsToTrain;
     estimatedSeconds += cost.estimatedSeconds;
   }
-  return { sets: inputs.sets.map((s) => ({ mode: s.mode, k: s.k })), modelsToTrain, estimatedSeconds };
+  const epochs = inputs.epochs ?? 'auto';
+  return {
+    sets: inputs.sets.map((s) => ({ mode: s.mode, k: s.k })),
+    modelsToTrain,
+    estimatedSeconds,
+    epochs,
+    ...(epochs === 'auto' ? { maxEpochs: AUTO_REFERENCE_MAX_EPOCHS } : {}),
+  };
 }
 
 /** BudgetExceeded when the estimate is over maxSeconds; nothing when there is no budget or nothing to train. */
@@ -75,7 +99,13 @@ export function assertReferenceBudget(cost: ReferenceCost, maxSeconds: number | 
 /** One line for progress events and the CLI: what will be trained and how long it should take. */
 export function describeReferenceCost(cost: ReferenceCost): string {
   const sets = cost.sets.map((s) => `${s.k} ${s.mode}`).join(' + ');
-  return `reference models: ${sets} (${cost.modelsToTrain} at most, cached ones are skipped), estimated ${Math.ceil(cost.estimatedSeconds)} s`;
+  const epochs =
+    cost.epochs === 'auto'
+      ? `, epochs auto (until each fits as tightly as the target, at most ${cost.maxEpochs ?? AUTO_REFERENCE_MAX_EPOCHS}; priced at the cap)`
+      : cost.epochs !== undefined
+        ? `, ${cost.epochs} epochs each`
+        : '';
+  return `reference models: ${sets} (${cost.modelsToTrain} at most, cached ones are skipped${epochs}), estimated ${Math.ceil(cost.estimatedSeconds)} s at most`;
 }
 
 /** The reference architecture the caller asked for, or undefined to let the provider mirror the target. */

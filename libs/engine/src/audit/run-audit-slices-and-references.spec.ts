@@ -176,7 +176,7 @@ describe('runAudit: slices, per-record risk, reference cache and budget', () => 
     });
   });
 
-  it('refuses a population that repeats audited records, naming population row ids only', async () => {
+  it('audits a population that repeats audited records under other ids: counted, left out by default, kept on request', async () => {
     const [header, ...rows] = split.populationLines;
     const memberLines = (split.train.data as Buffer).toString('utf8').trimEnd().split('\n').slice(1, 3);
     // Same content as two members, under new row ids (and another group value) in the population.
@@ -185,11 +185,27 @@ describe('runAudit: slices, per-record risk, reference cache and budget', () => 
       name: 'population.csv',
       data: Buffer.from([header, ...rows, ...copies].join('\n') + '\n'),
     };
-    const failure = runAudit({ ...base(), population, attacks: ['membership.rmia'], referenceModels: 2 });
-    await expect(failure).rejects.toMatchObject({ code: EngineErrorCode.PopulationOverlapsAudit });
-    const message = await failure.catch((e: Error) => e.message);
-    expect(message).toContain('2 population record(s) also appear among the members');
-    expect(message).toContain('dup1, dup2');
+    const excluded = await runAudit({ ...base(), population, attacks: ['membership.loss'] });
+    expect(excluded.data.duplicates).toMatchObject({
+      policy: 'exclude',
+      populationMatchingAudited: 2,
+      excludedPopulation: 2,
+      nonMembersMatchingMembers: 0,
+    });
+    expect(excluded.data.population?.rows).toBe(rows.length + 2);
+    const kept = await runAudit({ ...base(), population, attacks: ['membership.loss'], duplicates: 'keep' });
+    expect(kept.data.duplicates).toMatchObject({ policy: 'keep', populationMatchingAudited: 2, excludedPopulation: 0 });
+
+    // The same row id in two roles is still a mix-up of the splits.
+    const sameId = memberLines[0]!.replace(/^(r\d+),[AB],/, '$1,A,');
+    const mixedUp = runAudit({
+      ...base(),
+      population: { name: 'population.csv', data: Buffer.from([header, ...rows, sameId].join('\n') + '\n') },
+      attacks: ['membership.loss'],
+    });
+    await expect(mixedUp).rejects.toMatchObject({ code: EngineErrorCode.PopulationOverlapsAudit });
+    const message = await mixedUp.catch((e: Error) => e.message);
+    expect(message).toContain('population.csv');
     expect(message).not.toMatch(/,\d+,\d+,\d+/); // no cell values
 
     // Population labels must be classes of the model too.

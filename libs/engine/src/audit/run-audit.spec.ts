@@ -174,7 +174,7 @@ describe('runAudit on an MLP trained on digits', () => {
     ).rejects.toMatchObject({ code: EngineErrorCode.AttackNeedsPopulation });
   });
 
-  it('refuses overlapping members and non-members, unknown attacks and a missing file', async () => {
+  it('refuses the same row ids among members and non-members, unknown attacks and a missing file', async () => {
     await expect(
       runAudit({ model, members: split.train, nonMembers: split.train, labelColumn: 'digit', idColumn: 'rid' }),
     ).rejects.toMatchObject({

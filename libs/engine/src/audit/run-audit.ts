@@ -6,7 +6,9 @@
 // An output policy (targets/output-policy.ts) wraps the target after loading, and is applied to reference
 // models' answers too: an attacker who knows the API rounds or truncates calibrates on answers shaped alike.
 
+import { describeDuplicateRecords } from '../data/duplicate-records';
 import { EngineError, EngineErrorCode } from '../errors';
+import { ATTACKS_NEEDING_POPULATION } from '../membership/attack-registry';
 import { computePrivacyRiskScores } from '../membership/privacy-risk-score';
 import { computeMembershipMetrics } from '../metrics/membership-metrics';
 import { sliceMembershipMetrics } from '../metrics/slices';
@@ -15,7 +17,10 @@ import { compactSlices } from '../report/finding-slices';
 import { assessRisk } from '../risk/risk-score';
 import { OnnxTarget } from '../targets/onnx-target';
 import { applyOutputPolicy, formatOutputPolicy, type OutputPolicy, withOutputPolicy } from '../targets/output-policy';
+import type { TrainingFit } from '../training/mlp';
+import { fitHasLoss, measureFit } from '../training/target-fit';
 import {
+  AUTO_REFERENCE_MAX_EPOCHS,
   createReferenceModelProvider,
   FileReferenceModelStore,
   type ReferenceModelProviderArgs,
@@ -68,6 +73,8 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
   });
   const { attacks, members, nonMembers, population, seed, referenceModels, referenceCost } = prepared;
 
+  const duplicateNote = describeDuplicateRecords(prepared.duplicates);
+  if (duplicateNote !== undefined) progress('load', PROGRESS.load, duplicateNote);
   if (referenceCost) {
     progress('plan', PROGRESS.load, describeReferenceCost(referenceCost));
     assertReferenceBudget(referenceCost, req.maxReferenceSeconds);
@@ -97,18 +104,36 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
     let sliceStart = PROGRESS.queryTarget;
     let sliceWidth = 0;
 
+    // Reference epochs 'auto': the target's fit on the members, from its own answers (before any output policy:
+    // the auditor holds the model), is what each reference model trains towards.
+    const autoEpochs =
+      prepared.referenceSets.length > 0 && prepared.referenceEpochs === 'auto'
+        ? {
+            targetSha256: prepared.targetSha256,
+            maxEpochs: AUTO_REFERENCE_MAX_EPOCHS,
+            fit: measureFit(
+              prepared.outputPolicy ? await model.predict(members.features, members.nRows) : memberOutputs,
+              members.labels,
+              prepared.signature.numClasses,
+            ),
+          }
+        : undefined;
+    const obtainedSets = new Map<ReferenceMode, ReferenceModelSet>();
     const store = new MeteredReferenceModelStore(
       req.referenceCacheDir !== undefined ? new FileReferenceModelStore(req.referenceCacheDir) : undefined,
     );
     const references =
       population && prepared.referenceSets.length > 0
-        ? perModeProvider(prepared.outputPolicy, (mode) =>
+        ? perModeProvider(prepared.outputPolicy, obtainedSets, (mode) =>
             (hooks.referenceProviderFactory ?? createReferenceModelProvider)({
               modelBytes: req.model,
               population,
               members,
               nonMembers,
               k: referenceModels,
+              numClasses: prepared.signature.numClasses,
+              trainSize: prepared.referenceTrainSize,
+              ...(autoEpochs ? { autoEpochs } : {}),
               ...(req.referenceTraining ? { training: req.referenceTraining } : {}),
               ...(prepared.referenceArchitecture ? { architecture: prepared.referenceArchitecture } : {}),
               seed,
@@ -178,8 +203,15 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       seed,
       referenceModels,
       ...(req.classes !== undefined ? { classes: req.classes } : {}),
+      duplicates: prepared.duplicates,
+      ...(population || prepared.labelsOnly ? {} : { attacksNeedingPopulation: ATTACKS_NEEDING_POPULATION }),
       ...(req.referenceTraining !== undefined ? { referenceTraining: req.referenceTraining } : {}),
       ...(prepared.referenceArchitecture ? { referenceArchitecture: prepared.referenceArchitecture } : {}),
+      ...(references
+        ? {
+            referenceFit: referenceFitReport(prepared, autoEpochs?.fit, obtainedSets),
+          }
+        : {}),
       ...(referenceCost
         ? {
             referenceCost: {
@@ -207,6 +239,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
  */
 function perModeProvider(
   policy: OutputPolicy | undefined,
+  obtained: Map<ReferenceMode, ReferenceModelSet>,
   create: (mode: ReferenceMode) => ReferenceModelProvider,
 ): ReferenceModelProvider {
   const providers = new Map<ReferenceMode, ReferenceModelProvider>();
@@ -218,6 +251,7 @@ function perModeProvider(
         providers.set(mode, provider);
       }
       const set = await provider.obtain(mode);
+      obtained.set(mode, set);
       return policy ? referencesUnderPolicy(set, policy) : set;
     },
   };
@@ -235,6 +269,31 @@ function referencesUnderPolicy(set: ReferenceModelSet, policy: OutputPolicy): Re
       const numClasses = nRows > 0 ? outputs.probabilities.length / nRows : 0;
       return applyOutputPolicy(policy, outputs, nRows, numClasses);
     },
+  };
+}
+
+/** How the reference models were fitted, next to how the target fits its members (report config.referenceFit). */
+function referenceFitReport(
+  prepared: PreparedAudit,
+  targetFit: TrainingFit | undefined,
+  sets: ReadonlyMap<ReferenceMode, ReferenceModelSet>,
+): NonNullable<AuditReport['config']['referenceFit']> {
+  const references = [...sets.values()].flatMap((set) => {
+    if (!set.fit || set.fit.length === 0) return [];
+    const meanLoss = set.fit.reduce((s, f) => s + f.loss, 0) / set.fit.length;
+    const meanAccuracy = set.fit.reduce((s, f) => s + f.accuracy, 0) / set.fit.length;
+    return [
+      { mode: set.mode, meanLoss, meanAccuracy, ...(set.trainRows !== undefined ? { trainRows: set.trainRows } : {}) },
+    ];
+  });
+  return {
+    trainSize: prepared.referenceTrainSize,
+    epochs: prepared.referenceEpochs,
+    ...(prepared.referenceEpochs === 'auto' ? { maxEpochs: AUTO_REFERENCE_MAX_EPOCHS } : {}),
+    ...(targetFit
+      ? { target: { loss: fitHasLoss(targetFit) ? targetFit.loss : null, accuracy: targetFit.accuracy } }
+      : {}),
+    ...(references.length > 0 ? { references } : {}),
   };
 }
 

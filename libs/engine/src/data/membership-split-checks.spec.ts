@@ -1,6 +1,6 @@
 import { EngineError, EngineErrorCode } from '../errors';
 import type { LabeledDataset } from '../types';
-import { assertDisjoint, assertEnoughRows } from './membership-split-checks';
+import { assertDistinctRowIds, assertEnoughRows } from './membership-split-checks';
 
 function dataset(rows: number[][], labels: number[], rowIds?: string[]): LabeledDataset {
   return {
@@ -24,7 +24,7 @@ function errorOf(fn: () => void): EngineError {
   throw new Error('expected an EngineError');
 }
 
-describe('assertDisjoint', () => {
+describe('assertDistinctRowIds', () => {
   const members = dataset(
     [
       [1, 2],
@@ -36,45 +36,50 @@ describe('assertDisjoint', () => {
     [0, 1, 0, 1, 0],
     ['m1', 'm2', 'm3', 'm4', 'm5'],
   );
+  const roles = (nonMembers: LabeledDataset, population?: LabeledDataset) => [
+    { dataset: members, label: 'members.csv', role: 'members' },
+    { dataset: nonMembers, label: 'nonmembers.csv', role: 'non-members' },
+    ...(population ? [{ dataset: population, label: 'population.csv', role: 'population' }] : []),
+  ];
 
-  it('accepts disjoint sets, including same features with another label', () => {
-    const nonMembers = dataset(
-      [
-        [1, 2],
-        [11, 12],
-      ],
-      [1, 0],
-      ['n1', 'n2'],
-    );
-    expect(() => assertDisjoint(members, nonMembers)).not.toThrow();
-    expect(() => assertDisjoint(members, nonMembers, { byId: true })).not.toThrow();
-  });
-
-  it('refuses identical records, giving the count and at most 3 row ids, never values', () => {
+  it('accepts identical content under different ids: real tables hold such twins', () => {
     const nonMembers = dataset(
       [
         [9, 10],
         [3, 4],
-        [1, 2],
-        [7, 8],
-        [0, 0],
       ],
-      [0, 1, 0, 1, 1],
+      [0, 1],
+      ['n1', 'n2'],
     );
-    const err = errorOf(() => assertDisjoint(members, nonMembers));
-    expect(err.code).toBe(EngineErrorCode.MembersNonMembersOverlap);
-    expect(err.message).toContain('4 member record(s)');
-    expect(err.message).toContain('m1, m2, m4, ...');
-    expect(err.message).not.toMatch(/\b10\b/);
+    expect(() => assertDistinctRowIds(roles(nonMembers))).not.toThrow();
   });
 
-  it('refuses shared row ids only when ids are compared', () => {
-    const nonMembers = dataset([[100, 200]], [1], ['m3']);
-    expect(() => assertDisjoint(members, nonMembers)).not.toThrow();
-    const err = errorOf(() => assertDisjoint(members, nonMembers, { byId: true }));
+  it('refuses a row id among members and non-members, naming at most 3 ids, never values', () => {
+    const nonMembers = dataset(
+      [
+        [100, 200],
+        [300, 400],
+        [500, 600],
+        [700, 800],
+      ],
+      [1, 1, 1, 1],
+      ['m3', 'm1', 'm2', 'm4'],
+    );
+    const err = errorOf(() => assertDistinctRowIds(roles(nonMembers)));
     expect(err.code).toBe(EngineErrorCode.MembersNonMembersOverlap);
-    expect(err.message).toContain('1 member record(s)');
-    expect(err.message).toContain('m3');
+    expect(err.message).toContain('4 row id(s)');
+    expect(err.message).toContain('m3, m1, m2, ...');
+    expect(err.message).toContain('members.csv');
+    expect(err.message).not.toMatch(/\b(100|200)\b/);
+  });
+
+  it('refuses a population row id that is also an audited id', () => {
+    const nonMembers = dataset([[1, 1]], [1], ['n1']);
+    const population = dataset([[2, 2]], [1], ['n1']);
+    const err = errorOf(() => assertDistinctRowIds(roles(nonMembers, population)));
+    expect(err.code).toBe(EngineErrorCode.PopulationOverlapsAudit);
+    expect(err.message).toContain('population.csv');
+    expect(err.location?.file).toBe('population.csv');
   });
 });
 

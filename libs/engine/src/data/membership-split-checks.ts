@@ -1,6 +1,8 @@
-// Sanity checks on the member / non-member split before any attack runs. A record present on both sides
-// makes every membership metric meaningless (it is scored as member and non-member at once), and too few
-// rows make TPR at 0.1% FPR unmeasurable; both must stop the audit rather than produce a number.
+// Sanity checks on the member / non-member / population split before any attack runs. The same row id in two
+// roles means the user mixed up the splits: the audit stops. The same *content* under different ids is real
+// data (identical people or objects recorded twice) and never stops an audit: duplicate-records.ts counts it
+// and keeps it out of the places where it would distort the measurement. Too few rows make TPR at 0.1% FPR
+// unmeasurable and also stop the audit rather than produce a number.
 
 import { createHash } from 'node:crypto';
 import { EngineError, EngineErrorCode } from '../errors';
@@ -8,7 +10,8 @@ import type { LabeledDataset } from '../types';
 
 const SHOWN_ROW_IDS = 3;
 
-function recordDigest(ds: LabeledDataset, row: number): string {
+/** Content digest of one record as the model sees it: its encoded features and its label (never its id). */
+export function recordDigest(ds: LabeledDataset, row: number): string {
   const start = row * ds.nFeatures;
   const bytes = ds.features.subarray(start, start + ds.nFeatures);
   return createHash('sha256')
@@ -17,40 +20,39 @@ function recordDigest(ds: LabeledDataset, row: number): string {
     .digest('base64');
 }
 
-/**
- * Refuses a split where the same record is both a member and a non-member: by identical content
- * (features and label) always, and by row id when both files declared an id column (`byId`).
- */
-export function assertDisjoint(
-  members: LabeledDataset,
-  nonMembers: LabeledDataset,
-  options: { byId: boolean } = { byId: false },
-): void {
-  const overlapping = new Set<number>(); // member row indices
-  const memberRowByDigest = new Map<string, number>();
-  for (let i = 0; i < members.nRows; i++) memberRowByDigest.set(recordDigest(members, i), i);
-  for (let j = 0; j < nonMembers.nRows; j++) {
-    const i = memberRowByDigest.get(recordDigest(nonMembers, j));
-    if (i !== undefined) overlapping.add(i);
-  }
-  if (options.byId) {
-    const nonMemberIds = new Set(nonMembers.rowIds);
-    members.rowIds.forEach((id, i) => {
-      if (nonMemberIds.has(id)) overlapping.add(i);
-    });
-  }
-  if (overlapping.size === 0) return;
+export interface RoleDataset {
+  readonly dataset: LabeledDataset;
+  /** Shown in the message, e.g. "members.csv". */
+  readonly label: string;
+  /** Role name in the plural, e.g. "members". */
+  readonly role: string;
+}
 
-  const shown = [...overlapping]
-    .sort((a, b) => a - b)
-    .slice(0, SHOWN_ROW_IDS)
-    .map((i) => members.rowIds[i]);
-  const more = overlapping.size > SHOWN_ROW_IDS ? ', ...' : '';
-  const criterion = options.byId ? 'same row id or same features and label' : 'same features and label';
-  throw new EngineError(
-    EngineErrorCode.MembersNonMembersOverlap,
-    `${overlapping.size} member record(s) also appear among the non-members (${criterion}), member row ids ${shown.join(', ')}${more}; members and non-members must be disjoint`,
-  );
+/**
+ * Refuses the same row id in two roles (members, non-members, population): the user mixed up the splits.
+ * Only meaningful when the files declare an id column; without one, row ids are row numbers and repeat by design.
+ */
+export function assertDistinctRowIds(roles: readonly RoleDataset[]): void {
+  for (let a = 0; a < roles.length; a++) {
+    const first = roles[a] as RoleDataset;
+    const ids = new Set(first.dataset.rowIds);
+    for (let b = a + 1; b < roles.length; b++) {
+      const second = roles[b] as RoleDataset;
+      const shared = [...new Set(second.dataset.rowIds.filter((id) => ids.has(id)))];
+      if (shared.length === 0) continue;
+      const shown = shared.slice(0, SHOWN_ROW_IDS).join(', ');
+      const more = shared.length > SHOWN_ROW_IDS ? ', ...' : '';
+      const code =
+        first.role === 'members' && second.role === 'non-members'
+          ? EngineErrorCode.MembersNonMembersOverlap
+          : EngineErrorCode.PopulationOverlapsAudit;
+      throw new EngineError(
+        code,
+        `${shared.length} row id(s) appear both among the ${first.role} (${first.label}) and the ${second.role} (${second.label}): ${shown}${more}; each record belongs to one role (identical content under different ids is fine)`,
+        { file: second.label },
+      );
+    }
+  }
 }
 
 /** Refuses a dataset with fewer than `min` rows for the stated purpose (e.g. "TPR at 0.1% FPR"). */
@@ -64,45 +66,4 @@ export function assertEnoughRows(ds: LabeledDataset, min: number, fileLabel: str
       },
     );
   }
-}
-
-// The population must be disjoint from the audited records too. Reference models are trained on population
-// rows: a member copied into the population becomes IN for offline models that should never have seen it
-// (LiRA offline, RMIA and the shadow attack then under-report its leak), and a non-member copied there is
-// scored against models trained on it. Same rule as the member/non-member check: same features and label.
-/** Refuses population rows whose content equals a member or non-member record; names population row ids only. */
-export function assertPopulationDisjoint(
-  population: LabeledDataset,
-  members: LabeledDataset,
-  nonMembers: LabeledDataset,
-  populationLabel: string,
-): void {
-  const audited = new Map<string, 'member' | 'non-member'>();
-  for (let i = 0; i < members.nRows; i++) audited.set(recordDigest(members, i), 'member');
-  for (let j = 0; j < nonMembers.nRows; j++) {
-    const digest = recordDigest(nonMembers, j);
-    if (!audited.has(digest)) audited.set(digest, 'non-member');
-  }
-  const overlapping: number[] = [];
-  const kinds = new Set<string>();
-  for (let p = 0; p < population.nRows; p++) {
-    const kind = audited.get(recordDigest(population, p));
-    if (kind !== undefined) {
-      overlapping.push(p);
-      kinds.add(kind);
-    }
-  }
-  if (overlapping.length === 0) return;
-
-  const shown = overlapping.slice(0, SHOWN_ROW_IDS).map((p) => population.rowIds[p] ?? String(p + 1));
-  const more = overlapping.length > SHOWN_ROW_IDS ? ', ...' : '';
-  const among = [...kinds]
-    .sort()
-    .map((k) => `${k}s`)
-    .join(' and ');
-  throw new EngineError(
-    EngineErrorCode.PopulationOverlapsAudit,
-    `${populationLabel}: ${overlapping.length} population record(s) also appear among the ${among} (same features and label), population row ids ${shown.join(', ')}${more}; the population must be disjoint from the audited records`,
-    { file: populationLabel },
-  );
 }

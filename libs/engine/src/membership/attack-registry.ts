@@ -22,8 +22,27 @@ const MEMBERSHIP_ATTACKS: Partial<Record<AttackId, () => MembershipAttack>> = {
 
 export const IMPLEMENTED_ATTACKS: readonly AttackId[] = Object.keys(MEMBERSHIP_ATTACKS) as AttackId[];
 
-/** Run when the request names no attacks: the cheap ones that need nothing but the target's outputs. */
+/** Run when the request names no attacks and gives no population: the ones that need only the target's outputs. */
 export const DEFAULT_ATTACKS: readonly AttackId[] = ['membership.loss', 'membership.confidence'];
+
+/**
+ * Added to the defaults when a population is given: RMIA (Zarifzadeh et al., ICML 2024) is strong with a few
+ * offline reference models, so a default audit with a population does not under-report.
+ */
+export const DEFAULT_ATTACKS_WITH_POPULATION: readonly AttackId[] = [...DEFAULT_ATTACKS, 'membership.rmia'];
+
+/** Stronger attacks a population file would enable, named in the report of an audit run without one. */
+export const ATTACKS_NEEDING_POPULATION: readonly AttackId[] = [
+  'membership.rmia',
+  'membership.lira',
+  'membership.lira-offline',
+  'membership.shadow',
+];
+
+/** The default attack list for targets that answer scores. */
+export function defaultScoreAttacks(hasPopulation: boolean): readonly AttackId[] {
+  return hasPopulation ? DEFAULT_ATTACKS_WITH_POPULATION : DEFAULT_ATTACKS;
+}
 
 export function isImplementedAttack(id: string): id is AttackId {
   return Object.prototype.hasOwnProperty.call(MEMBERSHIP_ATTACKS, id);

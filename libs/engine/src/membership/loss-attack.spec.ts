@@ -1,4 +1,6 @@
 import type { LabeledDataset, MembershipAttackContext, TargetModel, TargetOutputs } from '../types';
+import { softmaxRows } from '../math/softmax';
+import { computeMembershipMetrics } from '../metrics/membership-metrics';
 import { ConfidenceAttack } from './confidence-attack';
 import { LossAttack } from './loss-attack';
 
@@ -59,6 +61,47 @@ describe('LossAttack', () => {
     expect(scores.members[1]).toBeCloseTo(-130, 6);
     expect(scores.members[0]).toBeGreaterThan(scores.members[1]!);
     expect(Number.isFinite(scores.nonMembers[0]!)).toBe(true);
+  });
+
+  it('reads saturated float32 probabilities exactly through the other classes, with no logits', async () => {
+    // p_y rounds to exactly 1.0 in float32 for all three, but the other classes keep their precision.
+    const probabilities = Float32Array.of(1, 1e-9, 1e-9, 1, 1e-12, 0, 1, 3e-20, 1e-20);
+    const scores = await new LossAttack().run(context({ probabilities }, [0, 0, 0], { probabilities }, [0, 0, 0]));
+    expect(Array.from(probabilities.subarray(0, 1))).toEqual([1]);
+    expect(scores.members[0]).toBeCloseTo(-2e-9, 15);
+    expect(scores.members[1]).toBeCloseTo(-1e-12, 18);
+    expect(scores.members[2]).toBeCloseTo(-4e-20, 26);
+    expect(scores.members[2]).toBeGreaterThan(scores.members[1]!);
+    expect(scores.members[1]).toBeGreaterThan(scores.members[0]!);
+  });
+
+  it('keeps TPR at low FPR on a saturating target, from logits and from float32 probabilities alike', async () => {
+    // 2000 members with true-class margins 18..60 (float32 softmax is exactly 1.0 for all of them) and 2000
+    // non-members with margins 0..40: members are separable at the top, but only exact scores show it.
+    const n = 2000;
+    const rows = (margin: (i: number) => number) => {
+      const logits = new Float32Array(n * 3);
+      for (let i = 0; i < n; i++) logits.set([margin(i), 0, -1], i * 3);
+      return { logits, probabilities: softmaxRows(logits, n, 3) };
+    };
+    const members = rows((i) => 18 + (42 * i) / n);
+    const nonMembers = rows((i) => (40 * i) / n);
+    expect(members.probabilities.filter((_, j) => j % 3 === 0).every((p) => p === 1)).toBe(true);
+    const labels = new Array<number>(n).fill(0);
+    for (const outputs of [
+      [members, nonMembers],
+      [{ probabilities: members.probabilities }, { probabilities: nonMembers.probabilities }],
+    ] as const) {
+      const scores = await new LossAttack().run(context(outputs[0], labels, outputs[1], labels));
+      const metrics = computeMembershipMetrics(scores.members, scores.nonMembers);
+      // Members with margin > 40 (about 48%) are above every non-member.
+      expect(metrics.tpr['0.001']).toBeGreaterThan(0.4);
+      expect(metrics.tpr['0.01']).toBeGreaterThan(0.4);
+      // Scored as the log of the float32 probability, every member ties at 0 with the saturated non-members.
+      const naive = (p: Float32Array) => Float64Array.from({ length: n }, (_, i) => Math.log(p[i * 3]!));
+      const tied = computeMembershipMetrics(naive(members.probabilities), naive(nonMembers.probabilities));
+      expect(tied.tpr['0.01']).toBe(0);
+    }
   });
 
   it('clamps zero probabilities instead of returning -Infinity', async () => {

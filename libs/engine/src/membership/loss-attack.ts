@@ -40,8 +40,8 @@ export function trueLabelLogProbabilities(
     const y = labels[r] as number;
     const base = r * numClasses;
     scores[r] = outputs.logits
-      ? (outputs.logits[base + y] as number) - logSumExp(outputs.logits, base, numClasses)
-      : Math.log(Math.max(outputs.probabilities[base + y] as number, MIN_PROBABILITY));
+      ? logSoftmaxOf(outputs.logits, base, numClasses, y)
+      : logProbabilityOf(outputs.probabilities, base, numClasses, y);
   }
   return scores;
 }
@@ -58,9 +58,14 @@ export function maxLogProbabilities(
   for (let r = 0; r < nRows; r++) {
     const base = r * numClasses;
     if (outputs.logits) {
-      scores[r] = maxOf(outputs.logits, base, numClasses) - logSumExp(outputs.logits, base, numClasses);
+      scores[r] = logSoftmaxOf(outputs.logits, base, numClasses, argMaxOf(outputs.logits, base, numClasses));
     } else {
-      scores[r] = Math.log(Math.max(maxOf(outputs.probabilities, base, numClasses), MIN_PROBABILITY));
+      scores[r] = logProbabilityOf(
+        outputs.probabilities,
+        base,
+        numClasses,
+        argMaxOf(outputs.probabilities, base, numClasses),
+      );
     }
   }
   return scores;
@@ -76,15 +81,45 @@ function assertOutputShape(outputs: TargetOutputs, nRows: number, numClasses: nu
   }
 }
 
+/**
+ * log p_j from float32 probabilities, as exactly as they allow. Near p_j = 1 float32 rounds p_j itself to 1.0
+ * (a confident model's members all tie at log 1 = 0, which erases TPR at low FPR), but the other classes'
+ * probabilities keep their relative precision, so log p_j = log1p(-sum of the others) there.
+ */
+export function logProbabilityOf(probabilities: Float32Array, base: number, numClasses: number, j: number): number {
+  let others = 0;
+  for (let c = 0; c < numClasses; c++) if (c !== j) others += probabilities[base + c] as number;
+  const p = probabilities[base + j] as number;
+  if (p > 0.5 && others < 0.5) return others > 0 ? Math.log1p(-others) : 0;
+  return Math.log(Math.max(p, MIN_PROBABILITY));
+}
+
+function argMaxOf(values: Float32Array, base: number, length: number): number {
+  let best = 0;
+  for (let j = 1; j < length; j++) if ((values[base + j] as number) > (values[base + best] as number)) best = j;
+  return best;
+}
+
 function maxOf(values: Float32Array, base: number, length: number): number {
   let m = -Infinity;
   for (let j = 0; j < length; j++) m = Math.max(m, values[base + j] as number);
   return m;
 }
 
-function logSumExp(values: Float32Array, base: number, length: number): number {
-  const m = maxOf(values, base, length);
+/**
+ * log softmax_j of a row of logits in double precision. For the top class, log p_j = -log1p(sum over the others
+ * of e^(z_i - z_j)): the usual z_j - logsumexp rounds to exactly 0 once every margin passes about 37, and a
+ * well-fit model's members then tie at the top of the ranking.
+ */
+export function logSoftmaxOf(logits: Float32Array, base: number, numClasses: number, j: number): number {
+  const zj = logits[base + j] as number;
+  const m = maxOf(logits, base, numClasses);
+  if (zj >= m) {
+    let others = 0;
+    for (let c = 0; c < numClasses; c++) if (c !== j) others += Math.exp((logits[base + c] as number) - zj);
+    return others > 0 ? -Math.log1p(others) : 0;
+  }
   let sum = 0;
-  for (let j = 0; j < length; j++) sum += Math.exp((values[base + j] as number) - m);
-  return m + Math.log(sum);
+  for (let c = 0; c < numClasses; c++) sum += Math.exp((logits[base + c] as number) - m);
+  return zj - m - Math.log(sum);
 }

@@ -12,7 +12,8 @@ import { deriveSeed, SeededRandom } from '../random/seeded-random';
 import { OnnxTarget } from '../targets/onnx-target';
 import type { MlpArchitecture, MlpTrainingOptions } from '../training/mlp';
 import { trainMlp } from '../training/mlp-trainer';
-import { createReferenceModelProvider } from '../training/reference-model-provider';
+import { AUTO_REFERENCE_MAX_EPOCHS, createReferenceModelProvider } from '../training/reference-model-provider';
+import { measureFit } from '../training/target-fit';
 import type {
   LabeledDataset,
   MembershipAttack,
@@ -73,7 +74,9 @@ describe('attack strength through the reference-model provider (digits, overfit 
     const { target, bytes } = await onnxTarget(members, 7);
     overfit = target;
     // Reference models mirror the architecture read from the target's ONNX file, with the provider's default
-    // training; K = 2 for RMIA (offline), 8 and 16 for LiRA (online).
+    // training and epochs 'auto' (each trains until it fits its IN rows as tightly as the target fits the
+    // members, as runAudit does by default); K = 2 for RMIA (offline), 8 and 16 for LiRA (online).
+    const fit = measureFit(await target.predict(members.features, members.nRows), members.labels, 10);
     for (const k of [2, 8, 16]) {
       providers.set(
         k,
@@ -84,6 +87,7 @@ describe('attack strength through the reference-model provider (digits, overfit 
           nonMembers,
           k,
           seed: deriveSeed(SEED, 9),
+          autoEpochs: { targetSha256: 'target', maxEpochs: AUTO_REFERENCE_MAX_EPOCHS, fit },
         }),
       );
     }
@@ -108,7 +112,7 @@ describe('attack strength through the reference-model provider (digits, overfit 
           `${name}: AUC ${m.auc.toFixed(3)} TPR@0.1% ${m.tpr['0.001'].toFixed(3)} TPR@1% ${m.tpr['0.01'].toFixed(3)}`,
         );
     }
-  }, 90_000);
+  }, 400_000);
 
   it('LiRA with 8 online reference models beats LOSS at TPR@1%FPR', () => {
     // Measured TPR@1% LOSS / LiRA-8: seed 1 0.003 / 0.117, seed 2 0.007 / 0.115, seed 3 0.010 / 0.107.

@@ -25,10 +25,34 @@ describe('RMIA maths', () => {
     const ratioX = probabilityRatio(Float64Array.from([0.9, 0.3]), Float64Array.from([0.5, 0.6]));
     expect(ratioX[0]).toBeCloseTo(1.8, 12);
     const ratioZ = Float64Array.from([0.5, 1, 1.5, 2]);
+    const nz = ratioZ.length;
+    const counts = (scores: Float64Array) => Array.from(scores, (s) => Math.floor(s * nz));
     const scores = rmiaPairwiseScores(ratioX, ratioZ, 1);
-    expect(Array.from(scores)).toEqual([0.75, 0]); // 1.8 > 0.5, 1, 1.5; 0.5 beats none strictly
+    expect(counts(scores)).toEqual([3, 0]); // 1.8 > 0.5, 1, 1.5; 0.5 beats none strictly
+    // The fraction of z dominated is the score's whole part: the tie-break stays below the next count.
+    expect(scores[0]).toBeGreaterThanOrEqual(0.75);
+    expect(scores[0]).toBeLessThan(1);
     // γ = 2: x must exceed twice the z ratio: 1.8/0.5 = 3.6 > 2 only.
-    expect(Array.from(rmiaPairwiseScores(ratioX, ratioZ, 2))).toEqual([0.25, 0]);
+    expect(counts(rmiaPairwiseScores(ratioX, ratioZ, 2))).toEqual([1, 0]);
+  });
+
+  it('breaks ties at the top by the likelihood ratio: records above every z keep their order', () => {
+    const ratioZ = Float64Array.from([0.5, 1, 1.5, 2]);
+    // Five records above every z (a saturated target's members) and two between the same pair of z ratios.
+    const ratioX = Float64Array.from([2.5, 1e3, 40, 1e12, 3, 1.2, 1.4]);
+    const scores = rmiaPairwiseScores(ratioX, ratioZ, 1);
+    const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
+    expect(order).toEqual([3, 1, 2, 4, 0, 6, 5]);
+    expect(new Set(scores).size).toBe(ratioX.length);
+    for (const s of scores.subarray(0, 5)) expect(s).toBeGreaterThanOrEqual(1);
+    for (const s of scores.subarray(5)) {
+      expect(s).toBeGreaterThanOrEqual(0.5);
+      expect(s).toBeLessThan(0.75);
+    }
+    // Monotone in the ratio everywhere, including at and around the z ratios themselves.
+    const grid = Float64Array.from({ length: 400 }, (_, i) => 0.1 * 1.02 ** i);
+    const gridScores = rmiaPairwiseScores(grid, ratioZ, 1);
+    for (let i = 1; i < grid.length; i++) expect(gridScores[i]!).toBeGreaterThan(gridScores[i - 1]!);
   });
 });
 
@@ -55,8 +79,8 @@ describe('RMIA offline a calibration (reference model as target)', () => {
     expect(calibration.targetsPlayed).toBe(2);
     expect(calibration.a).toBe(0.2);
     const at = (a: number): number => calibration.meanAuc[RMIA_OFFLINE_A_GRID.indexOf(a)]!;
-    // Model 0: 3.5 of 4 pairs at a = 0.2; model 1: 1.5 of 2 pairs (0.75) for every a.
-    expect(at(0.2)).toBeCloseTo((3.5 / 4 + 0.75) / 2, 12);
+    // Model 1's mean AUC is the same for every a, so model 0 alone decides, and only a = 0.2 ranks both of its
+    // members above both of its non-members.
     for (const a of RMIA_OFFLINE_A_GRID) if (a !== 0.2) expect(at(a)).toBeLessThan(at(0.2));
   });
 

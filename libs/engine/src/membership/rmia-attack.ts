@@ -67,23 +67,55 @@ export function rmiaMarginalProbability(
   return marginal;
 }
 
-/** score(x) = fraction of z with ratioX / ratioZ > γ, for ratio = Pr(·|θ)/Pr(·). */
+/**
+ * score(x) = fraction of z with ratioX / ratioZ > γ, for ratio = Pr(·|θ)/Pr(·), with ties broken by the
+ * likelihood ratio itself. The fraction takes at most |Z| + 1 values, so with many members above every z (an
+ * overfit target) the top of the ranking is one big tie and TPR at 0.1% FPR is lost. Each record's count c of
+ * z below it is kept and a fractional part t in [0, 1) is added: where ratioX/γ falls, in log scale, between
+ * the z ratios just below and just above it (a continuous empirical CDF), and beyond the extreme z ratios a
+ * monotone squashing of the log distance. So score = (c + t) / |Z|: the order by c is unchanged, and records
+ * with the same c are ordered by their ratio.
+ */
 export function rmiaPairwiseScores(ratioX: Float64Array, ratioZ: Float64Array, gamma: number): Float64Array {
   const sortedZ = Float64Array.from(ratioZ).sort();
+  const nz = sortedZ.length;
   const scores = new Float64Array(ratioX.length);
   for (let i = 0; i < ratioX.length; i++) {
     // ratioX/ratioZ > γ  ⇔  ratioZ < ratioX/γ (all ratios positive): count z strictly below.
     const bound = ratioX[i]! / gamma;
     let lo = 0;
-    let hi = sortedZ.length;
+    let hi = nz;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (sortedZ[mid]! < bound) lo = mid + 1;
       else hi = mid;
     }
-    scores[i] = sortedZ.length > 0 ? lo / sortedZ.length : 0;
+    scores[i] = nz > 0 ? (lo + tieBreak(Math.log(bound), sortedZ, lo)) / nz : 0;
   }
   return scores;
+}
+
+/** Keeps t strictly below 1, so a record never reaches the next count's score. */
+const TIE_BREAK_SPAN = 1 - 2 ** -20;
+
+/** t in [0, 1) for a log ratio with `below` z ratios strictly under it (see rmiaPairwiseScores). */
+function tieBreak(logBound: number, sortedZ: Float64Array, below: number): number {
+  const nz = sortedZ.length;
+  let t: number;
+  if (below === 0) {
+    // Below (or at) every z: closer to the smallest z is higher.
+    const d = Math.log(sortedZ[0]!) - logBound;
+    t = 1 / (1 + Math.max(0, d));
+  } else if (below === nz) {
+    // Above every z: further above the largest z is higher.
+    const d = logBound - Math.log(sortedZ[nz - 1]!);
+    t = 1 - 1 / (1 + Math.max(0, d));
+  } else {
+    const low = Math.log(sortedZ[below - 1]!);
+    const high = Math.log(sortedZ[below]!);
+    t = high > low ? (logBound - low) / (high - low) : 0;
+  }
+  return Number.isFinite(t) ? Math.min(1, Math.max(0, t)) * TIE_BREAK_SPAN : 0;
 }
 
 const MIN_PROBABILITY = 1e-300;

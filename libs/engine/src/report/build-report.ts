@@ -19,6 +19,7 @@ import type {
   RiskAssessment,
   Severity,
 } from '../types';
+import type { DuplicateRecords } from '../data/duplicate-records';
 import { membershipSeverity } from '../risk/severity';
 import { groupLeakageSentence } from './finding-slices';
 
@@ -123,7 +124,11 @@ export interface AuditReportParts {
   readonly referenceCost?: ReferenceCost;
   readonly referenceTraining?: AuditReport['config']['referenceTraining'];
   readonly referenceArchitecture?: AuditReport['config']['referenceArchitecture'];
+  readonly referenceFit?: AuditReport['config']['referenceFit'];
+  readonly attacksNeedingPopulation?: readonly AttackId[];
   readonly classes?: readonly string[];
+  /** Identical records under different ids and what the policy did with them (data/duplicate-records.ts). */
+  readonly duplicates?: DuplicateRecords;
   readonly findings: readonly Finding[];
   readonly risk: RiskAssessment;
   readonly createdAt?: Date;
@@ -143,12 +148,24 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
     },
     data: {
       members: { sha256: parts.members.sha256, rows: parts.members.nRows },
-      nonMembers: { sha256: parts.nonMembers.sha256, rows: parts.nonMembers.nRows },
-      ...(parts.population ? { population: { sha256: parts.population.sha256, rows: parts.population.nRows } } : {}),
+      // rows counts the file's rows; records left out as duplicates are in data.duplicates.
+      nonMembers: {
+        sha256: parts.nonMembers.sha256,
+        rows: parts.nonMembers.nRows + (parts.duplicates?.excludedNonMembers ?? 0),
+      },
+      ...(parts.population
+        ? {
+            population: {
+              sha256: parts.population.sha256,
+              rows: parts.population.nRows + (parts.duplicates?.excludedPopulation ?? 0),
+            },
+          }
+        : {}),
       labelColumn: parts.labelColumn,
       ...(parts.idColumn !== undefined ? { idColumn: parts.idColumn } : {}),
       ...(parts.groupColumn !== undefined ? { groupColumn: parts.groupColumn } : {}),
       ...(parts.classes !== undefined ? { classes: [...parts.classes] } : {}),
+      ...(parts.duplicates ? { duplicates: { ...parts.duplicates } } : {}),
     },
     config: {
       attacks: [...parts.attacks],
@@ -162,6 +179,10 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
               activation: parts.referenceArchitecture.activation,
             },
           }
+        : {}),
+      ...(parts.referenceFit ? { referenceFit: parts.referenceFit } : {}),
+      ...(parts.attacksNeedingPopulation && parts.attacksNeedingPopulation.length > 0
+        ? { attacksNeedingPopulation: [...parts.attacksNeedingPopulation] }
         : {}),
       ...(parts.referenceCost ? { referenceCost: parts.referenceCost } : {}),
     },
@@ -216,7 +237,22 @@ export function formatFindingsTable(report: AuditReport): string {
     ...body,
     '',
     `Risk: ${report.risk.score}/100 (${report.risk.rating}). ${report.risk.rationale}`,
+    ...(report.config.attacksNeedingPopulation
+      ? [
+          `Not run: ${report.config.attacksNeedingPopulation.join(', ')} need a population file (--population); without them the audit can under-report.`,
+        ]
+      : []),
+    ...duplicateLines(report),
   ].join('\n');
+}
+
+function duplicateLines(report: AuditReport): string[] {
+  const d = report.data.duplicates;
+  if (!d || d.nonMembersMatchingMembers + d.populationMatchingAudited === 0) return [];
+  const left = d.policy === 'exclude' ? 'left out of the measurement' : 'kept (--duplicates keep)';
+  return [
+    `Duplicate records: ${d.nonMembersMatchingMembers} non-member(s) identical to a member and ${d.populationMatchingAudited} population row(s) identical to an audited record, ${left}.`,
+  ];
 }
 
 function percent(p: number): string {

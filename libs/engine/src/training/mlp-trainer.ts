@@ -12,7 +12,14 @@
 import type * as TfTypes from '@tensorflow/tfjs';
 import { SeededRandom, deriveSeed } from '../random/seeded-random';
 import { EngineError, EngineErrorCode } from '../errors';
-import type { MlpArchitecture, MlpTrainingOptions, MlpWeights, TrainingData, DenseLayerWeights } from './mlp';
+import type {
+  DenseLayerWeights,
+  MlpArchitecture,
+  MlpTrainingOptions,
+  MlpWeights,
+  TrainingData,
+  TrainingFit,
+} from './mlp';
 import { initTensorflow, type Tensorflow } from './tf-backend';
 
 export interface MlpSubsetTrainingOptions extends Omit<MlpTrainingOptions, 'seed' | 'onEpoch'> {
@@ -24,6 +31,15 @@ export interface MlpSubsetTrainingOptions extends Omit<MlpTrainingOptions, 'seed
 }
 
 const SHUFFLE_SALT = 0x5eed;
+/** Pool rows per forward pass when measuring the fit of the models on their IN rows. */
+const FIT_CHUNK_ROWS = 2048;
+/** Accuracy is compared with this slack: one row more or less wrong must not decide a stop on large sets. */
+const FIT_ACCURACY_SLACK = 0.005;
+
+/** A model fits as tightly as the goal: loss at most the goal's and accuracy at least the goal's (less a slack). */
+export function meetsFit(loss: number, accuracy: number, goal: TrainingFit): boolean {
+  return loss <= goal.loss && accuracy >= goal.accuracy - FIT_ACCURACY_SLACK;
+}
 /** Features with (near) zero spread on a model's training rows are centred but not scaled. */
 const MIN_STD = 1e-6;
 
@@ -175,6 +191,79 @@ export async function trainMlpOnSubsets(
       return loss as TfTypes.Scalar;
     };
 
+    // Per model: mean cross-entropy and accuracy on its own IN rows, in chunks of pool rows (no gradients).
+    const fitOnInRows = (): { loss: Float64Array; accuracy: Float64Array } => {
+      const lossSum = new Float64Array(k);
+      const correctSum = new Float64Array(k);
+      for (let start = 0; start < active.length; start += FIT_CHUNK_ROWS) {
+        const chunk = active.slice(start, start + FIT_CHUNK_ROWS);
+        const [lossPart, correctPart] = tf.tidy(() => {
+          const idx = tf.tensor1d(chunk, 'int32');
+          const first = effectiveFirstLayer();
+          const bsz = chunk.length;
+          let hidden: TfTypes.Tensor = tf.transpose(
+            tf.reshape(tf.add(tf.matMul(tf.gather(x, idx), first.w), first.b), [bsz, k, h1]),
+            [1, 0, 2],
+          );
+          for (const p of later) hidden = tf.add(tf.matMul(activate(hidden) as TfTypes.Tensor3D, p.w), p.b);
+          const labels = tf.gather(y, idx);
+          const ce = tf.neg(tf.sum(tf.mul(tf.oneHot(labels, c), tf.logSoftmax(hidden)), -1)); // [k, bsz]
+          const correct = tf.cast(tf.equal(tf.argMax(hidden, -1), labels), 'float32'); // [k, bsz]
+          const mask = tf.gather(maskKN, idx, 1);
+          return [tf.sum(tf.mul(ce, mask), 1), tf.sum(tf.mul(correct, mask), 1)];
+        });
+        const l = lossPart!.dataSync();
+        const a = correctPart!.dataSync();
+        lossPart!.dispose();
+        correctPart!.dispose();
+        for (let m = 0; m < k; m++) {
+          lossSum[m] = (lossSum[m] as number) + (l[m] as number);
+          correctSum[m] = (correctSum[m] as number) + (a[m] as number);
+        }
+      }
+      const inRows = (m: number) => Math.max(1, inCount[m] as number);
+      return {
+        loss: lossSum.map((v, m) => v / inRows(m)),
+        accuracy: correctSum.map((v, m) => v / inRows(m)),
+      };
+    };
+
+    const extractModels = (): MlpWeights[] => {
+      const first = tf.tidy(() => effectiveFirstLayer());
+      const w1Values = first.w.dataSync() as Float32Array;
+      const b1Values = first.b.dataSync() as Float32Array;
+      first.w.dispose();
+      first.b.dispose();
+      const laterValues = later.map((p) => ({
+        w: p.w.dataSync() as Float32Array,
+        b: p.b.dataSync() as Float32Array,
+      }));
+      return opts.seeds.map((_, m) => {
+        const layers: DenseLayerWeights[] = [
+          {
+            inputs: d,
+            outputs: h1,
+            weights: sliceColumns(w1Values, d, k * h1, m * h1, h1),
+            bias: b1Values.slice(m * h1, (m + 1) * h1),
+          },
+        ];
+        laterValues.forEach((v, i) => {
+          const fanIn = widths[i + 1] as number;
+          const fanOut = widths[i + 2] as number;
+          layers.push({
+            inputs: fanIn,
+            outputs: fanOut,
+            weights: v.w.slice(m * fanIn * fanOut, (m + 1) * fanIn * fanOut),
+            bias: v.b.slice(m * fanOut, (m + 1) * fanOut),
+          });
+        });
+        return { architecture: arch, layers };
+      });
+    };
+
+    const stopAtFit = opts.stopAtFit;
+    // Models that reached the fit keep the weights of the epoch they reached it (see MlpTrainingOptions.stopAtFit).
+    const fitted: Array<MlpWeights | undefined> = Array.from({ length: k }, () => undefined);
     const shuffler = new SeededRandom(deriveSeed(opts.seeds[0] as number, SHUFFLE_SALT));
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('training aborted');
@@ -198,36 +287,25 @@ export async function trainMlpOnSubsets(
         epochLoss.dispose();
         opts.onEpoch(epoch, total / stepsPerEpoch / k);
       }
+      if (stopAtFit) {
+        const fit = fitOnInRows();
+        const reached: number[] = [];
+        for (let m = 0; m < k; m++) {
+          if (fitted[m] === undefined && meetsFit(fit.loss[m] as number, fit.accuracy[m] as number, stopAtFit))
+            reached.push(m);
+        }
+        if (reached.length > 0) {
+          const snapshot = extractModels();
+          for (const m of reached) fitted[m] = snapshot[m];
+        }
+        if (fitted.every((w) => w !== undefined)) break;
+      }
       // Training is synchronous inside tfjs: give queue heartbeats and progress bars a turn.
       await new Promise((resolve) => setImmediate(resolve));
     }
 
-    const first = tf.tidy(() => effectiveFirstLayer());
-    owned.push(first.w, first.b);
-    const w1Values = first.w.dataSync() as Float32Array;
-    const b1Values = first.b.dataSync() as Float32Array;
-    const laterValues = later.map((p) => ({ w: p.w.dataSync() as Float32Array, b: p.b.dataSync() as Float32Array }));
-    return opts.seeds.map((_, m) => {
-      const layers: DenseLayerWeights[] = [
-        {
-          inputs: d,
-          outputs: h1,
-          weights: sliceColumns(w1Values, d, k * h1, m * h1, h1),
-          bias: b1Values.slice(m * h1, (m + 1) * h1),
-        },
-      ];
-      laterValues.forEach((v, i) => {
-        const fanIn = widths[i + 1] as number;
-        const fanOut = widths[i + 2] as number;
-        layers.push({
-          inputs: fanIn,
-          outputs: fanOut,
-          weights: v.w.slice(m * fanIn * fanOut, (m + 1) * fanIn * fanOut),
-          bias: v.b.slice(m * fanOut, (m + 1) * fanOut),
-        });
-      });
-      return { architecture: arch, layers };
-    });
+    const final = stopAtFit && fitted.every((w) => w !== undefined) ? [] : extractModels();
+    return opts.seeds.map((_, m) => fitted[m] ?? (final[m] as MlpWeights));
   } finally {
     optimizer.dispose();
     for (const t of owned) t.dispose();

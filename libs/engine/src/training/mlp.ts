@@ -32,7 +32,20 @@ export interface MlpTrainingOptions {
   readonly seed: number;
   /** Standardise inputs inside the model (first layer folds mean/std), default true. */
   readonly standardize?: boolean;
+  /**
+   * Stop each model once it fits its own training rows this tightly (mean cross-entropy at most `loss` and
+   * accuracy at least `accuracy`), checked after every epoch; `epochs` is then the cap. A model that meets it
+   * keeps the weights of that epoch while its graph-mates train on. Used to train reference models as tightly
+   * as the target fits its members (reference epochs 'auto').
+   */
+  readonly stopAtFit?: TrainingFit;
   readonly onEpoch?: (epoch: number, loss: number) => void;
+}
+
+/** How tightly a model fits a set of rows: mean cross-entropy of the true label and accuracy. */
+export interface TrainingFit {
+  readonly loss: number;
+  readonly accuracy: number;
 }
 
 /** Row-major features with integer labels: the minimum a trainer needs. */

@@ -53,6 +53,12 @@ export async function trainReferenceModelIntoStore(
       'offline reference models need population data (at least 2 rows) to train on',
     );
   }
+  if (args.autoEpochs && !args.autoEpochs.fit) {
+    throw new EngineError(
+      EngineErrorCode.Internal,
+      "reference epochs 'auto' need the target's fit on its members before a model is trained",
+    );
+  }
   const nRows = identity.pool.nRows;
   const inMask = identity.inMaskOf(mode).slice(m * nRows, (m + 1) * nRows);
   const [group] = await trainGroupsInParallel(

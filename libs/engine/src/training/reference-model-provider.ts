@@ -9,15 +9,27 @@ import { readMlpFromOnnx } from '../onnx/mlp-onnx-writer';
 import { SeededRandom, deriveSeed } from '../random/seeded-random';
 import { EngineError, EngineErrorCode } from '../errors';
 import type { LabeledDataset, ReferenceMode, ReferenceModelProvider, ReferenceModelSet, TargetOutputs } from '../types';
-import type { MlpArchitecture, MlpTrainingOptions, MlpWeights, TrainingData } from './mlp';
+import type { MlpArchitecture, MlpTrainingOptions, MlpWeights, TrainingData, TrainingFit } from './mlp';
+import { recordDigest } from '../data/membership-split-checks';
 import { mlpForward } from './mlp-forward';
 import { trainGroupsInParallel } from './parallel-training';
+import { modelFitOnRows } from './target-fit';
 import type { ReferenceModelStore } from './reference-model-store';
 
 export type { ReferenceModelStore } from './reference-model-store';
 export { FileReferenceModelStore } from './reference-model-store';
 
 export type ReferenceTrainingOptions = Omit<MlpTrainingOptions, 'seed' | 'onEpoch'>;
+
+export interface AutoEpochs {
+  readonly targetSha256: string;
+  readonly maxEpochs: number;
+  /** Needed to train; planning keys works without it. */
+  readonly fit?: TrainingFit;
+}
+
+/** The cap on 'auto' reference epochs: targets in the wild train for 100-300 epochs. */
+export const AUTO_REFERENCE_MAX_EPOCHS = 300;
 
 /** A target-like fit for small tabular MLPs: enough epochs to memorise, as an overfit target does. */
 export const DEFAULT_REFERENCE_TRAINING: ReferenceTrainingOptions = {
@@ -85,15 +97,18 @@ export interface ReferenceCostEstimate {
 
 export function estimateReferenceCost(args: {
   k: number;
+  /** Pool rows; each model trains on half of them unless rowsPerModel says otherwise. */
   nRows: number;
+  /** Training rows of each model (see referenceTrainingRows). */
+  rowsPerModel?: number;
   architecture: MlpArchitecture;
   epochs: number;
 }): ReferenceCostEstimate {
   const widths = [args.architecture.nFeatures, ...args.architecture.hidden, args.architecture.numClasses];
   let macsPerRow = 0;
   for (let l = 0; l + 1 < widths.length; l++) macsPerRow += (widths[l] as number) * (widths[l + 1] as number);
-  // Each reference model trains on half of the pool.
-  const perModel = SECONDS_PER_MODEL_FIXED + SECONDS_PER_ROW_EPOCH_MAC * (args.nRows / 2) * args.epochs * macsPerRow;
+  const rows = args.rowsPerModel ?? args.nRows / 2;
+  const perModel = SECONDS_PER_MODEL_FIXED + SECONDS_PER_ROW_EPOCH_MAC * rows * args.epochs * macsPerRow;
   return { modelsToTrain: args.k, estimatedSeconds: args.k * perModel };
 }
 
@@ -110,12 +125,25 @@ export interface ReferenceModelProviderArgs {
   /** The target's ONNX bytes: when it is a plain MLP, reference models mirror its architecture. */
   modelBytes?: Uint8Array;
   architecture?: MlpArchitecture;
+  /** The target's class count (its signature): the default architecture's output width. Default: labels seen + 1. */
+  numClasses?: number;
   population: LabeledDataset;
   members: LabeledDataset;
   nonMembers: LabeledDataset;
   k: number;
   seed: number;
   training?: Partial<MlpTrainingOptions>;
+  /**
+   * Training rows of each reference model: the size of the target's training set (Carlini et al. and
+   * Zarifzadeh et al. train references on sets of that size). Default: the number of members.
+   */
+  trainSize?: number;
+  /**
+   * Train each model until it fits its own training rows as tightly as the target fits its members, at most
+   * maxEpochs epochs (reference epochs 'auto'). `fit` is the target's measured fit (target-fit.ts); the
+   * cache key holds the target's sha256 instead, so keys can be planned before the target is queried.
+   */
+  autoEpochs?: AutoEpochs;
   store?: ReferenceModelStore;
   onProgress?: (done: number, total: number, message?: string) => void;
   signal?: AbortSignal;
@@ -140,8 +168,7 @@ export function createReferenceModelProvider(args: ReferenceModelProviderArgs): 
   }
   const pool = buildPool(args.population, args.members, args.nonMembers);
   const architecture = referenceArchitecture(args, pool);
-  const { seed: _ignoredSeed, onEpoch: _ignoredOnEpoch, ...trainingOverrides } = args.training ?? {};
-  const training: ReferenceTrainingOptions = { ...DEFAULT_REFERENCE_TRAINING, ...trainingOverrides };
+  const training = referenceTraining(args);
   const sets = new Map<ReferenceMode, Promise<ReferenceModelSet>>();
   return {
     obtain(mode: ReferenceMode): Promise<ReferenceModelSet> {
@@ -159,6 +186,8 @@ export function createReferenceModelProvider(args: ReferenceModelProviderArgs): 
 
 interface RecordPool extends TrainingData {
   readonly nPopulation: number;
+  /** Per pool record, the first pool record with the same content (features and label); itself when unique. */
+  readonly sameContent: Int32Array;
   /** sha256 of the pool's features and labels as the models see them. */
   readonly contentHash: string;
 }
@@ -186,16 +215,37 @@ function buildPool(population: LabeledDataset, members: LabeledDataset, nonMembe
     labels.set(part.labels.subarray(0, part.nRows), offset);
     offset += part.nRows;
   }
+  const sameContent = new Int32Array(nRows);
+  const firstByDigest = new Map<string, number>();
+  let row = 0;
+  for (const part of parts) {
+    for (let r = 0; r < part.nRows; r++, row++) {
+      const digest = recordDigest(part, r);
+      const first = firstByDigest.get(digest);
+      if (first === undefined) firstByDigest.set(digest, row);
+      sameContent[row] = first ?? row;
+    }
+  }
   const hash = createHash('sha256');
   hash.update(`${nRows}x${nFeatures};pop=${population.nRows};`);
   hash.update(Buffer.from(features.buffer, features.byteOffset, features.byteLength));
   hash.update(Buffer.from(labels.buffer, labels.byteOffset, labels.byteLength));
-  return { features, labels, nRows, nFeatures, nPopulation: population.nRows, contentHash: hash.digest('hex') };
+  return {
+    features,
+    labels,
+    nRows,
+    nFeatures,
+    nPopulation: population.nRows,
+    sameContent,
+    contentHash: hash.digest('hex'),
+  };
 }
 
 function referenceArchitecture(args: ReferenceModelProviderArgs, pool: RecordPool): MlpArchitecture {
   let numClasses = 0;
   for (const label of pool.labels) numClasses = Math.max(numClasses, label + 1);
+  // A class no audited or population row happens to hold is still one of the model's outputs.
+  if (args.numClasses !== undefined) numClasses = Math.max(numClasses, args.numClasses);
   const arch = args.architecture ??
     (args.modelBytes ? readMlpFromOnnx(args.modelBytes)?.architecture : undefined) ?? {
       nFeatures: pool.nFeatures,
@@ -218,6 +268,45 @@ function referenceArchitecture(args: ReferenceModelProviderArgs, pool: RecordPoo
   return arch;
 }
 
+/** What the provider trains with: defaults, the caller's options, and under 'auto' epochs the cap and the fit goal. */
+function referenceTraining(args: ReferenceModelProviderArgs): ReferenceTrainingOptions {
+  const { seed: _ignoredSeed, onEpoch: _ignoredOnEpoch, ...trainingOverrides } = args.training ?? {};
+  const training: ReferenceTrainingOptions = { ...DEFAULT_REFERENCE_TRAINING, ...trainingOverrides };
+  if (!args.autoEpochs) return training;
+  const { maxEpochs, fit } = args.autoEpochs;
+  if (!(Number.isInteger(maxEpochs) && maxEpochs >= 1)) {
+    throw new EngineError(EngineErrorCode.InvalidOption, `auto reference epochs need a positive cap, got ${maxEpochs}`);
+  }
+  return { ...training, epochs: maxEpochs, ...(fit ? { stopAtFit: fit } : {}) };
+}
+
+export interface InMaskOptions {
+  /**
+   * Training rows per model (the target's training-set size). Undefined: half of the pool (online), half of the
+   * population (offline).
+   */
+  readonly trainSize?: number;
+  /** Per pool record, the first record with the same content: copies share their IN/OUT assignment (online). */
+  readonly sameContent?: Int32Array;
+}
+
+/**
+ * Training rows each reference model gets for a declared target training-set size T: online, the audited
+ * records' balanced halves topped up with population rows to T (or fewer audited rows when T is smaller than
+ * half of them); offline, T population rows but at most half of the population, so every population row is
+ * OUT of some models (RMIA's z points and its calibration need them).
+ */
+export function referenceTrainingRows(
+  mode: ReferenceMode,
+  trainSize: number,
+  nAudited: number,
+  nPopulation: number,
+): number {
+  if (mode === 'offline') return Math.max(1, Math.min(trainSize, Math.floor(nPopulation / 2)));
+  const auditedIn = Math.min(trainSize, nAudited / 2);
+  return Math.min(trainSize, auditedIn + nPopulation);
+}
+
 /** The IN/OUT assignment of pool records to models, inMask[m * nRecords + i]. */
 export function referenceInMask(
   mode: ReferenceMode,
@@ -225,9 +314,11 @@ export function referenceInMask(
   nRecords: number,
   nPopulation: number,
   seed: number,
+  options: InMaskOptions = {},
 ): Uint8Array {
   const inMask = new Uint8Array(k * nRecords);
-  if (mode === 'online') {
+  const trainSize = options.trainSize;
+  if (mode === 'online' && trainSize === undefined) {
     // Balanced (Carlini et al. 2022): each record is IN for exactly K/2 models (alternating floor and
     // ceil when K is odd), so every record has both IN and OUT models to fit its Gaussians on.
     const rng = new SeededRandom(deriveSeed(seed, 0x0411e));
@@ -236,13 +327,49 @@ export function referenceInMask(
       const models = rng.permutation(k);
       for (let t = 0; t < nIn; t++) inMask[(models[t] as number) * nRecords + i] = 1;
     }
+  } else if (mode === 'online' && trainSize !== undefined) {
+    // Audited records: IN for a share of the models that gives each model about T audited rows when T is less
+    // than half of them, else balanced halves as above; at least one IN and one OUT model each when K >= 2.
+    // Population rows then fill each model up to T.
+    const nAudited = nRecords - nPopulation;
+    const share = nAudited > 0 ? Math.min(0.5, trainSize / nAudited) : 0.5;
+    const rng = new SeededRandom(deriveSeed(seed, 0x0411f));
+    for (let i = nPopulation; i < nRecords; i++) {
+      const exact = k * share;
+      let nIn =
+        share === 0.5
+          ? (i - nPopulation) % 2 === 0
+            ? Math.floor(k / 2)
+            : Math.ceil(k / 2)
+          : Math.floor(exact) + (rng.next() < exact - Math.floor(exact) ? 1 : 0);
+      if (k >= 2) nIn = Math.min(k - 1, Math.max(1, nIn));
+      const models = rng.permutation(k);
+      for (let t = 0; t < nIn; t++) inMask[(models[t] as number) * nRecords + i] = 1;
+    }
+    for (let m = 0; m < k; m++) {
+      let auditedIn = 0;
+      for (let i = nPopulation; i < nRecords; i++) auditedIn += inMask[m * nRecords + i] as number;
+      const fill = Math.min(nPopulation, Math.max(0, trainSize - auditedIn));
+      const rows = new SeededRandom(deriveSeed(seed, 0x0f11 + m)).permutation(nPopulation);
+      for (let t = 0; t < fill; t++) inMask[m * nRecords + (rows[t] as number)] = 1;
+    }
   } else {
-    // Offline: audited rows are never IN; each model takes its own random half of the population.
+    // Offline: audited rows are never IN; each model takes its own random half of the population, or T rows.
     const half = Math.max(1, Math.floor(nPopulation / 2));
+    const size = trainSize !== undefined ? referenceTrainingRows('offline', trainSize, 0, nPopulation) : half;
     for (let m = 0; m < k; m++) {
       const rng = new SeededRandom(deriveSeed(seed, 0x0ff1 + m));
       const rows = rng.permutation(nPopulation);
-      for (let t = 0; t < half; t++) inMask[m * nRecords + (rows[t] as number)] = 1;
+      for (let t = 0; t < size; t++) inMask[m * nRecords + (rows[t] as number)] = 1;
+    }
+  }
+  const same = options.sameContent;
+  if (mode === 'online' && same) {
+    // Copies of one content are one record to a model: the target saw every copy of a member.
+    for (let i = 0; i < nRecords; i++) {
+      const first = same[i] as number;
+      if (first === i) continue;
+      for (let m = 0; m < k; m++) inMask[m * nRecords + i] = inMask[m * nRecords + first] as number;
     }
   }
   return inMask;
@@ -257,9 +384,14 @@ function modelCacheKey(
   k: number,
   m: number,
   modelsPerGraph: number,
+  trainSize: number,
+  autoEpochs: AutoEpochs | undefined,
 ): string {
   const identity = {
-    v: 1,
+    // v2: training sets of the target's size, copies of one content share IN/OUT, 'auto' epochs.
+    v: 2,
+    trainSize,
+    ...(autoEpochs ? { auto: { target: autoEpochs.targetSha256, maxEpochs: autoEpochs.maxEpochs } } : {}),
     pool: pool.contentHash,
     arch: {
       nFeatures: arch.nFeatures,
@@ -297,9 +429,15 @@ async function buildReferenceSet(
       'offline reference models need population data (at least 2 rows) to train on',
     );
   }
-  const inMask = referenceInMask(mode, k, pool.nRows, pool.nPopulation, seed);
+  const trainSize = referenceTrainSize(args);
+  const inMask = referenceInMask(mode, k, pool.nRows, pool.nPopulation, seed, {
+    trainSize,
+    sameContent: pool.sameContent,
+  });
   const groupSize = args.modelsPerGraph ?? referenceGroupSize(k, arch);
-  const keys = Array.from({ length: k }, (_, m) => modelCacheKey(pool, arch, training, mode, seed, k, m, groupSize));
+  const keys = Array.from({ length: k }, (_, m) =>
+    modelCacheKey(pool, arch, training, mode, seed, k, m, groupSize, trainSize, args.autoEpochs),
+  );
   const models: Array<MlpWeights | undefined> = new Array<MlpWeights | undefined>(k);
   if (args.store) {
     for (let m = 0; m < k; m++) models[m] = await args.store.get(keys[m] as string);
@@ -315,6 +453,7 @@ async function buildReferenceSet(
     if (!group.every((m) => models[m] !== undefined)) pending.push(group);
   }
   if (args.signal?.aborted) throw args.signal.reason ?? new Error('reference model training aborted');
+  if (pending.length > 0) assertFitKnown(args);
   await trainGroupsInParallel(
     pool,
     pending.map((group) => {
@@ -341,12 +480,19 @@ async function buildReferenceSet(
   );
 
   const trainedModels = models as MlpWeights[];
+  const fit = trainedModels.map((weights, m) =>
+    modelFitOnRows(weights, pool, inMask.subarray(m * pool.nRows, (m + 1) * pool.nRows)),
+  );
+  let rowsSum = 0;
+  for (let i = 0; i < inMask.length; i++) rowsSum += inMask[i] as number;
   return {
     mode,
     k,
     nRecords: pool.nRows,
     nPopulation: pool.nPopulation,
     inMask,
+    fit,
+    trainRows: Math.round(rowsSum / k),
     predict(m: number, features: Float32Array, nRows: number): Promise<TargetOutputs> {
       const weights = trainedModels[m];
       if (!weights) {
@@ -377,17 +523,55 @@ export interface ReferenceModelIdentity {
 export function referenceModelIdentity(args: ReferenceModelProviderArgs): ReferenceModelIdentity {
   const pool = buildPool(args.population, args.members, args.nonMembers);
   const architecture = referenceArchitecture(args, pool);
-  const { seed: _ignoredSeed, onEpoch: _ignoredOnEpoch, ...trainingOverrides } = args.training ?? {};
-  const training: ReferenceTrainingOptions = { ...DEFAULT_REFERENCE_TRAINING, ...trainingOverrides };
+  const training = referenceTraining(args);
   const modelsPerGraph = args.modelsPerGraph ?? referenceGroupSize(args.k, architecture);
+  const trainSize = referenceTrainSize(args);
   return {
     pool,
     architecture,
     training,
     modelsPerGraph,
-    keyOf: (mode, m) => modelCacheKey(pool, architecture, training, mode, args.seed, args.k, m, modelsPerGraph),
+    keyOf: (mode, m) =>
+      modelCacheKey(
+        pool,
+        architecture,
+        training,
+        mode,
+        args.seed,
+        args.k,
+        m,
+        modelsPerGraph,
+        trainSize,
+        args.autoEpochs,
+      ),
     // Same salts as buildReferenceSet.
     seedOf: (mode, m) => deriveSeed(args.seed, (mode === 'online' ? 0x1000 : 0x2000) + m),
-    inMaskOf: (mode) => referenceInMask(mode, args.k, pool.nRows, pool.nPopulation, args.seed),
+    inMaskOf: (mode) =>
+      referenceInMask(mode, args.k, pool.nRows, pool.nPopulation, args.seed, {
+        trainSize,
+        sameContent: pool.sameContent,
+      }),
   };
+}
+
+/** The declared target training-set size, else the member count (the members are the target's training set). */
+export function referenceTrainSize(args: Pick<ReferenceModelProviderArgs, 'trainSize' | 'members'>): number {
+  const size = args.trainSize ?? args.members.nRows;
+  if (!(Number.isInteger(size) && size >= 1)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the target's training-set size must be a positive integer, got ${size}`,
+    );
+  }
+  return size;
+}
+
+/** Training under 'auto' epochs needs the target's measured fit; planning keys does not. */
+function assertFitKnown(args: ReferenceModelProviderArgs): void {
+  if (args.autoEpochs && !args.autoEpochs.fit) {
+    throw new EngineError(
+      EngineErrorCode.Internal,
+      "reference epochs 'auto' need the target's fit on its members before any model is trained",
+    );
+  }
 }

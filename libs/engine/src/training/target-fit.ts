@@ -1,0 +1,73 @@
+// How tightly a model fits records it was trained on: mean cross-entropy of the true label and accuracy.
+// LiRA (Carlini et al., S&P 2022) and RMIA (Zarifzadeh et al., ICML 2024) compare the target with reference
+// models, so the references must fit their training rows the way the target fits its own: references fitted
+// much less tightly make every member look like an outlier, fitted much more tightly make members look
+// ordinary. The auditor can measure the target's side on the members; reference epochs 'auto' train each
+// reference model until it fits its IN rows as tightly (mlp-trainer.ts stopAtFit).
+
+import type { TargetOutputs } from '../types';
+import type { MlpWeights, TrainingData, TrainingFit } from './mlp';
+import { mlpForward } from './mlp-forward';
+
+/** Loss used when the answers hold no scores (labels only): any loss meets it, accuracy alone decides. */
+const UNMEASURED_LOSS = Number.MAX_VALUE;
+
+/** The target's fit on the members from its answers: from logits in double precision when it exposes them. */
+export function measureFit(outputs: TargetOutputs, labels: Int32Array, numClasses: number): TrainingFit {
+  const nRows = labels.length;
+  let lossSum = 0;
+  let correct = 0;
+  for (let r = 0; r < nRows; r++) {
+    const base = r * numClasses;
+    const y = labels[r] as number;
+    const row = outputs.logits ?? outputs.probabilities;
+    let argmax = 0;
+    for (let j = 1; j < numClasses; j++) if ((row[base + j] as number) > (row[base + argmax] as number)) argmax = j;
+    if (argmax === y) correct++;
+    if (outputs.logits) {
+      let max = -Infinity;
+      for (let j = 0; j < numClasses; j++) max = Math.max(max, outputs.logits[base + j] as number);
+      let sum = 0;
+      for (let j = 0; j < numClasses; j++) sum += Math.exp((outputs.logits[base + j] as number) - max);
+      lossSum += max + Math.log(sum) - (outputs.logits[base + y] as number);
+    } else {
+      const p = outputs.probabilities[base + y] as number;
+      // 1 - p_y from the other classes keeps float32's precision near p_y = 1.
+      let others = 0;
+      for (let j = 0; j < numClasses; j++) if (j !== y) others += outputs.probabilities[base + j] as number;
+      lossSum += others < 0.5 ? -Math.log1p(-others) : -Math.log(Math.max(p, 1e-45));
+    }
+  }
+  const accuracy = nRows > 0 ? correct / nRows : 0;
+  // One-hot answers (a labels-only model) carry no loss to match.
+  const oneHot = !outputs.logits && isOneHot(outputs.probabilities);
+  return { loss: !oneHot && nRows > 0 ? lossSum / nRows : UNMEASURED_LOSS, accuracy };
+}
+
+function isOneHot(probabilities: Float32Array): boolean {
+  for (let i = 0; i < probabilities.length; i++) {
+    const p = probabilities[i] as number;
+    if (p !== 0 && p !== 1) return false;
+  }
+  return true;
+}
+
+/** Whether measureFit found a loss (false for labels-only answers). */
+export function fitHasLoss(fit: TrainingFit): boolean {
+  return fit.loss < UNMEASURED_LOSS;
+}
+
+/** A trained MLP's fit on the pool rows its IN mask marks (row i when inMask[i] === 1). */
+export function modelFitOnRows(weights: MlpWeights, pool: TrainingData, inMask: Uint8Array): TrainingFit {
+  const rows: number[] = [];
+  for (let i = 0; i < pool.nRows; i++) if (inMask[i] === 1) rows.push(i);
+  const d = pool.nFeatures;
+  const features = new Float32Array(rows.length * d);
+  const labels = new Int32Array(rows.length);
+  rows.forEach((r, j) => {
+    features.set(pool.features.subarray(r * d, (r + 1) * d), j * d);
+    labels[j] = pool.labels[r] as number;
+  });
+  const outputs = mlpForward(weights, features, rows.length);
+  return measureFit(outputs, labels, weights.architecture.numClasses);
+}
