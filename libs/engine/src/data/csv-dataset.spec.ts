@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { csvText } from '../../../../test/fixtures/onnx-fixtures';
 import { EngineError, EngineErrorCode } from '../errors';
 import { inferCsvSchema, loadLabeledCsv } from './csv-dataset';
-import { sharedDataset } from '../../../../test/fixtures/datasets';
+import { DATA_DIR } from '../../../../test/fixtures/datasets';
 
-const DATASETS = sharedDataset('.').replace(/\/\.$/, '');
+const DATASETS = DATA_DIR;
 const SECRET = '987654321'; // a cell value that must never reach a message
 
 async function engineErrorOf(promise: Promise<unknown>): Promise<EngineError> {
