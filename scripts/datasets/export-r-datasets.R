@@ -1,4 +1,4 @@
-# Writes mlbench's LetterRecognition, HouseVotes84 and BreastCancer as CSV, byte for byte reproducibly.
+# Writes mlbench's Satellite, LetterRecognition, HouseVotes84 and BreastCancer as CSV, byte for byte reproducibly.
 # Run through export-r-datasets.sh, which checks the Debian package versions first.
 # Usage: Rscript export-r-datasets.R <output directory>
 #
@@ -62,6 +62,7 @@ load_mlbench <- function(name) {
   get(name, envir = e)
 }
 
+write_dataset(load_mlbench("Satellite"), "satellite.csv")
 write_dataset(load_mlbench("LetterRecognition"), "letter.csv")
 write_dataset(load_mlbench("HouseVotes84"), "house_votes_84.csv")
 write_dataset(load_mlbench("BreastCancer"), "breast_cancer_original.csv")

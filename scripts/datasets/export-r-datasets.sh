@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates data/letter.csv, data/house_votes_84.csv and data/breast_cancer_original.csv byte for byte from
-# the R package mlbench as Debian bookworm ships it, then checks their sha256 against data/README.md.
+# Regenerates data/satellite.csv, data/letter.csv, data/house_votes_84.csv and data/breast_cancer_original.csv
+# byte for byte from the R package mlbench as Debian bookworm ships it, then checks their sha256 against
+# data/README.md.
 #   apt-get install -y r-base-core r-cran-mlbench     (as root; nothing else is needed)
 #   scripts/datasets/export-r-datasets.sh [output directory, default data/]
 # Other package versions may hold other data: the script refuses them unless PRIVAUDIT_ANY_R_VERSION=1.
@@ -28,7 +29,7 @@ LC_ALL=C.UTF-8 Rscript --vanilla scripts/datasets/export-r-datasets.R "$out"
 
 # The declared hashes: the `| sha256 | `...` |` row of each file's section in data/README.md.
 status=0
-for file in letter.csv house_votes_84.csv breast_cancer_original.csv; do
+for file in satellite.csv letter.csv house_votes_84.csv breast_cancer_original.csv; do
   want="$(awk -v f="## $file" '$0 == f { on = 1; next } /^## / { on = 0 } on && /^\| sha256/ { gsub(/[|` ]/, "", $0); sub(/^sha256/, "", $0); print; exit }' data/README.md)"
   have="$(sha256sum "$out/$file" | cut -d' ' -f1)"
   if [ "$want" = "$have" ]; then
