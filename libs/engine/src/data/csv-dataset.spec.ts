@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { csvText } from '../../../../test/fixtures/onnx-fixtures';
 import { EngineError, EngineErrorCode } from '../errors';
 import { inferCsvSchema, loadLabeledCsv } from './csv-dataset';
-import { DATA_DIR } from '../../../../test/fixtures/datasets';
+import { DATA_DIR, LETTER } from '../../../../test/fixtures/datasets';
 
 const DATASETS = DATA_DIR;
 const SECRET = '987654321'; // a cell value that must never reach a message
@@ -36,6 +36,20 @@ describe('loadLabeledCsv', () => {
     expect(ds.rowIds[1796]).toBe('1797');
     expect(ds.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
     expect(ds.sha256).toBe('ba6ee5aa91a99912e5e4e601339a3d45bb1c136a5df153daf68d7a8e45a04ce5');
+  });
+
+  it('loads letter.csv, a real table with duplicate records: 20000 rows, 16 features, letters A..Z as classes', async () => {
+    const ds = await loadLabeledCsv(LETTER.path, {
+      labelColumn: LETTER.labelColumn,
+      classes: [...LETTER.classes],
+      fileLabel: 'letter.csv',
+    });
+    expect([ds.nRows, ds.nFeatures]).toEqual([20000, 16]);
+    expect(ds.featureNames[0]).toBe('x.box');
+    // First data line: T,2,8,3,5,1,8,13,0,6,6,10,8,0,8,0,8
+    expect(ds.labels[0]).toBe(19);
+    expect(Array.from(ds.features.subarray(0, 16))).toEqual([2, 8, 3, 5, 1, 8, 13, 0, 6, 6, 10, 8, 0, 8, 0, 8]);
+    expect(ds.rowIds.slice(0, 2)).toEqual(['1', '2']);
   });
 
   it('maps satellite.csv string labels through the declared classes', async () => {
