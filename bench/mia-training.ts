@@ -2,8 +2,8 @@
 // RMIA (Zarifzadeh et al., ICML 2024) need, trained one by one versus K at once in one tfjs graph.
 // Prints wall time, models per minute, held-out accuracy and peak RSS; asserts nothing about time.
 // Run: npm run build && node dist/bench/mia-training.js [epochs]
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { benchDataDir } from './datasets';
 import { loadLabeledCsv } from '../libs/engine/src/data/csv-dataset';
 import { SeededRandom } from '../libs/engine/src/random/seeded-random';
 import type { LabeledDataset } from '../libs/engine/src/types';
@@ -14,13 +14,7 @@ import { MODELS_PER_GRAPH, referenceInMask } from '../libs/engine/src/training/r
 import { initTensorflow } from '../libs/engine/src/training/tf-backend';
 import { selectRows } from '../libs/engine/src/data/select-rows';
 
-// shared/ sits beside the repository; this file runs from bench/ (source) or dist/bench/ (built).
-const DATASETS =
-  process.env.PRIVAUDIT_DATASETS ??
-  [path.resolve(__dirname, '../../shared/datasets'), path.resolve(__dirname, '../../../shared/datasets')].find((dir) =>
-    existsSync(dir),
-  ) ??
-  'shared/datasets';
+const DATASETS = benchDataDir();
 const SATELLITE_CLASSES = [
   'red soil',
   'cotton crop',

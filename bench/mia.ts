@@ -6,9 +6,9 @@
 // "after" models. Asserts nothing about time: the
 // figures depend on the machine and on what else runs on it (load average printed).
 // Run: npm run bench:mia [digits|satellite ...]   (builds dist/ first)
-import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { benchDataDir } from './datasets';
 import { loadLabeledCsv } from '../libs/engine/src/data/csv-dataset';
 import { createMembershipAttack } from '../libs/engine/src/membership/attack-registry';
 import { computeMembershipMetrics } from '../libs/engine/src/metrics/membership-metrics';
@@ -29,13 +29,7 @@ import { initTensorflow } from '../libs/engine/src/training/tf-backend';
 import type { AttackId, LabeledDataset, MembershipMetrics, ReferenceMode } from '../libs/engine/src/types';
 import { selectRows } from '../libs/engine/src/data/select-rows';
 
-// shared/ sits beside the repository; this file runs from dist/bench/.
-const DATASETS =
-  process.env['PRIVAUDIT_DATASETS'] ??
-  [path.resolve(__dirname, '../../shared/datasets'), path.resolve(__dirname, '../../../shared/datasets')].find((dir) =>
-    existsSync(dir),
-  ) ??
-  'shared/datasets';
+const DATASETS = benchDataDir();
 const SEED = 20240607;
 const KS = [2, 8, 16];
 const ATTACKS: readonly AttackId[] = [

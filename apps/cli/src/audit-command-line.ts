@@ -36,6 +36,7 @@ export function equivalentCommand(o: AuditCommandOptions): string {
   if (o.seed !== undefined) args.push('--seed', String(o.seed));
   if (o.topExposed !== undefined) args.push('--top-exposed', String(o.topExposed));
   if (o.maxModelMb !== undefined) args.push('--max-model-mb', String(o.maxModelMb));
-  args.push('--out', q(o.out));
+  if (o.out !== undefined) args.push('--out', q(o.out));
+  if (o.dryRun === true) args.push('--dry-run');
   return args.join(' ');
 }

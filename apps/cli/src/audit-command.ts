@@ -7,7 +7,7 @@ import { formatFindingsTable } from '../../../libs/engine/src/report/build-repor
 import { DEFAULT_MAX_MODEL_BYTES } from '../../../libs/engine/src/targets/onnx-inspection';
 import type { AttackId, AuditReport } from '../../../libs/engine/src/types';
 import type { CliIo } from './cli-io';
-import { InputError, InterruptedError } from './cli-errors';
+import { InputError, InterruptedError, UsageError } from './cli-errors';
 import { createProgressReporter, progressStyleFor } from './progress-reporter';
 import { checkReportDestination, writeFileAtomically } from './report-file';
 
@@ -52,7 +52,8 @@ export interface AuditCommandOptions {
   readonly maxReferenceSeconds?: number;
   /** Check inputs and print the plan and its cost; train nothing, write no report. */
   readonly dryRun?: boolean;
-  readonly out: string;
+  /** Where the report goes; required unless dryRun (a dry run writes nothing, but checks it when given). */
+  readonly out?: string;
   /** No progress output. */
   readonly quiet?: boolean;
   /** Print the report JSON on stdout instead of the findings table. */
@@ -62,8 +63,8 @@ export interface AuditCommandOptions {
 export interface AuditCommandResult {
   /** Undefined for a dry run. */
   readonly report?: AuditReport;
-  /** Absolute path the report was written to. */
-  readonly reportPath: string;
+  /** Absolute path the report was written to (would be, for a dry run; undefined for a dry run without --out). */
+  readonly reportPath?: string;
 }
 
 export async function runAuditCommand(
@@ -79,8 +80,10 @@ export async function runAuditCommand(
   await requireFile('--members', opts.members, resolve(opts.members));
   await requireFile('--nonmembers', opts.nonMembers, resolve(opts.nonMembers));
   if (opts.population !== undefined) await requireFile('--population', opts.population, resolve(opts.population));
-  const reportPath = resolve(opts.out);
-  await checkReportDestination(reportPath, opts.out);
+  const reportPath = opts.out !== undefined ? resolve(opts.out) : undefined;
+  if (opts.out !== undefined) await checkReportDestination(resolve(opts.out), opts.out);
+  else if (opts.dryRun !== true)
+    throw new UsageError('--out <report.json> is required (only --dry-run runs without it)');
 
   // Size is checked before reading so an oversized (or hostile) file is never buffered.
   const modelSize = (await fs.stat(resolve(opts.model))).size;
@@ -134,6 +137,7 @@ export async function runAuditCommand(
     );
     return { reportPath };
   }
+  if (reportPath === undefined) throw new UsageError('--out <report.json> is required'); // checked above; narrows the type
 
   const progress = createProgressReporter(io, progressStyleFor(io, opts.quiet === true));
   let report: AuditReport;

@@ -14,12 +14,31 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
+  const out = writerThatSurvivesClosedPipe(process.stdout);
+  const err = writerThatSurvivesClosedPipe(process.stderr);
   return {
-    out: (text) => void process.stdout.write(text),
-    err: (text) => void process.stderr.write(text),
+    out,
+    err,
     terminal: process.stderr.isTTY ? process.stderr : undefined,
     env: process.env,
     cwd: process.cwd(),
+  };
+}
+
+/**
+ * A reader that stops early (`privaudit audit --help | head -1`) closes the pipe, and the next write fails
+ * with EPIPE, which Node raises as an unhandled 'error' event: a crash with a stack trace. Instead, output
+ * to a closed pipe is dropped and the command ends as it would have, with its own exit code (0 for --help;
+ * an audit still writes its report file). Any other stream error is left to crash, as before.
+ */
+export function writerThatSurvivesClosedPipe(stream: NodeJS.WritableStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
   };
 }
 

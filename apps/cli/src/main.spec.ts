@@ -64,6 +64,9 @@ const auditArgs = (...extra: string[]): string[] => [
   ...extra,
 ];
 
+/** auditArgs without --out and its value. */
+const withoutOut = (args: string[]): string[] => args.filter((a, i) => a !== '--out' && args[i - 1] !== '--out');
+
 const stderrLines = (io: CapturedIo): string[] =>
   io.stderr
     .join('')
@@ -160,6 +163,14 @@ describe('privaudit audit', () => {
     // A budget below the estimate refuses before training: one error line, nothing cached.
     await expectOneLineError([...args, '--max-reference-seconds', '0.01'], 1, /budget/i);
     await expect(fs.readdir(cache).catch(() => [])).resolves.toEqual([]);
+  });
+
+  it('--dry-run needs no --out', async () => {
+    const { code, io } = await run([...withoutOut(auditArgs('--quiet')), '--dry-run']);
+    expect(io.stderr.join('')).toBe('');
+    expect(code).toBe(0);
+    expect(io.stdout.join('')).toContain('dry run: inputs checked, nothing trained, no report written');
+    await expect(fs.access(path.join(dir, 'out'))).rejects.toThrow();
   });
 
   it('trains reference models with the given recipe and architecture and records them in the report', async () => {
@@ -286,6 +297,36 @@ describe('privaudit audit', () => {
       await expectOneLineError(auditArgs('--max-model-mb', '1'), 1, /over the 1 MB limit/);
     });
 
+    it("a misspelt --label, --id-column or --group-column, suggesting the header's nearest name", async () => {
+      await expectOneLineError(
+        auditArgs('--label', 'lable', '--quiet'),
+        1,
+        /members\.csv: label column 'lable' is not in the header \(6 columns\); did you mean 'label'\?$/,
+      );
+      await expectOneLineError(auditArgs('--id-column', 'ID', '--quiet'), 1, /id column 'ID' .*; did you mean 'id'\?$/);
+      await expectOneLineError(
+        auditArgs('--group-column', 'f9', '--quiet'),
+        1,
+        /group column 'f9' .*; did you mean 'f0'\?$/,
+      );
+    });
+
+    it('a raw table against a model with more inputs, suggesting --preprocessing', async () => {
+      const raw = csvText(
+        ['id', 'f0', 'colour', 'label'],
+        [
+          ['m1', 0.5, 'red', 0],
+          ['m2', 1.5, '', 1],
+        ],
+      );
+      await fs.writeFile(path.join(dir, 'members.csv'), raw);
+      await expectOneLineError(
+        auditArgs('--quiet'),
+        1,
+        /model expects 4 features, members\.csv has 2 feature columns; if the file is a raw table \(string categories, missing values\), describe its encoding with --preprocessing spec\.json \(docs\/preprocessing\.md\)$/,
+      );
+    });
+
     it('--out pointing at a directory', async () => {
       await fs.mkdir(path.join(dir, 'somedir'));
       const result = await run(auditArgs('--out', 'somedir'));
@@ -317,6 +358,13 @@ describe('privaudit audit', () => {
         auditArgs().filter((a) => a !== '--label' && a !== 'label'),
         2,
         /required option '--label <column>' not specified/,
+      ));
+
+    it('no --out without --dry-run', () =>
+      expectOneLineError(
+        withoutOut(auditArgs('--quiet')),
+        2,
+        /required option '--out <report\.json>' not specified \(only --dry-run runs without it\)$/,
       ));
 
     it('an unknown option', () => expectOneLineError(auditArgs('--bogus'), 2, /unknown option '--bogus'/));

@@ -7,7 +7,7 @@ import { formatOutputPolicy, parseOutputPolicy } from '../../../libs/engine/src/
 import type { AttackId } from '../../../libs/engine/src/types';
 import { DEFAULT_MAX_MODEL_MB, runAuditCommand } from './audit-command';
 import { processIo, type CliIo } from './cli-io';
-import { EXIT_OK, EXIT_USAGE, reportError } from './cli-errors';
+import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './cli-errors';
 import { DEFAULT_DEMO_WORKDIR, runDemoCommand } from './demo-command';
 import {
   KNOWN_ATTACKS,
@@ -75,7 +75,8 @@ interface RawAuditOptions {
   referenceCache?: string;
   maxReferenceSeconds?: number;
   dryRun?: boolean;
-  out: string;
+  /** Required unless --dry-run: checked in the action, since commander cannot make one option depend on another. */
+  out?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -119,6 +120,11 @@ function parseOutputPolicyOption(value: string): string {
     if (isEngineError(e)) throw new InvalidArgumentError(`${e.message}.`);
     throw e;
   }
+}
+
+/** Worded as commander words a missing required option, which --out was until --dry-run went without it. */
+function missingOutOption(): UsageError {
+  return new UsageError("required option '--out <report.json>' not specified (only --dry-run runs without it)");
 }
 
 function commanderExit(io: CliIo, e: CommanderError): number {
@@ -232,11 +238,12 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       parsePositiveNumber,
     )
     .option('--dry-run', 'check the inputs and print the attacks and the training cost; train nothing')
-    .requiredOption('--out <report.json>', 'where to write the report (written atomically)')
+    .option('--out <report.json>', 'where to write the report (written atomically); required unless --dry-run')
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the report JSON on stdout instead of the findings table')
     .addHelpText('after', AUDIT_EXAMPLES)
     .action(async (raw: RawAuditOptions) => {
+      if (raw.out === undefined && raw.dryRun !== true) throw missingOutOption();
       await runAuditCommand(
         {
           model: raw.model,

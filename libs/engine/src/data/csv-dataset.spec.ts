@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { csvText } from '../../../../test/fixtures/onnx-fixtures';
 import { EngineError, EngineErrorCode } from '../errors';
 import { inferCsvSchema, loadLabeledCsv } from './csv-dataset';
-import { sharedDataset } from '../../../../test/fixtures/datasets';
+import { DATA_DIR, LETTER } from '../../../../test/fixtures/datasets';
 
-const DATASETS = sharedDataset('.').replace(/\/\.$/, '');
+const DATASETS = DATA_DIR;
 const SECRET = '987654321'; // a cell value that must never reach a message
 
 async function engineErrorOf(promise: Promise<unknown>): Promise<EngineError> {
@@ -36,6 +36,20 @@ describe('loadLabeledCsv', () => {
     expect(ds.rowIds[1796]).toBe('1797');
     expect(ds.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
     expect(ds.sha256).toBe('ba6ee5aa91a99912e5e4e601339a3d45bb1c136a5df153daf68d7a8e45a04ce5');
+  });
+
+  it('loads letter.csv, a real table with duplicate records: 20000 rows, 16 features, letters A..Z as classes', async () => {
+    const ds = await loadLabeledCsv(LETTER.path, {
+      labelColumn: LETTER.labelColumn,
+      classes: [...LETTER.classes],
+      fileLabel: 'letter.csv',
+    });
+    expect([ds.nRows, ds.nFeatures]).toEqual([20000, 16]);
+    expect(ds.featureNames[0]).toBe('x.box');
+    // First data line: T,2,8,3,5,1,8,13,0,6,6,10,8,0,8,0,8
+    expect(ds.labels[0]).toBe(19);
+    expect(Array.from(ds.features.subarray(0, 16))).toEqual([2, 8, 3, 5, 1, 8, 13, 0, 6, 6, 10, 8, 0, 8, 0, 8]);
+    expect(ds.rowIds.slice(0, 2)).toEqual(['1', '2']);
   });
 
   it('maps satellite.csv string labels through the declared classes', async () => {
@@ -173,6 +187,22 @@ describe('loadLabeledCsv', () => {
       expect(missingFeature.message).toContain("feature column 'age'");
     });
 
+    it('a misspelt label, id or group column suggests the nearest header name', async () => {
+      const text = csvText(['patient_id', 'age', 'sex', 'diagnosis'], [['p1', 30, 'f', 0]]);
+      const label = await engineErrorOf(load(text, { labelColumn: 'diagnsois' }));
+      expect(label.code).toBe(EngineErrorCode.CsvMissingColumn);
+      expect(label.message).toBe(
+        "members.csv: label column 'diagnsois' is not in the header (4 columns); did you mean 'diagnosis'?",
+      );
+      const id = await engineErrorOf(load(text, { labelColumn: 'diagnosis', idColumn: 'Patient_ID' }));
+      expect(id.message).toMatch(/id column 'Patient_ID' is not in the header \(4 columns\); did you mean 'patient_id'\?$/);
+      const group = await engineErrorOf(load(text, { labelColumn: 'diagnosis', groupColumn: 'sexe' }));
+      expect(group.message).toMatch(/group column 'sexe' .*; did you mean 'sex'\?$/);
+      // Nothing near: no guess.
+      const far = await engineErrorOf(load(text, { labelColumn: 'outcome' }));
+      expect(far.message).toBe("members.csv: label column 'outcome' is not in the header (4 columns)");
+    });
+
     it('empty file and header-only file', async () => {
       expect((await engineErrorOf(load(''))).code).toBe(EngineErrorCode.CsvEmpty);
       const headerOnly = await engineErrorOf(load('a,b,y\n'));
@@ -297,9 +327,38 @@ describe('loadLabeledCsv', () => {
     });
 
     it('a feature count that does not match the model', async () => {
-      const err = await engineErrorOf(load(csvText(['a', 'b', 'y'], [[1, 2, 0]]), { expectedFeatureCount: 3 }));
+      const err = await engineErrorOf(load(csvText(['a', 'b', 'c', 'y'], [[1, 2, 3, 0]]), { expectedFeatureCount: 2 }));
       expect(err.code).toBe(EngineErrorCode.ModelShapeMismatch);
-      expect(err.message).toBe('model expects 3 features, members.csv has 2 feature columns');
+      expect(err.message).toBe('model expects 2 features, members.csv has 3 feature columns');
+    });
+
+    it('a raw table against a model with encoded input suggests --preprocessing, never quoting a cell', async () => {
+      const hint =
+        'if the file is a raw table (string categories, missing values), describe its encoding with --preprocessing spec.json (docs/preprocessing.md)';
+      // Fewer columns than the model's (one-hot encoded) input.
+      const fewer = await engineErrorOf(load(csvText(['a', 'b', 'y'], [[1, 2, 0]]), { expectedFeatureCount: 3 }));
+      expect(fewer.code).toBe(EngineErrorCode.ModelShapeMismatch);
+      expect(fewer.message).toBe(`model expects 3 features, members.csv has 2 feature columns; ${hint}`);
+      // More columns, but string or empty cells in the first data row's feature columns.
+      const strings = await engineErrorOf(
+        load(csvText(['a', 'b', 'c', 'y'], [[1, SECRET + 'x', '', 0]]), { expectedFeatureCount: 2 }),
+      );
+      expect(strings.message).toBe(`model expects 2 features, members.csv has 3 feature columns; ${hint}`);
+      expect(strings.message).not.toContain(SECRET);
+    });
+
+    it('house_votes_84.csv (16 yes/no votes with gaps) against a 32-input model suggests --preprocessing', async () => {
+      const err = await engineErrorOf(
+        loadLabeledCsv(`${DATASETS}/house_votes_84.csv`, {
+          labelColumn: 'Class',
+          classes: ['democrat', 'republican'],
+          fileLabel: 'house_votes_84.csv',
+          expectedFeatureCount: 32,
+        }),
+      );
+      expect(err.message).toMatch(
+        /^model expects 32 features, house_votes_84\.csv has 16 feature columns; if the file is a raw table .*--preprocessing spec\.json/,
+      );
     });
   });
 });

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { parse, CsvError } from 'csv-parse';
 import { EngineError, EngineErrorCode } from '../errors';
 import type { CsvSchemaOptions, LabeledDataset } from '../types';
+import { didYouMean, RAW_TABLE_HINT } from './input-hints';
 
 export interface LoadLabeledCsvOptions extends CsvSchemaOptions {
   /** Name used in error messages, e.g. "members.csv". Defaults to the path's base name or "data.csv". */
@@ -202,6 +203,8 @@ interface ColumnPlan {
   labelIndex: number;
   idIndex?: number;
   groupIndex?: number;
+  /** The model's input width when the feature columns do not match it: refused at the first data row. */
+  mismatchedFeatureCount?: number;
 }
 
 function planColumns(header: string[], options: LoadLabeledCsvOptions, fileLabel: string): ColumnPlan {
@@ -210,7 +213,7 @@ function planColumns(header: string[], options: LoadLabeledCsvOptions, fileLabel
     if (index < 0) {
       throw new EngineError(
         EngineErrorCode.CsvMissingColumn,
-        `${fileLabel}: ${role} column '${name}' is not in the header (${header.length} columns)`,
+        `${fileLabel}: ${role} column '${name}' is not in the header (${header.length} columns)${didYouMean(name, header)}`,
         { file: fileLabel, line: 1, column: name },
       );
     }
@@ -246,14 +249,41 @@ function planColumns(header: string[], options: LoadLabeledCsvOptions, fileLabel
       },
     );
   }
-  if (options.expectedFeatureCount !== undefined && featureIndex.length !== options.expectedFeatureCount) {
-    throw new EngineError(
-      EngineErrorCode.ModelShapeMismatch,
-      `model expects ${options.expectedFeatureCount} features, ${fileLabel} has ${featureIndex.length} feature columns`,
-      { file: fileLabel },
-    );
-  }
-  return { featureIndex, featureNames: featureIndex.map((i) => header[i] as string), labelIndex, idIndex, groupIndex };
+  const mismatch =
+    options.expectedFeatureCount !== undefined && featureIndex.length !== options.expectedFeatureCount
+      ? { mismatchedFeatureCount: options.expectedFeatureCount }
+      : {};
+  return {
+    featureIndex,
+    featureNames: featureIndex.map((i) => header[i] as string),
+    labelIndex,
+    idIndex,
+    groupIndex,
+    ...mismatch,
+  };
+}
+
+/**
+ * The model takes another number of features than the file has. Deferred from the header to the first data
+ * row, so the message can tell a raw table (fewer columns than the model's one-hot-encoded input, or string
+ * or empty cells in the first row's feature columns) and point at the preprocessing spec.
+ */
+function featureCountMismatch(
+  expected: number,
+  plan: ColumnPlan,
+  fileLabel: string,
+  firstRow?: readonly string[],
+): EngineError {
+  const actual = plan.featureIndex.length;
+  const rawCells =
+    firstRow !== undefined &&
+    plan.featureIndex.some((i) => classifyNumericCell(firstRow[i] as string).kind !== 'number');
+  const hint = actual < expected || rawCells ? `; ${RAW_TABLE_HINT}` : '';
+  return new EngineError(
+    EngineErrorCode.ModelShapeMismatch,
+    `model expects ${expected} features, ${fileLabel} has ${actual} feature columns${hint}`,
+    { file: fileLabel },
+  );
 }
 
 /** Growable float32 buffer: the row count is unknown until the stream ends. */
@@ -362,6 +392,9 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
       plan = planColumns(fields, options, fileLabel);
       return;
     }
+    if (plan.mismatchedFeatureCount !== undefined) {
+      throw featureCountMismatch(plan.mismatchedFeatureCount, plan, fileLabel, fields);
+    }
     const row = nRows + 1;
     if (options.maxRows !== undefined && row > options.maxRows) {
       throw new EngineError(
@@ -432,6 +465,9 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
     throw new EngineError(EngineErrorCode.CsvEmpty, `${fileLabel}: the file is empty (no header row)`, {
       file: fileLabel,
     });
+  }
+  if (plan.mismatchedFeatureCount !== undefined) {
+    throw featureCountMismatch(plan.mismatchedFeatureCount, plan, fileLabel);
   }
   if (nRows === 0) {
     throw new EngineError(EngineErrorCode.CsvEmpty, `${fileLabel}: the file has a header but no data rows`, {

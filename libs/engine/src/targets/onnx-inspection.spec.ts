@@ -136,11 +136,15 @@ describe('inspectOnnx refusals', () => {
 });
 
 describe('assertCompatible', () => {
-  it('names both widths and the file', () => {
+  it('names both widths and the file, and suggests --preprocessing when the file has fewer columns', () => {
     const sig = inspectOnnx(softmaxMlpOnnx(tinyRandomMlp(14, { nFeatures: 64 })));
     const err = engineErrorOf(() => assertCompatible(sig, { nFeatures: 63 }, 'members.csv'));
     expect(err.code).toBe(EngineErrorCode.ModelShapeMismatch);
-    expect(err.message).toBe('model expects 64 features, members.csv has 63 feature columns');
+    expect(err.message).toBe(
+      'model expects 64 features, members.csv has 63 feature columns; if the file is a raw table (string categories, missing values), describe its encoding with --preprocessing spec.json (docs/preprocessing.md)',
+    );
+    const more = engineErrorOf(() => assertCompatible(sig, { nFeatures: 65 }, 'members.csv'));
+    expect(more.message).toBe('model expects 64 features, members.csv has 65 feature columns');
     expect(() => assertCompatible(sig, { nFeatures: 64 }, 'members.csv')).not.toThrow();
   });
 });

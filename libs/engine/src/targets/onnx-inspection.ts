@@ -9,6 +9,7 @@
 import { onnx } from 'onnx-proto';
 import { EngineError, EngineErrorCode } from '../errors';
 import type { ModelSignature, OutputKind } from '../types';
+import { RAW_TABLE_HINT } from '../data/input-hints';
 
 export const DEFAULT_MAX_MODEL_BYTES = 512 * 1024 * 1024;
 const ALLOWED_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml']);
@@ -375,7 +376,7 @@ export function assertCompatible(sig: ModelSignature, ds: { nFeatures: number },
   if (sig.nFeatures !== ds.nFeatures) {
     throw new EngineError(
       EngineErrorCode.ModelShapeMismatch,
-      `model expects ${sig.nFeatures} features, ${fileLabel} has ${ds.nFeatures} feature columns`,
+      `model expects ${sig.nFeatures} features, ${fileLabel} has ${ds.nFeatures} feature columns${ds.nFeatures < sig.nFeatures ? `; ${RAW_TABLE_HINT}` : ''}`,
       { file: fileLabel },
     );
   }

@@ -6,7 +6,8 @@ import { trainMlp, trainMlpBatch, trainMlpOnSubsets } from './mlp-trainer';
 import { initTensorflow } from './tf-backend';
 import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 
-// Real training on a shared 2-core machine: seconds, but more than jest's 5 s default.
+// Real training on a shared 2-core machine takes longer than jest's 5 s default. No assertion on time: speed is
+// measured by the benches (bench/), never asserted in a test.
 jest.setTimeout(60_000);
 
 const DIGITS = DIGITS_CSV;
@@ -69,7 +70,6 @@ describe('MLP trainer (tfjs)', () => {
     const data = rows(digits, 0, 300);
     const before = tf.memory().numTensors;
     const losses: number[] = [];
-    const started = Date.now();
     const w = await trainMlp(data, ARCH, {
       epochs: 25,
       batchSize: 32,
@@ -77,12 +77,10 @@ describe('MLP trainer (tfjs)', () => {
       seed: 3,
       onEpoch: (_, loss) => losses.push(loss),
     });
-    const seconds = (Date.now() - started) / 1000;
     expect(tf.memory().numTensors).toBe(before);
     expect(accuracy(w, data)).toBeGreaterThanOrEqual(0.95);
     expect(losses).toHaveLength(25);
     expect(losses[24]!).toBeLessThan(losses[0]! / 4);
-    expect(seconds).toBeLessThan(30); // generous: a shared 2-core machine; the point is "seconds, not minutes"
     expect(w.layers.map((l) => [l.inputs, l.outputs])).toEqual([
       [64, 64],
       [64, 10],

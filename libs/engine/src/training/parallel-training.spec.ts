@@ -1,8 +1,8 @@
 // Worker threads run the compiled dist/ build: `npm test` builds first; by hand run `npx tsc -p tsconfig.build.json`.
-import * as path from 'node:path';
 // Not `import * as`: that makes an interop copy of the module, which a spy on it would not reach.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import workerThreads = require('node:worker_threads');
+import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 import { loadLabeledCsv } from '../data/csv-dataset';
 import type { LabeledDataset } from '../types';
 import type { MlpArchitecture, MlpWeights, TrainingData } from './mlp';
@@ -16,14 +16,13 @@ import { createReferenceModelProvider, referenceGroupSize } from './reference-mo
 
 jest.setTimeout(60_000);
 
-const DIGITS = path.resolve(__dirname, '../../../../../shared/datasets/digits.csv');
 const ARCH: MlpArchitecture = { nFeatures: 64, hidden: [16], numClasses: 10, activation: 'relu' };
 const FAST = { epochs: 3, batchSize: 32, learningRate: 3e-3 };
 
 let digits: LabeledDataset;
 let pool: TrainingData;
 beforeAll(async () => {
-  digits = await loadLabeledCsv(DIGITS, { labelColumn: 'digit' });
+  digits = await loadLabeledCsv(DIGITS_CSV, { labelColumn: 'digit' });
   pool = {
     features: digits.features.slice(0, 300 * 64),
     labels: digits.labels.slice(0, 300),
