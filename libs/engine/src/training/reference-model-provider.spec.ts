@@ -79,6 +79,55 @@ describe('reference IN/OUT assignment', () => {
     for (let i = 0; i < 10; i++) expect(mask[i]! + mask[10 + i]! + mask[20 + i]!).toBe(i % 2 === 0 ? 1 : 2);
   });
 
+  it('online with a training-set size: audited records balanced, population fills each model up to it', () => {
+    const k = 4;
+    const nPopulation = 600;
+    const n = nPopulation + 400;
+    const mask = referenceInMask('online', k, n, nPopulation, 5, { trainSize: 300 });
+    for (let i = nPopulation; i < n; i++) {
+      let nIn = 0;
+      for (let m = 0; m < k; m++) nIn += mask[m * n + i]!;
+      expect(nIn).toBe(2);
+    }
+    for (let m = 0; m < k; m++) {
+      const row = mask.subarray(m * n, (m + 1) * n);
+      const audited = row.subarray(nPopulation).reduce((s, v) => s + v, 0);
+      expect(audited).toBeGreaterThan(160);
+      expect(audited).toBeLessThan(240);
+      expect(row.reduce((s, v) => s + v, 0)).toBe(Math.max(300, audited));
+    }
+    // A training set smaller than half the audited records: each model holds about that many audited rows.
+    const small = referenceInMask('online', 8, n, nPopulation, 5, { trainSize: 100 });
+    for (let m = 0; m < 8; m++) {
+      const audited = small.subarray(m * n + nPopulation, (m + 1) * n).reduce((s, v) => s + v, 0);
+      const fromPopulation = small.subarray(m * n, m * n + nPopulation).reduce((s, v) => s + v, 0);
+      expect(Math.abs(audited - 100)).toBeLessThan(30);
+      expect(fromPopulation).toBe(Math.max(0, 100 - audited));
+    }
+  });
+
+  it('online: copies of one content share their IN/OUT assignment', () => {
+    const k = 4;
+    const n = 50;
+    const sameContent = Int32Array.from({ length: n }, (_, i) => i);
+    sameContent[40] = 3; // record 40 repeats record 3 (e.g. a member twin of a population row)
+    sameContent[41] = 3;
+    const mask = referenceInMask('online', k, n, 20, 7, { trainSize: 10, sameContent });
+    for (let m = 0; m < k; m++) {
+      expect(mask[m * n + 40]).toBe(mask[m * n + 3]);
+      expect(mask[m * n + 41]).toBe(mask[m * n + 3]);
+    }
+  });
+
+  it('offline with a training-set size: that many population rows, at most half of them', () => {
+    const mask = referenceInMask('offline', 3, 500, 400, 9, { trainSize: 120 });
+    const capped = referenceInMask('offline', 3, 500, 400, 9, { trainSize: 1000 });
+    for (let m = 0; m < 3; m++) {
+      expect(mask.subarray(m * 500, (m + 1) * 500).reduce((s, v) => s + v, 0)).toBe(120);
+      expect(capped.subarray(m * 500, (m + 1) * 500).reduce((s, v) => s + v, 0)).toBe(200);
+    }
+  });
+
   it('offline: audited rows are never IN; each model takes half of the population', () => {
     const k = 6;
     const n = 400;
