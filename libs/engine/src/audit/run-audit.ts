@@ -31,6 +31,7 @@ import type {
   ReferenceModelSet,
 } from '../types';
 import type { AuditRequest } from './audit-request';
+import { preprocessingReportEntry } from './audit-preprocessing';
 import { MeteredReferenceModelStore } from './metered-reference-store';
 import { type PreparedAudit, prepareAudit } from './prepare-audit';
 import { assertReferenceBudget, describeReferenceCost } from './reference-plan';
@@ -177,7 +178,8 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       attacks: prepared.attackIds,
       seed,
       referenceModels,
-      ...(req.classes !== undefined ? { classes: req.classes } : {}),
+      ...(prepared.classes !== undefined ? { classes: prepared.classes } : {}),
+      ...(prepared.preprocessing ? { preprocessing: preprocessingReportEntry(prepared.preprocessing) } : {}),
       ...(req.referenceTraining !== undefined ? { referenceTraining: req.referenceTraining } : {}),
       ...(prepared.referenceArchitecture ? { referenceArchitecture: prepared.referenceArchitecture } : {}),
       ...(referenceCost
@@ -259,7 +261,7 @@ function buildFinding(
   const metrics = computeMembershipMetrics(scores.members, scores.nonMembers, { attack: attack.id });
   const slices = compactSlices(
     sliceMembershipMetrics(scores, prepared.members, prepared.nonMembers, {
-      ...(req.classes ? { classNames: req.classes } : {}),
+      ...(prepared.classes ? { classNames: prepared.classes } : {}),
     }),
   );
   return buildMembershipFinding({

@@ -8,6 +8,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse, CsvError } from 'csv-parse';
 import { EngineError, EngineErrorCode } from '../errors';
+import type { PreprocessingSpec } from '../preprocessing/preprocessing-spec';
+import { createRowEncoder, type RowEncoder } from '../preprocessing/row-encoder';
 import type { CsvSchemaOptions, LabeledDataset } from '../types';
 
 export interface LoadLabeledCsvOptions extends CsvSchemaOptions {
@@ -199,6 +201,9 @@ function validateHeader(fields: string[], fileLabel: string): void {
 interface ColumnPlan {
   featureIndex: number[];
   featureNames: string[];
+  /** Model inputs per row: featureIndex.length, or the spec's width. */
+  width: number;
+  encoder?: RowEncoder;
   labelIndex: number;
   idIndex?: number;
   groupIndex?: number;
@@ -220,6 +225,7 @@ function planColumns(header: string[], options: LoadLabeledCsvOptions, fileLabel
   const idIndex = options.idColumn !== undefined ? indexOf(options.idColumn, 'id') : undefined;
   const groupIndex = options.groupColumn !== undefined ? indexOf(options.groupColumn, 'group') : undefined;
   const reserved = new Set([labelIndex, idIndex, groupIndex].filter((i): i is number => i !== undefined));
+  if (options.preprocessing) return planEncodedColumns(options.preprocessing, { indexOf, labelIndex, idIndex, groupIndex }, options, fileLabel);
 
   let featureIndex: number[];
   if (options.featureColumns !== undefined) {
@@ -253,7 +259,51 @@ function planColumns(header: string[], options: LoadLabeledCsvOptions, fileLabel
       { file: fileLabel },
     );
   }
-  return { featureIndex, featureNames: featureIndex.map((i) => header[i] as string), labelIndex, idIndex, groupIndex };
+  return {
+    featureIndex,
+    featureNames: featureIndex.map((i) => header[i] as string),
+    width: featureIndex.length,
+    labelIndex,
+    idIndex,
+    groupIndex,
+  };
+}
+
+/** A raw table's columns: the spec's raw columns feed its encoder; the label and id must not be among them. */
+function planEncodedColumns(
+  spec: PreprocessingSpec,
+  roles: { indexOf: (name: string, role: string) => number; labelIndex: number; idIndex?: number; groupIndex?: number },
+  options: LoadLabeledCsvOptions,
+  fileLabel: string,
+): ColumnPlan {
+  const encoder = createRowEncoder(spec);
+  const featureIndex = encoder.rawColumns.map((name) => {
+    const index = roles.indexOf(name, `feature (preprocessing spec ${spec.name})`);
+    if (index === roles.labelIndex || index === roles.idIndex) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        `${fileLabel}: column '${name}' is a feature of preprocessing spec ${spec.name} and also the label or id column`,
+        { file: fileLabel, column: name },
+      );
+    }
+    return index;
+  });
+  if (options.expectedFeatureCount !== undefined && encoder.width !== options.expectedFeatureCount) {
+    throw new EngineError(
+      EngineErrorCode.ModelShapeMismatch,
+      `model expects ${options.expectedFeatureCount} features, preprocessing spec ${spec.name} encodes ${encoder.width}`,
+      { file: spec.name },
+    );
+  }
+  return {
+    featureIndex,
+    featureNames: [...spec.inputNames],
+    width: encoder.width,
+    encoder,
+    labelIndex: roles.labelIndex,
+    ...(roles.idIndex !== undefined ? { idIndex: roles.idIndex } : {}),
+    ...(roles.groupIndex !== undefined ? { groupIndex: roles.groupIndex } : {}),
+  };
 }
 
 /** Growable float32 buffer: the row count is unknown until the stream ends. */
@@ -373,7 +423,13 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
         },
       );
     }
-    for (let f = 0; f < plan.featureIndex.length; f++) {
+    const { encoder } = plan;
+    if (encoder) {
+      const cells = plan.featureIndex.map((i) => fields[i] as string);
+      encoder.encode(cells, { file: fileLabel, line, row }, (value) => features.push(value));
+    }
+    // Without a spec every feature column is already a model input.
+    for (let f = 0; !encoder && f < plan.featureIndex.length; f++) {
       const column = plan.featureNames[f] as string;
       const cell = classifyNumericCell(fields[plan.featureIndex[f] as number] as string);
       switch (cell.kind) {
@@ -383,7 +439,7 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
         case 'missing':
           throw new EngineError(
             EngineErrorCode.CsvMissingValue,
-            `${where(line, row, column)}: missing value; privaudit does not impute silently and missing-value preprocessing specs are not supported yet, so remove or fill the row`,
+            `${where(line, row, column)}: missing value; privaudit does not impute silently: remove or fill the row, or give the model's preprocessing spec (--preprocessing)`,
             location(line, row, column),
           );
         case 'non-finite':
@@ -395,7 +451,7 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
         case 'not-numeric':
           throw new EngineError(
             EngineErrorCode.CsvNotNumeric,
-            `${where(line, row, column)}: value is not a number; feature columns must already be numeric as the model expects (categorical encoding is not guessed)`,
+            `${where(line, row, column)}: value is not a number; feature columns must already be numeric as the model expects, or be encoded by the model's preprocessing spec (--preprocessing); categorical encoding is not guessed`,
             location(line, row, column),
           );
       }
@@ -441,7 +497,7 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
   return {
     featureNames: plan.featureNames,
     nRows,
-    nFeatures: plan.featureIndex.length,
+    nFeatures: plan.width,
     features: features.toArray(),
     labels: Int32Array.from(labels),
     rowIds,

@@ -124,6 +124,7 @@ export interface AuditReportParts {
   readonly referenceTraining?: AuditReport['config']['referenceTraining'];
   readonly referenceArchitecture?: AuditReport['config']['referenceArchitecture'];
   readonly classes?: readonly string[];
+  readonly preprocessing?: AuditReport['data']['preprocessing'];
   readonly findings: readonly Finding[];
   readonly risk: RiskAssessment;
   readonly createdAt?: Date;
@@ -149,6 +150,7 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
       ...(parts.idColumn !== undefined ? { idColumn: parts.idColumn } : {}),
       ...(parts.groupColumn !== undefined ? { groupColumn: parts.groupColumn } : {}),
       ...(parts.classes !== undefined ? { classes: [...parts.classes] } : {}),
+      ...(parts.preprocessing ? { preprocessing: { ...parts.preprocessing } } : {}),
     },
     config: {
       attacks: [...parts.attacks],
