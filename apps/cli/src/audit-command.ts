@@ -122,6 +122,11 @@ export async function runAuditCommand(
         `attacks: ${plan.attacks.join(', ')}`,
         ...(plan.outputPolicy !== undefined ? [`output policy: ${plan.outputPolicy}`] : []),
         ...(plan.labelsOnly ? ['the target answers labels only: score attacks cannot run'] : []),
+        ...(plan.preprocessing
+          ? [
+              `preprocessing: ${plan.preprocessing.name} encodes ${plan.preprocessing.features} raw columns into ${plan.preprocessing.inputs} model inputs`,
+            ]
+          : []),
         `reference models: ${sets}`,
         `estimated training: ${plan.estimate.modelsToTrain} models, about ${Math.ceil(plan.estimate.estimatedSeconds)} s (upper bound: cached models are not subtracted)`,
         plan.withinBudget
