@@ -9,7 +9,7 @@ import {
 } from '../../../../test/fixtures/penguins';
 import { EngineError, EngineErrorCode } from '../errors';
 import { parsePreprocessingSpec } from '../preprocessing/preprocessing-spec';
-import { loadLabeledCsv } from './csv-dataset';
+import { inferCsvSchema, loadLabeledCsv } from './csv-dataset';
 
 const SECRET = 'Atlantis-4471'; // a cell value that must never reach a message
 
@@ -129,5 +129,15 @@ describe('loadLabeledCsv with a preprocessing spec', () => {
     const err = await engineErrorOf(loadRaw(`${HEADER}\nr1,B,50,M,high,x,yes\n`, { expectedFeatureCount: 9 }));
     expect(err.code).toBe(EngineErrorCode.ModelShapeMismatch);
     expect(err.message).toBe('model expects 9 features, preprocessing spec people.json encodes 8');
+  });
+
+  it('leaves NaN cells to the numeric loader: inferCsvSchema counts them without calling the column text', async () => {
+    const schema = await inferCsvSchema(Buffer.from('a,b,c,y\n1,NaN,x,0\n2,3,,1\n'));
+    expect(schema.columns).toEqual([
+      { name: 'a', type: 'integer', missing: 0 },
+      { name: 'b', type: 'integer', missing: 0, nonFinite: 1 },
+      { name: 'c', type: 'string', missing: 1 },
+      { name: 'y', type: 'integer', missing: 0 },
+    ]);
   });
 });

@@ -26,6 +26,8 @@ export interface CsvColumnSummary {
   type: 'integer' | 'number' | 'string';
   /** Empty or NA cells. */
   missing: number;
+  /** NaN / Infinity cells (or numbers beyond float32), when there are any: they do not make a column 'string'. */
+  nonFinite?: number;
 }
 
 export interface CsvSchemaSummary {
@@ -508,8 +510,9 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
 
 /**
  * Structural validation and column types of an uploaded CSV, without a label declaration.
- * Column types: 'integer' / 'number' when every present cell is a finite number, else 'string'
- * (NaN/Infinity cells therefore make a column 'string': the loader would refuse them anyway).
+ * Column types: 'integer' / 'number' when every present cell is a number, else 'string'. NaN/Infinity cells
+ * are counted (`nonFinite`) without making a column 'string': it is a numeric column the loader will refuse
+ * with their row and column, not a raw table's text column.
  */
 export async function inferCsvSchema(
   source: string | Buffer,
@@ -517,14 +520,14 @@ export async function inferCsvSchema(
 ): Promise<CsvSchemaSummary> {
   const fileLabel = opts.fileLabel ?? defaultFileLabel(source);
   let header: string[] | undefined;
-  let columns: Array<{ name: string; numeric: boolean; integral: boolean; missing: number }> = [];
+  let columns: Array<{ name: string; numeric: boolean; integral: boolean; missing: number; nonFinite: number }> = [];
   let rows = 0;
 
   const { sha256 } = await streamCsv(source, fileLabel, ({ fields, line }) => {
     if (!header) {
       validateHeader(fields, fileLabel);
       header = fields;
-      columns = fields.map((name) => ({ name, numeric: true, integral: true, missing: 0 }));
+      columns = fields.map((name) => ({ name, numeric: true, integral: true, missing: 0, nonFinite: 0 }));
       return;
     }
     rows++;
@@ -544,6 +547,7 @@ export async function inferCsvSchema(
       const parsed = classifyNumericCell(cell);
       if (parsed.kind === 'missing') column.missing++;
       else if (parsed.kind === 'number') column.integral &&= Number.isInteger(parsed.value);
+      else if (parsed.kind === 'non-finite') column.nonFinite++;
       else column.numeric = false;
     });
   });
@@ -561,6 +565,7 @@ export async function inferCsvSchema(
       name: c.name,
       type: !c.numeric || c.missing === rows ? 'string' : c.integral ? 'integer' : 'number',
       missing: c.missing,
+      ...(c.nonFinite > 0 ? { nonFinite: c.nonFinite } : {}),
     })),
     rows,
     sha256,
