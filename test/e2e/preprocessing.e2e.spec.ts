@@ -112,7 +112,7 @@ describe('raw tables through a model version preprocessing spec', () => {
     );
   });
 
-  it('refuses a spec of another width (naming both widths) and a second, different spec', async () => {
+  it('refuses a spec of another width (naming both widths), a second, different spec, and an oversize body (413)', async () => {
     const digitsVersion = await modelVersion(digitsModelOnnx());
     const wrong = await putSpec(digitsVersion, spec).expect(422);
     expect(wrong.body.message).toBe(
@@ -125,6 +125,9 @@ describe('raw tables through a model version preprocessing spec', () => {
     const other = Buffer.from(JSON.stringify(JSON.parse(spec.toString('utf8'))));
     const conflict = await putSpec(versionId, other).expect(409);
     expect(conflict.body.message).toMatch(/already has a different preprocessing spec/);
+    // Over the JSON body limit: refused from Content-Length, before the body is read.
+    const huge = Buffer.from(JSON.stringify({ ...JSON.parse(spec.toString('utf8')), padding: 'x'.repeat(200_000) }));
+    await putSpec(versionId, huge).expect(413);
   });
 
   it('refuses at commission a raw cell the spec cannot encode (line and column, never the value), and raw tables for a version without a spec', async () => {
