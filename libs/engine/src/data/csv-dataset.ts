@@ -227,7 +227,8 @@ function planColumns(header: string[], options: LoadLabeledCsvOptions, fileLabel
   const idIndex = options.idColumn !== undefined ? indexOf(options.idColumn, 'id') : undefined;
   const groupIndex = options.groupColumn !== undefined ? indexOf(options.groupColumn, 'group') : undefined;
   const reserved = new Set([labelIndex, idIndex, groupIndex].filter((i): i is number => i !== undefined));
-  if (options.preprocessing) return planEncodedColumns(options.preprocessing, { indexOf, labelIndex, idIndex, groupIndex }, options, fileLabel);
+  if (options.preprocessing)
+    return planEncodedColumns(options.preprocessing, { indexOf, labelIndex, idIndex, groupIndex }, options, fileLabel);
 
   let featureIndex: number[];
   if (options.featureColumns !== undefined) {
