@@ -211,9 +211,9 @@ function checkConsistency(spec: PreprocessingSpecJson, missingValues: readonly s
     if (i === undefined) continue; // indicator-only column: allowed (a column the model sees only as "was it given")
     const f = spec.features[i] as FeatureSpec;
     const refusesMissing =
-      (f.type === 'numeric' || f.type === 'ordinal') && f.impute === undefined
-        ? true
-        : f.type === 'categorical' && (f.missing ?? 'error') === 'error';
+      f.type === 'categorical'
+        ? (f.missing ?? 'error') === 'error'
+        : f.type !== 'missing-indicator' && f.impute === undefined;
     if (refusesMissing) {
       throw invalid(name, `features[${i}] (column '${column}'): has a missing indicator but refuses missing values`);
     }
