@@ -123,7 +123,7 @@ export class ModelRegistryService {
     }
   }
 
-  /** The version's preprocessing spec, as uploaded. */
+  /** The version's preprocessing spec, parsed from the stored bytes. */
   async getPreprocessing(versionId: string): Promise<unknown> {
     const version = await this.getVersion(versionId);
     if (!version.preprocessing) {

@@ -85,7 +85,9 @@ export class ModelVersionsController {
   }
 
   @Get(':id/preprocessing')
-  @ApiOperation({ summary: "The version's preprocessing spec, as uploaded" })
+  @ApiOperation({
+    summary: "The version's preprocessing spec, as JSON (the stored bytes are what preprocessing.sha256 hashes)",
+  })
   getPreprocessing(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.registry.getPreprocessing(id);
   }
