@@ -2,6 +2,7 @@ import { InitialSchema1764050000000 } from './1764050000000-initial-schema';
 import { ReferenceModels1764060000000 } from './1764060000000-reference-models';
 import { AuditReferenceTrainingAndClasses1764070000000 } from './1764070000000-audit-reference-training-and-classes';
 import { AuditOutputPolicyAndReferenceArchitecture1764080000000 } from './1764080000000-audit-output-policy-and-reference-architecture';
+import { ModelVersionPreprocessing1764096000000 } from './1764096000000-model-version-preprocessing';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const ALL_MIGRATIONS = [
   ReferenceModels1764060000000,
   AuditReferenceTrainingAndClasses1764070000000,
   AuditOutputPolicyAndReferenceArchitecture1764080000000,
+  ModelVersionPreprocessing1764096000000,
 ];

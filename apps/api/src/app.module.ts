@@ -9,6 +9,7 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditCommissionService } from './audits/audit-commission.service';
+import { AuditPreprocessingCheck } from './audits/audit-preprocessing-check';
 import { AuditsController } from './audits/audits.controller';
 import { DatasetCatalogService } from './datasets/dataset-catalog.service';
 import { DatasetsController } from './datasets/datasets.controller';
@@ -47,6 +48,7 @@ export class ApiModule {
         ModelRegistryService,
         DatasetCatalogService,
         AuditCommissionService,
+        AuditPreprocessingCheck,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
       ],

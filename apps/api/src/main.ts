@@ -9,7 +9,8 @@ import { ApiModule } from './app.module';
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   await assertRedisNoEviction(config.REDIS_URL);
-  const app = await NestFactory.create(ApiModule.forRoot(config), { bufferLogs: true });
+  // rawBody: a preprocessing spec is hashed as the bytes sent (PUT /model-versions/:id/preprocessing).
+  const app = await NestFactory.create(ApiModule.forRoot(config), { bufferLogs: true, rawBody: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
 

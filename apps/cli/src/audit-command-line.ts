@@ -21,6 +21,7 @@ export function equivalentCommand(o: AuditCommandOptions): string {
   if (o.classes) args.push('--classes', q(o.classes.join(',')));
   if (o.numClasses !== undefined) args.push('--num-classes', String(o.numClasses));
   if (o.groupColumn !== undefined) args.push('--group-column', q(o.groupColumn));
+  if (o.preprocessing !== undefined) args.push('--preprocessing', q(o.preprocessing));
   if (o.attacks) args.push('--attacks', q(o.attacks.join(',')));
   if (o.outputPolicy !== undefined) args.push('--output-policy', q(o.outputPolicy));
   if (o.referenceModels !== undefined) args.push('--reference-models', String(o.referenceModels));

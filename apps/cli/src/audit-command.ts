@@ -26,6 +26,8 @@ export interface AuditCommandOptions {
   /** Number of classes; required for a labels-only model (class-index output) unless --classes names them. */
   readonly numClasses?: number;
   readonly groupColumn?: string;
+  /** A preprocessing spec (JSON) that encodes raw CSV tables into the model's inputs (docs/preprocessing.md). */
+  readonly preprocessing?: string;
   readonly attacks?: readonly AttackId[];
   /** What-if: audit as if the API answered 'labels', 'top-k:<k>' or 'round:<d>' (see docs/cli.md). */
   readonly outputPolicy?: string;
@@ -80,6 +82,8 @@ export async function runAuditCommand(
   await requireFile('--members', opts.members, resolve(opts.members));
   await requireFile('--nonmembers', opts.nonMembers, resolve(opts.nonMembers));
   if (opts.population !== undefined) await requireFile('--population', opts.population, resolve(opts.population));
+  if (opts.preprocessing !== undefined)
+    await requireFile('--preprocessing', opts.preprocessing, resolve(opts.preprocessing));
   const reportPath = opts.out !== undefined ? resolve(opts.out) : undefined;
   if (opts.out !== undefined) await checkReportDestination(resolve(opts.out), opts.out);
   else if (opts.dryRun !== true)
@@ -93,6 +97,7 @@ export async function runAuditCommand(
     );
   }
   const model = new Uint8Array(await fs.readFile(resolve(opts.model)));
+  const preprocessing = opts.preprocessing !== undefined ? await readSpec(opts.preprocessing, resolve) : undefined;
 
   const request: AuditRequest = {
     model,
@@ -104,6 +109,7 @@ export async function runAuditCommand(
     classes: opts.classes ? [...opts.classes] : undefined,
     numClasses: opts.numClasses,
     groupColumn: opts.groupColumn,
+    ...(preprocessing ? { preprocessing } : {}),
     attacks: opts.attacks ? [...opts.attacks] : undefined,
     outputPolicy: opts.outputPolicy,
     seed: opts.seed,
@@ -127,6 +133,11 @@ export async function runAuditCommand(
         `attacks: ${plan.attacks.join(', ')}`,
         ...(plan.outputPolicy !== undefined ? [`output policy: ${plan.outputPolicy}`] : []),
         ...(plan.labelsOnly ? ['the target answers labels only: score attacks cannot run'] : []),
+        ...(plan.preprocessing
+          ? [
+              `preprocessing: ${plan.preprocessing.name} encodes ${plan.preprocessing.features} raw columns into ${plan.preprocessing.inputs} model inputs`,
+            ]
+          : []),
         `reference models: ${sets}`,
         `estimated training: ${plan.estimate.modelsToTrain} models, about ${Math.ceil(plan.estimate.estimatedSeconds)} s (upper bound: cached models are not subtracted)`,
         plan.withinBudget
@@ -168,6 +179,19 @@ function referenceTraining(opts: AuditCommandOptions): AuditRequest['referenceTr
     ...(opts.referenceL2 !== undefined ? { l2: opts.referenceL2 } : {}),
   };
   return Object.keys(t).length > 0 ? t : undefined;
+}
+
+/** A spec is a small JSON file; a huge one is a wrong path, refused before it is read. */
+const MAX_SPEC_BYTES = 16 * 1024 * 1024;
+
+async function readSpec(typed: string, resolve: (p: string) => string): Promise<{ name: string; data: Uint8Array }> {
+  const size = (await fs.stat(resolve(typed))).size;
+  if (size > MAX_SPEC_BYTES) {
+    throw new InputError(
+      `--preprocessing: ${typed} is over ${MAX_SPEC_BYTES / 1024 / 1024} MB, not a preprocessing spec`,
+    );
+  }
+  return { name: path.basename(typed), data: new Uint8Array(await fs.readFile(resolve(typed))) };
 }
 
 async function requireFile(option: string, typed: string, absolute: string): Promise<void> {

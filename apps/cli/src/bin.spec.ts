@@ -1,7 +1,10 @@
 // The installed entry point: bin/privaudit.js -> dist/apps/cli/src/main.js. The test script builds dist first.
 import { execFile, spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { PENGUINS_SPEC, trainPenguinsTarget, writePenguinSplit } from '../../../test/fixtures/penguins';
 import { privauditPackage } from './package-root';
 
 const run = promisify(execFile);
@@ -45,4 +48,36 @@ describe('bin/privaudit.js', () => {
     expect(stderr).toBe('');
     expect({ code, signal }).toEqual({ code: 0, signal: null });
   });
+
+  it('audits a raw table (string categories, NA cells) through --preprocessing', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'privaudit-bin-raw-'));
+    try {
+      await writePenguinSplit(dir, 2);
+      await fs.writeFile(
+        path.join(dir, 'penguins.onnx'),
+        await trainPenguinsTarget(path.join(dir, 'members.csv'), 2, 60),
+      );
+      const args = [
+        ...['audit', '--model', 'penguins.onnx', '--members', 'members.csv', '--nonmembers', 'nonmembers.csv'],
+        ...[
+          '--population',
+          'population.csv',
+          '--attacks',
+          'membership.loss,membership.rmia',
+          '--reference-models',
+          '2',
+        ],
+        ...['--label', 'species', '--id-column', 'id', '--preprocessing', PENGUINS_SPEC, '--out', 'report.json', '-q'],
+      ];
+      const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd: dir });
+      expect(stderr).toBe('');
+      expect(stdout).toContain('membership.rmia');
+      const report = JSON.parse(await fs.readFile(path.join(dir, 'report.json'), 'utf8'));
+      expect(report.data.preprocessing).toMatchObject({ name: 'penguins.preprocessing.json', features: 7, inputs: 15 });
+      expect(report.data.population.rows).toBe(104);
+      expect(report.findings.map((f: { attack: string }) => f.attack)).toEqual(['membership.loss', 'membership.rmia']);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -34,6 +34,8 @@ Examples:
       --attacks membership.loss,membership.rmia --reference-models 4 --seed 7 --out report.json
   $ privaudit audit --model model.onnx --members train.csv --nonmembers holdout.csv \\
       --label diagnosis --output-policy round:1 --out report-round1.json
+  $ privaudit audit --model penguins.onnx --members raw-train.csv --nonmembers raw-holdout.csv \\
+      --label species --preprocessing penguins.preprocessing.json --out report.json
 
 Exit codes: 0 audit completed, 1 input, model or audit error, 2 usage error, 130 interrupted.
 `;
@@ -58,6 +60,7 @@ interface RawAuditOptions {
   classes?: string[];
   numClasses?: number;
   groupColumn?: string;
+  preprocessing?: string;
   attacks?: AttackId[];
   outputPolicy?: string;
   referenceModels?: number;
@@ -174,6 +177,10 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       'declared sensitive column: kept out of the features, leakage reported per group',
     )
     .option(
+      '--preprocessing <spec.json>',
+      'the CSVs are raw tables (string categories, missing cells): encode them into the model inputs with this spec (docs/preprocessing.md)',
+    )
+    .option(
       '--attacks <list>',
       `comma-separated attack ids (known: ${KNOWN_ATTACKS.join(', ')}; default: ${DEFAULT_ATTACKS.join(',')}, plus membership.rmia with --population)`,
       parseAttackList,
@@ -255,6 +262,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           classes: raw.classes,
           numClasses: raw.numClasses,
           groupColumn: raw.groupColumn,
+          preprocessing: raw.preprocessing,
           attacks: raw.attacks,
           outputPolicy: raw.outputPolicy,
           referenceModels: raw.referenceModels,

@@ -5,7 +5,7 @@ import type { AttackId } from '../../../libs/engine/src/types';
 import { BlobStore } from '../../../libs/persistence/src/blob-store/blob-store';
 import type { AuditRecord, DatasetRecord } from '../../../libs/persistence/src/records';
 import { DatasetRepository } from '../../../libs/persistence/src/repositories/dataset.repository';
-import { ModelRepository } from '../../../libs/persistence/src/repositories/model.repository';
+import { ModelRepository, PREPROCESSING_SPEC_NAME } from '../../../libs/persistence/src/repositories/model.repository';
 import type { AuditChildInput } from './audit-child-messages';
 import { FinalAuditFailure } from './audit-job-failures';
 
@@ -32,6 +32,7 @@ export class AuditChildInputs {
       members.sha256,
       nonMembers.sha256,
       ...(population ? [population.sha256] : []),
+      ...(version.preprocessing ? [version.preprocessing.sha256] : []),
     ]) {
       // Missing blob on this machine: a shared-volume problem, worth a retry elsewhere.
       if (!(await this.blobs.exists(sha256)))
@@ -45,6 +46,14 @@ export class AuditChildInputs {
       labelColumn: members.labelColumn,
       ...(members.idColumn ? { idColumn: members.idColumn } : {}),
       ...(audit.groupColumn ? { groupColumn: audit.groupColumn } : {}),
+      ...(version.preprocessing
+        ? {
+            preprocessing: {
+              path: this.blobs.localPath(version.preprocessing.sha256),
+              name: PREPROCESSING_SPEC_NAME,
+            },
+          }
+        : {}),
       ...(audit.classes ? { classes: [...audit.classes] } : {}),
       ...(audit.outputPolicy ? { outputPolicy: audit.outputPolicy } : {}),
       ...(audit.attacks ? { attacks: audit.attacks as AttackId[] } : {}),

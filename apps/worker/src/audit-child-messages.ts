@@ -12,6 +12,8 @@ export interface AuditChildInput {
   readonly labelColumn: string;
   readonly idColumn?: string;
   readonly groupColumn?: string;
+  /** The model version's preprocessing spec (a blob file): the CSVs are raw tables encoded through it. */
+  readonly preprocessing?: { readonly path: string; readonly name: string };
   /** Class names of string labels, in the model's output order. */
   readonly classes?: string[];
   /** What the audited API is taken to answer ('labels', 'top-k:<k>', 'round:<d>'). */

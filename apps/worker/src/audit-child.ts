@@ -25,6 +25,9 @@ async function auditRequest(input: AuditChildInput): Promise<AuditRequest> {
     labelColumn: input.labelColumn,
     ...(input.idColumn ? { idColumn: input.idColumn } : {}),
     ...(input.groupColumn ? { groupColumn: input.groupColumn } : {}),
+    ...(input.preprocessing
+      ? { preprocessing: { name: input.preprocessing.name, data: await readFile(input.preprocessing.path) } }
+      : {}),
     ...(input.classes ? { classes: input.classes } : {}),
     ...(input.outputPolicy ? { outputPolicy: input.outputPolicy } : {}),
     ...(input.attacks ? { attacks: input.attacks } : {}),

@@ -25,6 +25,9 @@ export enum EngineErrorCode {
   CsvTooLarge = 'CSV_TOO_LARGE',
   CsvDuplicateId = 'CSV_DUPLICATE_ID',
   LabelOutOfRange = 'LABEL_OUT_OF_RANGE',
+  CsvUnknownCategory = 'CSV_UNKNOWN_CATEGORY',
+  // preprocessing spec (raw tables)
+  PreprocessingSpecInvalid = 'PREPROCESSING_SPEC_INVALID',
   // audit request
   MembersNonMembersOverlap = 'MEMBERS_NONMEMBERS_OVERLAP',
   PopulationOverlapsAudit = 'POPULATION_OVERLAPS_AUDIT',

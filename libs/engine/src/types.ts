@@ -1,5 +1,7 @@
 // Shared vocabulary of the engine. Everything here is plain data: no Nest, no database, no queue.
 
+import type { PreprocessingSpec } from './preprocessing/preprocessing-spec';
+
 /** A labelled tabular dataset loaded from CSV. Features are row-major float32, ready for the model. */
 export interface LabeledDataset {
   readonly featureNames: readonly string[];
@@ -28,6 +30,11 @@ export interface CsvSchemaOptions {
   groupColumn?: string;
   /** Refuse files with more rows than this. */
   maxRows?: number;
+  /**
+   * A raw table: the spec's columns are read as text and encoded through it (featureColumns is then ignored).
+   * The label, id and group columns are read as without a spec; the group column may also be a spec column.
+   */
+  preprocessing?: PreprocessingSpec;
 }
 
 /** What the target model returns, per row (row-major nRows * numClasses). */
@@ -276,6 +283,17 @@ export interface AuditReport {
       readonly withinPopulation: number;
       readonly excludedNonMembers: number;
       readonly excludedPopulation: number;
+    };
+    /** Present when the data were raw tables encoded through a preprocessing spec (docs/preprocessing.md). */
+    readonly preprocessing?: {
+      /** The spec's file name as given. */
+      readonly name: string;
+      /** sha256 of the spec's bytes. */
+      readonly sha256: string;
+      /** Raw columns the spec reads. */
+      readonly features: number;
+      /** Model inputs it encodes them into (the model's input width). */
+      readonly inputs: number;
     };
   };
   readonly config: {

@@ -50,13 +50,31 @@ export interface ModelVersionRecord {
   readonly sha256: string;
   readonly sizeBytes: number;
   readonly signature: ModelSignature;
+  /** The preprocessing spec its audits encode raw tables with; null = they take already-numeric data. */
+  readonly preprocessing: ModelVersionPreprocessing | null;
   readonly createdAt: Date;
+}
+
+/** A model version's preprocessing spec: the bytes are a blob (by sha256); this is what they declare. */
+export interface ModelVersionPreprocessing {
+  /** sha256 of the spec's bytes, the blob's key (also recorded in every audit report). */
+  readonly sha256: string;
+  readonly sizeBytes: number;
+  /** Raw columns the spec reads, in first-use order. */
+  readonly rawColumns: readonly string[];
+  /** Model inputs it encodes them into (the version's input width). */
+  readonly inputs: number;
+  readonly labelColumn: string;
+  /** The spec's label classes, when it declares them. */
+  readonly classes?: readonly string[];
 }
 
 export interface DatasetColumn {
   readonly name: string;
   readonly type: 'integer' | 'number' | 'string';
   readonly missing: number;
+  /** NaN / Infinity cells, when there are any (the column is numeric; the audit refuses them). */
+  readonly nonFinite?: number;
 }
 
 export interface DatasetRecord {

@@ -37,6 +37,7 @@ import { ReferenceModelRepository } from '../../../../libs/persistence/src/repos
 import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
 import type { AuditReport } from '../../../../libs/engine/src/types';
 import { DatasetCatalogService, featureColumnsOf } from '../datasets/dataset-catalog.service';
+import { AuditPreprocessingCheck } from './audit-preprocessing-check';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { ModelRegistryService } from '../models/model-registry.service';
 
@@ -87,6 +88,7 @@ export class AuditCommissionService {
     @Inject(ReferenceModelRepository) private readonly referenceModels: ReferenceModelRepository,
     @Inject(BlobStore) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(AuditPreprocessingCheck) private readonly preprocessing: AuditPreprocessingCheck,
   ) {}
 
   /**
@@ -101,6 +103,8 @@ export class AuditCommissionService {
       ? await this.datasetWithRole(c.populationDatasetId, DatasetRole.Population, 'populationDatasetId')
       : undefined;
     const all = [members, nonMembers, ...(population ? [population] : [])];
+    // A version with a preprocessing spec takes raw tables; its classes apply when the audit names none.
+    const classes = this.preprocessing.classesOf(version, c.classes);
 
     for (const d of all) {
       if (d.labelColumn !== members.labelColumn || d.idColumn !== members.idColumn) {
@@ -122,13 +126,18 @@ export class AuditCommissionService {
         );
       }
       const label = d.columns.find((col) => col.name === d.labelColumn);
-      if (label?.type === 'string' && c.classes === undefined) {
+      if (label?.type === 'string' && classes === undefined) {
         throw new EngineError(
           EngineErrorCode.CsvNotNumeric,
           `dataset '${d.name}': label column '${d.labelColumn}' holds class names, not class indices; pass \`classes\`, the class names in the model's output order`,
           { file: d.name, column: d.labelColumn },
         );
       }
+      if (version.preprocessing) {
+        this.preprocessing.assertColumns(version, d);
+        continue;
+      }
+      this.preprocessing.assertNumeric(version, d, c.groupColumn);
       // The group column is declared sensitive data, not a model input.
       const features = featureColumnsOf(d).filter((name) => name !== c.groupColumn);
       if (features.length !== version.signature.nFeatures) {
@@ -145,6 +154,8 @@ export class AuditCommissionService {
         `${c.classes.length} class names given but the model has ${version.signature.numClasses} classes`,
       );
     }
+    // Every raw table read through the spec now, cell by cell, so a bad cell is a 422 here, not a failed audit.
+    if (version.preprocessing) await this.preprocessing.assertEncodes(version, all, c.groupColumn, classes);
     const policy = c.outputPolicy !== undefined ? parseOutputPolicy(c.outputPolicy) : undefined;
     if (policy) assertPolicyFitsModel(policy, version.signature.numClasses);
     const labelsOnly = answersLabelsOnly(version.signature, policy);
@@ -268,6 +279,7 @@ export class AuditCommissionService {
       // The stored (normalised) options, exactly what the worker's jobs will train with: same cache keys.
       ...(referenceTraining ? { referenceTraining: { ...referenceTraining } } : {}),
       ...(c.outputPolicy !== undefined ? { outputPolicy: c.outputPolicy } : {}),
+      ...(version.preprocessing ? { preprocessing: await this.preprocessing.specInput(version) } : {}),
       ...(c.referenceHidden !== undefined ? { referenceHidden: [...c.referenceHidden] } : {}),
       ...(c.referenceActivation !== undefined ? { referenceActivation: c.referenceActivation } : {}),
       attacks: [...attacks],

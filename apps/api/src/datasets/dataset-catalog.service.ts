@@ -5,8 +5,12 @@ import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import { inferCsvSchema, loadLabeledCsv } from '../../../../libs/engine/src/data/csv-dataset';
 import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
+import {
+  parsePreprocessingSpec,
+  type PreprocessingSpec,
+} from '../../../../libs/engine/src/preprocessing/preprocessing-spec';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
-import type { DatasetRecord, DatasetRole } from '../../../../libs/persistence/src/records';
+import type { DatasetColumn, DatasetRecord, DatasetRole } from '../../../../libs/persistence/src/records';
 import { DatasetRepository } from '../../../../libs/persistence/src/repositories/dataset.repository';
 import { foundOrNotFound } from '../http/service-error';
 import { receiveUpload } from '../http/streamed-upload';
@@ -62,12 +66,18 @@ export class DatasetCatalogService {
       // duplicate ids are refused now, with row and column, instead of failing an audit later. String labels
       // (class names) are accepted: the audit maps them to the model's outputs with its declared `classes`.
       const labelType = schema.columns.find((c) => c.name === declaration.labelColumn)?.type;
+      const rawColumns = rawFeatureColumns({ ...declaration, columns: schema.columns });
       await loadLabeledCsv(upload.path, {
         fileLabel,
         labelColumn: declaration.labelColumn,
         ...(declaration.idColumn !== undefined ? { idColumn: declaration.idColumn } : {}),
         ...(labelType === 'string'
           ? { classes: await labelClassNames(upload.path, declaration.labelColumn, fileLabel) }
+          : {}),
+        // A raw table (string or missing cells among its features) is encoded by the preprocessing spec of the
+        // model version it is audited against: checked then, cell by cell. Here its structure, labels and ids.
+        ...(rawColumns.length > 0
+          ? { preprocessing: structureOnlySpec(declaration.labelColumn, schema.columns, declaration.idColumn) }
           : {}),
       });
       await this.blobs.adopt(upload.path, upload.sha256);
@@ -85,6 +95,36 @@ export class DatasetCatalogService {
       await rm(upload.path, { force: true });
     }
   }
+}
+
+/**
+ * Feature columns holding string or missing cells: the dataset is a raw table, which only a model version's
+ * preprocessing spec can encode into model inputs. Empty for an already-numeric table.
+ */
+export function rawFeatureColumns(dataset: {
+  readonly labelColumn: string;
+  readonly idColumn?: string | null;
+  readonly columns: readonly DatasetColumn[];
+}): string[] {
+  return dataset.columns
+    .filter((c) => c.name !== dataset.labelColumn && c.name !== dataset.idColumn)
+    .filter((c) => c.type === 'string' || c.missing > 0)
+    .map((c) => c.name);
+}
+
+/**
+ * A spec that reads every feature column as a missing indicator, which accepts any cell: loading through it
+ * checks a raw table's structure, labels and ids without encoding a feature the real spec will encode later.
+ */
+function structureOnlySpec(
+  labelColumn: string,
+  columns: readonly DatasetColumn[],
+  idColumn: string | undefined,
+): PreprocessingSpec {
+  const features = columns
+    .filter((c) => c.name !== labelColumn && c.name !== idColumn)
+    .map((c) => ({ column: c.name, type: 'missing-indicator' }));
+  return parsePreprocessingSpec(JSON.stringify({ label: { column: labelColumn }, features }), 'structure check');
 }
 
 /** Feature columns of a dataset as the engine reads them: every column except label and id, in file order. */

@@ -17,6 +17,7 @@ export const SERVICE_ERROR_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
   [ServiceErrorCode.AuditNotFinished]: 409,
   [ServiceErrorCode.QueueUnavailable]: 503,
   [ServiceErrorCode.BudgetExceeded]: 422,
+  [ServiceErrorCode.PreprocessingAlreadySet]: 409,
 };
 
 // Engine errors are problems with the caller's model or data (422) unless listed here. A default keeps the

@@ -16,6 +16,8 @@ export enum ServiceErrorCode {
   QueueUnavailable = 'QUEUE_UNAVAILABLE',
   /** The audit's reference-model training is estimated over MAX_REFERENCE_SECONDS. */
   BudgetExceeded = 'BUDGET_EXCEEDED',
+  /** A model version's preprocessing spec is set once; a different one needs a new version. */
+  PreprocessingAlreadySet = 'PREPROCESSING_ALREADY_SET',
 }
 
 export class ServiceError extends Error {

@@ -1,13 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { readFile, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
+import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
+import {
+  assertSpecFitsModel,
+  parsePreprocessingSpec,
+} from '../../../../libs/engine/src/preprocessing/preprocessing-spec';
 import { inspectOnnx } from '../../../../libs/engine/src/targets/onnx-inspection';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
 import type { ModelRecord, ModelVersionRecord } from '../../../../libs/persistence/src/records';
-import { ModelRepository } from '../../../../libs/persistence/src/repositories/model.repository';
-import { foundOrNotFound } from '../http/service-error';
+import {
+  ModelRepository,
+  PREPROCESSING_SPEC_NAME,
+  PreprocessingAlreadySetError,
+} from '../../../../libs/persistence/src/repositories/model.repository';
+import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { receiveUpload } from '../http/streamed-upload';
 
 /** Registered models and their versions: each version is a validated ONNX file stored by its sha256. */
@@ -60,5 +71,64 @@ export class ModelRegistryService {
     } finally {
       await rm(upload.path, { force: true });
     }
+  }
+
+  /**
+   * Sets the version's preprocessing spec (the JSON body's bytes, hashed as sent): parsed and checked with the
+   * engine against the version's input width and classes, then stored as a blob. Set once: the same spec
+   * again is a no-op, a different one a 409 (audits may already have run with the first).
+   */
+  async setPreprocessing(versionId: string, body: Buffer | undefined): Promise<ModelVersionRecord> {
+    const version = await this.getVersion(versionId);
+    if (body === undefined || body.length === 0) {
+      throw new ServiceError(
+        ServiceErrorCode.UnsupportedMediaType,
+        'send the preprocessing spec as the JSON body with content-type application/json',
+      );
+    }
+    const spec = parsePreprocessingSpec(body, PREPROCESSING_SPEC_NAME);
+    assertSpecFitsModel(spec, version.signature.nFeatures, `model version ${version.version}`);
+    const classes = spec.label.classes;
+    if (classes !== undefined && classes.length !== version.signature.numClasses) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        `preprocessing spec ${spec.name} names ${classes.length} classes, but model version ${version.version} has ${version.signature.numClasses}`,
+        { file: spec.name },
+      );
+    }
+    const temp = join(this.blobs.tempDir(), `preprocessing-${randomUUID()}`);
+    try {
+      await writeFile(temp, body, { flag: 'wx', mode: 0o600 });
+      await this.blobs.adopt(temp, spec.sha256);
+      const updated = await this.models.setPreprocessing(version.id, {
+        sha256: spec.sha256,
+        sizeBytes: body.length,
+        rawColumns: [...spec.rawColumns],
+        inputs: spec.width,
+        labelColumn: spec.label.column,
+        ...(classes !== undefined ? { classes: [...classes] } : {}),
+      });
+      return foundOrNotFound(updated, `model version ${versionId}`);
+    } catch (e) {
+      if (e instanceof PreprocessingAlreadySetError) {
+        throw new ServiceError(
+          ServiceErrorCode.PreprocessingAlreadySet,
+          `model version ${version.version} already has a different preprocessing spec; upload a new version to change it`,
+          { existingSha256: e.existingSha256 },
+        );
+      }
+      throw e;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  /** The version's preprocessing spec, parsed from the stored bytes. */
+  async getPreprocessing(versionId: string): Promise<unknown> {
+    const version = await this.getVersion(versionId);
+    if (!version.preprocessing) {
+      throw new ServiceError(ServiceErrorCode.NotFound, `model version ${versionId} has no preprocessing spec`);
+    }
+    return JSON.parse(await readFile(this.blobs.localPath(version.preprocessing.sha256), 'utf8')) as unknown;
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
@@ -65,5 +65,30 @@ export class ModelVersionsController {
   @Get(':id')
   get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.registry.getVersion(id);
+  }
+
+  @Put(':id/preprocessing')
+  @HttpCode(200)
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary:
+      "Set the version's preprocessing spec (JSON body, docs/preprocessing.md): its audits then take raw tables (string categories, missing cells). Checked against the model's input width; set once.",
+  })
+  @ApiConsumes('application/json')
+  @ApiBody({ schema: { type: 'object' } })
+  setPreprocessing(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    // Nest keeps the body's bytes (main.ts rawBody): the spec's sha256 is of what was sent.
+    @Req() req: IncomingMessage & { rawBody?: Buffer },
+  ) {
+    return this.registry.setPreprocessing(id, req.rawBody);
+  }
+
+  @Get(':id/preprocessing')
+  @ApiOperation({
+    summary: "The version's preprocessing spec, as JSON (the stored bytes are what preprocessing.sha256 hashes)",
+  })
+  getPreprocessing(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.registry.getPreprocessing(id);
   }
 }

@@ -39,6 +39,12 @@ export interface AuditRequest {
   duplicates?: DuplicatePolicy;
   /** A declared sensitive column (not a feature): findings are sliced by its values. */
   groupColumn?: string;
+  /**
+   * The CSVs are raw tables (string categories, missing cells, unscaled numbers): each row is encoded into the
+   * model's inputs through this preprocessing spec (JSON bytes; docs/preprocessing.md). Its label column must
+   * be labelColumn; its label classes apply when `classes` is not given.
+   */
+  preprocessing?: { name: string; data: Uint8Array };
   attacks?: AttackId[];
   seed?: number;
   referenceModels?: number;

@@ -2,7 +2,8 @@
 // runtime or training anything. The CLI prints it for --dry-run; the service shows it before queueing.
 
 import { formatOutputPolicy } from '../targets/output-policy';
-import type { AttackId, ReferenceMode } from '../types';
+import type { AttackId, AuditReport, ReferenceMode } from '../types';
+import { preprocessingReportEntry } from './audit-preprocessing';
 import type { AuditRequest } from './audit-request';
 import { prepareAudit } from './prepare-audit';
 
@@ -12,6 +13,8 @@ export interface AuditPlan {
   readonly outputPolicy?: string;
   /** Present (true) when the target would answer labels only, so only label-only attacks can run. */
   readonly labelsOnly?: true;
+  /** The preprocessing spec raw tables are encoded through, as the report would record it. */
+  readonly preprocessing?: AuditReport['data']['preprocessing'];
   /** One set of K models per mode the attacks need; empty when none does. */
   readonly referenceModels: Array<{ mode: ReferenceMode; k: number }>;
   /** Upper bound: every model counted as untrained, since the cache is not probed. */
@@ -31,6 +34,7 @@ export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
     attacks: prepared.attackIds,
     ...(prepared.outputPolicy ? { outputPolicy: formatOutputPolicy(prepared.outputPolicy) } : {}),
     ...(prepared.labelsOnly ? { labelsOnly: true as const } : {}),
+    ...(prepared.preprocessing ? { preprocessing: preprocessingReportEntry(prepared.preprocessing) } : {}),
     referenceModels: prepared.referenceSets.map((s) => ({ mode: s.mode, k: s.k })),
     estimate,
     withinBudget:

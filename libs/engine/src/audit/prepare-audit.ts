@@ -39,6 +39,8 @@ import {
   MIN_POPULATION_ROWS,
 } from './audit-request';
 import type { MlpArchitecture } from '../training/mlp';
+import { assertSpecFitsModel, type PreprocessingSpec } from '../preprocessing/preprocessing-spec';
+import { resolveAuditPreprocessing } from './audit-preprocessing';
 import {
   estimateAuditReferenceCost,
   referenceSetsFor,
@@ -76,6 +78,10 @@ export interface PreparedAudit {
   readonly referenceTrainSize: number;
   /** The caller's epochs, or 'auto' (train each reference model until it fits as tightly as the target). */
   readonly referenceEpochs: number | 'auto';
+  /** Class names in effect: the request's, else its preprocessing spec's. */
+  readonly classes?: readonly string[];
+  /** The spec the raw tables were encoded through, when the request gave one. */
+  readonly preprocessing?: PreprocessingSpec;
 }
 
 export interface PrepareSteps {
@@ -91,7 +97,8 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const referenceModels = req.referenceModels ?? DEFAULT_REFERENCE_MODELS;
   validateOptions(req, seed, referenceModels);
   const outputPolicy = req.outputPolicy !== undefined ? parseOutputPolicy(req.outputPolicy) : undefined;
-  const numClasses = req.numClasses ?? req.classes?.length;
+  const { spec: preprocessing, classes } = resolveAuditPreprocessing(req);
+  const numClasses = req.numClasses ?? classes?.length;
   const requested = req.attacks && req.attacks.length > 0 ? [...new Set(req.attacks)] : undefined;
   // Unknown ids are refused before the model is even read.
   requested?.forEach((id) => createMembershipAttack(id));
@@ -105,6 +112,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   });
   const targetSha256 = createHash('sha256').update(req.model).digest('hex');
   if (outputPolicy) assertPolicyFitsModel(outputPolicy, signature.numClasses);
+  if (preprocessing) assertSpecFitsModel(preprocessing, signature.nFeatures, 'the model file');
   const labelsOnly = answersLabelsOnly(signature, outputPolicy);
   const attackIds = requested ?? [
     ...(labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(req.population !== undefined)),
@@ -125,7 +133,8 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const schema: CsvSchemaOptions = {
     labelColumn: req.labelColumn,
     ...(req.idColumn !== undefined ? { idColumn: req.idColumn } : {}),
-    ...(req.classes !== undefined ? { classes: req.classes } : {}),
+    ...(classes !== undefined ? { classes } : {}),
+    ...(preprocessing ? { preprocessing } : {}),
     ...(req.groupColumn !== undefined ? { groupColumn: req.groupColumn } : {}),
   };
   // numClasses from the model: labels outside its classes are refused in every file, population included.
@@ -207,6 +216,8 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     ...(referenceArchitecture ? { referenceArchitecture } : {}),
     referenceTrainSize,
     referenceEpochs,
+    ...(classes !== undefined ? { classes } : {}),
+    ...(preprocessing ? { preprocessing } : {}),
   };
 }
 

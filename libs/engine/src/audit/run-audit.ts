@@ -36,6 +36,7 @@ import type {
   ReferenceModelSet,
 } from '../types';
 import type { AuditRequest } from './audit-request';
+import { preprocessingReportEntry } from './audit-preprocessing';
 import { MeteredReferenceModelStore } from './metered-reference-store';
 import { type PreparedAudit, prepareAudit } from './prepare-audit';
 import { assertReferenceBudget, describeReferenceCost } from './reference-plan';
@@ -202,7 +203,8 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       attacks: prepared.attackIds,
       seed,
       referenceModels,
-      ...(req.classes !== undefined ? { classes: req.classes } : {}),
+      ...(prepared.classes !== undefined ? { classes: prepared.classes } : {}),
+      ...(prepared.preprocessing ? { preprocessing: preprocessingReportEntry(prepared.preprocessing) } : {}),
       duplicates: prepared.duplicates,
       ...(population || prepared.labelsOnly ? {} : { attacksNeedingPopulation: ATTACKS_NEEDING_POPULATION }),
       ...(req.referenceTraining !== undefined ? { referenceTraining: req.referenceTraining } : {}),
@@ -318,7 +320,7 @@ function buildFinding(
   const metrics = computeMembershipMetrics(scores.members, scores.nonMembers, { attack: attack.id });
   const slices = compactSlices(
     sliceMembershipMetrics(scores, prepared.members, prepared.nonMembers, {
-      ...(req.classes ? { classNames: req.classes } : {}),
+      ...(prepared.classes ? { classNames: prepared.classes } : {}),
     }),
   );
   return buildMembershipFinding({

@@ -93,7 +93,7 @@ describe('loadLabeledCsv', () => {
     );
     expect(err.code).toBe(EngineErrorCode.CsvNotNumeric);
     expect(err.message).toBe(
-      "penguins.csv line 2 (row 1), column 'island': value is not a number; feature columns must already be numeric as the model expects (categorical encoding is not guessed)",
+      "penguins.csv line 2 (row 1), column 'island': value is not a number; feature columns must already be numeric as the model expects, or be encoded by the model's preprocessing spec (--preprocessing); categorical encoding is not guessed",
     );
     expect(err.location).toMatchObject({ line: 2, row: 1, column: 'island' });
   });

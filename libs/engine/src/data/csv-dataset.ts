@@ -8,6 +8,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse, CsvError } from 'csv-parse';
 import { EngineError, EngineErrorCode } from '../errors';
+import type { PreprocessingSpec } from '../preprocessing/preprocessing-spec';
+import { createRowEncoder, type RowEncoder } from '../preprocessing/row-encoder';
 import type { CsvSchemaOptions, LabeledDataset } from '../types';
 import { didYouMean, RAW_TABLE_HINT } from './input-hints';
 
@@ -25,6 +27,8 @@ export interface CsvColumnSummary {
   type: 'integer' | 'number' | 'string';
   /** Empty or NA cells. */
   missing: number;
+  /** NaN / Infinity cells (or numbers beyond float32), when there are any: they do not make a column 'string'. */
+  nonFinite?: number;
 }
 
 export interface CsvSchemaSummary {
@@ -200,6 +204,9 @@ function validateHeader(fields: string[], fileLabel: string): void {
 interface ColumnPlan {
   featureIndex: number[];
   featureNames: string[];
+  /** Model inputs per row: featureIndex.length, or the spec's width. */
+  width: number;
+  encoder?: RowEncoder;
   labelIndex: number;
   idIndex?: number;
   groupIndex?: number;
@@ -223,6 +230,8 @@ function planColumns(header: string[], options: LoadLabeledCsvOptions, fileLabel
   const idIndex = options.idColumn !== undefined ? indexOf(options.idColumn, 'id') : undefined;
   const groupIndex = options.groupColumn !== undefined ? indexOf(options.groupColumn, 'group') : undefined;
   const reserved = new Set([labelIndex, idIndex, groupIndex].filter((i): i is number => i !== undefined));
+  if (options.preprocessing)
+    return planEncodedColumns(options.preprocessing, { indexOf, labelIndex, idIndex, groupIndex }, options, fileLabel);
 
   let featureIndex: number[];
   if (options.featureColumns !== undefined) {
@@ -258,6 +267,7 @@ function planColumns(header: string[], options: LoadLabeledCsvOptions, fileLabel
     featureNames: featureIndex.map((i) => header[i] as string),
     labelIndex,
     idIndex,
+    width: featureIndex.length,
     groupIndex,
     ...mismatch,
   };
@@ -284,6 +294,43 @@ function featureCountMismatch(
     `model expects ${expected} features, ${fileLabel} has ${actual} feature columns${hint}`,
     { file: fileLabel },
   );
+}
+
+/** A raw table's columns: the spec's raw columns feed its encoder; the label and id must not be among them. */
+function planEncodedColumns(
+  spec: PreprocessingSpec,
+  roles: { indexOf: (name: string, role: string) => number; labelIndex: number; idIndex?: number; groupIndex?: number },
+  options: LoadLabeledCsvOptions,
+  fileLabel: string,
+): ColumnPlan {
+  const encoder = createRowEncoder(spec);
+  const featureIndex = encoder.rawColumns.map((name) => {
+    const index = roles.indexOf(name, `feature (preprocessing spec ${spec.name})`);
+    if (index === roles.labelIndex || index === roles.idIndex) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        `${fileLabel}: column '${name}' is a feature of preprocessing spec ${spec.name} and also the label or id column`,
+        { file: fileLabel, column: name },
+      );
+    }
+    return index;
+  });
+  if (options.expectedFeatureCount !== undefined && encoder.width !== options.expectedFeatureCount) {
+    throw new EngineError(
+      EngineErrorCode.ModelShapeMismatch,
+      `model expects ${options.expectedFeatureCount} features, preprocessing spec ${spec.name} encodes ${encoder.width}`,
+      { file: spec.name },
+    );
+  }
+  return {
+    featureIndex,
+    featureNames: [...spec.inputNames],
+    width: encoder.width,
+    encoder,
+    labelIndex: roles.labelIndex,
+    ...(roles.idIndex !== undefined ? { idIndex: roles.idIndex } : {}),
+    ...(roles.groupIndex !== undefined ? { groupIndex: roles.groupIndex } : {}),
+  };
 }
 
 /** Growable float32 buffer: the row count is unknown until the stream ends. */
@@ -406,7 +453,13 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
         },
       );
     }
-    for (let f = 0; f < plan.featureIndex.length; f++) {
+    const { encoder } = plan;
+    if (encoder) {
+      const cells = plan.featureIndex.map((i) => fields[i] as string);
+      encoder.encode(cells, { file: fileLabel, line, row }, (value) => features.push(value));
+    }
+    // Without a spec every feature column is already a model input.
+    for (let f = 0; !encoder && f < plan.featureIndex.length; f++) {
       const column = plan.featureNames[f] as string;
       const cell = classifyNumericCell(fields[plan.featureIndex[f] as number] as string);
       switch (cell.kind) {
@@ -416,7 +469,7 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
         case 'missing':
           throw new EngineError(
             EngineErrorCode.CsvMissingValue,
-            `${where(line, row, column)}: missing value; privaudit does not impute silently and missing-value preprocessing specs are not supported yet, so remove or fill the row`,
+            `${where(line, row, column)}: missing value; privaudit does not impute silently: remove or fill the row, or give the model's preprocessing spec (--preprocessing)`,
             location(line, row, column),
           );
         case 'non-finite':
@@ -428,7 +481,7 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
         case 'not-numeric':
           throw new EngineError(
             EngineErrorCode.CsvNotNumeric,
-            `${where(line, row, column)}: value is not a number; feature columns must already be numeric as the model expects (categorical encoding is not guessed)`,
+            `${where(line, row, column)}: value is not a number; feature columns must already be numeric as the model expects, or be encoded by the model's preprocessing spec (--preprocessing); categorical encoding is not guessed`,
             location(line, row, column),
           );
       }
@@ -477,7 +530,7 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
   return {
     featureNames: plan.featureNames,
     nRows,
-    nFeatures: plan.featureIndex.length,
+    nFeatures: plan.width,
     features: features.toArray(),
     labels: Int32Array.from(labels),
     rowIds,
@@ -488,8 +541,9 @@ export async function loadLabeledCsv(source: string | Buffer, options: LoadLabel
 
 /**
  * Structural validation and column types of an uploaded CSV, without a label declaration.
- * Column types: 'integer' / 'number' when every present cell is a finite number, else 'string'
- * (NaN/Infinity cells therefore make a column 'string': the loader would refuse them anyway).
+ * Column types: 'integer' / 'number' when every present cell is a number, else 'string'. NaN/Infinity cells
+ * are counted (`nonFinite`) without making a column 'string': it is a numeric column the loader will refuse
+ * with their row and column, not a raw table's text column.
  */
 export async function inferCsvSchema(
   source: string | Buffer,
@@ -497,14 +551,14 @@ export async function inferCsvSchema(
 ): Promise<CsvSchemaSummary> {
   const fileLabel = opts.fileLabel ?? defaultFileLabel(source);
   let header: string[] | undefined;
-  let columns: Array<{ name: string; numeric: boolean; integral: boolean; missing: number }> = [];
+  let columns: Array<{ name: string; numeric: boolean; integral: boolean; missing: number; nonFinite: number }> = [];
   let rows = 0;
 
   const { sha256 } = await streamCsv(source, fileLabel, ({ fields, line }) => {
     if (!header) {
       validateHeader(fields, fileLabel);
       header = fields;
-      columns = fields.map((name) => ({ name, numeric: true, integral: true, missing: 0 }));
+      columns = fields.map((name) => ({ name, numeric: true, integral: true, missing: 0, nonFinite: 0 }));
       return;
     }
     rows++;
@@ -524,6 +578,7 @@ export async function inferCsvSchema(
       const parsed = classifyNumericCell(cell);
       if (parsed.kind === 'missing') column.missing++;
       else if (parsed.kind === 'number') column.integral &&= Number.isInteger(parsed.value);
+      else if (parsed.kind === 'non-finite') column.nonFinite++;
       else column.numeric = false;
     });
   });
@@ -541,6 +596,7 @@ export async function inferCsvSchema(
       name: c.name,
       type: !c.numeric || c.missing === rows ? 'string' : c.integral ? 'integer' : 'number',
       missing: c.missing,
+      ...(c.nonFinite > 0 ? { nonFinite: c.nonFinite } : {}),
     })),
     rows,
     sha256,

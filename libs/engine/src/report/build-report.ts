@@ -129,6 +129,7 @@ export interface AuditReportParts {
   readonly classes?: readonly string[];
   /** Identical records under different ids and what the policy did with them (data/duplicate-records.ts). */
   readonly duplicates?: DuplicateRecords;
+  readonly preprocessing?: AuditReport['data']['preprocessing'];
   readonly findings: readonly Finding[];
   readonly risk: RiskAssessment;
   readonly createdAt?: Date;
@@ -166,6 +167,7 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
       ...(parts.groupColumn !== undefined ? { groupColumn: parts.groupColumn } : {}),
       ...(parts.classes !== undefined ? { classes: [...parts.classes] } : {}),
       ...(parts.duplicates ? { duplicates: { ...parts.duplicates } } : {}),
+      ...(parts.preprocessing ? { preprocessing: { ...parts.preprocessing } } : {}),
     },
     config: {
       attacks: [...parts.attacks],

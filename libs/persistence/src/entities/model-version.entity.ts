@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { ModelSignature } from '../../../engine/src/types';
+import type { ModelVersionPreprocessing } from '../records';
 
 @Entity({ name: 'model_versions' })
 export class ModelVersionEntity {
@@ -11,5 +12,6 @@ export class ModelVersionEntity {
   @Column('bigint', { name: 'size_bytes', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
   sizeBytes!: number;
   @Column('jsonb') signature!: ModelSignature;
+  @Column('jsonb', { nullable: true }) preprocessing!: ModelVersionPreprocessing | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

@@ -1,5 +1,15 @@
 import type { ModelSignature } from '../../../engine/src/types';
-import type { ModelRecord, ModelVersionRecord } from '../records';
+import type { ModelRecord, ModelVersionPreprocessing, ModelVersionRecord } from '../records';
+
+/** How a model version's spec is named in messages and reports (its bytes have no file name of their own). */
+export const PREPROCESSING_SPEC_NAME = 'preprocessing.json';
+
+export class PreprocessingAlreadySetError extends Error {
+  constructor(readonly existingSha256: string) {
+    super('the model version already has a different preprocessing spec');
+    this.name = 'PreprocessingAlreadySetError';
+  }
+}
 
 export abstract class ModelRepository {
   abstract createModel(input: { name: string; description: string | null }): Promise<ModelRecord>;
@@ -13,5 +23,13 @@ export abstract class ModelRepository {
     signature: ModelSignature;
   }): Promise<ModelVersionRecord>;
   abstract findVersion(id: string): Promise<ModelVersionRecord | null>;
+  /**
+   * Sets a version's preprocessing spec once: the same spec again is a no-op; a different one throws
+   * PreprocessingAlreadySetError (audits already ran with the first). Null when the version does not exist.
+   */
+  abstract setPreprocessing(
+    versionId: string,
+    preprocessing: ModelVersionPreprocessing,
+  ): Promise<ModelVersionRecord | null>;
   abstract listVersions(modelId: string): Promise<ModelVersionRecord[]>;
 }

@@ -1,8 +1,8 @@
 import { DataSource } from 'typeorm';
 import type { ModelSignature } from '../../../engine/src/types';
 import { ModelEntity, ModelVersionEntity } from '../entities';
-import type { ModelRecord, ModelVersionRecord } from '../records';
-import { ModelRepository } from '../repositories/model.repository';
+import type { ModelRecord, ModelVersionPreprocessing, ModelVersionRecord } from '../records';
+import { ModelRepository, PreprocessingAlreadySetError } from '../repositories/model.repository';
 
 export class TypeOrmModelRepository extends ModelRepository {
   constructor(private readonly dataSource: DataSource) {
@@ -38,9 +38,25 @@ export class TypeOrmModelRepository extends ModelRepository {
         [input.modelId],
       );
       const repo = em.getRepository(ModelVersionEntity);
-      const saved = await repo.save(repo.create({ ...input, version: Number(rows[0].next) }));
+      const saved = await repo.save(repo.create({ ...input, version: Number(rows[0].next), preprocessing: null }));
       return { ...saved };
     });
+  }
+
+  async setPreprocessing(
+    versionId: string,
+    preprocessing: ModelVersionPreprocessing,
+  ): Promise<ModelVersionRecord | null> {
+    // One conditional UPDATE: two concurrent uploads cannot both set a spec.
+    await this.dataSource.query(
+      `UPDATE model_versions SET preprocessing = $2 WHERE id = $1 AND preprocessing IS NULL`,
+      [versionId, JSON.stringify(preprocessing)],
+    );
+    const version = await this.findVersion(versionId);
+    if (version?.preprocessing && version.preprocessing.sha256 !== preprocessing.sha256) {
+      throw new PreprocessingAlreadySetError(version.preprocessing.sha256);
+    }
+    return version;
   }
 
   async findVersion(id: string): Promise<ModelVersionRecord | null> {
