@@ -3,6 +3,7 @@ import { ReferenceModels1764060000000 } from './1764060000000-reference-models';
 import { AuditReferenceTrainingAndClasses1764070000000 } from './1764070000000-audit-reference-training-and-classes';
 import { AuditOutputPolicyAndReferenceArchitecture1764080000000 } from './1764080000000-audit-output-policy-and-reference-architecture';
 import { ModelVersionPreprocessing1764096000000 } from './1764096000000-model-version-preprocessing';
+import { AuditDuplicatesAndTargetTrainSize1764110000000 } from './1764110000000-audit-duplicates-and-target-train-size';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const ALL_MIGRATIONS = [
   AuditReferenceTrainingAndClasses1764070000000,
   AuditOutputPolicyAndReferenceArchitecture1764080000000,
   ModelVersionPreprocessing1764096000000,
+  AuditDuplicatesAndTargetTrainSize1764110000000,
 ];

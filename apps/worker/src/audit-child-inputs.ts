@@ -62,6 +62,8 @@ export class AuditChildInputs {
       ...(audit.referenceTraining ? { referenceTraining: { ...audit.referenceTraining } } : {}),
       ...(audit.referenceHidden ? { referenceHidden: [...audit.referenceHidden] } : {}),
       ...(audit.referenceActivation ? { referenceActivation: audit.referenceActivation } : {}),
+      ...(audit.duplicates ? { duplicates: audit.duplicates } : {}),
+      ...(audit.targetTrainSize ? { targetTrainSize: audit.targetTrainSize } : {}),
       maxModelBytes: this.config.MAX_MODEL_BYTES,
     };
   }

@@ -26,6 +26,9 @@ export interface AuditChildInput {
   /** Reference-model architecture: like referenceTraining, the same everywhere or the cache keys differ. */
   readonly referenceHidden?: number[];
   readonly referenceActivation?: AuditRequest['referenceActivation'];
+  /** Like referenceTraining, the same in every job of the audit: they change the data and the reference sets. */
+  readonly duplicates?: AuditRequest['duplicates'];
+  readonly targetTrainSize?: number;
   readonly maxModelBytes: number;
   /** Directory of reference models already trained (materialised from Postgres by the worker). */
   readonly referenceCacheDir?: string;

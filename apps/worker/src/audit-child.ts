@@ -36,6 +36,8 @@ async function auditRequest(input: AuditChildInput): Promise<AuditRequest> {
     ...(input.referenceTraining ? { referenceTraining: input.referenceTraining } : {}),
     ...(input.referenceHidden ? { referenceHidden: input.referenceHidden } : {}),
     ...(input.referenceActivation ? { referenceActivation: input.referenceActivation } : {}),
+    ...(input.duplicates ? { duplicates: input.duplicates } : {}),
+    ...(input.targetTrainSize ? { targetTrainSize: input.targetTrainSize } : {}),
     maxModelBytes: input.maxModelBytes,
     ...(input.referenceCacheDir ? { referenceCacheDir: input.referenceCacheDir } : {}),
     ...(input.modelsPerGraph ? { modelsPerGraph: input.modelsPerGraph } : {}),

@@ -111,6 +111,12 @@ export interface AuditRecord {
   readonly referenceHidden: readonly number[] | null;
   /** Activation of those hidden layers (with referenceHidden); null = relu. */
   readonly referenceActivation: ReferenceActivation | null;
+  /** Identical records under different ids: 'exclude' or 'keep'; null = the engine's default ('exclude'). */
+  readonly duplicates: DuplicatePolicy | null;
+  /** The target's declared training-set size (reference models train on sets of it); null = the member count. */
+  readonly targetTrainSize: number | null;
+  /** What a finished audit found: identical records under different ids and what its policy left out (null until it finishes). */
+  readonly duplicateRecords: DuplicateRecordCounts | null;
   /** What the audit's reference models were priced at when it was commissioned (null before this existed). */
   readonly estimate: AuditEstimate | null;
   /** Cache keys of every reference model the audit uses (null/empty when no attack needs them). */
@@ -129,6 +135,11 @@ export interface AuditRecord {
 }
 
 export type ReferenceActivation = 'relu' | 'tanh' | 'sigmoid';
+
+export type DuplicatePolicy = 'exclude' | 'keep';
+
+/** The report's data.duplicates. */
+export type DuplicateRecordCounts = NonNullable<AuditReport['data']['duplicates']>;
 
 /** Reference-model training options an audit overrides (the engine's AuditRequest.referenceTraining). */
 export interface ReferenceTraining {

@@ -27,6 +27,7 @@ import {
   FindingRecord,
   ModelVersionRecord,
   ReferenceActivation,
+  DuplicatePolicy,
   ReferenceTraining,
 } from '../../../../libs/persistence/src/records';
 import {
@@ -60,6 +61,10 @@ export interface AuditCommission {
   /** Reference-model hidden layer widths and activation: part of their cache keys. */
   readonly referenceHidden?: number[];
   readonly referenceActivation?: ReferenceActivation;
+  /** Identical records under different ids: 'exclude' (default) or 'keep'. */
+  readonly duplicates?: DuplicatePolicy;
+  /** The target's training-set size when the members are only part of it. */
+  readonly targetTrainSize?: number;
 }
 
 /** What an audit's reference models cost, decided before anything is queued. */
@@ -219,6 +224,8 @@ export class AuditCommissionService {
         outputPolicy: policy ? formatOutputPolicy(policy) : null,
         referenceHidden: c.referenceHidden ?? null,
         referenceActivation: c.referenceActivation ?? null,
+        duplicates: c.duplicates ?? null,
+        targetTrainSize: c.targetTrainSize ?? null,
         estimate: references.estimate,
         referenceModelKeys: references.keys.length > 0 ? references.keys : null,
       });
@@ -282,6 +289,8 @@ export class AuditCommissionService {
       ...(version.preprocessing ? { preprocessing: await this.preprocessing.specInput(version) } : {}),
       ...(c.referenceHidden !== undefined ? { referenceHidden: [...c.referenceHidden] } : {}),
       ...(c.referenceActivation !== undefined ? { referenceActivation: c.referenceActivation } : {}),
+      ...(c.duplicates !== undefined ? { duplicates: c.duplicates } : {}),
+      ...(c.targetTrainSize !== undefined ? { targetTrainSize: c.targetTrainSize } : {}),
       attacks: [...attacks],
       seed,
       referenceModels: k,

@@ -21,6 +21,12 @@ export function auditResource(a: AuditRecord, referenceModelProgress: { stored: 
     /** Reference-model hidden widths and activation given at commission (null: mirrored or the default). */
     referenceHidden: a.referenceHidden,
     referenceActivation: a.referenceActivation,
+    /** Identical records under different ids: 'exclude' (the default when null) or 'keep'. */
+    duplicates: a.duplicates ?? 'exclude',
+    /** What the finished audit found: twins across and within roles, and what the policy left out (null until done). */
+    duplicateRecords: a.duplicateRecords,
+    /** The target's declared training-set size; null = the member count. Reference models train on sets of it. */
+    targetTrainSize: a.targetTrainSize,
     /** Priced at commission: reference models needed, to train (not yet stored), cached, estimated seconds. */
     estimate: a.estimate,
     status: a.status,

@@ -40,6 +40,17 @@ const commissionAuditSchema = z.object({
       l2: z.number().min(0).optional(),
     })
     .optional(),
+  /**
+   * Identical records (same features and label) under different ids: 'exclude' (default) leaves non-members
+   * identical to a member out of the scoring and the reference pool, and population rows identical to an audited
+   * record out of the population; 'keep' audits every row as given. Counted in the report either way.
+   */
+  duplicates: z.enum(['exclude', 'keep']).optional(),
+  /**
+   * Size of the target's training set when the members dataset holds only part of it: reference models train on
+   * sets of this size. Default: the member count.
+   */
+  targetTrainSize: z.number().int().min(1).max(100_000_000).optional(),
   /** Class names in the model's output order, required when the label column holds strings. */
   classes: z
     .array(

@@ -1,6 +1,12 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { AuditReport } from '../../../engine/src/types';
-import type { AuditEstimate, ReferenceActivation, ReferenceTraining } from '../records';
+import type {
+  AuditEstimate,
+  ReferenceActivation,
+  ReferenceTraining,
+  DuplicatePolicy,
+  DuplicateRecordCounts,
+} from '../records';
 
 @Entity({ name: 'audits' })
 export class AuditEntity {
@@ -19,6 +25,9 @@ export class AuditEntity {
   @Column('jsonb', { name: 'reference_hidden', nullable: true }) referenceHidden!: number[] | null;
   @Column('text', { name: 'reference_activation', nullable: true })
   referenceActivation!: ReferenceActivation | null;
+  @Column('text', { nullable: true }) duplicates!: DuplicatePolicy | null;
+  @Column('integer', { name: 'target_train_size', nullable: true }) targetTrainSize!: number | null;
+  @Column('jsonb', { name: 'duplicate_records', nullable: true }) duplicateRecords!: DuplicateRecordCounts | null;
   @Column('jsonb', { nullable: true }) estimate!: AuditEstimate | null;
   @Column('jsonb', { name: 'reference_model_keys', nullable: true }) referenceModelKeys!: string[] | null;
   @Column('text') status!: string;

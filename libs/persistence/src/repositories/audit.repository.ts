@@ -5,6 +5,7 @@ import type {
   AuditStatus,
   FindingRecord,
   ReferenceActivation,
+  DuplicatePolicy,
   ReferenceTraining,
 } from '../records';
 
@@ -22,6 +23,8 @@ export interface NewAudit {
   readonly outputPolicy?: string | null;
   readonly referenceHidden?: readonly number[] | null;
   readonly referenceActivation?: ReferenceActivation | null;
+  readonly duplicates?: DuplicatePolicy | null;
+  readonly targetTrainSize?: number | null;
   readonly estimate?: AuditEstimate | null;
   readonly referenceModelKeys?: readonly string[] | null;
 }

@@ -25,6 +25,9 @@ export class TypeOrmAuditRepository extends AuditRepository {
           outputPolicy: input.outputPolicy ?? null,
           referenceHidden: input.referenceHidden ? [...input.referenceHidden] : null,
           referenceActivation: input.referenceActivation ?? null,
+          duplicates: input.duplicates ?? null,
+          targetTrainSize: input.targetTrainSize ?? null,
+          duplicateRecords: null,
           estimate: input.estimate ?? null,
           referenceModelKeys: input.referenceModelKeys ? [...input.referenceModelKeys] : null,
           status: AuditStatus.Queued,
@@ -98,8 +101,14 @@ export class TypeOrmAuditRepository extends AuditRepository {
       }
       await em.query(
         `UPDATE audits SET status = 'succeeded', progress = 100, phase = 'done', report = $2, risk_score = $3, risk_rating = $4,
-           finished_at = now(), updated_at = now() WHERE id = $1`,
-        [id, JSON.stringify(report), Math.round(report.risk.score), report.risk.rating],
+           duplicate_records = $5, finished_at = now(), updated_at = now() WHERE id = $1`,
+        [
+          id,
+          JSON.stringify(report),
+          Math.round(report.risk.score),
+          report.risk.rating,
+          report.data.duplicates ? JSON.stringify(report.data.duplicates) : null,
+        ],
       );
       return true;
     });
