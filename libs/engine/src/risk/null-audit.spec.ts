@@ -1,0 +1,187 @@
+// Null audits: members and non-members drawn from records the target never saw, so no attack can tell them
+// apart and the audit must rate 'low'. One real target is trained on digits.csv; LOSS, confidence and RMIA
+// (two offline reference models on a further disjoint population) score every record of a never-seen pool
+// once. The per-record scores of these attacks do not depend on which pool records are called members, so
+// each seeded random member/non-member split of the pool is an exact null audit, and a cheap one.
+// Set PRIVAUDIT_PRINT_NULL=1 to print the false-alarm rates.
+import { loadLabeledCsv } from '../data/csv-dataset';
+import { selectRows } from '../data/select-rows';
+import { ConfidenceAttack } from '../membership/confidence-attack';
+import { LossAttack } from '../membership/loss-attack';
+import { RmiaAttack } from '../membership/rmia-attack';
+import { computeMembershipMetrics } from '../metrics/membership-metrics';
+import { deriveSeed, SeededRandom } from '../random/seeded-random';
+import type { MlpArchitecture, MlpTrainingOptions } from '../training/mlp';
+import { mlpForward } from '../training/mlp-forward';
+import { trainMlp, trainMlpOnSubsets } from '../training/mlp-trainer';
+import type {
+  AttackId,
+  Finding,
+  LabeledDataset,
+  MembershipAttack,
+  MembershipAttackContext,
+  ReferenceModelSet,
+  RiskRating,
+  TargetModel,
+} from '../types';
+import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
+import { assessRisk } from './risk-score';
+import { membershipSeverity } from './severity';
+
+const SEED = 20251126;
+const SIZES = [30, 100, 300] as const;
+const DRAWS = 300;
+/** At most 1% of null audits may be rated above 'low'. */
+const MAX_FALSE_ALARM_RATE = 0.01;
+
+const ARCH: MlpArchitecture = { nFeatures: 64, hidden: [128], numClasses: 10, activation: 'relu' };
+const OVERFIT: Omit<MlpTrainingOptions, 'seed'> = { epochs: 60, batchSize: 32, learningRate: 2e-3, l2: 0 };
+
+/** Per-record scores of one attack over the never-seen pool, in pool order. */
+interface PoolScores {
+  readonly attack: AttackId;
+  readonly scores: Float64Array;
+}
+
+function concat(parts: readonly LabeledDataset[]): LabeledDataset {
+  const d = parts[0]!.nFeatures;
+  const nRows = parts.reduce((s, p) => s + p.nRows, 0);
+  const features = new Float32Array(nRows * d);
+  const labels = new Int32Array(nRows);
+  let offset = 0;
+  for (const p of parts) {
+    features.set(p.features, offset * d);
+    labels.set(p.labels, offset);
+    offset += p.nRows;
+  }
+  return { ...parts[0]!, nRows, features, labels, rowIds: parts.flatMap((p) => p.rowIds) };
+}
+
+/** Train the target on 400 rows, two offline RMIA references on the population, score the 600-row pool once. */
+async function scoreNeverSeenPool(): Promise<PoolScores[]> {
+  const all = await loadLabeledCsv(DIGITS_CSV, { labelColumn: 'digit', fileLabel: 'digits.csv' });
+  const order = new SeededRandom(SEED).permutation(all.nRows);
+  const trained = selectRows(all, order.slice(0, 400));
+  const half = Math.max(...SIZES);
+  const poolA = selectRows(all, order.slice(400, 400 + half));
+  const poolB = selectRows(all, order.slice(400 + half, 400 + 2 * half));
+  const population = selectRows(all, order.slice(400 + 2 * half));
+
+  const weights = await trainMlp(trained, ARCH, { ...OVERFIT, seed: deriveSeed(SEED, 1) });
+  const target: TargetModel = {
+    signature: {
+      inputName: 'x',
+      nFeatures: 64,
+      numClasses: 10,
+      outputName: 'p',
+      outputKind: 'probabilities',
+      logitsTensorName: 'z',
+      opset: 13,
+    },
+    predict: (features, nRows) => Promise.resolve(mlpForward(weights, features, nRows)),
+    dispose: () => Promise.resolve(),
+  };
+
+  // Offline references: each population row IN a random half of the models; audited rows never IN.
+  const k = 2;
+  const referencePool = concat([population, poolA, poolB]);
+  const n = referencePool.nRows;
+  const inMask = new Uint8Array(k * n);
+  const rng = new SeededRandom(deriveSeed(SEED, 2));
+  for (let i = 0; i < population.nRows; i++) inMask[(rng.next() < 0.5 ? 0 : 1) * n + i] = 1;
+  const refWeights = await trainMlpOnSubsets(referencePool, inMask, ARCH, {
+    ...OVERFIT,
+    seeds: [deriveSeed(SEED, 3), deriveSeed(SEED, 4)],
+  });
+  const set: ReferenceModelSet = {
+    mode: 'offline',
+    k,
+    nRecords: n,
+    nPopulation: population.nRows,
+    inMask,
+    predict: (m, features, nRows) => Promise.resolve(mlpForward(refWeights[m]!, features, nRows)),
+  };
+
+  const ctx: MembershipAttackContext = {
+    target,
+    members: poolA,
+    nonMembers: poolB,
+    population,
+    memberOutputs: await target.predict(poolA.features, poolA.nRows),
+    nonMemberOutputs: await target.predict(poolB.features, poolB.nRows),
+    seed: SEED,
+    referenceModels: k,
+    references: { obtain: () => Promise.resolve(set) },
+  };
+  const attacks: MembershipAttack[] = [new LossAttack(), new ConfidenceAttack(), new RmiaAttack()];
+  const out: PoolScores[] = [];
+  for (const attack of attacks) {
+    const s = await attack.run(ctx);
+    const scores = new Float64Array(s.members.length + s.nonMembers.length);
+    scores.set(s.members, 0);
+    scores.set(s.nonMembers, s.members.length);
+    out.push({ attack: attack.id, scores });
+  }
+  return out;
+}
+
+/** Rating of one audit whose findings are the given attacks' scores split into members and non-members. */
+function rateSplit(pool: readonly PoolScores[], memberRows: number[], nonMemberRows: number[]): RiskRating {
+  const findings: Finding[] = pool.map(({ attack, scores }) => {
+    const metrics = computeMembershipMetrics(
+      Float64Array.from(memberRows, (i) => scores[i]!),
+      Float64Array.from(nonMemberRows, (i) => scores[i]!),
+      { attack },
+    );
+    return { attack, severity: membershipSeverity(metrics), reference: '', metrics, summary: '', mostExposed: [] };
+  });
+  return assessRisk(findings).rating;
+}
+
+/** Share of `draws` seeded random splits of the pool, n records per side, rated above 'low'. */
+function falseAlarmRate(pool: readonly PoolScores[], n: number, draws: number, seed: number): number {
+  const poolSize = pool[0]!.scores.length;
+  const rng = new SeededRandom(seed);
+  let alarms = 0;
+  for (let d = 0; d < draws; d++) {
+    const rows = rng.permutation(poolSize);
+    if (rateSplit(pool, rows.slice(0, n), rows.slice(n, 2 * n)) !== 'low') alarms++;
+  }
+  return alarms / draws;
+}
+
+/** Share of `draws` audits rated above 'low' whose three attacks score every record iid normal (no model). */
+function iidFalseAlarmRate(n: number, draws: number, seed: number): number {
+  const rng = new SeededRandom(seed);
+  const rows = Array.from({ length: 2 * n }, (_, i) => i);
+  let alarms = 0;
+  for (let d = 0; d < draws; d++) {
+    const pool = (['membership.loss', 'membership.confidence', 'membership.rmia'] as const).map((attack) => ({
+      attack,
+      scores: Float64Array.from({ length: 2 * n }, () => rng.normal()),
+    }));
+    if (rateSplit(pool, rows.slice(0, n), rows.slice(n)) !== 'low') alarms++;
+  }
+  return alarms / draws;
+}
+
+function report(label: string, rates: ReadonlyArray<readonly [number, number]>): void {
+  if (process.env['PRIVAUDIT_PRINT_NULL']) {
+    console.log(`${label}: ${rates.map(([n, r]) => `n=${n} ${(100 * r).toFixed(1)}%`).join(', ')}`);
+  }
+}
+
+describe('null audits rate low at every sample size (at most 1% above low)', () => {
+  it('pure simulation: three attacks with iid same-distribution scores', () => {
+    const rates = SIZES.map((n) => [n, iidFalseAlarmRate(n, DRAWS, deriveSeed(SEED, n))] as const);
+    report('iid scores, 3 attacks', rates);
+    for (const [n, rate] of rates) expect({ n, below: rate <= MAX_FALSE_ALARM_RATE }).toEqual({ n, below: true });
+  });
+
+  it('real target on digits: LOSS, confidence and RMIA on records it never saw, 300 splits per size', async () => {
+    const pool = await scoreNeverSeenPool();
+    const rates = SIZES.map((n) => [n, falseAlarmRate(pool, n, DRAWS, deriveSeed(SEED, 10 + n))] as const);
+    report('digits, loss+confidence+rmia', rates);
+    for (const [n, rate] of rates) expect({ n, below: rate <= MAX_FALSE_ALARM_RATE }).toEqual({ n, below: true });
+  }, 120_000);
+});
