@@ -133,7 +133,14 @@ function rateSplit(pool: readonly PoolScores[], memberRows: number[], nonMemberR
       Float64Array.from(nonMemberRows, (i) => scores[i]!),
       { attack },
     );
-    return { attack, severity: membershipSeverity(metrics), reference: '', metrics, summary: '', mostExposed: [] };
+    return {
+      attack,
+      severity: membershipSeverity(metrics, pool.length),
+      reference: '',
+      metrics,
+      summary: '',
+      mostExposed: [],
+    };
   });
   return assessRisk(findings).rating;
 }
