@@ -10,7 +10,7 @@
 // - TPR at a low FPR: the lower bound on members flagged is judged against the *upper* bound on non-members
 //   flagged at the same threshold. With 30 non-members, "0.1% FPR" means no false alarm among 30, which only
 //   bounds the false-positive rate below ~12%; members flagged count only beyond that.
-// - AUC: a lower confidence bound, not the point estimate.
+// - AUC: a one-sided lower confidence bound, not the point estimate.
 // - epsilon: recomputed on the metrics' fixed threshold grid, Bonferroni over the grid.
 // - Multiplicity: the rating takes the worst of 4 indicators per finding over every finding of the audit, so
 //   every bound is taken at 1 - 0.05 / (4 x findings) (Bonferroni): the chance that a model that leaked
@@ -124,7 +124,9 @@ export function indicatorValues(metrics: MembershipMetrics, attacksCompared = 1)
       metrics.epsilonDelta,
       confidence,
     ),
-    auc: aucInterval(metrics.auc, metrics.nMembers, metrics.nNonMembers, confidence).lower,
+    // One-sided: only the lower tail can raise the score, so it gets the indicator's whole 1 - confidence
+    // (the TPR and epsilon indicators spend it on two tails, members' lower and non-members' upper).
+    auc: aucInterval(metrics.auc, metrics.nMembers, metrics.nNonMembers, 1 - 2 * (1 - confidence)).lower,
   };
 }
 
