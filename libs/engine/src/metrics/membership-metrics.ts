@@ -24,7 +24,7 @@ export const DEFAULT_CONFIDENCE = 0.95;
 /** Upper bound on plotted ROC points. */
 export const MAX_ROC_POINTS = 200;
 
-/** Carried on every finding's metrics and printed wherever epsilon is shown (issue 6, part 4). */
+/** Carried on every finding's metrics and said wherever epsilon is shown (docs/risk-model.md, "What the ε bound is"). */
 export const EPSILON_NOTE =
   'Heuristic indicator, not a differential-privacy audit: the epsilon lower bound is measured on this one ' +
   'trained model and the member/non-member split supplied, not over many training runs with randomly ' +
