@@ -144,13 +144,18 @@ function fakeReport(): AuditReport {
         summary: 'leaks',
         metrics: {
           auc: 0.8,
+          aucInterval: interval,
           tpr: { '0.001': 0.1, '0.01': 0.2 },
           tprInterval: { '0.001': interval, '0.01': interval },
+          fprInterval: { '0.001': interval, '0.01': interval },
+          operatingCounts: { '0.001': { tp: 1, fp: 0 }, '0.01': { tp: 1, fp: 0 } },
           balancedAccuracy: 0.7,
           balancedAccuracyInterval: interval,
           advantage: 0.4,
           epsilonLowerBound: 1.2,
           epsilonDelta: 1e-5,
+          epsilonGrid: [{ tp: 1, fp: 0 }],
+          epsilonNote: 'heuristic',
           rocPoints: [
             [0, 0],
             [1, 1],

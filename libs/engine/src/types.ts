@@ -156,19 +156,44 @@ export interface Interval {
   readonly upper: number;
 }
 
+/** Members and non-members flagged at one threshold of an attack's scores. */
+export interface OperatingCounts {
+  readonly tp: number;
+  readonly fp: number;
+}
+
 export interface MembershipMetrics {
   readonly auc: number;
+  /** 95% interval for the AUC (normal approximation, Hanley-McNeil variance floored at the null variance). */
+  readonly aucInterval: Interval;
   /** TPR at FPR <= level (the highest TPR reachable without exceeding that FPR). */
   readonly tpr: Record<FprLevel, number>;
   /** 95% Clopper-Pearson intervals for tpr[level]. */
   readonly tprInterval: Record<FprLevel, Interval>;
+  /**
+   * 95% Clopper-Pearson intervals for the false-positive rate at the threshold behind tpr[level]. With few
+   * non-members its upper end lies far above the nominal level: what the sample can actually resolve.
+   */
+  readonly fprInterval: Record<FprLevel, Interval>;
+  /** Members (tp) and non-members (fp) flagged at the threshold behind tpr[level]. */
+  readonly operatingCounts: Record<FprLevel, OperatingCounts>;
   readonly balancedAccuracy: number;
   readonly balancedAccuracyInterval: Interval;
   /** Membership advantage: max over thresholds of TPR - FPR. */
   readonly advantage: number;
-  /** Empirical epsilon lower bound at 95% confidence (Clopper-Pearson), for the stated delta. */
+  /**
+   * Empirical epsilon lower bound for the stated delta: 95% overall over a fixed grid of thresholds
+   * (Clopper-Pearson, Bonferroni over the grid). A heuristic indicator, not a DP audit: see epsilonNote.
+   */
   readonly epsilonLowerBound: number;
   readonly epsilonDelta: number;
+  /**
+   * Counts at each threshold of the fixed grid the epsilon bound examines, one entry per grid point (so
+   * its length is the Bonferroni factor), for recomputing the bound at another confidence.
+   */
+  readonly epsilonGrid: readonly OperatingCounts[];
+  /** What the epsilon bound is and is not, in plain language. */
+  readonly epsilonNote: string;
   /** ROC curve points [fpr, tpr], thinned for plotting on log-log axes, always including (0,0) and (1,1). */
   readonly rocPoints: ReadonlyArray<readonly [number, number]>;
   readonly nMembers: number;

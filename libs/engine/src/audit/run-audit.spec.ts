@@ -129,7 +129,8 @@ describe('runAudit on an MLP trained on digits', () => {
     });
 
     const table = formatFindingsTable(report);
-    expect(table).toMatch(/^attack\s+AUC\s+TPR@0\.1%FPR\s+TPR@1%FPR\s+severity/);
+    expect(table).toMatch(/^attack\s+AUC\s+TPR@0\.1%FPR\s+TPR@1%FPR\s+ε LB\*\s+severity/);
+    expect(table).toContain('not a differential-privacy audit');
     expect(table).toContain('membership.confidence');
     expect(table).toContain(`Risk: ${report.risk.score}/100 (${report.risk.rating})`);
 

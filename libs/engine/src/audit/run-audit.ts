@@ -330,6 +330,7 @@ function buildFinding(
     memberRowIds: prepared.members.rowIds,
     topExposed: prepared.topExposed,
     slices,
+    attacksCompared: prepared.attacks.length,
     ...(memberPrivacyRisk ? { memberPrivacyRisk } : {}),
     ...(req.groupColumn !== undefined ? { groupColumn: req.groupColumn } : {}),
   });

@@ -1,5 +1,6 @@
 import { SeededRandom } from '../random/seeded-random';
-import { computeMembershipMetrics } from './membership-metrics';
+import { aucInterval } from './auc-interval';
+import { computeMembershipMetrics, epsilonAtThreshold } from './membership-metrics';
 
 function sample(n: number, rng: SeededRandom, shift: number): Float64Array {
   return Float64Array.from({ length: n }, () => rng.normal() + shift);
@@ -13,8 +14,19 @@ describe('computeMembershipMetrics', () => {
     nonMembers.fill(1, 0, 10);
     const m = computeMembershipMetrics(members, nonMembers);
     expect(Math.log(0.1 / 0.001)).toBeCloseTo(4.61, 2);
-    expect(m.epsilonLowerBound).toBeCloseTo(3.94, 2);
+    // 3.94 is the bound at that one threshold, fixed in advance.
+    expect(epsilonAtThreshold(1000, 10000, 10, 10000, 1e-5, 0.95)).toBeCloseTo(3.94, 2);
+    // The reported bound examines a grid of 15 + 15 thresholds (fp <= 0, 1, 2, ..., 8192 and members missed
+    // <= 0, 1, ..., 8192), each at 1 - 0.05/30 (Bonferroni), so it holds at 95% overall and is lower.
+    expect(m.epsilonGrid).toHaveLength(30);
+    expect(m.epsilonLowerBound).toBeCloseTo(epsilonAtThreshold(1000, 10000, 10, 10000, 1e-5, 1 - 0.05 / 30), 12);
+    expect(m.epsilonLowerBound).toBeGreaterThan(3.5);
+    expect(m.epsilonLowerBound).toBeLessThan(3.94);
     expect(m.epsilonDelta).toBe(1e-5);
+    expect(m.epsilonNote).toMatch(/not a differential-privacy audit/);
+    expect(m.operatingCounts['0.001']).toEqual({ tp: 1000, fp: 10 });
+    expect(m.fprInterval['0.001'].lower).toBeLessThan(0.001);
+    expect(m.fprInterval['0.001'].upper).toBeGreaterThan(0.001);
     // TPR at exactly 0.1% FPR: the 1000 flagged members
     expect(m.tpr['0.001']).toBeCloseTo(0.1, 12);
     expect(m.tprInterval['0.001'].lower).toBeLessThan(0.1);
@@ -32,6 +44,29 @@ describe('computeMembershipMetrics', () => {
     expect(m.epsilonLowerBound).toBeLessThan(0.25);
     expect(m.balancedAccuracyInterval.lower).toBeLessThan(0.5);
     expect(m.nMembers).toBe(2000);
+  });
+
+  it('the epsilon bound is a 95% bound over its thresholds: a null attack shows epsilon > 0 in at most 5% of samples', () => {
+    // The max over every threshold of per-threshold 95% bounds would be positive far more often.
+    const rng = new SeededRandom(10);
+    let positive = 0;
+    for (let d = 0; d < 200; d++) {
+      if (computeMembershipMetrics(sample(100, rng, 0), sample(100, rng, 0)).epsilonLowerBound > 0) positive++;
+    }
+    expect(positive / 200).toBeLessThanOrEqual(0.05);
+  });
+
+  it('AUC interval: the null Mann-Whitney variance at 0.5, covers the point estimate, narrows with n', () => {
+    const z = 1.959964;
+    const small = aucInterval(0.5, 30, 30);
+    expect(small.lower).toBeCloseTo(0.5 - z * Math.sqrt(61 / (12 * 900)), 5);
+    expect(small.upper).toBeCloseTo(1 - small.lower, 12);
+    const big = aucInterval(0.7, 1000, 1000);
+    expect(big.lower).toBeLessThan(0.7);
+    expect(big.upper).toBeGreaterThan(0.7);
+    expect(big.upper - big.lower).toBeLessThan(small.upper - small.lower);
+    // A stricter confidence gives a wider interval.
+    expect(aucInterval(0.7, 1000, 1000, 0.999).lower).toBeLessThan(big.lower);
   });
 
   it('a separated attack has high AUC, high low-FPR TPR and a large epsilon bound', () => {

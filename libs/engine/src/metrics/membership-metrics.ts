@@ -4,11 +4,14 @@
 // can be identified confidently. The empirical epsilon lower bound follows Jagielski et al., "Auditing
 // Differentially Private Machine Learning", NeurIPS 2020 and Nasr et al., S&P 2021: for an (eps, delta)-DP
 // training algorithm every threshold satisfies TPR <= e^eps FPR + delta and 1 - FPR <= e^eps (1 - TPR) + delta.
+// Here that bound comes from one trained model and the user's own member/non-member split, not from many
+// training runs on randomised canaries, so it is a heuristic indicator and not a DP audit (EPSILON_NOTE).
 
 import { EngineError, EngineErrorCode } from '../errors';
-import type { FprLevel, Interval, MembershipMetrics } from '../types';
+import type { FprLevel, Interval, MembershipMetrics, OperatingCounts } from '../types';
+import { aucInterval } from './auc-interval';
 import { clopperPearson } from './clopper-pearson';
-import { aucFromCurve, lastIndexWithFpAtMost, RocCurve, rocCurve, tprAtFpr } from './roc';
+import { aucFromCurve, firstIndexWithFnAtMost, lastIndexWithFpAtMost, RocCurve, rocCurve, tprAtFpr } from './roc';
 
 export const FPR_LEVELS: Readonly<Record<FprLevel, number>> = { '0.001': 0.001, '0.01': 0.01 };
 
@@ -20,6 +23,14 @@ export const DEFAULT_EPSILON_DELTA = 1e-5;
 export const DEFAULT_CONFIDENCE = 0.95;
 /** Upper bound on plotted ROC points. */
 export const MAX_ROC_POINTS = 200;
+
+/** Carried on every finding's metrics and said wherever epsilon is shown (docs/risk-model.md, "What the ε bound is"). */
+export const EPSILON_NOTE =
+  'Heuristic indicator, not a differential-privacy audit: the epsilon lower bound is measured on this one ' +
+  'trained model and the member/non-member split supplied, not over many training runs with randomly ' +
+  'inserted canary records as a valid DP audit requires (Jagielski et al. 2020; Steinke et al. 2023). It ' +
+  'shows how distinguishable these members are from these non-members; it neither proves nor disproves a ' +
+  'differential-privacy guarantee.';
 
 export interface MembershipMetricsOptions {
   delta?: number;
@@ -42,22 +53,33 @@ export function computeMembershipMetrics(
   const curve = rocCurve(members, nonMembers);
   const tpr = {} as Record<FprLevel, number>;
   const tprInterval = {} as Record<FprLevel, Interval>;
+  const fprInterval = {} as Record<FprLevel, Interval>;
+  const operatingCounts = {} as Record<FprLevel, OperatingCounts>;
   for (const level of Object.keys(FPR_LEVELS) as FprLevel[]) {
     const point = tprAtFpr(curve, FPR_LEVELS[level]);
     tpr[level] = point.tpr;
     tprInterval[level] = clopperPearson(point.k, curve.nPos, confidence);
+    fprInterval[level] = clopperPearson(point.fp, curve.nNeg, confidence);
+    operatingCounts[level] = { tp: point.k, fp: point.fp };
   }
 
+  const auc = aucFromCurve(curve);
   const best = bestBalancedThreshold(curve);
+  const epsilonGrid = epsilonThresholdGrid(curve);
   return {
-    auc: aucFromCurve(curve),
+    auc,
+    aucInterval: aucInterval(auc, curve.nPos, curve.nNeg, confidence),
     tpr,
     tprInterval,
+    fprInterval,
+    operatingCounts,
     balancedAccuracy: (1 + best.advantage) / 2,
     balancedAccuracyInterval: balancedAccuracyInterval(curve, best.index, confidence),
     advantage: best.advantage,
-    epsilonLowerBound: empiricalEpsilonLowerBound(curve, delta, confidence),
+    epsilonLowerBound: epsilonLowerBoundOnGrid(epsilonGrid, curve.nPos, curve.nNeg, delta, confidence),
     epsilonDelta: delta,
+    epsilonGrid,
+    epsilonNote: EPSILON_NOTE,
     rocPoints: thinRocForLogPlot(curve, MAX_ROC_POINTS),
     nMembers: curve.nPos,
     nNonMembers: curve.nNeg,
@@ -102,50 +124,82 @@ function balancedAccuracyInterval(curve: RocCurve, index: number, confidence: nu
 }
 
 /**
- * eps_LB = max over thresholds of max(ln((TPR_lo - delta) / FPR_hi), ln((1 - delta - FPR_hi) / (1 - TPR_lo))),
- * floored at 0. TPR_lo and FPR_hi are the lower and upper ends of the two-sided Clopper-Pearson interval at
- * `confidence` (each end a (1-confidence)/2 tail). This is the convention that gives the brief's example:
- * 1000/10000 members at 10/10000 non-members -> point estimate ln(0.1/0.001) = 4.61, lower bound 3.94.
- * (One-sided 95% ends would give 4.03.) Without a union bound over thresholds the max is slightly optimistic,
- * as in the published auditing work.
+ * The thresholds the epsilon bound examines, fixed by the sample sizes alone so that a union bound over them
+ * holds: for each c in {0, 1, 2, 4, ...} below nNeg, the threshold that flags the most members while flagging
+ * at most c non-members (where the first inequality, TPR <= e^eps FPR + delta, bites), and for each c below
+ * nPos the strictest threshold that misses at most c members (where the second one does). Each such threshold
+ * is set by one side's order statistics, so the other side's count at it is binomial and the Clopper-Pearson
+ * bounds on both are exact for untied scores. One entry per grid point, duplicates kept: the grid's length,
+ * not the number of distinct thresholds, is the Bonferroni factor.
  */
-export function empiricalEpsilonLowerBound(curve: RocCurve, delta: number, confidence: number): number {
-  const tprLo = memoised((k) => clopperPearson(k, curve.nPos, confidence).lower);
-  const fprHi = memoised((k) => clopperPearson(k, curve.nNeg, confidence).upper);
+export function epsilonThresholdGrid(curve: RocCurve): OperatingCounts[] {
+  const indices: number[] = [];
+  for (const c of powersOfTwoBelow(curve.nNeg)) indices.push(lastIndexWithFpAtMost(curve, c));
+  for (const c of powersOfTwoBelow(curve.nPos)) indices.push(firstIndexWithFnAtMost(curve, c));
+  return indices.map((t) => ({ tp: curve.tp[t] as number, fp: curve.fp[t] as number }));
+}
+
+/** 0, 1, 2, 4, ... below n. */
+function powersOfTwoBelow(n: number): number[] {
+  const out = [0];
+  for (let c = 1; c < n; c *= 2) out.push(c);
+  return out;
+}
+
+/**
+ * eps_LB = max over the grid of epsilonAtThreshold, each point at confidence 1 - (1 - confidence)/G for a
+ * grid of G points (Bonferroni), so the maximum is a lower bound at `confidence` overall. The maximum of
+ * per-threshold 95% bounds over every threshold, which published audits often report, is not a 95% bound:
+ * with many thresholds one of them is lucky.
+ */
+export function epsilonLowerBoundOnGrid(
+  grid: readonly OperatingCounts[],
+  nPos: number,
+  nNeg: number,
+  delta: number,
+  confidence: number,
+): number {
+  if (grid.length === 0) return 0;
+  const each = 1 - (1 - confidence) / grid.length;
+  // The point estimate bounds what the interval ends can reach (infinite at FPR = 0 or TPR = 1), so visit
+  // distinct points from the most promising and stop once none can beat the best bound found.
+  const points = new Map<string, { tp: number; fp: number; reach: number }>();
+  for (const { tp, fp } of grid) {
+    const tpr = tp / nPos;
+    const fpr = fp / nNeg;
+    const reach =
+      fpr === 0 || tpr === 1 ? Infinity : Math.max(logRatio(tpr - delta, fpr), logRatio(1 - delta - fpr, 1 - tpr));
+    points.set(`${tp}/${fp}`, { tp, fp, reach });
+  }
   let best = 0;
-  for (let t = 0; t < curve.tp.length; t++) {
-    const k = curve.tp[t] as number;
-    const fp = curve.fp[t] as number;
-    // Only the upper-left corners of the staircase can maximise: at equal fp the last (highest tp) index
-    // wins, at equal tp the first (lowest fp) one does.
-    if (t + 1 < curve.tp.length && curve.fp[t + 1] === fp) continue;
-    if (t > 0 && curve.tp[t - 1] === k) continue;
-    // Point estimates bound what the interval ends can reach; skip thresholds that cannot beat `best`.
-    const tpr = k / curve.nPos;
-    const fpr = fp / curve.nNeg;
-    if (fpr > 0 && tpr < 1 && Math.max(logRatio(tpr - delta, fpr), logRatio(1 - delta - fpr, 1 - tpr)) <= best)
-      continue;
-    const lo = tprLo(k);
-    const hi = fprHi(fp);
-    best = Math.max(best, logRatio(lo - delta, hi), logRatio(1 - delta - hi, 1 - lo));
+  for (const p of [...points.values()].sort((a, b) => b.reach - a.reach)) {
+    if (p.reach <= best) break;
+    best = Math.max(best, epsilonAtThreshold(p.tp, nPos, p.fp, nNeg, delta, each));
   }
   return best;
 }
 
-function logRatio(numerator: number, denominator: number): number {
-  return numerator > 0 && denominator > 0 ? Math.log(numerator / denominator) : 0;
+/**
+ * The bound at one threshold fixed in advance: max(ln((TPR_lo - delta) / FPR_hi), ln((1 - delta - FPR_hi) /
+ * (1 - TPR_lo))), floored at 0, with TPR_lo and FPR_hi the ends of the two-sided Clopper-Pearson intervals at
+ * `confidence` (each a (1-confidence)/2 tail). At 95% this gives the brief's example: 1000/10000 members at
+ * 10/10000 non-members -> point estimate ln(0.1/0.001) = 4.61, lower bound 3.94.
+ */
+export function epsilonAtThreshold(
+  tp: number,
+  nPos: number,
+  fp: number,
+  nNeg: number,
+  delta: number,
+  confidence: number,
+): number {
+  const lo = clopperPearson(tp, nPos, confidence).lower;
+  const hi = clopperPearson(fp, nNeg, confidence).upper;
+  return Math.max(0, logRatio(lo - delta, hi), logRatio(1 - delta - hi, 1 - lo));
 }
 
-function memoised(f: (k: number) => number): (k: number) => number {
-  const cache = new Map<number, number>();
-  return (k) => {
-    let v = cache.get(k);
-    if (v === undefined) {
-      v = f(k);
-      cache.set(k, v);
-    }
-    return v;
-  };
+function logRatio(numerator: number, denominator: number): number {
+  return numerator > 0 && denominator > 0 ? Math.log(numerator / denominator) : 0;
 }
 
 /**

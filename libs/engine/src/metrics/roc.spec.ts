@@ -1,4 +1,4 @@
-import { aucFromScores, rocCurve, tprAtFpr } from './roc';
+import { aucFromScores, firstIndexWithFnAtMost, rocCurve, tprAtFpr } from './roc';
 
 describe('rocCurve', () => {
   // members 3,2,2,1 / non-members 2,1,0: thresholds +inf,3,2,1,0
@@ -44,6 +44,16 @@ describe('rocCurve', () => {
     // threshold 990 flags 10 non-members (990..999): FPR exactly 0.01, allowed; 988.5 would need 11
     const curve = rocCurve(members, nonMembers);
     expect(tprAtFpr(curve, 0.01)).toMatchObject({ fp: 10, k: 2, threshold: 990 });
+  });
+
+  it('finds the strictest threshold that misses at most c members', () => {
+    // tp along the curve: 0, 1, 3, 4, 4
+    const curve = rocCurve(members, nonMembers);
+    expect(firstIndexWithFnAtMost(curve, 0)).toBe(3);
+    expect(firstIndexWithFnAtMost(curve, 1)).toBe(2);
+    expect(firstIndexWithFnAtMost(curve, 2)).toBe(2);
+    expect(firstIndexWithFnAtMost(curve, 3)).toBe(1);
+    expect(firstIndexWithFnAtMost(curve, 4)).toBe(0);
   });
 
   it('rejects non-finite scores and empty samples', () => {

@@ -110,6 +110,19 @@ export function lastIndexWithFpAtMost(curve: RocCurve, maxFp: number): number {
   return lo;
 }
 
+/** First curve index that misses at most maxFn members, i.e. flags at least nPos - maxFn (binary search on tp). */
+export function firstIndexWithFnAtMost(curve: RocCurve, maxFn: number): number {
+  const need = curve.nPos - maxFn;
+  let lo = 0;
+  let hi = curve.tp.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((curve.tp[mid] as number) >= need) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** The highest TPR among thresholds with FPR <= level, with the counts behind it. */
 export function tprAtFpr(curve: RocCurve, level: number): OperatingPoint {
   // tp is non-decreasing along the curve, so the last admissible threshold has the highest TPR.

@@ -80,12 +80,16 @@ describe('report', () => {
     expect('population' in report.data).toBe(false);
 
     const lines = formatFindingsTable(report).split('\n');
-    expect(lines[0]).toMatch(/^attack\s+AUC {2}TPR@0\.1%FPR {2}TPR@1%FPR {2}severity$/);
+    expect(lines[0]).toMatch(/^attack\s+AUC {2}TPR@0\.1%FPR {2}TPR@1%FPR {2}ε LB\* {2}severity$/);
     expect(lines[2]).toContain('membership.loss');
     expect(lines[2]).toContain(metrics.auc.toFixed(3));
     expect(lines[2]).toContain(`${(100 * metrics.tpr['0.01']).toFixed(2)}%`);
     // columns line up: the AUC column ends at the same offset in header and row
     expect(lines[2]!.indexOf(metrics.auc.toFixed(3)) + 5).toBe(lines[0]!.indexOf('AUC') + 3);
+    // The ε column says what it is, in words, under the table.
+    expect(lines[2]).toContain(metrics.epsilonLowerBound.toFixed(2));
+    expect(lines[3]).toMatch(/^\* ε LB: .*heuristic.*not a differential-privacy audit/);
+    expect(finding.summary).toMatch(/heuristic indicator .* not a differential-privacy audit/);
     expect(lines.at(-1)).toMatch(
       new RegExp(`^Risk: ${report.risk.score}/100 \\(${report.risk.rating}\\)\\. Driven by membership\\.loss`),
     );

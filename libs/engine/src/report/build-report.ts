@@ -20,6 +20,7 @@ import type {
   Severity,
 } from '../types';
 import type { DuplicateRecords } from '../data/duplicate-records';
+import { FPR_LEVELS } from '../metrics/membership-metrics';
 import { membershipSeverity } from '../risk/severity';
 import { groupLeakageSentence } from './finding-slices';
 
@@ -51,10 +52,15 @@ export interface MembershipFindingInput {
   readonly slices?: FindingSlices;
   /** Name of the declared group column: the summary then names the group that leaks most. */
   readonly groupColumn?: string;
+  /**
+   * Findings in the audit, this one included: the risk rating takes the worst of them, so the severity's
+   * bounds are corrected for that many (severity.ts, indicatorConfidence). Default 1.
+   */
+  readonly attacksCompared?: number;
 }
 
 export function buildMembershipFinding(input: MembershipFindingInput): Finding {
-  const severity = membershipSeverity(input.metrics);
+  const severity = membershipSeverity(input.metrics, input.attacksCompared ?? 1);
   const byGroup = input.slices?.byGroup;
   const groupLine =
     byGroup && input.groupColumn !== undefined ? ` ${groupLeakageSentence(byGroup, input.groupColumn)}` : '';
@@ -96,16 +102,20 @@ export function mostExposedMembers(
 
 export function membershipSummary(attack: AttackId, m: MembershipMetrics, severity: Severity): string {
   const lowFpr = m.tprInterval['0.001'];
+  const fprUpper = m.fprInterval['0.001'].upper;
   const resolution =
-    m.nNonMembers < 1000
-      ? ` With ${m.nNonMembers} non-members, a 0.1% false-alarm rate allows no false alarm at all, so that figure is coarse.`
+    fprUpper > 2 * FPR_LEVELS['0.001']
+      ? ` With ${m.nNonMembers} non-members, "1 in 1,000" cannot be resolved: at that threshold the false-alarm rate ` +
+        `is only known to be below ${percent(fprUpper)} (95%), so the severity counts members flagged only beyond that.`
       : '';
   return (
     `${ATTACK_DESCRIPTIONS[attack]} picked out ${percent(m.tpr['0.001'])} of the ${m.nMembers} training records ` +
     `while wrongly flagging at most 1 in 1,000 non-members (95% CI ${percent(lowFpr.lower)}–${percent(lowFpr.upper)}; ` +
     `random guessing: 0.1%), and ${percent(m.tpr['0.01'])} at 1 in 100 (guessing: 1%). ` +
-    `Its ROC AUC is ${m.auc.toFixed(3)} (0.5 = guessing) and the data bound the model's privacy loss to at least ` +
-    `epsilon ${m.epsilonLowerBound.toFixed(2)} (delta ${m.epsilonDelta}).${resolution} Severity: ${severity}.`
+    `Its ROC AUC is ${m.auc.toFixed(3)} (95% CI ${m.aucInterval.lower.toFixed(3)}–${m.aucInterval.upper.toFixed(3)}; ` +
+    `0.5 = guessing) and the empirical epsilon lower bound is ${m.epsilonLowerBound.toFixed(2)} (delta ${m.epsilonDelta}; ` +
+    `a heuristic indicator from this one model and split, not a differential-privacy audit).${resolution} ` +
+    `Severity: ${severity}.`
   );
 }
 
@@ -214,12 +224,13 @@ export function toolVersion(): string {
 
 /** Fixed-width findings table plus the risk line, as the CLI prints it. */
 export function formatFindingsTable(report: AuditReport): string {
-  const header = ['attack', 'AUC', 'TPR@0.1%FPR', 'TPR@1%FPR', 'severity'];
+  const header = ['attack', 'AUC', 'TPR@0.1%FPR', 'TPR@1%FPR', 'ε LB*', 'severity'];
   const rows = report.findings.map((f) => [
     f.attack,
     f.metrics.auc.toFixed(3),
     percent(f.metrics.tpr['0.001']),
     percent(f.metrics.tpr['0.01']),
+    f.metrics.epsilonLowerBound.toFixed(2),
     f.severity,
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] as string).length)));
@@ -237,6 +248,7 @@ export function formatFindingsTable(report: AuditReport): string {
     line(header),
     rule,
     ...body,
+    ...(rows.length > 0 ? [EPSILON_FOOTNOTE] : []),
     '',
     `Risk: ${report.risk.score}/100 (${report.risk.rating}). ${report.risk.rationale}`,
     ...(report.config.attacksNeedingPopulation
@@ -256,6 +268,11 @@ function duplicateLines(report: AuditReport): string[] {
     `Duplicate records: ${d.nonMembersMatchingMembers} non-member(s) identical to a member and ${d.populationMatchingAudited} population row(s) identical to an audited record, ${left}.`,
   ];
 }
+
+/** Printed under the findings table: what the ε column is and is not. */
+export const EPSILON_FOOTNOTE =
+  '* ε LB: empirical epsilon lower bound, a heuristic indicator measured on this one model and split; ' +
+  'not a differential-privacy audit (docs/risk-model.md).';
 
 function percent(p: number): string {
   return `${(100 * p).toFixed(2)}%`;

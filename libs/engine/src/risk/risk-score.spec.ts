@@ -38,8 +38,19 @@ describe('assessRisk', () => {
   });
 
   it('when epsilon or AUC drives the score, still names the attack that picks out the most members', () => {
-    const base = finding('membership.loss', 0, 8);
-    const epsilonDriven: Finding = { ...base, metrics: { ...base.metrics, epsilonLowerBound: 3 } };
+    // Every member scores 1; 30% of non-members score 0: non-members recognised with certainty, so the
+    // epsilon bound's second inequality fires while no threshold flags members at a low FPR.
+    const members = new Float64Array(2000).fill(1);
+    const nonMembers = new Float64Array(2000).fill(1, 600);
+    const metrics = computeMembershipMetrics(members, nonMembers);
+    const epsilonDriven: Finding = {
+      attack: 'membership.loss',
+      severity: membershipSeverity(metrics),
+      reference: '',
+      metrics,
+      summary: '',
+      mostExposed: [],
+    };
     const lira = finding('membership.lira', 0, 9);
     const memberFinding: Finding = {
       ...lira,

@@ -1,8 +1,17 @@
 // One risk rating for an audit: the worst finding drives it. Privacy risk does not average out: a model is
-// as exposed as the strongest attack against it shows (docs/risk-model.md).
+// as exposed as the strongest attack against it shows (docs/risk-model.md). Taking the worst of several
+// findings is a multiple comparison: every finding's indicators are read at the confidence corrected for
+// the number of findings (severity.ts, indicatorConfidence), so more attacks do not mean more false alarms.
 
 import type { Finding, RiskAssessment, RiskRating } from '../types';
-import { INDICATOR_DESCRIPTIONS, membershipExposure, MembershipExposure } from './severity';
+import {
+  FAMILY_CONFIDENCE,
+  INDICATOR_DESCRIPTIONS,
+  indicatorConfidence,
+  INDICATORS_PER_FINDING,
+  membershipExposure,
+  MembershipExposure,
+} from './severity';
 
 /** Rating bands on the 0-100 score; the same cut points as the severity bands ('none' folds into 'low'). */
 export const RISK_RATING_BANDS: ReadonlyArray<{ readonly rating: RiskRating; readonly minScore: number }> = [
@@ -23,7 +32,7 @@ export function assessRisk(findings: readonly Finding[]): RiskAssessment {
   }
   let worst: { finding: Finding; exposure: MembershipExposure } | undefined;
   for (const finding of findings) {
-    const exposure = membershipExposure(finding.metrics);
+    const exposure = membershipExposure(finding.metrics, findings.length);
     if (!worst || exposure.score > worst.exposure.score) worst = { finding, exposure };
   }
   const { finding, exposure } = worst as { finding: Finding; exposure: MembershipExposure };
@@ -31,24 +40,27 @@ export function assessRisk(findings: readonly Finding[]): RiskAssessment {
   const score = Math.floor(exposure.score);
   const rating = ratingOfScore(score);
   const evidence = `${INDICATOR_DESCRIPTIONS[exposure.driver]} ${formatIndicator(exposure.driver, exposure.driverValue)}`;
+  const confidence = `Bounds at ${(100 * indicatorConfidence(findings.length)).toFixed(2)}% each, so that all ${INDICATORS_PER_FINDING * findings.length} indicators of the ${findings.length} finding(s) hold together at ${100 * FAMILY_CONFIDENCE}%.`;
   const rationale =
     exposure.score < 10
-      ? `No attack did measurably better than guessing; the strongest, ${finding.attack}, reached ${evidence}.`
-      : `Driven by ${finding.attack} (severity ${exposure.severity}): ${evidence}.${memberEvidence(findings, exposure)}`;
+      ? `No attack did measurably better than guessing; the strongest, ${finding.attack}, reached ${evidence}. ${confidence}`
+      : `Driven by ${finding.attack} (severity ${exposure.severity}): ${evidence}.${memberEvidence(findings, exposure)} ${confidence}`;
   return { score, rating, rationale };
 }
 
 /**
  * When the score comes from a secondary indicator (epsilon, AUC), a privacy officer still wants to know how many
- * members the strongest attack actually picks out at a low false-positive rate: named here when it beats guessing.
+ * members the strongest attack actually picks out at a low false-positive rate: named here when the 95% lower
+ * bound on members flagged at 1% FPR exceeds both guessing (1%) and the 95% upper bound on non-members flagged
+ * at the same threshold.
  */
 function memberEvidence(findings: readonly Finding[], driving: MembershipExposure): string {
   if (driving.driver === 'tprAt0.1%FprLower' || driving.driver === 'tprAt1%FprLower') return '';
+  const margin = (f: Finding): number =>
+    f.metrics.tprInterval['0.01'].lower - Math.max(0.01, f.metrics.fprInterval['0.01'].upper);
   let best: Finding | undefined;
-  for (const f of findings) {
-    if (!best || f.metrics.tprInterval['0.01'].lower > best.metrics.tprInterval['0.01'].lower) best = f;
-  }
-  if (!best || best.metrics.tprInterval['0.01'].lower <= 0.01) return '';
+  for (const f of findings) if (!best || margin(f) > margin(best)) best = f;
+  if (!best || margin(best) <= 0) return '';
   const tpr = (100 * best.metrics.tpr['0.01']).toFixed(1);
   const lower = (100 * best.metrics.tprInterval['0.01'].lower).toFixed(1);
   return ` Most members picked out: ${best.attack} flags ${tpr}% of members at 1% false-positive rate (95% lower bound ${lower}%).`;
@@ -58,7 +70,8 @@ function formatIndicator(driver: MembershipExposure['driver'], value: number): s
   switch (driver) {
     case 'tprAt0.1%FprLower':
     case 'tprAt1%FprLower':
-      return `${(100 * value).toFixed(2)}%`;
+      // Below zero when the false-positive bound exceeds the members flagged: nothing beyond guessing.
+      return `${(100 * Math.max(0, value)).toFixed(2)}%`;
     case 'epsilonLowerBound':
       return value.toFixed(2);
     case 'auc':
