@@ -126,6 +126,8 @@ describe('runAudit on an MLP trained on digits', () => {
       attacks: ['membership.loss', 'membership.confidence'],
       seed: 9,
       referenceModels: 4,
+      // No population: the report names the stronger attacks one would enable.
+      attacksNeedingPopulation: ['membership.rmia', 'membership.lira', 'membership.lira-offline', 'membership.shadow'],
     });
 
     const table = formatFindingsTable(report);
