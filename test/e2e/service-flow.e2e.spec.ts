@@ -258,7 +258,7 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
       expect(shape.body.message).toMatch(/expects 4 features.*64 feature columns/);
     });
 
-    it('fails the audit with a clear reason when members and non-members overlap', async () => {
+    it('fails the audit with a clear reason when a row id is both a member and a non-member', async () => {
       const { res } = await registerModel();
       const overlapping = (
         await uploadDataset('overlap', 'non-members', digitsCsv(30, 90, { withId: true }), 'row_id').expect(201)
@@ -269,7 +269,51 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
       const done = await waitForAudit(created.body.id, ['succeeded', 'failed']);
       expect(done.status).toBe('failed');
       expect(done.failure.code).toBe('MEMBERS_NONMEMBERS_OVERLAP');
-      expect(done.failure.reason).toMatch(/disjoint/);
+      expect(done.failure.reason).toMatch(/30 row id\(s\) appear both among the members .* and the non-members/);
+    });
+
+    it('audits identical records under different ids: counted on the resource, left out by default, kept on request', async () => {
+      const { res } = await registerModel();
+      // Rows 30-89 as non-members under new ids: rows 30-59 are twins of members (same features and label).
+      const twins = digitsCsv(30, 90, { withId: true }).replace(/^r(\d+),/gm, 'twin$1,');
+      const twinsId = (await uploadDataset('twins', 'non-members', twins, 'row_id').expect(201)).body.id;
+      const commission = (duplicates?: string) =>
+        asOfficer(http().post('/audits'))
+          .send({
+            modelVersionId: res.body.id,
+            membersDatasetId: membersId,
+            nonMembersDatasetId: twinsId,
+            ...(duplicates ? { duplicates } : {}),
+          })
+          .expect(201);
+      const created = await commission();
+      expect(created.body).toMatchObject({ duplicates: 'exclude', duplicateRecords: null });
+      const done = await waitForAudit(created.body.id, ['succeeded', 'failed']);
+      expect(done.status).toBe('succeeded');
+      expect(done.duplicateRecords).toMatchObject({
+        policy: 'exclude',
+        nonMembersMatchingMembers: 30,
+        excludedNonMembers: 30,
+      });
+      const findings = await http().get(`/audits/${done.id}/findings`).set('x-api-key', auditorKey).expect(200);
+      for (const f of findings.body) expect(f.metrics.nNonMembers).toBe(30);
+
+      const kept = await waitForAudit((await commission('keep')).body.id, ['succeeded', 'failed']);
+      expect(kept.status).toBe('succeeded');
+      expect(kept.duplicates).toBe('keep');
+      expect(kept.duplicateRecords).toMatchObject({
+        policy: 'keep',
+        nonMembersMatchingMembers: 30,
+        excludedNonMembers: 0,
+      });
+      await asOfficer(http().post('/audits'))
+        .send({
+          modelVersionId: res.body.id,
+          membersDatasetId: membersId,
+          nonMembersDatasetId: twinsId,
+          duplicates: 'drop',
+        })
+        .expect(400);
     });
 
     it('fails the audit when labels are outside the model classes', async () => {

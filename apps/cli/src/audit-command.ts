@@ -139,7 +139,17 @@ export async function runAuditCommand(
             ]
           : []),
         `reference models: ${sets}`,
-        `estimated training: ${plan.estimate.modelsToTrain} models, about ${Math.ceil(plan.estimate.estimatedSeconds)} s (upper bound: cached models are not subtracted)`,
+        ...(plan.referenceFit
+          ? [
+              `reference training: sets of ${plan.referenceFit.trainSize} rows, ${plan.referenceFit.epochs === 'auto' ? `epochs auto (until each fits as tightly as the target, at most ${plan.referenceFit.maxEpochs ?? '?'})` : `${plan.referenceFit.epochs} epochs`}`,
+            ]
+          : []),
+        `estimated training: ${plan.estimate.modelsToTrain} models, about ${Math.ceil(plan.estimate.estimatedSeconds)} s (upper bound: cached models are not subtracted${plan.referenceFit?.epochs === 'auto' ? ', epochs priced at the cap' : ''})`,
+        ...(plan.duplicates
+          ? [
+              `duplicate records (policy ${plan.duplicates.policy}): ${plan.duplicates.nonMembersMatchingMembers} non-member(s) identical to a member, ${plan.duplicates.populationMatchingAudited} population row(s) identical to an audited record, ${plan.duplicates.withinMembers + plan.duplicates.withinNonMembers + plan.duplicates.withinPopulation} repeats within a file`,
+            ]
+          : []),
         plan.withinBudget
           ? 'within budget'
           : `over the budget of ${opts.maxReferenceSeconds} s: the audit would be refused`,

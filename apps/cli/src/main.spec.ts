@@ -197,14 +197,56 @@ describe('privaudit audit', () => {
         '6,5',
         '--reference-activation',
         'tanh',
+        '--reference-l2',
+        '0.001',
+        '--target-train-size',
+        '30',
         '--quiet',
       ),
     );
     expect(code).toBe(0);
     const report = JSON.parse(await fs.readFile(path.join(dir, 'out', 'report.json'), 'utf8'));
-    expect(report.config.referenceTraining).toEqual({ epochs: 3, learningRate: 0.01 });
+    expect(report.config.referenceTraining).toEqual({ epochs: 3, learningRate: 0.01, l2: 0.001 });
     expect(report.config.referenceArchitecture).toEqual({ hidden: [6, 5], activation: 'tanh' });
     expect(report.config.referenceCost.modelsTrained).toBe(1);
+    // Offline: 30 population rows per model (the declared training-set size, under half of the 80).
+    expect(report.config.referenceFit).toMatchObject({ trainSize: 30, epochs: 3 });
+    expect(report.config.referenceFit.references).toEqual([
+      expect.objectContaining({ mode: 'offline', trainRows: 30 }),
+    ]);
+  });
+
+  it("defaults to RMIA with a population and to reference epochs 'auto', priced at the cap and recorded", async () => {
+    const x = randomFeatures(5, 80, N_FEATURES);
+    const population = Array.from({ length: 80 }, (_, r) => [
+      `p${r + 1}`,
+      ...Array.from(x.subarray(r * N_FEATURES, (r + 1) * N_FEATURES)),
+      r % NUM_CLASSES,
+    ]);
+    await fs.writeFile(path.join(dir, 'population.csv'), csvText(['id', 'f0', 'f1', 'f2', 'f3', 'label'], population));
+    const dry = await run(withoutOut(auditArgs('--population', 'population.csv', '--dry-run')));
+    expect(dry.code).toBe(0);
+    const plan = dry.io.stdout.join('');
+    expect(plan).toContain('membership.rmia');
+    expect(plan).toMatch(/auto/);
+    const { code } = await run(
+      auditArgs('--population', 'population.csv', '--reference-models', '1', '--reference-epochs', 'auto', '--quiet'),
+    );
+    expect(code).toBe(0);
+    const report = JSON.parse(await fs.readFile(path.join(dir, 'out', 'report.json'), 'utf8'));
+    expect(report.config.attacks).toEqual(['membership.loss', 'membership.confidence', 'membership.rmia']);
+    expect(report.config.referenceCost).toMatchObject({ epochs: 'auto', maxEpochs: 300 });
+    expect(report.config.referenceFit).toMatchObject({ epochs: 'auto', maxEpochs: 300 });
+    expect(report.config.referenceFit.target.accuracy).toBeGreaterThan(0);
+    expect(report.config.referenceTraining).toBeUndefined();
+  });
+
+  it('refuses a bad --duplicates or --reference-epochs value as a usage error', async () => {
+    const bad = await run(auditArgs('--duplicates', 'drop'));
+    expect(bad.code).toBe(2);
+    expect(bad.io.stderr.join('')).toContain('exclude or keep');
+    const epochs = await run(auditArgs('--reference-epochs', 'forever'));
+    expect(epochs.code).toBe(2);
   });
 
   it('prints plain progress lines on a non-terminal stderr', async () => {

@@ -1,6 +1,7 @@
 // A dry run: what an audit would do and what its reference models would cost, without starting the model
 // runtime or training anything. The CLI prints it for --dry-run; the service shows it before queueing.
 
+import type { DuplicateRecords } from '../data/duplicate-records';
 import { formatOutputPolicy } from '../targets/output-policy';
 import type { AttackId, AuditReport, ReferenceMode } from '../types';
 import { preprocessingReportEntry } from './audit-preprocessing';
@@ -19,6 +20,10 @@ export interface AuditPlan {
   readonly referenceModels: Array<{ mode: ReferenceMode; k: number }>;
   /** Upper bound: every model counted as untrained, since the cache is not probed. */
   readonly estimate: { modelsToTrain: number; estimatedSeconds: number };
+  /** When reference models are needed: their training-set size and epochs ('auto' is priced at maxEpochs). */
+  readonly referenceFit?: { trainSize: number; epochs: number | 'auto'; maxEpochs?: number };
+  /** Present when the data hold identical records under different ids: what the audit would count and leave out. */
+  readonly duplicates?: AuditReport['data']['duplicates'];
   /** False when req.maxReferenceSeconds is set and the estimate is over it (runAudit would refuse). */
   readonly withinBudget: boolean;
 }
@@ -37,9 +42,30 @@ export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
     ...(prepared.preprocessing ? { preprocessing: preprocessingReportEntry(prepared.preprocessing) } : {}),
     referenceModels: prepared.referenceSets.map((s) => ({ mode: s.mode, k: s.k })),
     estimate,
+    ...(prepared.referenceCost
+      ? {
+          referenceFit: {
+            trainSize: prepared.referenceTrainSize,
+            epochs: prepared.referenceEpochs,
+            ...(prepared.referenceCost.maxEpochs !== undefined ? { maxEpochs: prepared.referenceCost.maxEpochs } : {}),
+          },
+        }
+      : {}),
+    ...(hasDuplicates(prepared.duplicates) ? { duplicates: { ...prepared.duplicates } } : {}),
     withinBudget:
       req.maxReferenceSeconds === undefined ||
       estimate.modelsToTrain === 0 ||
       estimate.estimatedSeconds <= req.maxReferenceSeconds,
   };
+}
+
+function hasDuplicates(d: DuplicateRecords): boolean {
+  return (
+    d.nonMembersMatchingMembers +
+      d.populationMatchingAudited +
+      d.withinMembers +
+      d.withinNonMembers +
+      d.withinPopulation >
+    0
+  );
 }

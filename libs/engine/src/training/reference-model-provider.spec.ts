@@ -10,6 +10,7 @@ import {
   createReferenceModelProvider,
   estimateReferenceCost,
   referenceInMask,
+  referenceModelIdentity,
   type ReferenceModelStore,
 } from './reference-model-provider';
 import { FileReferenceModelStore, decodeWeights, encodeWeights } from './reference-model-store';
@@ -139,6 +140,24 @@ describe('reference IN/OUT assignment', () => {
       expect(row.subarray(0, nPopulation).reduce((s, v) => s + v, 0)).toBe(125);
     }
     expect(mask.subarray(0, n)).not.toEqual(mask.subarray(n, 2 * n));
+  });
+});
+
+describe('reference architecture', () => {
+  const part = (labels: number[]): LabeledDataset => ({
+    featureNames: ['a', 'b'],
+    nRows: labels.length,
+    nFeatures: 2,
+    features: Float32Array.from(labels.flatMap((l, i) => [l, i])),
+    labels: Int32Array.from(labels),
+    rowIds: labels.map((_, i) => String(i + 1)),
+    sha256: 'x',
+  });
+  it("takes its class count from the target's signature, not from the largest label in the data", () => {
+    // Labels 0-2 only, but the model has 5 outputs: a class the sample lacks is still one of its outputs.
+    const args = { population: part([0, 1, 2, 0]), members: part([1, 2]), nonMembers: part([0, 2]), k: 2, seed: 1 };
+    expect(referenceModelIdentity({ ...args, numClasses: 5 }).architecture.numClasses).toBe(5);
+    expect(referenceModelIdentity(args).architecture.numClasses).toBe(3);
   });
 });
 
