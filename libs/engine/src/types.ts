@@ -200,6 +200,9 @@ export interface MembershipMetrics {
   readonly nNonMembers: number;
 }
 
+/** Identical records under different ids: 'exclude' them from the measurement (default) or 'keep' every row. */
+export type DuplicatePolicy = 'exclude' | 'keep';
+
 export type Severity = 'none' | 'low' | 'medium' | 'high' | 'critical';
 export type RiskRating = 'low' | 'medium' | 'high' | 'critical';
 
@@ -298,9 +301,13 @@ export interface AuditReport {
     readonly classes?: readonly string[];
     /** The declared sensitive/group column findings are sliced by. */
     readonly groupColumn?: string;
-    /** Identical records (same features and label) under different ids: counts and what the policy left out. */
+    /**
+     * Identical records (same features and label) under different ids (data/duplicate-records.ts): the policy,
+     * non-members identical to a member, population rows identical to an audited record, repeats within each
+     * file, and the rows the policy left out (0 under 'keep').
+     */
     readonly duplicates?: {
-      readonly policy: 'exclude' | 'keep';
+      readonly policy: DuplicatePolicy;
       readonly nonMembersMatchingMembers: number;
       readonly populationMatchingAudited: number;
       readonly withinMembers: number;

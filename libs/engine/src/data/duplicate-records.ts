@@ -15,29 +15,16 @@
 // online reference models give every copy of one content the same IN/OUT assignment (reference-model-provider.ts),
 // as the target saw every copy of a member.
 
-import type { LabeledDataset } from '../types';
+import type { AuditReport, DuplicatePolicy, LabeledDataset } from '../types';
 import { selectRows } from './select-rows';
 import { recordDigest } from './membership-split-checks';
 
-export type DuplicatePolicy = 'exclude' | 'keep';
+export type { DuplicatePolicy };
 export const DUPLICATE_POLICIES: readonly DuplicatePolicy[] = ['exclude', 'keep'];
 export const DEFAULT_DUPLICATE_POLICY: DuplicatePolicy = 'exclude';
 
 /** What the audit found and did about identical records (same features and label) under different ids. */
-export interface DuplicateRecords {
-  readonly policy: DuplicatePolicy;
-  /** Non-member rows whose content equals a member row. */
-  readonly nonMembersMatchingMembers: number;
-  /** Population rows whose content equals a member or non-member row. */
-  readonly populationMatchingAudited: number;
-  /** Rows that repeat an earlier row of the same file (same content, another id). */
-  readonly withinMembers: number;
-  readonly withinNonMembers: number;
-  readonly withinPopulation: number;
-  /** Rows left out under 'exclude' (0 under 'keep'). */
-  readonly excludedNonMembers: number;
-  readonly excludedPopulation: number;
-}
+export type DuplicateRecords = NonNullable<AuditReport['data']['duplicates']>;
 
 export interface DeduplicatedSplit {
   readonly members: LabeledDataset;

@@ -16,3 +16,21 @@ export function selectRows(source: LabeledDataset, rows: readonly number[]): Lab
     ...(source.groups ? { groups: rows.map((r) => source.groups?.[r] as string) } : {}),
   };
 }
+
+/** Rows of several datasets of one width, one after the other; row ids follow, groups are dropped. */
+export function concatRows(parts: readonly LabeledDataset[]): LabeledDataset {
+  const first = parts[0];
+  if (!first) throw new Error('concatRows needs at least one dataset');
+  const d = first.nFeatures;
+  const nRows = parts.reduce((s, p) => s + p.nRows, 0);
+  const features = new Float32Array(nRows * d);
+  const labels = new Int32Array(nRows);
+  let offset = 0;
+  for (const p of parts) {
+    features.set(p.features.subarray(0, p.nRows * d), offset * d);
+    labels.set(p.labels.subarray(0, p.nRows), offset);
+    offset += p.nRows;
+  }
+  const { groups: _dropped, ...rest } = first;
+  return { ...rest, nRows, features, labels, rowIds: parts.flatMap((p) => p.rowIds) };
+}

@@ -25,7 +25,7 @@ import { LossAttack } from './loss-attack';
 import { RmiaAttack } from './rmia-attack';
 import { ShadowAttack } from './shadow-attack';
 import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
-import { selectRows } from '../data/select-rows';
+import { selectRows, concatRows } from '../data/select-rows';
 
 const DIGITS = DIGITS_CSV;
 const SEED = 20240601;
@@ -34,19 +34,7 @@ const ARCH: MlpArchitecture = { nFeatures: 64, hidden: [128], numClasses: 10, ac
 const OVERFIT: Omit<MlpTrainingOptions, 'seed'> = { epochs: 60, batchSize: 32, learningRate: 2e-3, l2: 0 };
 const REGULARISED: Omit<MlpTrainingOptions, 'seed'> = { epochs: 8, batchSize: 32, learningRate: 2e-3, l2: 1e-2 };
 
-function concat(parts: readonly LabeledDataset[]): LabeledDataset {
-  const d = parts[0]!.nFeatures;
-  const nRows = parts.reduce((s, p) => s + p.nRows, 0);
-  const features = new Float32Array(nRows * d);
-  const labels = new Int32Array(nRows);
-  let offset = 0;
-  for (const p of parts) {
-    features.set(p.features, offset * d);
-    labels.set(p.labels, offset);
-    offset += p.nRows;
-  }
-  return { ...parts[0]!, nRows, features, labels, rowIds: parts.flatMap((p) => p.rowIds) };
-}
+const concat = concatRows;
 
 function mlpTarget(weights: MlpWeights): TargetModel {
   return {

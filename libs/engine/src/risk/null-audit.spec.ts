@@ -5,7 +5,7 @@
 // each seeded random member/non-member split of the pool is an exact null audit, and a cheap one.
 // Set PRIVAUDIT_PRINT_NULL=1 to print the false-alarm rates.
 import { loadLabeledCsv } from '../data/csv-dataset';
-import { selectRows } from '../data/select-rows';
+import { selectRows, concatRows } from '../data/select-rows';
 import { ConfidenceAttack } from '../membership/confidence-attack';
 import { LossAttack } from '../membership/loss-attack';
 import { RmiaAttack } from '../membership/rmia-attack';
@@ -17,7 +17,6 @@ import { trainMlp, trainMlpOnSubsets } from '../training/mlp-trainer';
 import type {
   AttackId,
   Finding,
-  LabeledDataset,
   MembershipAttack,
   MembershipAttackContext,
   ReferenceModelSet,
@@ -46,19 +45,7 @@ interface PoolScores {
   readonly scores: Float64Array;
 }
 
-function concat(parts: readonly LabeledDataset[]): LabeledDataset {
-  const d = parts[0]!.nFeatures;
-  const nRows = parts.reduce((s, p) => s + p.nRows, 0);
-  const features = new Float32Array(nRows * d);
-  const labels = new Int32Array(nRows);
-  let offset = 0;
-  for (const p of parts) {
-    features.set(p.features, offset * d);
-    labels.set(p.labels, offset);
-    offset += p.nRows;
-  }
-  return { ...parts[0]!, nRows, features, labels, rowIds: parts.flatMap((p) => p.rowIds) };
-}
+const concat = concatRows;
 
 /**
  * Train the target on TRAINED rows and two offline RMIA references on the population; score once every
