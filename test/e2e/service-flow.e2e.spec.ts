@@ -170,6 +170,7 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
       ['a duplicate header', 'a,a,digit\n1,2,0\n', /CSV_DUPLICATE_HEADER/, /a/],
       ['NaN in a numeric column', 'a,b,digit\n1,2,0\n3,NaN,1\n', /CSV_(NON_FINITE|NOT_NUMERIC)/, /b/],
       ['a missing label column', 'a,b,label\n1,2,0\n', /CSV_MISSING_COLUMN/, /digit/],
+      ['a misspelt label column', 'p0,Digits\n1,0\n', /CSV_MISSING_COLUMN/, /did you mean 'Digits'\?/],
     ])('refuses %s with 422 and a located message', async (_what, csv, code, where) => {
       const res = await uploadDataset('bad', 'members', csv);
       expect(res.status).toBe(422);

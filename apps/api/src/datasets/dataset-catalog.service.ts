@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import { inferCsvSchema, loadLabeledCsv } from '../../../../libs/engine/src/data/csv-dataset';
+import { didYouMean } from '../../../../libs/engine/src/data/input-hints';
 import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
 import {
   parsePreprocessingSpec,
@@ -57,7 +58,10 @@ export class DatasetCatalogService {
         if (column !== undefined && !schema.columns.some((c) => c.name === column)) {
           throw new EngineError(
             EngineErrorCode.CsvMissingColumn,
-            `${fileLabel}: declared ${what} '${column}' is not in the header`,
+            `${fileLabel}: declared ${what} '${column}' is not in the header${didYouMean(
+              column,
+              schema.columns.map((c) => c.name),
+            )}`,
             { file: fileLabel, column },
           );
         }
