@@ -256,7 +256,14 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
         .send({ modelVersionId: small.res.body.id, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId })
         .expect(422);
       expect(shape.body.code).toBe('MODEL_SHAPE_MISMATCH');
-      expect(shape.body.message).toMatch(/expects 4 features.*64 feature columns/);
+      expect(shape.body.message).toMatch(/expects 4 features.*64 feature columns$/);
+
+      // Fewer columns than the model's inputs: perhaps a raw table; the message points at the version's spec.
+      const wide = await registerModel(pytorchStyleOnnx(tinyRandomMlp(3, { nFeatures: 70, numClasses: 10 })));
+      const raw = await asOfficer(http().post('/audits'))
+        .send({ modelVersionId: wide.res.body.id, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId })
+        .expect(422);
+      expect(raw.body.message).toMatch(/expects 70 features.*64 feature columns; .*preprocessing spec/);
     });
 
     it('fails the audit with a clear reason when a row id is both a member and a non-member', async () => {

@@ -148,7 +148,11 @@ export class AuditCommissionService {
       if (features.length !== version.signature.nFeatures) {
         throw new EngineError(
           EngineErrorCode.ModelShapeMismatch,
-          `model expects ${version.signature.nFeatures} features, dataset '${d.name}' has ${features.length} feature columns`,
+          `model expects ${version.signature.nFeatures} features, dataset '${d.name}' has ${features.length} feature columns${
+            features.length < version.signature.nFeatures
+              ? `; if it is a raw table (string categories, missing values), set the model version's preprocessing spec (PUT /model-versions/${version.id}/preprocessing, docs/preprocessing.md)`
+              : ''
+          }`,
           { file: d.name },
         );
       }
