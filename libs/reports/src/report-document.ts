@@ -197,7 +197,7 @@ async function findingSection(finding: Finding, index: number, report: AuditRepo
     { kind: 'paragraph', emphasis: 'note', text: `About epsilon: ${plain(m.epsilonNote)}` },
     {
       kind: 'chart',
-      svg: await renderRocChartSvg(finding.attack, m),
+      svg: withStableIds(await renderRocChartSvg(finding.attack, m), `roc${index}`),
       width: ROC_CHART_WIDTH,
       height: ROC_CHART_HEIGHT,
       caption: `ROC curve of ${finding.attack} on log-log axes (${m.nMembers} members, ${m.nNonMembers} non-members). Solid: the attack; dashed: random guessing; dotted: the 0.1% and 1% false-positive levels. A curve far above the dashed line at the left edge means training records are singled out with few false accusations. Rates of zero are drawn at the axes' lower edges.`,
@@ -413,6 +413,19 @@ function reproducibilityAppendix(report: AuditReport): Block[] {
     },
     { kind: 'code', text: rerunCommand(report) },
   ];
+}
+
+/**
+ * vega numbers clip paths from a process-wide counter: renamed per chart, so the same report gives the same
+ * bytes however many charts the process drew before, and several charts can share one HTML page.
+ */
+function withStableIds(svg: string, prefix: string): string {
+  const ids = new Map<string, string>();
+  return svg.replace(/\bclip\d+\b/g, (id) => {
+    let stable = ids.get(id);
+    if (stable === undefined) ids.set(id, (stable = `${prefix}-clip${ids.size + 1}`));
+    return stable;
+  });
 }
 
 function strongestAtOnePercent(findings: readonly Finding[]): Finding | undefined {
