@@ -92,7 +92,10 @@ describe('report documents over HTTP (real Postgres, Redis, worker)', () => {
     expect(html.headers['content-security-policy']).toContain("default-src 'none'");
     expect(html.text).toContain('Executive summary');
     expect(html.text).toContain(report.target.sha256);
-    expect((html.text.match(/<svg[\s>]/g) ?? []).length).toBe(report.findings.length);
+    // One ROC chart per finding, and one comparing them when there are several.
+    expect((html.text.match(/<svg[\s>]/g) ?? []).length).toBe(
+      report.findings.length + (report.findings.length > 1 ? 1 : 0),
+    );
 
     // The same authentication as the JSON report.
     await http().get(`/audits/${id}/report.pdf`).expect(401);

@@ -81,7 +81,7 @@ export function recommendationsFor(finding: Finding, report: AuditReport): Recom
   if (atLeast(finding.severity, 'medium') && finding.mostExposed.length > 0) {
     out.push({
       title: 'Review the most exposed records',
-      text: 'The records listed below by id are the ones this attack is most confident about; they are often outliers or rare cases. Consider removing them from training or collecting more records like them, then re-audit: removing the most exposed records can expose the next ones (the "privacy onion", Carlini et al., NeurIPS 2022).',
+      text: 'The records this finding lists by id are the ones the attack is most confident about; they are often outliers or rare cases. Consider removing them from training or collecting more records like them, then re-audit: removing the most exposed records can expose the next ones (the "privacy onion", Carlini et al., NeurIPS 2022).',
     });
   }
   return out;

@@ -142,7 +142,7 @@ function drawBlock(doc: Doc, block: Block): void {
     case 'chart': {
       // vega's SVG carries axes and padding beyond width x height: size from its own viewBox.
       const box = /viewBox="0 0 ([\d.]+) ([\d.]+)"/.exec(block.svg);
-      const w = Math.min(TEXT_WIDTH * 0.8, box ? Number(box[1]) : block.width);
+      const w = Math.min(TEXT_WIDTH * 0.85, box ? Number(box[1]) : block.width);
       const h = (box ? Number(box[2]) / Number(box[1]) : block.height / block.width) * w;
       doc.font(FONT.italic).fontSize(SIZE.small);
       ensureSpace(doc, h + doc.heightOfString(block.caption, { width: TEXT_WIDTH }) + 16);

@@ -117,11 +117,14 @@ describe('PDF report', () => {
 });
 
 describe('HTML report', () => {
-  it('holds one inline SVG ROC chart per membership finding and the same required text', async () => {
+  it('holds one inline SVG ROC chart per membership finding, one comparing them, and the same required text', async () => {
     const report = demoReport();
     const html = await renderReportHtml(report);
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    expect((html.match(/<svg[\s>]/g) ?? []).length).toBe(report.findings.length);
+    expect((html.match(/<svg[\s>]/g) ?? []).length).toBe(report.findings.length + 1);
+    // Every chart's clip paths have ids of their own: several SVGs share one page.
+    const ids = [...html.matchAll(/<clipPath id="([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(ids.length);
     expect(html).toContain('Executive summary');
     expect(html).toContain(report.target.sha256);
     for (const f of report.findings) expect(html).toContain(f.attack);

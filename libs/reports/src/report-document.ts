@@ -26,7 +26,7 @@ const MEANING_BY_RATING: Readonly<Record<RiskRating, string>> = {
 
 export async function buildReportDocument(report: AuditReport): Promise<ReportDocument> {
   const createdAt = new Date(report.createdAt);
-  const blocks: Block[] = [...executiveSummary(report), ...findingsOverview(report)];
+  const blocks: Block[] = [...executiveSummary(report), ...(await findingsOverview(report))];
   for (const [i, finding] of report.findings.entries()) blocks.push(...(await findingSection(finding, i + 1, report)));
   blocks.push(...dataNotes(report), ...regulatorySection(), ...reproducibilityAppendix(report));
   return {
@@ -108,7 +108,23 @@ function executiveSummary(report: AuditReport): Block[] {
   return blocks;
 }
 
-function findingsOverview(report: AuditReport): Block[] {
+async function findingsOverview(report: AuditReport): Promise<Block[]> {
+  const comparison: Block[] =
+    report.findings.length > 1
+      ? [
+          {
+            kind: 'chart',
+            svg: withStableIds(
+              await renderRocChartSvg(report.findings.map((f) => ({ name: f.attack, metrics: f.metrics }))),
+              'roc-all',
+            ),
+            width: ROC_CHART_WIDTH,
+            height: ROC_CHART_HEIGHT,
+            caption:
+              'All attacks on log-log axes, one line pattern each (legend); thin dashed: random guessing; dotted: the 0.1% and 1% false-positive levels. The higher a curve at the left, the more training records that attack singles out with few false accusations.',
+          },
+        ]
+      : [];
   return [
     { kind: 'heading', level: 1, text: 'Findings at a glance', pageBreak: true },
     {
@@ -118,8 +134,8 @@ function findingsOverview(report: AuditReport): Block[] {
     {
       kind: 'table',
       columns: [
-        { header: 'Attack', weight: 2.3, mono: true },
-        { header: 'Severity', weight: 1 },
+        { header: 'Attack', weight: 2.7, mono: true },
+        { header: 'Severity', weight: 0.9 },
         { header: 'ROC AUC [95% CI]', weight: 1.9, align: 'right' },
         { header: 'TPR at 0.1% FPR [95% CI]', weight: 2, align: 'right' },
         { header: 'TPR at 1% FPR [95% CI]', weight: 2, align: 'right' },
@@ -132,6 +148,7 @@ function findingsOverview(report: AuditReport): Block[] {
         withInterval(f.metrics.tpr['0.01'], f.metrics.tprInterval['0.01']),
       ]),
     },
+    ...comparison,
   ];
 }
 
@@ -197,7 +214,7 @@ async function findingSection(finding: Finding, index: number, report: AuditRepo
     { kind: 'paragraph', emphasis: 'note', text: `About epsilon: ${plain(m.epsilonNote)}` },
     {
       kind: 'chart',
-      svg: withStableIds(await renderRocChartSvg(finding.attack, m), `roc${index}`),
+      svg: withStableIds(await renderRocChartSvg([{ name: finding.attack, metrics: m }]), `roc${index}`),
       width: ROC_CHART_WIDTH,
       height: ROC_CHART_HEIGHT,
       caption: `ROC curve of ${finding.attack} on log-log axes (${m.nMembers} members, ${m.nNonMembers} non-members). Solid: the attack; dashed: random guessing; dotted: the 0.1% and 1% false-positive levels. A curve far above the dashed line at the left edge means training records are singled out with few false accusations. Rates of zero are drawn at the axes' lower edges.`,

@@ -1,7 +1,8 @@
 // The log-log ROC curve of one membership attack (Carlini et al., S&P 2022, argue for this view: what matters
 // is the true-positive rate at very low false-positive rates). Written as a vega-lite spec, compiled to vega
-// and rendered to SVG on the server with no canvas. Black and white: the attack's curve is solid, random
-// guessing dashed, the 0.1% and 1% FPR levels dotted, so nothing depends on colour.
+// and rendered to SVG on the server with no canvas. Black and white: one attack's curve is solid (several
+// attacks: one dash pattern each), random guessing thin and dashed, the 0.1% and 1% FPR levels dotted, so
+// nothing depends on colour.
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { parse, View } from 'vega';
 import type { MembershipMetrics } from '../../engine/src/types';
@@ -21,27 +22,45 @@ function decades(from: number): number[] {
   return ticks;
 }
 
-export function rocChartSpec(attack: string, m: Pick<MembershipMetrics, 'rocPoints' | 'nMembers' | 'nNonMembers'>) {
-  const xMin = axisFloor(m.nNonMembers);
-  const yMin = axisFloor(m.nMembers);
+type RocInput = Pick<MembershipMetrics, 'rocPoints' | 'nMembers' | 'nNonMembers'>;
+
+/** Dash patterns told apart in black and white; the first (solid) is the single-attack chart's curve. */
+const ATTACK_DASHES: ReadonlyArray<readonly number[]> = [
+  [],
+  [7, 3],
+  [2, 2],
+  [9, 3, 2, 3],
+  [14, 4],
+  [1, 4],
+  [5, 2, 1, 2, 1, 2],
+];
+const GUESSING = 'random guessing';
+
+/** One attack's ROC (solid) against guessing, or several attacks' (one dash pattern each) on shared axes. */
+export function rocChartSpec(
+  curves: ReadonlyArray<{ readonly name: string; readonly metrics: RocInput }>,
+): TopLevelSpec {
+  const xMin = Math.min(...curves.map((c) => axisFloor(c.metrics.nNonMembers)));
+  const yMin = Math.min(...curves.map((c) => axisFloor(c.metrics.nMembers)));
   // Rates of 0 have no place on a log axis: drawn at the axis floor (the caption says so).
-  const curve = m.rocPoints.map(([fpr, tpr]) => ({
-    fpr: Math.max(fpr, xMin),
-    tpr: Math.max(tpr, yMin),
-    series: attack,
-  }));
+  const points = curves.flatMap((c) =>
+    c.metrics.rocPoints.map(([fpr, tpr]) => ({ fpr: Math.max(fpr, xMin), tpr: Math.max(tpr, yMin), series: c.name })),
+  );
   const guess = [
-    { fpr: Math.max(xMin, yMin), tpr: Math.max(xMin, yMin), series: 'random guessing' },
-    { fpr: 1, tpr: 1, series: 'random guessing' },
+    { fpr: Math.max(xMin, yMin), tpr: Math.max(xMin, yMin), series: GUESSING },
+    { fpr: 1, tpr: 1, series: GUESSING },
   ];
   const levels = [
     { fpr: 0.001, label: '0.1% FPR' },
     { fpr: 0.01, label: '1% FPR' },
   ];
   const axisFormat = '~%';
-  const series = { domain: [attack, 'random guessing'] };
-  // Two layers (the attack's ROC is a step function, guessing a straight line) sharing one dash scale and
-  // one legend: the attack solid and heavy, guessing dashed and light.
+  const names = curves.map((c) => c.name);
+  const domain = [...names, GUESSING];
+  const dashes = [...names.map((_, i) => [...(ATTACK_DASHES[i % ATTACK_DASHES.length] as number[])]), [4, 4]];
+  const widths = [...names.map(() => (names.length === 1 ? 1.6 : 1.2)), 0.7];
+  // Two layers (an attack's ROC is a step function, guessing a straight line) sharing one dash scale and one
+  // legend.
   const line = (values: Array<{ fpr: number; tpr: number; series: string }>, interpolate: 'linear' | 'step-after') => ({
     data: { values },
     mark: { type: 'line' as const, color: '#000000', clip: true, interpolate },
@@ -63,13 +82,22 @@ export function rocChartSpec(attack: string, m: Pick<MembershipMetrics, 'rocPoin
       strokeDash: {
         field: 'series',
         type: 'nominal' as const,
-        scale: { ...series, range: [[], [5, 4]] },
-        legend: { title: null, orient: 'bottom-right' as const, symbolStrokeColor: '#000000', symbolType: 'stroke' },
+        scale: { domain, range: dashes },
+        legend: {
+          title: null,
+          // One attack: inside, where a ROC curve never goes. Several: below the plot, in columns.
+          orient: names.length === 1 ? ('bottom-right' as const) : ('bottom' as const),
+          columns: names.length === 1 ? 1 : 2,
+          symbolStrokeColor: '#000000',
+          symbolType: 'stroke',
+          symbolSize: 300,
+          labelLimit: 200,
+        },
       },
-      strokeWidth: { field: 'series', type: 'nominal' as const, scale: { ...series, range: [1.6, 0.8] }, legend: null },
+      strokeWidth: { field: 'series', type: 'nominal' as const, scale: { domain, range: widths }, legend: null },
     },
   });
-  const spec: TopLevelSpec = {
+  return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     width: ROC_CHART_WIDTH,
     height: ROC_CHART_HEIGHT,
@@ -78,7 +106,7 @@ export function rocChartSpec(attack: string, m: Pick<MembershipMetrics, 'rocPoin
       font: 'Helvetica',
       view: { stroke: '#000000', strokeWidth: 0.5 },
       axis: { labelFontSize: 9, titleFontSize: 10, titleFontWeight: 'normal', gridColor: '#dddddd' },
-      legend: { labelFontSize: 9, titleFontSize: 9, orient: 'bottom-right', fillColor: 'white' },
+      legend: { labelFontSize: 9, titleFontSize: 9, fillColor: 'white', padding: 4 },
     },
     layer: [
       {
@@ -96,18 +124,16 @@ export function rocChartSpec(attack: string, m: Pick<MembershipMetrics, 'rocPoin
         },
       },
       line(guess, 'linear'),
-      line(curve, 'step-after'),
+      line(points, 'step-after'),
     ],
   };
-  return spec;
 }
 
 /** The chart as a standalone SVG document (deterministic: the same metrics give the same bytes). */
 export async function renderRocChartSvg(
-  attack: string,
-  m: Pick<MembershipMetrics, 'rocPoints' | 'nMembers' | 'nNonMembers'>,
+  curves: ReadonlyArray<{ readonly name: string; readonly metrics: RocInput }>,
 ): Promise<string> {
-  return renderVegaLiteSvg(rocChartSpec(attack, m));
+  return renderVegaLiteSvg(rocChartSpec(curves));
 }
 
 export async function renderVegaLiteSvg(spec: TopLevelSpec): Promise<string> {
