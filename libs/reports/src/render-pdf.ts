@@ -180,8 +180,11 @@ function drawBlock(doc: Doc, block: Block): void {
 function drawHeading(doc: Doc, text: string, level: 1 | 2 | 3, pageBreak: boolean): void {
   const size = level === 1 ? SIZE.h1 : level === 2 ? SIZE.h2 : SIZE.h3;
   if (pageBreak) doc.addPage();
-  // Keep a heading with what follows it.
-  else ensureSpace(doc, size * 2 + 60);
+  else {
+    // Keep a heading with what follows it; a section heading also gets air above it.
+    ensureSpace(doc, size * 2 + 60 + (level === 1 ? 20 : 0));
+    if (level === 1 && doc.y > MARGIN.top + 1) doc.moveDown(1.2);
+  }
   if (level === 1) {
     doc.font(FONT.bold).fontSize(size).fillColor(INK).text(text, MARGIN.left, doc.y, { width: TEXT_WIDTH });
     const y = doc.y + 3;
