@@ -5,6 +5,7 @@ import { pdfText, renderedPageCount } from '../../../test/fixtures/pdf-text';
 import { parseAuditReport, parseAuditReportText, ReportInputError } from './report-input';
 import { renderReportHtml } from './render-html';
 import { renderReportPdf } from './render-pdf';
+import { recommendationsFor } from './recommendations';
 import { rerunCommand } from './rerun-command';
 
 jest.setTimeout(60_000);
@@ -190,5 +191,66 @@ describe('re-run command', () => {
         '--reference-models 8 --reference-epochs 60 --reference-learning-rate 0.01 --reference-batch-size 32 ' +
         '--duplicates exclude --seed 1 --out report.json --pdf report.pdf',
     );
+  });
+});
+
+describe('recommendations', () => {
+  const base = demoReport();
+  const finding = (attack: string, severity: Finding['severity']): Finding =>
+    ({ ...base.findings[0]!, attack, severity }) as Finding;
+  const titles = (f: Finding, report: AuditReport = base): string[] =>
+    recommendationsFor(f, report).map((r) => r.title);
+
+  it('asks for nothing but record keeping when the attack found nothing', () => {
+    expect(titles(finding('membership.loss', 'none'))).toEqual(['No mitigation needed for this attack']);
+  });
+
+  it('does not offer coarser answers against an attack that needs only labels', () => {
+    const t = titles(finding('membership.label-only', 'medium'));
+    expect(t[0]).toBe('Coarser answers will not stop this attack');
+    expect(t.join('|')).not.toMatch(/output rounding/);
+    expect(t).toContain('Regularise the model');
+  });
+
+  it('fits the recommendations to the finding and the data', () => {
+    const low = titles(finding('membership.loss', 'low'));
+    expect(low[0]).toMatch(/output rounding, top-k/);
+    expect(low).not.toContain('Train with differential privacy (DP-SGD)');
+    expect(low).not.toContain('De-duplicate the training data');
+
+    const high = titles(finding('membership.lira', 'high'), enrichedReport());
+    expect(high).toEqual(
+      expect.arrayContaining([
+        'Train with differential privacy (DP-SGD)',
+        'De-duplicate the training data',
+        'Review the most exposed records',
+        'Limit and monitor queries (rate limits)',
+      ]),
+    );
+    const memorising = {
+      ...base,
+      config: {
+        ...base.config,
+        referenceFit: { trainSize: 300, epochs: 'auto' as const, target: { loss: 0.001, accuracy: 1 } },
+      },
+    };
+    const regularise = recommendationsFor(finding('membership.loss', 'medium'), memorising).find(
+      (r) => r.title === 'Regularise the model',
+    );
+    expect(regularise?.text).toContain('classifies 100% of its training records correctly');
+  });
+
+  it('renders a one-finding low-risk report without a comparison chart', async () => {
+    const one: AuditReport = {
+      ...base,
+      risk: { ...base.risk, score: 4, rating: 'low' },
+      findings: [finding('membership.label-only', 'none')],
+    };
+    const html = await renderReportHtml(one);
+    expect((html.match(/<svg[\s>]/g) ?? []).length).toBe(1);
+    const text = flat(pdfText(await renderReportPdf(one)));
+    expect(text).toContain('Risk rating: LOW');
+    expect(text).toContain('membership.label-only - severity none');
+    expect(text).toContain('No mitigation needed for this attack');
   });
 });

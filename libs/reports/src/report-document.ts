@@ -81,7 +81,7 @@ function executiveSummary(report: AuditReport): Block[] {
     const ci = m.tprInterval['0.01'];
     blocks.push({
       kind: 'paragraph',
-      text: `The attack that singles out the most training records is ${strongest.attack} (${attackDescription(strongest.attack).toLowerCase()}): it flagged ${pct(m.tpr['0.01'])} of the training records (95% confidence interval ${pct(ci.lower)} to ${pct(ci.upper)}) while wrongly flagging at most 1 in 100 of the others; random guessing would flag 1%.`,
+      text: `The attack that singles out the most training records is ${strongest.attack}. ${attackDescription(strongest.attack)} flagged ${pct(m.tpr['0.01'])} of the training records (95% confidence interval ${pct(ci.lower)} to ${pct(ci.upper)}) while wrongly flagging at most 1 in 100 of the others; random guessing would flag 1%.`,
     });
   }
   blocks.push(
