@@ -64,7 +64,9 @@ Examples:
   $ privaudit demo                    train a deliberately overfit model on bundled data and audit it
   $ privaudit audit --help            all audit options
   $ privaudit audit --model model.onnx --members train.csv --nonmembers holdout.csv \\
-      --label label --out report.json
+      --label label --out report.json --pdf report.pdf
+  $ privaudit report report.json --pdf report.pdf      the PDF to file with a DPIA
+  $ privaudit gate --baseline old.json --candidate new.json --max-rise 5
 
 Guide: docs/cli.md
 `;
