@@ -50,14 +50,23 @@ export function renderDocumentPdf(document: ReportDocument): Promise<Buffer> {
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  drawCover(doc, document);
-  for (const block of document.blocks) drawBlock(doc, block);
+  const contentsTop = drawCover(doc, document);
+  const sections: Section[] = [];
+  for (const block of document.blocks) drawBlock(doc, block, sections);
+  drawContents(doc, sections, contentsTop);
   drawRunningTexts(doc, document);
   doc.end();
   return done;
 }
 
-function drawCover(doc: Doc, document: ReportDocument): void {
+/** A top-level heading and the page it landed on (0-based), for the contents and the PDF outline. */
+interface Section {
+  readonly title: string;
+  readonly page: number;
+}
+
+/** Draws the cover; returns where on it the contents can go. */
+function drawCover(doc: Doc, document: ReportDocument): number {
   const c = document.cover;
   doc
     .font(FONT.bold)
@@ -97,6 +106,7 @@ function drawCover(doc: Doc, document: ReportDocument): void {
   doc.font(FONT.body).fontSize(10).fillColor(INK).text(c.statement, MARGIN.left, doc.y, { width: TEXT_WIDTH });
   doc.moveDown(2.5);
   drawFacts(doc, c.facts, false);
+  const contentsTop = doc.y + 10;
   doc
     .font(FONT.italic)
     .fontSize(SIZE.small)
@@ -107,12 +117,38 @@ function drawCover(doc: Doc, document: ReportDocument): void {
       BOTTOM - 30,
       { width: TEXT_WIDTH },
     );
+  return contentsTop;
 }
 
-function drawBlock(doc: Doc, block: Block): void {
+/** Contents on the cover, filled in once every section's page is known (when they fit above the footnote). */
+function drawContents(doc: Doc, sections: readonly Section[], top: number): void {
+  const lineHeight = 12.5;
+  if (sections.length === 0 || top + 18 + sections.length * lineHeight > BOTTOM - 44) return;
+  doc.switchToPage(0);
+  doc.font(FONT.bold).fontSize(10).fillColor(INK).text('Contents', MARGIN.left, top, { width: TEXT_WIDTH });
+  let y = top + 16;
+  for (const section of sections) {
+    doc.font(FONT.body).fontSize(9).fillColor(INK);
+    doc.text(section.title, MARGIN.left, y, { width: TEXT_WIDTH - 40, lineBreak: false, ellipsis: true });
+    doc.text(String(section.page + 1), MARGIN.left + TEXT_WIDTH - 40, y, {
+      width: 40,
+      align: 'right',
+      lineBreak: false,
+    });
+    y += lineHeight;
+  }
+}
+
+function drawBlock(doc: Doc, block: Block, sections: Section[]): void {
   switch (block.kind) {
     case 'heading':
-      return drawHeading(doc, block.text, block.level, block.pageBreak === true);
+      drawHeading(doc, block.text, block.level, block.pageBreak === true);
+      if (block.level === 1) {
+        sections.push({ title: block.text, page: doc.bufferedPageRange().count - 1 });
+        // PDF bookmarks: a reader's side panel lists the sections.
+        doc.outline.addItem(block.text);
+      }
+      return;
     case 'paragraph': {
       const font = block.emphasis === 'note' ? FONT.italic : block.emphasis === 'lead' ? FONT.bold : FONT.body;
       const size = block.emphasis === 'note' ? SIZE.small : SIZE.body;
