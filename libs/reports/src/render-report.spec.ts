@@ -87,6 +87,24 @@ describe('PDF report', () => {
     for (const f of report.findings) expect(text).toContain(f.mostExposed[0]!.rowId);
   });
 
+  it('lists its sections on the cover with the pages pdftotext finds them on', () => {
+    const report = demoReport();
+    const pages = pdfText(pdf).split('\f');
+    const titles = [
+      'Executive summary',
+      'Findings at a glance',
+      ...report.findings.map((f, i) => `Finding ${i + 1}: ${f.attack} - severity ${f.severity}`),
+      'Data notes',
+      'Regulatory and framework mapping',
+      'Appendix: reproducibility',
+    ];
+    const found = titles.map((t) => 1 + pages.findIndex((page, i) => i > 0 && flat(page).includes(t)));
+    expect(found.every((p) => p > 1)).toBe(true);
+    const cover = flat(pages[0]!);
+    expect(cover).toContain(`Contents ${titles.join(' ')}`);
+    expect(cover).toContain(found.join(' '));
+  });
+
   it('is byte-for-byte reproducible from the same report JSON', async () => {
     const again = await renderReportPdf(demoReport());
     expect(again.equals(pdf)).toBe(true);
