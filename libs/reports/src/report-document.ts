@@ -163,6 +163,13 @@ async function findingSection(finding: Finding, index: number, report: AuditRepo
     },
     { kind: 'paragraph', text: plain(finding.summary) },
     { kind: 'paragraph', emphasis: 'note', text: `Method: ${finding.reference}` },
+    {
+      kind: 'chart',
+      svg: withStableIds(await renderRocChartSvg([{ name: finding.attack, metrics: m }]), `roc${index}`),
+      width: ROC_CHART_WIDTH,
+      height: ROC_CHART_HEIGHT,
+      caption: `ROC curve of ${finding.attack} on log-log axes (${m.nMembers} members, ${m.nNonMembers} non-members). Solid: the attack; dashed: random guessing; dotted: the 0.1% and 1% false-positive levels. A curve far above the dashed line at the left edge means training records are singled out with few false accusations. Rates of zero are drawn at the axes' lower edges.`,
+    },
     { kind: 'heading', level: 2, text: 'Evidence' },
     {
       kind: 'table',
@@ -212,13 +219,6 @@ async function findingSection(finding: Finding, index: number, report: AuditRepo
       ],
     },
     { kind: 'paragraph', emphasis: 'note', text: `About epsilon: ${plain(m.epsilonNote)}` },
-    {
-      kind: 'chart',
-      svg: withStableIds(await renderRocChartSvg([{ name: finding.attack, metrics: m }]), `roc${index}`),
-      width: ROC_CHART_WIDTH,
-      height: ROC_CHART_HEIGHT,
-      caption: `ROC curve of ${finding.attack} on log-log axes (${m.nMembers} members, ${m.nNonMembers} non-members). Solid: the attack; dashed: random guessing; dotted: the 0.1% and 1% false-positive levels. A curve far above the dashed line at the left edge means training records are singled out with few false accusations. Rates of zero are drawn at the axes' lower edges.`,
-    },
   ];
   const slices = finding.slices;
   if (slices) {
