@@ -136,6 +136,16 @@ describe('privaudit gate', () => {
     expect(stderrLines(io)).toEqual([expect.stringMatching(/^privaudit: error: .*--max-rise/)]);
   });
 
+  it('passes but notes it when the two audits ran different attacks', async () => {
+    await writeReportWithScore('a.json', 30);
+    await writeReportWithScore('b.json', 30, {
+      config: { ...JSON.parse(await fs.readFile(DEMO_REPORT, 'utf8')).config, attacks: ['membership.loss'] },
+    });
+    const { code, io } = await run(['gate', '--baseline', 'a.json', '--candidate', 'b.json']);
+    expect(code).toBe(0);
+    expect(stderrLines(io)).toEqual([expect.stringMatching(/^privaudit: note: the audits ran different attacks/)]);
+  });
+
   it('is a usage error without --candidate, and an input error (exit 1) for a baseline that is no report', async () => {
     await writeReportWithScore('b.json', 10);
     expect((await run(['gate', '--baseline', 'b.json'])).code).toBe(2);
