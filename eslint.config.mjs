@@ -47,6 +47,27 @@ export default tseslint.config(
     },
   },
   {
+    // Reports render a report JSON; they never reach the service stack (docs/ARCHITECTURE.md).
+    files: ['libs/reports/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', 'typeorm', 'pg', 'bullmq', 'ioredis', 'nestjs-pino'],
+              message: 'libs/reports must not depend on the service stack.',
+            },
+            {
+              group: ['**/apps/**', '**/persistence/**', '**/queue/**', '**/config/**'],
+              message: 'libs/reports must not import apps or service libs.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

@@ -4,6 +4,13 @@
 # PostgreSQL and Redis (scripts/test-services.js reuses DATABASE_URL/REDIS_URL or starts local ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The report tests read rendered PDFs with poppler (test/fixtures/pdf-text.ts): say so before anything runs.
+for tool in pdftotext pdftoppm; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "npm test: $tool not found; install poppler-utils (apt-get install -y poppler-utils; brew install poppler on macOS)" >&2
+    exit 1
+  fi
+done
 npx tsc -p tsconfig.build.json
 npx jest --ci --selectProjects unit
 # --forceExit: a stray Redis/pg socket in a child-process harness must not hang CI; every suite closes what it opens.

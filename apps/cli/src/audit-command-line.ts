@@ -38,6 +38,8 @@ export function equivalentCommand(o: AuditCommandOptions): string {
   if (o.topExposed !== undefined) args.push('--top-exposed', String(o.topExposed));
   if (o.maxModelMb !== undefined) args.push('--max-model-mb', String(o.maxModelMb));
   if (o.out !== undefined) args.push('--out', q(o.out));
+  if (o.pdf !== undefined) args.push('--pdf', q(o.pdf));
+  if (o.html !== undefined) args.push('--html', q(o.html));
   if (o.dryRun === true) args.push('--dry-run');
   return args.join(' ');
 }

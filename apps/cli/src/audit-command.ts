@@ -9,6 +9,7 @@ import type { AttackId, AuditReport } from '../../../libs/engine/src/types';
 import type { CliIo } from './cli-io';
 import { InputError, InterruptedError, UsageError } from './cli-errors';
 import { createProgressReporter, progressStyleFor } from './progress-reporter';
+import { checkDocumentDestinations, writeReportDocuments } from './report-command';
 import { checkReportDestination, writeFileAtomically } from './report-file';
 
 /** The engine's own limit, in the unit the option takes. */
@@ -56,6 +57,9 @@ export interface AuditCommandOptions {
   readonly dryRun?: boolean;
   /** Where the report goes; required unless dryRun (a dry run writes nothing, but checks it when given). */
   readonly out?: string;
+  /** Also render the report as PDF / HTML here, once the JSON is written (libs/reports). */
+  readonly pdf?: string;
+  readonly html?: string;
   /** No progress output. */
   readonly quiet?: boolean;
   /** Print the report JSON on stdout instead of the findings table. */
@@ -88,6 +92,7 @@ export async function runAuditCommand(
   if (opts.out !== undefined) await checkReportDestination(resolve(opts.out), opts.out);
   else if (opts.dryRun !== true)
     throw new UsageError('--out <report.json> is required (only --dry-run runs without it)');
+  await checkDocumentDestinations(opts, io);
 
   // Size is checked before reading so an oversized (or hostile) file is never buffered.
   const modelSize = (await fs.stat(resolve(opts.model))).size;
@@ -172,11 +177,14 @@ export async function runAuditCommand(
   }
 
   await writeFileAtomically(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  // The JSON is on disk first: a document that fails to render loses nothing.
+  const documents = await writeReportDocuments(report, opts, io);
 
   if (opts.json) {
     io.out(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    io.out(`${formatFindingsTable(report).replace(/\n*$/, '')}\n\nReport written to ${reportPath}\n`);
+    const also = documents.map((p) => `\nAlso written: ${p}`).join('');
+    io.out(`${formatFindingsTable(report).replace(/\n*$/, '')}\n\nReport written to ${reportPath}${also}\n`);
   }
   return { report, reportPath };
 }

@@ -7,6 +7,8 @@ import type { CliIo } from './cli-io';
 export const EXIT_OK = 0;
 export const EXIT_INPUT_ERROR = 1;
 export const EXIT_USAGE = 2;
+/** `privaudit gate`: the candidate's risk rose beyond the allowed threshold (a CI pipeline blocks the release). */
+export const EXIT_GATE_FAILED = 3;
 /** 128 + SIGINT, as shells report an interrupted command. */
 export const EXIT_INTERRUPTED = 130;
 
@@ -20,6 +22,11 @@ export class InputError extends Error {
   override readonly name = 'InputError';
 }
 
+/** The release gate did not pass; the message is the reason, on one line. */
+export class GateFailedError extends Error {
+  override readonly name = 'GateFailedError';
+}
+
 export class InterruptedError extends Error {
   override readonly name = 'InterruptedError';
 }
@@ -27,6 +34,7 @@ export class InterruptedError extends Error {
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return EXIT_USAGE;
   if (error instanceof InterruptedError) return EXIT_INTERRUPTED;
+  if (error instanceof GateFailedError) return EXIT_GATE_FAILED;
   return EXIT_INPUT_ERROR;
 }
 

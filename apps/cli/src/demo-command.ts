@@ -136,6 +136,8 @@ export async function runDemoCommand(
     referenceBatchSize: training.batchSize,
     seed: opts.seed,
     out: shown('report.json'),
+    // The document a privacy officer would be handed, beside the JSON.
+    pdf: shown('report.pdf'),
     quiet: opts.quiet,
   };
   io.out(`Auditing it; the same audit from the command line:\n  npx ${equivalentCommand(audit)}\n\n`);

@@ -9,6 +9,8 @@ import { DEFAULT_MAX_MODEL_MB, runAuditCommand } from './audit-command';
 import { processIo, type CliIo } from './cli-io';
 import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './cli-errors';
 import { DEFAULT_DEMO_WORKDIR, runDemoCommand } from './demo-command';
+import { DEFAULT_MAX_RISE, runGateCommand } from './gate-command';
+import { runReportCommand } from './report-command';
 import {
   KNOWN_ATTACKS,
   parseAttackList,
@@ -22,6 +24,7 @@ import {
   parseNonNegativeNumber,
   parseReferenceEpochs,
   parseSeed,
+  parseMaxRise,
 } from './option-parsers';
 import { privauditPackage } from './package-root';
 
@@ -40,12 +43,30 @@ Examples:
 Exit codes: 0 audit completed, 1 input, model or audit error, 2 usage error, 130 interrupted.
 `;
 
+const REPORT_EXAMPLES = `
+Examples:
+  $ privaudit report report.json --pdf report.pdf
+  $ privaudit report report.json --pdf report.pdf --html report.html
+
+Exit codes: 0 written, 1 the file is missing or not a privaudit report (schemaVersion 1), 2 usage error.
+`;
+
+const GATE_EXAMPLES = `
+Examples:
+  $ privaudit gate --baseline release-1.json --candidate release-2.json
+  $ privaudit gate --baseline release-1.json --candidate release-2.json --max-rise 5
+
+Exit codes: 0 passed, 1 a report is missing or invalid, 2 usage error, 3 the risk rose beyond --max-rise.
+`;
+
 const PROGRAM_EXAMPLES = `
 Examples:
   $ privaudit demo                    train a deliberately overfit model on bundled data and audit it
   $ privaudit audit --help            all audit options
   $ privaudit audit --model model.onnx --members train.csv --nonmembers holdout.csv \\
-      --label label --out report.json
+      --label label --out report.json --pdf report.pdf
+  $ privaudit report report.json --pdf report.pdf      the PDF to file with a DPIA
+  $ privaudit gate --baseline old.json --candidate new.json --max-rise 5
 
 Guide: docs/cli.md
 `;
@@ -80,6 +101,8 @@ interface RawAuditOptions {
   dryRun?: boolean;
   /** Required unless --dry-run: checked in the action, since commander cannot make one option depend on another. */
   out?: string;
+  pdf?: string;
+  html?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -246,6 +269,8 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
     )
     .option('--dry-run', 'check the inputs and print the attacks and the training cost; train nothing')
     .option('--out <report.json>', 'where to write the report (written atomically); required unless --dry-run')
+    .option('--pdf <report.pdf>', 'also render the report as PDF (a document to file with a DPIA)')
+    .option('--html <report.html>', 'also render the report as one self-contained HTML page')
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the report JSON on stdout instead of the findings table')
     .addHelpText('after', AUDIT_EXAMPLES)
@@ -281,12 +306,43 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           maxReferenceSeconds: raw.maxReferenceSeconds,
           dryRun: raw.dryRun,
           out: raw.out,
+          pdf: raw.pdf,
+          html: raw.html,
           quiet: raw.quiet,
           json: raw.json,
         },
         io,
         signal,
       );
+      setExitCode(EXIT_OK);
+    });
+
+  program
+    .command('report')
+    .description('render a report JSON (from `privaudit audit` or the service) as PDF and/or HTML')
+    .argument('<report.json>', 'a privaudit report, schemaVersion 1')
+    .option('--pdf <out.pdf>', 'write the PDF here (atomically)')
+    .option('--html <out.html>', 'write one self-contained HTML page here (atomically)')
+    .option('-q, --quiet', 'print nothing on success')
+    .addHelpText('after', REPORT_EXAMPLES)
+    .action(async (reportPath: string, raw: { pdf?: string; html?: string; quiet?: boolean }) => {
+      await runReportCommand({ report: reportPath, pdf: raw.pdf, html: raw.html, quiet: raw.quiet }, io);
+      setExitCode(EXIT_OK);
+    });
+
+  program
+    .command('gate')
+    .description("release gate: fail (exit 3) when the candidate audit's risk score rose more than allowed")
+    .requiredOption('--baseline <a.json>', 'report of the released model')
+    .requiredOption('--candidate <b.json>', 'report of the model to release')
+    .addOption(
+      new Option('--max-rise <points>', 'largest allowed rise of the risk score (0-100)')
+        .argParser(parseMaxRise)
+        .default(DEFAULT_MAX_RISE),
+    )
+    .addHelpText('after', GATE_EXAMPLES)
+    .action(async (raw: { baseline: string; candidate: string; maxRise: number }) => {
+      await runGateCommand({ baseline: raw.baseline, candidate: raw.candidate, maxRise: raw.maxRise }, io);
       setExitCode(EXIT_OK);
     });
 

@@ -38,6 +38,13 @@ export function parseNonNegativeNumber(value: string): number {
   return Number(value);
 }
 
+/** `gate --max-rise`: points on the 0-100 risk score, e.g. '0', '5' or '2.5'. */
+export function parseMaxRise(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) > 100)
+    throw new InvalidArgumentError('expected points of risk score from 0 to 100.');
+  return Number(value);
+}
+
 /** Reference epochs: a positive integer, or 'auto' (train until the fit matches the target's). */
 export function parseReferenceEpochs(value: string): number | 'auto' {
   if (value.trim() === 'auto') return 'auto';

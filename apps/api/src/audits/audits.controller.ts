@@ -1,10 +1,22 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  StreamableFile,
+} from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { isEngineError } from '../../../../libs/engine/src/errors';
 import { IMPLEMENTED_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
 import { parseOutputPolicy } from '../../../../libs/engine/src/targets/output-policy';
 import type { AttackId } from '../../../../libs/engine/src/types';
+import { renderReportHtml, renderReportPdf } from '../../../../libs/reports/src/index';
 import { Roles, WRITERS } from '../auth/roles.decorator';
 import { openApiSchema, ZodValidationPipe } from '../http/zod-validation.pipe';
 import { AuditCommissionService } from './audit-commission.service';
@@ -134,5 +146,30 @@ export class AuditsController {
   @ApiOperation({ summary: 'The audit report JSON (schemaVersion 1)' })
   report(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.audits.report(id);
+  }
+
+  // The documents a privacy officer files, rendered on request from the stored report JSON (the same bytes
+  // for the same report: libs/reports is deterministic). Same roles as the JSON: every valid key may read.
+  @Get(':id/report.pdf')
+  @ApiOperation({ summary: 'The audit report as PDF (409 AUDIT_NOT_FINISHED until the audit has succeeded)' })
+  @ApiProduces('application/pdf')
+  async reportPdf(@Param('id', new ParseUUIDPipe()) id: string): Promise<StreamableFile> {
+    const pdf = await renderReportPdf(await this.audits.report(id));
+    return new StreamableFile(pdf, {
+      type: 'application/pdf',
+      disposition: `inline; filename="privaudit-audit-${id}.pdf"`,
+      length: pdf.length,
+    });
+  }
+
+  @Get(':id/report.html')
+  @ApiOperation({ summary: 'The audit report as one self-contained HTML page (409 until the audit has succeeded)' })
+  @ApiProduces('text/html')
+  // The page needs nothing but its inline styles and SVG: a browser runs no script and loads nothing from it.
+  @Header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+  @Header('X-Content-Type-Options', 'nosniff')
+  async reportHtml(@Param('id', new ParseUUIDPipe()) id: string): Promise<StreamableFile> {
+    const html = Buffer.from(await renderReportHtml(await this.audits.report(id)), 'utf8');
+    return new StreamableFile(html, { type: 'text/html; charset=utf-8', length: html.length });
   }
 }

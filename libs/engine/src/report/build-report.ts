@@ -27,7 +27,7 @@ import { groupLeakageSentence } from './finding-slices';
 export const DEFAULT_TOP_EXPOSED = 10;
 
 /** What each attack assumes of the adversary, in plain language. */
-const ATTACK_DESCRIPTIONS: Readonly<Record<AttackId, string>> = {
+export const ATTACK_DESCRIPTIONS: Readonly<Record<AttackId, string>> = {
   'membership.loss': "An attacker who sees the model's confidence in each record's true label (LOSS attack)",
   'membership.confidence': 'An attacker who sees only how confident the model is in its top answer (confidence attack)',
   'membership.shadow': 'An attacker who trains look-alike "shadow" models on similar data (shadow-model attack)',

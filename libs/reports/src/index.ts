@@ -1,0 +1,5 @@
+// libs/reports: a privaudit report JSON -> a document a privacy officer files (HTML and PDF, charts as SVG).
+// No Nest, no database: the CLI and the api call these same functions.
+export { parseAuditReport, parseAuditReportText, ReportInputError, SUPPORTED_SCHEMA_VERSION } from './report-input';
+export { renderReportHtml } from './render-html';
+export { renderReportPdf } from './render-pdf';

@@ -1,0 +1,118 @@
+// Reads a report JSON written by the CLI or the service before anything renders it: a file that is not a
+// privaudit report, or one of another schema version, is refused with one sentence naming what is wrong.
+// The schema checks what the renderers read and lets every other field through (fields are added freely).
+import { z } from 'zod';
+import type { AuditReport } from '../../engine/src/types';
+
+export const SUPPORTED_SCHEMA_VERSION = 1;
+
+export class ReportInputError extends Error {
+  override readonly name = 'ReportInputError';
+}
+
+const interval = z.object({ lower: z.number(), upper: z.number() });
+const byFpr = <T extends z.ZodType>(value: T) => z.object({ '0.001': value, '0.01': value });
+const digest = z.object({ sha256: z.string(), rows: z.number() });
+
+const sliceSchema = z.looseObject({
+  value: z.string(),
+  nMembers: z.number(),
+  nNonMembers: z.number(),
+  metrics: z
+    .looseObject({ auc: z.number(), tpr: byFpr(z.number()), tprInterval: byFpr(interval), advantage: z.number() })
+    .optional(),
+  note: z.string().optional(),
+});
+
+const findingSchema = z.looseObject({
+  attack: z.string().min(1),
+  severity: z.enum(['none', 'low', 'medium', 'high', 'critical']),
+  reference: z.string(),
+  summary: z.string(),
+  metrics: z.looseObject({
+    auc: z.number(),
+    aucInterval: interval,
+    tpr: byFpr(z.number()),
+    tprInterval: byFpr(interval),
+    fprInterval: byFpr(interval),
+    operatingCounts: byFpr(z.object({ tp: z.number(), fp: z.number() })),
+    balancedAccuracy: z.number(),
+    balancedAccuracyInterval: interval,
+    advantage: z.number(),
+    epsilonLowerBound: z.number(),
+    epsilonDelta: z.number(),
+    epsilonNote: z.string(),
+    rocPoints: z.array(z.tuple([z.number(), z.number()])),
+    nMembers: z.number(),
+    nNonMembers: z.number(),
+  }),
+  mostExposed: z.array(
+    z.looseObject({ rowId: z.string(), score: z.number(), rank: z.number(), privacyRisk: z.number().optional() }),
+  ),
+  slices: z.looseObject({ byClass: z.array(sliceSchema), byGroup: z.array(sliceSchema).optional() }).optional(),
+});
+
+const reportSchema = z.looseObject({
+  schemaVersion: z.literal(SUPPORTED_SCHEMA_VERSION),
+  tool: z.looseObject({ name: z.literal('privaudit'), version: z.string() }),
+  createdAt: z.iso.datetime({ offset: true }),
+  target: z.looseObject({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex'),
+    format: z.string(),
+    nFeatures: z.number(),
+    numClasses: z.number(),
+    outputKind: z.string(),
+  }),
+  data: z.looseObject({
+    members: digest,
+    nonMembers: digest,
+    population: digest.optional(),
+    labelColumn: z.string(),
+  }),
+  config: z.looseObject({ attacks: z.array(z.string()), seed: z.number(), referenceModels: z.number() }),
+  findings: z.array(findingSchema),
+  risk: z.looseObject({
+    score: z.number().min(0).max(100),
+    rating: z.enum(['low', 'medium', 'high', 'critical']),
+    rationale: z.string(),
+  }),
+});
+
+/**
+ * The report in `json` (already parsed), checked. `source` names it in the error ("report.json").
+ * Throws ReportInputError with one line: not an object, no schemaVersion, another version, or the first
+ * field that does not fit.
+ */
+export function parseAuditReport(json: unknown, source: string): AuditReport {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new ReportInputError(`${source} is not a privaudit report: expected a JSON object`);
+  }
+  const version = (json as { schemaVersion?: unknown }).schemaVersion;
+  if (version === undefined) {
+    throw new ReportInputError(`${source} is not a privaudit report: it has no schemaVersion`);
+  }
+  if (version !== SUPPORTED_SCHEMA_VERSION) {
+    throw new ReportInputError(
+      `${source} has schemaVersion ${JSON.stringify(version)}; this privaudit reads schemaVersion ${SUPPORTED_SCHEMA_VERSION}`,
+    );
+  }
+  const parsed = reportSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'the report';
+    throw new ReportInputError(`${source} is not a privaudit report: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  // The schema covers every field the renderers read; the rest passes through as written.
+  return json as AuditReport;
+}
+
+/** parseAuditReport over the text of a file; malformed JSON is refused the same way. */
+export function parseAuditReportText(text: string, source: string): AuditReport {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ReportInputError(`${source} is not JSON: ${(e as Error).message}`);
+  }
+  return parseAuditReport(json, source);
+}

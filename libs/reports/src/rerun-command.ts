@@ -1,0 +1,46 @@
+// The `privaudit audit` command that repeats an audit, rebuilt from what the report records. File names are
+// placeholders (the report holds hashes, not paths); every option that changes the result is spelled out.
+import type { AuditReport } from '../../engine/src/types';
+
+export function rerunCommand(report: AuditReport): string {
+  const c = report.config;
+  const d = report.data;
+  const args: string[] = [
+    'privaudit audit',
+    '--model model.onnx',
+    '--members members.csv',
+    '--nonmembers nonmembers.csv',
+  ];
+  if (d.population) args.push('--population population.csv');
+  args.push(`--label ${quote(d.labelColumn)}`);
+  if (d.idColumn !== undefined) args.push(`--id-column ${quote(d.idColumn)}`);
+  if (d.classes) args.push(`--classes ${quote(d.classes.join(','))}`);
+  if (d.groupColumn !== undefined) args.push(`--group-column ${quote(d.groupColumn)}`);
+  if (d.preprocessing) args.push(`--preprocessing ${quote(d.preprocessing.name)}`);
+  args.push(`--attacks ${c.attacks.join(',')}`);
+  if (c.outputPolicy !== undefined) args.push(`--output-policy ${c.outputPolicy}`);
+  args.push(`--reference-models ${c.referenceModels}`);
+  const t = c.referenceTraining;
+  if (t?.epochs !== undefined) args.push(`--reference-epochs ${t.epochs}`);
+  if (t?.learningRate !== undefined) args.push(`--reference-learning-rate ${t.learningRate}`);
+  if (t?.batchSize !== undefined) args.push(`--reference-batch-size ${t.batchSize}`);
+  if (t?.l2 !== undefined) args.push(`--reference-l2 ${t.l2}`);
+  if (c.referenceArchitecture) {
+    const hidden = c.referenceArchitecture.hidden;
+    args.push(`--reference-hidden ${hidden.length > 0 ? hidden.join(',') : 'none'}`);
+    args.push(`--reference-activation ${c.referenceArchitecture.activation}`);
+  }
+  if (c.referenceFit && c.referenceFit.trainSize !== d.members.rows) {
+    args.push(`--target-train-size ${c.referenceFit.trainSize}`);
+  }
+  if (d.duplicates) args.push(`--duplicates ${d.duplicates.policy}`);
+  const topExposed = Math.max(0, ...report.findings.map((f) => f.mostExposed.length));
+  if (report.findings.length > 0 && topExposed !== 10) args.push(`--top-exposed ${topExposed}`);
+  args.push(`--seed ${c.seed}`, '--out report.json', '--pdf report.pdf');
+  return args.join(' \\\n    ');
+}
+
+/** Shell-safe: plain words stay as they are, anything else in single quotes. */
+function quote(word: string): string {
+  return /^[A-Za-z0-9_.,:/-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
