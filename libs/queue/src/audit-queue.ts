@@ -23,6 +23,8 @@ export abstract class AuditQueue {
   abstract removeWaiting(auditId: string): Promise<boolean>;
   /** The state of the audit's own job (id = audit id). */
   abstract jobState(auditId: string): Promise<AuditJobState>;
+  /** Resolves when the queue's Redis answers (one cheap read of the queue). */
+  abstract ping(): Promise<void>;
   /** Counts of the queue's jobs by state, for /metrics. */
   abstract jobCounts(): Promise<Record<string, number>>;
   abstract close(): Promise<void>;
@@ -95,6 +97,10 @@ export class BullMqAuditQueue extends AuditQueue {
       case 'unknown':
         return { state: null, failedReason: null }; // removed between the two calls
     }
+  }
+
+  async ping(): Promise<void> {
+    await this.queue.getJobCounts('waiting');
   }
 
   async jobCounts(): Promise<Record<string, number>> {
