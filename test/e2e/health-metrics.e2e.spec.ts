@@ -1,58 +1,13 @@
 // GET /health/live, /health/ready and /metrics over HTTP against the compiled api. The api reaches Postgres
 // and Redis through TCP relays in this process: cutting a relay is a real outage from the api's side (its
 // connections drop, new ones are refused) without touching the shared servers other suites use.
-import { createServer, connect, Server, Socket } from 'node:net';
 import request from 'supertest';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
 import { uploadAuditInputs } from './support/audit-inputs';
 import { DATABASE_URL, REDIS_URL, RunningService, sleep, startService } from './support/service-harness';
+import { Relay, viaRelay } from './support/tcp-relay';
 
 jest.setTimeout(120_000);
-
-/** A TCP relay to host:port that can be cut (every connection dropped, new ones refused) and restored. */
-class Relay {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  constructor(
-    private readonly host: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.targetPort, this.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((r) => server.listen(this.port, '127.0.0.1', r));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  }
-}
-
-function viaRelay(url: string, relay: Relay): string {
-  const u = new URL(url);
-  u.hostname = '127.0.0.1';
-  u.port = String(relay.port);
-  return u.toString();
-}
 
 describe('health and metrics', () => {
   const pg = new URL(DATABASE_URL);
