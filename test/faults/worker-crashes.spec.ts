@@ -1,7 +1,7 @@
 // Fault injection on the workers, with real processes against the real Postgres and Redis: a worker killed
 // with SIGKILL in the middle of a job (once: another worker finishes the audit; twice in a row on the same
 // job: the audit ends failed, not running forever), and a worker frozen with SIGSTOP past its lock, then
-// resumed while another worker has taken its job over.
+// resumed while another worker has taken its job over; and SIGTERM mid-job (the job handed back, not lost).
 import { Queue } from 'bullmq';
 import { QueueName } from '../../libs/queue/src/queue-names';
 import { ManagedProcess, REDIS_URL, RunningService, sleep } from '../e2e/support/service-harness';
@@ -99,5 +99,18 @@ describe('worker crashes', () => {
     await sleep(3000);
     await expectEndedExactlyOnce(svc, id);
     expect(frozen.child.exitCode).toBeNull(); // it survived its lost lock
+  });
+
+  it('SIGTERM mid-job: the job is handed back within the grace period and another worker ends the audit once', async () => {
+    const ids = await uploadDigits(svc, true);
+    const stopping = await svc.startWorker({ SHUTDOWN_GRACE_SECONDS: '1' });
+    const id = await commission(svc, ids, { ...ONE_SLOW_REFERENCE_MODEL, seed: 106 });
+    await waitForAuditChild(stopping.pid);
+    const exit = await stopping.stop('SIGTERM');
+    expect(exit.signal === 'SIGTERM' || exit.code === 0).toBe(true);
+
+    await svc.startWorker();
+    expect(await waitForAudit(svc, id, ended)).toMatchObject({ status: 'succeeded', failure_reason: null });
+    await expectEndedExactlyOnce(svc, id);
   });
 });
