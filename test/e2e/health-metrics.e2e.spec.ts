@@ -65,6 +65,7 @@ describe('health and metrics', () => {
     expect(text).toMatch(/^privaudit_audits\{status="failed"\} 0$/m);
     expect(text).toMatch(/^privaudit_queue_jobs\{queue="audits",state="waiting"\} 1$/m);
     expect(text).toMatch(/^# TYPE privaudit_audit_duration_seconds histogram$/m);
+    expect(text).toMatch(/^privaudit_reference_models 0$/m);
 
     // As a worker would leave it after a job given up on: failed, 2 s after it started.
     await svc.db.query(

@@ -52,6 +52,14 @@ export class ServiceMetrics {
         for (const { code, count } of await database.failuresByCode()) this.set({ code }, count);
       },
     });
+    new Gauge({
+      name: 'privaudit_reference_models',
+      help: 'Reference models stored in Postgres (each trained once, then reused)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await database.referenceModelsStored());
+      },
+    });
     this.registry.registerMetric(
       new ScrapedHistogram(
         'privaudit_audit_duration_seconds',

@@ -9,6 +9,8 @@ export abstract class DatabaseStatus {
    * their sum and count: the job-duration histogram of /metrics, computed from the rows at scrape time.
    */
   abstract auditDurations(buckets: readonly number[]): Promise<AuditDurationBuckets[]>;
+  /** Reference models stored (trained once, reused by every audit of the same data and settings). */
+  abstract referenceModelsStored(): Promise<number>;
   /** Failed audits per failure code, for /metrics. */
   abstract failuresByCode(): Promise<Array<{ code: string; count: number }>>;
 }

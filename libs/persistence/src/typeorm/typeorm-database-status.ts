@@ -34,6 +34,11 @@ export class TypeOrmDatabaseStatus extends DatabaseStatus {
     });
   }
 
+  async referenceModelsStored(): Promise<number> {
+    const [row] = await this.dataSource.query(`SELECT count(*)::int AS n FROM reference_models`);
+    return Number(row.n);
+  }
+
   async failuresByCode(): Promise<Array<{ code: string; count: number }>> {
     return this.dataSource.query(
       `SELECT coalesce(failure_code, 'UNKNOWN') AS code, count(*)::int AS count FROM audits WHERE status = 'failed'
