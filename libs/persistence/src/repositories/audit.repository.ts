@@ -59,9 +59,13 @@ export abstract class AuditRepository {
   abstract requeue(id: string, phase: string): Promise<boolean>;
   /**
    * Queued or running audits not updated for minAgeMs (by the database's clock, so a skewed worker clock
-   * changes nothing), oldest first: the repair loop's candidates.
+   * changes nothing), oldest first, a page at a time: the repair loop's candidates.
    */
-  abstract listStaleActive(minAgeMs: number, limit: number): Promise<Array<{ id: string; status: AuditStatus }>>;
+  abstract listStaleActive(
+    minAgeMs: number,
+    limit: number,
+    offset?: number,
+  ): Promise<Array<{ id: string; status: AuditStatus }>>;
   /** Number of audits per status (every status present, zero included), for /metrics. */
   abstract countByStatus(): Promise<Record<AuditStatus, number>>;
   abstract listFindings(auditId: string): Promise<FindingRecord[]>;

@@ -143,12 +143,16 @@ export class TypeOrmAuditRepository extends AuditRepository {
     return rowsOf(result).length === 1;
   }
 
-  async listStaleActive(minAgeMs: number, limit: number): Promise<Array<{ id: string; status: AuditStatus }>> {
+  async listStaleActive(
+    minAgeMs: number,
+    limit: number,
+    offset = 0,
+  ): Promise<Array<{ id: string; status: AuditStatus }>> {
     return this.dataSource.query(
       `SELECT id, status FROM audits
        WHERE status IN ('queued', 'running') AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
-       ORDER BY updated_at LIMIT $2`,
-      [minAgeMs, limit],
+       ORDER BY updated_at, id LIMIT $2 OFFSET $3`,
+      [minAgeMs, limit, offset],
     );
   }
 
