@@ -1,6 +1,6 @@
-// Three projects: unit (engine maths, validation; no services), integration (real Postgres + Redis),
-// e2e (HTTP against the Nest app, real Postgres + Redis + worker). `npm test` (scripts/test.sh)
-// provides DATABASE_URL / REDIS_URL for the last two.
+// Four projects: unit (engine maths, validation; no services), integration (real Postgres + Redis),
+// e2e (HTTP against the Nest app, real Postgres + Redis + worker), faults (the same, with processes killed or
+// frozen and jobs lost). `npm test` (scripts/test.sh) provides DATABASE_URL / REDIS_URL for the last three.
 const swc = [
   '@swc/jest',
   {
@@ -29,5 +29,7 @@ module.exports = {
     },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'] },
+    // Fault injection (kill -9, SIGSTOP, lost jobs) with real processes: `npm run test:faults`.
+    { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.spec.ts'] },
   ],
 };

@@ -121,6 +121,26 @@ describe('TypeORM repositories against Postgres', () => {
     expect(await audits.markRunning(audit.id)).toBe(false);
     expect(await audits.listFindings(audit.id)).toEqual([]);
   });
+
+  it('lists the active audits untouched for a while (by the database clock) and counts audits by status', async () => {
+    const { input } = await fixture();
+    const stale = await audits.createQueued(input);
+    await dataSource.query(`UPDATE audits SET updated_at = now() - interval '10 minutes' WHERE id = $1`, [stale.id]);
+    expect(await audits.listStaleActive(60_000, 1000)).toContainEqual({ id: stale.id, status: AuditStatus.Queued });
+    // A fresh write makes it young again: the api may be between its insert and its enqueue.
+    await dataSource.query(`UPDATE audits SET updated_at = now() WHERE id = $1`, [stale.id]);
+    expect((await audits.listStaleActive(60_000, 1000)).map((a) => a.id)).not.toContain(stale.id);
+    // Finished audits are never candidates.
+    await audits.markFailed(stale.id, { code: 'X', reason: 'r' });
+    await dataSource.query(`UPDATE audits SET updated_at = now() - interval '10 minutes' WHERE id = $1`, [stale.id]);
+    expect((await audits.listStaleActive(60_000, 1000)).map((a) => a.id)).not.toContain(stale.id);
+
+    const counts = await audits.countByStatus();
+    expect(Object.keys(counts).sort()).toEqual(Object.values(AuditStatus).sort());
+    const [failed] = await dataSource.query(`SELECT count(*)::int AS n FROM audits WHERE status = 'failed'`);
+    expect(counts[AuditStatus.Failed]).toBe(failed.n);
+    expect(counts[AuditStatus.Failed]).toBeGreaterThanOrEqual(1);
+  });
 });
 
 function fakeReport(): AuditReport {

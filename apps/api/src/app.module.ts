@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { ConfigModule } from '../../../libs/config/src/config.module';
@@ -13,7 +14,9 @@ import { AuditPreprocessingCheck } from './audits/audit-preprocessing-check';
 import { AuditsController } from './audits/audits.controller';
 import { DatasetCatalogService } from './datasets/dataset-catalog.service';
 import { DatasetsController } from './datasets/datasets.controller';
-import { HealthController } from './health.controller';
+import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { ServiceMetrics } from './metrics/service-metrics';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { ModelRegistryService } from './models/model-registry.service';
 import { ModelsController, ModelVersionsController } from './models/models.controller';
@@ -34,9 +37,12 @@ export class ApiModule {
         // The api applies pending migrations at start-up (migrationsRun); the worker never does.
         PersistenceModule.forRoot({ runMigrations: true }),
         QueueModule.forRoot(),
+        // Failed checks are answered as 503 with their details; terminus' own error log would only repeat them.
+        TerminusModule.forRoot({ logger: false }),
       ],
       controllers: [
         HealthController,
+        MetricsController,
         ApiKeysController,
         ModelsController,
         ModelVersionsController,
@@ -45,6 +51,7 @@ export class ApiModule {
       ],
       providers: [
         ApiKeyService,
+        ServiceMetrics,
         ModelRegistryService,
         DatasetCatalogService,
         AuditCommissionService,

@@ -4,11 +4,16 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { loadConfigOrExit } from '../../../libs/config/src/load-config';
 import { assertRedisNoEviction } from '../../../libs/queue/src/redis-eviction-policy';
+import { assertRedisPersistence } from '../../../libs/queue/src/redis-persistence';
 import { ApiModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   await assertRedisNoEviction(config.REDIS_URL);
+  await assertRedisPersistence(config.REDIS_URL, {
+    allowWithout: config.PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE,
+    warn: (m) => process.stderr.write(`privaudit api: warning: ${m}\n`),
+  });
   // rawBody: a preprocessing spec is hashed as the bytes sent (PUT /model-versions/:id/preprocessing).
   const app = await NestFactory.create(ApiModule.forRoot(config), { bufferLogs: true, rawBody: true });
   app.useLogger(app.get(Logger));

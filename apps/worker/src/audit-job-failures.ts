@@ -40,7 +40,14 @@ export async function endAuditJobWithError(
 ): Promise<never> {
   const { auditId } = job.data;
   if (error instanceof FinalAuditFailure) {
-    await policy.audits.markFailed(auditId, { code: error.code, reason: error.reason });
+    // Postgres down even after the retries: the job still fails for good, carrying the reason; the failed-job
+    // listener or the repair loop writes it on the audit once Postgres is back. Never swallowed silently.
+    await markAuditFailedDurably(policy.audits, auditId, { code: error.code, reason: error.reason }).catch(
+      (e: unknown) =>
+        policy.logger.error(
+          `audit ${auditId}: could not record its failure (left to the repair loop): ${messageOf(e)}`,
+        ),
+    );
     policy.logger.warn(policy.failedMessage(error.reason));
     throw new UnrecoverableError(error.reason);
   }
@@ -53,11 +60,43 @@ export async function endAuditJobWithError(
   // Infrastructure failure (database, Redis, file system): BullMQ retries with backoff.
   const attempts = job.opts.attempts ?? 1;
   if (job.attemptsMade + 1 >= attempts) {
-    await policy.audits
-      .markFailed(auditId, { code: 'AUDIT_INFRASTRUCTURE_FAILURE', reason: policy.infrastructureReason(attempts) })
-      .catch(() => false);
+    await markAuditFailedDurably(policy.audits, auditId, {
+      code: 'AUDIT_INFRASTRUCTURE_FAILURE',
+      reason: policy.infrastructureReason(attempts),
+    }).catch((e: unknown) =>
+      policy.logger.error(`audit ${auditId}: could not record its failure (left to the repair loop): ${messageOf(e)}`),
+    );
   } else if (policy.requeueBeforeRetry) {
     await policy.audits.requeue(auditId, 'retrying after an infrastructure error').catch(() => false);
   }
   throw error;
+}
+
+/** Delays between the tries of markAuditFailedDurably: about 10 s in all, well inside a job's lock. */
+export const MARK_FAILED_BACKOFF_MS: readonly number[] = [250, 1_000, 3_000, 6_000];
+
+/**
+ * markFailed, retried with backoff when Postgres does not answer (a restart, a failover). Resolves with
+ * whether this call ended the audit (false: it had already ended); rejects with the last error when every
+ * try failed, so the caller decides, never silently.
+ */
+export async function markAuditFailedDurably(
+  audits: Pick<AuditRepository, 'markFailed'>,
+  auditId: string,
+  failure: { code: string; reason: string },
+  backoffMs: readonly number[] = MARK_FAILED_BACKOFF_MS,
+): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await audits.markFailed(auditId, failure);
+    } catch (e) {
+      const delay = backoffMs[attempt];
+      if (delay === undefined) throw e;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

@@ -38,6 +38,9 @@ export class AuditQueueConsumer implements OnApplicationBootstrap, BeforeApplica
         // the job back in the queue, and the reference-model job's stored-key check makes the re-run cheap.
         lockDuration: this.config.WORKER_LOCK_DURATION_MS,
         stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
+        // Explicit, not BullMQ's default: a job that stalls once more than this is failed without calling the
+        // handler; FailedJobListener (or the repair loop) then fails its audit.
+        maxStalledCount: this.config.WORKER_MAX_STALLED_COUNT,
       },
     );
     this.worker.on('failed', (job, err) =>

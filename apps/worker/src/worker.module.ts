@@ -3,6 +3,9 @@ import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { ConfigModule } from '../../../libs/config/src/config.module';
 import { PersistenceModule } from '../../../libs/persistence/src/persistence.module';
+import { QueueModule } from '../../../libs/queue/src/queue.module';
+import { AuditRepairLoop } from './audit-repair-loop';
+import { FailedJobListener } from './failed-job-listener';
 import { AuditQueueConsumer } from './audit-queue-consumer';
 import { JOB_HANDLERS, JobHandler } from './job-handler';
 import { AuditChildInputs } from './audit-child-inputs';
@@ -20,6 +23,8 @@ export class WorkerModule {
         LoggerModule.forRoot({ pinoHttp: { level: config.LOG_LEVEL } }),
         // Migrations are applied by the api; the worker only connects.
         PersistenceModule.forRoot({ runMigrations: false }),
+        // The repair loop inspects jobs and re-enqueues audits that have none.
+        QueueModule.forRoot(),
       ],
       providers: [
         ShutdownSignal,
@@ -33,6 +38,8 @@ export class WorkerModule {
           useFactory: (...handlers: JobHandler[]) => handlers,
         },
         AuditQueueConsumer,
+        FailedJobListener,
+        AuditRepairLoop,
       ],
     };
   }

@@ -43,6 +43,26 @@ export const appConfigSchema = z.object({
   WORKER_LOCK_DURATION_MS: positiveInt(60_000),
   /** How often a worker looks for jobs whose lock expired (stalled) and puts them back in the queue. */
   WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
+  /**
+   * How many times a job may stall (its worker died or froze past the lock) and go back to the queue; one
+   * more stall and BullMQ fails it without calling the handler: the worker then fails the audit.
+   */
+  WORKER_MAX_STALLED_COUNT: z.coerce.number().int().min(0).default(1),
+  /** How often the worker's repair loop looks for audits whose job is missing, failed or finished. */
+  AUDIT_REPAIR_INTERVAL_MS: positiveInt(60_000),
+  /**
+   * Only audits untouched for this long are repaired: a queued audit younger than this may still be
+   * between the api's insert and its enqueue.
+   */
+  AUDIT_REPAIR_MIN_AGE_MS: positiveInt(60_000),
+  /**
+   * Tests only: start against a Redis that keeps nothing on disk (no AOF, no RDB save points). Never set in
+   * production: such a Redis loses every queued audit when it restarts.
+   */
+  PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -33,4 +33,25 @@ describe('loadConfig', () => {
   it('rejects a non-numeric limit naming it', () => {
     expect(() => loadConfig({ ...base, MAX_MODEL_BYTES: 'lots' })).toThrow(/MAX_MODEL_BYTES/);
   });
+
+  it('sets the stall limit and the repair loop explicitly, and keeps the persistence override off unless asked', () => {
+    const c = loadConfig(base);
+    expect(c.WORKER_MAX_STALLED_COUNT).toBe(1);
+    expect(c.AUDIT_REPAIR_INTERVAL_MS).toBe(60_000);
+    expect(c.AUDIT_REPAIR_MIN_AGE_MS).toBe(60_000);
+    expect(c.PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE).toBe(false);
+    const tests = loadConfig({
+      ...base,
+      PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE: 'true',
+      WORKER_MAX_STALLED_COUNT: '0',
+      AUDIT_REPAIR_INTERVAL_MS: '1000',
+    });
+    expect(tests.PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE).toBe(true);
+    expect(tests.WORKER_MAX_STALLED_COUNT).toBe(0);
+    expect(tests.AUDIT_REPAIR_INTERVAL_MS).toBe(1000);
+    expect(() => loadConfig({ ...base, PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE: 'yes' })).toThrow(
+      /PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE/,
+    );
+    expect(() => loadConfig({ ...base, AUDIT_REPAIR_INTERVAL_MS: '0' })).toThrow(/AUDIT_REPAIR_INTERVAL_MS/);
+  });
 });

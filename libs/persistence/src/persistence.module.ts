@@ -8,12 +8,14 @@ import { openDataSource } from './data-source-options';
 import {
   ApiKeyRepository,
   AuditRepository,
+  DatabaseStatus,
   DatasetRepository,
   ModelRepository,
   ReferenceModelRepository,
 } from './repositories';
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
+import { TypeOrmDatabaseStatus } from './typeorm/typeorm-database-status';
 import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
 import { TypeOrmModelRepository } from './typeorm/typeorm-model.repository';
 import { TypeOrmReferenceModelRepository } from './typeorm/typeorm-reference-model.repository';
@@ -69,6 +71,11 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeOrmReferenceModelRepository(ds),
         },
         {
+          provide: DatabaseStatus,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmDatabaseStatus(ds),
+        },
+        {
           provide: BlobStore,
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => new FilesystemBlobStore(config.STORAGE_DIR),
@@ -80,6 +87,7 @@ export class PersistenceModule {
         DatasetRepository,
         AuditRepository,
         ReferenceModelRepository,
+        DatabaseStatus,
         BlobStore,
         DataSource,
       ],

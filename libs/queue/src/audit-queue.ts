@@ -5,6 +5,13 @@ import { redisOptionsFromUrl } from './redis-connection';
 
 export type ReferenceModelJob = Omit<TrainReferenceModelPayload, 'auditId'>;
 
+/** Where an audit's job stands in the queue, as the repair loop needs it; null state = no such job. */
+export interface AuditJobState {
+  readonly state: 'active' | 'waiting' | 'waiting-children' | 'delayed' | 'prioritized' | 'completed' | 'failed' | null;
+  /** BullMQ's reason for a failed job ('job stalled more than allowable limit', the handler's error). */
+  readonly failedReason: string | null;
+}
+
 /** Where commissioned audits go. Abstract class = injection token; BullMQ is one implementation. */
 export abstract class AuditQueue {
   /**
@@ -14,6 +21,12 @@ export abstract class AuditQueue {
   abstract enqueueMembershipAudit(auditId: string, referenceModels?: readonly ReferenceModelJob[]): Promise<void>;
   /** Removes a job that has not started (with its reference-model jobs); false when it is running (or gone). */
   abstract removeWaiting(auditId: string): Promise<boolean>;
+  /** The state of the audit's own job (id = audit id). */
+  abstract jobState(auditId: string): Promise<AuditJobState>;
+  /** Resolves when the queue's Redis answers (one cheap read of the queue). */
+  abstract ping(): Promise<void>;
+  /** Counts of the queue's jobs by state, for /metrics. */
+  abstract jobCounts(): Promise<Record<string, number>>;
   abstract close(): Promise<void>;
 }
 
@@ -65,6 +78,41 @@ export class BullMqAuditQueue extends AuditQueue {
     } catch {
       return false; // picked up in the meantime: the worker sees the cancelled status instead
     }
+  }
+
+  async jobState(auditId: string): Promise<AuditJobState> {
+    const job = await this.queue.getJob(auditId);
+    if (!job) return { state: null, failedReason: null };
+    const state = await job.getState();
+    switch (state) {
+      case 'active':
+      case 'waiting':
+      case 'waiting-children':
+      case 'delayed':
+      case 'prioritized':
+      case 'completed':
+        return { state, failedReason: null };
+      case 'failed':
+        return { state, failedReason: job.failedReason ?? null };
+      case 'unknown':
+        return { state: null, failedReason: null }; // removed between the two calls
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.queue.getJobCounts('waiting');
+  }
+
+  async jobCounts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts(
+      'active',
+      'waiting',
+      'waiting-children',
+      'delayed',
+      'prioritized',
+      'completed',
+      'failed',
+    );
   }
 
   async close(): Promise<void> {

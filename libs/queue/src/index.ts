@@ -3,3 +3,4 @@ export * from './job-options';
 export * from './redis-connection';
 export * from './redis-eviction-policy';
 export * from './audit-queue';
+export * from './redis-persistence';

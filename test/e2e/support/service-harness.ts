@@ -95,6 +95,8 @@ export async function startService(
     LOG_LEVEL: 'warn',
     AUDIT_JOB_ATTEMPTS: '2',
     SHUTDOWN_GRACE_SECONDS: '5',
+    // The machine's (and CI's) Redis keeps nothing on disk; suites that need persistence start their own.
+    PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE: 'true',
     ...opts.env,
   };
   const api = new ManagedProcess(spawn(process.execPath, [API_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] }));

@@ -57,6 +57,17 @@ export abstract class AuditRepository {
   abstract markCancelled(id: string): Promise<AuditStatus | null>;
   /** running -> queued, used when a worker hands an unfinished audit back at shutdown. */
   abstract requeue(id: string, phase: string): Promise<boolean>;
+  /**
+   * Queued or running audits not updated for minAgeMs (by the database's clock, so a skewed worker clock
+   * changes nothing), oldest first, a page at a time: the repair loop's candidates.
+   */
+  abstract listStaleActive(
+    minAgeMs: number,
+    limit: number,
+    offset?: number,
+  ): Promise<Array<{ id: string; status: AuditStatus }>>;
+  /** Number of audits per status (every status present, zero included), for /metrics. */
+  abstract countByStatus(): Promise<Record<AuditStatus, number>>;
   abstract listFindings(auditId: string): Promise<FindingRecord[]>;
   abstract findReport(auditId: string): Promise<AuditReport | null>;
 }

@@ -3,3 +3,4 @@ export * from './audit.repository';
 export * from './dataset.repository';
 export * from './model.repository';
 export * from './reference-model.repository';
+export * from './database-status';

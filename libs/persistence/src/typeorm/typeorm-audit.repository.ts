@@ -143,6 +143,28 @@ export class TypeOrmAuditRepository extends AuditRepository {
     return rowsOf(result).length === 1;
   }
 
+  async listStaleActive(
+    minAgeMs: number,
+    limit: number,
+    offset = 0,
+  ): Promise<Array<{ id: string; status: AuditStatus }>> {
+    return this.dataSource.query(
+      `SELECT id, status FROM audits
+       WHERE status IN ('queued', 'running') AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
+       ORDER BY updated_at, id LIMIT $2 OFFSET $3`,
+      [minAgeMs, limit, offset],
+    );
+  }
+
+  async countByStatus(): Promise<Record<AuditStatus, number>> {
+    const rows: Array<{ status: AuditStatus; n: number }> = await this.dataSource.query(
+      `SELECT status, count(*)::int AS n FROM audits GROUP BY status`,
+    );
+    const counts = Object.fromEntries(Object.values(AuditStatus).map((s) => [s, 0])) as Record<AuditStatus, number>;
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
   async listFindings(auditId: string): Promise<FindingRecord[]> {
     const all = await this.dataSource
       .getRepository(FindingEntity)
