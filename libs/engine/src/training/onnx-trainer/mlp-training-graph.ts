@@ -1,0 +1,340 @@
+// The ONNX graphs that train K stacked MLPs on onnxruntime's CPU kernels (issue 10): the forward pass, the
+// hand-derived backward pass (matrix products, activation derivatives and the softmax cross-entropy
+// gradient) and the Adam or SGD update, all inside an ONNX `Loop` over one epoch's batches, so an epoch is
+// one session call. The dataset is a graph input passed once per call (onnxruntime-node wraps the typed
+// array, it does not copy it); each step slices its rows out of the epoch's shuffled index tensor and
+// gathers them inside the graph. Weights and optimiser moments are graph inputs and outputs.
+//
+// Layout of the K models (the same as the tfjs trainer's): the first layer of all K models is one wide
+// [d, K*h1] matrix (the input rows are shared), later layers are batched [K, in, out] with biases [K, 1, out].
+// Standardisation is folded into the first layer (W_eff = W * scale, b_eff = b - sum_i W[i] * shift[i],
+// scale = 1/std and shift = mean/std per model and feature), so the optimiser works in standardised
+// coordinates. The loss is, as in the tfjs trainer, the sum over models of each model's mean cross-entropy
+// over its IN rows of the batch, plus l2 * the sum of squared kernels.
+import type { Activation } from '../mlp';
+import { GraphBuilder, type ElementType, type ValueType } from './onnx-graph-builder';
+
+export interface StackedMlpShape {
+  /** [nFeatures, ...hidden, numClasses] */
+  readonly widths: readonly number[];
+  /** Models stacked in the graph. */
+  readonly k: number;
+  readonly activation: Activation;
+  readonly l2: number;
+  readonly elementType: ElementType;
+}
+
+export type OptimizerSpec =
+  | { readonly kind: 'adam'; readonly beta1: number; readonly beta2: number; readonly epsilon: number }
+  | { readonly kind: 'sgd'; readonly learningRate: number };
+
+export interface EpochGraphSpec extends StackedMlpShape {
+  readonly optimizer: OptimizerSpec;
+  /** Pool rows per step (the last step of an epoch takes what is left). */
+  readonly poolBatch: number;
+  /** When set, the graph also measures each model's fit on its IN rows after the epoch, this many rows at a time. */
+  readonly fitChunkRows?: number;
+}
+
+export interface ParameterInfo {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly kernel: boolean;
+}
+
+/** The graph's parameters in order: w0, b0, w1, b1, ... (layer 0 stacked wide, later layers batched). */
+export function stackedParameters(widths: readonly number[], k: number): ParameterInfo[] {
+  const params: ParameterInfo[] = [];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const fanIn = widths[l] as number;
+    const fanOut = widths[l + 1] as number;
+    if (l === 0) {
+      params.push({ name: 'w0', dims: [fanIn, k * fanOut], kernel: true });
+      params.push({ name: 'b0', dims: [k * fanOut], kernel: false });
+    } else {
+      params.push({ name: `w${l}`, dims: [k, fanIn, fanOut], kernel: true });
+      params.push({ name: `b${l}`, dims: [k, 1, fanOut], kernel: false });
+    }
+  }
+  return params;
+}
+
+/** Names of the graph's data inputs (their shapes: features [n, d], one-hot labels [n, C], IN mask [n, K]). */
+export const DATA_INPUTS = ['features', 'onehot', 'mask', 'scale', 'shift'] as const;
+
+interface Batch {
+  readonly x: string; // [B, d]
+  readonly y: string; // [B, C]
+  readonly maskKB1: string; // [K, B, 1]
+}
+
+function gatherBatch(g: GraphBuilder, rows: string): Batch {
+  const x = g.op('Gather', ['features', rows], { axis: 0 });
+  const y = g.op('Gather', ['onehot', rows], { axis: 0 });
+  const maskBK = g.op('Gather', ['mask', rows], { axis: 0 });
+  const maskKB1 = g.op('Unsqueeze', [g.op('Transpose', [maskBK], { perm: [1, 0] }), g.ints([2])]);
+  return { x, y, maskKB1 };
+}
+
+function activate(g: GraphBuilder, activation: Activation, z: string): string {
+  switch (activation) {
+    case 'relu':
+      return g.op('Relu', [z]);
+    case 'tanh':
+      return g.op('Tanh', [z]);
+    case 'sigmoid':
+      return g.op('Sigmoid', [z]);
+  }
+}
+
+/** d activation / d pre-activation, written in terms of the activation a. */
+function activationSlope(g: GraphBuilder, activation: Activation, a: string): string {
+  switch (activation) {
+    case 'relu':
+      return g.op('Sign', [a]); // a >= 0: 1 where the unit is on, 0 where it is off
+    case 'tanh':
+      return g.op('Sub', [g.scalar(1), g.op('Mul', [a, a])]);
+    case 'sigmoid':
+      return g.op('Mul', [a, g.op('Sub', [g.scalar(1), a])]);
+  }
+}
+
+interface Forward {
+  readonly firstWeights: string; // W_eff
+  readonly activations: string[]; // [K, B, h_l] for each hidden layer
+  readonly logits: string; // [K, B, C]
+}
+
+function forward(g: GraphBuilder, shape: StackedMlpShape, params: readonly string[], x: string): Forward {
+  const { widths, k } = shape;
+  const h1 = widths[1] as number;
+  const w0 = params[0] as string;
+  const firstWeights = g.op('Mul', [w0, 'scale']);
+  const shiftTimesW = g.op('ReduceSum', [g.op('Mul', [w0, 'shift']), g.ints([0])], { keepdims: 0 });
+  const firstBias = g.op('Sub', [params[1] as string, shiftTimesW]);
+  const z1 = g.op('Gemm', [x, firstWeights, firstBias]);
+  let z = g.op('Transpose', [g.op('Reshape', [z1, g.ints([-1, k, h1])])], { perm: [1, 0, 2] });
+  const activations: string[] = [];
+  for (let l = 1; l + 1 < widths.length; l++) {
+    const a = activate(g, shape.activation, z);
+    activations.push(a);
+    z = g.op('Add', [g.op('MatMul', [a, params[2 * l] as string]), params[2 * l + 1] as string]);
+  }
+  return { firstWeights, activations, logits: z };
+}
+
+interface LossAndGradients {
+  /** Scalar: sum over models of the mean CE over the model's IN rows of the batch, plus the L2 term. */
+  readonly loss: string;
+  readonly gradients: string[];
+}
+
+function lossAndGradients(
+  g: GraphBuilder,
+  shape: StackedMlpShape,
+  params: readonly string[],
+  batch: Batch,
+): LossAndGradients {
+  const { widths, k, l2 } = shape;
+  const layers = widths.length - 1;
+  const f = forward(g, shape, params, batch.x);
+  const logProb = g.op('LogSoftmax', [f.logits], { axis: -1 });
+  const y3 = g.op('Unsqueeze', [batch.y, g.ints([0])]); // [1, B, C]
+  const ce = g.op('Neg', [g.op('ReduceSum', [g.op('Mul', [y3, logProb]), g.ints([-1])], { keepdims: 1 })]);
+  const count = g.op('Max', [g.op('ReduceSum', [batch.maskKB1, g.ints([1])], { keepdims: 1 }), g.scalar(1)]);
+  const perModel = g.op('Div', [
+    g.op('ReduceSum', [g.op('Mul', [ce, batch.maskKB1]), g.ints([1])], { keepdims: 1 }),
+    count,
+  ]);
+  let loss = g.op('ReduceSum', [perModel], { keepdims: 0 });
+  const kernels = params.filter((_, i) => i % 2 === 0);
+  if (l2 > 0) {
+    for (const w of kernels) {
+      loss = g.op('Add', [
+        loss,
+        g.op('Mul', [g.scalar(l2), g.op('ReduceSum', [g.op('Mul', [w, w])], { keepdims: 0 })]),
+      ]);
+    }
+  }
+  const withL2 = (grad: string, w: string) => (l2 > 0 ? g.op('Add', [grad, g.op('Mul', [g.scalar(2 * l2), w])]) : grad);
+
+  const gradients: string[] = new Array<string>(params.length);
+  // d loss / d logits = (softmax - onehot) * mask / count, per model.
+  let delta = g.op('Div', [g.op('Mul', [g.op('Sub', [g.op('Exp', [logProb]), y3]), batch.maskKB1]), count]);
+  for (let l = layers - 1; l >= 1; l--) {
+    const a = f.activations[l - 1] as string;
+    const w = params[2 * l] as string;
+    const dW = g.op('MatMul', [g.op('Transpose', [a], { perm: [0, 2, 1] }), delta]);
+    gradients[2 * l] = withL2(dW, w);
+    gradients[2 * l + 1] = g.op('ReduceSum', [delta, g.ints([1])], { keepdims: 1 });
+    const dA = g.op('MatMul', [delta, g.op('Transpose', [w], { perm: [0, 2, 1] })]);
+    delta = g.op('Mul', [dA, activationSlope(g, shape.activation, a)]);
+  }
+  const h1 = widths[1] as number;
+  const flat = g.op('Reshape', [g.op('Transpose', [delta], { perm: [1, 0, 2] }), g.ints([-1, k * h1])]);
+  const dFirstWeights = g.op('Gemm', [batch.x, flat], { transA: 1 });
+  const dFirstBias = g.op('ReduceSum', [flat, g.ints([0])], { keepdims: 0 });
+  // Through W_eff = W * scale and b_eff = b - sum_i W[i] * shift[i].
+  const dW0 = g.op('Sub', [g.op('Mul', [dFirstWeights, 'scale']), g.op('Mul', ['shift', dFirstBias])]);
+  gradients[0] = withL2(dW0, params[0] as string);
+  gradients[1] = dFirstBias;
+  return { loss, gradients };
+}
+
+function declareDataInputs(g: GraphBuilder, shape: StackedMlpShape): void {
+  const { widths, k, elementType } = shape;
+  const d = widths[0] as number;
+  const c = widths[widths.length - 1] as number;
+  const h1 = widths[1] as number;
+  g.input('features', elementType, ['n', d]);
+  g.input('onehot', elementType, ['n', c]);
+  g.input('mask', elementType, ['n', k]);
+  g.input('scale', elementType, [d, k * h1]);
+  g.input('shift', elementType, [d, k * h1]);
+}
+
+/**
+ * One batch, no update: inputs are the data, `rows` (int64 [B]) and the parameters; outputs `loss` and
+ * `grad_<param>` for each parameter. For gradient checks against finite differences.
+ */
+export function buildGradientGraph(shape: StackedMlpShape): Uint8Array {
+  const g = new GraphBuilder(shape.elementType);
+  declareDataInputs(g, shape);
+  const rows = g.input('rows', 'int64', ['b']);
+  const infos = stackedParameters(shape.widths, shape.k);
+  const params = infos.map((p) => g.input(p.name, shape.elementType, p.dims));
+  const { loss, gradients } = lossAndGradients(g, shape, params, gatherBatch(g, rows));
+  g.output(loss, 'loss', shape.elementType, []);
+  infos.forEach((p, i) => g.output(gradients[i] as string, `grad_${p.name}`, shape.elementType, p.dims));
+  return g.model('mlp_gradients');
+}
+
+/**
+ * One epoch as one call. Inputs: the data, `order` (int64 [A]: the epoch's shuffled pool rows), `steps`
+ * (int64 scalar), for Adam `step_size` and `second_moment_scale` ([steps]: lr / (1 - beta1^t) and
+ * 1 / (1 - beta2^t), computed on the host in double precision), the parameters and, for Adam, their moments
+ * `m_<param>` and `v_<param>`; with fitChunkRows also `fit_rows` (int64 [R]) and `fit_chunks` (int64 scalar).
+ * Outputs: `loss_sum` (sum of the steps' losses), `<param>_out`, `m_<param>_out`, `v_<param>_out`, and
+ * with fitChunkRows `fit_loss_sum` and `fit_correct` ([K]: summed CE and correct rows over each model's IN rows).
+ */
+export function buildEpochGraph(spec: EpochGraphSpec): Uint8Array {
+  const t = spec.elementType;
+  const g = new GraphBuilder(t);
+  declareDataInputs(g, spec);
+  g.input('order', 'int64', ['a']);
+  const steps = g.input('steps', 'int64', []);
+  const adam = spec.optimizer.kind === 'adam';
+  if (adam) {
+    g.input('step_size', t, ['steps']);
+    g.input('second_moment_scale', t, ['steps']);
+  }
+  const infos = stackedParameters(spec.widths, spec.k);
+  const params = infos.map((p) => g.input(p.name, t, p.dims));
+  const moments = adam
+    ? [...infos.map((p) => g.input(`m_${p.name}`, t, p.dims)), ...infos.map((p) => g.input(`v_${p.name}`, t, p.dims))]
+    : [];
+
+  const body = g.subgraph();
+  const iter = body.input('step_iter', 'int64', []);
+  const condIn = body.input('step_cond', 'bool', []);
+  const lossIn = body.input('step_loss_in', t, []);
+  const bodyParams = infos.map((p) => body.input(`step_${p.name}_in`, t, p.dims));
+  const bodyMoments = adam
+    ? [
+        ...infos.map((p) => body.input(`step_m_${p.name}_in`, t, p.dims)),
+        ...infos.map((p) => body.input(`step_v_${p.name}_in`, t, p.dims)),
+      ]
+    : [];
+  const start = body.op('Mul', [iter, body.intScalar(spec.poolBatch)]);
+  const end = body.op('Add', [start, body.intScalar(spec.poolBatch)]);
+  const rows = body.op('Slice', [
+    'order',
+    body.op('Unsqueeze', [start, body.ints([0])]),
+    body.op('Unsqueeze', [end, body.ints([0])]),
+  ]);
+  const { loss, gradients } = lossAndGradients(body, spec, bodyParams, gatherBatch(body, rows));
+  body.output(condIn, 'step_cond_out', 'bool', []);
+  body.output(body.op('Add', [lossIn, loss]), 'step_loss_out', t, []);
+  const newMoments: string[] = [];
+  const newParams = bodyParams.map((p, i) => {
+    const grad = gradients[i] as string;
+    if (spec.optimizer.kind === 'sgd') {
+      return body.op('Sub', [p, body.op('Mul', [grad, body.scalar(spec.optimizer.learningRate)])]);
+    }
+    const { beta1, beta2, epsilon } = spec.optimizer;
+    const stepSize = body.op('Gather', ['step_size', iter], { axis: 0 });
+    const secondScale = body.op('Gather', ['second_moment_scale', iter], { axis: 0 });
+    const m = body.op('Add', [
+      body.op('Mul', [bodyMoments[i] as string, body.scalar(beta1)]),
+      body.op('Mul', [grad, body.scalar(1 - beta1)]),
+    ]);
+    const v = body.op('Add', [
+      body.op('Mul', [bodyMoments[infos.length + i] as string, body.scalar(beta2)]),
+      body.op('Mul', [body.op('Mul', [grad, grad]), body.scalar(1 - beta2)]),
+    ]);
+    newMoments[i] = m;
+    newMoments[infos.length + i] = v;
+    const denominator = body.op('Add', [body.op('Sqrt', [body.op('Mul', [v, secondScale])]), body.scalar(epsilon)]);
+    return body.op('Sub', [p, body.op('Div', [body.op('Mul', [m, stepSize]), denominator])]);
+  });
+  newParams.forEach((p, i) => body.output(p, `step_${(infos[i] as ParameterInfo).name}_out`, t));
+  newMoments.forEach((m, i) => body.output(m, `step_moment_${i}_out`, t));
+
+  const loopOut = g.opMulti(
+    'Loop',
+    [steps, '', g.scalar(0), ...params, ...moments],
+    1 + params.length + moments.length,
+    {
+      body: body.graph('epoch_step'),
+    },
+  );
+  g.output(loopOut[0] as string, 'loss_sum', t, []);
+  const finalParams = loopOut.slice(1, 1 + params.length);
+  finalParams.forEach((p, i) => g.output(p, `${(infos[i] as ParameterInfo).name}_out`, t));
+  if (adam) {
+    loopOut.slice(1 + params.length).forEach((m, i) => {
+      const which = i < infos.length ? 'm' : 'v';
+      g.output(m, `${which}_${(infos[i % infos.length] as ParameterInfo).name}_out`, t);
+    });
+  }
+  if (spec.fitChunkRows !== undefined) addFitLoop(g, spec, finalParams, spec.fitChunkRows);
+  return g.model('mlp_epoch');
+}
+
+/** Each model's summed CE and number of correct rows over its IN rows of `fit_rows`, chunk by chunk. */
+function addFitLoop(g: GraphBuilder, shape: StackedMlpShape, params: readonly string[], chunkRows: number): void {
+  const t: ValueType = shape.elementType;
+  const k = shape.k;
+  g.input('fit_rows', 'int64', ['r']);
+  const chunks = g.input('fit_chunks', 'int64', []);
+  const body = g.subgraph();
+  const iter = body.input('fit_iter', 'int64', []);
+  const condIn = body.input('fit_cond', 'bool', []);
+  const lossIn = body.input('fit_loss_in', t, [k]);
+  const correctIn = body.input('fit_correct_in', t, [k]);
+  const start = body.op('Mul', [iter, body.intScalar(chunkRows)]);
+  const end = body.op('Add', [start, body.intScalar(chunkRows)]);
+  const rows = body.op('Slice', [
+    'fit_rows',
+    body.op('Unsqueeze', [start, body.ints([0])]),
+    body.op('Unsqueeze', [end, body.ints([0])]),
+  ]);
+  const batch = gatherBatch(body, rows);
+  const f = forward(body, shape, params, batch.x);
+  const logProb = body.op('LogSoftmax', [f.logits], { axis: -1 });
+  const y3 = body.op('Unsqueeze', [batch.y, body.ints([0])]);
+  const ce = body.op('Neg', [body.op('ReduceSum', [body.op('Mul', [y3, logProb]), body.ints([-1])], { keepdims: 1 })]);
+  const lossPart = body.op('ReduceSum', [body.op('Mul', [ce, batch.maskKB1]), body.ints([1, 2])], { keepdims: 0 });
+  const predicted = body.op('ArgMax', [f.logits], { axis: -1, keepdims: 0 }); // [K, B]
+  const label = body.op('ArgMax', [batch.y], { axis: 1, keepdims: 0 }); // [B]
+  const correct = body.op('Cast', [body.op('Equal', [predicted, label])], { to: t === 'float64' ? 11 : 1 });
+  const maskKB = body.op('Squeeze', [batch.maskKB1, body.ints([2])]);
+  const correctPart = body.op('ReduceSum', [body.op('Mul', [correct, maskKB]), body.ints([1])], { keepdims: 0 });
+  body.output(condIn, 'fit_cond_out', 'bool', []);
+  body.output(body.op('Add', [lossIn, lossPart]), 'fit_loss_out', t, [k]);
+  body.output(body.op('Add', [correctIn, correctPart]), 'fit_correct_out', t, [k]);
+  const zeros = g.constant(t, [k], new Array<number>(k).fill(0));
+  const [lossSum, correctSum] = g.opMulti('Loop', [chunks, '', zeros, zeros], 2, { body: body.graph('fit_chunk') });
+  g.output(lossSum as string, 'fit_loss_sum', t, [k]);
+  g.output(correctSum as string, 'fit_correct', t, [k]);
+}
