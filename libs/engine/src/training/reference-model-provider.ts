@@ -12,6 +12,7 @@ import type { LabeledDataset, ReferenceMode, ReferenceModelProvider, ReferenceMo
 import type { MlpArchitecture, MlpTrainingOptions, MlpWeights, TrainingData, TrainingFit } from './mlp';
 import { recordDigest } from '../data/membership-split-checks';
 import { mlpForward } from './mlp-forward';
+import { DEFAULT_MLP_TRAINER } from './mlp-trainer';
 import { trainGroupsInParallel } from './parallel-training';
 import { modelFitOnRows } from './target-fit';
 import type { ReferenceModelStore } from './reference-model-store';
@@ -406,6 +407,10 @@ function modelCacheKey(
       l2: training.l2 ?? 0,
       standardize: training.standardize ?? true,
       modelsPerGraph,
+      // Keys of models trained with tfjs (before onnxruntime became the default) stay valid for tfjs.
+      ...((training.trainer ?? DEFAULT_MLP_TRAINER) !== 'tfjs'
+        ? { trainer: training.trainer ?? DEFAULT_MLP_TRAINER }
+        : {}),
     },
     mode,
     seed,

@@ -44,8 +44,11 @@ export function poolTensors(pool: TrainingData, inMask: Uint8Array, k: number, n
   for (let i = 0; i < n; i++) onehot[i * numClasses + (pool.labels[i] as number)] = 1;
   const mask = new Float32Array(n * k);
   for (let m = 0; m < k; m++) for (let i = 0; i < n; i++) mask[i * k + m] = inMask[m * n + i] as number;
+  // onnxruntime-node refuses views of a SharedArrayBuffer (the pool of parallel-training's worker threads):
+  // those are copied once per training call; an ordinary array is wrapped as it is.
+  const features = pool.features.subarray(0, n * d);
   return {
-    features: new Tensor('float32', pool.features.subarray(0, n * d), [n, d]),
+    features: new Tensor('float32', features.buffer instanceof ArrayBuffer ? features : features.slice(), [n, d]),
     onehot: new Tensor('float32', onehot, [n, numClasses]),
     mask: new Tensor('float32', mask, [n, k]),
   };
