@@ -209,13 +209,38 @@ export function buildGradientGraph(shape: StackedMlpShape): Uint8Array {
   return g.model('mlp_gradients');
 }
 
+/** Where each parameter lies in the flat parameter vector of the epoch graph. */
+export function parameterOffsets(infos: readonly ParameterInfo[]): { offsets: number[]; total: number } {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const p of infos) {
+    offsets.push(total);
+    total += p.dims.reduce((a, b) => a * b, 1);
+  }
+  return { offsets, total };
+}
+
+/** The parameters as views (Slice + Reshape) of a flat vector. */
+function unflatten(g: GraphBuilder, flat: string, infos: readonly ParameterInfo[]): string[] {
+  const { offsets } = parameterOffsets(infos);
+  return infos.map((p, i) => {
+    const start = offsets[i] as number;
+    const size = p.dims.reduce((a, b) => a * b, 1);
+    return g.op('Reshape', [g.op('Slice', [flat, g.ints([start]), g.ints([start + size])]), g.ints([...p.dims])]);
+  });
+}
+
 /**
  * One epoch as one call. Inputs: the data, `order` (int64 [A]: the epoch's shuffled pool rows), `steps`
- * (int64 scalar), for Adam `step_size` and `second_moment_scale` ([steps]: lr / (1 - beta1^t) and
- * 1 / (1 - beta2^t), computed on the host in double precision), the parameters and, for Adam, their moments
- * `m_<param>` and `v_<param>`; with fitChunkRows also `fit_rows` (int64 [R]) and `fit_chunks` (int64 scalar).
- * Outputs: `loss_sum` (sum of the steps' losses), `<param>_out`, `m_<param>_out`, `v_<param>_out`, and
- * with fitChunkRows `fit_loss_sum` and `fit_correct` ([K]: summed CE and correct rows over each model's IN rows).
+ * (int64 scalar), `params` (every parameter of the K models, flat, in stackedParameters order), for Adam
+ * its moments `m` and `v` (flat) and, per step, `step_size` = lr sqrt(1 - beta2^t) / (1 - beta1^t) and
+ * `step_epsilon` = epsilon sqrt(1 - beta2^t) (computed on the host in double precision; with them the update
+ * m / (sqrt(v) + step_epsilon) * step_size is Adam's lr m^ / (sqrt(v^) + epsilon) with fewer operations);
+ * with fitChunkRows also `fit_rows` (int64 [R]) and `fit_chunks` (int64 scalar).
+ * Outputs: `loss_sum` (sum of the steps' losses), `params_out`, `m_out`, `v_out`, and with fitChunkRows
+ * `fit_loss_sum` and `fit_correct` ([K]: summed CE and correct rows over each model's IN rows).
+ * The parameters are one flat vector so that the optimiser is a dozen operations per step, not a dozen per
+ * parameter: for narrow models onnxruntime's per-node cost, not arithmetic, dominates a step.
  */
 export function buildEpochGraph(spec: EpochGraphSpec): Uint8Array {
   const t = spec.elementType;
@@ -226,25 +251,18 @@ export function buildEpochGraph(spec: EpochGraphSpec): Uint8Array {
   const adam = spec.optimizer.kind === 'adam';
   if (adam) {
     g.input('step_size', t, ['steps']);
-    g.input('second_moment_scale', t, ['steps']);
+    g.input('step_epsilon', t, ['steps']);
   }
   const infos = stackedParameters(spec.widths, spec.k);
-  const params = infos.map((p) => g.input(p.name, t, p.dims));
-  const moments = adam
-    ? [...infos.map((p) => g.input(`m_${p.name}`, t, p.dims)), ...infos.map((p) => g.input(`v_${p.name}`, t, p.dims))]
-    : [];
+  const { total } = parameterOffsets(infos);
+  const carried = adam ? ['params', 'm', 'v'] : ['params'];
+  for (const name of carried) g.input(name, t, [total]);
 
   const body = g.subgraph();
   const iter = body.input('step_iter', 'int64', []);
   const condIn = body.input('step_cond', 'bool', []);
   const lossIn = body.input('step_loss_in', t, []);
-  const bodyParams = infos.map((p) => body.input(`step_${p.name}_in`, t, p.dims));
-  const bodyMoments = adam
-    ? [
-        ...infos.map((p) => body.input(`step_m_${p.name}_in`, t, p.dims)),
-        ...infos.map((p) => body.input(`step_v_${p.name}_in`, t, p.dims)),
-      ]
-    : [];
+  const [theta, m, v] = carried.map((name) => body.input(`step_${name}_in`, t, [total]));
   const start = body.op('Mul', [iter, body.intScalar(spec.poolBatch)]);
   const end = body.op('Add', [start, body.intScalar(spec.poolBatch)]);
   const rows = body.op('Slice', [
@@ -252,52 +270,50 @@ export function buildEpochGraph(spec: EpochGraphSpec): Uint8Array {
     body.op('Unsqueeze', [start, body.ints([0])]),
     body.op('Unsqueeze', [end, body.ints([0])]),
   ]);
-  const { loss, gradients } = lossAndGradients(body, spec, bodyParams, gatherBatch(body, rows));
+  const { loss, gradients } = lossAndGradients(
+    body,
+    spec,
+    unflatten(body, theta as string, infos),
+    gatherBatch(body, rows),
+  );
+  const grad = body.op(
+    'Concat',
+    gradients.map((gr) => body.op('Reshape', [gr, body.ints([-1])])),
+    { axis: 0 },
+  );
   body.output(condIn, 'step_cond_out', 'bool', []);
-  body.output(body.op('Add', [lossIn, loss]), 'step_loss_out', t, []);
-  const newMoments: string[] = [];
-  const newParams = bodyParams.map((p, i) => {
-    const grad = gradients[i] as string;
-    if (spec.optimizer.kind === 'sgd') {
-      return body.op('Sub', [p, body.op('Mul', [grad, body.scalar(spec.optimizer.learningRate)])]);
-    }
-    const { beta1, beta2, epsilon } = spec.optimizer;
+  body.opNamed('step_loss_out', 'Add', [lossIn, loss]);
+  if (spec.optimizer.kind === 'sgd') {
+    body.opNamed('step_params_out', 'Sub', [
+      theta as string,
+      body.op('Mul', [grad, body.scalar(spec.optimizer.learningRate)]),
+    ]);
+  } else {
+    const { beta1, beta2 } = spec.optimizer;
     const stepSize = body.op('Gather', ['step_size', iter], { axis: 0 });
-    const secondScale = body.op('Gather', ['second_moment_scale', iter], { axis: 0 });
-    const m = body.op('Add', [
-      body.op('Mul', [bodyMoments[i] as string, body.scalar(beta1)]),
+    const stepEpsilon = body.op('Gather', ['step_epsilon', iter], { axis: 0 });
+    const newM = body.opNamed('step_m_out', 'Add', [
+      body.op('Mul', [m as string, body.scalar(beta1)]),
       body.op('Mul', [grad, body.scalar(1 - beta1)]),
     ]);
-    const v = body.op('Add', [
-      body.op('Mul', [bodyMoments[infos.length + i] as string, body.scalar(beta2)]),
+    const newV = body.opNamed('step_v_out', 'Add', [
+      body.op('Mul', [v as string, body.scalar(beta2)]),
       body.op('Mul', [body.op('Mul', [grad, grad]), body.scalar(1 - beta2)]),
     ]);
-    newMoments[i] = m;
-    newMoments[infos.length + i] = v;
-    const denominator = body.op('Add', [body.op('Sqrt', [body.op('Mul', [v, secondScale])]), body.scalar(epsilon)]);
-    return body.op('Sub', [p, body.op('Div', [body.op('Mul', [m, stepSize]), denominator])]);
-  });
-  newParams.forEach((p, i) => body.output(p, `step_${(infos[i] as ParameterInfo).name}_out`, t));
-  newMoments.forEach((m, i) => body.output(m, `step_moment_${i}_out`, t));
-
-  const loopOut = g.opMulti(
-    'Loop',
-    [steps, '', g.scalar(0), ...params, ...moments],
-    1 + params.length + moments.length,
-    {
-      body: body.graph('epoch_step'),
-    },
-  );
-  g.output(loopOut[0] as string, 'loss_sum', t, []);
-  const finalParams = loopOut.slice(1, 1 + params.length);
-  finalParams.forEach((p, i) => g.output(p, `${(infos[i] as ParameterInfo).name}_out`, t));
-  if (adam) {
-    loopOut.slice(1 + params.length).forEach((m, i) => {
-      const which = i < infos.length ? 'm' : 'v';
-      g.output(m, `${which}_${(infos[i % infos.length] as ParameterInfo).name}_out`, t);
-    });
+    const direction = body.op('Div', [newM, body.op('Add', [body.op('Sqrt', [newV]), stepEpsilon])]);
+    body.opNamed('step_params_out', 'Sub', [theta as string, body.op('Mul', [direction, stepSize])]);
   }
-  if (spec.fitChunkRows !== undefined) addFitLoop(g, spec, finalParams, spec.fitChunkRows);
+
+  body.declareOutput('step_loss_out', t, []);
+  for (const name of carried) body.declareOutput(`step_${name}_out`, t, [total]);
+
+  const loopOut = g.opMulti('Loop', [steps, '', g.scalar(0), ...carried], 1 + carried.length, {
+    body: body.graph('epoch_step'),
+  });
+  g.output(loopOut[0] as string, 'loss_sum', t, []);
+  carried.forEach((name, i) => g.output(loopOut[1 + i] as string, `${name}_out`, t, [total]));
+  if (spec.fitChunkRows !== undefined)
+    addFitLoop(g, spec, unflatten(g, loopOut[1] as string, infos), spec.fitChunkRows);
   return g.model('mlp_epoch');
 }
 

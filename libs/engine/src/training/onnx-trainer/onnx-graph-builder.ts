@@ -65,6 +65,30 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, type, dims));
   }
 
+  /** One node whose one output is called `name` (e.g. a graph output, declared with declareOutput); returns `name`. */
+  opNamed(
+    name: string,
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttributeValue> = {},
+  ): string {
+    const id = this.counter.next++;
+    this.nodes.push({
+      name: `${opType}_${id}`,
+      opType,
+      domain: '',
+      input: [...inputs],
+      output: [name],
+      attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
+    });
+    return name;
+  }
+
+  /** Declares an existing value as the graph's next output (a Loop body's outputs are positional). */
+  declareOutput(name: string, type: ValueType, dims?: ReadonlyArray<number | string>): void {
+    this.outputs.push(valueInfo(name, type, dims));
+  }
+
   /** One node with one output; returns the output's name. */
   op(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}): string {
     const [out] = this.opMulti(opType, inputs, 1, attributes);

@@ -20,7 +20,7 @@ import {
   validateSubsetTraining,
   type MlpSubsetTrainingOptions,
 } from '../mlp-training-setup';
-import { buildEpochGraph, stackedParameters, type OptimizerSpec } from './mlp-training-graph';
+import { buildEpochGraph, parameterOffsets, stackedParameters, type OptimizerSpec } from './mlp-training-graph';
 
 export interface OnnxTrainerOptions extends MlpSubsetTrainingOptions {
   /** Default 'adam' (as the tfjs trainer). */
@@ -204,15 +204,14 @@ export async function trainMlpOnSubsetsOnnx(
       ),
       steps: new Tensor('int64', BigInt64Array.of(BigInt(stepsPerEpoch)), []),
     };
-    const initial = stackedInitialParameters(widths, opts.seeds);
-    infos.forEach((p, i) => {
-      feeds[p.name] = new Tensor('float32', initial[i] as Float32Array, [...p.dims]);
-      if (optimizerKind === 'adam') {
-        const size = (initial[i] as Float32Array).length;
-        feeds[`m_${p.name}`] = new Tensor('float32', new Float32Array(size), [...p.dims]);
-        feeds[`v_${p.name}`] = new Tensor('float32', new Float32Array(size), [...p.dims]);
-      }
-    });
+    const { offsets, total } = parameterOffsets(infos);
+    const flat = new Float32Array(total);
+    stackedInitialParameters(widths, opts.seeds).forEach((p, i) => flat.set(p, offsets[i]));
+    feeds.params = new Tensor('float32', flat, [total]);
+    if (optimizerKind === 'adam') {
+      feeds.m = new Tensor('float32', new Float32Array(total), [total]);
+      feeds.v = new Tensor('float32', new Float32Array(total), [total]);
+    }
     if (stopAtFit) {
       feeds.fit_rows = new Tensor(
         'int64',
@@ -222,7 +221,13 @@ export async function trainMlpOnSubsetsOnnx(
       feeds.fit_chunks = new Tensor('int64', BigInt64Array.of(BigInt(Math.ceil(active.length / FIT_CHUNK_ROWS))), []);
     }
 
-    const currentParams = () => infos.map((p) => (feeds[p.name] as Tensor).data as Float32Array);
+    const currentParams = () => {
+      const values = (feeds.params as Tensor).data as Float32Array;
+      return infos.map((p, i) => {
+        const start = offsets[i] as number;
+        return values.subarray(start, start + p.dims.reduce((a, b) => a * b, 1));
+      });
+    };
     const fitted: Array<MlpWeights | undefined> = Array.from({ length: k }, () => undefined);
     const shuffler = new SeededRandom(deriveSeed(opts.seeds[0] as number, SHUFFLE_SALT));
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
@@ -235,22 +240,21 @@ export async function trainMlpOnSubsetsOnnx(
       );
       if (optimizerKind === 'adam') {
         const stepSize = new Float32Array(stepsPerEpoch);
-        const secondScale = new Float32Array(stepsPerEpoch);
+        const stepEpsilon = new Float32Array(stepsPerEpoch);
         for (let s = 0; s < stepsPerEpoch; s++) {
           const t = epoch * stepsPerEpoch + s + 1;
-          stepSize[s] = opts.learningRate / (1 - Math.pow(ADAM.beta1, t));
-          secondScale[s] = 1 / (1 - Math.pow(ADAM.beta2, t));
+          const root = Math.sqrt(1 - Math.pow(ADAM.beta2, t));
+          stepSize[s] = (opts.learningRate * root) / (1 - Math.pow(ADAM.beta1, t));
+          stepEpsilon[s] = ADAM.epsilon * root;
         }
         feeds.step_size = new Tensor('float32', stepSize, [stepsPerEpoch]);
-        feeds.second_moment_scale = new Tensor('float32', secondScale, [stepsPerEpoch]);
+        feeds.step_epsilon = new Tensor('float32', stepEpsilon, [stepsPerEpoch]);
       }
       const out = await session.run(feeds);
-      for (const p of infos) {
-        feeds[p.name] = out[`${p.name}_out`] as Tensor;
-        if (optimizerKind === 'adam') {
-          feeds[`m_${p.name}`] = out[`m_${p.name}_out`] as Tensor;
-          feeds[`v_${p.name}`] = out[`v_${p.name}_out`] as Tensor;
-        }
+      feeds.params = out.params_out as Tensor;
+      if (optimizerKind === 'adam') {
+        feeds.m = out.m_out as Tensor;
+        feeds.v = out.v_out as Tensor;
       }
       if (opts.onEpoch) {
         const lossSum = (out.loss_sum as Tensor).data as Float32Array;
