@@ -176,6 +176,19 @@ describe('cost estimate and budget guard', () => {
       expect.objectContaining({ code: 'BUDGET_EXCEEDED' }),
     );
   });
+
+  it('prices the default onnxruntime trainer below tfjs, and not below what bench:training measured', () => {
+    const args = { k: 1, nRows: 20_000, rowsPerModel: 10_000, epochs: 10 };
+    const narrow = { nFeatures: 16, hidden: [256, 128], numClasses: 26, activation: 'relu' as const };
+    const wide = { nFeatures: 784, hidden: [256, 128], numClasses: 10, activation: 'relu' as const };
+    const onnx = estimateReferenceCost({ ...args, architecture: narrow });
+    expect(estimateReferenceCost({ ...args, architecture: narrow, trainer: 'onnxruntime' })).toEqual(onnx);
+    const tfjs = estimateReferenceCost({ ...args, architecture: narrow, trainer: 'tfjs' });
+    expect(tfjs.estimatedSeconds).toBeGreaterThan(5 * onnx.estimatedSeconds);
+    // bench:training, one thread: 0.72 s (narrow) and 4.1 s (wide) per model
+    expect(onnx.estimatedSeconds).toBeGreaterThan(0.72);
+    expect(estimateReferenceCost({ ...args, architecture: wide }).estimatedSeconds).toBeGreaterThan(4.1);
+  });
 });
 
 describe('FileReferenceModelStore', () => {
