@@ -87,15 +87,15 @@ function activate(g: GraphBuilder, activation: Activation, z: string): string {
   }
 }
 
-/** d activation / d pre-activation, written in terms of the activation a. */
-function activationSlope(g: GraphBuilder, activation: Activation, a: string): string {
+/** The gradient through the activation: dA times d activation / d pre-activation, written in terms of a. */
+function throughActivation(g: GraphBuilder, activation: Activation, a: string, dA: string): string {
   switch (activation) {
-    case 'relu':
-      return g.op('Sign', [a]); // a >= 0: 1 where the unit is on, 0 where it is off
+    case 'relu': // a >= 0: pass dA where the unit is on (one select, not a sign and a product)
+      return g.op('Where', [g.op('Greater', [a, g.scalar(0)]), dA, g.scalar(0)]);
     case 'tanh':
-      return g.op('Sub', [g.scalar(1), g.op('Mul', [a, a])]);
+      return g.op('Mul', [dA, g.op('Sub', [g.scalar(1), g.op('Mul', [a, a])])]);
     case 'sigmoid':
-      return g.op('Mul', [a, g.op('Sub', [g.scalar(1), a])]);
+      return g.op('Mul', [dA, g.op('Mul', [a, g.op('Sub', [g.scalar(1), a])])]);
   }
 }
 
@@ -168,7 +168,7 @@ function lossAndGradients(
     gradients[2 * l] = withL2(dW, w);
     gradients[2 * l + 1] = g.op('ReduceSum', [delta, g.ints([1])], { keepdims: 1 });
     const dA = g.op('MatMul', [delta, g.op('Transpose', [w], { perm: [0, 2, 1] })]);
-    delta = g.op('Mul', [dA, activationSlope(g, shape.activation, a)]);
+    delta = throughActivation(g, shape.activation, a, dA);
   }
   const h1 = widths[1] as number;
   const flat = g.op('Reshape', [g.op('Transpose', [delta], { perm: [1, 0, 2] }), g.ints([-1, k * h1])]);
