@@ -1,7 +1,7 @@
-// Trains groups of reference models (one tfjs graph per group, see mlp-trainer.ts) on several cores.
+// Trains groups of reference models (one training graph per group, see mlp-trainer.ts) on several cores.
 // LiRA (Carlini et al., S&P 2022) and RMIA (Zarifzadeh et al., ICML 2024) need K models on one record pool;
-// tfjs' wasm backend runs single-threaded under Node, so the groups are spread over worker threads, each with
-// its own tfjs runtime. The pool is put once in SharedArrayBuffers that every worker reads in place; only
+// each trainer runs on one thread (onnxruntime with one intra-op thread; tfjs' wasm backend is single-threaded
+// under Node), so the groups are spread over worker threads, each with its own runtime. The pool is put once in SharedArrayBuffers that every worker reads in place; only
 // each group's IN mask goes to a worker and only the trained weights come back (transferred, not copied).
 // A group's weights depend only on the pool, its mask and its seeds, so which thread trains it does not
 // change a single bit: parallel and in-process results are identical.

@@ -49,7 +49,9 @@ export const DEFAULT_REFERENCE_HIDDEN: readonly number[] = [64];
  * depend on its graph-mates' shared batch order: a fixed grouping keeps a resumed run bit-identical.
  * 4 measured fastest on digits (bench/mia-training.ts, wasm, K = 16): 0.35 s/model one by one,
  * 0.23 in graphs of 2 or 4, 0.47 in graphs of 8 and 0.61 in one graph of 16 (past 4 the shared-pool
- * first layer, which computes every pool row for every model, turns compute-bound).
+ * first layer, which computes every pool row for every model, turns compute-bound). Measured with the tfjs
+ * trainer; kept for the onnxruntime one (bench:mia-training: graphs of 4 about as fast as one by one) so that
+ * grouping, hence cache keys of the grouping, did not change with the trainer.
  */
 export const MODELS_PER_GRAPH = 4;
 
