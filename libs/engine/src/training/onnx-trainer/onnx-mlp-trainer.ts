@@ -276,6 +276,8 @@ export async function trainMlpOnSubsetsOnnx(
         }
         if (fitted.every((w) => w !== undefined)) break;
       }
+      // Give queue heartbeats and progress bars a turn between epochs, as the tfjs trainer does.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const final = fitted.every((w) => w !== undefined) ? [] : unstackModels(arch, k, currentParams(), mean, invStd);
     return opts.seeds.map((_, m) => fitted[m] ?? (final[m] as MlpWeights));
