@@ -159,6 +159,15 @@ describe('reference architecture', () => {
     expect(referenceModelIdentity({ ...args, numClasses: 5 }).architecture.numClasses).toBe(5);
     expect(referenceModelIdentity(args).architecture.numClasses).toBe(3);
   });
+
+  it('keys models by their trainer: the default (onnxruntime) and tfjs never share a cached model', () => {
+    const args = { population: part([0, 1, 2, 0]), members: part([1, 2]), nonMembers: part([0, 2]), k: 2, seed: 1 };
+    const byDefault = referenceModelIdentity(args).keyOf('online', 0);
+    expect(referenceModelIdentity({ ...args, training: { trainer: 'onnxruntime' } }).keyOf('online', 0)).toBe(
+      byDefault,
+    );
+    expect(referenceModelIdentity({ ...args, training: { trainer: 'tfjs' } }).keyOf('online', 0)).not.toBe(byDefault);
+  });
 });
 
 describe('cost estimate and budget guard', () => {
