@@ -32,6 +32,8 @@ export interface EpochGraphSpec extends StackedMlpShape {
   readonly optimizer: OptimizerSpec;
   /** Pool rows per step (the last step of an epoch takes what is left). */
   readonly poolBatch: number;
+  /** Sum the steps' losses into `loss_sum` (default true); false leaves it 0 and saves a few nodes per step. */
+  readonly trackLoss?: boolean;
   /** When set, the graph also measures each model's fit on its IN rows after the epoch, this many rows at a time. */
   readonly fitChunkRows?: number;
 }
@@ -134,21 +136,27 @@ function lossAndGradients(
   shape: StackedMlpShape,
   params: readonly string[],
   batch: Batch,
+  withLoss = true,
 ): LossAndGradients {
   const { widths, k, l2 } = shape;
   const layers = widths.length - 1;
   const f = forward(g, shape, params, batch.x);
   const logProb = g.op('LogSoftmax', [f.logits], { axis: -1 });
   const y3 = g.op('Unsqueeze', [batch.y, g.ints([0])]); // [1, B, C]
-  const ce = g.op('Neg', [g.op('ReduceSum', [g.op('Mul', [y3, logProb]), g.ints([-1])], { keepdims: 1 })]);
   const count = g.op('Max', [g.op('ReduceSum', [batch.maskKB1, g.ints([1])], { keepdims: 1 }), g.scalar(1)]);
-  const perModel = g.op('Div', [
-    g.op('ReduceSum', [g.op('Mul', [ce, batch.maskKB1]), g.ints([1])], { keepdims: 1 }),
-    count,
-  ]);
-  let loss = g.op('ReduceSum', [perModel], { keepdims: 0 });
+  // The loss value is only reported; the gradients below do not use it (and are the same nodes either way,
+  // so weights do not depend on whether anyone asked for the loss).
+  let loss = g.scalar(0);
   const kernels = params.filter((_, i) => i % 2 === 0);
-  if (l2 > 0) {
+  if (withLoss) {
+    const ce = g.op('Neg', [g.op('ReduceSum', [g.op('Mul', [y3, logProb]), g.ints([-1])], { keepdims: 1 })]);
+    const perModel = g.op('Div', [
+      g.op('ReduceSum', [g.op('Mul', [ce, batch.maskKB1]), g.ints([1])], { keepdims: 1 }),
+      count,
+    ]);
+    loss = g.op('ReduceSum', [perModel], { keepdims: 0 });
+  }
+  if (withLoss && l2 > 0) {
     for (const w of kernels) {
       loss = g.op('Add', [
         loss,
@@ -275,6 +283,7 @@ export function buildEpochGraph(spec: EpochGraphSpec): Uint8Array {
     spec,
     unflatten(body, theta as string, infos),
     gatherBatch(body, rows),
+    spec.trackLoss ?? true,
   );
   const grad = body.op(
     'Concat',
@@ -282,7 +291,8 @@ export function buildEpochGraph(spec: EpochGraphSpec): Uint8Array {
     { axis: 0 },
   );
   body.output(condIn, 'step_cond_out', 'bool', []);
-  body.opNamed('step_loss_out', 'Add', [lossIn, loss]);
+  if (spec.trackLoss ?? true) body.opNamed('step_loss_out', 'Add', [lossIn, loss]);
+  else body.opNamed('step_loss_out', 'Identity', [lossIn]);
   if (spec.optimizer.kind === 'sgd') {
     body.opNamed('step_params_out', 'Sub', [
       theta as string,

@@ -138,6 +138,11 @@ describe('onnxruntime MLP trainer', () => {
     const c = await trainMlpOnnx(data, arch, { ...opts, seed: 12 });
     expect(maxAbsDiff(a, b)).toBe(0);
     expect(maxAbsDiff(a, c)).toBeGreaterThan(0.01);
+    // Asking for the loss curve (a graph that also sums the loss) changes no weight.
+    const losses: number[] = [];
+    const withLoss = await trainMlpOnnx(data, arch, { ...opts, onEpoch: (_, l) => losses.push(l) });
+    expect(losses).toHaveLength(3);
+    expect(maxAbsDiff(a, withLoss)).toBe(0);
     expect(a.layers.map((l) => [l.inputs, l.outputs])).toEqual([
       [64, 32],
       [32, 10],

@@ -175,6 +175,7 @@ export async function trainMlpOnSubsetsOnnx(
     elementType: 'float32',
     optimizer,
     poolBatch,
+    trackLoss: opts.onEpoch !== undefined,
     ...(stopAtFit ? { fitChunkRows: FIT_CHUNK_ROWS } : {}),
   });
   let session: InferenceSession;
