@@ -7,12 +7,13 @@
 // own. Prints time per model, models per minute, final training loss and accuracy, peak RSS; asserts nothing.
 // Run: npm run bench:training [-- --epochs 10 --rows 10000 --repeat 3 --skip-tfjs]
 //
-// Figures of 2026-11-26 (commit 98bfabb, the shared 2-core machine at load average 4-5, PyTorch 1.13 Debian
+// Figures of 2026-11-26 (commit 41f5f38, the shared 2-core machine at load average 1.3-2.5, PyTorch 1.13 Debian
 // with OpenBLAS-OpenMP, best of 3 alternating rounds for PyTorch and onnxruntime), seconds per model:
-//   16-256-128-26:  PyTorch 1.07 | tfjs 15.79 (14.8x) | onnxruntime 0.76 (0.71x); 8 stacked, all rows each:
-//                   tfjs 14.11, onnxruntime 0.65 (0.61x); peak RSS MB: PyTorch 261, tfjs 184, onnxruntime 143
-//   784-256-128-10: PyTorch 2.96 | tfjs 53.24 (18.0x) | onnxruntime 2.66 (0.90x); peak RSS 323 / 291 / 169
-//   onnxruntime, two processes against one (narrow): 1.91x the throughput.
+//   16-256-128-26:  PyTorch 0.92 | tfjs 11.14 (12.1x) | onnxruntime 0.60 (0.65x); 8 stacked, all rows each:
+//                   tfjs 12.41, onnxruntime 0.57 (0.61x); peak RSS MB: PyTorch 261, tfjs 210, onnxruntime 142
+//   784-256-128-10: PyTorch 2.40 | tfjs 46.36 (19.3x) | onnxruntime 2.42 (1.01x); peak RSS 323 / 300 / 162
+//   onnxruntime, two processes against one (narrow): 2.04x the throughput.
+// An earlier run at load average 4-5 (commit 98bfabb): 0.71x, 0.61x stacked, 0.90x wide, 1.91x on two cores.
 // Final training loss and accuracy agree across the three to about 0.02 (the tfjs and onnxruntime trainers
 // start from the same weights and batches; PyTorch from its own). Single rounds moved by up to 30% with the load.
 import { spawn, spawnSync } from 'node:child_process';
