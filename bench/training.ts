@@ -1,4 +1,4 @@
-// Benchmark (not a test): the MLP trainers side by side (issue 10) — tfjs (training/mlp-trainer.ts), the
+// Benchmark (not a test): the MLP trainers side by side (issue 10) — tfjs (training/tfjs-mlp-trainer.ts), the
 // onnxruntime trainer (training/onnx-trainer/) and PyTorch-CPU (bench/pytorch_training.py, when
 // /usr/bin/python3 has torch) — on the issue's two shapes: 16-256-128-26 on 10,000 rows of letter.csv and
 // 784-256-128-10 on 10,000 synthetic 784-wide rows (no Fashion-MNIST ships in data/), 10 epochs, batch 64,
