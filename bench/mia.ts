@@ -5,7 +5,8 @@
 // those groups spread over worker threads), then the attacks' AUC and TPR at 0.1% and 1% FPR on the
 // "after" models. Asserts nothing about time: the
 // figures depend on the machine and on what else runs on it (load average printed).
-// Run: npm run bench:mia [digits|satellite ...]   (builds dist/ first)
+// Run: npm run bench:mia [digits|satellite ...] [--trainer tfjs|onnxruntime]   (builds dist/ first; the
+// trainer of the target and of the reference models, default the engine's, DEFAULT_MLP_TRAINER)
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchDataDir } from './datasets';
@@ -17,7 +18,8 @@ import { SeededRandom, deriveSeed } from '../libs/engine/src/random/seeded-rando
 import { OnnxTarget } from '../libs/engine/src/targets/onnx-target';
 import { mlpForward } from '../libs/engine/src/training/mlp-forward';
 import type { MlpArchitecture, MlpWeights } from '../libs/engine/src/training/mlp';
-import { trainMlp } from '../libs/engine/src/training/mlp-trainer';
+import { DEFAULT_MLP_TRAINER, trainMlp } from '../libs/engine/src/training/mlp-trainer';
+import type { MlpTrainerKind } from '../libs/engine/src/training/mlp';
 import { effectiveParallelism } from '../libs/engine/src/training/parallel-training';
 import {
   createReferenceModelProvider,
@@ -32,6 +34,9 @@ import { selectRows } from '../libs/engine/src/data/select-rows';
 const DATASETS = benchDataDir();
 const SEED = 20240607;
 const KS = [2, 8, 16];
+const TRAINER_FLAG = process.argv.indexOf('--trainer');
+const TRAINER: MlpTrainerKind =
+  TRAINER_FLAG >= 0 ? (process.argv[TRAINER_FLAG + 1] as MlpTrainerKind) : DEFAULT_MLP_TRAINER;
 const ATTACKS: readonly AttackId[] = [
   'membership.loss',
   'membership.lira',
@@ -125,6 +130,7 @@ async function benchDataset(bench: BenchDataset): Promise<void> {
     learningRate: 2e-3,
     l2: 0,
     seed: deriveSeed(SEED, 2),
+    trainer: TRAINER,
   });
   const modelBytes = writeMlpOnnx(weights);
   const target = await OnnxTarget.load(modelBytes);
@@ -147,7 +153,15 @@ async function benchDataset(bench: BenchDataset): Promise<void> {
   const trainingRows: string[] = [];
   const attackRows: string[] = [];
   for (const k of KS) {
-    const base: ReferenceModelProviderArgs = { modelBytes, population, members, nonMembers, k, seed: SEED };
+    const base: ReferenceModelProviderArgs = {
+      modelBytes,
+      population,
+      members,
+      nonMembers,
+      k,
+      seed: SEED,
+      training: { trainer: TRAINER },
+    };
     const groupSize = referenceGroupSize(k, arch);
     const threads = effectiveParallelism(Math.ceil(k / groupSize));
     // "grouped" separates the two changes: graphs of several models alone, then spread over threads.
@@ -208,9 +222,9 @@ async function main(): Promise<void> {
   // Warm the backend (wasm compile, kernel set-up) so the first timed run is not charged for it.
   tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dataSync());
   console.log(
-    `tfjs backend: ${backend}; node ${process.version}; ${os.availableParallelism()} cores; load average ${load()}`,
+    `trainer: ${TRAINER} (tfjs backend: ${backend}); node ${process.version}; ${os.availableParallelism()} cores; load average ${load()}`,
   );
-  const wanted = process.argv.slice(2);
+  const wanted = process.argv.slice(2).filter((a, i, all) => a !== '--trainer' && all[i - 1] !== '--trainer');
   for (const bench of BENCHES) if (wanted.length === 0 || wanted.includes(bench.name)) await benchDataset(bench);
 }
 

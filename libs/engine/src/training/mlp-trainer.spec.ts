@@ -1,8 +1,13 @@
 import { loadLabeledCsv } from '../data/csv-dataset';
 import type { LabeledDataset } from '../types';
-import type { MlpArchitecture, MlpWeights, TrainingData } from './mlp';
+import type { MlpArchitecture, MlpTrainerKind, MlpWeights, TrainingData } from './mlp';
 import { mlpForward } from './mlp-forward';
-import { trainMlp, trainMlpBatch, trainMlpOnSubsets } from './mlp-trainer';
+import {
+  DEFAULT_MLP_TRAINER,
+  trainMlp as trainMlpWith,
+  trainMlpBatch as trainMlpBatchWith,
+  trainMlpOnSubsets as trainMlpOnSubsetsWith,
+} from './mlp-trainer';
 import { initTensorflow } from './tf-backend';
 import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 
@@ -46,7 +51,17 @@ function accuracy(w: MlpWeights, ds: TrainingData): number {
   return p.filter((v, i) => v === ds.labels[i]).length / ds.nRows;
 }
 
-describe('MLP trainer (tfjs)', () => {
+it('trains with onnxruntime unless tfjs is asked for', () => {
+  expect(DEFAULT_MLP_TRAINER).toBe('onnxruntime');
+});
+
+describe.each<MlpTrainerKind>(['onnxruntime', 'tfjs'])('MLP trainer (%s)', (trainer) => {
+  const trainMlp: typeof trainMlpWith = (data, arch, opts) => trainMlpWith(data, arch, { ...opts, trainer });
+  const trainMlpBatch: typeof trainMlpBatchWith = (datasets, arch, opts) =>
+    trainMlpBatchWith(datasets, arch, { ...opts, trainer });
+  const trainMlpOnSubsets: typeof trainMlpOnSubsetsWith = (pool, inMask, arch, opts) =>
+    trainMlpOnSubsetsWith(pool, inMask, arch, { ...opts, trainer });
+
   let digits: LabeledDataset;
   beforeAll(async () => {
     digits = await loadLabeledCsv(DIGITS, { labelColumn: 'digit' });

@@ -23,6 +23,13 @@ export interface MlpWeights {
   readonly layers: readonly DenseLayerWeights[];
 }
 
+/**
+ * Which implementation trains (training/mlp-trainer.ts dispatches): 'onnxruntime' (the default: training
+ * graphs run on onnxruntime's CPU kernels, training/onnx-trainer/) or 'tfjs' (training/tfjs-mlp-trainer.ts).
+ * Both start from the same weights and visit the same batches; their weights agree to float32 rounding.
+ */
+export type MlpTrainerKind = 'onnxruntime' | 'tfjs';
+
 export interface MlpTrainingOptions {
   readonly epochs: number;
   readonly batchSize: number;
@@ -40,6 +47,8 @@ export interface MlpTrainingOptions {
    */
   readonly stopAtFit?: TrainingFit;
   readonly onEpoch?: (epoch: number, loss: number) => void;
+  /** Default DEFAULT_MLP_TRAINER ('onnxruntime'). */
+  readonly trainer?: MlpTrainerKind;
 }
 
 /** How tightly a model fits a set of rows: mean cross-entropy of the true label and accuracy. */

@@ -1,11 +1,11 @@
-// Worker-thread entry of parallel-training.ts: one tfjs runtime per thread, initialised once, trains every
+// Worker-thread entry of parallel-training.ts: one training runtime per thread (onnxruntime or tfjs), trains every
 // group of reference models it is handed on the shared record pool and sends the weights back (transferred,
 // not copied). Runs only as compiled JavaScript (dist/), started by trainGroupsInParallel.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isEngineError } from '../errors';
 import type { MlpWeights, TrainingData } from './mlp';
 import { trainMlpOnSubsets } from './mlp-trainer';
-import type { GroupResult, TrainGroupRequest, TrainingWorkerData } from './parallel-training';
+import type { GroupResult, StopRequest, TrainGroupRequest, TrainingWorkerData } from './parallel-training';
 
 function poolView(data: TrainingWorkerData): TrainingData {
   return {
@@ -21,22 +21,40 @@ if (parentPort) {
   const data = workerData as TrainingWorkerData;
   const pool = poolView(data);
   // Groups arrive one at a time (the parent waits for each answer), so jobs never interleave.
-  port.on('message', (request: TrainGroupRequest) => {
-    void trainMlpOnSubsets(pool, request.inMask, data.architecture, { ...data.training, seeds: request.seeds }).then(
-      (models: MlpWeights[]) => {
-        const transfer = models.flatMap((w) => w.layers.flatMap((l) => [l.weights.buffer, l.bias.buffer]));
-        port.postMessage({ job: request.job, models } satisfies GroupResult, transfer as ArrayBuffer[]);
-      },
-      (e: unknown) => {
-        const error = e instanceof Error ? e : new Error(String(e));
-        port.postMessage({
-          job: request.job,
-          error: {
-            message: error.message,
-            ...(isEngineError(error) ? { code: error.code, location: error.location } : {}),
-          },
-        } satisfies GroupResult);
-      },
-    );
+  let training: AbortController | undefined;
+  port.on('message', (request: TrainGroupRequest | StopRequest) => {
+    if ('stop' in request) {
+      // Stop after the current epoch (the trainer checks the signal between session calls), then exit.
+      if (training) training.abort(new Error('reference model training stopped'));
+      else process.exit(0);
+      return;
+    }
+    const controller = new AbortController();
+    training = controller;
+    void trainMlpOnSubsets(pool, request.inMask, data.architecture, {
+      ...data.training,
+      seeds: request.seeds,
+      signal: controller.signal,
+    })
+      .then(
+        (models: MlpWeights[]) => {
+          const transfer = models.flatMap((w) => w.layers.flatMap((l) => [l.weights.buffer, l.bias.buffer]));
+          port.postMessage({ job: request.job, models } satisfies GroupResult, transfer as ArrayBuffer[]);
+        },
+        (e: unknown) => {
+          const error = e instanceof Error ? e : new Error(String(e));
+          port.postMessage({
+            job: request.job,
+            error: {
+              message: error.message,
+              ...(isEngineError(error) ? { code: error.code, location: error.location } : {}),
+            },
+          } satisfies GroupResult);
+        },
+      )
+      .finally(() => {
+        training = undefined;
+        if (controller.signal.aborted) process.exit(0);
+      });
   });
 }

@@ -1,7 +1,7 @@
-// Trains groups of reference models (one tfjs graph per group, see mlp-trainer.ts) on several cores.
+// Trains groups of reference models (one training graph per group, see mlp-trainer.ts) on several cores.
 // LiRA (Carlini et al., S&P 2022) and RMIA (Zarifzadeh et al., ICML 2024) need K models on one record pool;
-// tfjs' wasm backend runs single-threaded under Node, so the groups are spread over worker threads, each with
-// its own tfjs runtime. The pool is put once in SharedArrayBuffers that every worker reads in place; only
+// each trainer runs on one thread (onnxruntime with one intra-op thread; tfjs' wasm backend is single-threaded
+// under Node), so the groups are spread over worker threads, each with its own runtime. The pool is put once in SharedArrayBuffers that every worker reads in place; only
 // each group's IN mask goes to a worker and only the trained weights come back (transferred, not copied).
 // A group's weights depend only on the pool, its mask and its seeds, so which thread trains it does not
 // change a single bit: parallel and in-process results are identical.
@@ -53,6 +53,15 @@ export interface TrainGroupRequest {
   readonly job: number;
   readonly inMask: Uint8Array;
   readonly seeds: readonly number[];
+}
+
+/**
+ * @internal Asks a busy worker to stop after its current epoch and exit. A worker is never terminated while it
+ * trains: terminating a thread while an onnxruntime session call is in flight aborts the whole process
+ * (the binding's completion throws into a torn-down environment).
+ */
+export interface StopRequest {
+  readonly stop: true;
 }
 
 /** @internal A worker's answer. */
@@ -164,14 +173,22 @@ function trainInWorkers(
     let next = 0;
     let finished = 0;
     let settled = false;
+    const busy = new Set<Worker>();
+    const exited = new Map<Worker, Promise<void>>(
+      workers.map((w) => [w, new Promise<void>((done) => w.once('exit', () => done()))]),
+    );
     const settle = (error?: unknown): void => {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
-      // Terminating stops a worker mid-epoch: an abort or a failure elsewhere costs no further training.
-      void Promise.all(workers.map((w) => w.terminate())).finally(() =>
-        error === undefined ? resolve(results) : reject(error),
-      );
+      // An idle worker is terminated; a busy one stops at its next epoch and exits (see StopRequest), so an
+      // abort or a failure elsewhere costs at most one more epoch per thread.
+      const stopped = workers.map((w) => {
+        if (busy.has(w)) w.postMessage({ stop: true } satisfies StopRequest);
+        else void w.terminate();
+        return exited.get(w) as Promise<void>;
+      });
+      void Promise.all(stopped).finally(() => (error === undefined ? resolve(results) : reject(error)));
     };
     const onAbort = (): void => settle(opts.signal?.reason ?? new Error('reference model training aborted'));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -181,12 +198,17 @@ function trainInWorkers(
       const job = next++;
       const group = groups[job] as TrainingGroup;
       const inMask = group.inMask.slice();
+      busy.add(worker);
       worker.postMessage({ job, inMask, seeds: [...group.seeds] } satisfies TrainGroupRequest, [inMask.buffer]);
     };
 
     for (const worker of workers) {
       worker.on('message', (message: GroupResult) => {
-        if (settled) return;
+        busy.delete(worker);
+        if (settled) {
+          void worker.terminate(); // it answered after all: idle now
+          return;
+        }
         if (message.error || !message.models) {
           settle(workerError(message.error ?? { message: 'no models returned' }));
           return;

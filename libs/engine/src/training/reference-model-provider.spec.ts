@@ -159,6 +159,15 @@ describe('reference architecture', () => {
     expect(referenceModelIdentity({ ...args, numClasses: 5 }).architecture.numClasses).toBe(5);
     expect(referenceModelIdentity(args).architecture.numClasses).toBe(3);
   });
+
+  it('keys models by their trainer: the default (onnxruntime) and tfjs never share a cached model', () => {
+    const args = { population: part([0, 1, 2, 0]), members: part([1, 2]), nonMembers: part([0, 2]), k: 2, seed: 1 };
+    const byDefault = referenceModelIdentity(args).keyOf('online', 0);
+    expect(referenceModelIdentity({ ...args, training: { trainer: 'onnxruntime' } }).keyOf('online', 0)).toBe(
+      byDefault,
+    );
+    expect(referenceModelIdentity({ ...args, training: { trainer: 'tfjs' } }).keyOf('online', 0)).not.toBe(byDefault);
+  });
 });
 
 describe('cost estimate and budget guard', () => {
@@ -175,6 +184,19 @@ describe('cost estimate and budget guard', () => {
     expect(() => assertWithinBudget(a, a.estimatedSeconds / 2)).toThrow(
       expect.objectContaining({ code: 'BUDGET_EXCEEDED' }),
     );
+  });
+
+  it('prices the default onnxruntime trainer below tfjs, and not below what bench:training measured', () => {
+    const args = { k: 1, nRows: 20_000, rowsPerModel: 10_000, epochs: 10 };
+    const narrow = { nFeatures: 16, hidden: [256, 128], numClasses: 26, activation: 'relu' as const };
+    const wide = { nFeatures: 784, hidden: [256, 128], numClasses: 10, activation: 'relu' as const };
+    const onnx = estimateReferenceCost({ ...args, architecture: narrow });
+    expect(estimateReferenceCost({ ...args, architecture: narrow, trainer: 'onnxruntime' })).toEqual(onnx);
+    const tfjs = estimateReferenceCost({ ...args, architecture: narrow, trainer: 'tfjs' });
+    expect(tfjs.estimatedSeconds).toBeGreaterThan(5 * onnx.estimatedSeconds);
+    // bench:training, one thread: 0.72 s (narrow) and 4.1 s (wide) per model
+    expect(onnx.estimatedSeconds).toBeGreaterThan(0.72);
+    expect(estimateReferenceCost({ ...args, architecture: wide }).estimatedSeconds).toBeGreaterThan(4.1);
   });
 });
 

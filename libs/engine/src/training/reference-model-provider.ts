@@ -9,9 +9,10 @@ import { readMlpFromOnnx } from '../onnx/mlp-onnx-writer';
 import { SeededRandom, deriveSeed } from '../random/seeded-random';
 import { EngineError, EngineErrorCode } from '../errors';
 import type { LabeledDataset, ReferenceMode, ReferenceModelProvider, ReferenceModelSet, TargetOutputs } from '../types';
-import type { MlpArchitecture, MlpTrainingOptions, MlpWeights, TrainingData, TrainingFit } from './mlp';
+import type { MlpArchitecture, MlpTrainerKind, MlpTrainingOptions, MlpWeights, TrainingData, TrainingFit } from './mlp';
 import { recordDigest } from '../data/membership-split-checks';
 import { mlpForward } from './mlp-forward';
+import { DEFAULT_MLP_TRAINER } from './mlp-trainer';
 import { trainGroupsInParallel } from './parallel-training';
 import { modelFitOnRows } from './target-fit';
 import type { ReferenceModelStore } from './reference-model-store';
@@ -48,7 +49,9 @@ export const DEFAULT_REFERENCE_HIDDEN: readonly number[] = [64];
  * depend on its graph-mates' shared batch order: a fixed grouping keeps a resumed run bit-identical.
  * 4 measured fastest on digits (bench/mia-training.ts, wasm, K = 16): 0.35 s/model one by one,
  * 0.23 in graphs of 2 or 4, 0.47 in graphs of 8 and 0.61 in one graph of 16 (past 4 the shared-pool
- * first layer, which computes every pool row for every model, turns compute-bound).
+ * first layer, which computes every pool row for every model, turns compute-bound). Measured with the tfjs
+ * trainer; kept for the onnxruntime one (bench:mia-training: graphs of 4 about as fast as one by one) so that
+ * grouping, hence cache keys of the grouping, did not change with the trainer.
  */
 export const MODELS_PER_GRAPH = 4;
 
@@ -81,14 +84,26 @@ function macsPerRow(architecture: MlpArchitecture): number {
 }
 
 /**
- * Training time of one reference model = fixed + per (training row x epoch x multiply-add per row).
+ * tfjs trainer: training time of one reference model = fixed + per (training row x epoch x multiply-add per row).
  * Fitted to bench/mia-training.ts on the shared 2-core development machine (wasm backend, graphs of
  * MODELS_PER_GRAPH, K = 16, 30 epochs, batch 64, hidden [64]): digits, 450 rows/model x 4,736 MACs:
  * 0.35 s/model; satellite, 1,500 rows/model x 2,688 MACs: 0.58 s/model. Least squares through both gives
  * 0.094 s + 4.0e-9 s per unit; both rounded up, as an estimate that guards a budget should not undershoot.
  */
-const SECONDS_PER_ROW_EPOCH_MAC = 4.5e-9;
-const SECONDS_PER_MODEL_FIXED = 0.1;
+const TFJS_SECONDS_PER_ROW_EPOCH_MAC = 4.5e-9;
+const TFJS_SECONDS_PER_MODEL_FIXED = 0.1;
+
+/**
+ * onnxruntime trainer: fixed (graph, session) + per step (onnxruntime's per-node cost dominates narrow models)
+ * + per (row x epoch x MAC). Measured on the same shared 2-core machine under other agents' load (2026-11-26):
+ * bench:mia-training, graphs of 4, K = 16, 30 epochs: digits 0.05 s/model, satellite 0.10 s/model;
+ * bench:training, one model, 10,000 rows, 10 epochs: 16-256-128-26 0.72 s, 784-256-128-10 4.1 s. These
+ * constants give 0.11, 0.22, 1.2 and 5.1 s: rounded up so that a budget is not undershot under load. Parallel
+ * worker threads are not counted (the cores are shared; two processes were measured below 1.6x one).
+ */
+const ONNX_SECONDS_PER_ROW_EPOCH_MAC = 2e-10;
+const ONNX_SECONDS_PER_STEP = 2e-4;
+const ONNX_SECONDS_PER_MODEL_FIXED = 0.05;
 
 export interface ReferenceCostEstimate {
   readonly modelsToTrain: number;
@@ -103,12 +118,21 @@ export function estimateReferenceCost(args: {
   rowsPerModel?: number;
   architecture: MlpArchitecture;
   epochs: number;
+  /** Default DEFAULT_REFERENCE_TRAINING.batchSize. */
+  batchSize?: number;
+  /** Default DEFAULT_MLP_TRAINER. */
+  trainer?: MlpTrainerKind;
 }): ReferenceCostEstimate {
   const widths = [args.architecture.nFeatures, ...args.architecture.hidden, args.architecture.numClasses];
   let macsPerRow = 0;
   for (let l = 0; l + 1 < widths.length; l++) macsPerRow += (widths[l] as number) * (widths[l + 1] as number);
   const rows = args.rowsPerModel ?? args.nRows / 2;
-  const perModel = SECONDS_PER_MODEL_FIXED + SECONDS_PER_ROW_EPOCH_MAC * rows * args.epochs * macsPerRow;
+  const units = rows * args.epochs * macsPerRow;
+  const steps = Math.ceil(rows / (args.batchSize ?? DEFAULT_REFERENCE_TRAINING.batchSize)) * args.epochs;
+  const perModel =
+    (args.trainer ?? DEFAULT_MLP_TRAINER) === 'tfjs'
+      ? TFJS_SECONDS_PER_MODEL_FIXED + TFJS_SECONDS_PER_ROW_EPOCH_MAC * units
+      : ONNX_SECONDS_PER_MODEL_FIXED + ONNX_SECONDS_PER_STEP * steps + ONNX_SECONDS_PER_ROW_EPOCH_MAC * units;
   return { modelsToTrain: args.k, estimatedSeconds: args.k * perModel };
 }
 
@@ -406,6 +430,10 @@ function modelCacheKey(
       l2: training.l2 ?? 0,
       standardize: training.standardize ?? true,
       modelsPerGraph,
+      // Keys of models trained with tfjs (before onnxruntime became the default) stay valid for tfjs.
+      ...((training.trainer ?? DEFAULT_MLP_TRAINER) !== 'tfjs'
+        ? { trainer: training.trainer ?? DEFAULT_MLP_TRAINER }
+        : {}),
     },
     mode,
     seed,
