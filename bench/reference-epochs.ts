@@ -10,10 +10,12 @@
 // It prints AUC, TPR at 0.1% and 1% FPR per attack and configuration, and the ratio auto / true of TPR at 1% FPR.
 // Asserts nothing.
 // Measured on the 2-core development machine (seed 11, K = 8), TPR at 1% FPR auto / true recipe, per attack
-// LiRA / LiRA offline / RMIA: digits 0.98 / 1.00 / 0.93, satellite 0.93 / 0.85 / 1.08, letter 1.10 / 1.19 / 0.97,
-// breast_cancer (150 per side: 1-2 false positives at 1%, coarse) 1.00 / n.a. / 1.00; 'auto' took 0.67-0.77x the
-// wall time of the true recipe. The old fixed 40 epochs: LiRA online 0.66 / 0.74 / 0.79 of the true recipe on
-// digits / satellite / letter (AUC 0.53-0.57 against 0.64-0.74).
+// LiRA / LiRA offline / RMIA, with the onnxruntime trainer (the default): digits 0.98 / 1.00 / 0.93, satellite
+// 1.20 / 1.14 / 1.06, letter 0.86 / 1.06 / 1.01 (some online references reached the 300-epoch cap: mean loss
+// 2.0e-4 against the target's 1.3e-4), breast_cancer (150 per side: 1-2 false positives at 1%, coarse) 1.00 /
+// n.a. / 1.00. With the tfjs trainer: digits 0.98 / 1.00 / 0.93, satellite 0.93 / 0.85 / 1.08, letter 1.10 /
+// 1.19 / 0.97. The old fixed 40 epochs reached 0.66-0.79 of the true recipe's online LiRA TPR on digits,
+// satellite and letter.
 // Run: npm run bench:reference-epochs [digits|satellite|letter|breast_cancer ...]   (builds dist/ first)
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';

@@ -174,8 +174,14 @@ describe('audit worker', () => {
       const ids = await setUp(svc, digitsModelOnnx(), digitsCsvs);
       const first = await svc.startWorker();
       // Each reference model is its own job now: a model that trains within the 1 s grace period simply
-      // finishes. Long training (1000 epochs, several seconds per model) makes SIGTERM land mid-job.
-      const id = await commission(svc, ids, { ...slowAudit, referenceTraining: { epochs: 1000 } });
+      // finishes. Long training makes SIGTERM land mid-job: 1000 epochs of a wide reference architecture take
+      // several seconds per model even on the onnxruntime trainer (the mirrored 64-8-10 target trains in well
+      // under a second).
+      const id = await commission(svc, ids, {
+        ...slowAudit,
+        referenceTraining: { epochs: 1000 },
+        referenceHidden: [512, 512],
+      });
       await waitFor(svc, id, (a) => a.status === 'running' && a.phase !== 'starting');
       const started = Date.now();
       // Nest re-raises SIGTERM after its shutdown hooks: the process ends by that signal, not our SIGKILL fallback.

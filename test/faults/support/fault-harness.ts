@@ -52,11 +52,16 @@ export async function commission(
   return res.body.id as string;
 }
 
-/** One reference model that trains for several seconds: a job long enough to crash in the middle of. */
+/**
+ * One reference model that trains for several seconds: a job long enough to crash in the middle of. The
+ * onnxruntime trainer fits the mirrored small target's architecture in well under a second, so the reference
+ * architecture is made wide.
+ */
 export const ONE_SLOW_REFERENCE_MODEL = {
   attacks: ['membership.rmia'],
   referenceModels: 1,
   referenceTraining: { epochs: 1000 },
+  referenceHidden: [512, 512],
 };
 
 export interface AuditRow {
