@@ -2,8 +2,10 @@
 // audits commissioned over HTTP, worker children found by parent pid (never by name), and the one assertion
 // of the suite: every audit ends in exactly one final state, with no duplicate findings or reference models.
 import { execFileSync } from 'node:child_process';
+import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import request from 'supertest';
+import { QueueName } from '../../../libs/queue/src/queue-names';
 import { digitsCsv, digitsModelOnnx } from '../../e2e/support/audit-fixtures';
 import { uploadAuditInputs, type UploadedAuditInputs } from '../../e2e/support/audit-inputs';
 import { ManagedProcess, REDIS_URL, RunningService, sleep, startService } from '../../e2e/support/service-harness';
@@ -187,4 +189,25 @@ export async function loseAllJobs(svc: RunningService): Promise<number> {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * A fault suite's own service (api, no worker until a test starts one) and a handle on its audit queue, started
+ * once per describe. Every test starts with no worker alive: the previous test's workers are killed after it.
+ */
+export function useFaultService(label: string): { readonly svc: RunningService; readonly queue: Queue } {
+  const suite = {} as { svc: RunningService; queue: Queue };
+  beforeAll(async () => {
+    suite.svc = await startFaultService(label);
+    suite.queue = new Queue(QueueName.Audits, { connection: { url: REDIS_URL }, prefix: suite.svc.env.QUEUE_PREFIX });
+  });
+  afterAll(async () => {
+    await suite.queue?.close();
+    await suite.svc?.stop();
+  });
+  afterEach(async () => {
+    await Promise.all(suite.svc.workers.map((w) => w.stop('SIGKILL')));
+    suite.svc.workers.length = 0;
+  });
+  return suite;
 }
