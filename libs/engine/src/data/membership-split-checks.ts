@@ -11,7 +11,7 @@ import type { LabeledDataset } from '../types';
 const SHOWN_ROW_IDS = 3;
 
 /** Content digest of one record as the model sees it: its encoded features and its label (never its id). */
-export function recordDigest(ds: LabeledDataset, row: number): string {
+export function recordDigest(ds: Pick<LabeledDataset, 'features' | 'labels' | 'nFeatures'>, row: number): string {
   const start = row * ds.nFeatures;
   const bytes = ds.features.subarray(start, start + ds.nFeatures);
   return createHash('sha256')

@@ -17,9 +17,12 @@ export function selectRows(source: LabeledDataset, rows: readonly number[]): Lab
   };
 }
 
-/** Rows of several datasets of one width, one after the other; row ids follow, groups are dropped. */
+/**
+ * Rows of several datasets of one width (that of the first one holding rows), one after the other; row ids
+ * follow, groups are dropped.
+ */
 export function concatRows(parts: readonly LabeledDataset[]): LabeledDataset {
-  const first = parts[0];
+  const first = parts.find((p) => p.nRows > 0) ?? parts[0];
   if (!first) throw new Error('concatRows needs at least one dataset');
   const d = first.nFeatures;
   const nRows = parts.reduce((s, p) => s + p.nRows, 0);

@@ -6,7 +6,7 @@ import { loadLabeledCsv } from '../data/csv-dataset';
 import { computeMembershipMetrics } from '../metrics/membership-metrics';
 import { deriveSeed, SeededRandom } from '../random/seeded-random';
 import { mlpForward } from '../training/mlp-forward';
-import type { MlpArchitecture, MlpTrainingOptions, MlpWeights } from '../training/mlp';
+import type { MlpArchitecture, MlpTrainingOptions } from '../training/mlp';
 import { trainMlp, trainMlpOnSubsets } from '../training/mlp-trainer';
 import type {
   LabeledDataset,
@@ -25,6 +25,7 @@ import { LossAttack } from './loss-attack';
 import { RmiaAttack } from './rmia-attack';
 import { ShadowAttack } from './shadow-attack';
 import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
+import { mlpTarget } from '../../../../test/fixtures/mlp-target';
 import { selectRows, concatRows } from '../data/select-rows';
 
 const DIGITS = DIGITS_CSV;
@@ -35,22 +36,6 @@ const OVERFIT: Omit<MlpTrainingOptions, 'seed'> = { epochs: 60, batchSize: 32, l
 const REGULARISED: Omit<MlpTrainingOptions, 'seed'> = { epochs: 8, batchSize: 32, learningRate: 2e-3, l2: 1e-2 };
 
 const concat = concatRows;
-
-function mlpTarget(weights: MlpWeights): TargetModel {
-  return {
-    signature: {
-      inputName: 'x',
-      nFeatures: 64,
-      numClasses: 10,
-      outputName: 'p',
-      outputKind: 'probabilities',
-      logitsTensorName: 'z',
-      opset: 13,
-    },
-    predict: (features, nRows) => Promise.resolve(mlpForward(weights, features, nRows)),
-    dispose: () => Promise.resolve(),
-  };
-}
 
 /** Online: every record of the pool IN exactly k/2 models (Carlini et al.); offline: population rows only. */
 async function referenceSet(

@@ -4,6 +4,7 @@
 // once. The per-record scores of these attacks do not depend on which pool records are called members, so
 // each seeded random member/non-member split of the pool is an exact null audit, and a cheap one.
 // Set PRIVAUDIT_PRINT_NULL=1 to print the false-alarm rates.
+import { mlpTarget } from '../../../../test/fixtures/mlp-target';
 import { loadLabeledCsv } from '../data/csv-dataset';
 import { selectRows, concatRows } from '../data/select-rows';
 import { ConfidenceAttack } from '../membership/confidence-attack';
@@ -21,7 +22,6 @@ import type {
   MembershipAttackContext,
   ReferenceModelSet,
   RiskAssessment,
-  TargetModel,
 } from '../types';
 import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 import { assessRisk } from './risk-score';
@@ -59,19 +59,7 @@ async function scoreNeverSeenPool(): Promise<PoolScores[]> {
   const population = selectRows(all, order.slice(TRAINED + POOL));
 
   const weights = await trainMlp(trained, ARCH, { ...OVERFIT, seed: deriveSeed(SEED, 1) });
-  const target: TargetModel = {
-    signature: {
-      inputName: 'x',
-      nFeatures: 64,
-      numClasses: 10,
-      outputName: 'p',
-      outputKind: 'probabilities',
-      logitsTensorName: 'z',
-      opset: 13,
-    },
-    predict: (features, nRows) => Promise.resolve(mlpForward(weights, features, nRows)),
-    dispose: () => Promise.resolve(),
-  };
+  const target = mlpTarget(weights);
 
   // Offline references: each population row IN a random half of the models; audited rows never IN.
   const k = 2;

@@ -11,6 +11,7 @@ import { EngineError, EngineErrorCode } from '../errors';
 import type { LabeledDataset, ReferenceMode, ReferenceModelProvider, ReferenceModelSet, TargetOutputs } from '../types';
 import type { MlpArchitecture, MlpTrainerKind, MlpTrainingOptions, MlpWeights, TrainingData, TrainingFit } from './mlp';
 import { recordDigest } from '../data/membership-split-checks';
+import { concatRows } from '../data/select-rows';
 import { mlpForward } from './mlp-forward';
 import { DEFAULT_MLP_TRAINER } from './mlp-trainer';
 import { trainGroupsInParallel } from './parallel-training';
@@ -230,25 +231,16 @@ function buildPool(population: LabeledDataset, members: LabeledDataset, nonMembe
       );
     }
   }
-  const nRows = parts.reduce((s, p) => s + p.nRows, 0);
-  const features = new Float32Array(nRows * nFeatures);
-  const labels = new Int32Array(nRows);
-  let offset = 0;
-  for (const part of parts) {
-    features.set(part.features.subarray(0, part.nRows * nFeatures), offset * nFeatures);
-    labels.set(part.labels.subarray(0, part.nRows), offset);
-    offset += part.nRows;
-  }
+  const { features, labels, nRows } = concatRows(parts);
+  // Copies of one record (features and label) anywhere in the pool point at its first occurrence.
+  const rows = { features, labels, nFeatures };
   const sameContent = new Int32Array(nRows);
   const firstByDigest = new Map<string, number>();
-  let row = 0;
-  for (const part of parts) {
-    for (let r = 0; r < part.nRows; r++, row++) {
-      const digest = recordDigest(part, r);
-      const first = firstByDigest.get(digest);
-      if (first === undefined) firstByDigest.set(digest, row);
-      sameContent[row] = first ?? row;
-    }
+  for (let row = 0; row < nRows; row++) {
+    const digest = recordDigest(rows, row);
+    const first = firstByDigest.get(digest);
+    if (first === undefined) firstByDigest.set(digest, row);
+    sameContent[row] = first ?? row;
   }
   const hash = createHash('sha256');
   hash.update(`${nRows}x${nFeatures};pop=${population.nRows};`);

@@ -5,6 +5,7 @@
 // ordinary. The auditor can measure the target's side on the members; reference epochs 'auto' train each
 // reference model until it fits its IN rows as tightly (mlp-trainer.ts stopAtFit).
 
+import { argMaxOf, logProbabilityOf, logSoftmaxOf } from '../math/log-probability';
 import type { TargetOutputs } from '../types';
 import type { MlpWeights, TrainingData, TrainingFit } from './mlp';
 import { mlpForward } from './mlp-forward';
@@ -20,23 +21,10 @@ export function measureFit(outputs: TargetOutputs, labels: Int32Array, numClasse
   for (let r = 0; r < nRows; r++) {
     const base = r * numClasses;
     const y = labels[r] as number;
-    const row = outputs.logits ?? outputs.probabilities;
-    let argmax = 0;
-    for (let j = 1; j < numClasses; j++) if ((row[base + j] as number) > (row[base + argmax] as number)) argmax = j;
-    if (argmax === y) correct++;
-    if (outputs.logits) {
-      let max = -Infinity;
-      for (let j = 0; j < numClasses; j++) max = Math.max(max, outputs.logits[base + j] as number);
-      let sum = 0;
-      for (let j = 0; j < numClasses; j++) sum += Math.exp((outputs.logits[base + j] as number) - max);
-      lossSum += max + Math.log(sum) - (outputs.logits[base + y] as number);
-    } else {
-      const p = outputs.probabilities[base + y] as number;
-      // 1 - p_y from the other classes keeps float32's precision near p_y = 1.
-      let others = 0;
-      for (let j = 0; j < numClasses; j++) if (j !== y) others += outputs.probabilities[base + j] as number;
-      lossSum += others < 0.5 ? -Math.log1p(-others) : -Math.log(Math.max(p, 1e-45));
-    }
+    if (argMaxOf(outputs.logits ?? outputs.probabilities, base, numClasses) === y) correct++;
+    lossSum -= outputs.logits
+      ? logSoftmaxOf(outputs.logits, base, numClasses, y)
+      : logProbabilityOf(outputs.probabilities, base, numClasses, y);
   }
   const accuracy = nRows > 0 ? correct / nRows : 0;
   // One-hot answers (a labels-only model) carry no loss to match.
