@@ -102,6 +102,7 @@ describe('assertRedisPersistence', () => {
     );
     await refused.waitFor(/privaudit api failed to start: Redis keeps nothing on disk/, 30_000).catch(() => undefined);
     expect(refused.output).toMatch(/privaudit api failed to start: Redis keeps nothing on disk/);
-    expect(await refused.stop()).toEqual({ code: 1, signal: null });
+    // It exits by itself: waiting (not signalling) avoids racing a SIGTERM against its own exit after the message.
+    expect(await refused.waitForExit(30_000)).toEqual({ code: 1, signal: null });
   });
 });

@@ -49,6 +49,13 @@ export class ManagedProcess {
       await sleep(100);
     }
   }
+  /** Waits for the process to end by itself, killing it (SIGKILL) after timeoutMs; resolves with how it ended. */
+  async waitForExit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const ended = await this.exited;
+    clearTimeout(timer);
+    return ended;
+  }
   /** Sends `signal`, escalating to SIGKILL after timeoutMs; resolves with how the process ended. */
   async stop(
     signal: NodeJS.Signals = 'SIGTERM',
