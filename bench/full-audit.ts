@@ -23,6 +23,7 @@ import { SeededRandom } from '../libs/engine/src/random/seeded-random';
 import type { MlpTrainerKind } from '../libs/engine/src/training/mlp';
 import { DEFAULT_MLP_TRAINER, trainMlp } from '../libs/engine/src/training/mlp-trainer';
 import type { AttackId } from '../libs/engine/src/types';
+import { membershipFindings } from '../libs/engine/src/report/findings';
 
 const SEED = 11;
 const LETTERS = Array.from({ length: 26 }, (_, i) => String.fromCharCode(65 + i));
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   const report = await runAudit(request);
   const seconds = (Date.now() - started) / 1000;
   console.log(`audit of 20,000 rows (${ATTACKS.join(', ')}): ${seconds.toFixed(1)} s wall`);
-  for (const f of report.findings) {
+  for (const f of membershipFindings(report.findings)) {
     console.log(
       `  ${f.attack.padEnd(24)} AUC ${f.metrics.auc.toFixed(3)}  TPR@1%FPR ${(100 * f.metrics.tpr['0.01']).toFixed(2)}%`,
     );

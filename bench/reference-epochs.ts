@@ -27,6 +27,7 @@ import { SeededRandom } from '../libs/engine/src/random/seeded-random';
 import type { MlpArchitecture, MlpTrainingOptions } from '../libs/engine/src/training/mlp';
 import { trainMlp } from '../libs/engine/src/training/mlp-trainer';
 import type { AttackId, AuditReport } from '../libs/engine/src/types';
+import { membershipFindings } from '../libs/engine/src/report/findings';
 
 const SEED = 11;
 const K = 8;
@@ -115,7 +116,7 @@ function splitTable(table: Table): { members: CsvInput; nonMembers: CsvInput; po
 }
 
 function row(config: string, report: AuditReport, seconds: number): string[] {
-  return report.findings.map((f) =>
+  return membershipFindings(report.findings).map((f) =>
     [
       config.padEnd(6),
       f.attack.padEnd(24),
@@ -176,7 +177,7 @@ async function benchTable(table: Table): Promise<void> {
           `references: ${(fit?.references ?? []).map((r) => `${r.mode} loss ${r.meanLoss.toExponential(2)} acc ${r.meanAccuracy.toFixed(3)} on ${r.trainRows} rows`).join('; ')}`,
       );
     }
-    tprAt1.set(name, new Map(report.findings.map((f) => [f.attack, f.metrics.tpr['0.01']])));
+    tprAt1.set(name, new Map(membershipFindings(report.findings).map((f) => [f.attack, f.metrics.tpr['0.01']])));
   }
   for (const attack of ATTACKS) {
     const truth = tprAt1.get('true')?.get(attack) ?? 0;

@@ -158,6 +158,7 @@ function fakeReport(): AuditReport {
     config: { attacks: ['membership.loss'], seed: 7, referenceModels: 0 },
     findings: [
       {
+        kind: 'membership',
         attack: 'membership.loss',
         severity: 'high',
         reference: 'Yeom et al. 2018',

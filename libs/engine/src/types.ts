@@ -65,9 +65,20 @@ export interface TargetModel {
   /** Query the target on nRows rows of row-major features. */
   predict(features: Float32Array, nRows: number): Promise<TargetOutputs>;
   dispose(): Promise<void>;
+  /** Queries spent so far, for targets that meter them (remote endpoints); absent for a local ONNX file. */
+  usage?(): QueryUsage;
 }
 
-export type AttackId =
+/** What a metered target has spent: one query is one row answered by the endpoint (cache hits are free). */
+export interface QueryUsage {
+  readonly queriesUsed: number;
+  /** The hard per-audit budget, when one applies. */
+  readonly queryBudget?: number;
+  /** Rows answered from the per-audit cache of identical queries (never spent twice). */
+  readonly cacheHits: number;
+}
+
+export type MembershipAttackId =
   | 'membership.loss'
   | 'membership.confidence'
   | 'membership.shadow'
@@ -75,6 +86,17 @@ export type AttackId =
   | 'membership.lira-offline'
   | 'membership.rmia'
   | 'membership.label-only';
+
+/** Black-box model extraction (libs/engine/src/extraction): steal a working copy through the prediction API. */
+export type ExtractionAttackId =
+  'extraction.equation-solving' | 'extraction.knockoff' | 'extraction.jacobian' | 'extraction.copycat';
+
+/** Model inversion and attribute inference (libs/engine/src/inversion). */
+export type InversionAttackId = 'inversion.attribute' | 'inversion.miface';
+
+/** Every attack family; a finding's `kind` names the family (the id's prefix). */
+export type AttackId = MembershipAttackId | ExtractionAttackId | InversionAttackId;
+export type AttackFamily = 'membership' | 'extraction' | 'inversion';
 
 /** What an attack needs from the target. A labels-only target cannot serve a 'scores' attack. */
 export type TargetAccess = 'scores' | 'labels';
@@ -90,7 +112,7 @@ export type ProgressListener = (event: ProgressEvent) => void;
 
 /** Membership scores per record: higher means more likely a member. */
 export interface MembershipScores {
-  readonly attack: AttackId;
+  readonly attack: MembershipAttackId;
   readonly members: Float64Array;
   readonly nonMembers: Float64Array;
 }
@@ -114,7 +136,7 @@ export interface MembershipAttackContext {
 
 /** One attack, one class, one file (ART style). */
 export interface MembershipAttack {
-  readonly id: AttackId;
+  readonly id: MembershipAttackId;
   readonly access: TargetAccess;
   /** Which reference models the attack needs: 'online' (audited records IN for about half), 'offline' (population only), or none. */
   readonly referenceModels: ReferenceMode | 'none';
@@ -235,18 +257,79 @@ export interface FindingSlices {
   readonly byGroup?: readonly SliceLeakage[];
 }
 
-export interface Finding {
+/** What every finding carries, whatever the attack family. */
+interface FindingBase {
+  /** The attack family (the attack id's prefix). Reports written before extraction existed lack it: membership. */
+  readonly kind: AttackFamily;
   readonly attack: AttackId;
   readonly severity: Severity;
+  /** Paper citation. */
   readonly reference: string;
-  readonly metrics: MembershipMetrics;
   /** Plain-language summary for a privacy officer. */
   readonly summary: string;
+}
+
+export interface MembershipFinding extends FindingBase {
+  readonly kind: 'membership';
+  readonly attack: MembershipAttackId;
+  readonly metrics: MembershipMetrics;
   /** The members the attack is most confident about, by row id only (never raw values). */
   readonly mostExposed: readonly ExposedRecord[];
   /** Leakage per class and per group value (when a group column was declared). */
   readonly slices?: FindingSlices;
 }
+
+/**
+ * A non-membership finding rates itself under its family's documented rule (docs/risk-model.md): `exposure.score`
+ * (0-100, the same bands as membership) is what the audit's risk rating compares across families.
+ */
+export interface FamilyExposure {
+  readonly score: number;
+  /** Which metric drove the score and why, in plain language. */
+  readonly rationale: string;
+}
+
+/** One point of the fidelity-versus-queries curve. */
+export interface FidelityPoint {
+  readonly queries: number;
+  readonly fidelity: number;
+  readonly fidelityInterval: Interval;
+}
+
+export interface ExtractionMetrics {
+  /** Label agreement of the surrogate with the target on held-out data (the audited records). */
+  readonly fidelity: number;
+  readonly fidelityInterval: Interval;
+  /** Label agreement on uniform random inputs in the data's range. */
+  readonly fidelityUniform: number;
+  readonly fidelityUniformInterval: Interval;
+  /** The surrogate's accuracy on the held-out data's true labels. */
+  readonly surrogateAccuracy: number;
+  readonly surrogateAccuracyInterval: Interval;
+  readonly queriesUsed: number;
+  /** Queries needed to reach each fidelity on held-out data; null where it was not reached. */
+  readonly queriesTo: { readonly '0.9': number | null; readonly '0.95': number | null; readonly '0.99': number | null };
+  readonly curve: readonly FidelityPoint[];
+  readonly nHeldOut: number;
+  readonly nUniform: number;
+}
+
+export interface ExtractionFinding extends FindingBase {
+  readonly kind: 'extraction';
+  readonly attack: ExtractionAttackId;
+  readonly metrics: ExtractionMetrics;
+  readonly exposure: FamilyExposure;
+}
+
+export interface InversionFinding extends FindingBase {
+  readonly kind: 'inversion';
+  readonly attack: InversionAttackId;
+  /** Attack-specific metrics (inversion/): every proportion with a 95% interval. */
+  readonly metrics: Readonly<Record<string, unknown>>;
+  readonly exposure: FamilyExposure;
+}
+
+export type Finding = MembershipFinding | ExtractionFinding | InversionFinding;
 
 export interface RiskAssessment {
   readonly score: number;
@@ -286,7 +369,8 @@ export interface AuditReport {
   readonly createdAt: string;
   readonly target: {
     readonly sha256: string;
-    readonly format: 'onnx';
+    /** 'onnx': a model file privaudit ran itself (sha256 of its bytes); 'http': a remote prediction endpoint. */
+    readonly format: 'onnx' | 'http';
     readonly nFeatures: number;
     readonly numClasses: number;
     readonly outputKind: OutputKind;

@@ -1,7 +1,8 @@
 // What to do about a finding, chosen from what the finding and the audit show: an attack that needs only
 // labels is not stopped by coarser scores; a model that fits every training record perfectly is memorising;
 // repeated records are memorised more. Each recommendation says how to measure its effect with privaudit.
-import type { AuditReport, Finding, RiskRating, Severity } from '../../engine/src/types';
+import { isMembershipFinding } from '../../engine/src/report/findings';
+import type { AuditReport, Finding, MembershipFinding, RiskRating, Severity } from '../../engine/src/types';
 
 export interface Recommendation {
   readonly title: string;
@@ -25,6 +26,45 @@ export const ACTION_BY_RATING: Readonly<Record<RiskRating, string>> = {
 };
 
 export function recommendationsFor(finding: Finding, report: AuditReport): Recommendation[] {
+  if (!isMembershipFinding(finding)) return familyRecommendations(finding);
+  return membershipRecommendations(finding, report);
+}
+
+/** Extraction (OWASP ML05) and inversion (ML03) findings: what restricts the attacker's signal or budget. */
+function familyRecommendations(finding: Exclude<Finding, MembershipFinding>): Recommendation[] {
+  if (!atLeast(finding.severity, 'low')) {
+    return [
+      {
+        title: 'No mitigation needed for this attack',
+        text: 'The attack did not succeed beyond what its baseline and the sample sizes explain. Keep this result with the DPIA and re-audit when the model or its prediction service change.',
+      },
+    ];
+  }
+  if (finding.kind === 'extraction') {
+    return [
+      {
+        title: 'Return less from the prediction service',
+        text: 'Confidence scores let an attacker copy the model with far fewer queries than labels do. Return the top class only, or round confidences to one or two decimals; re-run the audit with --output-policy to measure the attacker cost each policy buys.',
+      },
+      {
+        title: 'Limit, price and monitor queries',
+        text: 'Extraction needs many queries from one client. Authenticate clients, cap queries per client and per day, and alert on clients whose queries cover the input space unusually evenly (synthetic queries).',
+      },
+    ];
+  }
+  return [
+    {
+      title: 'Reduce what the model reveals about individual attributes',
+      text: 'Regularise the model (weight decay, early stopping) or train it with differential privacy (DP-SGD), so that its answers depend less on any one training record; return coarser answers from the prediction service. Re-audit: member accuracy should fall to the baseline.',
+    },
+    {
+      title: 'Review whether the sensitive attribute must influence the model',
+      text: 'Where the sensitive column (or a close proxy) is a model input, consider removing it or coarsening it, and record the decision in the DPIA.',
+    },
+  ];
+}
+
+function membershipRecommendations(finding: MembershipFinding, report: AuditReport): Recommendation[] {
   if (!atLeast(finding.severity, 'low')) {
     return [
       {

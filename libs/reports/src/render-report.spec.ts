@@ -7,6 +7,7 @@ import { renderReportHtml } from './render-html';
 import { renderReportPdf } from './render-pdf';
 import { recommendationsFor } from './recommendations';
 import { rerunCommand } from './rerun-command';
+import { membershipFindings } from '../../engine/src/report/findings';
 
 jest.setTimeout(60_000);
 
@@ -17,7 +18,7 @@ const demoReport = (): AuditReport => JSON.parse(DEMO_REPORT_TEXT) as AuditRepor
 /** The demo report with a declared group column, repeats in the data, a preprocessing spec and a hostile row id. */
 function enrichedReport(): AuditReport {
   const r = demoReport();
-  const findings: Finding[] = r.findings.map((f, i) =>
+  const findings: Finding[] = membershipFindings(r.findings).map((f, i) =>
     i === 0
       ? {
           ...f,
@@ -70,7 +71,7 @@ describe('PDF report', () => {
     expect(text).toContain('Executive summary');
     expect(text).toContain(`Risk rating: ${report.risk.rating.toUpperCase()}`);
     expect(text).toContain(report.target.sha256);
-    for (const f of report.findings) expect(text).toContain(`${f.attack} - severity ${f.severity}`);
+    for (const f of membershipFindings(report.findings)) expect(text).toContain(`${f.attack} - severity ${f.severity}`);
     for (const heading of ['Most exposed records', 'Leakage by class', 'Recommendations', 'Data notes']) {
       expect(text).toContain(heading);
     }
@@ -84,7 +85,7 @@ describe('PDF report', () => {
     // The chart's axes are drawn as text too (vector SVG, not an image).
     expect(text).toContain('false-positive rate (log scale)');
     // Exposed records by id, each finding's first one at least.
-    for (const f of report.findings) expect(text).toContain(f.mostExposed[0]!.rowId);
+    for (const f of membershipFindings(report.findings)) expect(text).toContain(f.mostExposed[0]!.rowId);
   });
 
   it('lists its sections on the cover with the pages pdftotext finds them on', () => {
@@ -93,7 +94,7 @@ describe('PDF report', () => {
     const titles = [
       'Executive summary',
       'Findings at a glance',
-      ...report.findings.map((f, i) => `Finding ${i + 1}: ${f.attack} - severity ${f.severity}`),
+      ...membershipFindings(report.findings).map((f, i) => `Finding ${i + 1}: ${f.attack} - severity ${f.severity}`),
       'Data notes',
       'Regulatory and framework mapping',
       'Appendix: reproducibility',
@@ -146,7 +147,7 @@ describe('HTML report', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(html).toContain('Executive summary');
     expect(html).toContain(report.target.sha256);
-    for (const f of report.findings) expect(html).toContain(f.attack);
+    for (const f of membershipFindings(report.findings)) expect(html).toContain(f.attack);
     expect(html).not.toMatch(/<script|src=|href=/i);
     expect(await renderReportHtml(demoReport())).toBe(html);
   });
@@ -215,7 +216,7 @@ describe('re-run command', () => {
 describe('recommendations', () => {
   const base = demoReport();
   const finding = (attack: string, severity: Finding['severity']): Finding =>
-    ({ ...base.findings[0]!, attack, severity }) as Finding;
+    ({ ...membershipFindings(base.findings)[0]!, attack, severity }) as Finding;
   const titles = (f: Finding, report: AuditReport = base): string[] =>
     recommendationsFor(f, report).map((r) => r.title);
 
@@ -270,5 +271,30 @@ describe('recommendations', () => {
     expect(text).toContain('Risk rating: LOW');
     expect(text).toContain('membership.label-only - severity none');
     expect(text).toContain('No mitigation needed for this attack');
+  });
+
+  it('renders an extraction finding beside membership findings: rated by its own rule, proportions with intervals', async () => {
+    const extraction = {
+      kind: 'extraction',
+      attack: 'extraction.knockoff',
+      severity: 'high',
+      reference: 'Orekondy et al., CVPR 2019',
+      summary: 'A copy agreeing with the model on 95% of held-out records was trained from 2000 queries.',
+      metrics: { fidelity: 0.95, fidelityInterval: { lower: 0.93, upper: 0.965 }, queriesUsed: 2000 },
+      exposure: { score: 70, rationale: 'Fidelity 0.95 reached within 2000 queries.' },
+    };
+    const mixed = parseAuditReport(
+      { ...base, risk: { ...base.risk, score: 70, rating: 'high' }, findings: [...base.findings, extraction] },
+      'r.json',
+    );
+    const text = flat(pdfText(await renderReportPdf(mixed)));
+    expect(text).toContain('extraction.knockoff - severity high');
+    expect(text).toContain('Fidelity 0.95 reached within 2000 queries.');
+    expect(text).toMatch(/fidelity\s+0\.950\s+0\.930 to 0\.965/);
+    expect(text).toContain('Limit, price and monitor queries');
+    // An extraction finding without its exposure is refused with the field named.
+    expect(() => parseAuditReport({ ...base, findings: [{ ...extraction, exposure: undefined }] }, 'r.json')).toThrow(
+      /^r\.json is not a privaudit report: findings\.0\.exposure: /,
+    );
   });
 });

@@ -4,7 +4,16 @@
 // Everything is read from the report JSON alone, in a fixed order (never an object's key order, which a
 // database may change), so the same report always gives the same document.
 import { ATTACK_DESCRIPTIONS } from '../../engine/src/report/build-report';
-import type { AttackId, AuditReport, Finding, FprLevel, RiskRating, SliceLeakage } from '../../engine/src/types';
+import { isMembershipFinding, membershipFindings, nonMembershipFindings } from '../../engine/src/report/findings';
+import type {
+  AttackId,
+  AuditReport,
+  Finding,
+  FprLevel,
+  MembershipFinding,
+  RiskRating,
+  SliceLeakage,
+} from '../../engine/src/types';
 import type { Block, ReportDocument, TableColumn } from './document-model';
 import { ACTION_BY_RATING, atLeast, recommendationsFor } from './recommendations';
 import { MEMBERSHIP_REGULATORY_MAPPING } from './regulatory-mapping';
@@ -27,7 +36,13 @@ const MEANING_BY_RATING: Readonly<Record<RiskRating, string>> = {
 export async function buildReportDocument(report: AuditReport): Promise<ReportDocument> {
   const createdAt = new Date(report.createdAt);
   const blocks: Block[] = [...executiveSummary(report), ...(await findingsOverview(report))];
-  for (const [i, finding] of report.findings.entries()) blocks.push(...(await findingSection(finding, i + 1, report)));
+  for (const [i, finding] of report.findings.entries()) {
+    blocks.push(
+      ...(isMembershipFinding(finding)
+        ? await findingSection(finding, i + 1, report)
+        : familyFindingSection(finding, i + 1, report)),
+    );
+  }
   blocks.push(...dataNotes(report), ...regulatorySection(), ...reproducibilityAppendix(report));
   return {
     title: `Privacy audit report: model ${report.target.sha256.slice(0, 12)}`,
@@ -75,7 +90,14 @@ function executiveSummary(report: AuditReport): Block[] {
     { kind: 'heading', level: 3, text: 'What it means for the people in the data' },
     { kind: 'paragraph', text: MEANING_BY_RATING[rating] },
   ];
-  const strongest = strongestAtOnePercent(report.findings);
+  const others = nonMembershipFindings(report.findings);
+  if (others.length > 0) {
+    blocks.splice(4, 0, {
+      kind: 'paragraph',
+      text: `Beyond membership, ${others.length} further attack${others.length === 1 ? '' : 's'} tested whether the model can be copied through its prediction service (model extraction) or made to reveal what its training records look like or a person's sensitive attribute (model inversion): ${others.map((f) => f.attack).join(', ')}.`,
+    });
+  }
+  const strongest = strongestAtOnePercent(membershipFindings(report.findings));
   if (strongest) {
     const m = strongest.metrics;
     const ci = m.tprInterval['0.01'];
@@ -109,13 +131,15 @@ function executiveSummary(report: AuditReport): Block[] {
 }
 
 async function findingsOverview(report: AuditReport): Promise<Block[]> {
+  const membership = membershipFindings(report.findings);
+  const others = nonMembershipFindings(report.findings);
   const comparison: Block[] =
-    report.findings.length > 1
+    membership.length > 1
       ? [
           {
             kind: 'chart',
             svg: withStableIds(
-              await renderRocChartSvg(report.findings.map((f) => ({ name: f.attack, metrics: f.metrics }))),
+              await renderRocChartSvg(membership.map((f) => ({ name: f.attack, metrics: f.metrics }))),
               'roc-all',
             ),
             width: ROC_CHART_WIDTH,
@@ -125,6 +149,28 @@ async function findingsOverview(report: AuditReport): Promise<Block[]> {
           },
         ]
       : [];
+  const otherTable: Block[] =
+    others.length > 0
+      ? [
+          {
+            kind: 'paragraph',
+            text: 'Model extraction and inversion attacks, each rated by its own rule (docs/risk-model.md):',
+          },
+          {
+            kind: 'table',
+            columns: [
+              { header: 'Attack', weight: 2.7, mono: true },
+              { header: 'Severity', weight: 0.9 },
+              { header: 'Score', weight: 0.8, align: 'right' },
+              { header: 'What it found', weight: 5.1 },
+            ],
+            rows: others.map((f) => [f.attack, f.severity, String(Math.floor(f.exposure.score)), plain(f.summary)]),
+          },
+        ]
+      : [];
+  if (membership.length === 0) {
+    return [{ kind: 'heading', level: 1, text: 'Findings at a glance', pageBreak: true }, ...otherTable];
+  }
   return [
     { kind: 'heading', level: 1, text: 'Findings at a glance', pageBreak: true },
     {
@@ -140,7 +186,7 @@ async function findingsOverview(report: AuditReport): Promise<Block[]> {
         { header: 'TPR at 0.1% FPR [95% CI]', weight: 2, align: 'right' },
         { header: 'TPR at 1% FPR [95% CI]', weight: 2, align: 'right' },
       ],
-      rows: report.findings.map((f) => [
+      rows: membership.map((f) => [
         f.attack,
         f.severity,
         `${f.metrics.auc.toFixed(3)} [${f.metrics.aucInterval.lower.toFixed(3)}, ${f.metrics.aucInterval.upper.toFixed(3)}]`,
@@ -149,10 +195,66 @@ async function findingsOverview(report: AuditReport): Promise<Block[]> {
       ]),
     },
     ...comparison,
+    ...otherTable,
   ];
 }
 
-async function findingSection(finding: Finding, index: number, report: AuditReport): Promise<Block[]> {
+/**
+ * An extraction or inversion finding: its summary, how it was rated, and its metrics as a table, every
+ * proportion beside its 95% interval (a metric `x` with a sibling `xInterval`). The families' own charts
+ * join here as they are built.
+ */
+function familyFindingSection(
+  finding: Exclude<Finding, MembershipFinding>,
+  index: number,
+  report: AuditReport,
+): Block[] {
+  const rows: string[][] = [];
+  const metrics = finding.metrics as Readonly<Record<string, unknown>>;
+  for (const [name, value] of Object.entries(metrics).sort(([a], [b]) => a.localeCompare(b))) {
+    if (typeof value !== 'number' || name.endsWith('Interval')) continue;
+    const interval = metrics[`${name}Interval`] as { lower?: unknown; upper?: unknown } | undefined;
+    const hasInterval = typeof interval?.lower === 'number' && typeof interval.upper === 'number';
+    rows.push([
+      name,
+      Number.isInteger(value) ? String(value) : value.toFixed(3),
+      hasInterval ? `${(interval.lower as number).toFixed(3)} to ${(interval.upper as number).toFixed(3)}` : '-',
+    ]);
+  }
+  const blocks: Block[] = [
+    {
+      kind: 'heading',
+      level: 1,
+      text: `Finding ${index}: ${finding.attack} - severity ${finding.severity}`,
+      pageBreak: true,
+    },
+    { kind: 'paragraph', text: plain(finding.summary) },
+    { kind: 'paragraph', emphasis: 'note', text: `Method: ${finding.reference}` },
+    { kind: 'heading', level: 2, text: 'Why this severity' },
+    { kind: 'paragraph', text: plain(finding.exposure.rationale) },
+  ];
+  if (rows.length > 0) {
+    blocks.push(
+      { kind: 'heading', level: 2, text: 'Evidence' },
+      {
+        kind: 'table',
+        columns: [
+          { header: 'Measure', weight: 3 },
+          { header: 'Estimate', weight: 1.2, align: 'right' },
+          { header: '95% interval', weight: 2, align: 'right' },
+        ],
+        rows,
+      },
+    );
+  }
+  blocks.push({ kind: 'heading', level: 2, text: 'Recommendations' });
+  for (const r of recommendationsFor(finding, report)) {
+    blocks.push({ kind: 'heading', level: 3, text: r.title }, { kind: 'paragraph', text: r.text });
+  }
+  return blocks;
+}
+
+async function findingSection(finding: MembershipFinding, index: number, report: AuditReport): Promise<Block[]> {
   const m = finding.metrics;
   const blocks: Block[] = [
     {
@@ -445,8 +547,8 @@ function withStableIds(svg: string, prefix: string): string {
   });
 }
 
-function strongestAtOnePercent(findings: readonly Finding[]): Finding | undefined {
-  let best: Finding | undefined;
+function strongestAtOnePercent(findings: readonly MembershipFinding[]): MembershipFinding | undefined {
+  let best: MembershipFinding | undefined;
   for (const f of findings) {
     if (!best || f.metrics.tprInterval['0.01'].lower > best.metrics.tprInterval['0.01'].lower) best = f;
   }

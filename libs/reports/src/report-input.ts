@@ -24,7 +24,8 @@ const sliceSchema = z.looseObject({
   note: z.string().optional(),
 });
 
-const findingSchema = z.looseObject({
+const membershipFindingSchema = z.looseObject({
+  kind: z.literal('membership').optional(),
   attack: z.string().min(1),
   severity: z.enum(['none', 'low', 'medium', 'high', 'critical']),
   reference: z.string(),
@@ -51,6 +52,31 @@ const findingSchema = z.looseObject({
   ),
   slices: z.looseObject({ byClass: z.array(sliceSchema), byGroup: z.array(sliceSchema).optional() }).optional(),
 });
+
+/** Extraction and inversion findings: rated by their own rule (`exposure`), metrics read generically. */
+const familyFindingSchema = z.looseObject({
+  kind: z.enum(['extraction', 'inversion']),
+  attack: z.string().min(1),
+  severity: z.enum(['none', 'low', 'medium', 'high', 'critical']),
+  reference: z.string(),
+  summary: z.string(),
+  metrics: z.looseObject({}),
+  exposure: z.looseObject({ score: z.number().min(0).max(100), rationale: z.string() }),
+});
+
+// A finding without `kind` (reports written before extraction existed) is a membership finding.
+const findingSchema = z.unknown().pipe(
+  z.custom<unknown>().transform((value, ctx) => {
+    const kind = (value as { kind?: unknown } | null)?.kind;
+    const schema = kind === 'extraction' || kind === 'inversion' ? familyFindingSchema : membershipFindingSchema;
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path });
+      return z.NEVER;
+    }
+    return parsed.data;
+  }),
+);
 
 const reportSchema = z.looseObject({
   schemaVersion: z.literal(SUPPORTED_SCHEMA_VERSION),

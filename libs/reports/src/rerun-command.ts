@@ -1,5 +1,6 @@
 // The `privaudit audit` command that repeats an audit, rebuilt from what the report records. File names are
 // placeholders (the report holds hashes, not paths); every option that changes the result is spelled out.
+import { membershipFindings } from '../../engine/src/report/findings';
 import type { AuditReport } from '../../engine/src/types';
 
 export function rerunCommand(report: AuditReport): string {
@@ -34,8 +35,9 @@ export function rerunCommand(report: AuditReport): string {
     args.push(`--target-train-size ${c.referenceFit.trainSize}`);
   }
   if (d.duplicates) args.push(`--duplicates ${d.duplicates.policy}`);
-  const topExposed = Math.max(0, ...report.findings.map((f) => f.mostExposed.length));
-  if (report.findings.length > 0 && topExposed !== 10) args.push(`--top-exposed ${topExposed}`);
+  const membership = membershipFindings(report.findings);
+  const topExposed = Math.max(0, ...membership.map((f) => f.mostExposed.length));
+  if (membership.length > 0 && topExposed !== 10) args.push(`--top-exposed ${topExposed}`);
   args.push(`--seed ${c.seed}`, '--out report.json', '--pdf report.pdf');
   return args.join(' \\\n    ');
 }

@@ -11,6 +11,7 @@ import { trainMlp } from '../training/mlp-trainer';
 import type { MlpWeights } from '../training/mlp';
 import type { AttackId, AuditReport } from '../types';
 import { type AuditRequest, type CsvInput, planAudit, runAudit } from './run-audit';
+import { membershipFindings } from '../report/findings';
 
 // Real training and inference on a shared 2-core machine.
 jest.setTimeout(180_000);
@@ -32,7 +33,7 @@ function splitDigits(): { train: CsvInput; unseen: CsvInput; population: CsvInpu
 }
 
 const auc = (report: AuditReport, attack: AttackId): number => {
-  const finding = report.findings.find((f) => f.attack === attack);
+  const finding = membershipFindings(report.findings).find((f) => f.attack === attack);
   if (!finding) throw new Error(`no finding for ${attack}`);
   return finding.metrics.auc;
 };
@@ -141,10 +142,10 @@ describe('runAudit with an output policy or a labels-only model', () => {
         outputPolicy,
       });
       expect(report.config.outputPolicy).toBe(outputPolicy);
-      const metrics = report.findings[0]!.metrics;
+      const metrics = membershipFindings(report.findings)[0]!.metrics;
       expect(Number.isFinite(metrics.auc)).toBe(true);
       expect(Number.isFinite(metrics.tpr['0.01'])).toBe(true);
-      expect(report.findings[0]!.mostExposed.every((r) => Number.isFinite(r.score))).toBe(true);
+      expect(membershipFindings(report.findings)[0]!.mostExposed.every((r) => Number.isFinite(r.score))).toBe(true);
     }
   });
 });

@@ -18,6 +18,7 @@ import { loadLabeledCsv } from '../data/csv-dataset';
 import { EngineError, EngineErrorCode } from '../errors';
 import type { LabeledDataset } from '../types';
 import { type AuditRequest, planAudit, runAudit } from './run-audit';
+import { membershipFindings } from '../report/findings';
 
 // Real training and inference on a shared 2-core machine.
 jest.setTimeout(180_000);
@@ -84,7 +85,7 @@ describe('runAudit on raw tables through a preprocessing spec', () => {
     // Class names come from the spec's label when the request gives none.
     expect(report.data.classes).toEqual([...PENGUIN_CLASSES]);
     expect(report.target.nFeatures).toBe(15);
-    const loss = report.findings.find((f) => f.attack === 'membership.loss')!;
+    const loss = membershipFindings(report.findings).find((f) => f.attack === 'membership.loss')!;
     expect(loss.mostExposed.length).toBeGreaterThan(0);
     for (const r of loss.mostExposed) expect(r.rowId).toMatch(/^penguin-\d+$/);
     expect(loss.slices?.byClass.map((s) => s.value)).toEqual([...PENGUIN_CLASSES]);
@@ -109,8 +110,8 @@ describe('runAudit on raw tables through a preprocessing spec', () => {
       attacks: ['membership.loss', 'membership.confidence'],
     });
     for (const attack of ['membership.loss', 'membership.confidence'] as const) {
-      const raw = report.findings.find((f) => f.attack === attack)!;
-      const pre = numeric.findings.find((f) => f.attack === attack)!;
+      const raw = membershipFindings(report.findings).find((f) => f.attack === attack)!;
+      const pre = membershipFindings(numeric.findings).find((f) => f.attack === attack)!;
       expect(raw.metrics.auc).toBe(pre.metrics.auc);
       expect(raw.metrics.tpr).toEqual(pre.metrics.tpr);
       // (the raw run also has Song & Mittal privacy risk: its population trained offline references)

@@ -9,6 +9,7 @@ import { trainMlp } from '../training/mlp-trainer';
 import type { ProgressEvent } from '../types';
 import { type AuditRequest, type CsvInput, planAudit, runAudit } from './run-audit';
 import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
+import { membershipFindings } from '../report/findings';
 
 // Real training and inference on a shared 2-core machine.
 jest.setTimeout(120_000);
@@ -65,7 +66,7 @@ describe('runAudit: slices, per-record risk, reference cache and budget', () => 
 
   it('slices every finding by class and by the declared group column, and names the leakiest group', async () => {
     const report = await runAudit({ ...base(), attacks: ['membership.loss'] });
-    const finding = report.findings[0]!;
+    const finding = membershipFindings(report.findings)[0]!;
     expect(report.data.groupColumn).toBe('grp');
     expect(finding.slices?.byGroup?.map((s) => s.value)).toEqual(['A', 'B']);
     const byGroup = finding.slices!.byGroup!;
@@ -120,7 +121,7 @@ describe('runAudit: slices, per-record risk, reference cache and budget', () => 
     );
 
     // Song & Mittal posterior alongside the attack score, for row ids only.
-    const exposed = first.findings[0]!.mostExposed;
+    const exposed = membershipFindings(first.findings)[0]!.mostExposed;
     expect(exposed).toHaveLength(5);
     for (const r of exposed) {
       expect(Object.keys(r).sort()).toEqual(['privacyRisk', 'rank', 'rowId', 'score']);
@@ -134,7 +135,7 @@ describe('runAudit: slices, per-record risk, reference cache and budget', () => 
     const again = await runAudit(request);
     expect(again.config.referenceCost).toMatchObject({ modelsToTrain: 2, modelsCached: 2, modelsTrained: 0 });
     expect(again.findings.map((f) => f.metrics)).toEqual(first.findings.map((f) => f.metrics));
-    expect(again.findings[0]!.mostExposed).toEqual(exposed);
+    expect(membershipFindings(again.findings)[0]!.mostExposed).toEqual(exposed);
   });
 
   it('refuses an audit over its reference-model budget before training anything', async () => {

@@ -4,6 +4,7 @@
 import { EngineError, EngineErrorCode } from '../errors';
 import type {
   AttackId,
+  MembershipAttackId,
   LabeledDataset,
   MembershipAttackContext,
   MembershipScores,
@@ -46,7 +47,7 @@ export function auditedTargetOutputs(ctx: MembershipAttackContext): TargetOutput
   };
 }
 
-export function splitScores(attack: AttackId, scores: Float64Array, nMembers: number): MembershipScores {
+export function splitScores(attack: MembershipAttackId, scores: Float64Array, nMembers: number): MembershipScores {
   return { attack, members: scores.slice(0, nMembers), nonMembers: scores.slice(nMembers) };
 }
 

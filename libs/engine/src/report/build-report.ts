@@ -12,6 +12,7 @@ import type {
   FindingSlices,
   LabeledDataset,
   MembershipAttack,
+  MembershipFinding,
   MembershipMetrics,
   MembershipScores,
   ModelSignature,
@@ -23,6 +24,7 @@ import type { DuplicateRecords } from '../data/duplicate-records';
 import { FPR_LEVELS } from '../metrics/membership-metrics';
 import { membershipSeverity } from '../risk/severity';
 import { groupLeakageSentence } from './finding-slices';
+import { membershipFindings, nonMembershipFindings } from './findings';
 
 export const DEFAULT_TOP_EXPOSED = 10;
 
@@ -37,6 +39,17 @@ export const ATTACK_DESCRIPTIONS: Readonly<Record<AttackId, string>> = {
     'An attacker who trains reference models on similar data that never include the record (LiRA, offline)',
   'membership.rmia': 'An attacker who compares each record against population data with a few reference models (RMIA)',
   'membership.label-only': "An attacker who sees only the model's predicted labels (label-only attack)",
+  'extraction.equation-solving':
+    "An attacker who solves for a linear model's weights from its confidence scores (equation-solving extraction)",
+  'extraction.knockoff':
+    'An attacker who queries the API with natural data and trains a copy on the answers (Knockoff Nets extraction)',
+  'extraction.jacobian':
+    'An attacker with little data who synthesises queries near the decision boundary (Jacobian-based extraction)',
+  'extraction.copycat': 'An attacker who trains a copy from predicted labels alone (Copycat extraction)',
+  'inversion.attribute':
+    "An attacker who knows part of a person's record and recovers a hidden sensitive attribute (attribute inference)",
+  'inversion.miface':
+    "An attacker who reconstructs what a class's training records look like (MI-Face model inversion)",
 };
 
 export interface MembershipFindingInput {
@@ -59,12 +72,13 @@ export interface MembershipFindingInput {
   readonly attacksCompared?: number;
 }
 
-export function buildMembershipFinding(input: MembershipFindingInput): Finding {
+export function buildMembershipFinding(input: MembershipFindingInput): MembershipFinding {
   const severity = membershipSeverity(input.metrics, input.attacksCompared ?? 1);
   const byGroup = input.slices?.byGroup;
   const groupLine =
     byGroup && input.groupColumn !== undefined ? ` ${groupLeakageSentence(byGroup, input.groupColumn)}` : '';
   return {
+    kind: 'membership',
     attack: input.attack.id,
     severity,
     reference: input.attack.reference,
@@ -225,7 +239,7 @@ export function toolVersion(): string {
 /** Fixed-width findings table plus the risk line, as the CLI prints it. */
 export function formatFindingsTable(report: AuditReport): string {
   const header = ['attack', 'AUC', 'TPR@0.1%FPR', 'TPR@1%FPR', 'ε LB*', 'severity'];
-  const rows = report.findings.map((f) => [
+  const rows = membershipFindings(report.findings).map((f) => [
     f.attack,
     f.metrics.auc.toFixed(3),
     percent(f.metrics.tpr['0.001']),
@@ -243,12 +257,12 @@ export function formatFindingsTable(report: AuditReport): string {
       .join('  ')
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  const body = rows.length > 0 ? rows.map(line) : ['(no attacks run)'];
+  const others = nonMembershipFindings(report.findings);
+  const body = rows.length > 0 ? rows.map(line) : others.length > 0 ? [] : ['(no attacks run)'];
   return [
-    line(header),
-    rule,
-    ...body,
+    ...(rows.length > 0 || others.length === 0 ? [line(header), rule, ...body] : []),
     ...(rows.length > 0 ? [EPSILON_FOOTNOTE] : []),
+    ...others.map((f) => `${f.attack} (severity ${f.severity}): ${f.summary}`),
     '',
     `Risk: ${report.risk.score}/100 (${report.risk.rating}). ${report.risk.rationale}`,
     ...(report.config.attacksNeedingPopulation

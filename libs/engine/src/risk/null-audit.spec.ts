@@ -16,8 +16,8 @@ import type { MlpArchitecture, MlpTrainingOptions } from '../training/mlp';
 import { mlpForward } from '../training/mlp-forward';
 import { trainMlp, trainMlpOnSubsets } from '../training/mlp-trainer';
 import type {
-  AttackId,
-  Finding,
+  MembershipAttackId,
+  MembershipFinding,
   MembershipAttack,
   MembershipAttackContext,
   ReferenceModelSet,
@@ -41,7 +41,7 @@ const OVERFIT: Omit<MlpTrainingOptions, 'seed'> = { epochs: 60, batchSize: 32, l
 
 /** Per-record scores of one attack: the target's training rows, then the never-seen pool. */
 interface PoolScores {
-  readonly attack: AttackId;
+  readonly attack: MembershipAttackId;
   readonly scores: Float64Array;
 }
 
@@ -106,13 +106,14 @@ async function scoreNeverSeenPool(): Promise<PoolScores[]> {
 
 /** Risk of one audit whose findings are the given attacks' scores split into members and non-members. */
 function rateSplit(pool: readonly PoolScores[], memberRows: number[], nonMemberRows: number[]): RiskAssessment {
-  const findings: Finding[] = pool.map(({ attack, scores }) => {
+  const findings: MembershipFinding[] = pool.map(({ attack, scores }) => {
     const metrics = computeMembershipMetrics(
       Float64Array.from(memberRows, (i) => scores[i]!),
       Float64Array.from(nonMemberRows, (i) => scores[i]!),
       { attack },
     );
     return {
+      kind: 'membership',
       attack,
       severity: membershipSeverity(metrics, pool.length),
       reference: '',

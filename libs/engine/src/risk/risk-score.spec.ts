@@ -1,15 +1,23 @@
 import { computeMembershipMetrics } from '../metrics/membership-metrics';
 import { SeededRandom } from '../random/seeded-random';
-import type { AttackId, Finding } from '../types';
+import type { ExtractionFinding, MembershipAttackId, MembershipFinding } from '../types';
 import { assessRisk } from './risk-score';
 import { membershipSeverity } from './severity';
 
-function finding(attack: AttackId, shift: number, seed: number): Finding {
+function finding(attack: MembershipAttackId, shift: number, seed: number): MembershipFinding {
   const rng = new SeededRandom(seed);
   const members = Float64Array.from({ length: 2000 }, () => rng.normal() + shift);
   const nonMembers = Float64Array.from({ length: 2000 }, () => rng.normal());
   const metrics = computeMembershipMetrics(members, nonMembers);
-  return { attack, severity: membershipSeverity(metrics), reference: '', metrics, summary: '', mostExposed: [] };
+  return {
+    kind: 'membership',
+    attack,
+    severity: membershipSeverity(metrics),
+    reference: '',
+    metrics,
+    summary: '',
+    mostExposed: [],
+  };
 }
 
 describe('assessRisk', () => {
@@ -43,7 +51,8 @@ describe('assessRisk', () => {
     const members = new Float64Array(2000).fill(1);
     const nonMembers = new Float64Array(2000).fill(1, 600);
     const metrics = computeMembershipMetrics(members, nonMembers);
-    const epsilonDriven: Finding = {
+    const epsilonDriven: MembershipFinding = {
+      kind: 'membership',
       attack: 'membership.loss',
       severity: membershipSeverity(metrics),
       reference: '',
@@ -52,7 +61,7 @@ describe('assessRisk', () => {
       mostExposed: [],
     };
     const lira = finding('membership.lira', 0, 9);
-    const memberFinding: Finding = {
+    const memberFinding: MembershipFinding = {
       ...lira,
       metrics: {
         ...lira.metrics,
@@ -67,6 +76,28 @@ describe('assessRisk', () => {
     );
     // No such sentence when no attack beats guessing at 1% FPR.
     expect(assessRisk([epsilonDriven]).rationale).not.toContain('Most members picked out');
+  });
+
+  it('compares families: an extraction finding rated above every membership finding drives the rating', () => {
+    const extraction: ExtractionFinding = {
+      kind: 'extraction',
+      attack: 'extraction.knockoff',
+      severity: 'high',
+      reference: 'Orekondy et al., CVPR 2019',
+      summary: 'copied',
+      metrics: {} as ExtractionFinding['metrics'],
+      exposure: { score: 72.4, rationale: 'fidelity 0.95 within 2000 queries.' },
+    };
+    const nullMembership = finding('membership.loss', 0, 1);
+    const risk = assessRisk([nullMembership, extraction]);
+    expect(risk).toMatchObject({ score: 72, rating: 'high' });
+    expect(risk.rationale).toBe('Driven by extraction.knockoff (severity high): fidelity 0.95 within 2000 queries.');
+    // A stronger membership finding keeps the lead, with its own rationale.
+    const leaking = assessRisk([finding('membership.lira', 3, 4), extraction]);
+    expect(leaking.score).toBeGreaterThan(72);
+    expect(leaking.rationale).toContain('membership.lira');
+    // Extraction alone.
+    expect(assessRisk([extraction]).score).toBe(72);
   });
 
   it('with no findings says nothing was measured', () => {

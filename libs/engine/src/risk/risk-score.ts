@@ -3,7 +3,8 @@
 // findings is a multiple comparison: every finding's indicators are read at the confidence corrected for
 // the number of findings (severity.ts, indicatorConfidence), so more attacks do not mean more false alarms.
 
-import type { Finding, RiskAssessment, RiskRating } from '../types';
+import { membershipFindings, nonMembershipFindings } from '../report/findings';
+import type { Finding, MembershipFinding, RiskAssessment, RiskRating } from '../types';
 import {
   FAMILY_CONFIDENCE,
   INDICATOR_DESCRIPTIONS,
@@ -26,16 +27,37 @@ export function ratingOfScore(score: number): RiskRating {
   return 'low';
 }
 
-export function assessRisk(findings: readonly Finding[]): RiskAssessment {
-  if (findings.length === 0) {
-    return { score: 0, rating: 'low', rationale: 'No attack was run, so no leakage was measured.' };
+/**
+ * The worst family drives the rating: membership findings as below; an extraction or inversion finding carries
+ * its own exposure score under its family's documented rule (docs/risk-model.md), on the same 0-100 bands.
+ */
+export function assessRisk(allFindings: readonly Finding[]): RiskAssessment {
+  const membership = assessMembershipRisk(membershipFindings(allFindings));
+  let worstOther: { attack: string; severity: string; score: number; rationale: string } | undefined;
+  for (const f of nonMembershipFindings(allFindings)) {
+    if (!worstOther || f.exposure.score > worstOther.score) {
+      worstOther = { attack: f.attack, severity: f.severity, score: f.exposure.score, rationale: f.exposure.rationale };
+    }
   }
-  let worst: { finding: Finding; exposure: MembershipExposure } | undefined;
+  if (!worstOther || (membership && membership.score >= Math.floor(worstOther.score))) {
+    return membership ?? { score: 0, rating: 'low', rationale: 'No attack was run, so no leakage was measured.' };
+  }
+  const score = Math.floor(worstOther.score);
+  return {
+    score,
+    rating: ratingOfScore(score),
+    rationale: `Driven by ${worstOther.attack} (severity ${worstOther.severity}): ${worstOther.rationale}`,
+  };
+}
+
+function assessMembershipRisk(findings: readonly MembershipFinding[]): RiskAssessment | undefined {
+  if (findings.length === 0) return undefined;
+  let worst: { finding: MembershipFinding; exposure: MembershipExposure } | undefined;
   for (const finding of findings) {
     const exposure = membershipExposure(finding.metrics, findings.length);
     if (!worst || exposure.score > worst.exposure.score) worst = { finding, exposure };
   }
-  const { finding, exposure } = worst as { finding: Finding; exposure: MembershipExposure };
+  const { finding, exposure } = worst as { finding: MembershipFinding; exposure: MembershipExposure };
   // Floor so that a score shown as 60 is never rated below 'high' by rounding.
   const score = Math.floor(exposure.score);
   const rating = ratingOfScore(score);
@@ -54,11 +76,11 @@ export function assessRisk(findings: readonly Finding[]): RiskAssessment {
  * bound on members flagged at 1% FPR exceeds both guessing (1%) and the 95% upper bound on non-members flagged
  * at the same threshold.
  */
-function memberEvidence(findings: readonly Finding[], driving: MembershipExposure): string {
+function memberEvidence(findings: readonly MembershipFinding[], driving: MembershipExposure): string {
   if (driving.driver === 'tprAt0.1%FprLower' || driving.driver === 'tprAt1%FprLower') return '';
-  const margin = (f: Finding): number =>
+  const margin = (f: MembershipFinding): number =>
     f.metrics.tprInterval['0.01'].lower - Math.max(0.01, f.metrics.fprInterval['0.01'].upper);
-  let best: Finding | undefined;
+  let best: MembershipFinding | undefined;
   for (const f of findings) if (!best || margin(f) > margin(best)) best = f;
   if (!best || margin(best) <= 0) return '';
   const tpr = (100 * best.metrics.tpr['0.01']).toFixed(1);

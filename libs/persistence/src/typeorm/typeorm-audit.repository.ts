@@ -96,7 +96,15 @@ export class TypeOrmAuditRepository extends AuditRepository {
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (audit_id, attack) DO UPDATE SET severity = EXCLUDED.severity, reference = EXCLUDED.reference,
              summary = EXCLUDED.summary, metrics = EXCLUDED.metrics, most_exposed = EXCLUDED.most_exposed`,
-          [id, f.attack, f.severity, f.reference, f.summary, JSON.stringify(f.metrics), JSON.stringify(f.mostExposed)],
+          [
+            id,
+            f.attack,
+            f.severity,
+            f.reference,
+            f.summary,
+            JSON.stringify(f.metrics),
+            JSON.stringify('mostExposed' in f ? f.mostExposed : []),
+          ],
         );
       }
       await em.query(
