@@ -53,3 +53,22 @@ export type ChildToParent =
   /** weights: the engine's encoded model (reference-model-store.ts), base64; a few hundred KB at most. */
   | { type: 'reference-model'; key: string; weights: string }
   | { type: 'failed'; code: string; message: string; engineError: boolean };
+
+/** The files the child of this request may read: its audit's inputs and nothing else (model-sandbox.ts). */
+export function auditInputFiles(request: ParentToChild): { reads: string[]; writes: string[] } {
+  if (request.type === 'abort') return { reads: [], writes: [] };
+  const input = request.type === 'run' ? request.input : request.input.audit;
+  const reads = [input.modelPath, input.members.path, input.nonMembers.path];
+  if (input.population) reads.push(input.population.path);
+  if (input.preprocessing) reads.push(input.preprocessing.path);
+  // The reference-model cache is read, and written by a store that trains what it lacks.
+  const writes = input.referenceCacheDir !== undefined ? [input.referenceCacheDir] : [];
+  return { reads, writes };
+}
+
+/** Whether the child needs the network: only to query a remote endpoint target. */
+export function childNeedsNetwork(request: ParentToChild): boolean {
+  if (request.type === 'abort') return false;
+  const input = request.type === 'run' ? request.input : request.input.audit;
+  return (input as { remoteTarget?: unknown }).remoteTarget !== undefined;
+}

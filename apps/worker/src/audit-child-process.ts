@@ -1,10 +1,25 @@
-import { ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AuditReport } from '../../../libs/engine/src/types';
-import type { AuditChildInput, ChildToParent, ParentToChild, ReferenceModelChildInput } from './audit-child-messages';
+import {
+  type AuditChildInput,
+  auditInputFiles,
+  type ChildToParent,
+  childNeedsNetwork,
+  type ParentToChild,
+  type ReferenceModelChildInput,
+} from './audit-child-messages';
+import {
+  type ChildSandboxOptions,
+  NATIVE_ALLOCATION_MARKERS,
+  RESOURCE_LIMIT_SIGNALS,
+  sandboxedCommand,
+} from './model-sandbox';
 
-export type AuditChildFailureKind = 'engine' | 'internal' | 'out-of-memory' | 'crashed' | 'timeout' | 'aborted';
+export type AuditChildFailureKind =
+  'engine' | 'internal' | 'out-of-memory' | 'resource-limit' | 'crashed' | 'timeout' | 'aborted';
 
 /** Why the child did not produce a report. `reason` is a one-line message fit for the audit resource. */
 export class AuditChildFailure extends Error {
@@ -19,7 +34,12 @@ export class AuditChildFailure extends Error {
 }
 
 export interface AuditChildOptions {
+  /** The child's JavaScript heap (--max-old-space-size). */
   readonly memoryLimitMb: number;
+  /** OS limits, network and file access of the child (model-sandbox.ts). */
+  readonly sandbox: ChildSandboxOptions;
+  /** The child's entry; tests substitute a probe. Default: the compiled audit-child.js. */
+  readonly entry?: string;
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   readonly onProgress: (phase: string, fraction: number) => void;
@@ -64,8 +84,20 @@ function runInChild<T>(
   resultOf: (message: ChildToParent) => T | undefined,
 ): Promise<T> {
   return new Promise<T>((resolvePromise, reject) => {
-    const child: ChildProcess = fork(resolveAuditChildEntry(), [], {
-      execArgv: [`--max-old-space-size=${opts.memoryLimitMb}`],
+    // An empty working directory of its own, removed when the child is gone.
+    const scratch = mkdtempSync(join(tmpdir(), 'privaudit-model-process-'));
+    const files = auditInputFiles(request);
+    const sandboxed = sandboxedCommand({
+      entry: opts.entry ?? resolveAuditChildEntry(),
+      heapMb: opts.memoryLimitMb,
+      sandbox: opts.sandbox,
+      readPaths: files.reads,
+      writeDirs: [scratch, ...files.writes],
+      allowNetwork: childNeedsNetwork(request),
+    });
+    const child: ChildProcess = spawn(sandboxed.command, sandboxed.args, {
+      cwd: scratch,
+      env: sandboxed.env,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
     });
@@ -77,6 +109,7 @@ function runInChild<T>(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      rmSync(scratch, { recursive: true, force: true });
       opts.signal.removeEventListener('abort', onAbort);
       if (outcome.result) resolvePromise(outcome.result.value);
       else
@@ -134,7 +167,19 @@ function runInChild<T>(
     });
     child.on('exit', (code, signal) => {
       if (!outcome.result && !outcome.failure) {
-        if (OOM_MARKERS.some((m) => stderrTail.includes(m))) {
+        if (signal && RESOURCE_LIMIT_SIGNALS.has(signal)) {
+          outcome.failure = new AuditChildFailure(
+            'resource-limit',
+            'MODEL_RESOURCE_LIMIT',
+            `the model process used more than its ${opts.sandbox.cpuSeconds} s of CPU time`,
+          );
+        } else if (NATIVE_ALLOCATION_MARKERS.some((m) => stderrTail.includes(m))) {
+          outcome.failure = new AuditChildFailure(
+            'resource-limit',
+            'MODEL_RESOURCE_LIMIT',
+            `the model needed more memory than the model process may use (${opts.sandbox.addressSpaceMb} MB of address space)`,
+          );
+        } else if (OOM_MARKERS.some((m) => stderrTail.includes(m))) {
           outcome.failure = new AuditChildFailure(
             'out-of-memory',
             'AUDIT_OUT_OF_MEMORY',

@@ -14,6 +14,7 @@ import { ReferenceModelRepository } from '../../../libs/persistence/src/reposito
 import { JobName, RunMembershipAuditPayload } from '../../../libs/queue/src/queue-names';
 import { AuditChildInputs } from './audit-child-inputs';
 import { runAuditInChild } from './audit-child-process';
+import { sandboxOptionsOf } from './model-sandbox';
 import { endAuditJobWithError } from './audit-job-failures';
 import { runChildCancellably } from './cancellable-child-run';
 import { JobHandler } from './job-handler';
@@ -87,6 +88,7 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
         run: async (signal) => {
           const report = await runAuditInChild(input, {
             memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
+            sandbox: sandboxOptionsOf(this.config),
             timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
             signal,
             onProgress: (phase, fraction) => progress.report(phase, fraction),

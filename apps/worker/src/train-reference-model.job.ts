@@ -8,6 +8,7 @@ import { ReferenceModelRepository } from '../../../libs/persistence/src/reposito
 import { JobName, TrainReferenceModelPayload } from '../../../libs/queue/src/queue-names';
 import { AuditChildInputs } from './audit-child-inputs';
 import { trainReferenceModelInChild } from './audit-child-process';
+import { sandboxOptionsOf } from './model-sandbox';
 import { endAuditJobWithError, FinalAuditFailure } from './audit-job-failures';
 import { runChildCancellably } from './cancellable-child-run';
 import { JobHandler } from './job-handler';
@@ -77,6 +78,7 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
           { audit: await this.inputs.of(audit), mode: data.mode, m: data.m },
           {
             memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
+            sandbox: sandboxOptionsOf(this.config),
             timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
             signal,
             onProgress: () => undefined,

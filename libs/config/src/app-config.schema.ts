@@ -29,6 +29,19 @@ export const appConfigSchema = z.object({
   PRIVAUDIT_BOOTSTRAP_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   WORKER_CONCURRENCY: positiveInt(1),
   AUDIT_CHILD_MEMORY_MB: positiveInt(2048),
+  /**
+   * Address space of the process that opens a model (RLIMIT_AS through prlimit), native memory included: a model
+   * that inflates a tensor fails with MODEL_RESOURCE_LIMIT instead of taking the host down. V8 and onnxruntime
+   * reserve more address space than they use; 4096 is about the least an audit starts with.
+   */
+  AUDIT_CHILD_ADDRESS_SPACE_MB: positiveInt(8192),
+  /** CPU seconds of that process (RLIMIT_CPU). Default: twice AUDIT_TIMEOUT_SECONDS. */
+  AUDIT_CHILD_CPU_SECONDS: z.coerce.number().int().positive().optional(),
+  /** Run that process without network (a new network namespace) where the kernel permits it; audits of remote endpoints keep it. */
+  AUDIT_CHILD_ISOLATE_NETWORK: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   AUDIT_TIMEOUT_SECONDS: positiveInt(3600),
   /** How long a worker given SIGTERM lets the audit in hand finish before handing it back to the queue. */
   SHUTDOWN_GRACE_SECONDS: positiveInt(30),

@@ -12,6 +12,8 @@ export enum EngineErrorCode {
   ModelTooLarge = 'MODEL_TOO_LARGE',
   ModelShapeMismatch = 'MODEL_SHAPE_MISMATCH',
   ModelRuntimeFailure = 'MODEL_RUNTIME_FAILURE',
+  // the model exceeds a resource limit: graph size, declared or constant shapes, or the audit process's memory / CPU
+  ModelResourceLimit = 'MODEL_RESOURCE_LIMIT',
   // CSV data
   CsvEmpty = 'CSV_EMPTY',
   CsvColumnCount = 'CSV_COLUMN_COUNT',

@@ -148,3 +148,98 @@ describe('assertCompatible', () => {
     expect(() => assertCompatible(sig, { nFeatures: 64 }, 'members.csv')).not.toThrow();
   });
 });
+
+describe('inspectOnnx resource limits (untrusted graphs)', () => {
+  const base = () => onnx.ModelProto.decode(softmaxMlpOnnx(weights));
+  const encode = (model: onnx.ModelProto) => onnx.ModelProto.encode(model).finish();
+  const int64Tensor = (name: string, values: number[]) =>
+    onnx.TensorProto.create({
+      name,
+      dataType: onnx.TensorProto.DataType.INT64,
+      dims: [values.length],
+      rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer),
+    });
+
+  it('refuses ConstantOfShape, Expand and Tile to a huge constant shape before onnxruntime allocates it', () => {
+    for (const [opType, inputs] of [
+      ['ConstantOfShape', ['huge']],
+      ['Expand', ['features', 'huge']],
+      ['Tile', ['features', 'huge']],
+    ] as const) {
+      const model = base();
+      const graph = model.graph as onnx.GraphProto;
+      graph.initializer.push(int64Tensor('huge', [100_000, 100_000]));
+      graph.node.push(onnx.NodeProto.create({ opType, name: 'inflate', input: [...inputs], output: ['inflated'] }));
+      const err = engineErrorOf(() => inspectOnnx(encode(model), { fileLabel: 'bomb.onnx' }));
+      expect(err.code).toBe(EngineErrorCode.ModelResourceLimit);
+      expect(err.message).toBe(
+        `bomb.onnx: operator ${opType} 'inflate' would make a tensor of more than 268435456 elements from its constant ${opType === 'Tile' ? 'repeats' : 'shape'}`,
+      );
+    }
+    // The same shape from a Constant node is seen too; a small one passes.
+    const viaConstant = base();
+    (viaConstant.graph as onnx.GraphProto).node.push(
+      onnx.NodeProto.create({
+        opType: 'Constant',
+        output: ['shape_c'],
+        attribute: [
+          onnx.AttributeProto.create({
+            name: 'value',
+            type: onnx.AttributeProto.AttributeType.TENSOR,
+            t: int64Tensor('', [1 << 20, 1 << 20]),
+          }),
+        ],
+      }),
+      onnx.NodeProto.create({ opType: 'ConstantOfShape', name: 'c', input: ['shape_c'], output: ['big'] }),
+    );
+    expect(engineErrorOf(() => inspectOnnx(encode(viaConstant))).code).toBe(EngineErrorCode.ModelResourceLimit);
+    const small = base();
+    (small.graph as onnx.GraphProto).initializer.push(int64Tensor('small', [10, 10]));
+    (small.graph as onnx.GraphProto).node.push(
+      onnx.NodeProto.create({ opType: 'ConstantOfShape', name: 'ok', input: ['small'], output: ['fine'] }),
+    );
+    expect(() => inspectOnnx(encode(small))).not.toThrow();
+  });
+
+  it('refuses a declared shape, an initializer or a node count over the limits', () => {
+    const declared = base();
+    (declared.graph as onnx.GraphProto).valueInfo.push(
+      onnx.ValueInfoProto.create({
+        name: 'v',
+        type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 << 20 }, { dimValue: 1 << 20 }] } } },
+      }),
+    );
+    expect(engineErrorOf(() => inspectOnnx(encode(declared))).message).toBe(
+      "model file: value 'v' declares a shape of more than 268435456 elements",
+    );
+    const initializer = base();
+    (initializer.graph as onnx.GraphProto).initializer.push(
+      onnx.TensorProto.create({ name: 'w', dataType: 1, dims: [1 << 16, 1 << 16] }),
+    );
+    expect(engineErrorOf(() => inspectOnnx(encode(initializer))).message).toBe(
+      "model file: tensor 'w' declares 4294967296 elements, over the limit of 268435456",
+    );
+    const many = base();
+    const graph = many.graph as onnx.GraphProto;
+    for (let i = 0; i <= 100_000; i++) {
+      graph.node.push(onnx.NodeProto.create({ opType: 'Identity', input: ['features'], output: [`copy${i}`] }));
+    }
+    expect(engineErrorOf(() => inspectOnnx(encode(many))).message).toBe(
+      'model file: the graph has more than 100000 nodes',
+    );
+  });
+
+  it('inspects training graphs (training_info) too: a custom operator there is refused', () => {
+    const model = base();
+    model.trainingInfo.push(
+      onnx.TrainingInfoProto.create({
+        algorithm: onnx.GraphProto.create({
+          name: 'train',
+          node: [onnx.NodeProto.create({ opType: 'Exfiltrate', domain: 'com.evil', input: ['x'], output: ['y'] })],
+        }),
+      }),
+    );
+    const err = engineErrorOf(() => inspectOnnx(encode(model)));
+    expect(err.code).toBe(EngineErrorCode.ModelUnknownOperatorDomain);
+  });
+});

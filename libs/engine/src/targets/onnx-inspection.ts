@@ -12,6 +12,29 @@ import type { ModelSignature, OutputKind } from '../types';
 import { RAW_TABLE_HINT } from '../data/input-hints';
 
 export const DEFAULT_MAX_MODEL_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Limits on what an untrusted graph may declare, checked before onnxruntime sees it. Generous for tabular
+ * classifiers (a 784-256-128-10 MLP has 6 nodes and 235k weights); a graph beyond them is refused with
+ * MODEL_RESOURCE_LIMIT. They cannot see a tensor whose size is computed at run time: that is what the audit
+ * process's own memory and CPU limits are for (apps/worker, docs/security.md).
+ */
+export const ONNX_GRAPH_LIMITS = {
+  /** Nodes over every graph of the model (subgraphs, functions and training graphs included). */
+  maxNodes: 100_000,
+  /** Elements of any tensor whose shape the file fixes: a declared shape, an initializer, or a constant shape input. */
+  maxTensorElements: 1 << 28,
+  /** Bytes of all initializers and constant tensors together. */
+  maxConstantBytes: 1024 * 1024 * 1024,
+} as const;
+
+/** Operators whose output size comes from a shape-like input: a constant one is checked against the limits. */
+const SHAPE_INPUT_OPS: ReadonlyMap<string, 'shape' | 'repeats'> = new Map([
+  ['ConstantOfShape', 'shape'],
+  ['Expand', 'shape'],
+  ['Reshape', 'shape'],
+  ['Tile', 'repeats'],
+]);
 const ALLOWED_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml']);
 const MIN_OPSET = 7;
 
@@ -96,6 +119,30 @@ function* allNodes(model: onnx.ModelProto): Generator<onnx.INodeProto> {
   }
   yield* walk(model.graph?.node);
   for (const fn of model.functions) yield* walk(fn.node);
+  // Training graphs (ONNX training_info) are not run by an inference session, but they are inspected all the same.
+  for (const info of model.trainingInfo ?? []) {
+    yield* walk(info.initialization?.node);
+    yield* walk(info.algorithm?.node);
+  }
+}
+
+/** Every graph of the model (main, control-flow bodies, training graphs): where initializers and shapes live. */
+function* allGraphs(model: onnx.ModelProto): Generator<onnx.IGraphProto> {
+  function* walk(graph: onnx.IGraphProto | null | undefined): Generator<onnx.IGraphProto> {
+    if (!graph) return;
+    yield graph;
+    for (const node of graph.node ?? []) {
+      for (const attr of node.attribute ?? []) {
+        yield* walk(attr.g);
+        for (const g of attr.graphs ?? []) yield* walk(g);
+      }
+    }
+  }
+  yield* walk(model.graph);
+  for (const info of model.trainingInfo ?? []) {
+    yield* walk(info.initialization);
+    yield* walk(info.algorithm);
+  }
 }
 
 function* allTensors(model: onnx.ModelProto): Generator<onnx.ITensorProto> {
@@ -108,6 +155,10 @@ function* allTensors(model: onnx.ModelProto): Generator<onnx.ITensorProto> {
     }
   }
   yield* fromGraph(model.graph);
+  for (const info of model.trainingInfo ?? []) {
+    yield* fromGraph(info.initialization);
+    yield* fromGraph(info.algorithm);
+  }
   for (const node of allNodes(model)) {
     for (const attr of node.attribute ?? []) {
       if (attr.t) yield attr.t;
@@ -142,6 +193,100 @@ function assertStandardDomains(model: onnx.ModelProto, fileLabel: string): void 
         EngineErrorCode.ModelUnknownOperatorDomain,
         `${fileLabel}: operator '${node.opType ?? ''}' is from domain '${domain}'; only the standard domains ai.onnx and ai.onnx.ml are accepted (custom operators would need native code)`,
         { file: fileLabel },
+      );
+    }
+  }
+}
+
+const ELEMENT_BYTES: ReadonlyMap<number, number> = new Map([
+  [onnx.TensorProto.DataType.FLOAT, 4],
+  [onnx.TensorProto.DataType.UINT8, 1],
+  [onnx.TensorProto.DataType.INT8, 1],
+  [onnx.TensorProto.DataType.UINT16, 2],
+  [onnx.TensorProto.DataType.INT16, 2],
+  [onnx.TensorProto.DataType.INT32, 4],
+  [onnx.TensorProto.DataType.INT64, 8],
+  [onnx.TensorProto.DataType.BOOL, 1],
+  [onnx.TensorProto.DataType.FLOAT16, 2],
+  [onnx.TensorProto.DataType.DOUBLE, 8],
+  [onnx.TensorProto.DataType.UINT32, 4],
+  [onnx.TensorProto.DataType.UINT64, 8],
+]);
+
+function product(values: readonly number[]): number {
+  return values.reduce((p, v) => p * Math.max(0, v), 1);
+}
+
+/** The int64 values of a constant tensor (raw_data little-endian or int64_data), or undefined when not int64. */
+function int64Values(tensor: onnx.ITensorProto): number[] | undefined {
+  if (tensor.dataType !== onnx.TensorProto.DataType.INT64) return undefined;
+  const raw = tensor.rawData;
+  if (raw && raw.length > 0) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    return Array.from({ length: Math.floor(raw.byteLength / 8) }, (_, i) => Number(view.getBigInt64(i * 8, true)));
+  }
+  return (tensor.int64Data ?? []).map((v) => toNumber(v as number | Long));
+}
+
+/**
+ * Graph size, declared shapes, constant sizes and constant shape inputs against ONNX_GRAPH_LIMITS: a model that
+ * declares or hard-codes a huge tensor (ConstantOfShape / Expand / Tile / Reshape to a huge constant shape) is
+ * refused before onnxruntime would allocate it.
+ */
+function assertWithinLimits(model: onnx.ModelProto, fileLabel: string): void {
+  const limits = ONNX_GRAPH_LIMITS;
+  const refuse = (why: string) =>
+    new EngineError(EngineErrorCode.ModelResourceLimit, `${fileLabel}: ${why}`, { file: fileLabel });
+  let nodes = 0;
+  for (const node of allNodes(model)) {
+    void node;
+    if (++nodes > limits.maxNodes) throw refuse(`the graph has more than ${limits.maxNodes} nodes`);
+  }
+  const constants = new Map<string, onnx.ITensorProto>();
+  let constantBytes = 0;
+  for (const tensor of allTensors(model)) {
+    const dims = (tensor.dims ?? []).map((d) => toNumber(d as number | Long));
+    const elements = product(dims);
+    if (elements > limits.maxTensorElements) {
+      throw refuse(
+        `tensor '${tensor.name ?? ''}' declares ${elements} elements, over the limit of ${limits.maxTensorElements}`,
+      );
+    }
+    constantBytes += elements * (ELEMENT_BYTES.get(tensor.dataType ?? 0) ?? 8);
+    if (constantBytes > limits.maxConstantBytes) {
+      throw refuse(`its constant tensors hold more than ${limits.maxConstantBytes} bytes`);
+    }
+    if (tensor.name) constants.set(tensor.name, tensor);
+  }
+  for (const graph of allGraphs(model)) {
+    for (const info of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.valueInfo ?? [])]) {
+      const dims = info.type?.tensorType?.shape?.dim ?? [];
+      const fixed = dims.map((d) => toNumber(d.dimValue)).filter((v) => v > 0);
+      if (product(fixed) > limits.maxTensorElements) {
+        throw refuse(
+          `value '${info.name ?? ''}' declares a shape of more than ${limits.maxTensorElements} elements`,
+        );
+      }
+    }
+  }
+  for (const node of allNodes(model)) {
+    if (node.opType === 'Constant') {
+      const value = node.attribute?.find((a) => a.name === 'value')?.t;
+      const out = node.output?.[0];
+      if (value && out) constants.set(out, value);
+    }
+  }
+  for (const node of allNodes(model)) {
+    const role = SHAPE_INPUT_OPS.get(node.opType ?? '');
+    if (!role || !ALLOWED_DOMAINS.has(node.domain ?? '')) continue;
+    const shapeInput = node.opType === 'ConstantOfShape' ? node.input?.[0] : node.input?.[1];
+    const tensor = shapeInput ? constants.get(shapeInput) : undefined;
+    const values = tensor ? int64Values(tensor) : undefined;
+    if (!values) continue;
+    // A Tile multiplies its input; repeats alone already bound how many copies it makes.
+    if (product(values) > limits.maxTensorElements) {
+      throw refuse(
+        `operator ${node.opType} '${node.name ?? ''}' would make a tensor of more than ${limits.maxTensorElements} elements from its constant ${role}`,
       );
     }
   }
@@ -270,6 +415,7 @@ export function inspectOnnxModel(bytes: Uint8Array, opts: OnnxInspectionOptions 
   const graph = model.graph as onnx.GraphProto;
   assertSelfContained(model, fileLabel);
   assertStandardDomains(model, fileLabel);
+  assertWithinLimits(model, fileLabel);
 
   const defaultOpset = model.opsetImport.find((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx');
   if (!defaultOpset) throw unsupported('declares no opset for the standard ai.onnx domain');

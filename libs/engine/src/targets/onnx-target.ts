@@ -46,6 +46,21 @@ function firstLine(error: unknown): string {
   return line.length > 300 ? `${line.slice(0, 300)}...` : line;
 }
 
+/** onnxruntime's words for an allocation that failed (a memory limit reached, or a graph inflating a tensor). */
+const ALLOCATION_FAILURE = /failed to allocate|bad_alloc|out of memory|cannot allocate/i;
+
+/** A runtime failure as an engine error: MODEL_RESOURCE_LIMIT when memory ran out, else MODEL_RUNTIME_FAILURE. */
+function runtimeError(error: unknown, message: string, location: EngineError['location']): EngineError {
+  if (ALLOCATION_FAILURE.test(firstLine(error))) {
+    return new EngineError(
+      EngineErrorCode.ModelResourceLimit,
+      `${message}: the model needed more memory than the audit process may use (${firstLine(error)})`,
+      location,
+    );
+  }
+  return new EngineError(EngineErrorCode.ModelRuntimeFailure, `${message}: ${firstLine(error)}`, location);
+}
+
 export class OnnxTarget implements TargetModel {
   private constructor(
     readonly signature: ModelSignature,
@@ -73,13 +88,7 @@ export class OnnxTarget implements TargetModel {
         graphOptimizationLevel: 'all',
       });
     } catch (error) {
-      throw new EngineError(
-        EngineErrorCode.ModelRuntimeFailure,
-        `${fileLabel}: onnxruntime cannot load the model: ${firstLine(error)}`,
-        {
-          file: fileLabel,
-        },
-      );
+      throw runtimeError(error, `${fileLabel}: onnxruntime cannot load the model`, { file: fileLabel });
     }
     const rowsPerRun = inspection.batchSize === 1 ? 1 : Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_BATCH_ROWS));
     return new OnnxTarget(signature, session, rowsPerRun, fileLabel);
@@ -155,11 +164,10 @@ export class OnnxTarget implements TargetModel {
     try {
       return await this.session.run({ [inputName]: new Tensor('float32', batch, [rows, nFeatures]) }, fetches);
     } catch (error) {
-      throw new EngineError(
-        EngineErrorCode.ModelRuntimeFailure,
-        `${this.fileLabel}: inference failed on rows ${start + 1}-${start + rows}: ${firstLine(error)}`,
-        { file: this.fileLabel, row: start + 1 },
-      );
+      throw runtimeError(error, `${this.fileLabel}: inference failed on rows ${start + 1}-${start + rows}`, {
+        file: this.fileLabel,
+        row: start + 1,
+      });
     }
   }
 
