@@ -34,6 +34,12 @@ export interface ApiKeyRecord {
   readonly hash: string;
   readonly createdAt: Date;
   readonly revokedAt: Date | null;
+  /** After this instant the key answers 401 (null: never). */
+  readonly expiresAt: Date | null;
+  /** Last successful authentication (updated at most once a minute). */
+  readonly lastUsedAt: Date | null;
+  /** The key that replaced this one in a rotation. */
+  readonly rotatedTo: string | null;
 }
 
 export interface ModelRecord {

@@ -17,7 +17,7 @@ import { IMPLEMENTED_ATTACKS } from '../../../../libs/engine/src/membership/atta
 import { parseOutputPolicy } from '../../../../libs/engine/src/targets/output-policy';
 import type { AttackId } from '../../../../libs/engine/src/types';
 import { renderReportHtml, renderReportPdf } from '../../../../libs/reports/src/index';
-import { Roles, WRITERS } from '../auth/roles.decorator';
+import { Roles, WRITERS, READERS } from '../auth/roles.decorator';
 import { openApiSchema, ZodValidationPipe } from '../http/zod-validation.pipe';
 import { AuditCommissionService } from './audit-commission.service';
 import { auditResource, findingResource } from './audit-resource';
@@ -123,6 +123,7 @@ export class AuditsController {
   }
 
   @Get(':id')
+  @Roles(...READERS)
   @ApiOperation({ summary: 'Audit status, progress, phase, failure reason and risk score' })
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
     const audit = await this.audits.get(id);
@@ -137,12 +138,14 @@ export class AuditsController {
   }
 
   @Get(':id/findings')
+  @Roles(...READERS)
   @ApiOperation({ summary: 'Findings per attack: severity, aggregate metrics, most exposed row ids' })
   async findings(@Param('id', new ParseUUIDPipe()) id: string) {
     return (await this.audits.findings(id)).map(findingResource);
   }
 
   @Get(':id/report')
+  @Roles(...READERS)
   @ApiOperation({ summary: 'The audit report JSON (schemaVersion 1)' })
   report(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.audits.report(id);
@@ -151,6 +154,7 @@ export class AuditsController {
   // The documents a privacy officer files, rendered on request from the stored report JSON (the same bytes
   // for the same report: libs/reports is deterministic). Same roles as the JSON: every valid key may read.
   @Get(':id/report.pdf')
+  @Roles(...READERS)
   @ApiOperation({ summary: 'The audit report as PDF (409 AUDIT_NOT_FINISHED until the audit has succeeded)' })
   @ApiProduces('application/pdf')
   async reportPdf(@Param('id', new ParseUUIDPipe()) id: string): Promise<StreamableFile> {
@@ -163,6 +167,7 @@ export class AuditsController {
   }
 
   @Get(':id/report.html')
+  @Roles(...READERS)
   @ApiOperation({ summary: 'The audit report as one self-contained HTML page (409 until the audit has succeeded)' })
   @ApiProduces('text/html')
   // The page needs nothing but its inline styles and SVG: a browser runs no script and loads nothing from it.

@@ -8,7 +8,10 @@ import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator';
 
 export type AuthenticatedRequest = IncomingMessage & { caller?: AuthenticatedCaller };
 
-/** Global guard: x-api-key (or Authorization: Bearer) must be a known key; @Roles narrows who may call. */
+/**
+ * Global guard: x-api-key (or Authorization: Bearer) must be a known, unrevoked, unexpired key, and the route must
+ * name the roles that may call it (@Roles) or be @Public. Deny by default: a route with neither is refused.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
@@ -27,10 +30,13 @@ export class ApiKeyGuard implements CanActivate {
         'an API key is required (x-api-key header or Authorization: Bearer)',
       );
     const caller = await this.apiKeys.authenticate(key);
-    if (!caller) throw new ServiceError(ServiceErrorCode.Unauthenticated, 'unknown or revoked API key');
+    if (!caller) throw new ServiceError(ServiceErrorCode.Unauthenticated, 'unknown, revoked or expired API key');
     req.caller = caller;
     const allowed = this.reflector.getAllAndOverride<ApiKeyRole[] | undefined>(ROLES_KEY, targets);
-    if (allowed && !allowed.includes(caller.role)) {
+    if (!allowed) {
+      throw new ServiceError(ServiceErrorCode.Forbidden, 'this route has no access rule, so no key may call it');
+    }
+    if (!allowed.includes(caller.role)) {
       throw new ServiceError(
         ServiceErrorCode.Forbidden,
         `role '${caller.role}' may not do this (needs one of: ${allowed.join(', ')})`,

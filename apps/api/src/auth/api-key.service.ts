@@ -3,11 +3,44 @@ import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import { ApiKeyRecord, ApiKeyRole } from '../../../../libs/persistence/src/records';
 import { ApiKeyRepository } from '../../../../libs/persistence/src/repositories/api-key.repository';
+import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { apiKeyMatches, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key-secret';
 
 export interface AuthenticatedCaller {
   readonly keyId: string;
   readonly role: ApiKeyRole;
+}
+
+/** What the api shows of a key: never its hash, never the key itself (shown once, at creation). */
+export interface ApiKeySummary {
+  readonly id: string;
+  readonly name: string;
+  readonly role: ApiKeyRole;
+  readonly prefix: string;
+  readonly status: 'active' | 'revoked' | 'expired';
+  readonly createdAt: Date;
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+  readonly lastUsedAt: Date | null;
+  readonly rotatedTo: string | null;
+}
+
+/** lastUsedAt is written at most this often per key: not one database write per request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export function summarizeApiKey(record: ApiKeyRecord, now = new Date()): ApiKeySummary {
+  return {
+    id: record.id,
+    name: record.name,
+    role: record.role,
+    prefix: record.prefix,
+    status: record.revokedAt ? 'revoked' : record.expiresAt && record.expiresAt <= now ? 'expired' : 'active',
+    createdAt: record.createdAt,
+    expiresAt: record.expiresAt,
+    revokedAt: record.revokedAt,
+    lastUsedAt: record.lastUsedAt,
+    rotatedTo: record.rotatedTo,
+  };
 }
 
 @Injectable()
@@ -19,7 +52,10 @@ export class ApiKeyService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Inserts the configured bootstrap admin key (hashed) unless it is already there. */
+  /**
+   * Inserts the configured bootstrap admin key (hashed) unless that very key is already there: the whole key's
+   * hash is compared, not only its prefix, so a different key sharing the prefix never passes for it.
+   */
   async onApplicationBootstrap(): Promise<void> {
     const key = this.config.PRIVAUDIT_BOOTSTRAP_ADMIN_KEY;
     if (!key) return;
@@ -29,14 +65,26 @@ export class ApiKeyService implements OnApplicationBootstrap {
         'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY must be 32-512 characters of A-Z a-z 0-9 _ - . ~ (generate one with: openssl rand -hex 32)',
       );
     }
-    const existing = await this.keys.findActiveByPrefix(prefix);
-    if (existing) return;
+    const matchesConfigured = (record: ApiKeyRecord | null | undefined) =>
+      record !== null && record !== undefined && apiKeyMatches(key, record.hash);
+    const existing = (await this.keys.list()).find((k) => k.prefix === prefix);
+    if (existing && !matchesConfigured(existing)) {
+      throw new Error(
+        'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY starts with the same 12 characters as another stored API key; configure a different key',
+      );
+    }
+    if (existing) {
+      if (summarizeApiKey(existing).status !== 'active') {
+        this.logger.warn('the configured bootstrap admin key is revoked or expired; it does not authenticate');
+      }
+      return;
+    }
     try {
       await this.keys.create({ name: 'bootstrap admin', role: ApiKeyRole.Admin, prefix, hash: hashApiKey(key) });
       this.logger.log('inserted the bootstrap admin API key');
     } catch (e) {
       // Two api replicas starting together: the other one inserted it.
-      if (!(await this.keys.findActiveByPrefix(prefix))) throw e;
+      if (!matchesConfigured((await this.keys.list()).find((k) => k.prefix === prefix))) throw e;
     }
   }
 
@@ -45,13 +93,78 @@ export class ApiKeyService implements OnApplicationBootstrap {
     if (!prefix) return null;
     const record = await this.keys.findActiveByPrefix(prefix);
     if (!record || !apiKeyMatches(key, record.hash)) return null;
+    const now = new Date();
+    if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      void this.keys.touch(record.id, now).catch(() => undefined); // bookkeeping only: never fails a request
+    }
     return { keyId: record.id, role: record.role };
   }
 
   /** Creates a key; the clear key is returned once and never stored. */
-  async issue(name: string, role: ApiKeyRole): Promise<{ record: ApiKeyRecord; key: string }> {
+  async issue(name: string, role: ApiKeyRole, expiresAt?: Date): Promise<{ record: ApiKeyRecord; key: string }> {
     const key = generateApiKey();
-    const record = await this.keys.create({ name, role, prefix: apiKeyPrefix(key) as string, hash: hashApiKey(key) });
+    const record = await this.keys.create({
+      name,
+      role,
+      prefix: apiKeyPrefix(key) as string,
+      hash: hashApiKey(key),
+      ...(expiresAt ? { expiresAt } : {}),
+    });
     return { record, key };
+  }
+
+  async list(): Promise<ApiKeySummary[]> {
+    const now = new Date();
+    return (await this.keys.list()).map((k) => summarizeApiKey(k, now));
+  }
+
+  /** Revokes a key at once (its next request gets 401). The last active admin key cannot be revoked. */
+  async revoke(id: string): Promise<ApiKeySummary> {
+    const record = foundOrNotFound(await this.keys.findById(id), `API key ${id}`);
+    if (summarizeApiKey(record).status === 'active' && record.role === ApiKeyRole.Admin) {
+      await this.assertAnotherAdmin(id, 'revoked');
+    }
+    return summarizeApiKey(foundOrNotFound(await this.keys.revoke(id), `API key ${id}`));
+  }
+
+  /**
+   * Replaces a key by a new one with the same name and role; the old key keeps working for `overlapSeconds` so
+   * that clients can switch over, then expires. The new key is returned once.
+   */
+  async rotate(
+    id: string,
+    overlapSeconds: number,
+  ): Promise<{ record: ApiKeyRecord; key: string; previous: ApiKeySummary }> {
+    const old = foundOrNotFound(await this.keys.findById(id), `API key ${id}`);
+    if (summarizeApiKey(old).status !== 'active') {
+      throw new ServiceError(
+        ServiceErrorCode.ApiKeyNotActive,
+        `API key ${id} is ${summarizeApiKey(old).status}; issue a new key instead`,
+      );
+    }
+    const key = generateApiKey();
+    const record = await this.keys.rotate(
+      id,
+      {
+        name: old.name,
+        role: old.role,
+        prefix: apiKeyPrefix(key) as string,
+        hash: hashApiKey(key),
+        expiresAt: old.expiresAt,
+      },
+      new Date(Date.now() + overlapSeconds * 1000),
+    );
+    if (!record) throw new ServiceError(ServiceErrorCode.ApiKeyNotActive, `API key ${id} is no longer active`);
+    const previous = summarizeApiKey(foundOrNotFound(await this.keys.findById(id), `API key ${id}`));
+    return { record, key, previous };
+  }
+
+  private async assertAnotherAdmin(id: string, what: string): Promise<void> {
+    if ((await this.keys.countOtherActiveAdmins(id)) === 0) {
+      throw new ServiceError(
+        ServiceErrorCode.LastAdminKey,
+        `API key ${id} is the last active admin key and cannot be ${what}; create another admin key first`,
+      );
+    }
   }
 }

@@ -3,7 +3,7 @@ import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiSecurity, ApiTags } fr
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { DatasetRole } from '../../../../libs/persistence/src/records';
-import { Roles, WRITERS } from '../auth/roles.decorator';
+import { Roles, WRITERS, READERS } from '../auth/roles.decorator';
 import { ZodValidationPipe } from '../http/zod-validation.pipe';
 import { DatasetCatalogService } from './dataset-catalog.service';
 
@@ -46,11 +46,13 @@ export class DatasetsController {
   }
 
   @Get()
+  @Roles(...READERS)
   list() {
     return this.catalog.list();
   }
 
   @Get(':id')
+  @Roles(...READERS)
   get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.catalog.get(id);
   }

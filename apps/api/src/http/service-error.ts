@@ -18,6 +18,10 @@ export enum ServiceErrorCode {
   BudgetExceeded = 'BUDGET_EXCEEDED',
   /** A model version's preprocessing spec is set once; a different one needs a new version. */
   PreprocessingAlreadySet = 'PREPROCESSING_ALREADY_SET',
+  /** Revoking or rotating away the last active admin key would lock every admin out. */
+  LastAdminKey = 'LAST_ADMIN_KEY',
+  /** The key is revoked or expired: it cannot be rotated. */
+  ApiKeyNotActive = 'API_KEY_NOT_ACTIVE',
 }
 
 export class ServiceError extends Error {

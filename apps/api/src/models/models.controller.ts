@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Pu
 import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { Roles, WRITERS } from '../auth/roles.decorator';
+import { Roles, WRITERS, READERS } from '../auth/roles.decorator';
 import { openApiSchema, ZodValidationPipe } from '../http/zod-validation.pipe';
 import { ModelRegistryService } from './model-registry.service';
 
@@ -27,12 +27,14 @@ export class ModelsController {
   }
 
   @Get()
+  @Roles(...READERS)
   @ApiOperation({ summary: 'List registered models' })
   list() {
     return this.registry.list();
   }
 
   @Get(':id')
+  @Roles(...READERS)
   get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.registry.get(id);
   }
@@ -51,6 +53,7 @@ export class ModelsController {
   }
 
   @Get(':id/versions')
+  @Roles(...READERS)
   listVersions(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.registry.listVersions(id);
   }
@@ -63,6 +66,7 @@ export class ModelVersionsController {
   constructor(@Inject(ModelRegistryService) private readonly registry: ModelRegistryService) {}
 
   @Get(':id')
+  @Roles(...READERS)
   get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.registry.getVersion(id);
   }
@@ -85,6 +89,7 @@ export class ModelVersionsController {
   }
 
   @Get(':id/preprocessing')
+  @Roles(...READERS)
   @ApiOperation({
     summary: "The version's preprocessing spec, as JSON (the stored bytes are what preprocessing.sha256 hashes)",
   })

@@ -1,23 +1,95 @@
-import { DataSource, IsNull, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { ApiKeyEntity } from '../entities';
-import type { ApiKeyRecord, ApiKeyRole } from '../records';
-import { ApiKeyRepository } from '../repositories/api-key.repository';
+import type { ApiKeyRecord } from '../records';
+import { ApiKeyRepository, type NewApiKey } from '../repositories/api-key.repository';
+
+// "Active": not revoked and not past its expiry, judged by the database clock so that every api replica agrees.
+const ACTIVE = 'k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())';
 
 export class TypeOrmApiKeyRepository extends ApiKeyRepository {
   private readonly keys: Repository<ApiKeyEntity>;
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     super();
     this.keys = dataSource.getRepository(ApiKeyEntity);
   }
 
-  async create(input: { name: string; role: ApiKeyRole; prefix: string; hash: string }): Promise<ApiKeyRecord> {
-    const saved = await this.keys.save(this.keys.create({ ...input, revokedAt: null }));
+  async create(input: NewApiKey): Promise<ApiKeyRecord> {
+    const saved = await this.keys.save(
+      this.keys.create({
+        ...input,
+        expiresAt: input.expiresAt ?? null,
+        revokedAt: null,
+        lastUsedAt: null,
+        rotatedTo: null,
+      }),
+    );
     return toRecord(saved);
   }
 
   async findActiveByPrefix(prefix: string): Promise<ApiKeyRecord | null> {
-    const found = await this.keys.findOne({ where: { prefix, revokedAt: IsNull() } });
+    const found = await this.keys
+      .createQueryBuilder('k')
+      .where('k.prefix = :prefix', { prefix })
+      .andWhere(ACTIVE)
+      .getOne();
     return found ? toRecord(found) : null;
+  }
+
+  async findById(id: string): Promise<ApiKeyRecord | null> {
+    const found = await this.keys.findOne({ where: { id } });
+    return found ? toRecord(found) : null;
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    return (await this.keys.find({ order: { createdAt: 'DESC' } })).map(toRecord);
+  }
+
+  async revoke(id: string): Promise<ApiKeyRecord | null> {
+    await this.keys
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: () => 'now()' })
+      .where('id = :id AND revoked_at IS NULL', { id })
+      .execute();
+    return this.findById(id);
+  }
+
+  async rotate(id: string, replacement: NewApiKey, oldExpiresAt: Date): Promise<ApiKeyRecord | null> {
+    return this.dataSource.transaction(async (em) => {
+      const keys = em.getRepository(ApiKeyEntity);
+      const old = await keys
+        .createQueryBuilder('k')
+        .setLock('pessimistic_write')
+        .where('k.id = :id', { id })
+        .andWhere(ACTIVE)
+        .getOne();
+      if (!old) return null;
+      const created = await keys.save(
+        keys.create({
+          ...replacement,
+          expiresAt: replacement.expiresAt ?? null,
+          revokedAt: null,
+          lastUsedAt: null,
+          rotatedTo: null,
+        }),
+      );
+      // The overlap never extends a key's life: an earlier expiry stays.
+      const ends = old.expiresAt && old.expiresAt < oldExpiresAt ? old.expiresAt : oldExpiresAt;
+      await keys.update({ id }, { expiresAt: ends, rotatedTo: created.id });
+      return toRecord(created);
+    });
+  }
+
+  async countOtherActiveAdmins(exceptId: string): Promise<number> {
+    return this.keys
+      .createQueryBuilder('k')
+      .where("k.role = 'admin' AND k.id <> :exceptId", { exceptId })
+      .andWhere(ACTIVE)
+      .getCount();
+  }
+
+  async touch(id: string, at: Date): Promise<void> {
+    await this.keys.update({ id }, { lastUsedAt: at });
   }
 }
 
@@ -25,10 +97,13 @@ function toRecord(e: ApiKeyEntity): ApiKeyRecord {
   return {
     id: e.id,
     name: e.name,
-    role: e.role as ApiKeyRole,
+    role: e.role as ApiKeyRecord['role'],
     prefix: e.prefix,
     hash: e.hash,
     createdAt: e.createdAt,
     revokedAt: e.revokedAt,
+    expiresAt: e.expiresAt,
+    lastUsedAt: e.lastUsedAt,
+    rotatedTo: e.rotatedTo,
   };
 }

@@ -1,0 +1,89 @@
+// API key lifecycle over HTTP against the compiled api and a real Postgres: create (optionally expiring), list
+// (never a key or a hash), revoke (401 at once), rotate with an overlap (both keys work, then only the new one),
+// expiry, the last admin key protected, and deny by default for roles.
+import request from 'supertest';
+import { RunningService, sleep, startService } from './support/service-harness';
+
+jest.setTimeout(120_000);
+
+describe('API keys: list, revoke, expire, rotate', () => {
+  let svc: RunningService;
+  const api = () => request(svc.baseUrl);
+
+  beforeAll(async () => {
+    svc = await startService('apikeys', { worker: false });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  const createKey = (body: object, as = svc.adminKey) => api().post('/api-keys').set('x-api-key', as).send(body);
+  const canList = (key: string) => api().get('/models').set('x-api-key', key);
+
+  it('lists keys with their status and never shows a key or its hash', async () => {
+    const created = await createKey({ name: 'ci reader', role: 'auditor' }).expect(201);
+    expect(created.body.key).toMatch(/^pa_/);
+    expect(created.body).toMatchObject({ name: 'ci reader', role: 'auditor', status: 'active', expiresAt: null });
+    const list = await api().get('/api-keys').set('x-api-key', svc.adminKey).expect(200);
+    const listed = list.body.find((k: { id: string }) => k.id === created.body.id);
+    expect(listed).toMatchObject({ name: 'ci reader', role: 'auditor', status: 'active' });
+    const text = JSON.stringify(list.body);
+    expect(text).not.toContain(created.body.key);
+    expect(text).not.toContain(svc.adminKey);
+    expect(text).not.toMatch(/"hash"/);
+    // The auditor may read models but not manage keys.
+    await canList(created.body.key).expect(200);
+    await api().get('/api-keys').set('x-api-key', created.body.key).expect(403);
+    await createKey({ name: 'x', role: 'admin' }, created.body.key).expect(403);
+  });
+
+  it('revokes a key: its next request gets 401', async () => {
+    const { body } = await createKey({ name: 'to revoke', role: 'privacy_officer' }).expect(201);
+    await canList(body.key).expect(200);
+    const revoked = await api().delete(`/api-keys/${body.id}`).set('x-api-key', svc.adminKey).expect(200);
+    expect(revoked.body).toMatchObject({ id: body.id, status: 'revoked' });
+    const refused = await canList(body.key).expect(401);
+    expect(refused.body.message).toBe('unknown, revoked or expired API key');
+    await api().delete('/api-keys/00000000-0000-4000-8000-000000000000').set('x-api-key', svc.adminKey).expect(404);
+  });
+
+  it('expires a key at expiresAt, and refuses an expiry in the past', async () => {
+    const past = await createKey({ name: 'late', role: 'auditor', expiresAt: '2020-01-01T00:00:00Z' }).expect(400);
+    expect(JSON.stringify(past.body)).toContain('expiresAt');
+    const soon = new Date(Date.now() + 2500).toISOString();
+    const { body } = await createKey({ name: 'short-lived', role: 'auditor', expiresAt: soon }).expect(201);
+    expect(body.expiresAt).toBe(soon);
+    await canList(body.key).expect(200);
+    await sleep(3000);
+    await canList(body.key).expect(401);
+    const list = await api().get('/api-keys').set('x-api-key', svc.adminKey).expect(200);
+    expect(list.body.find((k: { id: string }) => k.id === body.id).status).toBe('expired');
+  });
+
+  it('rotates a key with an overlap: both work during it, then only the new one', async () => {
+    const { body: old } = await createKey({ name: 'pipeline', role: 'privacy_officer' }).expect(201);
+    const rotated = await api()
+      .post(`/api-keys/${old.id}/rotate`)
+      .set('x-api-key', svc.adminKey)
+      .send({ overlapSeconds: 2 })
+      .expect(201);
+    expect(rotated.body).toMatchObject({ name: 'pipeline', role: 'privacy_officer', status: 'active' });
+    expect(rotated.body.key).toMatch(/^pa_/);
+    expect(rotated.body.previous).toMatchObject({ id: old.id, status: 'active', rotatedTo: rotated.body.id });
+    await canList(old.key).expect(200);
+    await canList(rotated.body.key).expect(200);
+    await sleep(2500);
+    await canList(old.key).expect(401);
+    await canList(rotated.body.key).expect(200);
+    // A key no longer active cannot be rotated.
+    await api().post(`/api-keys/${old.id}/rotate`).set('x-api-key', svc.adminKey).send({}).expect(409);
+  });
+
+  it('never revokes the last active admin key', async () => {
+    const list = await api().get('/api-keys').set('x-api-key', svc.adminKey).expect(200);
+    const bootstrap = list.body.find((k: { name: string }) => k.name === 'bootstrap admin');
+    const refused = await api().delete(`/api-keys/${bootstrap.id}`).set('x-api-key', svc.adminKey).expect(409);
+    expect(refused.body.message).toContain('last active admin key');
+    await canList(svc.adminKey).expect(200);
+  });
+});
