@@ -263,9 +263,7 @@ function assertWithinLimits(model: onnx.ModelProto, fileLabel: string): void {
       const dims = info.type?.tensorType?.shape?.dim ?? [];
       const fixed = dims.map((d) => toNumber(d.dimValue)).filter((v) => v > 0);
       if (product(fixed) > limits.maxTensorElements) {
-        throw refuse(
-          `value '${info.name ?? ''}' declares a shape of more than ${limits.maxTensorElements} elements`,
-        );
+        throw refuse(`value '${info.name ?? ''}' declares a shape of more than ${limits.maxTensorElements} elements`);
       }
     }
   }
