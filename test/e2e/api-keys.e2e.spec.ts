@@ -86,4 +86,45 @@ describe('API keys: list, revoke, expire, rotate', () => {
     expect(refused.body.message).toContain('last active admin key');
     await canList(svc.adminKey).expect(200);
   });
+
+  it('records who created, viewed and deleted what in an append-only access log that admins can query', async () => {
+    const { body: officer } = await createKey({ name: 'officer', role: 'privacy_officer' }).expect(201);
+    const model = await api().post('/models').set('x-api-key', officer.key).send({ name: 'logged' }).expect(201);
+    await api().get(`/models/${model.body.id}`).set('x-api-key', officer.key).expect(200);
+    await api().get('/models/00000000-0000-4000-8000-000000000000').set('x-api-key', officer.key).expect(404);
+    const log = await api()
+      .get('/access-log')
+      .query({ resourceType: 'models', resourceId: model.body.id })
+      .set('x-api-key', svc.adminKey)
+      .expect(200);
+    expect(log.body.entries.map((e: { action: string }) => e.action)).toEqual(['view', 'create']);
+    for (const entry of log.body.entries) {
+      expect(entry).toMatchObject({ keyId: officer.id, role: 'privacy_officer', resourceType: 'models' });
+      expect(entry.status).toBeLessThan(300);
+    }
+    expect(log.body.entries[0].path).toBe(`/models/${model.body.id}`);
+    // A revocation is logged too, by the admin key.
+    await api().delete(`/api-keys/${officer.id}`).set('x-api-key', svc.adminKey).expect(200);
+    const deletes = await api()
+      .get('/access-log')
+      .query({ action: 'delete', resourceId: officer.id })
+      .set('x-api-key', svc.adminKey)
+      .expect(200);
+    expect(deletes.body.entries).toHaveLength(1);
+    expect(deletes.body.entries[0]).toMatchObject({ resourceType: 'api-keys', method: 'DELETE' });
+    // Only admins read it, and Postgres refuses to change or erase it, whoever asks.
+    const { body: auditor } = await createKey({ name: 'reader', role: 'auditor' }).expect(201);
+    await api().get('/access-log').set('x-api-key', auditor.key).expect(403);
+    await expect(svc.db.query(`UPDATE access_log SET role = 'admin'`)).rejects.toThrow(/append-only/);
+    await expect(svc.db.query(`DELETE FROM access_log`)).rejects.toThrow(/append-only/);
+    await expect(svc.db.query(`TRUNCATE access_log`)).rejects.toThrow(/append-only/);
+    // Paging: one entry per page, following `next`.
+    const page1 = await api().get('/access-log').query({ limit: 1 }).set('x-api-key', svc.adminKey).expect(200);
+    const page2 = await api()
+      .get('/access-log')
+      .query({ limit: 1, before: page1.body.next })
+      .set('x-api-key', svc.adminKey)
+      .expect(200);
+    expect(Number(page2.body.entries[0].id)).toBeLessThan(Number(page1.body.entries[0].id));
+  });
 });

@@ -1,11 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { ConfigModule } from '../../../libs/config/src/config.module';
 import { PersistenceModule } from '../../../libs/persistence/src/persistence.module';
 import { QueueModule } from '../../../libs/queue/src/queue.module';
+import { AccessLogController } from './access-log/access-log.controller';
+import { AccessLogInterceptor } from './access-log/access-log.interceptor';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
 import { ApiKeysController } from './auth/api-keys.controller';
@@ -48,6 +50,7 @@ export class ApiModule {
         ModelVersionsController,
         DatasetsController,
         AuditsController,
+        AccessLogController,
       ],
       providers: [
         ApiKeyService,
@@ -58,6 +61,7 @@ export class ApiModule {
         AuditPreprocessingCheck,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: AccessLogInterceptor },
       ],
     };
   }

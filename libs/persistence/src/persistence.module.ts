@@ -6,6 +6,7 @@ import { BlobStore } from './blob-store/blob-store';
 import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
 import { openDataSource } from './data-source-options';
 import {
+  AccessLogRepository,
   ApiKeyRepository,
   AuditRepository,
   DatabaseStatus,
@@ -13,6 +14,7 @@ import {
   ModelRepository,
   ReferenceModelRepository,
 } from './repositories';
+import { TypeOrmAccessLogRepository } from './typeorm/typeorm-access-log.repository';
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 import { TypeOrmDatabaseStatus } from './typeorm/typeorm-database-status';
@@ -51,6 +53,11 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeOrmApiKeyRepository(ds),
         },
         {
+          provide: AccessLogRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmAccessLogRepository(ds),
+        },
+        {
           provide: ModelRepository,
           inject: [DataSource],
           useFactory: (ds: DataSource) => new TypeOrmModelRepository(ds),
@@ -82,6 +89,7 @@ export class PersistenceModule {
         },
       ],
       exports: [
+        AccessLogRepository,
         ApiKeyRepository,
         ModelRepository,
         DatasetRepository,

@@ -4,3 +4,4 @@ export * from './dataset.repository';
 export * from './model.repository';
 export * from './reference-model.repository';
 export * from './database-status';
+export * from './access-log.repository';
