@@ -128,3 +128,34 @@ describe('API keys: list, revoke, expire, rotate', () => {
     expect(Number(page2.body.entries[0].id)).toBeLessThan(Number(page1.body.entries[0].id));
   });
 });
+
+describe('rate limiting (Redis-backed, per API key)', () => {
+  let svc: RunningService;
+  beforeAll(async () => {
+    svc = await startService('throttle', { worker: false, env: { THROTTLE_LIMIT: '5', THROTTLE_TTL_SECONDS: '60' } });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  it('answers 429 with Retry-After past the limit, per key, and never limits health checks', async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | undefined;
+    for (let i = 0; i < 7; i++) {
+      const res = await request(svc.baseUrl).get('/models').set('x-api-key', svc.adminKey);
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers['retry-after'];
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    // Another key has its own bucket; bad keys are counted (and limited) before authentication.
+    const other = await request(svc.baseUrl)
+      .post('/api-keys')
+      .set('x-api-key', svc.adminKey)
+      .send({ name: 'other', role: 'auditor' });
+    expect(other.status).toBe(429); // the admin's bucket is spent, whatever the route
+    for (let i = 0; i < 5; i++) await request(svc.baseUrl).get('/models').set('x-api-key', 'x'.repeat(40)).expect(401);
+    await request(svc.baseUrl).get('/models').set('x-api-key', 'x'.repeat(40)).expect(429);
+    for (let i = 0; i < 10; i++) await request(svc.baseUrl).get('/health/live').expect(200);
+  });
+});

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { ConfigModule } from '../../../libs/config/src/config.module';
@@ -9,6 +10,7 @@ import { QueueModule } from '../../../libs/queue/src/queue.module';
 import { AccessLogController } from './access-log/access-log.controller';
 import { AccessLogInterceptor } from './access-log/access-log.interceptor';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiThrottlerGuard, throttlerOptions } from './http/api-throttler.guard';
 import { ApiKeyService } from './auth/api-key.service';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditCommissionService } from './audits/audit-commission.service';
@@ -41,6 +43,8 @@ export class ApiModule {
         QueueModule.forRoot(),
         // Failed checks are answered as 503 with their details; terminus' own error log would only repeat them.
         TerminusModule.forRoot({ logger: false }),
+        // Counters in Redis, shared by every api replica (http/api-throttler.guard.ts).
+        ThrottlerModule.forRoot(throttlerOptions(config)),
       ],
       controllers: [
         HealthController,
@@ -59,6 +63,8 @@ export class ApiModule {
         DatasetCatalogService,
         AuditCommissionService,
         AuditPreprocessingCheck,
+        // Guards run in this order: the rate limit first (bad keys count too), then the key and its roles.
+        { provide: APP_GUARD, useClass: ApiThrottlerGuard },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: AccessLogInterceptor },

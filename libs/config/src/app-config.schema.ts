@@ -49,9 +49,9 @@ export const appConfigSchema = z.object({
   /**
    * Budget for an audit's reference-model training, in estimated seconds (models not yet stored x the
    * engine's measured per-model time). POST /audits refuses an audit over it with 422 BUDGET_EXCEEDED.
-   * Unset: no budget.
+   * On by default (4 hours of estimated training), so that one request cannot occupy the workers for days.
    */
-  MAX_REFERENCE_SECONDS: z.coerce.number().positive().optional(),
+  MAX_REFERENCE_SECONDS: z.coerce.number().positive().default(14_400),
   /** A job's lock in Redis; a worker that dies holding one (killed, machine lost) frees it after this long. */
   WORKER_LOCK_DURATION_MS: positiveInt(60_000),
   /** How often a worker looks for jobs whose lock expired (stalled) and puts them back in the queue. */
@@ -76,6 +76,9 @@ export const appConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** Requests one API key (or one client address without a key) may make per THROTTLE_TTL_SECONDS; over it: 429. */
+  THROTTLE_LIMIT: positiveInt(600),
+  THROTTLE_TTL_SECONDS: positiveInt(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

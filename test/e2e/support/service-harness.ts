@@ -104,6 +104,8 @@ export async function startService(
     SHUTDOWN_GRACE_SECONDS: '5',
     // The machine's (and CI's) Redis keeps nothing on disk; suites that need persistence start their own.
     PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE: 'true',
+    // Suites poll audits quickly; the rate-limit suite sets its own limit.
+    THROTTLE_LIMIT: '100000',
     ...opts.env,
   };
   const api = new ManagedProcess(spawn(process.execPath, [API_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
