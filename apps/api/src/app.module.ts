@@ -11,6 +11,7 @@ import { AccessLogController } from './access-log/access-log.controller';
 import { AccessLogInterceptor } from './access-log/access-log.interceptor';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiThrottlerGuard, throttlerOptions } from './http/api-throttler.guard';
+import { TempUploadJanitor } from './http/temp-upload-janitor';
 import { ApiKeyService } from './auth/api-key.service';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditCommissionService } from './audits/audit-commission.service';
@@ -63,6 +64,7 @@ export class ApiModule {
         DatasetCatalogService,
         AuditCommissionService,
         AuditPreprocessingCheck,
+        TempUploadJanitor,
         // Guards run in this order: the rate limit first (bad keys count too), then the key and its roles.
         { provide: APP_GUARD, useClass: ApiThrottlerGuard },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

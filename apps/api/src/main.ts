@@ -32,6 +32,10 @@ async function bootstrap(): Promise<void> {
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
+  // Node's default request timeout (300 s) would cut off a large upload on a slow link.
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.requestTimeout = config.REQUEST_TIMEOUT_SECONDS * 1000;
+  server.headersTimeout = Math.min(60_000, server.requestTimeout);
   await app.listen(config.PORT);
   // Tests start the api on port 0 and read the chosen port from this line.
   process.stdout.write(`privaudit api listening on port ${(app.getHttpServer().address() as { port: number }).port}\n`);

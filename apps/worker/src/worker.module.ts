@@ -11,6 +11,7 @@ import { JOB_HANDLERS, JobHandler } from './job-handler';
 import { AuditChildInputs } from './audit-child-inputs';
 import { RunMembershipAuditJob } from './run-membership-audit.job';
 import { TrainReferenceModelJob } from './train-reference-model.job';
+import { ScratchJanitor } from './scratch-janitor';
 import { ShutdownSignal } from './shutdown-signal';
 
 @Module({})
@@ -40,6 +41,7 @@ export class WorkerModule {
         AuditQueueConsumer,
         FailedJobListener,
         AuditRepairLoop,
+        ScratchJanitor,
       ],
     };
   }

@@ -26,6 +26,11 @@ export const appConfigSchema = z.object({
   STORAGE_DIR: z.string().min(1).default('./var/storage'),
   MAX_MODEL_BYTES: positiveInt(200 * 1024 * 1024),
   MAX_DATASET_BYTES: positiveInt(500 * 1024 * 1024),
+  /**
+   * How long one request may take, uploads included (Node's server.requestTimeout; its default of 300 s cuts off
+   * a large upload on a slow link). Temporary upload files older than this plus an hour are removed as stale.
+   */
+  REQUEST_TIMEOUT_SECONDS: positiveInt(3600),
   PRIVAUDIT_BOOTSTRAP_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   WORKER_CONCURRENCY: positiveInt(1),
   AUDIT_CHILD_MEMORY_MB: positiveInt(2048),

@@ -30,6 +30,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://r:6379' })).toThrow(/DATABASE_URL is required/);
   });
 
+  it('reads an empty variable as unset: the default applies, and a required one is reported as set but empty', () => {
+    const c = loadConfig({ ...base, MAX_REFERENCE_SECONDS: '', WORKER_CONCURRENCY: '', LOG_LEVEL: '' });
+    expect(c.MAX_REFERENCE_SECONDS).toBe(14_400);
+    expect(c.WORKER_CONCURRENCY).toBe(1);
+    expect(c.LOG_LEVEL).toBe('info');
+    expect(() => loadConfig({ ...base, DATABASE_URL: '' })).toThrow(
+      /^invalid configuration: DATABASE_URL is required \(it is set but empty\)$/,
+    );
+  });
+
   it('rejects a non-numeric limit naming it', () => {
     expect(() => loadConfig({ ...base, MAX_MODEL_BYTES: 'lots' })).toThrow(/MAX_MODEL_BYTES/);
   });

@@ -13,12 +13,15 @@ export class InvalidConfigError extends Error {
  * or "is required" so no fragment of a URL with a password or of a key can leak into logs.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = appConfigSchema.safeParse(env);
+  // A variable set to the empty string (compose's `${VAR:-}`, an empty line in a .env file) counts as unset: its
+  // default applies, and a required one is reported as set but empty.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = appConfigSchema.safeParse(given);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const variable = String(issue.path[0] ?? '?');
-    const missing = env[variable] === undefined || env[variable] === '';
-    if (missing) return `${variable} is required`;
+    if (env[variable] === '') return `${variable} is required (it is set but empty)`;
+    if (env[variable] === undefined) return `${variable} is required`;
     if (SECRET_VARIABLES.has(variable)) return `${variable} is invalid (${secretSafeHint(variable)})`;
     return `${variable}: ${issue.message}`;
   });

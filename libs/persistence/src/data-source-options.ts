@@ -24,16 +24,42 @@ export function buildDataSourceOptions(db: DatabaseSettings): DataSourceOptions 
   };
 }
 
+/** Key of the session-level advisory lock migrations run under (one per schema). */
+const MIGRATION_LOCK_NAMESPACE = 'privaudit:migrations:';
+
 /**
- * Connects, creates the schema if needed and (when asked) runs pending migrations. The api runs them at
- * start-up (migrationsRun); the worker does not, so two processes never race on the same migration.
+ * Connects, creates the schema if needed and (when asked) runs pending migrations. The api runs them at start-up and
+ * `npm run migration:run` on demand; several api replicas starting together take turns on a Postgres advisory lock
+ * (per schema), so each migration runs once and the others find nothing pending. The worker never migrates.
  */
 export async function openDataSource(db: DatabaseSettings, opts: { runMigrations: boolean }): Promise<DataSource> {
   const dataSource = new DataSource(buildDataSourceOptions(db));
   await dataSource.initialize();
   if (opts.runMigrations) {
-    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
-    await dataSource.runMigrations({ transaction: 'all' });
+    try {
+      await runMigrationsLocked(dataSource, db.schema);
+    } catch (e) {
+      await dataSource.destroy();
+      throw e;
+    }
   }
   return dataSource;
+}
+
+/** Runs pending migrations while holding the schema's advisory lock (held by one dedicated session). */
+export async function runMigrationsLocked(dataSource: DataSource, schema: string): Promise<string[]> {
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query(`SELECT pg_advisory_lock(hashtext($1))`, [MIGRATION_LOCK_NAMESPACE + schema]);
+    try {
+      await lock.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '""')}"`);
+      const applied = await dataSource.runMigrations({ transaction: 'all' });
+      return applied.map((m) => m.name);
+    } finally {
+      await lock.query(`SELECT pg_advisory_unlock(hashtext($1))`, [MIGRATION_LOCK_NAMESPACE + schema]);
+    }
+  } finally {
+    await lock.release();
+  }
 }

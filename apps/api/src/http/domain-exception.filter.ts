@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EngineError } from '../../../../libs/engine/src/errors';
 import { engineErrorStatus, SERVICE_ERROR_STATUS } from './error-status';
 import { ServiceError } from './service-error';
@@ -11,6 +11,13 @@ interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
+/** A request that declared a body (Content-Length or chunked) which nobody has read to its end. */
+export function bodyLeftUnread(req: IncomingMessage | undefined): boolean {
+  if (!req) return false;
+  const declared = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  return declared && !req.readableEnded;
+}
+
 /** The one place errors become HTTP responses: {statusCode, code, message, details?}. */
 @Catch()
 export class DomainExceptionFilter implements ExceptionFilter {
@@ -18,6 +25,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<ServerResponse>();
+    const req = host.switchToHttp().getRequest<IncomingMessage>();
     const body = this.toBody(exception);
     if (res.headersSent) {
       res.destroy();
@@ -25,8 +33,11 @@ export class DomainExceptionFilter implements ExceptionFilter {
     }
     res.statusCode = body.statusCode;
     res.setHeader('content-type', 'application/json; charset=utf-8');
-    // After a refused upload the rest of the body is not read: close the connection instead of draining it.
-    if (body.statusCode === 413 || body.code === 'UPLOAD_ABORTED') res.setHeader('connection', 'close');
+    // A request refused before its body was read (413, an aborted upload, or a 401/403/404/415 on an upload route):
+    // close the connection instead of letting Node read the rest of the body to keep it alive.
+    if (body.statusCode === 413 || body.code === 'UPLOAD_ABORTED' || bodyLeftUnread(req)) {
+      res.setHeader('connection', 'close');
+    }
     res.end(JSON.stringify(body));
   }
 

@@ -10,4 +10,6 @@ export abstract class BlobStore {
   abstract exists(sha256: string): Promise<boolean>;
   /** Where uploads are streamed to before they are validated and adopted. */
   abstract tempDir(): string;
+  /** Removes temp uploads untouched for olderThanMs (left by a crash); resolves with how many. */
+  abstract removeStaleTemp(olderThanMs: number): Promise<number>;
 }

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { access, chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BlobStore } from './blob-store';
+import { removeStaleEntries } from './stale-files';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -46,5 +47,9 @@ export class FilesystemBlobStore extends BlobStore {
 
   tempDir(): string {
     return join(this.root, 'tmp');
+  }
+
+  removeStaleTemp(olderThanMs: number): Promise<number> {
+    return removeStaleEntries(this.tempDir(), { olderThanMs });
   }
 }
