@@ -20,6 +20,7 @@ import { ServiceMetrics } from './metrics/service-metrics';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { ModelRegistryService } from './models/model-registry.service';
 import { ModelsController, ModelVersionsController } from './models/models.controller';
+import { SigningKeyController } from './signing/signing-key.controller';
 
 /** Headers that carry secrets: never written to logs. Request bodies are never logged at all. */
 export const REDACTED_LOG_PATHS = ['req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers.cookie'];
@@ -48,6 +49,7 @@ export class ApiModule {
         ModelVersionsController,
         DatasetsController,
         AuditsController,
+        SigningKeyController,
       ],
       providers: [
         ApiKeyService,

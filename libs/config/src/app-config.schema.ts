@@ -63,6 +63,12 @@ export const appConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /**
+   * Ed25519 private key (PKCS#8 PEM file) the service signs reports with: the worker signs each report JSON
+   * (field `signature`), the api the PDF/HTML it serves (GET /audits/:id/report.pdf.sig). Checked at boot.
+   * Unset: reports are unsigned; their sha256 is stored all the same.
+   */
+  REPORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

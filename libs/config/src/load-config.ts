@@ -1,4 +1,5 @@
 import { appConfigSchema, AppConfig, SECRET_VARIABLES } from './app-config.schema';
+import { readReportSigningKey } from './report-signing-key';
 
 export class InvalidConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -14,7 +15,12 @@ export class InvalidConfigError extends Error {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = appConfigSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const keyFile = parsed.data.REPORT_SIGNING_KEY_FILE;
+    const read = keyFile !== undefined ? readReportSigningKey(keyFile) : undefined;
+    if (read && 'problem' in read) throw new InvalidConfigError([`REPORT_SIGNING_KEY_FILE ${read.problem}`]);
+    return parsed.data;
+  }
   const problems = parsed.error.issues.map((issue) => {
     const variable = String(issue.path[0] ?? '?');
     const missing = env[variable] === undefined || env[variable] === '';

@@ -128,6 +128,8 @@ export interface AuditRecord {
   readonly failureReason: string | null;
   readonly riskScore: number | null;
   readonly riskRating: RiskRating | null;
+  /** sha256 of the stored report's canonical JSON (without its signature); set with the report, null before. */
+  readonly reportSha256: string | null;
   readonly createdAt: Date;
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;

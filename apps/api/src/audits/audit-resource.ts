@@ -36,6 +36,8 @@ export function auditResource(a: AuditRecord, referenceModelProgress: { stored: 
     referenceModelProgress,
     failure: a.failureCode ? { code: a.failureCode, reason: a.failureReason } : null,
     risk: a.riskScore !== null ? { score: a.riskScore, rating: a.riskRating } : null,
+    /** sha256 of the report's canonical JSON without its signature (stored with the report; `privaudit verify` prints it). */
+    reportSha256: a.reportSha256,
     createdAt: a.createdAt,
     startedAt: a.startedAt,
     finishedAt: a.finishedAt,

@@ -16,8 +16,11 @@ import { isEngineError } from '../../../../libs/engine/src/errors';
 import { IMPLEMENTED_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
 import { parseOutputPolicy } from '../../../../libs/engine/src/targets/output-policy';
 import type { AttackId } from '../../../../libs/engine/src/types';
-import { renderReportHtml, renderReportPdf } from '../../../../libs/reports/src/index';
+import type { KeyObject } from 'node:crypto';
+import { REPORT_SIGNING_KEY } from '../../../../libs/config/src/report-signing-key';
+import { renderReportHtml, renderReportPdf, signDocument } from '../../../../libs/reports/src/index';
 import { Roles, WRITERS } from '../auth/roles.decorator';
+import { ServiceError, ServiceErrorCode } from '../http/service-error';
 import { openApiSchema, ZodValidationPipe } from '../http/zod-validation.pipe';
 import { AuditCommissionService } from './audit-commission.service';
 import { auditResource, findingResource } from './audit-resource';
@@ -105,7 +108,10 @@ const commissionAuditSchema = z.object({
 @ApiSecurity('api-key')
 @Controller('audits')
 export class AuditsController {
-  constructor(@Inject(AuditCommissionService) private readonly audits: AuditCommissionService) {}
+  constructor(
+    @Inject(AuditCommissionService) private readonly audits: AuditCommissionService,
+    @Inject(REPORT_SIGNING_KEY) private readonly signingKey: KeyObject | null,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -171,5 +177,35 @@ export class AuditsController {
   async reportHtml(@Param('id', new ParseUUIDPipe()) id: string): Promise<StreamableFile> {
     const html = Buffer.from(await renderReportHtml(await this.audits.report(id)), 'utf8');
     return new StreamableFile(html, { type: 'text/html; charset=utf-8', length: html.length });
+  }
+
+  // Detached signatures of the documents above: the rendering is deterministic, so the signature made here over
+  // a fresh rendering is the signature of the bytes the .pdf/.html routes serve. `privaudit verify` checks them.
+  @Get(':id/report.pdf.sig')
+  @ApiOperation({
+    summary: 'Detached Ed25519 signature (JSON) of report.pdf; 404 SIGNING_NOT_CONFIGURED without a key',
+  })
+  async reportPdfSignature(@Param('id', new ParseUUIDPipe()) id: string) {
+    const key = this.requireSigningKey();
+    const report = await this.audits.report(id);
+    return signDocument(await renderReportPdf(report), 'report.pdf', report, key);
+  }
+
+  @Get(':id/report.html.sig')
+  @ApiOperation({ summary: 'Detached Ed25519 signature (JSON) of report.html' })
+  async reportHtmlSignature(@Param('id', new ParseUUIDPipe()) id: string) {
+    const key = this.requireSigningKey();
+    const report = await this.audits.report(id);
+    return signDocument(Buffer.from(await renderReportHtml(report), 'utf8'), 'report.html', report, key);
+  }
+
+  private requireSigningKey(): KeyObject {
+    if (!this.signingKey) {
+      throw new ServiceError(
+        ServiceErrorCode.SigningNotConfigured,
+        'this service signs no reports (REPORT_SIGNING_KEY_FILE is unset)',
+      );
+    }
+    return this.signingKey;
   }
 }

@@ -18,6 +18,8 @@ export enum ServiceErrorCode {
   BudgetExceeded = 'BUDGET_EXCEEDED',
   /** A model version's preprocessing spec is set once; a different one needs a new version. */
   PreprocessingAlreadySet = 'PREPROCESSING_ALREADY_SET',
+  /** The service has no report-signing key (REPORT_SIGNING_KEY_FILE unset): nothing to sign or publish. */
+  SigningNotConfigured = 'SIGNING_NOT_CONFIGURED',
 }
 
 export class ServiceError extends Error {

@@ -38,6 +38,7 @@ export class AuditEntity {
   @Column('int', { name: 'risk_score', nullable: true }) riskScore!: number | null;
   @Column('text', { name: 'risk_rating', nullable: true }) riskRating!: string | null;
   @Column('jsonb', { nullable: true }) report!: AuditReport | null;
+  @Column('char', { name: 'report_sha256', length: 64, nullable: true }) reportSha256!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt!: Date | null;
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt!: Date | null;

@@ -50,8 +50,11 @@ export abstract class AuditRepository {
   abstract markRunning(id: string): Promise<boolean>;
   /** Writes progress while running; returns the audit's status afterwards (so the caller sees a cancellation). */
   abstract recordProgress(id: string, progress: number, phase: string): Promise<AuditStatus | null>;
-  /** Findings, report and risk in one transaction; findings upserted on (audit_id, attack). False if no longer running. */
-  abstract completeWithReport(id: string, report: AuditReport): Promise<boolean>;
+  /**
+   * Findings, report, its sha256 (tamper evidence: the canonical content hash the caller computed) and risk in
+   * one transaction; findings upserted on (audit_id, attack). False if no longer running.
+   */
+  abstract completeWithReport(id: string, report: AuditReport, reportSha256: string): Promise<boolean>;
   abstract markFailed(id: string, failure: { code: string; reason: string }): Promise<boolean>;
   /** queued|running -> cancelled; returns the status it left, or null when it was not active. */
   abstract markCancelled(id: string): Promise<AuditStatus | null>;

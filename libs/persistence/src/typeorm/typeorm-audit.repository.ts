@@ -84,7 +84,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
     return rows[0]?.status ?? null;
   }
 
-  async completeWithReport(id: string, report: AuditReport): Promise<boolean> {
+  async completeWithReport(id: string, report: AuditReport, reportSha256: string): Promise<boolean> {
     return this.dataSource.transaction(async (em) => {
       const locked = rowsOf(
         await em.query(`SELECT id FROM audits WHERE id = $1 AND status = 'running' FOR UPDATE`, [id]),
@@ -101,13 +101,14 @@ export class TypeOrmAuditRepository extends AuditRepository {
       }
       await em.query(
         `UPDATE audits SET status = 'succeeded', progress = 100, phase = 'done', report = $2, risk_score = $3, risk_rating = $4,
-           duplicate_records = $5, finished_at = now(), updated_at = now() WHERE id = $1`,
+           duplicate_records = $5, report_sha256 = $6, finished_at = now(), updated_at = now() WHERE id = $1`,
         [
           id,
           JSON.stringify(report),
           Math.round(report.risk.score),
           report.risk.rating,
           report.data.duplicates ? JSON.stringify(report.data.duplicates) : null,
+          reportSha256,
         ],
       );
       return true;
