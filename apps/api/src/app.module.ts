@@ -12,6 +12,9 @@ import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditCommissionService } from './audits/audit-commission.service';
 import { AuditPreprocessingCheck } from './audits/audit-preprocessing-check';
 import { AuditsController } from './audits/audits.controller';
+import { AuditHistoryService } from './audits/audit-history.service';
+import { ModelAuditsController } from './audit-plans/audit-plans.controller';
+import { AuditPlanService } from './audit-plans/audit-plan.service';
 import { DatasetCatalogService } from './datasets/dataset-catalog.service';
 import { DatasetsController } from './datasets/datasets.controller';
 import { HealthController } from './health/health.controller';
@@ -49,6 +52,7 @@ export class ApiModule {
         ModelVersionsController,
         DatasetsController,
         AuditsController,
+        ModelAuditsController,
         SigningKeyController,
       ],
       providers: [
@@ -58,6 +62,8 @@ export class ApiModule {
         DatasetCatalogService,
         AuditCommissionService,
         AuditPreprocessingCheck,
+        AuditHistoryService,
+        AuditPlanService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
       ],

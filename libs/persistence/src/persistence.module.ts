@@ -7,6 +7,7 @@ import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
 import { openDataSource } from './data-source-options';
 import {
   ApiKeyRepository,
+  AuditPlanRepository,
   AuditRepository,
   DatabaseStatus,
   DatasetRepository,
@@ -14,6 +15,7 @@ import {
   ReferenceModelRepository,
 } from './repositories';
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
+import { TypeOrmAuditPlanRepository } from './typeorm/typeorm-audit-plan.repository';
 import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 import { TypeOrmDatabaseStatus } from './typeorm/typeorm-database-status';
 import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
@@ -66,6 +68,11 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeOrmAuditRepository(ds),
         },
         {
+          provide: AuditPlanRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmAuditPlanRepository(ds),
+        },
+        {
           provide: ReferenceModelRepository,
           inject: [DataSource],
           useFactory: (ds: DataSource) => new TypeOrmReferenceModelRepository(ds),
@@ -86,6 +93,7 @@ export class PersistenceModule {
         ModelRepository,
         DatasetRepository,
         AuditRepository,
+        AuditPlanRepository,
         ReferenceModelRepository,
         DatabaseStatus,
         BlobStore,

@@ -19,3 +19,5 @@ export {
   verifyReportJson,
 } from './report-signature';
 export type { DetachedDocumentSignature, EmbeddedReportSignature, VerifiedSignature } from './report-signature';
+export { diffAuditReports, evaluateRiskGate } from './report-diff';
+export type { AuditReportDiff, DiffableReport, FindingChange, MetricChange, RiskGateOutcome } from './report-diff';

@@ -23,9 +23,10 @@ import { Roles, WRITERS } from '../auth/roles.decorator';
 import { ServiceError, ServiceErrorCode } from '../http/service-error';
 import { openApiSchema, ZodValidationPipe } from '../http/zod-validation.pipe';
 import { AuditCommissionService } from './audit-commission.service';
+import { AuditHistoryService } from './audit-history.service';
 import { auditResource, findingResource } from './audit-resource';
 
-const commissionAuditSchema = z.object({
+export const commissionAuditSchema = z.object({
   modelVersionId: z.uuid(),
   membersDatasetId: z.uuid(),
   nonMembersDatasetId: z.uuid(),
@@ -110,6 +111,7 @@ const commissionAuditSchema = z.object({
 export class AuditsController {
   constructor(
     @Inject(AuditCommissionService) private readonly audits: AuditCommissionService,
+    @Inject(AuditHistoryService) private readonly history: AuditHistoryService,
     @Inject(REPORT_SIGNING_KEY) private readonly signingKey: KeyObject | null,
   ) {}
 
@@ -132,7 +134,16 @@ export class AuditsController {
   @ApiOperation({ summary: 'Audit status, progress, phase, failure reason and risk score' })
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
     const audit = await this.audits.get(id);
-    return auditResource(audit, await this.audits.referenceModelProgress(audit));
+    return auditResource(audit, await this.audits.referenceModelProgress(audit), await this.history.gate(audit));
+  }
+
+  @Get(':id/diff')
+  @ApiOperation({
+    summary:
+      'What changed since the previous succeeded audit of the same model: risk score and rating, new / resolved findings, per-finding metric changes with intervals and significance, newly exposed row ids. {previousAuditId: null} for the first audit; 409 until it succeeded',
+  })
+  async diff(@Param('id', new ParseUUIDPipe()) id: string) {
+    return (await this.history.diff(id)) ?? { auditId: id, previousAuditId: null };
   }
 
   @Post(':id/cancel')

@@ -7,6 +7,8 @@ import type {
   ReferenceActivation,
   DuplicatePolicy,
   ReferenceTraining,
+  AuditTrigger,
+  ModelAuditHistoryEntry,
 } from '../records';
 
 export interface NewAudit {
@@ -27,6 +29,8 @@ export interface NewAudit {
   readonly targetTrainSize?: number | null;
   readonly estimate?: AuditEstimate | null;
   readonly referenceModelKeys?: readonly string[] | null;
+  readonly trigger?: AuditTrigger;
+  readonly maxRise?: number | null;
 }
 
 /** Thrown by createQueued when the model version already has a queued or running audit. */
@@ -73,4 +77,15 @@ export abstract class AuditRepository {
   abstract countByStatus(): Promise<Record<AuditStatus, number>>;
   abstract listFindings(auditId: string): Promise<FindingRecord[]>;
   abstract findReport(auditId: string): Promise<AuditReport | null>;
+  /** A model's audits over all its versions, newest first (created_at, then id), a page at a time, and the total. */
+  abstract listForModel(
+    modelId: string,
+    limit: number,
+    offset: number,
+  ): Promise<{ items: ModelAuditHistoryEntry[]; total: number }>;
+  /**
+   * The audit's predecessor: the newest succeeded audit of the same model (any version) commissioned before
+   * it. Null for a model's first audit.
+   */
+  abstract findPreviousSucceeded(auditId: string): Promise<AuditRecord | null>;
 }
