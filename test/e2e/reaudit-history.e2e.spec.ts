@@ -2,9 +2,12 @@
 // api, worker, Postgres and Redis. Version 1 is a random MLP (nothing to infer); version 2 memorises the members
 // (test/e2e/support/audit-fixtures.ts): its re-audit must show the risk rising, the AUC shift as significant,
 // and fail a plan gate of maxRise 0.
+import { spawn } from 'node:child_process';
+import { Queue } from 'bullmq';
 import request from 'supertest';
+import { QueueName, redisOptionsFromUrl } from '../../libs/queue/src/index';
 import { digitsCsv, digitsModelOnnx, memorisingDigitsModelOnnx } from './support/audit-fixtures';
-import { RunningService, sleep, startService } from './support/service-harness';
+import { API_ENTRY, ManagedProcess, REDIS_URL, RunningService, sleep, startService } from './support/service-harness';
 import { softmaxMlpOnnx, tinyRandomMlp } from '../fixtures/onnx-fixtures';
 
 jest.setTimeout(240_000);
@@ -44,7 +47,8 @@ describe('audit plans, re-audits, history, diff and gate over HTTP (real Postgre
   }
 
   beforeAll(async () => {
-    svc = await startService('reaudit');
+    // Schedules every 2 s are allowed here, so a tick comes within the test.
+    svc = await startService('reaudit', { env: { MIN_SCHEDULE_INTERVAL_SECONDS: '2' } });
     membersId = await upload('members', 'members', digitsCsv(0, 40, { withId: true }));
     nonMembersId = await upload('nonmembers', 'non-members', digitsCsv(40, 80, { withId: true }));
   });
@@ -178,5 +182,82 @@ describe('audit plans, re-audits, history, diff and gate over HTTP (real Postgre
     expect(
       (await asAdmin(http().get(`/models/${model}/audits`)).expect(200)).body.items.map((a: { id: string }) => a.id),
     ).toEqual([manualDone.id, second.id, first.id]);
+  });
+
+  it('runs a plan schedule as a BullMQ job scheduler: 422 for a bad cron, ticks re-audit, restored at start-up, removed with the schedule', async () => {
+    const model = (await asAdmin(http().post('/models')).send({ name: 'scheduled' }).expect(201)).body.id as string;
+    const v1 = await uploadVersion(model, digitsModelOnnx(5));
+    expect(v1.reaudit).toEqual({ status: 'no-plan' });
+    const plan = {
+      membersDatasetId: membersId,
+      nonMembersDatasetId: nonMembersId,
+      attacks: ['membership.loss'],
+      seed: 2,
+    };
+    for (const [schedule, pattern] of [
+      ['every day at 3', /5 fields/],
+      ['61 * * * *', /not a valid cron expression/],
+      ['* * * * * *', /more often than the 2 s allowed/],
+    ] as const) {
+      const refused = await asAdmin(http().put(`/models/${model}/audit-plan`))
+        .send({ ...plan, schedule })
+        .expect(422);
+      expect(refused.body).toMatchObject({ code: 'INVALID_SCHEDULE', details: { field: 'schedule' } });
+      expect(refused.body.message).toMatch(pattern);
+    }
+    await asAdmin(http().get(`/models/${model}/audit-plan`)).expect(404); // nothing stored
+
+    const queue = new Queue(QueueName.Reaudits, {
+      connection: redisOptionsFromUrl(REDIS_URL, false),
+      prefix: svc.env.QUEUE_PREFIX as string,
+    });
+    try {
+      const put = await asAdmin(http().put(`/models/${model}/audit-plan`))
+        .send({ ...plan, schedule: '*/2 * * * * *' })
+        .expect(200);
+      expect(put.body.schedule).toBe('*/2 * * * * *');
+      // Putting the same plan again leaves one scheduler.
+      await asAdmin(http().put(`/models/${model}/audit-plan`))
+        .send({ ...plan, schedule: '*/2 * * * * *' })
+        .expect(200);
+      expect(await queue.getJobSchedulersCount()).toBe(1);
+
+      // A tick audits the latest version under the plan.
+      const deadline = Date.now() + 30_000;
+      let scheduled: { id: string; trigger: string; modelVersionId: string } | undefined;
+      while (!scheduled && Date.now() < deadline) {
+        const items = (await asAdmin(http().get(`/models/${model}/audits`)).expect(200)).body.items as Array<{
+          id: string;
+          trigger: string;
+          modelVersionId: string;
+        }>;
+        scheduled = items.find((a) => a.trigger === 'schedule');
+        if (!scheduled) await sleep(500);
+      }
+      expect(scheduled).toMatchObject({ trigger: 'schedule', modelVersionId: v1.id });
+      await waitForStatus(scheduled!.id, ['succeeded']);
+
+      // Redis loses the scheduler (a flushed or replaced Redis); an api starting up restores it from Postgres.
+      await queue.removeJobScheduler(`reaudit:${model}`);
+      expect(await queue.getJobSchedulersCount()).toBe(0);
+      const replica = new ManagedProcess(
+        spawn(process.execPath, [API_ENTRY], { env: { ...svc.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] }),
+      );
+      try {
+        await replica.waitFor(/listening on port (\d+)/, 60_000);
+        const restored = await queue.getJobSchedulers(0, -1, true);
+        expect(restored.map((s) => [s.key, s.pattern])).toEqual([[`reaudit:${model}`, '*/2 * * * * *']]);
+      } finally {
+        await replica.stop();
+      }
+
+      // The plan without a schedule removes the scheduler: no more scheduled audits.
+      await asAdmin(http().put(`/models/${model}/audit-plan`))
+        .send(plan)
+        .expect(200);
+      expect(await queue.getJobSchedulersCount()).toBe(0);
+    } finally {
+      await queue.close();
+    }
   });
 });

@@ -15,6 +15,7 @@ import { AuditsController } from './audits/audits.controller';
 import { AuditHistoryService } from './audits/audit-history.service';
 import { ModelAuditsController } from './audit-plans/audit-plans.controller';
 import { AuditPlanService } from './audit-plans/audit-plan.service';
+import { ScheduledReaudits } from './audit-plans/scheduled-reaudits';
 import { DatasetCatalogService } from './datasets/dataset-catalog.service';
 import { DatasetsController } from './datasets/datasets.controller';
 import { HealthController } from './health/health.controller';
@@ -64,6 +65,7 @@ export class ApiModule {
         AuditPreprocessingCheck,
         AuditHistoryService,
         AuditPlanService,
+        ScheduledReaudits,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
       ],

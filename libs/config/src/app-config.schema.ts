@@ -68,6 +68,8 @@ export const appConfigSchema = z.object({
    * (field `signature`), the api the PDF/HTML it serves (GET /audits/:id/report.pdf.sig). Checked at boot.
    * Unset: reports are unsigned; their sha256 is stored all the same.
    */
+  /** An audit plan's cron schedule may not fire more often than this (PUT /models/:id/audit-plan answers 422). */
+  MIN_SCHEDULE_INTERVAL_SECONDS: positiveInt(300),
   REPORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

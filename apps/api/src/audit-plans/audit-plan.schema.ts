@@ -17,6 +17,11 @@ export const auditPlanSchema = commissionAuditSchema
     maxReferenceSeconds: z.number().positive().optional(),
     /** Queue a re-audit when a new version of the model is uploaded (default true). */
     reauditOnNewVersion: z.boolean().optional(),
+    /**
+     * Re-audit the model's latest version on this cron schedule (UTC; 5 fields, 6 with seconds first, or @daily
+     * and the like), as a BullMQ job scheduler. Checked by the service (422 INVALID_SCHEDULE naming the field).
+     */
+    schedule: z.string().max(200).optional(),
   })
   .strict();
 

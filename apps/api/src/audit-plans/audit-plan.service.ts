@@ -1,4 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
+import { APP_CONFIG } from '../../../../libs/config/src/config.module';
+import { ReauditScheduler } from '../../../../libs/queue/src/reaudit-scheduler';
+import { cronScheduleProblem } from './cron-schedule';
 import type { AuditPlanRecord, AuditRecord, AuditTrigger } from '../../../../libs/persistence/src/records';
 import { DatasetRole } from '../../../../libs/persistence/src/records';
 import { AuditPlanRepository } from '../../../../libs/persistence/src/repositories/audit-plan.repository';
@@ -29,6 +33,8 @@ export class AuditPlanService {
     @Inject(ModelRegistryService) private readonly models: ModelRegistryService,
     @Inject(DatasetCatalogService) private readonly datasets: DatasetCatalogService,
     @Inject(AuditCommissionService) private readonly commissions: AuditCommissionService,
+    @Inject(ReauditScheduler) private readonly scheduler: ReauditScheduler,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async put(modelId: string, body: AuditPlanBody): Promise<AuditPlanRecord> {
@@ -39,14 +45,56 @@ export class AuditPlanService {
     await this.assertRole(body.nonMembersDatasetId, DatasetRole.NonMembers, 'nonMembersDatasetId');
     if (body.populationDatasetId !== undefined)
       await this.assertRole(body.populationDatasetId, DatasetRole.Population, 'populationDatasetId');
-    const { maxRise, maxReferenceSeconds, reauditOnNewVersion, ...options } = body;
-    return this.plans.upsert(modelId, {
+    const { maxRise, maxReferenceSeconds, reauditOnNewVersion, schedule, ...options } = body;
+    const cron = schedule?.trim();
+    if (cron !== undefined) {
+      const problem = cronScheduleProblem(cron, this.config.MIN_SCHEDULE_INTERVAL_SECONDS);
+      if (problem) {
+        throw new ServiceError(ServiceErrorCode.InvalidSchedule, `schedule: ${problem}`, { field: 'schedule' });
+      }
+    }
+    const plan = await this.plans.upsert(modelId, {
       options,
       maxRise: maxRise ?? null,
       maxReferenceSeconds: maxReferenceSeconds ?? null,
       reauditOnNewVersion: reauditOnNewVersion ?? true,
-      schedule: null,
+      schedule: cron ?? null,
     });
+    await this.syncSchedule(modelId, plan.schedule);
+    return plan;
+  }
+
+  /**
+   * Makes the queue's job scheduler match the plan. Postgres holds the truth: if Redis fails here, the api's
+   * start-up reconciliation (ScheduledReaudits) repairs it, and the caller learns the schedule is not live yet.
+   */
+  private async syncSchedule(modelId: string, schedule: string | null): Promise<void> {
+    try {
+      if (schedule) await this.scheduler.upsert(modelId, schedule);
+      else await this.scheduler.remove(modelId);
+    } catch (e) {
+      this.logger.error(`could not update the schedule of model ${modelId}: ${(e as Error).message}`);
+      throw new ServiceError(
+        ServiceErrorCode.QueueUnavailable,
+        'the plan is stored but its schedule could not be updated in the queue; retry the request',
+      );
+    }
+  }
+
+  /** Audits the model's latest version under its plan (a schedule's tick, or a registry announcement). */
+  async reauditLatest(modelId: string, trigger: AuditTrigger): Promise<ReauditOutcome> {
+    const versions = await this.models.listVersions(modelId);
+    const latest = versions.reduce<(typeof versions)[number] | undefined>(
+      (best, v) => (best === undefined || v.version > best.version ? v : best),
+      undefined,
+    );
+    if (!latest) {
+      return {
+        status: 'not-queued',
+        error: { code: ServiceErrorCode.NotFound, message: `model ${modelId} has no version` },
+      };
+    }
+    return this.reaudit(modelId, latest.id, trigger);
   }
 
   async get(modelId: string): Promise<AuditPlanRecord> {
@@ -58,6 +106,7 @@ export class AuditPlanService {
     await this.models.get(modelId);
     if (!(await this.plans.delete(modelId)))
       throw new ServiceError(ServiceErrorCode.NotFound, `model ${modelId} has no audit plan`);
+    await this.syncSchedule(modelId, null);
   }
 
   /**

@@ -19,6 +19,7 @@ export const SERVICE_ERROR_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
   [ServiceErrorCode.BudgetExceeded]: 422,
   [ServiceErrorCode.PreprocessingAlreadySet]: 409,
   [ServiceErrorCode.SigningNotConfigured]: 404,
+  [ServiceErrorCode.InvalidSchedule]: 422,
 };
 
 // Engine errors are problems with the caller's model or data (422) unless listed here. A default keeps the

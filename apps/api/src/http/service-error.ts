@@ -20,6 +20,8 @@ export enum ServiceErrorCode {
   PreprocessingAlreadySet = 'PREPROCESSING_ALREADY_SET',
   /** The service has no report-signing key (REPORT_SIGNING_KEY_FILE unset): nothing to sign or publish. */
   SigningNotConfigured = 'SIGNING_NOT_CONFIGURED',
+  /** An audit plan's cron schedule is malformed or fires too often. */
+  InvalidSchedule = 'INVALID_SCHEDULE',
 }
 
 export class ServiceError extends Error {
