@@ -25,9 +25,17 @@ import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { ModelRegistryService } from './models/model-registry.service';
 import { ModelsController, ModelVersionsController } from './models/models.controller';
 import { SigningKeyController } from './signing/signing-key.controller';
+import { RegistryWebhookService } from './webhooks/registry-webhook.service';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** Headers that carry secrets: never written to logs. Request bodies are never logged at all. */
-export const REDACTED_LOG_PATHS = ['req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers.cookie'];
+export const REDACTED_LOG_PATHS = [
+  'req.headers["x-api-key"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-privaudit-signature"]',
+  'req.headers["x-mlflow-signature"]',
+];
 
 @Module({})
 export class ApiModule {
@@ -55,6 +63,7 @@ export class ApiModule {
         AuditsController,
         ModelAuditsController,
         SigningKeyController,
+        WebhooksController,
       ],
       providers: [
         ApiKeyService,
@@ -66,6 +75,7 @@ export class ApiModule {
         AuditHistoryService,
         AuditPlanService,
         ScheduledReaudits,
+        RegistryWebhookService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
       ],

@@ -9,6 +9,7 @@ import {
   ApiKeyRepository,
   AuditPlanRepository,
   AuditRepository,
+  WebhookDeliveryRepository,
   DatabaseStatus,
   DatasetRepository,
   ModelRepository,
@@ -16,6 +17,7 @@ import {
 } from './repositories';
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 import { TypeOrmAuditPlanRepository } from './typeorm/typeorm-audit-plan.repository';
+import { TypeOrmWebhookDeliveryRepository } from './typeorm/typeorm-webhook-delivery.repository';
 import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 import { TypeOrmDatabaseStatus } from './typeorm/typeorm-database-status';
 import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
@@ -73,6 +75,11 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeOrmAuditPlanRepository(ds),
         },
         {
+          provide: WebhookDeliveryRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmWebhookDeliveryRepository(ds),
+        },
+        {
           provide: ReferenceModelRepository,
           inject: [DataSource],
           useFactory: (ds: DataSource) => new TypeOrmReferenceModelRepository(ds),
@@ -94,6 +101,7 @@ export class PersistenceModule {
         DatasetRepository,
         AuditRepository,
         AuditPlanRepository,
+        WebhookDeliveryRepository,
         ReferenceModelRepository,
         DatabaseStatus,
         BlobStore,
