@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/src/app-config.schema';
 import { APP_CONFIG } from '../../config/src/config.module';
 import { AuditQueue, BullMqAuditQueue } from './audit-queue';
@@ -30,7 +30,10 @@ export class QueueModule {
         {
           provide: ReauditScheduler,
           inject: [APP_CONFIG],
-          useFactory: (c: AppConfig) => new BullMqReauditScheduler(c.REDIS_URL, c.QUEUE_PREFIX),
+          useFactory: (c: AppConfig) =>
+            new BullMqReauditScheduler(c.REDIS_URL, c.QUEUE_PREFIX, (message) =>
+              new Logger('ReauditScheduler').error(`reaudits queue error: ${message}`),
+            ),
         },
         AuditQueueCloser,
       ],

@@ -27,10 +27,25 @@ export abstract class ReauditScheduler {
 }
 
 export class BullMqReauditScheduler extends ReauditScheduler {
-  private readonly queue: Queue<ScheduledReauditPayload>;
-  constructor(redisUrl: string, prefix: string) {
+  private opened: Queue<ScheduledReauditPayload> | null = null;
+  constructor(
+    private readonly redisUrl: string,
+    private readonly prefix: string,
+    private readonly onError: (message: string) => void = () => undefined,
+  ) {
     super();
-    this.queue = new Queue(QueueName.Reaudits, { connection: redisOptionsFromUrl(redisUrl, false), prefix });
+  }
+
+  /** Opened on first use: the worker process wires this class but never schedules, and so opens no connection. */
+  private get queue(): Queue<ScheduledReauditPayload> {
+    if (!this.opened) {
+      this.opened = new Queue(QueueName.Reaudits, {
+        connection: redisOptionsFromUrl(this.redisUrl, false),
+        prefix: this.prefix,
+      });
+      this.opened.on('error', (err) => this.onError(err.message));
+    }
+    return this.opened;
   }
 
   async upsert(modelId: string, pattern: string): Promise<void> {
@@ -64,8 +79,8 @@ export class BullMqReauditScheduler extends ReauditScheduler {
     );
   }
 
-  close(): Promise<void> {
-    return this.queue.close();
+  async close(): Promise<void> {
+    await this.opened?.close();
   }
 }
 
@@ -74,6 +89,7 @@ export function consumeScheduledReaudits(
   redisUrl: string,
   prefix: string,
   handle: (payload: ScheduledReauditPayload, tick: { jobId: string; timestamp: number }) => Promise<string>,
+  onError: (message: string) => void = () => undefined,
 ): { close(): Promise<void> } {
   const worker = new Worker<ScheduledReauditPayload, string>(
     QueueName.Reaudits,
@@ -83,5 +99,7 @@ export function consumeScheduledReaudits(
     },
     { connection: redisOptionsFromUrl(redisUrl, true), prefix, concurrency: 1 },
   );
+  // A Redis outage is reported and retried by BullMQ; an 'error' event without a listener would end the process.
+  worker.on('error', (err) => onError(err.message));
   return { close: () => worker.close() };
 }

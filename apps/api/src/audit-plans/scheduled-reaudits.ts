@@ -34,6 +34,7 @@ export class ScheduledReaudits implements OnApplicationBootstrap, OnApplicationS
         this.logger.log(`scheduled re-audit of model ${modelId} (tick ${tick.jobId}): ${said}`);
         return said;
       },
+      (message) => this.logger.error(`reaudits queue error: ${message}`),
     );
   }
 
