@@ -6,6 +6,9 @@ import { ModelVersionPreprocessing1764096000000 } from './1764096000000-model-ve
 import { AuditDuplicatesAndTargetTrainSize1764110000000 } from './1764110000000-audit-duplicates-and-target-train-size';
 import { ApiKeyLifecycle1764121000000 } from './1764121000000-api-key-lifecycle';
 import { AccessLog1764122000000 } from './1764122000000-access-log';
+import { AuditReportSha2561764130000000 } from './1764130000000-audit-report-sha256';
+import { AuditPlansAndHistory1764140000000 } from './1764140000000-audit-plans-and-history';
+import { WebhookDeliveries1764150000000 } from './1764150000000-webhook-deliveries';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -17,4 +20,7 @@ export const ALL_MIGRATIONS = [
   AuditDuplicatesAndTargetTrainSize1764110000000,
   ApiKeyLifecycle1764121000000,
   AccessLog1764122000000,
+  AuditReportSha2561764130000000,
+  AuditPlansAndHistory1764140000000,
+  WebhookDeliveries1764150000000,
 ];

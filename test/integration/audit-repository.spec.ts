@@ -98,14 +98,20 @@ describe('TypeORM repositories against Postgres', () => {
     expect(await audits.recordProgress(audit.id, 42.4, 'attack:membership.loss')).toBe(AuditStatus.Running);
     expect(await audits.findById(audit.id)).toMatchObject({ progress: 42, phase: 'attack:membership.loss' });
     const report = fakeReport();
-    expect(await audits.completeWithReport(audit.id, report)).toBe(true);
+    expect(await audits.completeWithReport(audit.id, report, 'ab'.repeat(32))).toBe(true);
     // Second completion (a retried job): refused, nothing duplicated.
-    expect(await audits.completeWithReport(audit.id, report)).toBe(false);
+    expect(await audits.completeWithReport(audit.id, report, 'cd'.repeat(32))).toBe(false);
     const findings = await audits.listFindings(audit.id);
     expect(findings.map((f) => f.attack)).toEqual(['membership.loss']);
     expect(findings[0].mostExposed).toEqual([{ rowId: 'r7', score: 0.9, rank: 1 }]);
     const done = await audits.findById(audit.id);
-    expect(done).toMatchObject({ status: AuditStatus.Succeeded, progress: 100, riskScore: 61, riskRating: 'high' });
+    expect(done).toMatchObject({
+      status: AuditStatus.Succeeded,
+      progress: 100,
+      riskScore: 61,
+      riskRating: 'high',
+      reportSha256: 'ab'.repeat(32),
+    });
     expect((await audits.findReport(audit.id))?.risk.score).toBe(61);
   });
 
@@ -116,7 +122,7 @@ describe('TypeORM repositories against Postgres', () => {
     expect(await audits.markCancelled(audit.id)).toBe(AuditStatus.Running);
     expect(await audits.markCancelled(audit.id)).toBeNull();
     expect(await audits.recordProgress(audit.id, 50, 'x')).toBe(AuditStatus.Cancelled);
-    expect(await audits.completeWithReport(audit.id, fakeReport())).toBe(false);
+    expect(await audits.completeWithReport(audit.id, fakeReport(), 'ab'.repeat(32))).toBe(false);
     expect(await audits.markFailed(audit.id, { code: 'X', reason: 'late' })).toBe(false);
     expect(await audits.markRunning(audit.id)).toBe(false);
     expect(await audits.listFindings(audit.id)).toEqual([]);

@@ -17,6 +17,10 @@ import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditCommissionService } from './audits/audit-commission.service';
 import { AuditPreprocessingCheck } from './audits/audit-preprocessing-check';
 import { AuditsController } from './audits/audits.controller';
+import { AuditHistoryService } from './audits/audit-history.service';
+import { ModelAuditsController } from './audit-plans/audit-plans.controller';
+import { AuditPlanService } from './audit-plans/audit-plan.service';
+import { ScheduledReaudits } from './audit-plans/scheduled-reaudits';
 import { DatasetCatalogService } from './datasets/dataset-catalog.service';
 import { DatasetsController } from './datasets/datasets.controller';
 import { HealthController } from './health/health.controller';
@@ -25,9 +29,18 @@ import { ServiceMetrics } from './metrics/service-metrics';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { ModelRegistryService } from './models/model-registry.service';
 import { ModelsController, ModelVersionsController } from './models/models.controller';
+import { SigningKeyController } from './signing/signing-key.controller';
+import { RegistryWebhookService } from './webhooks/registry-webhook.service';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** Headers that carry secrets: never written to logs. Request bodies are never logged at all. */
-export const REDACTED_LOG_PATHS = ['req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers.cookie'];
+export const REDACTED_LOG_PATHS = [
+  'req.headers["x-api-key"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-privaudit-signature"]',
+  'req.headers["x-mlflow-signature"]',
+];
 
 @Module({})
 export class ApiModule {
@@ -56,6 +69,9 @@ export class ApiModule {
         DatasetsController,
         AuditsController,
         AccessLogController,
+        ModelAuditsController,
+        SigningKeyController,
+        WebhooksController,
       ],
       providers: [
         ApiKeyService,
@@ -65,6 +81,10 @@ export class ApiModule {
         AuditCommissionService,
         AuditPreprocessingCheck,
         TempUploadJanitor,
+        AuditHistoryService,
+        AuditPlanService,
+        ScheduledReaudits,
+        RegistryWebhookService,
         // Guards run in this order: the rate limit first (bad keys count too), then the key and its roles.
         { provide: APP_GUARD, useClass: ApiThrottlerGuard },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

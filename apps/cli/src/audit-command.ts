@@ -9,7 +9,8 @@ import type { AttackId, AuditReport } from '../../../libs/engine/src/types';
 import type { CliIo } from './cli-io';
 import { InputError, InterruptedError, UsageError } from './cli-errors';
 import { createProgressReporter, progressStyleFor } from './progress-reporter';
-import { checkDocumentDestinations, writeReportDocuments } from './report-command';
+import { signReport } from '../../../libs/reports/src/index';
+import { checkDocumentDestinations, loadSignKeyOption, writeReportDocuments } from './report-command';
 import { checkReportDestination, writeFileAtomically } from './report-file';
 
 /** The engine's own limit, in the unit the option takes. */
@@ -60,6 +61,8 @@ export interface AuditCommandOptions {
   /** Also render the report as PDF / HTML here, once the JSON is written (libs/reports). */
   readonly pdf?: string;
   readonly html?: string;
+  /** Ed25519 private key (PEM): the report JSON is signed (field `signature`), documents get `<file>.sig`. */
+  readonly signKey?: string;
   /** No progress output. */
   readonly quiet?: boolean;
   /** Print the report JSON on stdout instead of the findings table. */
@@ -93,6 +96,7 @@ export async function runAuditCommand(
   else if (opts.dryRun !== true)
     throw new UsageError('--out <report.json> is required (only --dry-run runs without it)');
   await checkDocumentDestinations(opts, io);
+  const signKey = await loadSignKeyOption(opts, io);
 
   // Size is checked before reading so an oversized (or hostile) file is never buffered.
   const modelSize = (await fs.stat(resolve(opts.model))).size;
@@ -169,6 +173,7 @@ export async function runAuditCommand(
   let report: AuditReport;
   try {
     report = await runAudit(request, { onProgress: progress.onProgress, signal });
+    if (signKey) report = signReport(report, signKey);
   } catch (e) {
     if (signal?.aborted) throw new InterruptedError('audit interrupted; no report written');
     throw e;
@@ -178,7 +183,7 @@ export async function runAuditCommand(
 
   await writeFileAtomically(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   // The JSON is on disk first: a document that fails to render loses nothing.
-  const documents = await writeReportDocuments(report, opts, io);
+  const documents = await writeReportDocuments(report, opts, io, signKey);
 
   if (opts.json) {
     io.out(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,5 +1,5 @@
 // How a failure becomes one stderr line and an exit code. 1 = the input or the model is wrong (or the audit
-// failed), 2 = the command line is wrong. Stack traces only with PRIVAUDIT_DEBUG=1: a user needs the message,
+// failed), 2 = the command line is wrong, 3 = a gate failed, 4 = a signature or hash did not verify. Stack traces only with PRIVAUDIT_DEBUG=1: a user needs the message,
 // a developer the trace.
 import { isEngineError } from '../../../libs/engine/src/errors';
 import type { CliIo } from './cli-io';
@@ -9,6 +9,8 @@ export const EXIT_INPUT_ERROR = 1;
 export const EXIT_USAGE = 2;
 /** `privaudit gate`: the candidate's risk rose beyond the allowed threshold (a CI pipeline blocks the release). */
 export const EXIT_GATE_FAILED = 3;
+/** `privaudit verify`: the signature or a hash does not match (the file was changed, or signed by another key). */
+export const EXIT_VERIFY_FAILED = 4;
 /** 128 + SIGINT, as shells report an interrupted command. */
 export const EXIT_INTERRUPTED = 130;
 
@@ -27,6 +29,11 @@ export class GateFailedError extends Error {
   override readonly name = 'GateFailedError';
 }
 
+/** `privaudit verify` found the file tampered with, unsigned or signed by another key; the message is the reason. */
+export class VerifyFailedError extends Error {
+  override readonly name = 'VerifyFailedError';
+}
+
 export class InterruptedError extends Error {
   override readonly name = 'InterruptedError';
 }
@@ -35,6 +42,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return EXIT_USAGE;
   if (error instanceof InterruptedError) return EXIT_INTERRUPTED;
   if (error instanceof GateFailedError) return EXIT_GATE_FAILED;
+  if (error instanceof VerifyFailedError) return EXIT_VERIFY_FAILED;
   return EXIT_INPUT_ERROR;
 }
 

@@ -11,6 +11,7 @@ import { EXIT_OK, EXIT_USAGE, reportError, UsageError } from './cli-errors';
 import { DEFAULT_DEMO_WORKDIR, runDemoCommand } from './demo-command';
 import { DEFAULT_MAX_RISE, runGateCommand } from './gate-command';
 import { runReportCommand } from './report-command';
+import { runVerifyCommand } from './verify-command';
 import {
   KNOWN_ATTACKS,
   parseAttackList,
@@ -59,6 +60,19 @@ Examples:
 Exit codes: 0 passed, 1 a report is missing or invalid, 2 usage error, 3 the risk rose beyond --max-rise.
 `;
 
+const VERIFY_EXAMPLES = `
+A report JSON carries its signature inside (field "signature"); a PDF or HTML document is signed by the
+detached <file>.sig written beside it (privaudit audit/report --sign-key, or GET /audits/:id/report.pdf.sig).
+
+Examples:
+  $ privaudit verify report.json --public-key privaudit-signing.pub.pem
+  $ privaudit verify report.pdf                       checks report.pdf against report.pdf.sig
+  $ privaudit verify report.pdf --signature downloaded.sig --public-key service.pub.pem
+
+Exit codes: 0 valid, 1 a file is missing or a key file is invalid, 2 usage error,
+            4 not valid: changed after signing, unsigned, or signed by another key (the reason on one line).
+`;
+
 const PROGRAM_EXAMPLES = `
 Examples:
   $ privaudit demo                    train a deliberately overfit model on bundled data and audit it
@@ -67,6 +81,7 @@ Examples:
       --label label --out report.json --pdf report.pdf
   $ privaudit report report.json --pdf report.pdf      the PDF to file with a DPIA
   $ privaudit gate --baseline old.json --candidate new.json --max-rise 5
+  $ privaudit verify report.json --public-key signing.pub.pem   unchanged since signed?
 
 Guide: docs/cli.md
 `;
@@ -103,6 +118,7 @@ interface RawAuditOptions {
   out?: string;
   pdf?: string;
   html?: string;
+  signKey?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -271,6 +287,10 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
     .option('--out <report.json>', 'where to write the report (written atomically); required unless --dry-run')
     .option('--pdf <report.pdf>', 'also render the report as PDF (a document to file with a DPIA)')
     .option('--html <report.html>', 'also render the report as one self-contained HTML page')
+    .option(
+      '--sign-key <key.pem>',
+      'Ed25519 private key (PEM): sign the report JSON (field "signature") and write <file>.sig beside --pdf/--html',
+    )
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the report JSON on stdout instead of the findings table')
     .addHelpText('after', AUDIT_EXAMPLES)
@@ -308,6 +328,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           out: raw.out,
           pdf: raw.pdf,
           html: raw.html,
+          signKey: raw.signKey,
           quiet: raw.quiet,
           json: raw.json,
         },
@@ -323,10 +344,27 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
     .argument('<report.json>', 'a privaudit report, schemaVersion 1')
     .option('--pdf <out.pdf>', 'write the PDF here (atomically)')
     .option('--html <out.html>', 'write one self-contained HTML page here (atomically)')
+    .option('--sign-key <key.pem>', 'Ed25519 private key (PEM): write a detached <file>.sig beside each document')
     .option('-q, --quiet', 'print nothing on success')
     .addHelpText('after', REPORT_EXAMPLES)
-    .action(async (reportPath: string, raw: { pdf?: string; html?: string; quiet?: boolean }) => {
-      await runReportCommand({ report: reportPath, pdf: raw.pdf, html: raw.html, quiet: raw.quiet }, io);
+    .action(async (reportPath: string, raw: { pdf?: string; html?: string; signKey?: string; quiet?: boolean }) => {
+      await runReportCommand(
+        { report: reportPath, pdf: raw.pdf, html: raw.html, signKey: raw.signKey, quiet: raw.quiet },
+        io,
+      );
+      setExitCode(EXIT_OK);
+    });
+
+  program
+    .command('verify')
+    .description('check that a report (JSON, PDF or HTML) is unchanged since it was signed, and by which key')
+    .argument('<file>', 'report.json (signature inside) or report.pdf / report.html (detached <file>.sig)')
+    .option('--public-key <pub.pem>', 'the Ed25519 public key (PEM) the signature must be made with')
+    .option('--signature <file.sig>', 'the detached signature of a PDF or HTML document (default <file>.sig)')
+    .option('-q, --quiet', 'print nothing on success')
+    .addHelpText('after', VERIFY_EXAMPLES)
+    .action(async (file: string, raw: { publicKey?: string; signature?: string; quiet?: boolean }) => {
+      await runVerifyCommand({ file, publicKey: raw.publicKey, signature: raw.signature, quiet: raw.quiet }, io);
       setExitCode(EXIT_OK);
     });
 

@@ -4,13 +4,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
+import type { KeyObject } from 'node:crypto';
 import { APP_CONFIG } from '../../../libs/config/src/config.module';
+import { REPORT_SIGNING_KEY } from '../../../libs/config/src/report-signing-key';
 import { DISTRIBUTED_MODELS_PER_GRAPH } from '../../../libs/engine/src/training/reference-model-jobs';
 import { FileReferenceModelStore } from '../../../libs/engine/src/training/reference-model-store';
 import { PostgresReferenceModelStore } from '../../../libs/persistence/src/postgres-reference-model-store';
 import { AuditRecord, AuditStatus } from '../../../libs/persistence/src/records';
 import { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
 import { ReferenceModelRepository } from '../../../libs/persistence/src/repositories/reference-model.repository';
+import { reportContentSha256, signReport } from '../../../libs/reports/src/index';
 import { JobName, RunMembershipAuditPayload } from '../../../libs/queue/src/queue-names';
 import { AuditChildInputs } from './audit-child-inputs';
 import { runAuditInChild } from './audit-child-process';
@@ -34,6 +37,7 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     @Inject(AuditChildInputs) private readonly inputs: AuditChildInputs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ShutdownSignal) private readonly shutdown: ShutdownSignal,
+    @Inject(REPORT_SIGNING_KEY) private readonly signingKey: KeyObject | null,
   ) {}
 
   async handle(job: Job<RunMembershipAuditPayload>, token: string | undefined, signal: AbortSignal): Promise<string> {
@@ -94,7 +98,9 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
             onProgress: (phase, fraction) => progress.report(phase, fraction),
           });
           await progress.flushed();
-          const stored = await this.audits.completeWithReport(auditId, report);
+          // Signed here, in the worker that stores it: the report never exists in Postgres unsigned when a key is set.
+          const finalReport = this.signingKey ? signReport(report, this.signingKey) : report;
+          const stored = await this.audits.completeWithReport(auditId, finalReport, reportContentSha256(finalReport));
           return stored ? 'succeeded' : 'finished but the audit was no longer running (cancelled)';
         },
       };

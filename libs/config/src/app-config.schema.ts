@@ -7,6 +7,7 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'DATABASE_URL',
   'REDIS_URL',
   'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY',
+  'MODEL_REGISTRY_WEBHOOK_SECRET',
 ]);
 
 export const appConfigSchema = z.object({
@@ -84,6 +85,19 @@ export const appConfigSchema = z.object({
   /** Requests one API key (or one client address without a key) may make per THROTTLE_TTL_SECONDS; over it: 429. */
   THROTTLE_LIMIT: positiveInt(600),
   THROTTLE_TTL_SECONDS: positiveInt(60),
+  /**
+   * Ed25519 private key (PKCS#8 PEM file) the service signs reports with: the worker signs each report JSON
+   * (field `signature`), the api the PDF/HTML it serves (GET /audits/:id/report.pdf.sig). Checked at boot.
+   * Unset: reports are unsigned; their sha256 is stored all the same.
+   */
+  /**
+   * Shared secret of POST /webhooks/model-registry (HMAC-SHA256; docs/service.md). Unset: every call is refused
+   * (401). At least 32 characters.
+   */
+  MODEL_REGISTRY_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** An audit plan's cron schedule may not fire more often than this (PUT /models/:id/audit-plan answers 422). */
+  MIN_SCHEDULE_INTERVAL_SECONDS: positiveInt(300),
+  REPORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig, InvalidConfigError } from './load-config';
 
 const base = { DATABASE_URL: 'postgres://u:s3cretpw@db:5432/x', REDIS_URL: 'redis://r:6379' };
@@ -63,5 +67,38 @@ describe('loadConfig', () => {
       /PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE/,
     );
     expect(() => loadConfig({ ...base, AUDIT_REPAIR_INTERVAL_MS: '0' })).toThrow(/AUDIT_REPAIR_INTERVAL_MS/);
+  });
+
+  it('checks REPORT_SIGNING_KEY_FILE at load: readable, PEM, Ed25519; never echoes the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'privaudit-config-'));
+    try {
+      const ed = join(dir, 'ed.pem');
+      const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      writeFileSync(ed, pem);
+      expect(loadConfig({ ...base, REPORT_SIGNING_KEY_FILE: ed }).REPORT_SIGNING_KEY_FILE).toBe(ed);
+      const ec = join(dir, 'ec.pem');
+      writeFileSync(
+        ec,
+        generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      );
+      expect(() => loadConfig({ ...base, REPORT_SIGNING_KEY_FILE: ec })).toThrow(
+        /REPORT_SIGNING_KEY_FILE holds a ec key, not Ed25519/,
+      );
+      const garbage = join(dir, 'garbage.pem');
+      writeFileSync(garbage, pem.slice(0, 60));
+      let message = '';
+      try {
+        loadConfig({ ...base, REPORT_SIGNING_KEY_FILE: garbage });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/REPORT_SIGNING_KEY_FILE is not a PEM private key/);
+      expect(message).not.toContain(pem.slice(30, 50));
+      expect(() => loadConfig({ ...base, REPORT_SIGNING_KEY_FILE: join(dir, 'missing.pem') })).toThrow(
+        /REPORT_SIGNING_KEY_FILE cannot be read \(ENOENT\)/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

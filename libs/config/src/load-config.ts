@@ -1,4 +1,5 @@
 import { appConfigSchema, AppConfig, SECRET_VARIABLES } from './app-config.schema';
+import { readReportSigningKey } from './report-signing-key';
 
 export class InvalidConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -17,7 +18,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // default applies, and a required one is reported as set but empty.
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = appConfigSchema.safeParse(given);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const keyFile = parsed.data.REPORT_SIGNING_KEY_FILE;
+    const read = keyFile !== undefined ? readReportSigningKey(keyFile) : undefined;
+    if (read && 'problem' in read) throw new InvalidConfigError([`REPORT_SIGNING_KEY_FILE ${read.problem}`]);
+    return parsed.data;
+  }
   const problems = parsed.error.issues.map((issue) => {
     const variable = String(issue.path[0] ?? '?');
     if (env[variable] === '') return `${variable} is required (it is set but empty)`;

@@ -8,7 +8,9 @@ import { openDataSource } from './data-source-options';
 import {
   AccessLogRepository,
   ApiKeyRepository,
+  AuditPlanRepository,
   AuditRepository,
+  WebhookDeliveryRepository,
   DatabaseStatus,
   DatasetRepository,
   ModelRepository,
@@ -16,6 +18,8 @@ import {
 } from './repositories';
 import { TypeOrmAccessLogRepository } from './typeorm/typeorm-access-log.repository';
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
+import { TypeOrmAuditPlanRepository } from './typeorm/typeorm-audit-plan.repository';
+import { TypeOrmWebhookDeliveryRepository } from './typeorm/typeorm-webhook-delivery.repository';
 import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 import { TypeOrmDatabaseStatus } from './typeorm/typeorm-database-status';
 import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
@@ -73,6 +77,16 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeOrmAuditRepository(ds),
         },
         {
+          provide: AuditPlanRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmAuditPlanRepository(ds),
+        },
+        {
+          provide: WebhookDeliveryRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmWebhookDeliveryRepository(ds),
+        },
+        {
           provide: ReferenceModelRepository,
           inject: [DataSource],
           useFactory: (ds: DataSource) => new TypeOrmReferenceModelRepository(ds),
@@ -94,6 +108,8 @@ export class PersistenceModule {
         ModelRepository,
         DatasetRepository,
         AuditRepository,
+        AuditPlanRepository,
+        WebhookDeliveryRepository,
         ReferenceModelRepository,
         DatabaseStatus,
         BlobStore,

@@ -134,6 +134,12 @@ export interface AuditRecord {
   readonly failureReason: string | null;
   readonly riskScore: number | null;
   readonly riskRating: RiskRating | null;
+  /** sha256 of the stored report's canonical JSON (without its signature); set with the report, null before. */
+  readonly reportSha256: string | null;
+  /** What commissioned it: a user (POST /audits), a new model version, the plan's schedule, a registry webhook. */
+  readonly trigger: AuditTrigger;
+  /** The release gate it was commissioned under (the plan's maxRise then), in risk points; null = no gate. */
+  readonly maxRise: number | null;
   readonly createdAt: Date;
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
@@ -141,6 +147,32 @@ export interface AuditRecord {
 }
 
 export type ReferenceActivation = 'relu' | 'tanh' | 'sigmoid';
+
+export type AuditTrigger = 'manual' | 'new-version' | 'schedule' | 'webhook';
+
+/**
+ * A model's audit plan: how each of its re-audits is commissioned. `options` are the POST /audits fields but
+ * modelVersionId, as validated by the api (stored as given; checked again against each version at commission).
+ */
+export interface AuditPlanRecord {
+  readonly modelId: string;
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Release gate: an audit whose risk score rose by more than this over the previous audit fails it. */
+  readonly maxRise: number | null;
+  /** A per-plan budget for reference-model training (seconds), on top of MAX_REFERENCE_SECONDS. */
+  readonly maxReferenceSeconds: number | null;
+  readonly reauditOnNewVersion: boolean;
+  /** A cron expression (5 or 6 fields, UTC); null = no schedule. */
+  readonly schedule: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** One row of a model's audit history. */
+export interface ModelAuditHistoryEntry {
+  readonly audit: AuditRecord;
+  readonly modelVersion: number;
+}
 
 export type DuplicatePolicy = 'exclude' | 'keep';
 

@@ -4,3 +4,4 @@ export * from './redis-connection';
 export * from './redis-eviction-policy';
 export * from './audit-queue';
 export * from './redis-persistence';
+export * from './reaudit-scheduler';

@@ -3,6 +3,21 @@
 
 export enum QueueName {
   Audits = 'audits',
+  /** Scheduled re-audits (BullMQ job schedulers, one per model plan with a schedule), consumed by the api. */
+  Reaudits = 'reaudits',
+}
+
+/**
+ * Jobs of the reaudits queue. Not JobName: the worker handles every JobName; these are handled by the api,
+ * which holds the commissioning code (checks, pricing) a re-audit goes through.
+ */
+export enum ReauditJobName {
+  /** One tick of a model plan's cron schedule: audit the model's latest version under its plan. */
+  Scheduled = 'reaudit.scheduled',
+}
+
+export interface ScheduledReauditPayload {
+  readonly modelId: string;
 }
 
 export enum JobName {

@@ -3,3 +3,21 @@
 export { parseAuditReport, parseAuditReportText, ReportInputError, SUPPORTED_SCHEMA_VERSION } from './report-input';
 export { renderReportHtml } from './render-html';
 export { renderReportPdf } from './render-pdf';
+export {
+  canonicalJson,
+  parseDetachedSignature,
+  parsePublicKey,
+  parseSigningKey,
+  publicKeyPem,
+  reportContentSha256,
+  ReportSignatureError,
+  signDocument,
+  signingKeyId,
+  signReport,
+  SIGNATURE_FILE_SUFFIX,
+  verifyDocument,
+  verifyReportJson,
+} from './report-signature';
+export type { DetachedDocumentSignature, EmbeddedReportSignature, VerifiedSignature } from './report-signature';
+export { diffAuditReports, evaluateRiskGate } from './report-diff';
+export type { AuditReportDiff, DiffableReport, FindingChange, MetricChange, RiskGateOutcome } from './report-diff';

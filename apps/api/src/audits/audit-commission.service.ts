@@ -22,6 +22,7 @@ import {
   AuditEstimate,
   AuditRecord,
   AuditStatus,
+  AuditTrigger,
   DatasetRecord,
   DatasetRole,
   FindingRecord,
@@ -65,6 +66,12 @@ export interface AuditCommission {
   readonly duplicates?: DuplicatePolicy;
   /** The target's training-set size when the members are only part of it. */
   readonly targetTrainSize?: number;
+  /** What commissions it (default 'manual': POST /audits); re-audits come from the model's plan. */
+  readonly trigger?: AuditTrigger;
+  /** The plan's release gate, recorded on the audit. */
+  readonly maxRise?: number | null;
+  /** The plan's budget for reference-model training, applied with MAX_REFERENCE_SECONDS (the smaller wins). */
+  readonly maxReferenceSeconds?: number | null;
 }
 
 /** What an audit's reference models cost, decided before anything is queued. */
@@ -202,11 +209,16 @@ export class AuditCommissionService {
           labelsOnly,
         )
       : NO_REFERENCE_MODELS;
-    const budget = this.config.MAX_REFERENCE_SECONDS;
+    const budgets = [this.config.MAX_REFERENCE_SECONDS, c.maxReferenceSeconds ?? undefined].filter(
+      (b): b is number => b !== undefined,
+    );
+    const budget = budgets.length > 0 ? Math.min(...budgets) : undefined;
     if (budget !== undefined && references.estimate.estimatedSeconds > budget) {
+      const source =
+        budget === this.config.MAX_REFERENCE_SECONDS ? 'MAX_REFERENCE_SECONDS' : "the audit plan's maxReferenceSeconds";
       throw new ServiceError(
         ServiceErrorCode.BudgetExceeded,
-        `training ${references.estimate.modelsToTrain} reference models is estimated at ${Math.ceil(references.estimate.estimatedSeconds)} s, over the budget of ${budget} s (MAX_REFERENCE_SECONDS)`,
+        `training ${references.estimate.modelsToTrain} reference models is estimated at ${Math.ceil(references.estimate.estimatedSeconds)} s, over the budget of ${budget} s (${source})`,
         { estimate: references.estimate, maxReferenceSeconds: budget },
       );
     }
@@ -232,6 +244,8 @@ export class AuditCommissionService {
         targetTrainSize: c.targetTrainSize ?? null,
         estimate: references.estimate,
         referenceModelKeys: references.keys.length > 0 ? references.keys : null,
+        trigger: c.trigger ?? 'manual',
+        maxRise: c.maxRise ?? null,
       });
     } catch (e) {
       if (e instanceof ActiveAuditExistsError) {

@@ -1,7 +1,12 @@
 import type { AuditRecord, FindingRecord } from '../../../../libs/persistence/src/records';
+import type { AuditGate } from './audit-history.service';
 
 /** The audit as clients see it: status machine queued -> running -> succeeded | failed | cancelled. */
-export function auditResource(a: AuditRecord, referenceModelProgress: { stored: number; total: number } | null = null) {
+export function auditResource(
+  a: AuditRecord,
+  referenceModelProgress: { stored: number; total: number } | null = null,
+  gate: AuditGate | null = null,
+) {
   return {
     id: a.id,
     modelVersionId: a.modelVersionId,
@@ -36,6 +41,15 @@ export function auditResource(a: AuditRecord, referenceModelProgress: { stored: 
     referenceModelProgress,
     failure: a.failureCode ? { code: a.failureCode, reason: a.failureReason } : null,
     risk: a.riskScore !== null ? { score: a.riskScore, rating: a.riskRating } : null,
+    /** sha256 of the report's canonical JSON without its signature (stored with the report; `privaudit verify` prints it). */
+    reportSha256: a.reportSha256,
+    /** What commissioned it: 'manual' (POST /audits), 'new-version', 'schedule' or 'webhook' (the model's plan). */
+    trigger: a.trigger,
+    /**
+     * Release gate (audits under a plan with maxRise, once succeeded): {passed, rise, maxRise, previousAuditId,
+     * reason}, the risk score against the previous succeeded audit of the model. Null otherwise.
+     */
+    gate,
     createdAt: a.createdAt,
     startedAt: a.startedAt,
     finishedAt: a.finishedAt,

@@ -16,13 +16,17 @@ import { isEngineError } from '../../../../libs/engine/src/errors';
 import { IMPLEMENTED_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
 import { parseOutputPolicy } from '../../../../libs/engine/src/targets/output-policy';
 import type { AttackId } from '../../../../libs/engine/src/types';
-import { renderReportHtml, renderReportPdf } from '../../../../libs/reports/src/index';
+import type { KeyObject } from 'node:crypto';
+import { REPORT_SIGNING_KEY } from '../../../../libs/config/src/report-signing-key';
+import { renderReportHtml, renderReportPdf, signDocument } from '../../../../libs/reports/src/index';
 import { Roles, WRITERS, READERS } from '../auth/roles.decorator';
+import { ServiceError, ServiceErrorCode } from '../http/service-error';
 import { openApiSchema, ZodValidationPipe } from '../http/zod-validation.pipe';
 import { AuditCommissionService } from './audit-commission.service';
+import { AuditHistoryService } from './audit-history.service';
 import { auditResource, findingResource } from './audit-resource';
 
-const commissionAuditSchema = z.object({
+export const commissionAuditSchema = z.object({
   modelVersionId: z.uuid(),
   membersDatasetId: z.uuid(),
   nonMembersDatasetId: z.uuid(),
@@ -105,7 +109,11 @@ const commissionAuditSchema = z.object({
 @ApiSecurity('api-key')
 @Controller('audits')
 export class AuditsController {
-  constructor(@Inject(AuditCommissionService) private readonly audits: AuditCommissionService) {}
+  constructor(
+    @Inject(AuditCommissionService) private readonly audits: AuditCommissionService,
+    @Inject(AuditHistoryService) private readonly history: AuditHistoryService,
+    @Inject(REPORT_SIGNING_KEY) private readonly signingKey: KeyObject | null,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -127,7 +135,17 @@ export class AuditsController {
   @ApiOperation({ summary: 'Audit status, progress, phase, failure reason and risk score' })
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
     const audit = await this.audits.get(id);
-    return auditResource(audit, await this.audits.referenceModelProgress(audit));
+    return auditResource(audit, await this.audits.referenceModelProgress(audit), await this.history.gate(audit));
+  }
+
+  @Get(':id/diff')
+  @Roles(...READERS)
+  @ApiOperation({
+    summary:
+      'What changed since the previous succeeded audit of the same model: risk score and rating, new / resolved findings, per-finding metric changes with intervals and significance, newly exposed row ids. {previousAuditId: null} for the first audit; 409 until it succeeded',
+  })
+  async diff(@Param('id', new ParseUUIDPipe()) id: string) {
+    return (await this.history.diff(id)) ?? { auditId: id, previousAuditId: null };
   }
 
   @Post(':id/cancel')
@@ -176,5 +194,37 @@ export class AuditsController {
   async reportHtml(@Param('id', new ParseUUIDPipe()) id: string): Promise<StreamableFile> {
     const html = Buffer.from(await renderReportHtml(await this.audits.report(id)), 'utf8');
     return new StreamableFile(html, { type: 'text/html; charset=utf-8', length: html.length });
+  }
+
+  // Detached signatures of the documents above: the rendering is deterministic, so the signature made here over
+  // a fresh rendering is the signature of the bytes the .pdf/.html routes serve. `privaudit verify` checks them.
+  @Get(':id/report.pdf.sig')
+  @Roles(...READERS)
+  @ApiOperation({
+    summary: 'Detached Ed25519 signature (JSON) of report.pdf; 404 SIGNING_NOT_CONFIGURED without a key',
+  })
+  async reportPdfSignature(@Param('id', new ParseUUIDPipe()) id: string) {
+    const key = this.requireSigningKey();
+    const report = await this.audits.report(id);
+    return signDocument(await renderReportPdf(report), 'report.pdf', report, key);
+  }
+
+  @Get(':id/report.html.sig')
+  @Roles(...READERS)
+  @ApiOperation({ summary: 'Detached Ed25519 signature (JSON) of report.html' })
+  async reportHtmlSignature(@Param('id', new ParseUUIDPipe()) id: string) {
+    const key = this.requireSigningKey();
+    const report = await this.audits.report(id);
+    return signDocument(Buffer.from(await renderReportHtml(report), 'utf8'), 'report.html', report, key);
+  }
+
+  private requireSigningKey(): KeyObject {
+    if (!this.signingKey) {
+      throw new ServiceError(
+        ServiceErrorCode.SigningNotConfigured,
+        'this service signs no reports (REPORT_SIGNING_KEY_FILE is unset)',
+      );
+    }
+    return this.signingKey;
   }
 }

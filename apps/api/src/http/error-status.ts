@@ -20,6 +20,8 @@ export const SERVICE_ERROR_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
   [ServiceErrorCode.PreprocessingAlreadySet]: 409,
   [ServiceErrorCode.LastAdminKey]: 409,
   [ServiceErrorCode.ApiKeyNotActive]: 409,
+  [ServiceErrorCode.SigningNotConfigured]: 404,
+  [ServiceErrorCode.InvalidSchedule]: 422,
 };
 
 // Engine errors are problems with the caller's model or data (422) unless listed here. A default keeps the

@@ -22,6 +22,10 @@ export enum ServiceErrorCode {
   LastAdminKey = 'LAST_ADMIN_KEY',
   /** The key is revoked or expired: it cannot be rotated. */
   ApiKeyNotActive = 'API_KEY_NOT_ACTIVE',
+  /** The service has no report-signing key (REPORT_SIGNING_KEY_FILE unset): nothing to sign or publish. */
+  SigningNotConfigured = 'SIGNING_NOT_CONFIGURED',
+  /** An audit plan's cron schedule is malformed or fires too often. */
+  InvalidSchedule = 'INVALID_SCHEDULE',
 }
 
 export class ServiceError extends Error {

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { Roles, WRITERS, READERS } from '../auth/roles.decorator';
 import { openApiSchema, ZodValidationPipe } from '../http/zod-validation.pipe';
+import { AuditPlanService } from '../audit-plans/audit-plan.service';
 import { ModelRegistryService } from './model-registry.service';
 
 const registerModelSchema = z.object({
@@ -15,7 +16,10 @@ const registerModelSchema = z.object({
 @ApiSecurity('api-key')
 @Controller('models')
 export class ModelsController {
-  constructor(@Inject(ModelRegistryService) private readonly registry: ModelRegistryService) {}
+  constructor(
+    @Inject(ModelRegistryService) private readonly registry: ModelRegistryService,
+    @Inject(AuditPlanService) private readonly plans: AuditPlanService,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -44,12 +48,14 @@ export class ModelsController {
   @Roles(...WRITERS)
   @ApiOperation({
     summary:
-      'Upload a model version: the raw ONNX bytes as the body. Validated (parse, shapes, no external data, operator domains, size) before anything is stored.',
+      'Upload a model version: the raw ONNX bytes as the body. Validated (parse, shapes, no external data, operator domains, size) before anything is stored. ' +
+      "With an audit plan, a re-audit of the version is queued under it: `reaudit` is {status: 'queued', auditId}, {status: 'not-queued', error} (the version does not fit the plan), 'no-plan' or 'disabled'.",
   })
   @ApiConsumes('application/octet-stream')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
-  uploadVersion(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: IncomingMessage) {
-    return this.registry.uploadVersion(id, req);
+  async uploadVersion(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: IncomingMessage) {
+    const version = await this.registry.uploadVersion(id, req);
+    return { ...version, reaudit: await this.plans.reaudit(id, version.id, 'new-version') };
   }
 
   @Get(':id/versions')

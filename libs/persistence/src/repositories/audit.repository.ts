@@ -7,6 +7,8 @@ import type {
   ReferenceActivation,
   DuplicatePolicy,
   ReferenceTraining,
+  AuditTrigger,
+  ModelAuditHistoryEntry,
 } from '../records';
 
 export interface NewAudit {
@@ -27,6 +29,8 @@ export interface NewAudit {
   readonly targetTrainSize?: number | null;
   readonly estimate?: AuditEstimate | null;
   readonly referenceModelKeys?: readonly string[] | null;
+  readonly trigger?: AuditTrigger;
+  readonly maxRise?: number | null;
 }
 
 /** Thrown by createQueued when the model version already has a queued or running audit. */
@@ -50,8 +54,11 @@ export abstract class AuditRepository {
   abstract markRunning(id: string): Promise<boolean>;
   /** Writes progress while running; returns the audit's status afterwards (so the caller sees a cancellation). */
   abstract recordProgress(id: string, progress: number, phase: string): Promise<AuditStatus | null>;
-  /** Findings, report and risk in one transaction; findings upserted on (audit_id, attack). False if no longer running. */
-  abstract completeWithReport(id: string, report: AuditReport): Promise<boolean>;
+  /**
+   * Findings, report, its sha256 (tamper evidence: the canonical content hash the caller computed) and risk in
+   * one transaction; findings upserted on (audit_id, attack). False if no longer running.
+   */
+  abstract completeWithReport(id: string, report: AuditReport, reportSha256: string): Promise<boolean>;
   abstract markFailed(id: string, failure: { code: string; reason: string }): Promise<boolean>;
   /** queued|running -> cancelled; returns the status it left, or null when it was not active. */
   abstract markCancelled(id: string): Promise<AuditStatus | null>;
@@ -70,4 +77,15 @@ export abstract class AuditRepository {
   abstract countByStatus(): Promise<Record<AuditStatus, number>>;
   abstract listFindings(auditId: string): Promise<FindingRecord[]>;
   abstract findReport(auditId: string): Promise<AuditReport | null>;
+  /** A model's audits over all its versions, newest first (created_at, then id), a page at a time, and the total. */
+  abstract listForModel(
+    modelId: string,
+    limit: number,
+    offset: number,
+  ): Promise<{ items: ModelAuditHistoryEntry[]; total: number }>;
+  /**
+   * The audit's predecessor: the newest succeeded audit of the same model (any version) commissioned before
+   * it. Null for a model's first audit.
+   */
+  abstract findPreviousSucceeded(auditId: string): Promise<AuditRecord | null>;
 }

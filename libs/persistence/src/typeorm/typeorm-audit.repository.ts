@@ -1,7 +1,7 @@
 import { DataSource, In, QueryFailedError, Repository } from 'typeorm';
 import type { AuditReport, RiskRating, Severity } from '../../../engine/src/types';
 import { AuditEntity, FindingEntity } from '../entities';
-import { ACTIVE_AUDIT_STATUSES, AuditRecord, AuditStatus, FindingRecord } from '../records';
+import { ACTIVE_AUDIT_STATUSES, AuditRecord, AuditStatus, FindingRecord, ModelAuditHistoryEntry } from '../records';
 import { ActiveAuditExistsError, AuditRepository, NewAudit } from '../repositories/audit.repository';
 
 const ONE_ACTIVE_INDEX = 'audits_one_active_per_model_version';
@@ -30,6 +30,9 @@ export class TypeOrmAuditRepository extends AuditRepository {
           duplicateRecords: null,
           estimate: input.estimate ?? null,
           referenceModelKeys: input.referenceModelKeys ? [...input.referenceModelKeys] : null,
+          trigger: input.trigger ?? 'manual',
+          maxRise: input.maxRise ?? null,
+          reportSha256: null,
           status: AuditStatus.Queued,
           progress: 0,
           phase: 'queued',
@@ -84,7 +87,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
     return rows[0]?.status ?? null;
   }
 
-  async completeWithReport(id: string, report: AuditReport): Promise<boolean> {
+  async completeWithReport(id: string, report: AuditReport, reportSha256: string): Promise<boolean> {
     return this.dataSource.transaction(async (em) => {
       const locked = rowsOf(
         await em.query(`SELECT id FROM audits WHERE id = $1 AND status = 'running' FOR UPDATE`, [id]),
@@ -109,17 +112,64 @@ export class TypeOrmAuditRepository extends AuditRepository {
       }
       await em.query(
         `UPDATE audits SET status = 'succeeded', progress = 100, phase = 'done', report = $2, risk_score = $3, risk_rating = $4,
-           duplicate_records = $5, finished_at = now(), updated_at = now() WHERE id = $1`,
+           duplicate_records = $5, report_sha256 = $6, finished_at = now(), updated_at = now() WHERE id = $1`,
         [
           id,
           JSON.stringify(report),
           Math.round(report.risk.score),
           report.risk.rating,
           report.data.duplicates ? JSON.stringify(report.data.duplicates) : null,
+          reportSha256,
         ],
       );
       return true;
     });
+  }
+
+  async listForModel(
+    modelId: string,
+    limit: number,
+    offset: number,
+  ): Promise<{ items: ModelAuditHistoryEntry[]; total: number }> {
+    const page: Array<{ id: string; version: number }> = await this.dataSource.query(
+      `SELECT a.id, v.version FROM audits a JOIN model_versions v ON v.id = a.model_version_id
+       WHERE v.model_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3`,
+      [modelId, limit, offset],
+    );
+    const counted: Array<{ total: string }> = await this.dataSource.query(
+      `SELECT count(*) AS total FROM audits a JOIN model_versions v ON v.id = a.model_version_id WHERE v.model_id = $1`,
+      [modelId],
+    );
+    // The report stays in Postgres: a history page lists audits, not their reports.
+    const entities = page.length
+      ? await this.audits.find({ where: { id: In(page.map((p) => p.id)) }, select: this.columnsButReport() })
+      : [];
+    const byId = new Map(entities.map((e) => [e.id, e]));
+    const items = page.flatMap((p) => {
+      const e = byId.get(p.id);
+      return e ? [{ audit: toRecord(e), modelVersion: p.version }] : [];
+    });
+    return { items, total: Number(counted[0]?.total ?? 0) };
+  }
+
+  /** Every column but the report (jsonb, possibly large), from the entity's own metadata. */
+  private columnsButReport(): Record<string, true> {
+    const names = this.audits.metadata.columns.map((c) => c.propertyName).filter((name) => name !== 'report');
+    return Object.fromEntries(names.map((name) => [name, true]));
+  }
+
+  async findPreviousSucceeded(auditId: string): Promise<AuditRecord | null> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT p.id FROM audits a
+         JOIN model_versions av ON av.id = a.model_version_id
+         JOIN model_versions pv ON pv.model_id = av.model_id
+         JOIN audits p ON p.model_version_id = pv.id
+       WHERE a.id = $1 AND p.status = 'succeeded' AND p.id <> a.id
+         AND (p.created_at, p.id) < (a.created_at, a.id)
+       ORDER BY p.created_at DESC, p.id DESC LIMIT 1`,
+      [auditId],
+    );
+    return rows[0] ? this.findById(rows[0].id) : null;
   }
 
   async markFailed(id: string, failure: { code: string; reason: string }): Promise<boolean> {
