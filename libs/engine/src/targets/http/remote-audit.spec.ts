@@ -85,6 +85,28 @@ describe('auditing a remote target through each protocol', () => {
     },
   );
 
+  it('reference-model attacks (RMIA, offline LiRA, shadow) run against the endpoint as against the file', async () => {
+    const server = await serve({ protocol: 'kserve-v2', output: 'logits' });
+    const request = {
+      ...base(),
+      population: { name: 'population.csv', data: fixture.population },
+      attacks: ['membership.rmia', 'membership.lira-offline', 'membership.shadow'] as AttackId[],
+      referenceModels: 2,
+      referenceHidden: [8],
+      referenceTraining: { epochs: 20 },
+    };
+    const remote = await runAudit({
+      ...request,
+      remoteTarget: { ...fixtureTargetSpec(server, 'kserve-v2'), headers: {}, output: 'logits' },
+      outbound: { allowHosts: LOCAL_HOST },
+    });
+    const localRefs = await runAudit({ ...request, model: fixture.model });
+    expect(comparable(remote)).toEqual(comparable(localRefs));
+    // RMIA asks the target about population points too: planned and spent.
+    expect(remote.config.queries?.planned).toBe(120 + 60);
+    expect(remote.config.queries?.used).toBe(server.rowsReceived);
+  });
+
   it('NULL: members and unseen rows fitted alike -> AUC near 0.5 through the endpoint too', async () => {
     const server = await serve({ protocol: 'kserve-v2', output: 'logits' });
     const report = await runAudit({
