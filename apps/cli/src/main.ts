@@ -81,6 +81,7 @@ interface RawAuditOptions {
   targetUrl?: string;
   targetProtocol?: string;
   targetHeader: string[];
+  targetHeaderFromEnv: string[];
   targetOutput?: string;
   targetModelName?: string;
   targetInputName?: string;
@@ -160,6 +161,7 @@ function remoteOnlyOptions(raw: RawAuditOptions): string | undefined {
   const given: Array<[string, boolean]> = [
     ['--target-protocol', raw.targetProtocol !== undefined],
     ['--target-header', raw.targetHeader.length > 0],
+    ['--target-header-from-env', raw.targetHeaderFromEnv.length > 0],
     ['--target-output', raw.targetOutput !== undefined],
     ['--target-model-name', raw.targetModelName !== undefined],
     ['--target-input-name', raw.targetInputName !== undefined],
@@ -237,6 +239,12 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
     .option(
       '--target-header <"Name: value">',
       'a header sent with every request, e.g. "Authorization: Bearer ..." (repeatable; values are never printed)',
+      collect,
+      [],
+    )
+    .option(
+      '--target-header-from-env <"Name: VARIABLE">',
+      'a header whose value is read from an environment variable, so the secret stays out of the process list (repeatable)',
       collect,
       [],
     )
@@ -372,6 +380,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
                   url: raw.targetUrl,
                   protocol: raw.targetProtocol,
                   headers: raw.targetHeader,
+                  headersFromEnv: raw.targetHeaderFromEnv,
                   output: raw.targetOutput,
                   modelName: raw.targetModelName,
                   inputName: raw.targetInputName,
