@@ -210,7 +210,7 @@ function familyFindingSection(
   report: AuditReport,
 ): Block[] {
   const rows: string[][] = [];
-  const metrics = finding.metrics as Readonly<Record<string, unknown>>;
+  const metrics = finding.metrics as unknown as Readonly<Record<string, unknown>>;
   for (const [name, value] of Object.entries(metrics).sort(([a], [b]) => a.localeCompare(b))) {
     if (typeof value !== 'number' || name.endsWith('Interval')) continue;
     const interval = metrics[`${name}Interval`] as { lower?: unknown; upper?: unknown } | undefined;
