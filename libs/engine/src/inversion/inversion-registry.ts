@@ -4,9 +4,11 @@ import { EngineError, EngineErrorCode } from '../errors';
 import type { InversionAttackId } from '../types';
 import { AttributeInferenceAttack } from './attribute-inference-attack';
 import type { InversionAttack } from './inversion-attack';
+import { MiFaceAttack } from './miface-attack';
 
 const INVERSION_ATTACKS: Partial<Record<InversionAttackId, () => InversionAttack>> = {
   'inversion.attribute': () => new AttributeInferenceAttack(),
+  'inversion.miface': () => new MiFaceAttack(),
 };
 
 export const IMPLEMENTED_INVERSION_ATTACKS: readonly InversionAttackId[] = Object.keys(
