@@ -16,7 +16,7 @@ import type {
 } from '../../engine/src/types';
 import type { Block, ReportDocument, TableColumn } from './document-model';
 import { ACTION_BY_RATING, atLeast, recommendationsFor } from './recommendations';
-import { MEMBERSHIP_REGULATORY_MAPPING } from './regulatory-mapping';
+import { INVERSION_REGULATORY_MAPPING, MEMBERSHIP_REGULATORY_MAPPING } from './regulatory-mapping';
 import { renderRocChartSvg, ROC_CHART_HEIGHT, ROC_CHART_WIDTH } from './roc-chart';
 import { rerunCommand } from './rerun-command';
 
@@ -43,7 +43,7 @@ export async function buildReportDocument(report: AuditReport): Promise<ReportDo
         : familyFindingSection(finding, i + 1, report)),
     );
   }
-  blocks.push(...dataNotes(report), ...regulatorySection(), ...reproducibilityAppendix(report));
+  blocks.push(...dataNotes(report), ...regulatorySection(report), ...reproducibilityAppendix(report));
   return {
     title: `Privacy audit report: model ${report.target.sha256.slice(0, 12)}`,
     runningTitle: `privaudit privacy audit - model sha256 ${report.target.sha256.slice(0, 16)}... - ${formatDate(createdAt)}`,
@@ -532,7 +532,8 @@ function dataNotes(report: AuditReport): Block[] {
   ];
 }
 
-function regulatorySection(): Block[] {
+function regulatorySection(report: AuditReport): Block[] {
+  const inversion = report.findings.some((f) => f.kind === 'inversion') ? INVERSION_REGULATORY_MAPPING : [];
   return [
     { kind: 'heading', level: 1, text: 'Regulatory and framework mapping' },
     {
@@ -546,7 +547,7 @@ function regulatorySection(): Block[] {
         { header: 'Provision', weight: 1.5 },
         { header: 'What this report documents', weight: 4.5 },
       ],
-      rows: MEMBERSHIP_REGULATORY_MAPPING.map((r) => [r.framework, r.provision, r.relevance]),
+      rows: [...MEMBERSHIP_REGULATORY_MAPPING, ...inversion].map((r) => [r.framework, r.provision, r.relevance]),
     },
   ];
 }
