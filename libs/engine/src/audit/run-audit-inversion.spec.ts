@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -55,6 +55,22 @@ describe('runAudit with inversion attacks', () => {
     expect(m.sensitiveColumn).toBe('sex');
     expect(finding.exposure.rationale).toContain("'sex'");
     expect(phases).toContain('attack:inversion.attribute');
+  });
+
+  it('runs MI-Face on the tabular target and writes model inputs and raw columns, no PNG', async () => {
+    const out = path.join(dir, 'recon');
+    const report = await runAudit(request({ attacks: ['inversion.miface'], inversionOutDir: out }));
+    const finding = report.findings[0] as InversionFinding;
+    expect(finding.kind).toBe('inversion');
+    expect(finding.metrics.type).toBe('model-inversion');
+    expect(readdirSync(out).sort()).toEqual(
+      [0, 1, 2].flatMap((c) => [`miface-class-${c}.csv`, `miface-class-${c}.raw.csv`]).sort(),
+    );
+    const [header, row] = readFileSync(path.join(out, 'miface-class-2.raw.csv'), 'utf8').trim().split('\n');
+    expect(header).toBe('bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,island,sex,year,species');
+    const cells = (row as string).split(',');
+    expect(['female', 'male']).toContain(cells[5]);
+    expect(cells[7]).toBe('Gentoo');
   });
 
   it('refuses, before the model runs, a missing sensitive column option, a bad column, no population, and MI-Face on labels', async () => {

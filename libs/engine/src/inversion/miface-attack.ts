@@ -111,6 +111,7 @@ export class MiFaceAttack implements InversionAttack {
               population.featureNames,
               { classIndex: c, className: className(c), inputs: Float64Array.from(toInputs(u, scaling)) },
               pixelRange,
+              ctx.preprocessing,
             )
           : undefined;
       perClass.push({
