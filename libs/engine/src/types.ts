@@ -546,6 +546,13 @@ export interface AuditReport {
     readonly referenceArchitecture?: { readonly hidden: readonly number[]; readonly activation: string };
     /** Present when an attack needed reference models. */
     readonly referenceCost?: ReferenceCost;
+    /** How the inversion attacks were asked to run, when any ran (the rerun command repeats it). */
+    readonly inversion?: {
+      /** inversion.attribute's sensitive column. */
+      readonly sensitiveColumn?: string;
+      /** The cap on rows the inversion attacks could send the target. */
+      readonly queryBudget?: number;
+    };
     /** The what-if output policy the target's answers were put through ('labels', 'top-k:3', 'round:2'). */
     readonly outputPolicy?: string;
     /**

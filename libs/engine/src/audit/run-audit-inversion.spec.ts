@@ -55,6 +55,7 @@ describe('runAudit with inversion attacks', () => {
     expect(m.sensitiveColumn).toBe('sex');
     expect(finding.exposure.rationale).toContain("'sex'");
     expect(phases).toContain('attack:inversion.attribute');
+    expect(report.config.inversion).toEqual({ sensitiveColumn: 'sex' });
   });
 
   it('runs MI-Face on the tabular target and writes model inputs and raw columns, no PNG', async () => {

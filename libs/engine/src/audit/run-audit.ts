@@ -253,6 +253,14 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
             },
           }
         : {}),
+      ...(prepared.inversionAttacks.length > 0
+        ? {
+            inversion: {
+              ...(req.sensitiveColumn !== undefined ? { sensitiveColumn: req.sensitiveColumn } : {}),
+              ...(req.inversionQueryBudget !== undefined ? { queryBudget: req.inversionQueryBudget } : {}),
+            },
+          }
+        : {}),
       findings,
       risk: assessRisk(findings),
     });
