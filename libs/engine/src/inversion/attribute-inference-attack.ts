@@ -80,16 +80,22 @@ export class AttributeInferenceAttack implements InversionAttack {
     const memberRows = knownRows(ctx.members, attribute);
     const nonMemberRows = knownRows(ctx.nonMembers, attribute);
     const withoutValue = ctx.members.nRows - memberRows.length + (ctx.nonMembers.nRows - nonMemberRows.length);
-    // The budget decides how many records are audited: as many as it allows, equally from both sides.
-    const perSide = Math.min(memberRows.length, nonMemberRows.length, Math.floor(ctx.budget.remaining() / (2 * k)));
-    if (perSide < MIN_ATTRIBUTE_RECORDS) {
-      const why =
-        Math.min(memberRows.length, nonMemberRows.length) < MIN_ATTRIBUTE_RECORDS
-          ? `only ${Math.min(memberRows.length, nonMemberRows.length)} members or non-members have a known value in '${column}'`
-          : `the query budget (${ctx.budget.remaining()} queries left) covers only ${perSide} records per side at ${k} candidates each`;
+    // Every record with a known value when the budget allows; otherwise as many as it allows, equally from both sides.
+    const remaining = ctx.budget.remaining();
+    const smaller = Math.min(memberRows.length, nonMemberRows.length);
+    const fitsAll = (memberRows.length + nonMemberRows.length) * k <= remaining;
+    const perSide = fitsAll ? Math.max(memberRows.length, nonMemberRows.length) : Math.floor(remaining / (2 * k));
+    if (smaller < MIN_ATTRIBUTE_RECORDS) {
       throw new EngineError(
-        why.startsWith('the query') ? EngineErrorCode.BudgetExceeded : EngineErrorCode.TooFewRows,
-        `${this.id}: ${why}; at least ${MIN_ATTRIBUTE_RECORDS} per side are needed`,
+        EngineErrorCode.TooFewRows,
+        `${this.id}: only ${smaller} members or non-members have a known value in '${column}'; at least ${MIN_ATTRIBUTE_RECORDS} per side are needed`,
+        { column },
+      );
+    }
+    if (perSide < MIN_ATTRIBUTE_RECORDS) {
+      throw new EngineError(
+        EngineErrorCode.BudgetExceeded,
+        `${this.id}: the query budget (${remaining} queries left) covers only ${perSide} records per side at ${k} candidates each; at least ${MIN_ATTRIBUTE_RECORDS} per side are needed`,
         { column },
       );
     }
