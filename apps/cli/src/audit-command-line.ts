@@ -27,6 +27,9 @@ export function equivalentCommand(o: AuditCommandOptions): string {
   if (o.groupColumn !== undefined) args.push('--group-column', q(o.groupColumn));
   if (o.preprocessing !== undefined) args.push('--preprocessing', q(o.preprocessing));
   if (o.attacks) args.push('--attacks', q(o.attacks.join(',')));
+  if (o.sensitiveColumn !== undefined) args.push('--sensitive-column', q(o.sensitiveColumn));
+  if (o.inversionQueries !== undefined) args.push('--inversion-queries', String(o.inversionQueries));
+  if (o.inversionOut !== undefined) args.push('--inversion-out', q(o.inversionOut));
   if (o.outputPolicy !== undefined) args.push('--output-policy', q(o.outputPolicy));
   if (o.referenceModels !== undefined) args.push('--reference-models', String(o.referenceModels));
   if (o.referenceEpochs !== undefined) args.push('--reference-epochs', String(o.referenceEpochs));

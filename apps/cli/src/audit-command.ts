@@ -42,6 +42,12 @@ export interface AuditCommandOptions {
   /** A preprocessing spec (JSON) that encodes raw CSV tables into the model's inputs (docs/preprocessing.md). */
   readonly preprocessing?: string;
   readonly attacks?: readonly AttackId[];
+  /** inversion.attribute: the sensitive column whose value is inferred (a raw column with --preprocessing). */
+  readonly sensitiveColumn?: string;
+  /** The most rows the inversion attacks may send the target. */
+  readonly inversionQueries?: number;
+  /** inversion.miface: directory for one reconstruction per class (CSV, and PNG for image-shaped inputs). */
+  readonly inversionOut?: string;
   /** What-if: audit as if the API answered 'labels', 'top-k:<k>' or 'round:<d>' (see docs/cli.md). */
   readonly outputPolicy?: string;
   readonly referenceModels?: number;
@@ -131,6 +137,9 @@ export async function runAuditCommand(
     groupColumn: opts.groupColumn,
     ...(preprocessing ? { preprocessing } : {}),
     attacks: opts.attacks ? [...opts.attacks] : undefined,
+    ...(opts.sensitiveColumn !== undefined ? { sensitiveColumn: opts.sensitiveColumn } : {}),
+    ...(opts.inversionQueries !== undefined ? { inversionQueryBudget: opts.inversionQueries } : {}),
+    ...(opts.inversionOut !== undefined ? { inversionOutDir: resolve(opts.inversionOut) } : {}),
     outputPolicy: opts.outputPolicy,
     seed: opts.seed,
     referenceModels: opts.referenceModels,

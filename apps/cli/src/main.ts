@@ -116,6 +116,9 @@ interface RawAuditOptions {
   groupColumn?: string;
   preprocessing?: string;
   attacks?: AttackId[];
+  sensitiveColumn?: string;
+  inversionQueries?: number;
+  inversionOut?: string;
   outputPolicy?: string;
   referenceModels?: number;
   referenceEpochs?: number | 'auto';
@@ -241,7 +244,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
   program
     .command('audit')
     .description(
-      'audit an ONNX model, or a remote prediction endpoint, with membership-inference attacks and write a JSON report',
+      'audit an ONNX model, or a remote prediction endpoint, with membership-inference, model-inversion and extraction attacks and write a JSON report',
     )
     .option(
       '--model <file.onnx>',
@@ -311,6 +314,19 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       '--attacks <list>',
       `comma-separated attack ids (known: ${KNOWN_ATTACKS.join(', ')}; default: ${DEFAULT_ATTACKS.join(',')}, plus membership.rmia with --population)`,
       parseAttackList,
+    )
+    .option(
+      '--sensitive-column <column>',
+      'inversion.attribute: the sensitive column whose value is inferred (a raw column of --preprocessing, or a model input column)',
+    )
+    .option(
+      '--inversion-queries <n>',
+      'the most rows the inversion attacks may send the target (one row = one query)',
+      parsePositiveInteger,
+    )
+    .option(
+      '--inversion-out <dir>',
+      'inversion.miface: write one reconstruction per class here (a CSV row of model inputs; a PNG for image-shaped inputs)',
     )
     .option(
       '--output-policy <policy>',
@@ -418,6 +434,9 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           groupColumn: raw.groupColumn,
           preprocessing: raw.preprocessing,
           attacks: raw.attacks,
+          sensitiveColumn: raw.sensitiveColumn,
+          inversionQueries: raw.inversionQueries,
+          inversionOut: raw.inversionOut,
           outputPolicy: raw.outputPolicy,
           referenceModels: raw.referenceModels,
           referenceEpochs: raw.referenceEpochs,

@@ -28,6 +28,11 @@ describe('option parsers', () => {
   it('knows the engine attacks and names the unknown ones', () => {
     expect(KNOWN_ATTACKS).toContain('membership.loss');
     expect(parseAttackList('membership.loss')).toEqual(['membership.loss']);
+    expect(parseAttackList('inversion.attribute,inversion.miface')).toEqual([
+      'inversion.attribute',
+      'inversion.miface',
+    ]);
+    expect(() => parseAttackList('inversion.nope')).toThrow(/known attacks: .*inversion\.attribute, inversion\.miface/);
     expect(() => parseAttackList('membership.loss,nope')).toThrow(
       /unknown attack 'nope'; known attacks: .*membership\.loss/,
     );

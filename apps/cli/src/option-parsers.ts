@@ -2,10 +2,14 @@
 // Thrown as commander's InvalidArgumentError so commander reports them like its own usage errors (exit 2).
 import { InvalidArgumentError } from 'commander';
 import { IMPLEMENTED_ATTACKS, isImplementedAttack } from '../../../libs/engine/src/membership/attack-registry';
+import {
+  IMPLEMENTED_INVERSION_ATTACKS,
+  isInversionAttackId,
+} from '../../../libs/engine/src/inversion/inversion-registry';
 import type { AttackId } from '../../../libs/engine/src/types';
 
 /** The engine's registry is the one list: an id it cannot run is refused here, before any work. */
-export const KNOWN_ATTACKS: readonly AttackId[] = IMPLEMENTED_ATTACKS;
+export const KNOWN_ATTACKS: readonly AttackId[] = [...IMPLEMENTED_ATTACKS, ...IMPLEMENTED_INVERSION_ATTACKS];
 
 /** Integer in [min, max]; rejects '1.5', '1e3', '0x10', ' 7', '' so what the user typed is what runs. */
 export function parseInteger(value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -71,7 +75,7 @@ export function parseCommaList(value: string): string[] {
 
 export function parseAttackList(value: string): AttackId[] {
   const items = parseCommaList(value);
-  const unknown = items.filter((a) => !isImplementedAttack(a));
+  const unknown = items.filter((a) => !isImplementedAttack(a) && !isInversionAttackId(a));
   if (unknown.length > 0) {
     const named = unknown.map((a) => `'${a}'`).join(', ');
     throw new InvalidArgumentError(

@@ -326,12 +326,114 @@ export interface ExtractionFinding extends FindingBase {
   readonly exposure: FamilyExposure;
 }
 
+/** Attribute inference on one value of the sensitive column (the records whose true value it is). */
+export interface AttributeSubgroup {
+  readonly value: string;
+  readonly nMembers: number;
+  readonly nNonMembers: number;
+  readonly memberAccuracy: number;
+  readonly memberAccuracyInterval: Interval;
+  readonly nonMemberAccuracy: number;
+  readonly nonMemberAccuracyInterval: Interval;
+  readonly baselineAccuracy: number;
+  readonly baselineAccuracyInterval: Interval;
+  /** Member accuracy minus the baseline's on the same members. */
+  readonly advantage: number;
+}
+
+/**
+ * Attribute inference (inversion/attribute-inference-attack.ts): how often the sensitive value of a record is
+ * recovered from the target's answers, against a model-free baseline on the same records. Accuracies carry
+ * 95% Clopper-Pearson intervals; differences carry 95% seeded bootstrap intervals ([lower, upper]).
+ */
+export interface AttributeInferenceMetrics {
+  readonly type: 'attribute-inference';
+  /** The declared sensitive column (a raw column of the preprocessing spec, or a model input). */
+  readonly sensitiveColumn: string;
+  /** 'confidence': the target's probability of the true label (Fredrikson MAP); 'label-only': labels only (Mehnaz et al.). */
+  readonly variant: 'confidence' | 'label-only';
+  readonly candidates: number;
+  readonly memberAccuracy: number;
+  readonly memberAccuracyInterval: Interval;
+  readonly nonMemberAccuracy: number;
+  readonly nonMemberAccuracyInterval: Interval;
+  /** The model-free baseline on the members: the better of the prior and the imputation model (baselineKind). */
+  readonly baselineAccuracy: number;
+  readonly baselineAccuracyInterval: Interval;
+  /** The same baseline on the non-members. */
+  readonly nonMemberBaselineAccuracy: number;
+  readonly nonMemberBaselineAccuracyInterval: Interval;
+  readonly baselineKind: 'prior' | 'imputation';
+  readonly priorAccuracy: number;
+  readonly priorAccuracyInterval: Interval;
+  readonly imputationAccuracy: number;
+  readonly imputationAccuracyInterval: Interval;
+  /** Member accuracy minus the baseline's on the same members, and its 95% interval [lower, upper]. */
+  readonly advantage: number;
+  readonly advantageCi: readonly [number, number];
+  readonly nonMemberAdvantage: number;
+  readonly nonMemberAdvantageCi: readonly [number, number];
+  /** Member accuracy minus non-member accuracy, and its 95% interval: leakage shows here. */
+  readonly memberGap: number;
+  readonly memberGapCi: readonly [number, number];
+  /** The evidence the severity reads (docs/risk-model.md): the smaller lower bound, corrected for multiplicity. */
+  readonly leakageLowerBound: number;
+  readonly leakageConfidence: number;
+  readonly nMembers: number;
+  readonly nNonMembers: number;
+  /** Audited records left out because their sensitive value is missing or not a candidate. */
+  readonly recordsWithoutValue: number;
+  readonly queriesUsed: number;
+  readonly bySensitiveValue: readonly AttributeSubgroup[];
+}
+
+/** One class's reconstruction (inversion/miface-attack.ts). */
+export interface ClassReconstruction {
+  readonly classIndex: number;
+  readonly className: string;
+  /** The target's confidence in the class for the reconstruction. */
+  readonly confidence: number;
+  /** Recognised as its class by the independently trained classifier. */
+  readonly recognised: boolean;
+  /** Mean distance to the class's k nearest members, and to its k nearest non-members / population rows. */
+  readonly memberDistance: number;
+  readonly nonMemberDistance: number;
+  /** The CSV (and PNG for image-shaped inputs) written under --inversion-out, file names only. */
+  readonly files?: readonly string[];
+}
+
+/** MI-Face (Fredrikson, Jha, Ristenpart, CCS 2015): reconstructions per class and how much they reveal. */
+export interface ModelInversionMetrics {
+  readonly type: 'model-inversion';
+  /** 'white-box': exact gradients through the rebuilt graph; 'black-box': zeroth-order estimates (NES). */
+  readonly gradients: 'white-box' | 'black-box';
+  readonly classes: number;
+  /** Share of reconstructions an independently trained classifier assigns to the intended class. */
+  readonly recognisability: number;
+  readonly recognisabilityInterval: Interval;
+  /** What chance would give (1 / classes). */
+  readonly chance: number;
+  /** Share of classes whose reconstruction is closer to its nearest members than to its nearest non-members. */
+  readonly closerToMembers: number;
+  readonly closerToMembersInterval: Interval;
+  /** One-sided sign test of "closer to members" over the classes (exact binomial p-value). */
+  readonly closerToMembersPValue: number;
+  readonly meanMemberDistance: number;
+  readonly meanNonMemberDistance: number;
+  readonly queriesUsed: number;
+  readonly reconstructions: readonly ClassReconstruction[];
+}
+
+export type InversionMetrics = AttributeInferenceMetrics | ModelInversionMetrics;
+
 export interface InversionFinding extends FindingBase {
   readonly kind: 'inversion';
   readonly attack: InversionAttackId;
   /** Attack-specific metrics (inversion/): every proportion with a 95% interval. */
-  readonly metrics: Readonly<Record<string, unknown>>;
+  readonly metrics: InversionMetrics;
   readonly exposure: FamilyExposure;
+  /** Attribute inference: the members whose value is recovered most confidently, by row id only. */
+  readonly mostExposed?: readonly ExposedRecord[];
 }
 
 export type Finding = MembershipFinding | ExtractionFinding | InversionFinding;
@@ -472,6 +574,13 @@ export interface AuditReport {
       readonly budget: number;
       readonly cacheHits: number;
       readonly requests: number;
+    };
+    /** How the inversion attacks were asked to run, when any ran (the rerun command repeats it). */
+    readonly inversion?: {
+      /** inversion.attribute's sensitive column. */
+      readonly sensitiveColumn?: string;
+      /** The cap on rows the inversion attacks could send the target. */
+      readonly queryBudget?: number;
     };
     /** The what-if output policy the target's answers were put through ('labels', 'top-k:3', 'round:2'). */
     readonly outputPolicy?: string;

@@ -38,3 +38,18 @@ export const MEMBERSHIP_REGULATORY_MAPPING: readonly RegulatoryReference[] = [
     relevance: 'The attacks in this report are instances of ML04, measured against this model.',
   },
 ];
+
+/** Added when the report holds inversion findings (docs/risk-model.md, the inversion rows). */
+export const INVERSION_REGULATORY_MAPPING: readonly RegulatoryReference[] = [
+  {
+    framework: 'GDPR',
+    provision: 'Art. 35(7)(c)-(d), Art. 9, Art. 5(1)(f)',
+    relevance:
+      "A risk of disclosing a data subject's attribute (often special-category data: health, sex life) or reconstructing a training record; the advantage over the model-free baseline is what the model adds to what the data already reveal.",
+  },
+  {
+    framework: 'OWASP Machine Learning Security Top 10',
+    provision: 'ML03: Model Inversion Attack',
+    relevance: 'The inversion attacks in this report are instances of ML03, measured against this model.',
+  },
+];

@@ -16,7 +16,7 @@ import type {
 } from '../../engine/src/types';
 import type { Block, ReportDocument, TableColumn } from './document-model';
 import { ACTION_BY_RATING, atLeast, recommendationsFor } from './recommendations';
-import { MEMBERSHIP_REGULATORY_MAPPING } from './regulatory-mapping';
+import { INVERSION_REGULATORY_MAPPING, MEMBERSHIP_REGULATORY_MAPPING } from './regulatory-mapping';
 import { renderRocChartSvg, ROC_CHART_HEIGHT, ROC_CHART_WIDTH } from './roc-chart';
 import { rerunCommand } from './rerun-command';
 
@@ -43,7 +43,7 @@ export async function buildReportDocument(report: AuditReport): Promise<ReportDo
         : familyFindingSection(finding, i + 1, report)),
     );
   }
-  blocks.push(...dataNotes(report), ...regulatorySection(), ...reproducibilityAppendix(report));
+  blocks.push(...dataNotes(report), ...regulatorySection(report), ...reproducibilityAppendix(report));
   return {
     title: `Privacy audit report: model ${report.target.sha256.slice(0, 12)}`,
     runningTitle: `privaudit privacy audit - model sha256 ${report.target.sha256.slice(0, 16)}... - ${formatDate(createdAt)}`,
@@ -211,15 +211,22 @@ function familyFindingSection(
   report: AuditReport,
 ): Block[] {
   const rows: string[][] = [];
-  const metrics = finding.metrics as Readonly<Record<string, unknown>>;
+  const metrics = finding.metrics as unknown as Readonly<Record<string, unknown>>;
   for (const [name, value] of Object.entries(metrics).sort(([a], [b]) => a.localeCompare(b))) {
     if (typeof value !== 'number' || name.endsWith('Interval')) continue;
+    // A sibling `xInterval` ({lower, upper}) or `xCi` ([lower, upper]) is the metric's 95% interval.
     const interval = metrics[`${name}Interval`] as { lower?: unknown; upper?: unknown } | undefined;
-    const hasInterval = typeof interval?.lower === 'number' && typeof interval.upper === 'number';
+    const ci = metrics[`${name}Ci`];
+    const bounds =
+      typeof interval?.lower === 'number' && typeof interval.upper === 'number'
+        ? [interval.lower, interval.upper]
+        : Array.isArray(ci) && typeof ci[0] === 'number' && typeof ci[1] === 'number'
+          ? [ci[0], ci[1]]
+          : undefined;
     rows.push([
       name,
       Number.isInteger(value) ? String(value) : value.toFixed(3),
-      hasInterval ? `${(interval.lower as number).toFixed(3)} to ${(interval.upper as number).toFixed(3)}` : '-',
+      bounds ? `${(bounds[0] as number).toFixed(3)} to ${(bounds[1] as number).toFixed(3)}` : '-',
     ]);
   }
   const blocks: Block[] = [
@@ -248,9 +255,81 @@ function familyFindingSection(
       },
     );
   }
+  blocks.push(...inversionDetailBlocks(finding));
   blocks.push({ kind: 'heading', level: 2, text: 'Recommendations' });
   for (const r of recommendationsFor(finding, report)) {
     blocks.push({ kind: 'heading', level: 3, text: r.title }, { kind: 'paragraph', text: r.text });
+  }
+  return blocks;
+}
+
+/** Attribute inference per sensitive value and its most exposed members; MI-Face per reconstructed class. */
+function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>): Block[] {
+  if (finding.kind !== 'inversion') return [];
+  const blocks: Block[] = [];
+  const f3 = (x: number) => x.toFixed(3);
+  const m = finding.metrics;
+  if (m.type === 'attribute-inference' && Array.isArray(m.bySensitiveValue) && m.bySensitiveValue.length > 0) {
+    blocks.push(
+      { kind: 'heading', level: 2, text: `By value of '${m.sensitiveColumn}'` },
+      {
+        kind: 'table',
+        columns: [
+          { header: 'Value', weight: 2 },
+          { header: 'Members', weight: 1, align: 'right' },
+          { header: 'Member accuracy (95% interval)', weight: 3, align: 'right' },
+          { header: 'Baseline', weight: 1.2, align: 'right' },
+          { header: 'Advantage', weight: 1.2, align: 'right' },
+          { header: 'Non-member accuracy', weight: 1.5, align: 'right' },
+        ],
+        rows: m.bySensitiveValue.map((g) => [
+          g.value,
+          String(g.nMembers),
+          `${f3(g.memberAccuracy)} (${f3(g.memberAccuracyInterval.lower)} to ${f3(g.memberAccuracyInterval.upper)})`,
+          f3(g.baselineAccuracy),
+          f3(g.advantage),
+          f3(g.nonMemberAccuracy),
+        ]),
+      },
+    );
+  }
+  if (m.type === 'model-inversion' && Array.isArray(m.reconstructions) && m.reconstructions.length > 0) {
+    blocks.push(
+      { kind: 'heading', level: 2, text: 'Reconstructions by class' },
+      {
+        kind: 'table',
+        columns: [
+          { header: 'Class', weight: 2 },
+          { header: 'Target confidence', weight: 1.5, align: 'right' },
+          { header: 'Recognised', weight: 1, align: 'right' },
+          { header: 'Nearest members', weight: 1.5, align: 'right' },
+          { header: 'Nearest non-members', weight: 1.5, align: 'right' },
+          { header: 'Files', weight: 3 },
+        ],
+        rows: m.reconstructions.map((r) => [
+          r.className,
+          f3(r.confidence),
+          r.recognised ? 'yes' : 'no',
+          f3(r.memberDistance),
+          f3(r.nonMemberDistance),
+          r.files?.join(', ') ?? '-',
+        ]),
+      },
+    );
+  }
+  if (finding.mostExposed && finding.mostExposed.length > 0) {
+    blocks.push(
+      { kind: 'heading', level: 2, text: 'Members whose value is recovered most confidently (row ids only)' },
+      {
+        kind: 'table',
+        columns: [
+          { header: 'Rank', weight: 1, align: 'right' },
+          { header: 'Row id', weight: 3 },
+          { header: 'Attack confidence', weight: 2, align: 'right' },
+        ],
+        rows: finding.mostExposed.map((e) => [String(e.rank), e.rowId, f3(e.score)]),
+      },
+    );
   }
   return blocks;
 }
@@ -454,7 +533,8 @@ function dataNotes(report: AuditReport): Block[] {
   ];
 }
 
-function regulatorySection(): Block[] {
+function regulatorySection(report: AuditReport): Block[] {
+  const inversion = report.findings.some((f) => f.kind === 'inversion') ? INVERSION_REGULATORY_MAPPING : [];
   return [
     { kind: 'heading', level: 1, text: 'Regulatory and framework mapping' },
     {
@@ -468,7 +548,7 @@ function regulatorySection(): Block[] {
         { header: 'Provision', weight: 1.5 },
         { header: 'What this report documents', weight: 4.5 },
       ],
-      rows: MEMBERSHIP_REGULATORY_MAPPING.map((r) => [r.framework, r.provision, r.relevance]),
+      rows: [...MEMBERSHIP_REGULATORY_MAPPING, ...inversion].map((r) => [r.framework, r.provision, r.relevance]),
     },
   ];
 }

@@ -25,6 +25,8 @@ export function rerunCommand(report: AuditReport): string {
   if (d.groupColumn !== undefined) args.push(`--group-column ${quote(d.groupColumn)}`);
   if (d.preprocessing) args.push(`--preprocessing ${quote(d.preprocessing.name)}`);
   args.push(`--attacks ${c.attacks.join(',')}`);
+  if (c.inversion?.sensitiveColumn !== undefined) args.push(`--sensitive-column ${quote(c.inversion.sensitiveColumn)}`);
+  if (c.inversion?.queryBudget !== undefined) args.push(`--inversion-queries ${c.inversion.queryBudget}`);
   if (c.outputPolicy !== undefined) args.push(`--output-policy ${c.outputPolicy}`);
   args.push(`--reference-models ${c.referenceModels}`);
   const t = c.referenceTraining;

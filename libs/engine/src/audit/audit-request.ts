@@ -63,6 +63,15 @@ export interface AuditRequest {
    */
   preprocessing?: { name: string; data: Uint8Array };
   attacks?: AttackId[];
+  /**
+   * inversion.attribute: the sensitive column whose value is inferred. With a preprocessing spec, a raw column of
+   * the spec (categorical or ordinal); without one, a model input column with at most 20 distinct values.
+   */
+  sensitiveColumn?: string;
+  /** The most rows the inversion attacks may send the target (one row = one query); default: no cap of their own. */
+  inversionQueryBudget?: number;
+  /** inversion.miface: write one reconstruction per class here (CSV of model inputs, PNG for image-shaped inputs). */
+  inversionOutDir?: string;
   seed?: number;
   referenceModels?: number;
   topExposed?: number;

@@ -14,6 +14,9 @@ import {
 import { assertDistinctRowIds, assertEnoughRows, type RoleDataset } from '../data/membership-split-checks';
 import { EngineError, EngineErrorCode } from '../errors';
 import { createMembershipAttack, defaultScoreAttacks } from '../membership/attack-registry';
+import type { InversionAttack } from '../inversion/inversion-attack';
+import { createInversionAttack, isInversionAttackId } from '../inversion/inversion-registry';
+import { resolveSensitiveAttribute } from '../inversion/sensitive-attribute';
 import { DEFAULT_TOP_EXPOSED } from '../report/build-report';
 import { assertCompatible, inspectOnnx } from '../targets/onnx-inspection';
 import { assertPolicyFitsModel, type OutputPolicy, parseOutputPolicy } from '../targets/output-policy';
@@ -53,6 +56,8 @@ export interface PreparedAudit {
   readonly topExposed: number;
   readonly attackIds: AttackId[];
   readonly attacks: MembershipAttack[];
+  /** The requested inversion attacks (inversion/), run after the membership attacks. */
+  readonly inversionAttacks: InversionAttack[];
   /** The model's own signature, as read from the file (before any output policy). */
   readonly signature: ModelSignature;
   /** The declared number of classes, passed on to the model runtime (needed by labels-only models). */
@@ -102,7 +107,9 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const numClasses = req.numClasses ?? classes?.length;
   const requested = req.attacks && req.attacks.length > 0 ? [...new Set(req.attacks)] : undefined;
   // Unknown ids are refused before the model is even read.
-  requested?.forEach((id) => createMembershipAttack(id));
+  requested?.forEach((id) => (isInversionAttackId(id) ? createInversionAttack(id) : createMembershipAttack(id)));
+  const inversionAttacks = (requested ?? []).filter(isInversionAttackId).map((id) => createInversionAttack(id));
+  assertInversionOptions(req, inversionAttacks);
 
   checkAbort();
   const kind = auditTargetKind(req);
@@ -130,9 +137,16 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const attackIds = requested ?? [
     ...(labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(req.population !== undefined)),
   ];
-  const attacks = attackIds.map((id) => createMembershipAttack(id));
-  if (labelsOnly) assertLabelsSuffice(attacks, { outputKind });
+  const attacks = attackIds.filter((id) => !isInversionAttackId(id)).map((id) => createMembershipAttack(id));
+  if (labelsOnly) assertLabelsSuffice([...attacks, ...inversionAttacks], { outputKind });
 
+  const inversionNeedingPopulation = inversionAttacks.filter((a) => a.needsPopulation);
+  if (inversionNeedingPopulation.length > 0 && !req.population) {
+    throw new EngineError(
+      EngineErrorCode.AttackNeedsPopulation,
+      `${inversionNeedingPopulation.map((a) => a.id).join(', ')} ${inversionNeedingPopulation.length > 1 ? 'train their' : 'trains its'} model-free baseline on population data; provide a population CSV`,
+    );
+  }
   const needsReferences = attacks.filter((a) => a.referenceModels !== 'none');
   if (needsReferences.length > 0 && !req.population) {
     throw new EngineError(
@@ -205,6 +219,16 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     );
   }
 
+  // The sensitive column is checked against the spec and the data now, so a dry run refuses what a run would.
+  if (req.sensitiveColumn !== undefined && inversionAttacks.some((a) => a.id === 'inversion.attribute')) {
+    resolveSensitiveAttribute(
+      req.sensitiveColumn,
+      signature.nFeatures,
+      [members, nonMembers, ...(population ? [population] : [])],
+      preprocessing,
+    );
+  }
+
   const referenceSets = referenceSetsFor(attacks, referenceModels);
   const referenceArchitecture = requestedReferenceArchitecture(req, signature);
   const referenceTrainSize = req.targetTrainSize ?? members.nRows;
@@ -230,6 +254,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     topExposed: req.topExposed ?? DEFAULT_TOP_EXPOSED,
     attackIds,
     attacks,
+    inversionAttacks,
     signature,
     ...(numClasses !== undefined ? { numClasses } : {}),
     ...(outputPolicy ? { outputPolicy } : {}),
@@ -301,7 +326,7 @@ export const LABELS_ONLY_DEFAULT_ATTACKS: readonly AttackId[] = ['membership.lab
 
 /** Refuses, naming them, the requested attacks that read scores a labels-only target does not return. */
 export function assertLabelsSuffice(
-  attacks: readonly MembershipAttack[],
+  attacks: ReadonlyArray<{ readonly id: AttackId; readonly access: MembershipAttack['access'] }>,
   signature: Pick<ModelSignature, 'outputKind'>,
 ): void {
   const needScores = attacks.filter((a) => a.access === 'scores').map((a) => a.id);
@@ -314,6 +339,26 @@ export function assertLabelsSuffice(
     EngineErrorCode.AttackNeedsScores,
     `${needScores.join(', ')} ${needScores.length > 1 ? 'need' : 'needs'} the target's scores, but ${why}; use ${LABELS_ONLY_DEFAULT_ATTACKS.join(', ')} (the default for labels-only targets)`,
   );
+}
+
+function assertInversionOptions(req: AuditRequest, inversionAttacks: readonly InversionAttack[]): void {
+  if (inversionAttacks.some((a) => a.id === 'inversion.attribute')) {
+    if (req.sensitiveColumn === undefined || req.sensitiveColumn.trim() === '') {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        'inversion.attribute infers the value of a sensitive column: name it (--sensitive-column)',
+      );
+    }
+  }
+  if (
+    req.inversionQueryBudget !== undefined &&
+    !(Number.isSafeInteger(req.inversionQueryBudget) && req.inversionQueryBudget >= 1)
+  ) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the inversion query budget must be a positive integer, got ${req.inversionQueryBudget}`,
+    );
+  }
 }
 
 async function loadAuditCsv(

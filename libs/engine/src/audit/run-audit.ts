@@ -8,6 +8,7 @@
 
 import { describeDuplicateRecords } from '../data/duplicate-records';
 import { EngineError, EngineErrorCode } from '../errors';
+import { runInversionAttacks } from '../inversion/run-inversion';
 import { ATTACKS_NEEDING_POPULATION } from '../membership/attack-registry';
 import { computePrivacyRiskScores } from '../membership/privacy-risk-score';
 import { computeMembershipMetrics } from '../metrics/membership-metrics';
@@ -69,6 +70,7 @@ export interface AuditHooks {
 const PROGRESS = { inspect: 0.01, load: 0.05, queryTarget: 0.1, attacksEnd: 0.95, privacyRisk: 0.97 } as const;
 const ATTACK_COST_WITHOUT_REFERENCES = 1;
 const ATTACK_COST_WITH_REFERENCES = 10;
+const ATTACK_COST_INVERSION = 5;
 
 export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promise<AuditReport> {
   const progress = monotoneProgress(hooks.onProgress);
@@ -114,7 +116,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
     const costs = attacks.map((a) =>
       a.referenceModels === 'none' ? ATTACK_COST_WITHOUT_REFERENCES : ATTACK_COST_WITH_REFERENCES,
     );
-    const totalCost = costs.reduce((s, c) => s + c, 0);
+    const totalCost = costs.reduce((s, c) => s + c, 0) + ATTACK_COST_INVERSION * prepared.inversionAttacks.length;
     let sliceStart = PROGRESS.queryTarget;
     let sliceWidth = 0;
 
@@ -193,6 +195,31 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       sliceStart += sliceWidth;
     }
 
+    const inversionWidth = ((PROGRESS.attacksEnd - PROGRESS.queryTarget) * ATTACK_COST_INVERSION) / totalCost;
+    const inversionStart = sliceStart;
+    const inversionFindings = await runInversionAttacks({
+      attacks: prepared.inversionAttacks,
+      target,
+      modelBytes: req.model,
+      members,
+      nonMembers,
+      ...(population ? { population } : {}),
+      labelsOnly: prepared.labelsOnly,
+      seed,
+      ...(req.sensitiveColumn !== undefined ? { sensitiveColumn: req.sensitiveColumn } : {}),
+      ...(prepared.preprocessing ? { preprocessing: prepared.preprocessing } : {}),
+      ...(prepared.classes ? { classes: prepared.classes } : {}),
+      ...(req.inversionQueryBudget !== undefined ? { queryBudget: req.inversionQueryBudget } : {}),
+      ...(req.inversionOutDir !== undefined ? { outDir: req.inversionOutDir } : {}),
+      topExposed: prepared.topExposed,
+      attacksCompared: prepared.attackIds.length,
+      checkAbort,
+      onProgress: (attack, fraction, message) => {
+        const i = prepared.inversionAttacks.indexOf(attack);
+        progress(`attack:${attack.id}`, inversionStart + inversionWidth * (i + clamp01(fraction)), message);
+      },
+    });
+
     // Song & Mittal calibrate on offline reference models; only when an attack already paid for them.
     let memberPrivacyRisk: Float64Array | undefined;
     if (references && prepared.referenceSets.some((s) => s.mode === 'offline')) {
@@ -203,7 +230,10 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
 
     checkAbort();
     progress('report', PROGRESS.privacyRisk, 'measuring leakage by slice, scoring risk and writing the report');
-    const findings = scored.map((scores, i) => buildFinding(prepared, req, scores, i, memberPrivacyRisk));
+    const findings = [
+      ...scored.map((scores, i) => buildFinding(prepared, req, scores, i, memberPrivacyRisk)),
+      ...inversionFindings,
+    ];
     const usage = model.usage?.();
     const report = buildAuditReport({
       targetSha256: prepared.targetSha256,
@@ -255,6 +285,14 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
               ...referenceCost,
               modelsCached: store.modelsCached,
               modelsTrained: store.modelsTrained,
+            },
+          }
+        : {}),
+      ...(prepared.inversionAttacks.length > 0
+        ? {
+            inversion: {
+              ...(req.sensitiveColumn !== undefined ? { sensitiveColumn: req.sensitiveColumn } : {}),
+              ...(req.inversionQueryBudget !== undefined ? { queryBudget: req.inversionQueryBudget } : {}),
             },
           }
         : {}),

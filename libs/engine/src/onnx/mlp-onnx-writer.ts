@@ -217,7 +217,7 @@ function asBias(init: FloatInitializer | undefined, outputs: number): Float32Arr
 
 /**
  * Rebuilds architecture and weights from a plain MLP graph: dense layers (Gemm, or MatMul + Add) with one
- * kind of Relu/Tanh/Sigmoid between them, an optional final Softmax and Identity nodes anywhere.
+ * kind of Relu/Tanh/Sigmoid between them, an optional final Softmax, and Identity or Flatten (axis 1) nodes anywhere.
  * Returns undefined for any other graph (the caller then falls back to a default architecture).
  */
 export function readMlpFromOnnx(bytes: Uint8Array): MlpWeights | undefined {
@@ -257,7 +257,8 @@ export function readMlpFromOnnx(bytes: Uint8Array): MlpWeights | undefined {
     if (visited.has(node) || ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx')) return undefined;
     visited.add(node);
     const op = node.opType ?? '';
-    if (op === 'Identity') {
+    // Flatten of a [batch, features] row (axis 1, the default) changes nothing.
+    if (op === 'Identity' || (op === 'Flatten' && toNumber(attribute(node, 'axis')?.i ?? 1) === 1)) {
       current = node.output?.[0] as string;
       continue;
     }

@@ -153,6 +153,7 @@ export interface AuditReportParts {
   readonly referenceArchitecture?: AuditReport['config']['referenceArchitecture'];
   readonly referenceFit?: AuditReport['config']['referenceFit'];
   readonly attacksNeedingPopulation?: readonly AttackId[];
+  readonly inversion?: AuditReport['config']['inversion'];
   readonly classes?: readonly string[];
   /** Identical records under different ids and what the policy did with them (data/duplicate-records.ts). */
   readonly duplicates?: DuplicateRecords;
@@ -216,6 +217,7 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
         : {}),
       ...(parts.referenceCost ? { referenceCost: parts.referenceCost } : {}),
       ...(parts.queries ? { queries: { ...parts.queries } } : {}),
+      ...(parts.inversion ? { inversion: { ...parts.inversion } } : {}),
     },
     findings: parts.findings,
     risk: parts.risk,
