@@ -22,6 +22,7 @@ import {
   parseActivation,
   parseDuplicatePolicyOption,
   parseNonNegativeNumber,
+  parseKnockoffStrategy,
   parseReferenceEpochs,
   parseSeed,
   parseMaxRise,
@@ -84,6 +85,11 @@ interface RawAuditOptions {
   preprocessing?: string;
   attacks?: AttackId[];
   outputPolicy?: string;
+  queryBudget?: number;
+  queryPrice?: number;
+  extractionWhatIf?: boolean;
+  knockoffStrategy?: 'random' | 'adaptive';
+  surrogateOut?: string;
   referenceModels?: number;
   referenceEpochs?: number | 'auto';
   referenceLearningRate?: number;
@@ -213,6 +219,29 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       "what-if: audit as if the API answered only 'labels', the 'top-k:<k>' probabilities, or probabilities rounded ('round:<d>' decimals)",
       parseOutputPolicyOption,
     )
+    .option(
+      '--query-budget <n>',
+      'queries (rows sent to the target) each extraction attack may spend, and each --extraction-what-if re-run (default 10000)',
+      parsePositiveInteger,
+    )
+    .option(
+      '--query-price <amount>',
+      'price of one query, for the attacker-cost figures of extraction findings',
+      parseNonNegativeNumber,
+    )
+    .option(
+      '--extraction-what-if',
+      're-run each extraction attack as if the API answered top-1, top-3, rounded (2, 3, 4 decimals) or labels only (multiplies the queries)',
+    )
+    .option(
+      '--knockoff-strategy <name>',
+      "extraction.knockoff's natural queries: 'random' (default) or 'adaptive' (the paper's bandit)",
+      parseKnockoffStrategy,
+    )
+    .option(
+      '--surrogate-out <file.onnx>',
+      'write the stolen model (the extraction surrogate with the highest fidelity) as ONNX, laid out as the target',
+    )
     .option('--reference-models <n>', 'reference/shadow models to train', parsePositiveInteger)
     .option(
       '--reference-epochs <n|auto>',
@@ -290,6 +319,11 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           preprocessing: raw.preprocessing,
           attacks: raw.attacks,
           outputPolicy: raw.outputPolicy,
+          queryBudget: raw.queryBudget,
+          queryPrice: raw.queryPrice,
+          extractionWhatIf: raw.extractionWhatIf,
+          knockoffStrategy: raw.knockoffStrategy,
+          surrogateOut: raw.surrogateOut,
           referenceModels: raw.referenceModels,
           referenceEpochs: raw.referenceEpochs,
           referenceLearningRate: raw.referenceLearningRate,

@@ -13,7 +13,12 @@ import {
 } from '../data/duplicate-records';
 import { assertDistinctRowIds, assertEnoughRows, type RoleDataset } from '../data/membership-split-checks';
 import { EngineError, EngineErrorCode } from '../errors';
-import { createMembershipAttack, defaultScoreAttacks } from '../membership/attack-registry';
+import { assertKnownAttack, createMembershipAttack, defaultScoreAttacks } from '../membership/attack-registry';
+import type { ExtractionAttack } from '../extraction/extraction-attack';
+import { createExtractionAttack, isExtractionAttack } from '../extraction/extraction-registry';
+import { KNOCKOFF_STRATEGIES } from '../extraction/knockoff-attack';
+import { DEFAULT_QUERY_BUDGET, whatIfPolicies } from '../extraction/run-extraction';
+import { surrogateArchitecture } from '../extraction/surrogate';
 import { DEFAULT_TOP_EXPOSED } from '../report/build-report';
 import { assertCompatible, inspectOnnx } from '../targets/onnx-inspection';
 import {
@@ -29,6 +34,7 @@ import type {
   MembershipAttack,
   ModelSignature,
   ReferenceCost,
+  TargetAccess,
 } from '../types';
 import {
   type AuditRequest,
@@ -53,7 +59,16 @@ export interface PreparedAudit {
   readonly referenceModels: number;
   readonly topExposed: number;
   readonly attackIds: AttackId[];
+  /** The membership attacks among attackIds. */
   readonly attacks: MembershipAttack[];
+  /** The extraction attacks among attackIds (extraction/), run after the membership attacks. */
+  readonly extractionAttacks: ExtractionAttack[];
+  /** Queries each extraction attack may send (and each what-if policy re-run). */
+  readonly queryBudget: number;
+  /** Attack queries the extraction attacks may send in all (budget x attacks x runs per attack). */
+  readonly extractionQueries: number;
+  /** The surrogates' architecture: requested (--reference-hidden), mirrored from the target's ONNX, or the default. */
+  readonly surrogate?: ReturnType<typeof surrogateArchitecture>;
   /** The model's own signature, as read from the file (before any output policy). */
   readonly signature: ModelSignature;
   /** The declared number of classes, passed on to the model runtime (needed by labels-only models). */
@@ -101,7 +116,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const numClasses = req.numClasses ?? classes?.length;
   const requested = req.attacks && req.attacks.length > 0 ? [...new Set(req.attacks)] : undefined;
   // Unknown ids are refused before the model is even read.
-  requested?.forEach((id) => createMembershipAttack(id));
+  requested?.forEach((id) => assertKnownAttack(id));
 
   checkAbort();
   steps.onStep?.('inspect', 'inspecting model');
@@ -117,8 +132,23 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const attackIds = requested ?? [
     ...(labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(req.population !== undefined)),
   ];
-  const attacks = attackIds.map((id) => createMembershipAttack(id));
-  if (labelsOnly) assertLabelsSuffice(attacks, signature);
+  const attacks = attackIds.filter((id) => !isExtractionAttack(id)).map((id) => createMembershipAttack(id));
+  const extractionAttacks = attackIds
+    .filter(isExtractionAttack)
+    .map((id) => createExtractionAttack(id, req.knockoffStrategy ? { knockoffStrategy: req.knockoffStrategy } : {}));
+  if (labelsOnly) assertLabelsSuffice([...attacks, ...extractionAttacks], signature);
+  const needsQueryPool = extractionAttacks.filter((a) => a.needsQueryPool);
+  if (needsQueryPool.length > 0 && !req.population) {
+    throw new EngineError(
+      EngineErrorCode.AttackNeedsPopulation,
+      `${needsQueryPool.map((a) => a.id).join(', ')} ${needsQueryPool.length > 1 ? 'query' : 'queries'} the target with natural data; provide a population CSV (extraction.equation-solving alone needs none)`,
+    );
+  }
+  const queryBudget = req.queryBudget ?? DEFAULT_QUERY_BUDGET;
+  const extractionQueries =
+    queryBudget *
+    extractionAttacks.length *
+    (req.extractionWhatIf ? 1 + whatIfPolicies(signature.numClasses).length : 1);
 
   const needsReferences = attacks.filter((a) => a.referenceModels !== 'none');
   if (needsReferences.length > 0 && !req.population) {
@@ -179,6 +209,10 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
 
   const referenceSets = referenceSetsFor(attacks, referenceModels);
   const referenceArchitecture = requestedReferenceArchitecture(req, signature);
+  const surrogate =
+    extractionAttacks.length > 0
+      ? surrogateArchitecture(referenceArchitecture, req.model, signature.nFeatures, signature.numClasses)
+      : undefined;
   const referenceTrainSize = req.targetTrainSize ?? members.nRows;
   const referenceEpochs = req.referenceTraining?.epochs ?? 'auto';
   const referenceCost =
@@ -202,6 +236,10 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     topExposed: req.topExposed ?? DEFAULT_TOP_EXPOSED,
     attackIds,
     attacks,
+    extractionAttacks,
+    queryBudget,
+    extractionQueries,
+    ...(surrogate ? { surrogate } : {}),
     signature,
     ...(numClasses !== undefined ? { numClasses } : {}),
     ...(outputPolicy ? { outputPolicy } : {}),
@@ -225,7 +263,10 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
 export const LABELS_ONLY_DEFAULT_ATTACKS: readonly AttackId[] = ['membership.label-only'];
 
 /** Refuses, naming them, the requested attacks that read scores a labels-only target does not return. */
-export function assertLabelsSuffice(attacks: readonly MembershipAttack[], signature: ModelSignature): void {
+export function assertLabelsSuffice(
+  attacks: ReadonlyArray<{ readonly id: AttackId; readonly access: TargetAccess }>,
+  signature: ModelSignature,
+): void {
   const needScores = attacks.filter((a) => a.access === 'scores').map((a) => a.id);
   if (needScores.length === 0) return;
   const why =
@@ -234,7 +275,7 @@ export function assertLabelsSuffice(attacks: readonly MembershipAttack[], signat
       : "the output policy 'labels' hides every score but the predicted class";
   throw new EngineError(
     EngineErrorCode.AttackNeedsScores,
-    `${needScores.join(', ')} ${needScores.length > 1 ? 'need' : 'needs'} the target's scores, but ${why}; use ${LABELS_ONLY_DEFAULT_ATTACKS.join(', ')} (the default for labels-only targets)`,
+    `${needScores.join(', ')} ${needScores.length > 1 ? 'need' : 'needs'} the target's scores, but ${why}; use ${LABELS_ONLY_DEFAULT_ATTACKS.join(', ')} (the default for labels-only targets)${needScores.some(isExtractionAttack) ? ', or extraction.copycat to steal the model from labels' : ''}`,
   );
 }
 
@@ -289,6 +330,24 @@ function validateOptions(req: AuditRequest, seed: number, referenceModels: numbe
     throw new EngineError(
       EngineErrorCode.InvalidOption,
       `the target's training-set size must be a positive integer, got ${req.targetTrainSize}`,
+    );
+  }
+  if (req.queryBudget !== undefined && !(Number.isSafeInteger(req.queryBudget) && req.queryBudget >= 1)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the query budget must be a positive integer, got ${req.queryBudget}`,
+    );
+  }
+  if (req.queryPrice !== undefined && !(Number.isFinite(req.queryPrice) && req.queryPrice >= 0)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the price per query must be a non-negative number, got ${req.queryPrice}`,
+    );
+  }
+  if (req.knockoffStrategy !== undefined && !KNOCKOFF_STRATEGIES.includes(req.knockoffStrategy)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the knockoff strategy must be one of ${KNOCKOFF_STRATEGIES.join(', ')}`,
     );
   }
   if (req.referenceCacheDir !== undefined && req.referenceCacheDir.trim() === '') {

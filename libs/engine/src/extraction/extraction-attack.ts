@@ -126,20 +126,13 @@ export function labelsOf(values: Float32Array, nRows: number, numClasses: number
   return out;
 }
 
-/** Geometric ladder of query counts (100, 250, 500, 1000, 2000, 5000, 10000, ...) up to and including the budget. */
-export function queryLadder(budget: number, start = 100): number[] {
+/** Geometric ladder of query counts (100, 250, 500, 1000, 2000, 5000, 10000, 20000, ...) up to and including the budget. */
+export function queryLadder(budget: number): number[] {
   const ladder: number[] = [];
-  const steps = [1, 2.5, 5];
-  for (let scale = start; ; scale *= 10) {
-    for (const s of steps) {
-      const n = Math.round(scale * s);
-      if (n >= budget) {
-        ladder.push(budget);
-        return ladder;
-      }
-      ladder.push(n);
-    }
-  }
+  const next = (n: number) => (n < 1000 ? (n === 100 ? 250 : n * 2) : String(n)[0] === '2' ? n * 2.5 : n * 2);
+  for (let n = 100; n < budget; n = next(n)) ladder.push(n);
+  ladder.push(budget);
+  return ladder;
 }
 
 /** Uniform random rows in the feature range (seeded): the synthetic queries and the uniform fidelity set. */

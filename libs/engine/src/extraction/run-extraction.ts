@@ -4,6 +4,7 @@
 // runExtractionAttacks once, after the membership attacks.
 
 import { clopperPearson } from '../metrics/clopper-pearson';
+import { writeMlpOnnx } from '../onnx/mlp-onnx-writer';
 import { deriveSeed, SeededRandom } from '../random/seeded-random';
 import { severityOfScore } from '../risk/severity';
 import {
@@ -64,8 +65,28 @@ export interface ExtractionRunArgs {
   readonly whatIf?: boolean;
   readonly trainer?: MlpTrainerKind;
   readonly onProgress?: (fraction: number, message?: string) => void;
-  /** Receives each attack's final surrogate (e.g. for --surrogate-out). */
-  readonly onSurrogate?: (finding: ExtractionFinding, surrogate: MlpWeights) => void | Promise<void>;
+  /** Receives each attack's final surrogate, as weights and as ONNX laid out as the target (--surrogate-out). */
+  readonly onSurrogate?: (finding: ExtractionFinding, surrogate: StolenSurrogate) => void | Promise<void>;
+}
+
+/** A stolen model: its weights and an ONNX file with the target's input and output names and layout. */
+export interface StolenSurrogate {
+  readonly weights: MlpWeights;
+  readonly onnx: Uint8Array;
+}
+
+/**
+ * The surrogate as ONNX: the target's input name, float [batch, features] in; the target's output name, with
+ * probabilities (Softmax) out, or logits when the target outputs logits. A labels-only target's class-index
+ * output is not reproduced: the surrogate then answers probabilities under the target's output name.
+ */
+export function surrogateOnnx(weights: MlpWeights, signature: TargetModel['signature']): Uint8Array {
+  return writeMlpOnnx(weights, {
+    inputName: signature.inputName,
+    outputName: signature.outputName,
+    output: signature.outputKind === 'logits' ? 'logits' : 'softmax',
+    producerName: 'privaudit extraction surrogate',
+  });
 }
 
 export async function runExtractionAttacks(args: ExtractionRunArgs): Promise<ExtractionFinding[]> {
@@ -177,7 +198,12 @@ export async function runExtractionAttacks(args: ExtractionRunArgs): Promise<Ext
       },
       exposure,
     };
-    if (finalSurrogate) await args.onSurrogate?.(finding, finalSurrogate);
+    if (finalSurrogate && args.onSurrogate) {
+      await args.onSurrogate(finding, {
+        weights: finalSurrogate,
+        onnx: surrogateOnnx(finalSurrogate, (args.unwrappedTarget ?? target).signature),
+      });
+    }
     findings.push(finding);
   }
   return findings;
