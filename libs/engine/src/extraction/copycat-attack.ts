@@ -50,6 +50,7 @@ export class CopycatAttack implements ExtractionAttack {
         seed: deriveSeed(ctx.seed, rung),
         soft: false,
         ...(ctx.trainer ? { trainer: ctx.trainer } : {}),
+        ...(ctx.surrogateSteps !== undefined ? { steps: ctx.surrogateSteps } : {}),
       });
       checkpoints.push({ queries: answers.nRows, surrogate });
       ctx.onProgress?.(answers.nRows / total, `${answers.nRows} queries`);

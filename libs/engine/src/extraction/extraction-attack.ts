@@ -26,6 +26,8 @@ export interface ExtractionAttackContext {
   readonly architecture: MlpArchitecture;
   readonly seed: number;
   readonly trainer?: MlpTrainerKind;
+  /** Gradient steps per surrogate training (default SURROGATE_TRAINING_STEPS). */
+  readonly surrogateSteps?: number;
   readonly onProgress?: (fraction: number, message?: string) => void;
 }
 

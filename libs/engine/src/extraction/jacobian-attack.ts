@@ -68,6 +68,7 @@ export class JacobianAttack implements ExtractionAttack {
         seed: deriveSeed(ctx.seed, round),
         soft,
         ...(ctx.trainer ? { trainer: ctx.trainer } : {}),
+        ...(ctx.surrogateSteps !== undefined ? { steps: ctx.surrogateSteps } : {}),
       });
       checkpoints.push({ queries: answers.nRows, surrogate });
       ctx.onProgress?.(answers.nRows / budget, `round ${round}: ${answers.nRows} queries`);

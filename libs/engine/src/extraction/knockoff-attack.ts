@@ -34,7 +34,8 @@ const DIVERSITY_WINDOW = 200;
 
 export class KnockoffAttack implements ExtractionAttack {
   readonly id = 'extraction.knockoff' as const;
-  readonly access = 'scores' as const;
+  /** Soft labels when the API gives probabilities; on labels-only answers it still runs (Copycat's setting). */
+  readonly access = 'labels' as const;
   readonly needsQueryPool = true;
   readonly reference =
     'Orekondy, Schiele, Fritz. Knockoff Nets: Stealing Functionality of Black-Box Models. CVPR 2019.';
@@ -74,6 +75,7 @@ export class KnockoffAttack implements ExtractionAttack {
         seed: deriveSeed(ctx.seed, rung),
         soft: ctx.target.signature.outputKind !== 'labels',
         ...(ctx.trainer ? { trainer: ctx.trainer } : {}),
+        ...(ctx.surrogateSteps !== undefined ? { steps: ctx.surrogateSteps } : {}),
       });
       checkpoints.push({ queries: answers.nRows, surrogate });
       ctx.onProgress?.(answers.nRows / total, `${answers.nRows} queries`);

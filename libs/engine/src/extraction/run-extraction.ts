@@ -64,6 +64,8 @@ export interface ExtractionRunArgs {
   readonly pricePerQuery?: number;
   readonly whatIf?: boolean;
   readonly trainer?: MlpTrainerKind;
+  /** Gradient steps per surrogate training (default SURROGATE_TRAINING_STEPS); fewer is faster and weaker. */
+  readonly surrogateSteps?: number;
   readonly onProgress?: (fraction: number, message?: string) => void;
   /** Receives each attack's final surrogate, as weights and as ONNX laid out as the target (--surrogate-out). */
   readonly onSurrogate?: (finding: ExtractionFinding, surrogate: StolenSurrogate) => void | Promise<void>;
@@ -116,6 +118,7 @@ export async function runExtractionAttacks(args: ExtractionRunArgs): Promise<Ext
         architecture,
         seed,
         ...(args.trainer ? { trainer: args.trainer } : {}),
+        ...(args.surrogateSteps !== undefined ? { surrogateSteps: args.surrogateSteps } : {}),
         onProgress: progress(`${attack.id}${label}`),
       });
     const run = await runOn(target, '');
@@ -313,8 +316,13 @@ export function usefulness(
  * the fidelity reached (lower = costlier). An attack the policy stops outright is the costliest.
  */
 function costRank(o: ExtractionPolicyOutcome): [number, number] {
-  if (o.fidelity === null) return [Infinity, -Infinity];
+  if (o.fidelity === null) return [Infinity, Infinity];
   return [o.queriesTo['0.9'] ?? Infinity, -o.fidelity];
+}
+
+/** Descending, with equal infinities equal. */
+function descending(x: number, y: number): number {
+  return x === y ? 0 : y > x ? 1 : -1;
 }
 
 function summariseWhatIf(attack: string, outcomes: ExtractionPolicyOutcome[]): ExtractionWhatIf {
@@ -323,7 +331,7 @@ function summariseWhatIf(attack: string, outcomes: ExtractionPolicyOutcome[]): E
     .sort((a, b) => {
       const [qa, fa] = costRank(a);
       const [qb, fb] = costRank(b);
-      return qb - qa || fb - fa || 0;
+      return descending(qa, qb) || descending(fa, fb);
     });
   const best = ranked[0] ?? (outcomes[0] as ExtractionPolicyOutcome);
   const full = outcomes[0] as ExtractionPolicyOutcome;

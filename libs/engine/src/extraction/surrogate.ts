@@ -19,7 +19,7 @@ export const SURROGATE_WIDTH_FACTOR = 4;
 const MAX_SURROGATE_WIDTH = 512;
 
 /** Gradient steps a surrogate aims for, whatever the number of queries (epochs scale inversely). */
-const TARGET_STEPS = 12_000;
+export const SURROGATE_TRAINING_STEPS = 12_000;
 const MIN_EPOCHS = 20;
 const MAX_EPOCHS = 1000;
 
@@ -59,10 +59,11 @@ export interface SurrogateTrainingSet {
 export function trainSurrogate(
   set: SurrogateTrainingSet,
   arch: MlpArchitecture,
-  opts: { seed: number; soft: boolean; trainer?: MlpTrainerKind },
+  opts: { seed: number; soft: boolean; trainer?: MlpTrainerKind; steps?: number },
 ): Promise<MlpWeights> {
   const batchSize = Math.max(8, Math.min(64, Math.ceil(set.nRows / 8)));
-  const epochs = Math.min(MAX_EPOCHS, Math.max(MIN_EPOCHS, Math.ceil((TARGET_STEPS * batchSize) / set.nRows)));
+  const steps = opts.steps ?? SURROGATE_TRAINING_STEPS;
+  const epochs = Math.min(MAX_EPOCHS, Math.max(MIN_EPOCHS, Math.ceil((steps * batchSize) / set.nRows)));
   const labels = labelsOf(set.targets, set.nRows, arch.numClasses);
   return trainMlp(
     {
