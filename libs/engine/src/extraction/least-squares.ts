@@ -45,3 +45,36 @@ export function leastSquares(a: Float64Array, n: number, m: number, b: Float64Ar
   }
   return x;
 }
+
+/**
+ * Solves (A^T A) x = A^T b given the m x m normal matrix (row-major, symmetric positive definite) and A^T b, by
+ * Cholesky in double precision: for large sparse systems whose normal matrix is cheap to accumulate.
+ */
+export function solveNormalEquations(ata: Float64Array, atb: Float64Array, m: number): Float64Array {
+  const l = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = ata[i * m + j]!;
+      for (let k = 0; k < j; k++) s -= l[i * m + k]! * l[j * m + k]!;
+      if (i === j) {
+        if (!(s > 0)) throw new EngineError(EngineErrorCode.Internal, 'least squares: the normal matrix is singular');
+        l[i * m + i] = Math.sqrt(s);
+      } else {
+        l[i * m + j] = s / l[j * m + j]!;
+      }
+    }
+  }
+  const y = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let s = atb[i]!;
+    for (let k = 0; k < i; k++) s -= l[i * m + k]! * y[k]!;
+    y[i] = s / l[i * m + i]!;
+  }
+  const x = new Float64Array(m);
+  for (let i = m - 1; i >= 0; i--) {
+    let s = y[i]!;
+    for (let k = i + 1; k < m; k++) s -= l[k * m + i]! * x[k]!;
+    x[i] = s / l[i * m + i]!;
+  }
+  return x;
+}
