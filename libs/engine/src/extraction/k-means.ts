@@ -24,10 +24,8 @@ export function kMeans(features: Float32Array, nRows: number, d: number, k: numb
     return s;
   };
   const centres = new Float64Array(k * d);
-  centres.set(
-    x.subarray(0, d).map((_, j) => x[rng.int(nRows) * d + j]!),
-    0,
-  );
+  const first = rng.int(nRows);
+  centres.set(x.subarray(first * d, (first + 1) * d), 0);
   const nearest = new Float64Array(nRows).fill(Infinity);
   for (let c = 1; c < k; c++) {
     let total = 0;
