@@ -50,6 +50,15 @@ export interface AuditCommandOptions {
   readonly inversionOut?: string;
   /** What-if: audit as if the API answered 'labels', 'top-k:<k>' or 'round:<d>' (see docs/cli.md). */
   readonly outputPolicy?: string;
+  /** Queries each extraction attack may send (and each what-if re-run). */
+  readonly queryBudget?: number;
+  /** Price of one query, for extraction findings' attacker cost. */
+  readonly queryPrice?: number;
+  /** Re-run extraction attacks under top-1 / top-3 / rounded / labels-only answers. */
+  readonly extractionWhatIf?: boolean;
+  readonly knockoffStrategy?: 'random' | 'adaptive';
+  /** Where to write the stolen surrogate (ONNX) with the highest fidelity. */
+  readonly surrogateOut?: string;
   readonly referenceModels?: number;
   /** How reference models are trained; should match how the target was trained (see docs/cli.md). */
   /** A number of epochs, or 'auto' (the default): until each fits as tightly as the target fits the members. */
@@ -116,6 +125,12 @@ export async function runAuditCommand(
   if (opts.out !== undefined) await checkReportDestination(resolve(opts.out), opts.out);
   else if (opts.dryRun !== true)
     throw new UsageError('--out <report.json> is required (only --dry-run runs without it)');
+  if (opts.surrogateOut !== undefined) {
+    if (!opts.attacks?.some((a) => a.startsWith('extraction.'))) {
+      throw new UsageError('--surrogate-out needs an extraction attack in --attacks (e.g. extraction.knockoff)');
+    }
+    await checkReportDestination(resolve(opts.surrogateOut), opts.surrogateOut, '--surrogate-out', 'stolen.onnx');
+  }
   await checkDocumentDestinations(opts, io);
   const signKey = await loadSignKeyOption(opts, io);
 
@@ -141,6 +156,10 @@ export async function runAuditCommand(
     ...(opts.inversionQueries !== undefined ? { inversionQueryBudget: opts.inversionQueries } : {}),
     ...(opts.inversionOut !== undefined ? { inversionOutDir: resolve(opts.inversionOut) } : {}),
     outputPolicy: opts.outputPolicy,
+    ...(opts.queryBudget !== undefined ? { queryBudget: opts.queryBudget } : {}),
+    ...(opts.queryPrice !== undefined ? { queryPrice: opts.queryPrice } : {}),
+    ...(opts.extractionWhatIf ? { extractionWhatIf: true } : {}),
+    ...(opts.knockoffStrategy !== undefined ? { knockoffStrategy: opts.knockoffStrategy } : {}),
     seed: opts.seed,
     referenceModels: opts.referenceModels,
     topExposed: opts.topExposed,
@@ -168,6 +187,9 @@ export async function runAuditCommand(
             ]
           : []),
         `reference models: ${sets}`,
+        ...(plan.extractionQueries !== undefined
+          ? [`extraction queries: at most ${plan.extractionQueries} rows sent to the target`]
+          : []),
         ...(plan.referenceFit
           ? [
               `reference training: sets of ${plan.referenceFit.trainSize} rows, ${plan.referenceFit.epochs === 'auto' ? `epochs auto (until each fits as tightly as the target, at most ${plan.referenceFit.maxEpochs ?? '?'})` : `${plan.referenceFit.epochs} epochs`}`,
@@ -201,8 +223,21 @@ export async function runAuditCommand(
 
   const progress = createProgressReporter(io, progressStyleFor(io, opts.quiet === true));
   let report: AuditReport;
+  // The stolen model with the highest held-out fidelity, written after the report.
+  let stolen: { fidelity: number; onnx: Uint8Array } | undefined;
   try {
-    report = await runAudit(request, { onProgress: progress.onProgress, signal });
+    report = await runAudit(request, {
+      onProgress: progress.onProgress,
+      signal,
+      ...(opts.surrogateOut !== undefined
+        ? {
+            onSurrogate: (finding, surrogate) => {
+              if (!stolen || finding.metrics.fidelity > stolen.fidelity)
+                stolen = { fidelity: finding.metrics.fidelity, onnx: surrogate.onnx };
+            },
+          }
+        : {}),
+    });
     if (signKey) report = signReport(report, signKey);
   } catch (e) {
     if (signal?.aborted) throw new InterruptedError('audit interrupted; no report written');
@@ -212,6 +247,7 @@ export async function runAuditCommand(
   }
 
   await writeFileAtomically(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  if (opts.surrogateOut !== undefined && stolen) await writeFileAtomically(resolve(opts.surrogateOut), stolen.onnx);
   // The JSON is on disk first: a document that fails to render loses nothing.
   const documents = await writeReportDocuments(report, opts, io, signKey);
 

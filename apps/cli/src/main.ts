@@ -25,6 +25,7 @@ import {
   parseActivation,
   parseDuplicatePolicyOption,
   parseNonNegativeNumber,
+  parseKnockoffStrategy,
   parseReferenceEpochs,
   parseSeed,
   parseMaxRise,
@@ -120,6 +121,10 @@ interface RawAuditOptions {
   inversionQueries?: number;
   inversionOut?: string;
   outputPolicy?: string;
+  queryPrice?: number;
+  extractionWhatIf?: boolean;
+  knockoffStrategy?: 'random' | 'adaptive';
+  surrogateOut?: string;
   referenceModels?: number;
   referenceEpochs?: number | 'auto';
   referenceLearningRate?: number;
@@ -188,7 +193,6 @@ function remoteOnlyOptions(raw: RawAuditOptions): string | undefined {
     ['--target-json-response-path', raw.targetJsonResponsePath !== undefined],
     ['--target-batch-size', raw.targetBatchSize !== undefined],
     ['--allow-host', (raw.allowHost?.length ?? 0) > 0],
-    ['--query-budget', raw.queryBudget !== undefined],
     ['--ownership-token', raw.ownershipToken !== undefined],
   ];
   return given.find(([, present]) => present)?.[0];
@@ -284,7 +288,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
     )
     .option(
       '--query-budget <n>',
-      `hard cap on rows sent to the endpoint (default ${DEFAULT_QUERY_BUDGET}); refused before any query when the plan needs more`,
+      `rows the audit may send the target. A remote endpoint: the hard cap on every row sent (default ${DEFAULT_QUERY_BUDGET}), refused before any query when the plan needs more; the extraction attacks share what the other attacks leave. A model file: what each extraction attack (and each --extraction-what-if re-run) may send (default 10000)`,
       parsePositiveInteger,
     )
     .option(
@@ -332,6 +336,24 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       '--output-policy <policy>',
       "what-if: audit as if the API answered only 'labels', the 'top-k:<k>' probabilities, or probabilities rounded ('round:<d>' decimals)",
       parseOutputPolicyOption,
+    )
+    .option(
+      '--query-price <amount>',
+      'price of one query, for the attacker-cost figures of extraction findings',
+      parseNonNegativeNumber,
+    )
+    .option(
+      '--extraction-what-if',
+      're-run each extraction attack as if the API answered top-1, top-3, rounded (2, 3, 4 decimals) or labels only (multiplies the queries)',
+    )
+    .option(
+      '--knockoff-strategy <name>',
+      "extraction.knockoff's natural queries: 'random' (default) or 'adaptive' (the paper's bandit)",
+      parseKnockoffStrategy,
+    )
+    .option(
+      '--surrogate-out <file.onnx>',
+      'write the stolen model (the extraction surrogate with the highest fidelity) as ONNX, laid out as the target',
     )
     .option('--reference-models <n>', 'reference/shadow models to train', parsePositiveInteger)
     .option(
@@ -438,6 +460,12 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           inversionQueries: raw.inversionQueries,
           inversionOut: raw.inversionOut,
           outputPolicy: raw.outputPolicy,
+          // Against an endpoint the budget is the audit's hard cap (outbound above); extraction shares what is left.
+          ...(raw.targetUrl === undefined ? { queryBudget: raw.queryBudget } : {}),
+          queryPrice: raw.queryPrice,
+          extractionWhatIf: raw.extractionWhatIf,
+          knockoffStrategy: raw.knockoffStrategy,
+          surrogateOut: raw.surrogateOut,
           referenceModels: raw.referenceModels,
           referenceEpochs: raw.referenceEpochs,
           referenceLearningRate: raw.referenceLearningRate,

@@ -182,9 +182,9 @@ describe('privaudit audit --target-url', () => {
     const neither = await run(['audit', ...dataArgs('x.json')]);
     expect(neither.code).toBe(2);
     expect(neither.io.stderr.join('')).toMatch(/one of '--model <file.onnx>' or '--target-url <url>' is required/);
-    const orphan = await run(['audit', '--model', 'model.onnx', '--query-budget', '5', ...dataArgs('x.json')]);
+    const orphan = await run(['audit', '--model', 'model.onnx', '--allow-host', '127.0.0.1', ...dataArgs('x.json')]);
     expect(orphan.code).toBe(2);
-    expect(orphan.io.stderr.join('')).toMatch(/--query-budget applies to a remote target/);
+    expect(orphan.io.stderr.join('')).toMatch(/--allow-host applies to a remote target/);
     expect(server.requests).toBe(0);
   });
 

@@ -317,6 +317,63 @@ export interface ExtractionMetrics {
   readonly curve: readonly FidelityPoint[];
   readonly nHeldOut: number;
   readonly nUniform: number;
+  /** Queries the attack was allowed (the audit's query budget, or less when a metered target had less left). */
+  readonly queryBudget?: number;
+  /** Fidelity of a constant guess (the target's most frequent held-out label): what fidelity is compared against. */
+  readonly baselineFidelity?: number;
+  /** Attacker cost: queries x the configured price per query (present when a price was given). */
+  readonly cost?: ExtractionCost;
+  /** The surrogate's architecture and where it came from (mirrored from the target's ONNX, requested, default). */
+  readonly surrogate?: {
+    readonly hidden: readonly number[];
+    readonly activation: string;
+    readonly source: 'mirrored' | 'requested' | 'default' | 'softmax-linear';
+  };
+  /** How the attack ran or why it stopped short of its budget, in plain language. */
+  readonly note?: string;
+  /** The output-policy what-if (present when asked for): the same attack against less informative answers. */
+  readonly whatIf?: ExtractionWhatIf;
+}
+
+export interface ExtractionCost {
+  readonly pricePerQuery: number;
+  /** queriesUsed x pricePerQuery. */
+  readonly total: number;
+  /** Price of the queries needed for each fidelity level; null where not reached. */
+  readonly to: { readonly '0.9': number | null; readonly '0.95': number | null; readonly '0.99': number | null };
+}
+
+/** One output policy's effect on the attacker and on legitimate callers. */
+export interface ExtractionPolicyOutcome {
+  /** 'full' (the answers as the audit saw them), 'top-k:<k>', 'round:<d>' or 'labels'. */
+  readonly policy: string;
+  /** Null when the attack cannot run on such answers (equation-solving on labels): `note` says why. */
+  readonly fidelity: number | null;
+  readonly fidelityInterval: Interval | null;
+  readonly queriesUsed: number;
+  readonly queriesTo: ExtractionMetrics['queriesTo'];
+  /** Price of the queries to 90% fidelity, when a price per query was given; null where not reached. */
+  readonly costTo90?: number | null;
+  /** What legitimate callers lose, measured on the held-out records' answers. */
+  readonly usefulness: {
+    /** Share of records whose predicted class the policy leaves unchanged. */
+    readonly labelAgreement: number;
+    readonly labelAgreementInterval: Interval;
+    /** Mean total-variation distance between the full and the policy's probabilities (0 = unchanged, 1 = disjoint). */
+    readonly meanProbabilityChange: number;
+    /** Brier score of the policy's answers on the true labels, and its increase over the full answers. */
+    readonly brierScore: number;
+    readonly brierIncrease: number;
+  };
+  readonly note?: string;
+}
+
+export interface ExtractionWhatIf {
+  readonly outcomes: readonly ExtractionPolicyOutcome[];
+  /** The policy that raises the attacker's cost most (fewest fidelity reached at the most queries). */
+  readonly raisesCostMost: string;
+  /** One sentence: which policy, how much it costs the attacker, what callers lose. */
+  readonly summary: string;
 }
 
 export interface ExtractionFinding extends FindingBase {

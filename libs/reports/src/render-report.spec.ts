@@ -292,6 +292,52 @@ describe('recommendations', () => {
     expect(text).toContain('Fidelity 0.95 reached within 2000 queries.');
     expect(text).toMatch(/fidelity\s+0\.950\s+0\.930 to 0\.965/);
     expect(text).toContain('Limit, price and monitor queries');
+    // With its curve and what-if (as the engine writes them): the fidelity chart and the policies' table.
+    const interval = (x: number) => ({ lower: x - 0.02, upper: Math.min(1, x + 0.02) });
+    const outcome = (policy: string, fidelity: number | null, q90: number | null) => ({
+      policy,
+      fidelity,
+      fidelityInterval: fidelity === null ? null : interval(fidelity),
+      queriesUsed: 2000,
+      queriesTo: { '0.9': q90, '0.95': null, '0.99': null },
+      usefulness: {
+        labelAgreement: 1,
+        labelAgreementInterval: interval(0.99),
+        meanProbabilityChange: 0.25,
+        brierScore: 0.2,
+        brierIncrease: 0.1,
+      },
+    });
+    const full = parseAuditReport(
+      {
+        ...base,
+        findings: [
+          {
+            ...extraction,
+            metrics: {
+              ...extraction.metrics,
+              curve: [
+                { queries: 500, fidelity: 0.85, fidelityInterval: interval(0.85) },
+                { queries: 2000, fidelity: 0.95, fidelityInterval: interval(0.95) },
+              ],
+              queriesTo: { '0.9': 2000, '0.95': 2000, '0.99': null },
+              nHeldOut: 2000,
+              whatIf: {
+                outcomes: [outcome('full', 0.95, 2000), outcome('labels', 0.88, null)],
+                raisesCostMost: 'labels',
+                summary: "Answering 'labels' raises the attacker's cost most.",
+              },
+            },
+          },
+        ],
+      },
+      'r.json',
+    );
+    const fullText = flat(pdfText(await renderReportPdf(full)));
+    expect(fullText).toContain('Fidelity of the stolen copy');
+    expect(fullText).toContain('What if the API answered less');
+    expect(fullText).toContain("Answering 'labels' raises the attacker's cost most.");
+    expect(fullText).toMatch(/labels\s+0\.880\s+not reached/);
     // An extraction finding without its exposure is refused with the field named.
     expect(() => parseAuditReport({ ...base, findings: [{ ...extraction, exposure: undefined }] }, 'r.json')).toThrow(
       /^r\.json is not a privaudit report: findings\.0\.exposure: /,

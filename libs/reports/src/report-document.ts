@@ -18,6 +18,7 @@ import type { Block, ReportDocument, TableColumn } from './document-model';
 import { ACTION_BY_RATING, atLeast, recommendationsFor } from './recommendations';
 import { INVERSION_REGULATORY_MAPPING, MEMBERSHIP_REGULATORY_MAPPING } from './regulatory-mapping';
 import { renderRocChartSvg, ROC_CHART_HEIGHT, ROC_CHART_WIDTH } from './roc-chart';
+import { FIDELITY_CHART_HEIGHT, FIDELITY_CHART_WIDTH, renderFidelityChartSvg } from './fidelity-chart';
 import { rerunCommand } from './rerun-command';
 
 const FPR_LEVELS: readonly FprLevel[] = ['0.001', '0.01'];
@@ -40,7 +41,7 @@ export async function buildReportDocument(report: AuditReport): Promise<ReportDo
     blocks.push(
       ...(isMembershipFinding(finding)
         ? await findingSection(finding, i + 1, report)
-        : familyFindingSection(finding, i + 1, report)),
+        : await familyFindingSection(finding, i + 1, report)),
     );
   }
   blocks.push(...dataNotes(report), ...regulatorySection(report), ...reproducibilityAppendix(report));
@@ -205,11 +206,11 @@ async function findingsOverview(report: AuditReport): Promise<Block[]> {
  * proportion beside its 95% interval (a metric `x` with a sibling `xInterval`). The families' own charts
  * join here as they are built.
  */
-function familyFindingSection(
+async function familyFindingSection(
   finding: Exclude<Finding, MembershipFinding>,
   index: number,
   report: AuditReport,
-): Block[] {
+): Promise<Block[]> {
   const rows: string[][] = [];
   const metrics = finding.metrics as unknown as Readonly<Record<string, unknown>>;
   for (const [name, value] of Object.entries(metrics).sort(([a], [b]) => a.localeCompare(b))) {
@@ -241,6 +242,41 @@ function familyFindingSection(
     { kind: 'heading', level: 2, text: 'Why this severity' },
     { kind: 'paragraph', text: plain(finding.exposure.rationale) },
   ];
+  // Reports are read loosely: an extraction finding from another writer may lack the curve.
+  if (finding.kind === 'extraction' && Array.isArray(finding.metrics.curve) && finding.metrics.curve.length > 0) {
+    const m = finding.metrics;
+    blocks.push({
+      kind: 'chart',
+      svg: withStableIds(await renderFidelityChartSvg(m), `fidelity${index}`),
+      width: FIDELITY_CHART_WIDTH,
+      height: FIDELITY_CHART_HEIGHT,
+      caption: `Fidelity of the stolen copy (agreement with the model on ${m.nHeldOut} held-out records) against the queries the attacker sent; grey: the 95% interval; dotted: 90, 95 and 99% fidelity.`,
+    });
+    if (m.note !== undefined) blocks.push({ kind: 'paragraph', emphasis: 'note', text: plain(m.note) });
+    if (m.whatIf) {
+      blocks.push(
+        { kind: 'heading', level: 2, text: 'What if the API answered less' },
+        { kind: 'paragraph', text: plain(m.whatIf.summary) },
+        {
+          kind: 'table',
+          columns: [
+            { header: 'Answers', weight: 1.4 },
+            { header: 'Fidelity', weight: 1, align: 'right' },
+            { header: 'Queries to 90%', weight: 1.2, align: 'right' },
+            { header: 'Callers keep class', weight: 1.3, align: 'right' },
+            { header: 'Probability change', weight: 1.3, align: 'right' },
+          ],
+          rows: m.whatIf.outcomes.map((o) => [
+            o.policy,
+            o.fidelity === null ? 'stopped' : o.fidelity.toFixed(3),
+            o.queriesTo['0.9'] === null ? 'not reached' : String(o.queriesTo['0.9']),
+            o.usefulness.labelAgreement.toFixed(3),
+            o.usefulness.meanProbabilityChange.toFixed(3),
+          ]),
+        },
+      );
+    }
+  }
   if (rows.length > 0) {
     blocks.push(
       { kind: 'heading', level: 2, text: 'Evidence' },

@@ -7,6 +7,7 @@ import type { AttackId } from '../types';
 import type { OutboundPolicy } from '../targets/http/outbound-policy';
 import type { QueryLedger } from '../targets/http/query-ledger';
 import type { RemoteTargetSpec } from '../targets/http/remote-target-spec';
+import type { KnockoffStrategy } from '../extraction/knockoff-attack';
 
 export interface CsvInput {
   path?: string;
@@ -105,6 +106,17 @@ export interface AuditRequest {
   referenceHidden?: number[];
   /** Activation of the reference models' hidden layers (with referenceHidden); default relu. */
   referenceActivation?: Activation;
+  /**
+   * Queries each extraction attack may send to the target (one query = one row), and each output-policy what-if
+   * re-run of it; a metered target's own remaining budget caps it further. Default DEFAULT_QUERY_BUDGET (10000).
+   */
+  queryBudget?: number;
+  /** Price of one query, for the attacker-cost figures of extraction findings (any currency; omitted: no cost). */
+  queryPrice?: number;
+  /** Re-run each extraction attack as if the API answered top-1, top-3, rounded (2, 3, 4 decimals) or labels only. */
+  extractionWhatIf?: boolean;
+  /** How extraction.knockoff picks its natural queries: 'random' (default) or 'adaptive' (the paper's bandit). */
+  knockoffStrategy?: KnockoffStrategy;
 }
 
 export const DEFAULT_SEED = 0;

@@ -26,6 +26,8 @@ export interface AuditPlan {
   readonly referenceFit?: { trainSize: number; epochs: number | 'auto'; maxEpochs?: number };
   /** Present when the data hold identical records under different ids: what the audit would count and leave out. */
   readonly duplicates?: AuditReport['data']['duplicates'];
+  /** Present when extraction attacks are requested: the most attack queries they may send (budget x attacks x runs). */
+  readonly extractionQueries?: number;
   /** False when req.maxReferenceSeconds is set and the estimate is over it (runAudit would refuse). */
   readonly withinBudget: boolean;
   /** A remote target: the queries the audit would send at most, and the budget they are checked against. */
@@ -64,6 +66,7 @@ export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
           },
         }
       : {}),
+    ...(prepared.extractionAttacks.length > 0 ? { extractionQueries: prepared.extractionQueries } : {}),
     withinBudget:
       req.maxReferenceSeconds === undefined ||
       estimate.modelsToTrain === 0 ||

@@ -13,10 +13,17 @@ import {
 } from '../data/duplicate-records';
 import { assertDistinctRowIds, assertEnoughRows, type RoleDataset } from '../data/membership-split-checks';
 import { EngineError, EngineErrorCode } from '../errors';
-import { createMembershipAttack, defaultScoreAttacks } from '../membership/attack-registry';
+import { assertKnownAttack, createMembershipAttack, defaultScoreAttacks } from '../membership/attack-registry';
 import type { InversionAttack } from '../inversion/inversion-attack';
 import { createInversionAttack, isInversionAttackId } from '../inversion/inversion-registry';
 import { resolveSensitiveAttribute } from '../inversion/sensitive-attribute';
+import type { ExtractionAttack } from '../extraction/extraction-attack';
+import { createExtractionAttack, isExtractionAttack } from '../extraction/extraction-registry';
+import { KNOCKOFF_STRATEGIES } from '../extraction/knockoff-attack';
+import { DEFAULT_QUERY_BUDGET, UNIFORM_EVALUATION_ROWS, whatIfPolicies } from '../extraction/run-extraction';
+import { resolveOutboundPolicy } from '../targets/http/outbound-policy';
+import { planTargetQueries } from './query-plan';
+import { surrogateArchitecture } from '../extraction/surrogate';
 import { DEFAULT_TOP_EXPOSED } from '../report/build-report';
 import { assertCompatible, inspectOnnx } from '../targets/onnx-inspection';
 import { assertPolicyFitsModel, type OutputPolicy, parseOutputPolicy } from '../targets/output-policy';
@@ -27,6 +34,7 @@ import type {
   MembershipAttack,
   ModelSignature,
   ReferenceCost,
+  TargetAccess,
 } from '../types';
 import {
   type AuditRequest,
@@ -55,9 +63,18 @@ export interface PreparedAudit {
   readonly referenceModels: number;
   readonly topExposed: number;
   readonly attackIds: AttackId[];
+  /** The membership attacks among attackIds. */
   readonly attacks: MembershipAttack[];
   /** The requested inversion attacks (inversion/), run after the membership attacks. */
   readonly inversionAttacks: InversionAttack[];
+  /** The extraction attacks among attackIds (extraction/), run after the membership attacks. */
+  readonly extractionAttacks: ExtractionAttack[];
+  /** Queries each extraction attack may send (and each what-if policy re-run). */
+  readonly queryBudget: number;
+  /** Attack queries the extraction attacks may send in all (budget x attacks x runs per attack). */
+  readonly extractionQueries: number;
+  /** The surrogates' architecture: requested (--reference-hidden), mirrored from the target's ONNX, or the default. */
+  readonly surrogate?: ReturnType<typeof surrogateArchitecture>;
   /** The model's own signature, as read from the file (before any output policy). */
   readonly signature: ModelSignature;
   /** The declared number of classes, passed on to the model runtime (needed by labels-only models). */
@@ -107,7 +124,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const numClasses = req.numClasses ?? classes?.length;
   const requested = req.attacks && req.attacks.length > 0 ? [...new Set(req.attacks)] : undefined;
   // Unknown ids are refused before the model is even read.
-  requested?.forEach((id) => (isInversionAttackId(id) ? createInversionAttack(id) : createMembershipAttack(id)));
+  requested?.forEach((id) => assertKnownAttack(id));
   const inversionAttacks = (requested ?? []).filter(isInversionAttackId).map((id) => createInversionAttack(id));
   assertInversionOptions(req, inversionAttacks);
 
@@ -137,8 +154,20 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const attackIds = requested ?? [
     ...(labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(req.population !== undefined)),
   ];
-  const attacks = attackIds.filter((id) => !isInversionAttackId(id)).map((id) => createMembershipAttack(id));
-  if (labelsOnly) assertLabelsSuffice([...attacks, ...inversionAttacks], { outputKind });
+  const attacks = attackIds
+    .filter((id) => !isExtractionAttack(id) && !isInversionAttackId(id))
+    .map((id) => createMembershipAttack(id));
+  const extractionAttacks = attackIds
+    .filter(isExtractionAttack)
+    .map((id) => createExtractionAttack(id, req.knockoffStrategy ? { knockoffStrategy: req.knockoffStrategy } : {}));
+  if (labelsOnly) assertLabelsSuffice([...attacks, ...extractionAttacks, ...inversionAttacks], { outputKind });
+  const needsQueryPool = extractionAttacks.filter((a) => a.needsQueryPool);
+  if (needsQueryPool.length > 0 && !req.population) {
+    throw new EngineError(
+      EngineErrorCode.AttackNeedsPopulation,
+      `${needsQueryPool.map((a) => a.id).join(', ')} ${needsQueryPool.length > 1 ? 'query' : 'queries'} the target with natural data; provide a population CSV (extraction.equation-solving alone needs none)`,
+    );
+  }
 
   const inversionNeedingPopulation = inversionAttacks.filter((a) => a.needsPopulation);
   if (inversionNeedingPopulation.length > 0 && !req.population) {
@@ -182,6 +211,30 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
       shape.numClasses ?? classCountFromLabels([loadedMembers, loadedNonMembers, loadedPopulation]),
     );
   if (outputPolicy && !onnxSignature) assertPolicyFitsModel(outputPolicy, signature.numClasses);
+  /** Below this many queries per run an extraction attack measures nothing useful. */
+  const MIN_EXTRACTION_QUERIES = 100;
+  // Each extraction attack's query budget (and each what-if re-run's): as asked, or by default DEFAULT_QUERY_BUDGET.
+  // Against a remote target the audit's hard budget covers every row sent: when no per-attack budget is given, the
+  // extraction attacks share what the other attacks leave of it.
+  const extractionRuns = req.extractionWhatIf ? 1 + whatIfPolicies(signature.numClasses).length : 1;
+  let queryBudget = req.queryBudget ?? DEFAULT_QUERY_BUDGET;
+  if (remote && req.queryBudget === undefined && extractionAttacks.length > 0) {
+    const cap = resolveOutboundPolicy({ queryBudget: req.outbound?.queryBudget }).queryBudget;
+    const others = planTargetQueries({
+      attacks,
+      members: loadedMembers,
+      nonMembers: loadedNonMembers,
+      ...(loadedPopulation ? { population: loadedPopulation } : {}),
+    }).total;
+    queryBudget = Math.floor((cap - others - UNIFORM_EVALUATION_ROWS) / (extractionAttacks.length * extractionRuns));
+    if (queryBudget < MIN_EXTRACTION_QUERIES) {
+      throw new EngineError(
+        EngineErrorCode.QueryBudgetExceeded,
+        `the query budget of ${cap} leaves ${Math.max(0, cap - others)} queries for ${extractionAttacks.length * extractionRuns} extraction run(s) after the other attacks' ${others}; raise --query-budget`,
+      );
+    }
+  }
+  const extractionQueries = queryBudget * extractionAttacks.length * extractionRuns;
   const targetSha256 = remote
     ? remoteTargetSha256(remote)
     : createHash('sha256').update(modelBytesOf(req)).digest('hex');
@@ -231,6 +284,10 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
 
   const referenceSets = referenceSetsFor(attacks, referenceModels);
   const referenceArchitecture = requestedReferenceArchitecture(req, signature);
+  const surrogate =
+    extractionAttacks.length > 0
+      ? surrogateArchitecture(referenceArchitecture, req.model, signature.nFeatures, signature.numClasses)
+      : undefined;
   const referenceTrainSize = req.targetTrainSize ?? members.nRows;
   const referenceEpochs = req.referenceTraining?.epochs ?? 'auto';
   const referenceCost =
@@ -255,6 +312,10 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     attackIds,
     attacks,
     inversionAttacks,
+    extractionAttacks,
+    queryBudget,
+    extractionQueries,
+    ...(surrogate ? { surrogate } : {}),
     signature,
     ...(numClasses !== undefined ? { numClasses } : {}),
     ...(outputPolicy ? { outputPolicy } : {}),
@@ -326,7 +387,7 @@ export const LABELS_ONLY_DEFAULT_ATTACKS: readonly AttackId[] = ['membership.lab
 
 /** Refuses, naming them, the requested attacks that read scores a labels-only target does not return. */
 export function assertLabelsSuffice(
-  attacks: ReadonlyArray<{ readonly id: AttackId; readonly access: MembershipAttack['access'] }>,
+  attacks: ReadonlyArray<{ readonly id: AttackId; readonly access: TargetAccess }>,
   signature: Pick<ModelSignature, 'outputKind'>,
 ): void {
   const needScores = attacks.filter((a) => a.access === 'scores').map((a) => a.id);
@@ -337,7 +398,7 @@ export function assertLabelsSuffice(
       : "the output policy 'labels' hides every score but the predicted class";
   throw new EngineError(
     EngineErrorCode.AttackNeedsScores,
-    `${needScores.join(', ')} ${needScores.length > 1 ? 'need' : 'needs'} the target's scores, but ${why}; use ${LABELS_ONLY_DEFAULT_ATTACKS.join(', ')} (the default for labels-only targets)`,
+    `${needScores.join(', ')} ${needScores.length > 1 ? 'need' : 'needs'} the target's scores, but ${why}; use ${LABELS_ONLY_DEFAULT_ATTACKS.join(', ')} (the default for labels-only targets)${needScores.some(isExtractionAttack) ? ', or extraction.copycat to steal the model from labels' : ''}`,
   );
 }
 
@@ -424,6 +485,24 @@ function validateOptions(req: AuditRequest, seed: number, referenceModels: numbe
     throw new EngineError(
       EngineErrorCode.InvalidOption,
       `the target's training-set size must be a positive integer, got ${req.targetTrainSize}`,
+    );
+  }
+  if (req.queryBudget !== undefined && !(Number.isSafeInteger(req.queryBudget) && req.queryBudget >= 1)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the query budget must be a positive integer, got ${req.queryBudget}`,
+    );
+  }
+  if (req.queryPrice !== undefined && !(Number.isFinite(req.queryPrice) && req.queryPrice >= 0)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the price per query must be a non-negative number, got ${req.queryPrice}`,
+    );
+  }
+  if (req.knockoffStrategy !== undefined && !KNOCKOFF_STRATEGIES.includes(req.knockoffStrategy)) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `the knockoff strategy must be one of ${KNOCKOFF_STRATEGIES.join(', ')}`,
     );
   }
   if (req.referenceCacheDir !== undefined && req.referenceCacheDir.trim() === '') {

@@ -2,6 +2,7 @@
 // each (every attack shares those answers; identical rows are one query), plus what each attack sends beyond
 // them (label-only's noisy copies, RMIA's population points). A remote target's budget is checked against it.
 
+import { UNIFORM_EVALUATION_ROWS } from '../extraction/run-extraction';
 import type { LabeledDataset, MembershipAttack } from '../types';
 
 export interface TargetQueryPlan {
@@ -27,12 +28,26 @@ export function planTargetQueries(audit: {
   readonly members: LabeledDataset;
   readonly nonMembers: LabeledDataset;
   readonly population?: LabeledDataset;
+  /** The extraction attacks' queries in all (budget x attacks x runs), when any run. */
+  readonly extractionAttacks?: ReadonlyArray<{ readonly id: string }>;
+  readonly extractionQueries?: number;
 }): TargetQueryPlan {
   const audited = distinctRows([audit.members, audit.nonMembers]);
   const sizes = {
     nAudited: audit.members.nRows + audit.nonMembers.nRows,
     nPopulation: audit.population?.nRows ?? 0,
   };
-  const perAttack = audit.attacks.map((a) => ({ attack: a.id, queries: a.plannedTargetQueries?.(sizes) ?? 0 }));
+  const perAttack: Array<{ attack: string; queries: number }> = audit.attacks.map((a) => ({
+    attack: a.id,
+    queries: a.plannedTargetQueries?.(sizes) ?? 0,
+  }));
+  const extraction = audit.extractionAttacks ?? [];
+  if (extraction.length > 0) {
+    // Their budgets, plus the uniform inputs the fidelity is measured on (queried once per audit).
+    perAttack.push({
+      attack: extraction.map((a) => a.id).join('+'),
+      queries: (audit.extractionQueries ?? 0) + UNIFORM_EVALUATION_ROWS,
+    });
+  }
   return { audited, perAttack, total: audited + perAttack.reduce((s, a) => s + a.queries, 0) };
 }

@@ -7,6 +7,7 @@
 // models' answers too: an attacker who knows the API rounds or truncates calibrates on answers shaped alike.
 
 import { describeDuplicateRecords } from '../data/duplicate-records';
+import { runExtractionAttacks, type StolenSurrogate } from '../extraction/run-extraction';
 import { EngineError, EngineErrorCode } from '../errors';
 import { runInversionAttacks } from '../inversion/run-inversion';
 import { ATTACKS_NEEDING_POPULATION } from '../membership/attack-registry';
@@ -28,6 +29,7 @@ import {
 } from '../training/reference-model-provider';
 import type {
   AuditReport,
+  ExtractionFinding,
   Finding,
   MembershipAttackContext,
   MembershipScores,
@@ -64,6 +66,8 @@ export interface AuditHooks {
   signal?: AbortSignal;
   /** Replaces the default reference-model provider (it receives the audit's cache store in args.store). */
   referenceProviderFactory?: ReferenceProviderFactory;
+  /** Receives each extraction attack's stolen surrogate with its finding (the CLI's --surrogate-out). */
+  onSurrogate?: (finding: ExtractionFinding, surrogate: StolenSurrogate) => void | Promise<void>;
 }
 
 // Overall progress: fixed slices for the cheap phases, the rest shared by attacks by their expected cost.
@@ -113,9 +117,12 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
 
     // Progress slices per attack, proportional to expected cost; reference training is reported inside
     // the slice of the attack that first needs the models.
-    const costs = attacks.map((a) =>
-      a.referenceModels === 'none' ? ATTACK_COST_WITHOUT_REFERENCES : ATTACK_COST_WITH_REFERENCES,
-    );
+    const costs = [
+      ...attacks.map((a) =>
+        a.referenceModels === 'none' ? ATTACK_COST_WITHOUT_REFERENCES : ATTACK_COST_WITH_REFERENCES,
+      ),
+      ...prepared.extractionAttacks.map(() => ATTACK_COST_WITH_REFERENCES),
+    ];
     const totalCost = costs.reduce((s, c) => s + c, 0) + ATTACK_COST_INVERSION * prepared.inversionAttacks.length;
     let sliceStart = PROGRESS.queryTarget;
     let sliceWidth = 0;
@@ -228,10 +235,37 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       memberPrivacyRisk = (await computePrivacyRiskScores(context)).members;
     }
 
+    // Model extraction (extraction/): after the membership attacks, within the query budget.
+    let extractionFindings: ExtractionFinding[] = [];
+    if (prepared.extractionAttacks.length > 0 && prepared.surrogate) {
+      checkAbort();
+      const start = sliceStart;
+      extractionFindings = await runExtractionAttacks({
+        attacks: prepared.extractionAttacks,
+        target,
+        unwrappedTarget: model,
+        members,
+        nonMembers,
+        ...(population ? { population } : {}),
+        memberOutputs,
+        nonMemberOutputs,
+        architecture: prepared.surrogate.architecture,
+        architectureSource: prepared.surrogate.source,
+        seed,
+        queryBudget: prepared.queryBudget,
+        ...(req.queryPrice !== undefined ? { pricePerQuery: req.queryPrice } : {}),
+        whatIf: req.extractionWhatIf === true,
+        onProgress: (fraction, message) =>
+          progress('attack:extraction', start + (PROGRESS.attacksEnd - start) * clamp01(fraction), message),
+        ...(hooks.onSurrogate ? { onSurrogate: hooks.onSurrogate } : {}),
+      });
+    }
+
     checkAbort();
     progress('report', PROGRESS.privacyRisk, 'measuring leakage by slice, scoring risk and writing the report');
-    const findings = [
+    const findings: Finding[] = [
       ...scored.map((scores, i) => buildFinding(prepared, req, scores, i, memberPrivacyRisk)),
+      ...extractionFindings,
       ...inversionFindings,
     ];
     const usage = model.usage?.();

@@ -1,6 +1,7 @@
 // The membership attacks privaudit can run, by id. Adding an attack is one line in MEMBERSHIP_ATTACKS.
 
 import { EngineError, EngineErrorCode } from '../errors';
+import { IMPLEMENTED_INVERSION_ATTACKS, isInversionAttackId } from '../inversion/inversion-registry';
 import type { AttackId, MembershipAttack } from '../types';
 import { ConfidenceAttack } from './confidence-attack';
 import { LossAttack } from './loss-attack';
@@ -9,6 +10,7 @@ import { LiraOfflineAttack } from './lira-offline-attack';
 import { RmiaAttack } from './rmia-attack';
 import { ShadowAttack } from './shadow-attack';
 import { LabelOnlyAttack } from './label-only-attack';
+import { EXTRACTION_ATTACK_IDS, isExtractionAttack } from '../extraction/extraction-registry';
 
 const MEMBERSHIP_ATTACKS: Partial<Record<AttackId, () => MembershipAttack>> = {
   'membership.loss': () => new LossAttack(),
@@ -46,6 +48,27 @@ export function defaultScoreAttacks(hasPopulation: boolean): readonly AttackId[]
 
 export function isImplementedAttack(id: string): id is AttackId {
   return Object.prototype.hasOwnProperty.call(MEMBERSHIP_ATTACKS, id);
+}
+
+/** Every attack an audit can run: membership (above) and extraction (extraction/extraction-registry.ts). */
+export const KNOWN_ATTACKS: readonly AttackId[] = [
+  ...IMPLEMENTED_ATTACKS,
+  ...EXTRACTION_ATTACK_IDS,
+  ...IMPLEMENTED_INVERSION_ATTACKS,
+];
+
+export function isKnownAttack(id: string): id is AttackId {
+  return isImplementedAttack(id) || isExtractionAttack(id) || isInversionAttackId(id);
+}
+
+/** Refuses an id no family implements, listing the known ones. */
+export function assertKnownAttack(id: string): void {
+  if (!isKnownAttack(id)) {
+    throw new EngineError(
+      EngineErrorCode.UnknownAttack,
+      `Unknown attack '${id}'; known attacks: ${KNOWN_ATTACKS.join(', ')}`,
+    );
+  }
 }
 
 export function createMembershipAttack(id: AttackId | string): MembershipAttack {

@@ -91,6 +91,12 @@ export function validateSubsetTraining(
       throw new EngineError(EngineErrorCode.TooFewRows, `model ${m} has no training rows`);
     }
   }
+  if (pool.targets !== undefined && pool.targets.length < pool.nRows * arch.numClasses) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `soft training targets hold ${pool.targets.length} values, expected ${pool.nRows} x ${arch.numClasses}`,
+    );
+  }
   for (let i = 0; i < pool.nRows; i++) {
     const label = pool.labels[i] as number;
     if (!(label >= 0 && label < arch.numClasses)) {

@@ -63,4 +63,11 @@ export interface TrainingData {
   readonly labels: Int32Array;
   readonly nRows: number;
   readonly nFeatures: number;
+  /**
+   * Soft labels (probability targets), row-major nRows * numClasses, each row summing to 1: when given, the
+   * cross-entropy is taken against these instead of the one-hot `labels` (knockoff surrogates learn the
+   * target's probabilities; Hinton et al. 2015 distillation). `labels` must then be each row's argmax: the
+   * fit (accuracy) is still measured on them. The gradient w.r.t. the logits stays softmax - target.
+   */
+  readonly targets?: Float32Array;
 }

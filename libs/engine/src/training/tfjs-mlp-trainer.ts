@@ -62,6 +62,10 @@ export async function trainMlpOnSubsetsTfjs(
   try {
     const x = keep(tf.tensor2d(pool.features.subarray(0, n * d), [n, d]));
     const y = keep(tf.tensor1d(pool.labels.subarray(0, n), 'int32'));
+    // Soft labels (probability targets) when the pool has them; one-hot labels otherwise.
+    const soft = pool.targets ? keep(tf.tensor2d(pool.targets.slice(0, n * c), [n, c])) : undefined;
+    const targetsOf = (idx: TfTypes.Tensor1D): TfTypes.Tensor =>
+      soft ? tf.gather(soft, idx) : tf.oneHot(tf.gather(y, idx), c);
     const maskKN = keep(tf.tensor2d(Float32Array.from(inMask.subarray(0, k * n)), [k, n]));
     // Standardisation is applied through the first layer (W_eff = W / std, b_eff = b - (mean / std) W),
     // so Adam works in standardised coordinates and the result already takes raw features.
@@ -98,8 +102,7 @@ export async function trainMlpOnSubsetsTfjs(
         [1, 0, 2],
       );
       for (const p of later) hidden = tf.add(tf.matMul(activate(hidden) as TfTypes.Tensor3D, p.w), p.b);
-      const onehot = tf.oneHot(tf.gather(y, idx), c);
-      const ce = tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(hidden)), -1)); // [k, bsz]
+      const ce = tf.neg(tf.sum(tf.mul(targetsOf(idx), tf.logSoftmax(hidden)), -1)); // [k, bsz]
       const mask = tf.gather(maskKN, idx, 1);
       const perModel = tf.div(tf.sum(tf.mul(ce, mask), 1), tf.maximum(tf.sum(mask, 1), 1));
       let loss = tf.sum(perModel);
@@ -123,7 +126,7 @@ export async function trainMlpOnSubsetsTfjs(
           );
           for (const p of later) hidden = tf.add(tf.matMul(activate(hidden) as TfTypes.Tensor3D, p.w), p.b);
           const labels = tf.gather(y, idx);
-          const ce = tf.neg(tf.sum(tf.mul(tf.oneHot(labels, c), tf.logSoftmax(hidden)), -1)); // [k, bsz]
+          const ce = tf.neg(tf.sum(tf.mul(targetsOf(idx), tf.logSoftmax(hidden)), -1)); // [k, bsz]
           const correct = tf.cast(tf.equal(tf.argMax(hidden, -1), labels), 'float32'); // [k, bsz]
           const mask = tf.gather(maskKN, idx, 1);
           return [tf.sum(tf.mul(ce, mask), 1), tf.sum(tf.mul(correct, mask), 1)];

@@ -105,6 +105,41 @@ describe('onnxruntime MLP trainer', () => {
     });
   });
 
+  it('trains on soft targets (probabilities) as the double-precision reference and the tfjs trainer do', async () => {
+    const base = rows(digits, 0, 120);
+    const c = 10;
+    const rng = new SeededRandom(77);
+    // soft targets: a random distribution per row, its argmax as the label
+    const targets = new Float32Array(base.nRows * c);
+    const labels = new Int32Array(base.nRows);
+    for (let i = 0; i < base.nRows; i++) {
+      let sum = 0;
+      for (let j = 0; j < c; j++) sum += targets[i * c + j] = rng.next() ** 3;
+      let best = 0;
+      for (let j = 0; j < c; j++) {
+        targets[i * c + j] = targets[i * c + j]! / sum;
+        if (targets[i * c + j]! > targets[i * c + best]!) best = j;
+      }
+      labels[i] = best;
+    }
+    const pool: TrainingData = { ...base, labels, targets };
+    const arch: MlpArchitecture = { nFeatures: 64, hidden: [12], numClasses: c, activation: 'tanh' };
+    const inMask = twoModelMask(pool.nRows, 4);
+    const opts = { epochs: 3, batchSize: 16, learningRate: 5e-3, seeds: [31, 32] };
+    const onnxLosses: number[] = [];
+    const models = await trainMlpOnSubsetsOnnx(pool, inMask, arch, { ...opts, onEpoch: (_, l) => onnxLosses.push(l) });
+    const reference = trainMlpOnSubsetsReference(pool, inMask, arch, { ...opts, optimizer: 'adam', l2: 0 });
+    const tf = await trainMlpOnSubsets(pool, inMask, arch, { ...opts, trainer: 'tfjs' });
+    const hard = await trainMlpOnSubsetsOnnx(base, inMask, arch, opts);
+    models.forEach((m, i) => {
+      expect(maxAbsDiff(m, reference.models[i]!)).toBeLessThan(2e-5 * Math.max(1, maxAbs(reference.models[i]!)));
+      expect(maxAbsDiff(m, tf[i]!)).toBeLessThan(1e-4 * Math.max(1, maxAbs(tf[i]!)));
+      // the soft targets changed what was learnt
+      expect(maxAbsDiff(m, hard[i]!)).toBeGreaterThan(1e-3);
+    });
+    onnxLosses.forEach((loss, e) => expect(loss).toBeCloseTo(reference.epochLosses[e]!, 5));
+  });
+
   it('matches the tfjs trainer on digits: same initial weights and batches, loss curve and accuracy', async () => {
     const train = rows(digits, 0, 1200);
     const test = rows(digits, 1200, 1797);

@@ -36,12 +36,20 @@ export const ONNX_SESSION_OPTIONS: InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
 };
 
-/** Float32 tensors of the pool, the labels one-hot and the per-model IN mask, laid out for the graphs. */
+/**
+ * Float32 tensors of the pool, the labels one-hot (or the soft targets, when the pool has them: the graph's
+ * cross-entropy and its softmax - y gradient hold for any target distribution) and the per-model IN mask.
+ */
 export function poolTensors(pool: TrainingData, inMask: Uint8Array, k: number, numClasses: number) {
   const n = pool.nRows;
   const d = pool.nFeatures;
-  const onehot = new Float32Array(n * numClasses);
-  for (let i = 0; i < n; i++) onehot[i * numClasses + (pool.labels[i] as number)] = 1;
+  let onehot: Float32Array;
+  if (pool.targets !== undefined) {
+    onehot = pool.targets.slice(0, n * numClasses);
+  } else {
+    onehot = new Float32Array(n * numClasses);
+    for (let i = 0; i < n; i++) onehot[i * numClasses + (pool.labels[i] as number)] = 1;
+  }
   const mask = new Float32Array(n * k);
   for (let m = 0; m < k; m++) for (let i = 0; i < n; i++) mask[i * k + m] = inMask[m * n + i] as number;
   // onnxruntime-node refuses views of a SharedArrayBuffer (the pool of parallel-training's worker threads):

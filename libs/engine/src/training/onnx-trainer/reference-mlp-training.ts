@@ -97,9 +97,12 @@ export function trainMlpOnSubsetsReference(
           const max = Math.max(...logits);
           const sumExp = logits.reduce((sum, v) => sum + Math.exp(v - max), 0);
           const label = pool.labels[i] as number;
-          epochLoss += -((logits[label] as number) - max - Math.log(sumExp)) / count;
+          // the target distribution: one-hot on the label, or the pool's soft targets
+          const c = logits.length;
+          const y = (q: number) => (pool.targets ? (pool.targets[i * c + q] as number) : q === label ? 1 : 0);
+          for (let q = 0; q < c; q++) epochLoss += (-y(q) * ((logits[q] as number) - max - Math.log(sumExp))) / count;
           // backward
-          let delta = logits.map((v, q) => (Math.exp(v - max) / sumExp - (q === label ? 1 : 0)) / count);
+          let delta = logits.map((v, q) => (Math.exp(v - max) / sumExp - y(q)) / count);
           for (let li = layers.length - 1; li >= 0; li--) {
             const l = layers[li] as Layer;
             const x = acts[li] as Float64Array;
