@@ -4,6 +4,7 @@ import { AuditReferenceTrainingAndClasses1764070000000 } from './1764070000000-a
 import { AuditOutputPolicyAndReferenceArchitecture1764080000000 } from './1764080000000-audit-output-policy-and-reference-architecture';
 import { ModelVersionPreprocessing1764096000000 } from './1764096000000-model-version-preprocessing';
 import { AuditDuplicatesAndTargetTrainSize1764110000000 } from './1764110000000-audit-duplicates-and-target-train-size';
+import { ModelVersionClasses1764120000000 } from './1764120000000-model-version-classes';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const ALL_MIGRATIONS = [
   AuditOutputPolicyAndReferenceArchitecture1764080000000,
   ModelVersionPreprocessing1764096000000,
   AuditDuplicatesAndTargetTrainSize1764110000000,
+  ModelVersionClasses1764120000000,
 ];

@@ -54,7 +54,12 @@ export class AuditChildInputs {
             },
           }
         : {}),
-      ...(audit.classes ? { classes: [...audit.classes] } : {}),
+      ...(audit.classes
+        ? { classes: [...audit.classes] }
+        : version.classNames
+          ? { classes: [...version.classNames] }
+          : {}),
+      ...(version.numClasses !== null ? { numClasses: version.numClasses } : {}),
       ...(audit.outputPolicy ? { outputPolicy: audit.outputPolicy } : {}),
       ...(audit.attacks ? { attacks: audit.attacks as AttackId[] } : {}),
       seed: audit.seed,

@@ -16,6 +16,8 @@ export interface AuditChildInput {
   readonly preprocessing?: { readonly path: string; readonly name: string };
   /** Class names of string labels, in the model's output order. */
   readonly classes?: string[];
+  /** Classes declared with the model version (a labels-only model's output does not say). */
+  readonly numClasses?: number;
   /** What the audited API is taken to answer ('labels', 'top-k:<k>', 'round:<d>'). */
   readonly outputPolicy?: string;
   readonly attacks?: AttackId[];

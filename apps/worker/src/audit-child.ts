@@ -29,6 +29,7 @@ async function auditRequest(input: AuditChildInput): Promise<AuditRequest> {
       ? { preprocessing: { name: input.preprocessing.name, data: await readFile(input.preprocessing.path) } }
       : {}),
     ...(input.classes ? { classes: input.classes } : {}),
+    ...(input.numClasses ? { numClasses: input.numClasses } : {}),
     ...(input.outputPolicy ? { outputPolicy: input.outputPolicy } : {}),
     ...(input.attacks ? { attacks: input.attacks } : {}),
     seed: input.seed,

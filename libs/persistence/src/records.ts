@@ -50,6 +50,13 @@ export interface ModelVersionRecord {
   readonly sha256: string;
   readonly sizeBytes: number;
   readonly signature: ModelSignature;
+  /**
+   * Classes declared at upload (a labels-only model needs them: its output holds class indices only); null =
+   * the model's output width. signature.numClasses equals it when declared.
+   */
+  readonly numClasses: number | null;
+  /** Class names declared at upload, in the model's output order (string labels); null = none declared. */
+  readonly classNames: readonly string[] | null;
   /** The preprocessing spec its audits encode raw tables with; null = they take already-numeric data. */
   readonly preprocessing: ModelVersionPreprocessing | null;
   readonly createdAt: Date;

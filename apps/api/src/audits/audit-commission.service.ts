@@ -286,7 +286,12 @@ export class AuditCommissionService {
       labelColumn: members.labelColumn,
       ...(members.idColumn ? { idColumn: members.idColumn } : {}),
       ...(c.groupColumn !== undefined ? { groupColumn: c.groupColumn } : {}),
-      ...(c.classes !== undefined ? { classes: c.classes } : {}),
+      ...(c.classes !== undefined
+        ? { classes: c.classes }
+        : version.classNames
+          ? { classes: [...version.classNames] }
+          : {}),
+      ...(version.numClasses !== null ? { numClasses: version.numClasses } : {}),
       // The stored (normalised) options, exactly what the worker's jobs will train with: same cache keys.
       ...(referenceTraining ? { referenceTraining: { ...referenceTraining } } : {}),
       ...(c.outputPolicy !== undefined ? { outputPolicy: c.outputPolicy } : {}),

@@ -55,8 +55,13 @@ export class ModelRegistryService {
    * Streams the upload to a temp file, validates it as an untrusted ONNX classifier, and only then stores
    * the blob and the version row: a refused file leaves nothing behind.
    */
-  async uploadVersion(modelId: string, req: IncomingMessage): Promise<ModelVersionRecord> {
+  async uploadVersion(
+    modelId: string,
+    req: IncomingMessage,
+    declared: DeclaredClasses = {},
+  ): Promise<ModelVersionRecord> {
     await this.get(modelId);
+    const numClasses = declaredClassCount(declared);
     const upload = await receiveUpload(req, {
       limitBytes: this.config.MAX_MODEL_BYTES,
       tempDir: this.blobs.tempDir(),
@@ -65,9 +70,16 @@ export class ModelRegistryService {
     });
     try {
       const bytes = await readFile(upload.path);
-      const signature = inspectOnnx(bytes, { maxBytes: this.config.MAX_MODEL_BYTES });
+      const signature = inspectWithDeclaredClasses(bytes, this.config.MAX_MODEL_BYTES, numClasses);
       await this.blobs.adopt(upload.path, upload.sha256);
-      return await this.models.addVersion({ modelId, sha256: upload.sha256, sizeBytes: upload.sizeBytes, signature });
+      return await this.models.addVersion({
+        modelId,
+        sha256: upload.sha256,
+        sizeBytes: upload.sizeBytes,
+        signature,
+        numClasses: numClasses ?? null,
+        classNames: declared.classNames ?? null,
+      });
     } finally {
       await rm(upload.path, { force: true });
     }
@@ -89,6 +101,13 @@ export class ModelRegistryService {
     const spec = parsePreprocessingSpec(body, PREPROCESSING_SPEC_NAME);
     assertSpecFitsModel(spec, version.signature.nFeatures, `model version ${version.version}`);
     const classes = spec.label.classes;
+    if (classes !== undefined && version.classNames && classes.join('\u0000') !== version.classNames.join('\u0000')) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        `preprocessing spec ${spec.name} names other classes than model version ${version.version} was uploaded with (classNames); the same names in the same order, or none in the spec`,
+        { file: spec.name },
+      );
+    }
     if (classes !== undefined && classes.length !== version.signature.numClasses) {
       throw new EngineError(
         EngineErrorCode.InvalidOption,
@@ -130,5 +149,45 @@ export class ModelRegistryService {
       throw new ServiceError(ServiceErrorCode.NotFound, `model version ${versionId} has no preprocessing spec`);
     }
     return JSON.parse(await readFile(this.blobs.localPath(version.preprocessing.sha256), 'utf8')) as unknown;
+  }
+}
+
+/** Classes declared with an upload (query parameters): a labels-only model needs one of them. */
+export interface DeclaredClasses {
+  readonly numClasses?: number;
+  /** In the model's output order; their count is the number of classes. */
+  readonly classNames?: readonly string[];
+}
+
+function declaredClassCount(declared: DeclaredClasses): number | undefined {
+  const { numClasses, classNames } = declared;
+  if (classNames !== undefined && new Set(classNames).size !== classNames.length) {
+    throw new ServiceError(ServiceErrorCode.ValidationFailed, 'classNames: each class name must appear once');
+  }
+  if (numClasses !== undefined && classNames !== undefined && numClasses !== classNames.length) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `numClasses is ${numClasses} but ${classNames.length} classNames are given; give one of them, or both agreeing`,
+    );
+  }
+  return numClasses ?? classNames?.length;
+}
+
+/**
+ * inspectOnnx with the declared class count. A labels-only model without one is refused naming the upload's
+ * own query parameters (the engine's message names the CLI's options); a scores model's output width must equal it.
+ */
+function inspectWithDeclaredClasses(bytes: Uint8Array, maxBytes: number, numClasses: number | undefined) {
+  try {
+    return inspectOnnx(bytes, { maxBytes, ...(numClasses !== undefined ? { numClasses } : {}) });
+  } catch (e) {
+    if (numClasses === undefined && e instanceof EngineError && e.code === EngineErrorCode.InvalidOption) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        "numClasses is required: the model outputs class indices only (a labels-only model), which do not say how many classes it has; upload it with the query parameter numClasses=<n>, or classNames=<name> once per class in the model's output order",
+        { column: 'numClasses' },
+      );
+    }
+    throw e;
   }
 }

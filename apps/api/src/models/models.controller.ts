@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { Roles, WRITERS } from '../auth/roles.decorator';
@@ -9,6 +9,17 @@ import { ModelRegistryService } from './model-registry.service';
 const registerModelSchema = z.object({
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
+});
+
+// Query parameters of an upload (the body is the ONNX bytes): the classes of a labels-only model.
+const uploadVersionQuery = z.object({
+  numClasses: z.coerce.number().int().min(2).max(100_000).optional(),
+  // ?classNames=a&classNames=b (one parameter per class, in the model's output order).
+  classNames: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .pipe(z.array(z.string().min(1).max(200)).min(2).max(100_000))
+    .optional(),
 });
 
 @ApiTags('models')
@@ -46,8 +57,24 @@ export class ModelsController {
   })
   @ApiConsumes('application/octet-stream')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
-  uploadVersion(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: IncomingMessage) {
-    return this.registry.uploadVersion(id, req);
+  @ApiQuery({
+    name: 'numClasses',
+    required: false,
+    schema: { type: 'integer', minimum: 2 },
+    description: 'Number of classes: required for a labels-only model (integer class-index output)',
+  })
+  @ApiQuery({
+    name: 'classNames',
+    required: false,
+    schema: { type: 'array', items: { type: 'string' } },
+    description: "Class names in the model's output order, one parameter per class (their count is numClasses)",
+  })
+  uploadVersion(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Query(new ZodValidationPipe(uploadVersionQuery)) query: z.infer<typeof uploadVersionQuery>,
+    @Req() req: IncomingMessage,
+  ) {
+    return this.registry.uploadVersion(id, req, query);
   }
 
   @Get(':id/versions')

@@ -12,6 +12,8 @@ export class ModelVersionEntity {
   @Column('bigint', { name: 'size_bytes', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
   sizeBytes!: number;
   @Column('jsonb') signature!: ModelSignature;
+  @Column('int', { name: 'num_classes', nullable: true }) numClasses!: number | null;
+  @Column('jsonb', { name: 'class_names', nullable: true }) classNames!: string[] | null;
   @Column('jsonb', { nullable: true }) preprocessing!: ModelVersionPreprocessing | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

@@ -21,6 +21,8 @@ export abstract class ModelRepository {
     sha256: string;
     sizeBytes: number;
     signature: ModelSignature;
+    numClasses?: number | null;
+    classNames?: readonly string[] | null;
   }): Promise<ModelVersionRecord>;
   abstract findVersion(id: string): Promise<ModelVersionRecord | null>;
   /**

@@ -29,6 +29,8 @@ export class TypeOrmModelRepository extends ModelRepository {
     sha256: string;
     sizeBytes: number;
     signature: ModelSignature;
+    numClasses?: number | null;
+    classNames?: readonly string[] | null;
   }): Promise<ModelVersionRecord> {
     // Lock the model row so two concurrent uploads get consecutive version numbers, not a unique violation.
     return this.dataSource.transaction(async (em) => {
@@ -38,7 +40,15 @@ export class TypeOrmModelRepository extends ModelRepository {
         [input.modelId],
       );
       const repo = em.getRepository(ModelVersionEntity);
-      const saved = await repo.save(repo.create({ ...input, version: Number(rows[0].next), preprocessing: null }));
+      const saved = await repo.save(
+        repo.create({
+          ...input,
+          numClasses: input.numClasses ?? null,
+          classNames: input.classNames ? [...input.classNames] : null,
+          version: Number(rows[0].next),
+          preprocessing: null,
+        }),
+      );
       return { ...saved };
     });
   }
