@@ -37,6 +37,17 @@ export enum EngineErrorCode {
   AttackNeedsScores = 'ATTACK_NEEDS_SCORES',
   BudgetExceeded = 'BUDGET_EXCEEDED',
   InvalidOption = 'INVALID_OPTION',
+  // remote (HTTP) targets: targets/http/
+  /** The remote target spec is malformed (the message names the field, never a value). */
+  InvalidTargetSpec = 'INVALID_TARGET_SPEC',
+  /** The destination is refused by the outbound policy (not https, private/loopback/metadata address, ...). */
+  TargetDestinationRefused = 'TARGET_DESTINATION_REFUSED',
+  /** The endpoint's owner has not proved control of it (token at the well-known path). */
+  TargetOwnershipUnproven = 'TARGET_OWNERSHIP_UNPROVEN',
+  /** The audit's planned queries exceed its query budget (refused before any request). */
+  QueryBudgetExceeded = 'QUERY_BUDGET_EXCEEDED',
+  /** The endpoint failed during the audit: timeout, 5xx, malformed or wrong-shaped answer, redirect, too large, ... */
+  TargetFailed = 'TARGET_FAILED',
   // a bug in privaudit itself (e.g. an attack produced non-finite scores), not a problem with the input
   Internal = 'INTERNAL',
 }

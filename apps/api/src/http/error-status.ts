@@ -26,6 +26,8 @@ const ENGINE_ERROR_STATUS_EXCEPTIONS: ReadonlyMap<string, number> = new Map([
   [EngineErrorCode.ModelTooLarge, 413],
   [EngineErrorCode.CsvTooLarge, 413],
   [EngineErrorCode.Internal, 500],
+  // The remote endpoint, not the caller's request, failed: a bad gateway.
+  [EngineErrorCode.TargetFailed, 502],
 ]);
 
 export function engineErrorStatus(code: EngineErrorCode): number {

@@ -2,7 +2,11 @@
 
 import type { Activation, MlpTrainingOptions } from '../training/mlp';
 import type { DuplicatePolicy } from '../data/duplicate-records';
+import { EngineError, EngineErrorCode } from '../errors';
 import type { AttackId } from '../types';
+import type { OutboundPolicy } from '../targets/http/outbound-policy';
+import type { QueryLedger } from '../targets/http/query-ledger';
+import type { RemoteTargetSpec } from '../targets/http/remote-target-spec';
 
 export interface CsvInput {
   path?: string;
@@ -11,8 +15,21 @@ export interface CsvInput {
   name: string;
 }
 
+/** How an audit of a remote target may use the network (targets/http/outbound-policy.ts; defaults there). */
+export interface AuditOutboundOptions extends Partial<OutboundPolicy> {
+  /** Where spending is recorded (default: in memory). The service passes its Postgres ledger. */
+  ledger?: QueryLedger;
+  /** The token the endpoint's owner serves at the well-known path (needed unless the host is allow-listed). */
+  ownershipToken?: string;
+}
+
 export interface AuditRequest {
-  model: Uint8Array;
+  /** The ONNX model file's bytes. Exactly one of `model` and `remoteTarget`. */
+  model?: Uint8Array;
+  /** A black-box prediction endpoint (targets/http/). Exactly one of `model` and `remoteTarget`. */
+  remoteTarget?: RemoteTargetSpec;
+  /** Limits and safety rules for a remote target's requests (ignored for a model file). */
+  outbound?: AuditOutboundOptions;
   members: CsvInput;
   nonMembers: CsvInput;
   population?: CsvInput;
@@ -88,3 +105,30 @@ export const DEFAULT_REFERENCE_MODELS = 4;
 export const MIN_AUDIT_ROWS = 30;
 /** Reference/shadow models need enough population rows to train on half of them. */
 export const MIN_POPULATION_ROWS = 50;
+
+/** Which target the request names: exactly one of a model file and a remote endpoint, else a clear error. */
+export function auditTargetKind(req: Pick<AuditRequest, 'model' | 'remoteTarget'>): 'onnx' | 'http' {
+  if (req.model !== undefined && req.remoteTarget !== undefined) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      'the audit names both a model file and a remote target; give exactly one (--model or --target-url)',
+    );
+  }
+  if (req.model !== undefined) return 'onnx';
+  if (req.remoteTarget !== undefined) return 'http';
+  throw new EngineError(
+    EngineErrorCode.InvalidOption,
+    'the audit names no target; give a model file (--model) or a remote target (--target-url)',
+  );
+}
+
+/** The model file's bytes of a request that must name one (reference-model jobs, the ONNX path). */
+export function modelBytesOf(req: Pick<AuditRequest, 'model' | 'remoteTarget'>): Uint8Array {
+  if (auditTargetKind(req) !== 'onnx' || req.model === undefined) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      'this step needs a model file, but the audit names a remote target',
+    );
+  }
+  return req.model;
+}

@@ -15,7 +15,7 @@ import { AUTO_REFERENCE_MAX_EPOCHS } from '../training/reference-model-provider'
 import { measureFit } from '../training/target-fit';
 import { OnnxTarget } from '../targets/onnx-target';
 import type { ReferenceMode } from '../types';
-import type { AuditRequest } from './audit-request';
+import { type AuditRequest, modelBytesOf } from './audit-request';
 import { type PreparedAudit, prepareAudit } from './prepare-audit';
 import { estimateAuditReferenceCost } from './reference-plan';
 
@@ -81,7 +81,7 @@ export async function trainAuditReferenceModel(
 
 /** The target's fit on the members, measured as runAudit does (the model's own answers, no output policy). */
 async function targetFitOnMembers(req: AuditRequest, prepared: PreparedAudit): Promise<TrainingFit> {
-  const target = await OnnxTarget.load(req.model, {
+  const target = await OnnxTarget.load(modelBytesOf(req), {
     maxBytes: req.maxModelBytes,
     fileLabel: 'model file',
     ...(prepared.numClasses !== undefined ? { numClasses: prepared.numClasses } : {}),

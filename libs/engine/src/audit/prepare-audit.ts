@@ -37,6 +37,7 @@ import {
   DEFAULT_SEED,
   MIN_AUDIT_ROWS,
   MIN_POPULATION_ROWS,
+  modelBytesOf,
 } from './audit-request';
 import type { MlpArchitecture } from '../training/mlp';
 import { assertSpecFitsModel, type PreprocessingSpec } from '../preprocessing/preprocessing-spec';
@@ -105,12 +106,12 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
 
   checkAbort();
   steps.onStep?.('inspect', 'inspecting model');
-  const signature = inspectOnnx(req.model, {
+  const signature = inspectOnnx(modelBytesOf(req), {
     maxBytes: req.maxModelBytes,
     fileLabel: 'model file',
     ...(numClasses !== undefined ? { numClasses } : {}),
   });
-  const targetSha256 = createHash('sha256').update(req.model).digest('hex');
+  const targetSha256 = createHash('sha256').update(modelBytesOf(req)).digest('hex');
   if (outputPolicy) assertPolicyFitsModel(outputPolicy, signature.numClasses);
   if (preprocessing) assertSpecFitsModel(preprocessing, signature.nFeatures, 'the model file');
   const labelsOnly = answersLabelsOnly(signature, outputPolicy);

@@ -35,7 +35,7 @@ import type {
   ReferenceModelProvider,
   ReferenceModelSet,
 } from '../types';
-import type { AuditRequest } from './audit-request';
+import { type AuditRequest, modelBytesOf } from './audit-request';
 import { preprocessingReportEntry } from './audit-preprocessing';
 import { MeteredReferenceModelStore } from './metered-reference-store';
 import { type PreparedAudit, prepareAudit } from './prepare-audit';
@@ -83,7 +83,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
 
   checkAbort();
   progress('load-model', PROGRESS.load, 'starting model runtime');
-  const model = await OnnxTarget.load(req.model, {
+  const model = await OnnxTarget.load(modelBytesOf(req), {
     maxBytes: req.maxModelBytes,
     fileLabel: 'model file',
     ...(prepared.numClasses !== undefined ? { numClasses: prepared.numClasses } : {}),
