@@ -5,6 +5,7 @@ import { AuditOutputPolicyAndReferenceArchitecture1764080000000 } from './176408
 import { ModelVersionPreprocessing1764096000000 } from './1764096000000-model-version-preprocessing';
 import { AuditDuplicatesAndTargetTrainSize1764110000000 } from './1764110000000-audit-duplicates-and-target-train-size';
 import { ModelVersionClasses1764120000000 } from './1764120000000-model-version-classes';
+import { EndpointVersionsAndQueryBudget1764130000000 } from './1764130000000-endpoint-versions-and-query-budget';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const ALL_MIGRATIONS = [
   ModelVersionPreprocessing1764096000000,
   AuditDuplicatesAndTargetTrainSize1764110000000,
   ModelVersionClasses1764120000000,
+  EndpointVersionsAndQueryBudget1764130000000,
 ];

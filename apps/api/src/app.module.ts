@@ -10,6 +10,7 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyService } from './auth/api-key.service';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditCommissionService } from './audits/audit-commission.service';
+import { AuditEndpointCheck } from './audits/audit-endpoint-check';
 import { AuditPreprocessingCheck } from './audits/audit-preprocessing-check';
 import { AuditsController } from './audits/audits.controller';
 import { DatasetCatalogService } from './datasets/dataset-catalog.service';
@@ -56,6 +57,7 @@ export class ApiModule {
         DatasetCatalogService,
         AuditCommissionService,
         AuditPreprocessingCheck,
+        AuditEndpointCheck,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
       ],

@@ -17,7 +17,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const variable = String(issue.path[0] ?? '?');
-    const missing = env[variable] === undefined || env[variable] === '';
+    // A cross-variable rule (code 'custom') can fail on a defaulted variable: its message says what is wrong.
+    const missing = issue.code !== 'custom' && (env[variable] === undefined || env[variable] === '');
     if (missing) return `${variable} is required`;
     if (SECRET_VARIABLES.has(variable)) return `${variable} is invalid (${secretSafeHint(variable)})`;
     return `${variable}: ${issue.message}`;
@@ -31,6 +32,8 @@ function secretSafeHint(variable: string): string {
       return 'expected postgres://user@host:port/database';
     case 'REDIS_URL':
       return 'expected redis://host:port';
+    case 'SECRETS_ENCRYPTION_KEY':
+      return 'must be 32 bytes, base64-encoded (openssl rand -base64 32)';
     default:
       return 'must be at least 32 characters';
   }

@@ -38,6 +38,7 @@ import { ReferenceModelRepository } from '../../../../libs/persistence/src/repos
 import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
 import type { AuditReport } from '../../../../libs/engine/src/types';
 import { DatasetCatalogService, featureColumnsOf } from '../datasets/dataset-catalog.service';
+import { AuditEndpointCheck } from './audit-endpoint-check';
 import { AuditPreprocessingCheck } from './audit-preprocessing-check';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { ModelRegistryService } from '../models/model-registry.service';
@@ -65,6 +66,8 @@ export interface AuditCommission {
   readonly duplicates?: DuplicatePolicy;
   /** The target's training-set size when the members are only part of it. */
   readonly targetTrainSize?: number;
+  /** Endpoint versions: the hard query budget (default DEFAULT_QUERY_BUDGET, at most MAX_QUERY_BUDGET). */
+  readonly queryBudget?: number;
 }
 
 /** What an audit's reference models cost, decided before anything is queued. */
@@ -94,6 +97,7 @@ export class AuditCommissionService {
     @Inject(BlobStore) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AuditPreprocessingCheck) private readonly preprocessing: AuditPreprocessingCheck,
+    @Inject(AuditEndpointCheck) private readonly endpointChecks: AuditEndpointCheck,
   ) {}
 
   /**
@@ -102,6 +106,7 @@ export class AuditCommissionService {
    */
   async commission(c: AuditCommission): Promise<AuditRecord> {
     const version = await this.models.getVersion(c.modelVersionId);
+    const queryBudget = await this.endpointChecks.queryBudgetOf(version, c.queryBudget);
     const members = await this.datasetWithRole(c.membersDatasetId, DatasetRole.Members, 'membersDatasetId');
     const nonMembers = await this.datasetWithRole(c.nonMembersDatasetId, DatasetRole.NonMembers, 'nonMembersDatasetId');
     const population = c.populationDatasetId
@@ -190,18 +195,22 @@ export class AuditCommissionService {
 
     const seed = c.seed ?? DEFAULT_SEED;
     const referenceModels = c.referenceModels ?? (population ? DEFAULT_REFERENCE_MODELS : null);
-    const references = population
-      ? await this.planReferenceModels(
-          c,
-          version,
-          members,
-          nonMembers,
-          population,
-          seed,
-          referenceModels ?? DEFAULT_REFERENCE_MODELS,
-          labelsOnly,
-        )
-      : NO_REFERENCE_MODELS;
+    // An endpoint's reference models are trained inside its audit job: pricing them would query the endpoint.
+    const references =
+      population && version.kind === 'onnx'
+        ? await this.planReferenceModels(
+            c,
+            version,
+            members,
+            nonMembers,
+            population,
+            seed,
+            referenceModels ?? DEFAULT_REFERENCE_MODELS,
+            labelsOnly,
+          )
+        : NO_REFERENCE_MODELS;
+    // Last of the checks: it resolves the endpoint's host again (the allow-list or its DNS may have changed).
+    if (version.kind === 'endpoint') await this.endpointChecks.assertQueryable(version);
     const budget = this.config.MAX_REFERENCE_SECONDS;
     if (budget !== undefined && references.estimate.estimatedSeconds > budget) {
       throw new ServiceError(
@@ -232,6 +241,7 @@ export class AuditCommissionService {
         targetTrainSize: c.targetTrainSize ?? null,
         estimate: references.estimate,
         referenceModelKeys: references.keys.length > 0 ? references.keys : null,
+        queryBudget,
       });
     } catch (e) {
       if (e instanceof ActiveAuditExistsError) {

@@ -18,6 +18,9 @@ export const SERVICE_ERROR_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
   [ServiceErrorCode.QueueUnavailable]: 503,
   [ServiceErrorCode.BudgetExceeded]: 422,
   [ServiceErrorCode.PreprocessingAlreadySet]: 409,
+  [ServiceErrorCode.WrongModelVersionKind]: 422,
+  [ServiceErrorCode.SecretsUnavailable]: 503,
+  [ServiceErrorCode.QueryBudgetTooLarge]: 422,
 };
 
 // Engine errors are problems with the caller's model or data (422) unless listed here. A default keeps the

@@ -18,6 +18,12 @@ export enum ServiceErrorCode {
   BudgetExceeded = 'BUDGET_EXCEEDED',
   /** A model version's preprocessing spec is set once; a different one needs a new version. */
   PreprocessingAlreadySet = 'PREPROCESSING_ALREADY_SET',
+  /** The request needs an endpoint version (ownership proof) or a file version (preprocessing, ...). */
+  WrongModelVersionKind = 'WRONG_MODEL_VERSION_KIND',
+  /** Endpoint auth secrets cannot be stored or read: SECRETS_ENCRYPTION_KEY is unset or does not match. */
+  SecretsUnavailable = 'SECRETS_UNAVAILABLE',
+  /** An audit's queryBudget is above MAX_QUERY_BUDGET. */
+  QueryBudgetTooLarge = 'QUERY_BUDGET_TOO_LARGE',
 }
 
 export class ServiceError extends Error {

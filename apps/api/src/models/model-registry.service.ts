@@ -18,8 +18,20 @@ import {
   PREPROCESSING_SPEC_NAME,
   PreprocessingAlreadySetError,
 } from '../../../../libs/persistence/src/repositories/model.repository';
+import { verifyEndpointOwnership } from '../../../../libs/engine/src/targets/http/outbound-policy';
+import {
+  EndpointSecretBox,
+  SecretsUnavailableError,
+} from '../../../../libs/persistence/src/secrets/endpoint-secret-box';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { receiveUpload } from '../http/streamed-upload';
+import {
+  checkEndpointRegistration,
+  newOwnershipToken,
+  ownershipState,
+  serviceOutboundPolicy,
+} from './endpoint-registration';
+import { modelVersionResource, type ModelVersionResource } from './model-version-resource';
 
 /** Registered models and their versions: each version is a validated ONNX file stored by its sha256. */
 @Injectable()
@@ -28,7 +40,79 @@ export class ModelRegistryService {
     @Inject(ModelRepository) private readonly models: ModelRepository,
     @Inject(BlobStore) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(EndpointSecretBox) private readonly secrets: EndpointSecretBox,
   ) {}
+
+  /** The outbound policy under today's OUTBOUND_ALLOW_HOSTS. */
+  outboundPolicy() {
+    return serviceOutboundPolicy(this.config.OUTBOUND_ALLOW_HOSTS);
+  }
+
+  /** The version as the API shows it (no secrets; ownership state under today's allow-list). */
+  resource(version: ModelVersionRecord): ModelVersionResource {
+    return modelVersionResource(version, this.outboundPolicy());
+  }
+
+  /**
+   * Registers a remote endpoint as the model's next version: the spec checked with the engine, the destination
+   * refused unless public (or allow-listed), the auth secrets encrypted, the sha256 the engine's canonical spec
+   * hash. A host that is not allow-listed gets an ownership token to serve before any audit queries it.
+   */
+  async registerEndpointVersion(modelId: string, body: unknown): Promise<ModelVersionResource> {
+    await this.get(modelId);
+    const endpoint = await checkEndpointRegistration(body, this.outboundPolicy());
+    const id = randomUUID();
+    const hasSecrets = Object.keys(endpoint.secrets.headers).length > 0 || endpoint.secrets.query !== '';
+    let sealed: string | null = null;
+    if (hasSecrets) {
+      try {
+        sealed = this.secrets.seal(endpoint.secrets, id);
+      } catch (e) {
+        if (e instanceof SecretsUnavailableError)
+          throw new ServiceError(ServiceErrorCode.SecretsUnavailable, e.message);
+        throw e;
+      }
+    }
+    const version = await this.models.addEndpointVersion({
+      id,
+      modelId,
+      sha256: endpoint.sha256,
+      signature: endpoint.signature,
+      numClasses: endpoint.numClasses,
+      classNames: endpoint.classNames,
+      endpoint: endpoint.description,
+      endpointSecrets: sealed,
+      ownershipToken: newOwnershipToken(),
+    });
+    return this.resource(version);
+  }
+
+  /**
+   * Runs the ownership check of an endpoint version (the engine's verifyEndpointOwnership: one GET of the
+   * well-known URL through the guarded client, no query spent) and records it. An allow-listed host needs none.
+   */
+  async verifyOwnership(versionId: string): Promise<ModelVersionResource> {
+    const version = await this.getVersion(versionId);
+    const policy = this.outboundPolicy();
+    const state = ownershipState(version, policy);
+    if (!version.endpoint || state === null) {
+      throw new ServiceError(
+        ServiceErrorCode.WrongModelVersionKind,
+        `model version ${version.version} is an uploaded file, not an endpoint: there is no ownership to prove`,
+      );
+    }
+    if (!state.required) return this.resource(version);
+    if (version.ownershipToken === null) {
+      throw new EngineError(
+        EngineErrorCode.TargetOwnershipUnproven,
+        `model version ${version.version} has no ownership token; register the endpoint again`,
+      );
+    }
+    await verifyEndpointOwnership(version.endpoint.url, version.ownershipToken, policy);
+    return this.resource(
+      foundOrNotFound(await this.models.markOwnershipVerified(version.id), `model version ${versionId}`),
+    );
+  }
 
   register(name: string, description: string | null): Promise<ModelRecord> {
     return this.models.createModel({ name, description });
@@ -92,6 +176,12 @@ export class ModelRegistryService {
    */
   async setPreprocessing(versionId: string, body: Buffer | undefined): Promise<ModelVersionRecord> {
     const version = await this.getVersion(versionId);
+    if (version.kind !== 'onnx') {
+      throw new ServiceError(
+        ServiceErrorCode.WrongModelVersionKind,
+        `model version ${version.version} is a remote endpoint: a preprocessing spec applies to uploaded model files`,
+      );
+    }
     if (body === undefined || body.length === 0) {
       throw new ServiceError(
         ServiceErrorCode.UnsupportedMediaType,

@@ -74,12 +74,25 @@ export class ModelsController {
     @Query(new ZodValidationPipe(uploadVersionQuery)) query: z.infer<typeof uploadVersionQuery>,
     @Req() req: IncomingMessage,
   ) {
-    return this.registry.uploadVersion(id, req, query);
+    return this.registry.uploadVersion(id, req, query).then((v) => this.registry.resource(v));
+  }
+
+  @Post(':id/endpoint-versions')
+  @HttpCode(201)
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary:
+      'Register a remote prediction endpoint as a model version (JSON: url, protocol kserve-v2|tf-serving|mlflow|json, headers, output, numClasses or classNames, nFeatures, modelName, inputName, json {requestTemplate, responsePath}, batchSize). The destination must be public unicast over https, or an allow-listed host (OUTBOUND_ALLOW_HOSTS); header values are stored encrypted and never returned. A host that is not allow-listed must prove ownership (see `ownership`) before it is audited.',
+  })
+  @ApiConsumes('application/json')
+  @ApiBody({ schema: { type: 'object' } })
+  registerEndpoint(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown) {
+    return this.registry.registerEndpointVersion(id, body);
   }
 
   @Get(':id/versions')
-  listVersions(@Param('id', new ParseUUIDPipe()) id: string) {
-    return this.registry.listVersions(id);
+  async listVersions(@Param('id', new ParseUUIDPipe()) id: string) {
+    return (await this.registry.listVersions(id)).map((v) => this.registry.resource(v));
   }
 }
 
@@ -90,8 +103,19 @@ export class ModelVersionsController {
   constructor(@Inject(ModelRegistryService) private readonly registry: ModelRegistryService) {}
 
   @Get(':id')
-  get(@Param('id', new ParseUUIDPipe()) id: string) {
-    return this.registry.getVersion(id);
+  async get(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.registry.resource(await this.registry.getVersion(id));
+  }
+
+  @Post(':id/ownership/verify')
+  @HttpCode(200)
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary:
+      "Check the endpoint owner's proof: the version's ownership token served at <origin>/.well-known/privaudit-verification/<id> (see the version's `ownership`). One GET, no query spent.",
+  })
+  verifyOwnership(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.registry.verifyOwnership(id);
   }
 
   @Put(':id/preprocessing')
@@ -108,7 +132,7 @@ export class ModelVersionsController {
     // Nest keeps the body's bytes (main.ts rawBody): the spec's sha256 is of what was sent.
     @Req() req: IncomingMessage & { rawBody?: Buffer },
   ) {
-    return this.registry.setPreprocessing(id, req.rawBody);
+    return this.registry.setPreprocessing(id, req.rawBody).then((v) => this.registry.resource(v));
   }
 
   @Get(':id/preprocessing')

@@ -27,6 +27,8 @@ export interface NewAudit {
   readonly targetTrainSize?: number | null;
   readonly estimate?: AuditEstimate | null;
   readonly referenceModelKeys?: readonly string[] | null;
+  /** Endpoint audits: the hard query budget. */
+  readonly queryBudget?: number | null;
 }
 
 /** Thrown by createQueued when the model version already has a queued or running audit. */
@@ -68,6 +70,13 @@ export abstract class AuditRepository {
   ): Promise<Array<{ id: string; status: AuditStatus }>>;
   /** Number of audits per status (every status present, zero included), for /metrics. */
   abstract countByStatus(): Promise<Record<AuditStatus, number>>;
+  /**
+   * Adds queries an endpoint audit spent (one answered request's rows), durably; returns the new total, or null
+   * when the audit does not exist. Never capped here: the engine checks the budget before each request.
+   */
+  abstract recordQueries(id: string, queries: number): Promise<number | null>;
+  /** Queries the audit spent so far (earlier attempts included); null when it does not exist. */
+  abstract queriesUsed(id: string): Promise<number | null>;
   abstract listFindings(auditId: string): Promise<FindingRecord[]>;
   abstract findReport(auditId: string): Promise<AuditReport | null>;
 }
