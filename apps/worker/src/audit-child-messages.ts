@@ -2,10 +2,24 @@
 // paths and options go down; progress, the report or one model's encoded weights, or a failure come back.
 // Never raw data values.
 import type { AuditRequest } from '../../../libs/engine/src/audit/audit-request';
+import type { RemoteTargetSpec } from '../../../libs/engine/src/targets/http/remote-target-spec';
 import type { AttackId, AuditReport } from '../../../libs/engine/src/types';
 
+/** An endpoint audit's network settings; the auth secrets are in `remoteTarget.headers` (never logged). */
+export interface AuditChildOutbound {
+  readonly allowHosts: string[];
+  readonly queryBudget: number;
+  readonly ownershipToken?: string;
+  /** Queries earlier attempts of this audit spent (Postgres), where the child's ledger starts. */
+  readonly queriesSpent: number;
+}
+
 export interface AuditChildInput {
-  readonly modelPath: string;
+  /** The ONNX file (a blob path); exactly one of modelPath and remoteTarget. */
+  readonly modelPath?: string;
+  /** A remote endpoint, its secrets decrypted by the worker: IPC only, never written to disk or a log. */
+  readonly remoteTarget?: RemoteTargetSpec;
+  readonly outbound?: AuditChildOutbound;
   readonly members: { readonly path: string; readonly name: string };
   readonly nonMembers: { readonly path: string; readonly name: string };
   readonly population?: { readonly path: string; readonly name: string };
@@ -47,11 +61,15 @@ export interface ReferenceModelChildInput {
 export type ParentToChild =
   | { type: 'run'; input: AuditChildInput }
   | { type: 'train-reference'; input: ReferenceModelChildInput }
-  | { type: 'abort' };
+  | { type: 'abort' }
+  /** The parent's answer to a 'queries' message: the spending is in Postgres (ok) or could not be written. */
+  | { type: 'queries-recorded'; seq: number; ok: boolean };
 
 export type ChildToParent =
   | { type: 'progress'; phase: string; fraction: number }
   | { type: 'report'; report: AuditReport }
   /** weights: the engine's encoded model (reference-model-store.ts), base64; a few hundred KB at most. */
   | { type: 'reference-model'; key: string; weights: string }
-  | { type: 'failed'; code: string; message: string; engineError: boolean };
+  | { type: 'failed'; code: string; message: string; engineError: boolean }
+  /** Queries about to be sent to the endpoint: the parent adds them to the audit's account and answers. */
+  | { type: 'queries'; seq: number; queries: number };

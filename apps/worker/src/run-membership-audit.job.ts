@@ -90,6 +90,9 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
             timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
             signal,
             onProgress: (phase, fraction) => progress.report(phase, fraction),
+            onQueries: async (queries) => {
+              if ((await this.audits.recordQueries(auditId, queries)) === null) throw new Error('audit gone');
+            },
           });
           await progress.flushed();
           const stored = await this.audits.completeWithReport(auditId, report);

@@ -15,6 +15,7 @@ import {
   remoteTargetSha256,
   type RemoteTargetSpec,
 } from '../../../../libs/engine/src/targets/http/remote-target-spec';
+import { remoteSignature } from '../../../../libs/engine/src/targets/http/http-target';
 import type { ModelSignature } from '../../../../libs/engine/src/types';
 import type { EndpointSecrets } from '../../../../libs/persistence/src/secrets/endpoint-secret-box';
 import type { EndpointDescription, ModelVersionRecord } from '../../../../libs/persistence/src/records';
@@ -83,18 +84,12 @@ export async function checkEndpointRegistration(body: unknown, policy: OutboundP
     description,
     secrets: { headers: { ...spec.headers }, query: url.search },
     // What the service's checks read of a model (feature and class counts, output kind); no ONNX behind it.
-    signature: {
-      inputName: spec.inputName ?? 'input',
-      nFeatures,
-      numClasses,
-      outputName: 'output',
-      outputKind: spec.output,
-      opset: 0,
-      producer: `endpoint:${spec.protocol}`,
-    },
+    signature: remoteSignature(spec, nFeatures, numClasses),
     numClasses,
     classNames: spec.classNames ?? null,
-    sha256: remoteTargetSha256(spec),
+    // The spec as the worker rebuilds it (endpoint-target.ts: names imply the count), so the version's sha256
+    // is the report's target.sha256.
+    sha256: remoteTargetSha256(spec.classNames !== undefined ? { ...spec, numClasses: undefined } : spec),
     allowListed: checked.allowListed,
   };
 }
@@ -102,26 +97,6 @@ export async function checkEndpointRegistration(body: unknown, policy: OutboundP
 /** A fresh ownership token (192 random bits, URL-safe). */
 export function newOwnershipToken(): string {
   return randomBytes(24).toString('base64url');
-}
-
-/** The engine's spec back from what is stored: the public description plus the decrypted secrets. */
-export function remoteTargetOf(
-  description: EndpointDescription,
-  secrets: EndpointSecrets,
-  classes: { numClasses: number | null; classNames: readonly string[] | null },
-): RemoteTargetSpec {
-  return {
-    url: `${description.url}${secrets.query}`,
-    protocol: description.protocol,
-    headers: { ...secrets.headers },
-    output: description.output,
-    ...(description.modelName !== undefined ? { modelName: description.modelName } : {}),
-    ...(description.inputName !== undefined ? { inputName: description.inputName } : {}),
-    ...(description.json !== undefined ? { json: description.json } : {}),
-    ...(description.batchSize !== undefined ? { batchSize: description.batchSize } : {}),
-    ...(classes.numClasses !== null ? { numClasses: classes.numClasses } : {}),
-    ...(classes.classNames !== null ? { classNames: [...classes.classNames] } : {}),
-  };
 }
 
 export interface OwnershipState {
