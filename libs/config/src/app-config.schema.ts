@@ -97,12 +97,16 @@ export const appConfigSchema = z
      * Key that encrypts endpoint auth secrets at rest (AES-256-GCM): 32 random bytes, base64 (`openssl rand
      * -base64 32`). Unset: endpoint versions with headers are refused (nothing to encrypt them with).
      */
-    SECRETS_ENCRYPTION_KEY: z
-      .string()
-      .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
-        message: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
-      })
-      .optional(),
+    // Empty = unset (docker-compose passes `${SECRETS_ENCRYPTION_KEY:-}` through).
+    SECRETS_ENCRYPTION_KEY: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+          message: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+        })
+        .optional(),
+    ),
     /** Query budget of an endpoint audit that names none (one query = one row the endpoint answers). */
     DEFAULT_QUERY_BUDGET: positiveInt(10_000),
     /** The largest queryBudget POST /audits accepts (422 above it, before anything is stored or queued). */

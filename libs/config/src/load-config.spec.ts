@@ -33,6 +33,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, OUTBOUND_ALLOW_HOSTS: 'http://evil/' })).toThrow(/OUTBOUND_ALLOW_HOSTS/);
     const key = Buffer.alloc(32, 7).toString('base64');
     expect(loadConfig({ ...base, SECRETS_ENCRYPTION_KEY: key }).SECRETS_ENCRYPTION_KEY).toBe(key);
+    expect(loadConfig({ ...base, SECRETS_ENCRYPTION_KEY: '' }).SECRETS_ENCRYPTION_KEY).toBeUndefined();
     const short = Buffer.alloc(16, 9).toString('base64');
     let message = '';
     try {
