@@ -5,16 +5,19 @@ import type { AuditCommandOptions } from './audit-command';
 /** Shell-quoted only where needed, so the line can be pasted as is. */
 export function equivalentCommand(o: AuditCommandOptions): string {
   const q = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  const args: string[] = [
-    'privaudit',
-    'audit',
-    '--model',
-    q(o.model),
-    '--members',
-    q(o.members),
-    '--nonmembers',
-    q(o.nonMembers),
-  ];
+  const args: string[] = ['privaudit', 'audit'];
+  if (o.model !== undefined) args.push('--model', q(o.model));
+  if (o.remote !== undefined) {
+    args.push('--target-url', q(o.remote.url));
+    if (o.remote.protocol !== undefined) args.push('--target-protocol', o.remote.protocol);
+    // Header values are secrets: the line names the header and leaves its value for the user to fill in.
+    for (const h of o.remote.headers ?? []) args.push('--target-header', q(`${h.split(':')[0] ?? ''}: <value>`));
+    if (o.remote.output !== undefined) args.push('--target-output', o.remote.output);
+    if (o.remote.modelName !== undefined) args.push('--target-model-name', q(o.remote.modelName));
+  }
+  for (const h of o.outbound?.allowHosts ?? []) args.push('--allow-host', q(h));
+  if (o.outbound?.queryBudget !== undefined) args.push('--query-budget', String(o.outbound.queryBudget));
+  args.push('--members', q(o.members), '--nonmembers', q(o.nonMembers));
   if (o.population !== undefined) args.push('--population', q(o.population));
   args.push('--label', q(o.label));
   if (o.idColumn !== undefined) args.push('--id-column', q(o.idColumn));

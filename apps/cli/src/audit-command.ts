@@ -11,13 +11,24 @@ import { InputError, InterruptedError, UsageError } from './cli-errors';
 import { createProgressReporter, progressStyleFor } from './progress-reporter';
 import { checkDocumentDestinations, writeReportDocuments } from './report-command';
 import { checkReportDestination, writeFileAtomically } from './report-file';
+import {
+  type OutboundCommandOptions,
+  outboundFromOptions,
+  type RemoteTargetCommandOptions,
+  remoteTargetSpecFromOptions,
+} from './remote-target-options';
 
 /** The engine's own limit, in the unit the option takes. */
 export const DEFAULT_MAX_MODEL_MB = DEFAULT_MAX_MODEL_BYTES / (1024 * 1024);
 
 /** `privaudit audit` options after validation; paths as the user typed them (relative to io.cwd). */
 export interface AuditCommandOptions {
-  readonly model: string;
+  /** The ONNX file; exactly one of model and remote. */
+  readonly model?: string;
+  /** A remote prediction endpoint (--target-url ...); exactly one of model and remote. */
+  readonly remote?: RemoteTargetCommandOptions;
+  /** Allow-listed hosts, query budget and ownership token for a remote target. */
+  readonly outbound?: OutboundCommandOptions;
   readonly members: string;
   readonly nonMembers: string;
   readonly population?: string;
@@ -82,7 +93,11 @@ export async function runAuditCommand(
   const maxModelMb = opts.maxModelMb ?? DEFAULT_MAX_MODEL_MB;
   const maxModelBytes = maxModelMb * 1024 * 1024;
 
-  await requireFile('--model', opts.model, resolve(opts.model));
+  if (opts.model !== undefined && opts.remote !== undefined)
+    throw new UsageError('--model and --target-url are mutually exclusive: audit either a model file or an endpoint');
+  if (opts.model === undefined && opts.remote === undefined)
+    throw new UsageError("one of '--model <file.onnx>' or '--target-url <url>' is required");
+  if (opts.model !== undefined) await requireFile('--model', opts.model, resolve(opts.model));
   await requireFile('--members', opts.members, resolve(opts.members));
   await requireFile('--nonmembers', opts.nonMembers, resolve(opts.nonMembers));
   if (opts.population !== undefined) await requireFile('--population', opts.population, resolve(opts.population));
@@ -94,18 +109,13 @@ export async function runAuditCommand(
     throw new UsageError('--out <report.json> is required (only --dry-run runs without it)');
   await checkDocumentDestinations(opts, io);
 
-  // Size is checked before reading so an oversized (or hostile) file is never buffered.
-  const modelSize = (await fs.stat(resolve(opts.model))).size;
-  if (modelSize > maxModelBytes) {
-    throw new InputError(
-      `model ${opts.model} is ${(modelSize / 1024 / 1024).toFixed(1)} MB, over the ${maxModelMb} MB limit (raise it with --max-model-mb)`,
-    );
-  }
-  const model = new Uint8Array(await fs.readFile(resolve(opts.model)));
+  const target = opts.model !== undefined ? { model: await readModel(opts.model, resolve, maxModelMb) } : {};
+  const remoteTarget = opts.remote !== undefined ? await remoteTargetSpecFromOptions(opts.remote, io.cwd) : undefined;
   const preprocessing = opts.preprocessing !== undefined ? await readSpec(opts.preprocessing, resolve) : undefined;
 
   const request: AuditRequest = {
-    model,
+    ...target,
+    ...(remoteTarget ? { remoteTarget, outbound: outboundFromOptions(opts.outbound ?? {}) } : {}),
     members: { path: resolve(opts.members), name: opts.members },
     nonMembers: { path: resolve(opts.nonMembers), name: opts.nonMembers },
     population: opts.population !== undefined ? { path: resolve(opts.population), name: opts.population } : undefined,
@@ -155,6 +165,16 @@ export async function runAuditCommand(
               `duplicate records (policy ${plan.duplicates.policy}): ${plan.duplicates.nonMembersMatchingMembers} non-member(s) identical to a member, ${plan.duplicates.populationMatchingAudited} population row(s) identical to an audited record, ${plan.duplicates.withinMembers + plan.duplicates.withinNonMembers + plan.duplicates.withinPopulation} repeats within a file`,
             ]
           : []),
+        ...(plan.queries
+          ? [
+              `queries to the endpoint: at most ${plan.queries.total} (${plan.queries.audited} audited records${plan.queries.perAttack
+                .filter((a) => a.queries > 0)
+                .map((a) => `, ${a.queries} for ${a.attack}`)
+                .join(
+                  '',
+                )}), budget ${plan.queries.budget}${plan.queries.total > plan.queries.budget ? ': the audit would be refused' : ''}`,
+            ]
+          : []),
         plan.withinBudget
           ? 'within budget'
           : `over the budget of ${opts.maxReferenceSeconds} s: the audit would be refused`,
@@ -184,7 +204,12 @@ export async function runAuditCommand(
     io.out(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     const also = documents.map((p) => `\nAlso written: ${p}`).join('');
-    io.out(`${formatFindingsTable(report).replace(/\n*$/, '')}\n\nReport written to ${reportPath}${also}\n`);
+    const q = report.config.queries;
+    const queries =
+      q !== undefined
+        ? `\nQueries to the endpoint: ${q.used} used of a budget of ${q.budget}${q.spentBefore > 0 ? ` (${q.spentBefore} spent before)` : ''}, ${q.cacheHits} answered from the cache, ${q.requests} requests`
+        : '';
+    io.out(`${formatFindingsTable(report).replace(/\n*$/, '')}${queries}\n\nReport written to ${reportPath}${also}\n`);
   }
   return { report, reportPath };
 }
@@ -197,6 +222,17 @@ function referenceTraining(opts: AuditCommandOptions): AuditRequest['referenceTr
     ...(opts.referenceL2 !== undefined ? { l2: opts.referenceL2 } : {}),
   };
   return Object.keys(t).length > 0 ? t : undefined;
+}
+
+/** Size is checked before reading so an oversized (or hostile) file is never buffered. */
+async function readModel(typed: string, resolve: (p: string) => string, maxModelMb: number): Promise<Uint8Array> {
+  const modelSize = (await fs.stat(resolve(typed))).size;
+  if (modelSize > maxModelMb * 1024 * 1024) {
+    throw new InputError(
+      `model ${typed} is ${(modelSize / 1024 / 1024).toFixed(1)} MB, over the ${maxModelMb} MB limit (raise it with --max-model-mb)`,
+    );
+  }
+  return new Uint8Array(await fs.readFile(resolve(typed)));
 }
 
 /** A spec is a small JSON file; a huge one is a wrong path, refused before it is read. */

@@ -4,6 +4,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { isEngineError } from '../../../libs/engine/src/errors';
 import { DEFAULT_ATTACKS } from '../../../libs/engine/src/membership/attack-registry';
 import { formatOutputPolicy, parseOutputPolicy } from '../../../libs/engine/src/targets/output-policy';
+import { DEFAULT_QUERY_BUDGET } from '../../../libs/engine/src/targets/http/outbound-policy';
+import { REMOTE_PROTOCOLS } from '../../../libs/engine/src/targets/http/remote-target-spec';
 import type { AttackId } from '../../../libs/engine/src/types';
 import { DEFAULT_MAX_MODEL_MB, runAuditCommand } from './audit-command';
 import { processIo, type CliIo } from './cli-io';
@@ -39,6 +41,9 @@ Examples:
       --label diagnosis --output-policy round:1 --out report-round1.json
   $ privaudit audit --model penguins.onnx --members raw-train.csv --nonmembers raw-holdout.csv \\
       --label species --preprocessing penguins.preprocessing.json --out report.json
+  $ privaudit audit --target-url https://models.example.com --target-protocol kserve-v2 \\
+      --target-model-name churn --target-header "Authorization: Bearer $TOKEN" --ownership-token "$PROOF" \\
+      --members train.csv --nonmembers holdout.csv --label churned --query-budget 20000 --out report.json
 
 Exit codes: 0 audit completed, 1 input, model or audit error, 2 usage error, 130 interrupted.
 `;
@@ -72,7 +77,19 @@ Guide: docs/cli.md
 `;
 
 interface RawAuditOptions {
-  model: string;
+  model?: string;
+  targetUrl?: string;
+  targetProtocol?: string;
+  targetHeader: string[];
+  targetOutput?: string;
+  targetModelName?: string;
+  targetInputName?: string;
+  targetJsonTemplate?: string;
+  targetJsonResponsePath?: string;
+  targetBatchSize?: number;
+  allowHost: string[];
+  queryBudget?: number;
+  ownershipToken?: string;
   members: string;
   nonmembers: string;
   population?: string;
@@ -138,6 +155,29 @@ export async function main(argv: string[], givenIo?: CliIo): Promise<number> {
   }
 }
 
+/** The first remote-target option given without --target-url, if any. */
+function remoteOnlyOptions(raw: RawAuditOptions): string | undefined {
+  const given: Array<[string, boolean]> = [
+    ['--target-protocol', raw.targetProtocol !== undefined],
+    ['--target-header', raw.targetHeader.length > 0],
+    ['--target-output', raw.targetOutput !== undefined],
+    ['--target-model-name', raw.targetModelName !== undefined],
+    ['--target-input-name', raw.targetInputName !== undefined],
+    ['--target-json-template', raw.targetJsonTemplate !== undefined],
+    ['--target-json-response-path', raw.targetJsonResponsePath !== undefined],
+    ['--target-batch-size', raw.targetBatchSize !== undefined],
+    ['--allow-host', raw.allowHost.length > 0],
+    ['--query-budget', raw.queryBudget !== undefined],
+    ['--ownership-token', raw.ownershipToken !== undefined],
+  ];
+  return given.find(([, present]) => present)?.[0];
+}
+
+/** Commander's accumulator for a repeatable option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** Checked here so a bad policy is a usage error (exit 2); passed on in canonical form. */
 function parseOutputPolicyOption(value: string): string {
   try {
@@ -182,8 +222,51 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
 
   program
     .command('audit')
-    .description('audit an ONNX model with membership-inference attacks and write a JSON report')
-    .requiredOption('--model <file.onnx>', 'the target model (ONNX: float input [batch, features], class scores out)')
+    .description(
+      'audit an ONNX model, or a remote prediction endpoint, with membership-inference attacks and write a JSON report',
+    )
+    .option(
+      '--model <file.onnx>',
+      'the target model (ONNX: float input [batch, features], class scores out); or --target-url',
+    )
+    .option(
+      '--target-url <url>',
+      'audit a remote prediction endpoint instead of a model file (https; see docs/remote-targets.md)',
+    )
+    .option('--target-protocol <protocol>', `the endpoint's protocol: ${REMOTE_PROTOCOLS.join('|')}`)
+    .option(
+      '--target-header <"Name: value">',
+      'a header sent with every request, e.g. "Authorization: Bearer ..." (repeatable; values are never printed)',
+      collect,
+      [],
+    )
+    .option('--target-output <kind>', 'what the endpoint answers: probabilities (default), logits or labels')
+    .option('--target-model-name <name>', 'kserve-v2 / tf-serving: the served model name (unless in the URL)')
+    .option('--target-input-name <name>', "kserve-v2: the input tensor's name (default 'input')")
+    .option(
+      '--target-json-template <json|@file>',
+      'json protocol: the request body with "$rows" (the batch) or "$row" (one row) where the features go',
+    )
+    .option(
+      '--target-json-response-path <path>',
+      'json protocol: dot path to the per-row answers, e.g. predictions or outputs.0.data',
+    )
+    .option('--target-batch-size <n>', 'rows per request (default per protocol)', parsePositiveInteger)
+    .option(
+      '--allow-host <host>',
+      'trust this host: plain http, any address (loopback, private) and no ownership proof (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--query-budget <n>',
+      `hard cap on rows sent to the endpoint (default ${DEFAULT_QUERY_BUDGET}); refused before any query when the plan needs more`,
+      parsePositiveInteger,
+    )
+    .option(
+      '--ownership-token <token>',
+      'proof of control of a host that is not allow-listed: served at <origin>/.well-known/privaudit-verification/<first 32 hex of sha256(token)>',
+    )
     .requiredOption('--members <csv>', 'records the model was trained on')
     .requiredOption('--nonmembers <csv>', 'records from the same distribution the model never saw')
     .option('--population <csv>', 'further same-distribution records for reference/shadow models')
@@ -276,9 +359,29 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
     .addHelpText('after', AUDIT_EXAMPLES)
     .action(async (raw: RawAuditOptions) => {
       if (raw.out === undefined && raw.dryRun !== true) throw missingOutOption();
+      if (raw.targetUrl === undefined) {
+        const orphan = remoteOnlyOptions(raw);
+        if (orphan !== undefined) throw new UsageError(`${orphan} applies to a remote target: give --target-url`);
+      }
       await runAuditCommand(
         {
-          model: raw.model,
+          ...(raw.model !== undefined ? { model: raw.model } : {}),
+          ...(raw.targetUrl !== undefined
+            ? {
+                remote: {
+                  url: raw.targetUrl,
+                  protocol: raw.targetProtocol,
+                  headers: raw.targetHeader,
+                  output: raw.targetOutput,
+                  modelName: raw.targetModelName,
+                  inputName: raw.targetInputName,
+                  jsonTemplate: raw.targetJsonTemplate,
+                  jsonResponsePath: raw.targetJsonResponsePath,
+                  batchSize: raw.targetBatchSize,
+                },
+              }
+            : {}),
+          outbound: { allowHosts: raw.allowHost, queryBudget: raw.queryBudget, ownershipToken: raw.ownershipToken },
           members: raw.members,
           nonMembers: raw.nonmembers,
           population: raw.population,

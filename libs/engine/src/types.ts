@@ -142,6 +142,11 @@ export interface MembershipAttack {
   readonly referenceModels: ReferenceMode | 'none';
   /** Paper citation shown in reports. */
   readonly reference: string;
+  /**
+   * Rows the attack sends to the target beyond the audited records' one query each (shared by all attacks), at
+   * most: what a remote target's query budget is checked against before the first query. Absent: none.
+   */
+  plannedTargetQueries?(audit: { readonly nAudited: number; readonly nPopulation: number }): number;
   run(ctx: MembershipAttackContext): Promise<MembershipScores>;
 }
 
@@ -374,6 +379,17 @@ export interface AuditReport {
     readonly nFeatures: number;
     readonly numClasses: number;
     readonly outputKind: OutputKind;
+    /**
+     * A remote target (format 'http'): where it was queried (origin and path, never credentials or a query
+     * string), its protocol and what its answers held. sha256 is then that of its spec without secrets
+     * (targets/http/remote-target-spec.ts remoteTargetSha256).
+     */
+    readonly endpoint?: {
+      readonly origin: string;
+      readonly path: string;
+      readonly protocol: 'kserve-v2' | 'tf-serving' | 'mlflow' | 'json';
+      readonly outputKind: OutputKind;
+    };
   };
   readonly data: {
     readonly members: DatasetDigest;
@@ -444,6 +460,19 @@ export interface AuditReport {
     readonly referenceArchitecture?: { readonly hidden: readonly number[]; readonly activation: string };
     /** Present when an attack needed reference models. */
     readonly referenceCost?: ReferenceCost;
+    /**
+     * A remote target's queries (one query = one row sent): planned before the first request, spent in this run
+     * (retries included, cache hits excluded), spent by earlier runs of the same audit (a resumed job), the hard
+     * budget, rows answered from the per-audit cache, and HTTP requests sent.
+     */
+    readonly queries?: {
+      readonly planned: number;
+      readonly used: number;
+      readonly spentBefore: number;
+      readonly budget: number;
+      readonly cacheHits: number;
+      readonly requests: number;
+    };
     /** The what-if output policy the target's answers were put through ('labels', 'top-k:3', 'round:2'). */
     readonly outputPolicy?: string;
     /**

@@ -7,6 +7,8 @@ import type { AttackId, AuditReport, ReferenceMode } from '../types';
 import { preprocessingReportEntry } from './audit-preprocessing';
 import type { AuditRequest } from './audit-request';
 import { prepareAudit } from './prepare-audit';
+import { planTargetQueries, type TargetQueryPlan } from './query-plan';
+import { resolveOutboundPolicy } from '../targets/http/outbound-policy';
 
 export interface AuditPlan {
   readonly attacks: AttackId[];
@@ -26,6 +28,8 @@ export interface AuditPlan {
   readonly duplicates?: AuditReport['data']['duplicates'];
   /** False when req.maxReferenceSeconds is set and the estimate is over it (runAudit would refuse). */
   readonly withinBudget: boolean;
+  /** A remote target: the queries the audit would send at most, and the budget they are checked against. */
+  readonly queries?: TargetQueryPlan & { readonly budget: number };
 }
 
 /** Inspects the model and loads and checks the data exactly as runAudit does, then stops. */
@@ -52,6 +56,14 @@ export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
         }
       : {}),
     ...(hasDuplicates(prepared.duplicates) ? { duplicates: { ...prepared.duplicates } } : {}),
+    ...(prepared.remoteTarget
+      ? {
+          queries: {
+            ...planTargetQueries(prepared),
+            budget: resolveOutboundPolicy({ queryBudget: req.outbound?.queryBudget }).queryBudget,
+          },
+        }
+      : {}),
     withinBudget:
       req.maxReferenceSeconds === undefined ||
       estimate.modelsToTrain === 0 ||

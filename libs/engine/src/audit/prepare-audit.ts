@@ -16,12 +16,7 @@ import { EngineError, EngineErrorCode } from '../errors';
 import { createMembershipAttack, defaultScoreAttacks } from '../membership/attack-registry';
 import { DEFAULT_TOP_EXPOSED } from '../report/build-report';
 import { assertCompatible, inspectOnnx } from '../targets/onnx-inspection';
-import {
-  answersLabelsOnly,
-  assertPolicyFitsModel,
-  type OutputPolicy,
-  parseOutputPolicy,
-} from '../targets/output-policy';
+import { assertPolicyFitsModel, type OutputPolicy, parseOutputPolicy } from '../targets/output-policy';
 import type {
   AttackId,
   CsvSchemaOptions,
@@ -37,8 +32,11 @@ import {
   DEFAULT_SEED,
   MIN_AUDIT_ROWS,
   MIN_POPULATION_ROWS,
+  auditTargetKind,
   modelBytesOf,
 } from './audit-request';
+import { remoteSignature } from '../targets/http/http-target';
+import { parseRemoteTargetSpec, type RemoteTargetSpec, remoteTargetSha256 } from '../targets/http/remote-target-spec';
 import type { MlpArchitecture } from '../training/mlp';
 import { assertSpecFitsModel, type PreprocessingSpec } from '../preprocessing/preprocessing-spec';
 import { resolveAuditPreprocessing } from './audit-preprocessing';
@@ -83,6 +81,8 @@ export interface PreparedAudit {
   readonly classes?: readonly string[];
   /** The spec the raw tables were encoded through, when the request gave one. */
   readonly preprocessing?: PreprocessingSpec;
+  /** The endpoint audited, when the target is remote (parsed and checked; headers are secrets). */
+  readonly remoteTarget?: RemoteTargetSpec;
 }
 
 export interface PrepareSteps {
@@ -105,21 +105,33 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   requested?.forEach((id) => createMembershipAttack(id));
 
   checkAbort();
-  steps.onStep?.('inspect', 'inspecting model');
-  const signature = inspectOnnx(modelBytesOf(req), {
-    maxBytes: req.maxModelBytes,
-    fileLabel: 'model file',
-    ...(numClasses !== undefined ? { numClasses } : {}),
-  });
-  const targetSha256 = createHash('sha256').update(modelBytesOf(req)).digest('hex');
-  if (outputPolicy) assertPolicyFitsModel(outputPolicy, signature.numClasses);
-  if (preprocessing) assertSpecFitsModel(preprocessing, signature.nFeatures, 'the model file');
-  const labelsOnly = answersLabelsOnly(signature, outputPolicy);
+  const kind = auditTargetKind(req);
+  steps.onStep?.('inspect', kind === 'onnx' ? 'inspecting model' : 'checking the remote target spec');
+  const remote = kind === 'http' ? parseRemoteTargetSpec(req.remoteTarget, 'remote target') : undefined;
+  const remoteClasses = remote ? resolveRemoteClasses(remote, req.numClasses, classes) : undefined;
+  const effectiveClasses = classes ?? remoteClasses?.classNames;
+  // A model file tells the data's width and classes; an endpoint's come from its spec, the request and the data.
+  const declared: ModelShape =
+    kind === 'onnx'
+      ? inspectOnnx(modelBytesOf(req), {
+          maxBytes: req.maxModelBytes,
+          fileLabel: 'model file',
+          ...(numClasses !== undefined ? { numClasses } : {}),
+        })
+      : {
+          ...(preprocessing ? { nFeatures: preprocessing.width } : {}),
+          ...(remoteClasses?.numClasses !== undefined ? { numClasses: remoteClasses.numClasses } : {}),
+        };
+  const onnxSignature = kind === 'onnx' ? (declared as ModelSignature) : undefined;
+  if (outputPolicy && onnxSignature) assertPolicyFitsModel(outputPolicy, onnxSignature.numClasses);
+  if (preprocessing && onnxSignature) assertSpecFitsModel(preprocessing, onnxSignature.nFeatures, 'the model file');
+  const outputKind = onnxSignature?.outputKind ?? remote?.output ?? 'probabilities';
+  const labelsOnly = outputKind === 'labels' || outputPolicy?.kind === 'labels';
   const attackIds = requested ?? [
     ...(labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(req.population !== undefined)),
   ];
   const attacks = attackIds.map((id) => createMembershipAttack(id));
-  if (labelsOnly) assertLabelsSuffice(attacks, signature);
+  if (labelsOnly) assertLabelsSuffice(attacks, { outputKind });
 
   const needsReferences = attacks.filter((a) => a.referenceModels !== 'none');
   if (needsReferences.length > 0 && !req.population) {
@@ -134,16 +146,31 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   const schema: CsvSchemaOptions = {
     labelColumn: req.labelColumn,
     ...(req.idColumn !== undefined ? { idColumn: req.idColumn } : {}),
-    ...(classes !== undefined ? { classes } : {}),
+    ...(effectiveClasses !== undefined ? { classes: [...effectiveClasses] } : {}),
     ...(preprocessing ? { preprocessing } : {}),
     ...(req.groupColumn !== undefined ? { groupColumn: req.groupColumn } : {}),
   };
-  // numClasses from the model: labels outside its classes are refused in every file, population included.
-  const loadedMembers = await loadAuditCsv(req.members, schema, signature);
+  // numClasses from the model: labels outside its classes are refused in every file, population included. An
+  // endpoint's width is the first file's (every other file must match it).
+  const loadedMembers = await loadAuditCsv(req.members, schema, declared, onnxSignature);
+  const shape: ModelShape = { ...declared, nFeatures: declared.nFeatures ?? loadedMembers.nFeatures };
   checkAbort();
-  const loadedNonMembers = await loadAuditCsv(req.nonMembers, schema, signature);
+  const loadedNonMembers = await loadAuditCsv(req.nonMembers, schema, shape, onnxSignature);
   checkAbort();
-  const loadedPopulation = req.population ? await loadAuditCsv(req.population, schema, signature) : undefined;
+  const loadedPopulation = req.population
+    ? await loadAuditCsv(req.population, schema, shape, onnxSignature)
+    : undefined;
+  const signature =
+    onnxSignature ??
+    remoteSignature(
+      remote as RemoteTargetSpec,
+      loadedMembers.nFeatures,
+      shape.numClasses ?? classCountFromLabels([loadedMembers, loadedNonMembers, loadedPopulation]),
+    );
+  if (outputPolicy && !onnxSignature) assertPolicyFitsModel(outputPolicy, signature.numClasses);
+  const targetSha256 = remote
+    ? remoteTargetSha256(remote)
+    : createHash('sha256').update(modelBytesOf(req)).digest('hex');
   // The same id in two roles is a mix-up of the splits; the same content under two ids is real data.
   if (req.idColumn !== undefined) {
     const roles: RoleDataset[] = [
@@ -186,7 +213,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     referenceSets.length > 0
       ? estimateAuditReferenceCost({
           sets: referenceSets,
-          modelBytes: req.model,
+          ...(req.model !== undefined ? { modelBytes: req.model } : {}),
           signature,
           nPopulation: population?.nRows ?? 0,
           nMembers: members.nRows,
@@ -217,16 +244,66 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     ...(referenceArchitecture ? { referenceArchitecture } : {}),
     referenceTrainSize,
     referenceEpochs,
-    ...(classes !== undefined ? { classes } : {}),
+    ...(effectiveClasses !== undefined ? { classes: effectiveClasses } : {}),
     ...(preprocessing ? { preprocessing } : {}),
+    ...(remote ? { remoteTarget: remote } : {}),
   };
+}
+
+/** What is known of the target's shape before the data are read (all of it for a model file). */
+type ModelShape = { readonly nFeatures?: number; readonly numClasses?: number };
+
+/**
+ * An endpoint's classes: the spec's, the request's --num-classes and --classes, which must agree. Undefined
+ * numClasses: learnt from the data's labels (the largest class index + 1).
+ */
+function resolveRemoteClasses(
+  spec: RemoteTargetSpec,
+  requestNumClasses: number | undefined,
+  requestClasses: readonly string[] | undefined,
+): { numClasses?: number; classNames?: readonly string[] } {
+  const counts = [
+    spec.numClasses !== undefined ? { n: spec.numClasses, from: "the remote target's numClasses" } : undefined,
+    spec.classNames !== undefined ? { n: spec.classNames.length, from: "the remote target's classNames" } : undefined,
+    requestNumClasses !== undefined ? { n: requestNumClasses, from: '--num-classes' } : undefined,
+    requestClasses !== undefined ? { n: requestClasses.length, from: 'the declared classes' } : undefined,
+  ].filter((c) => c !== undefined);
+  const first = counts[0];
+  const clash = counts.find((c) => c.n !== first?.n);
+  if (first && clash) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `${first.from} says ${first.n} classes but ${clash.from} says ${clash.n}`,
+    );
+  }
+  if (requestClasses && spec.classNames && requestClasses.some((c, i) => c !== spec.classNames?.[i])) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      "the declared classes and the remote target's classNames name the classes differently",
+    );
+  }
+  const classNames = requestClasses ?? spec.classNames;
+  return {
+    ...(first ? { numClasses: first.n } : {}),
+    ...(classNames !== undefined ? { classNames } : {}),
+  };
+}
+
+/** The number of classes the labels show (largest index + 1, at least 2). */
+function classCountFromLabels(datasets: ReadonlyArray<LabeledDataset | undefined>): number {
+  let max = 1;
+  for (const ds of datasets) if (ds) for (const label of ds.labels) max = Math.max(max, label);
+  return max + 1;
 }
 
 /** Choquette-Choo et al. 2021: when the target answers labels only, label-only membership inference is what applies. */
 export const LABELS_ONLY_DEFAULT_ATTACKS: readonly AttackId[] = ['membership.label-only'];
 
 /** Refuses, naming them, the requested attacks that read scores a labels-only target does not return. */
-export function assertLabelsSuffice(attacks: readonly MembershipAttack[], signature: ModelSignature): void {
+export function assertLabelsSuffice(
+  attacks: readonly MembershipAttack[],
+  signature: Pick<ModelSignature, 'outputKind'>,
+): void {
   const needScores = attacks.filter((a) => a.access === 'scores').map((a) => a.id);
   if (needScores.length === 0) return;
   const why =
@@ -239,7 +316,12 @@ export function assertLabelsSuffice(attacks: readonly MembershipAttack[], signat
   );
 }
 
-async function loadAuditCsv(input: CsvInput, schema: CsvSchemaOptions, sig: ModelSignature): Promise<LabeledDataset> {
+async function loadAuditCsv(
+  input: CsvInput,
+  schema: CsvSchemaOptions,
+  shape: ModelShape,
+  model: ModelSignature | undefined,
+): Promise<LabeledDataset> {
   const source = input.data ?? input.path;
   if (source === undefined) {
     throw new EngineError(
@@ -251,10 +333,17 @@ async function loadAuditCsv(input: CsvInput, schema: CsvSchemaOptions, sig: Mode
   const ds = await loadLabeledCsv(source, {
     ...schema,
     fileLabel: input.name,
-    numClasses: sig.numClasses,
-    expectedFeatureCount: sig.nFeatures,
+    ...(shape.numClasses !== undefined ? { numClasses: shape.numClasses } : {}),
+    ...(shape.nFeatures !== undefined ? { expectedFeatureCount: shape.nFeatures } : {}),
   });
-  assertCompatible(sig, ds, input.name);
+  if (model) assertCompatible(model, ds, input.name);
+  else if (shape.nFeatures !== undefined && ds.nFeatures !== shape.nFeatures) {
+    throw new EngineError(
+      EngineErrorCode.ModelShapeMismatch,
+      `the audit's first file has ${shape.nFeatures} feature columns, ${input.name} has ${ds.nFeatures}`,
+      { file: input.name },
+    );
+  }
   return ds;
 }
 

@@ -34,8 +34,13 @@ import type {
   ReferenceMode,
   ReferenceModelProvider,
   ReferenceModelSet,
+  TargetModel,
 } from '../types';
 import { type AuditRequest, modelBytesOf } from './audit-request';
+import { planTargetQueries } from './query-plan';
+import { createProtocolAdapter, HttpTarget } from '../targets/http/http-target';
+import { resolveOutboundPolicy } from '../targets/http/outbound-policy';
+import { displayEndpoint, type RemoteTargetSpec } from '../targets/http/remote-target-spec';
 import { preprocessingReportEntry } from './audit-preprocessing';
 import { MeteredReferenceModelStore } from './metered-reference-store';
 import { type PreparedAudit, prepareAudit } from './prepare-audit';
@@ -82,12 +87,20 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
   }
 
   checkAbort();
-  progress('load-model', PROGRESS.load, 'starting model runtime');
-  const model = await OnnxTarget.load(modelBytesOf(req), {
-    maxBytes: req.maxModelBytes,
-    fileLabel: 'model file',
-    ...(prepared.numClasses !== undefined ? { numClasses: prepared.numClasses } : {}),
-  });
+  const remote = prepared.remoteTarget;
+  const queryPlan = remote ? planTargetQueries(prepared) : undefined;
+  progress(
+    'load-model',
+    PROGRESS.load,
+    remote ? `checking the remote target (at most ${queryPlan?.total} queries planned)` : 'starting model runtime',
+  );
+  const model: TargetModel & { readonly requestsSent?: number } = remote
+    ? await openRemoteTarget(req, prepared, remote, queryPlan?.total ?? 0)
+    : await OnnxTarget.load(modelBytesOf(req), {
+        maxBytes: req.maxModelBytes,
+        fileLabel: 'model file',
+        ...(prepared.numClasses !== undefined ? { numClasses: prepared.numClasses } : {}),
+      });
   const target = withOutputPolicy(model, prepared.outputPolicy);
   try {
     checkAbort();
@@ -127,7 +140,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       population && prepared.referenceSets.length > 0
         ? perModeProvider(prepared.outputPolicy, obtainedSets, (mode) =>
             (hooks.referenceProviderFactory ?? createReferenceModelProvider)({
-              modelBytes: req.model,
+              ...(req.model !== undefined ? { modelBytes: req.model } : {}),
               population,
               members,
               nonMembers,
@@ -191,9 +204,31 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
     checkAbort();
     progress('report', PROGRESS.privacyRisk, 'measuring leakage by slice, scoring risk and writing the report');
     const findings = scored.map((scores, i) => buildFinding(prepared, req, scores, i, memberPrivacyRisk));
+    const usage = model.usage?.();
     const report = buildAuditReport({
       targetSha256: prepared.targetSha256,
       signature: prepared.signature,
+      ...(remote
+        ? {
+            endpoint: {
+              ...displayEndpoint(createProtocolAdapterUrl(remote, prepared)),
+              protocol: remote.protocol,
+              outputKind: remote.output,
+            },
+          }
+        : {}),
+      ...(remote && usage && queryPlan
+        ? {
+            queries: {
+              planned: queryPlan.total,
+              used: usage.queriesUsed,
+              spentBefore: (model as HttpTarget).spentBefore,
+              budget: usage.queryBudget ?? 0,
+              cacheHits: usage.cacheHits,
+              requests: model.requestsSent ?? 0,
+            },
+          }
+        : {}),
       members,
       nonMembers,
       ...(population ? { population } : {}),
@@ -233,6 +268,40 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
   } finally {
     await target.dispose();
   }
+}
+
+/**
+ * Opens the endpoint: checks its destination, refuses a plan over the budget before any request, proves
+ * ownership (unless allow-listed). The adapter gets the data's column names (MLflow's dataframe_split).
+ */
+async function openRemoteTarget(
+  req: AuditRequest,
+  prepared: PreparedAudit,
+  spec: RemoteTargetSpec,
+  plannedQueries: number,
+): Promise<HttpTarget> {
+  const { ledger, ownershipToken, ...policyFields } = req.outbound ?? {};
+  return HttpTarget.open({
+    spec,
+    nFeatures: prepared.signature.nFeatures,
+    numClasses: prepared.signature.numClasses,
+    featureNames: prepared.members.featureNames,
+    ...(prepared.classes !== undefined ? { classNames: prepared.classes } : {}),
+    policy: resolveOutboundPolicy(policyFields),
+    ...(ledger ? { ledger } : {}),
+    ...(ownershipToken !== undefined ? { ownershipToken } : {}),
+    plannedQueries,
+  });
+}
+
+/** The URL the adapter posts to (the report shows its origin and path). */
+function createProtocolAdapterUrl(spec: RemoteTargetSpec, prepared: PreparedAudit): string {
+  return createProtocolAdapter({
+    spec,
+    nFeatures: prepared.signature.nFeatures,
+    numClasses: prepared.signature.numClasses,
+    featureNames: prepared.members.featureNames,
+  }).url.href;
 }
 
 /**

@@ -49,6 +49,11 @@ export class LabelOnlyAttack implements MembershipAttack {
       throw new EngineError(EngineErrorCode.InvalidOption, 'label-only needs at least one noisy copy per scale');
   }
 
+  /** Each audited record's noisy copies (the clean records are the audit's shared query). */
+  plannedTargetQueries(audit: { readonly nAudited: number }): number {
+    return audit.nAudited * this.noiseScales.length * this.copiesPerScale;
+  }
+
   async run(ctx: MembershipAttackContext): Promise<MembershipScores> {
     const audited = auditedRecords(ctx.members, ctx.nonMembers);
     const d = audited.nFeatures;

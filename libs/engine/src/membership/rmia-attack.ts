@@ -209,6 +209,11 @@ export class RmiaAttack implements MembershipAttack {
       throw new EngineError(EngineErrorCode.InvalidOption, 'RMIA needs at least one population sample');
   }
 
+  /** The population points z the target is asked about (Zarifzadeh et al.: Pr(z|θ)). */
+  plannedTargetQueries(audit: { readonly nPopulation: number }): number {
+    return Math.min(this.populationSamples, audit.nPopulation);
+  }
+
   async run(ctx: MembershipAttackContext): Promise<MembershipScores> {
     const population = ctx.population;
     if (!population || population.nRows === 0) {

@@ -136,6 +136,9 @@ export function membershipSummary(attack: AttackId, m: MembershipMetrics, severi
 export interface AuditReportParts {
   readonly targetSha256: string;
   readonly signature: ModelSignature;
+  /** A remote target: where and how it was queried, and what it cost (absent for a model file). */
+  readonly endpoint?: NonNullable<AuditReport['target']['endpoint']>;
+  readonly queries?: AuditReport['config']['queries'];
   readonly members: LabeledDataset;
   readonly nonMembers: LabeledDataset;
   readonly population?: LabeledDataset;
@@ -166,10 +169,11 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
     createdAt: (parts.createdAt ?? new Date()).toISOString(),
     target: {
       sha256: parts.targetSha256,
-      format: 'onnx',
+      format: parts.endpoint ? 'http' : 'onnx',
       nFeatures: parts.signature.nFeatures,
       numClasses: parts.signature.numClasses,
       outputKind: parts.signature.outputKind,
+      ...(parts.endpoint ? { endpoint: { ...parts.endpoint } } : {}),
     },
     data: {
       members: { sha256: parts.members.sha256, rows: parts.members.nRows },
@@ -211,6 +215,7 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
         ? { attacksNeedingPopulation: [...parts.attacksNeedingPopulation] }
         : {}),
       ...(parts.referenceCost ? { referenceCost: parts.referenceCost } : {}),
+      ...(parts.queries ? { queries: { ...parts.queries } } : {}),
     },
     findings: parts.findings,
     risk: parts.risk,

@@ -26,6 +26,21 @@ export async function verifyEndpointOwnership(
 ): Promise<void> {
   const target = new URL(url);
   if (isAllowListed(target, policy) || !policy.requireOwnership) return;
+  const own = client ?? new OutboundClient({ ...policy, maxRetries: 0 });
+  try {
+    await checkOwnershipProof(url, token, own);
+  } finally {
+    if (client === undefined) await own.close();
+  }
+}
+
+/** The proof itself, whoever the host is: the well-known path must answer 200 with the token. */
+export async function checkOwnershipProof(
+  url: string,
+  token: string | undefined,
+  client: OutboundClient,
+): Promise<void> {
+  const target = new URL(url);
   const unproven = (why: string): never => {
     throw new EngineError(
       EngineErrorCode.TargetOwnershipUnproven,
@@ -35,20 +50,14 @@ export async function verifyEndpointOwnership(
   if (token === undefined || token.trim() === '') return unproven('no ownership token was given');
   if (token.length < MIN_OWNERSHIP_TOKEN_LENGTH)
     return unproven(`the ownership token is shorter than ${MIN_OWNERSHIP_TOKEN_LENGTH} characters`);
-  // The proof must answer quickly and once: no retries.
-  const own = client ?? new OutboundClient({ ...policy, maxRetries: 0 });
+  let answer;
   try {
-    let answer;
-    try {
-      answer = await own.getText(new URL(ownershipProofUrl(url, token)), MAX_PROOF_BYTES);
-    } catch (error) {
-      if (error instanceof EngineError && error.code === EngineErrorCode.TargetFailed)
-        return unproven(error.message.replace(/^remote target [^:]+: /, 'the well-known path '));
-      throw error;
-    }
-    if (answer.status !== 200) return unproven(`the well-known path answered HTTP ${answer.status}`);
-    if (answer.body.toString('utf8').trim() !== token) return unproven('the well-known path does not serve the token');
-  } finally {
-    if (client === undefined) await own.close();
+    answer = await client.getText(new URL(ownershipProofUrl(url, token)), MAX_PROOF_BYTES);
+  } catch (error) {
+    if (error instanceof EngineError && error.code === EngineErrorCode.TargetFailed)
+      return unproven(error.message.replace(/^remote target [^:]+: /, 'the well-known path '));
+    throw error;
   }
+  if (answer.status !== 200) return unproven(`the well-known path answered HTTP ${answer.status}`);
+  if (answer.body.toString('utf8').trim() !== token) return unproven('the well-known path does not serve the token');
 }

@@ -54,6 +54,10 @@ export interface HttpTargetOptions {
   readonly ledger?: QueryLedger;
   /** The proof token served at the well-known path (not needed for an allow-listed host). */
   readonly ownershipToken?: string;
+  /** Class names in index order, for endpoints that answer labels by name. */
+  readonly classNames?: readonly string[];
+  /** Queries the audit plans to send (audit/query-plan.ts): refused before any request when over the budget. */
+  readonly plannedQueries?: number;
 }
 
 /** The row's float32 bytes: rows that are bit-for-bit identical are the same query. */
@@ -71,6 +75,7 @@ export class HttpTarget implements TargetModel {
   private constructor(
     readonly signature: ModelSignature,
     private readonly spec: RemoteTargetSpec,
+    private readonly classNames: readonly string[] | undefined,
     private readonly adapter: ProtocolAdapter,
     private readonly client: OutboundClient,
     private readonly meter: QueryMeter,
@@ -90,11 +95,17 @@ export class HttpTarget implements TargetModel {
       client.checkUrl(adapter.url);
       const requested = spec.batchSize ?? adapter.defaultBatchSize;
       const batchSize = Math.max(1, Math.min(requested, adapter.maxBatchSize));
-      const meter = await QueryMeter.open(policy.queryBudget, opts.ledger ?? new InMemoryQueryLedger(), adapter.url.host);
+      const meter = await QueryMeter.open(
+        policy.queryBudget,
+        opts.ledger ?? new InMemoryQueryLedger(),
+        adapter.url.host,
+      );
+      if (opts.plannedQueries !== undefined) meter.assertPlanFits(opts.plannedQueries, 'the audit');
       await verifyEndpointOwnership(adapter.url.href, opts.ownershipToken, policy, client);
       return new HttpTarget(
         remoteSignature(spec, nFeatures, numClasses),
         spec,
+        opts.classNames ?? spec.classNames,
         adapter,
         client,
         meter,
@@ -114,6 +125,11 @@ export class HttpTarget implements TargetModel {
 
   usage(): QueryUsage {
     return { queriesUsed: this.meter.queriesUsed, queryBudget: this.meter.budget, cacheHits: this.meter.hits };
+  }
+
+  /** Queries earlier runs of the same audit spent (from the ledger). */
+  get spentBefore(): number {
+    return this.meter.spentBefore;
   }
 
   /** Requests sent so far (retries included). */
@@ -157,7 +173,8 @@ export class HttpTarget implements TargetModel {
     if (failure !== undefined) throw failure;
 
     const values = new Float32Array(nRows * numClasses);
-    for (let r = 0; r < nRows; r++) values.set((this.cache.get(keys[r] as string) as CachedAnswer).values, r * numClasses);
+    for (let r = 0; r < nRows; r++)
+      values.set((this.cache.get(keys[r] as string) as CachedAnswer).values, r * numClasses);
     if (outputKind === 'logits') return { probabilities: softmaxRows(values, nRows, numClasses), logits: values };
     return { probabilities: values };
   }
@@ -182,7 +199,7 @@ export class HttpTarget implements TargetModel {
       );
     }
     const values = new Float32Array(rows.length * numClasses);
-    const problem = readAnswerRows(decoded, rows.length, numClasses, outputKind, this.spec.classNames, values, 0);
+    const problem = readAnswerRows(decoded, rows.length, numClasses, outputKind, this.classNames, values, 0);
     if (problem !== undefined) {
       throw new EngineError(
         EngineErrorCode.TargetFailed,

@@ -131,7 +131,9 @@ export class OutboundClient {
     meter: QueryMeter,
   ): Promise<unknown> {
     const payload = Buffer.from(JSON.stringify(body), 'utf8');
-    const response = await this.send(url, 'POST', payload, headers, this.policy.maxResponseBytes, () => meter.spend(rows));
+    const response = await this.send(url, 'POST', payload, headers, this.policy.maxResponseBytes, () =>
+      meter.spend(rows),
+    );
     if (response.status < 200 || response.status > 299) this.failStatus(url, response.status);
     try {
       return JSON.parse(response.body.toString('utf8')) as unknown;
@@ -258,23 +260,24 @@ export class OutboundClient {
     const waitMs = status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : undefined;
     if (status >= 300) {
       // The body of a refused or failed answer is not needed: drop the connection's rest of it.
-      res.body.destroy();
+      discard(res.body);
       return { response: { status, body: Buffer.alloc(0) }, ...(waitMs !== undefined ? { waitMs } : {}) };
     }
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
-      res.body.destroy();
+      discard(res.body);
       throw this.tooLarge(host, maxBytes);
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    res.body.on('error', () => undefined);
     const deadline = setTimeout(() => res.body.destroy(new Error('body deadline')), this.policy.bodyTimeoutMs);
     try {
       for await (const chunk of res.body) {
         const buf = chunk as Buffer;
         size += buf.length;
         if (size > maxBytes) {
-          res.body.destroy();
+          discard(res.body);
           throw this.tooLarge(host, maxBytes);
         }
         chunks.push(buf);
@@ -329,6 +332,12 @@ export class OutboundClient {
     this.inFlight -= 1;
     this.waiting.shift()?.();
   }
+}
+
+/** Stops reading an answer's body and closes its connection, without an unhandled 'error' event. */
+function discard(body: { on(event: 'error', listener: () => void): unknown; destroy(): unknown }): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function findRefusal(error: unknown): string | undefined {
