@@ -43,7 +43,7 @@ describe('endpoint model versions: register, prove, audit within a query budget'
         OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
         SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
         DEFAULT_QUERY_BUDGET: '2000',
-        MAX_QUERY_BUDGET: '5000',
+        MAX_QUERY_BUDGET: '20000',
         // Everything the api and worker log is captured: the secret must not be in it at any level.
         LOG_LEVEL: 'debug',
       },
@@ -177,10 +177,10 @@ describe('endpoint model versions: register, prove, audit within a query budget'
         modelVersionId: versionId,
         membersDatasetId: membersId,
         nonMembersDatasetId: nonMembersId,
-        queryBudget: 5001,
+        queryBudget: 20001,
       })
       .expect(422);
-    expect(res.body).toMatchObject({ code: 'QUERY_BUDGET_TOO_LARGE', details: { maxQueryBudget: 5000 } });
+    expect(res.body).toMatchObject({ code: 'QUERY_BUDGET_TOO_LARGE', details: { maxQueryBudget: 20000 } });
     expect(res.body.message).toMatch(/MAX_QUERY_BUDGET/);
     expect(await countRows('audits')).toBe(before);
     expect(kserve.requests).toBe(0);
@@ -193,17 +193,17 @@ describe('endpoint model versions: register, prove, audit within a query budget'
         membersDatasetId: membersId,
         nonMembersDatasetId: nonMembersId,
         attacks: ['membership.loss', 'membership.label-only'],
-        queryBudget: 4000,
+        queryBudget: 15000,
       })
       .expect(201);
-    expect(created.body).toMatchObject({ queryBudget: 4000, queriesUsed: 0 });
+    expect(created.body).toMatchObject({ queryBudget: 15000, queriesUsed: 0 });
     const done = await finished(created.body.id);
     expect(done.body.failure).toBeNull();
     expect(done.body.status).toBe('succeeded');
     // Every row the server received was recorded first; the budget held.
     expect(done.body.queriesUsed).toBeGreaterThanOrEqual(200);
     expect(done.body.queriesUsed).toBe(kserve.rowsReceived);
-    expect(done.body.queriesUsed).toBeLessThanOrEqual(4000);
+    expect(done.body.queriesUsed).toBeLessThanOrEqual(15000);
     const findings = await as(http().get(`/audits/${created.body.id}/findings`)).expect(200);
     expect(findings.body.map((f: { attack: string }) => f.attack).sort()).toEqual([
       'membership.label-only',
@@ -211,12 +211,32 @@ describe('endpoint model versions: register, prove, audit within a query budget'
     ]);
     const report = await as(http().get(`/audits/${created.body.id}/report`)).expect(200);
     const version = await as(http().get(`/model-versions/${versionId}`)).expect(200);
-    expect(report.body.target.sha256).toBe(version.body.sha256);
+    expect(report.body.target).toMatchObject({ format: 'http', sha256: version.body.sha256 });
+    expect(report.body.config.queries).toBeDefined();
     for (const body of [done.body, findings.body, report.body, version.body])
       expect(JSON.stringify(body)).not.toContain(SECRET_VALUE);
     const html = await as(http().get(`/audits/${created.body.id}/report.html`)).expect(200);
     expect(html.text).not.toContain(SECRET_VALUE);
     for (const p of [svc.api, ...svc.workers]) expect(p.output).not.toContain(SECRET_VALUE);
+  });
+
+  it('fails an audit whose planned queries exceed its budget QUERY_BUDGET_EXCEEDED, before sending anything', async () => {
+    const received = kserve.rowsReceived;
+    const created = await as(http().post('/audits'))
+      .send({
+        modelVersionId: versionId,
+        membersDatasetId: membersId,
+        nonMembersDatasetId: nonMembersId,
+        attacks: ['membership.loss', 'membership.label-only'],
+      })
+      .expect(201);
+    expect(created.body.queryBudget).toBe(2000); // DEFAULT_QUERY_BUDGET
+    const done = await finished(created.body.id);
+    expect(done.body.status).toBe('failed');
+    expect(done.body.failure.code).toBe('QUERY_BUDGET_EXCEEDED');
+    expect(done.body.failure.reason).toMatch(/needs \d+ queries but the query budget leaves 2000/);
+    expect(done.body.queriesUsed).toBe(0);
+    expect(kserve.rowsReceived).toBe(received);
   });
 
   it('ends the audit of an endpoint that answers 500 as failed TARGET_FAILED, with a clear message', async () => {
