@@ -22,6 +22,7 @@ describe('endpoint model versions: register, prove, audit within a query budget'
   let svc: RunningService;
   let kserve: InferenceServer;
   let failing: InferenceServer;
+  let malformed: InferenceServer;
   let modelId: string;
   let membersId: string;
   let nonMembersId: string;
@@ -38,6 +39,7 @@ describe('endpoint model versions: register, prove, audit within a query budget'
       requireHeaders: { authorization: SECRET },
     });
     failing = await startInferenceServer({ protocol: 'kserve-v2', misbehaviour: 'error-500' });
+    malformed = await startInferenceServer({ protocol: 'kserve-v2', misbehaviour: 'malformed-json' });
     svc = await startService('endpoints', {
       env: {
         OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
@@ -64,6 +66,7 @@ describe('endpoint model versions: register, prove, audit within a query budget'
     await svc?.stop();
     await kserve?.close();
     await failing?.close();
+    await malformed?.close();
   });
 
   const kserveBody = () => ({
@@ -262,5 +265,68 @@ describe('endpoint model versions: register, prove, audit within a query budget'
     // What the failing server received was recorded, and never more than the budget.
     expect(done.body.queriesUsed).toBe(failing.rowsReceived);
     expect(done.body.queriesUsed).toBeLessThanOrEqual(1000);
+  });
+
+  it('ends the audit of an endpoint that answers malformed JSON as failed TARGET_FAILED', async () => {
+    const version = await register({
+      ...fixtureTargetSpec(malformed, 'kserve-v2'),
+      numClasses: 10,
+      nFeatures: 64,
+    }).expect(201);
+    const created = await as(http().post('/audits'))
+      .send({
+        modelVersionId: version.body.id,
+        membersDatasetId: membersId,
+        nonMembersDatasetId: nonMembersId,
+        attacks: ['membership.loss'],
+      })
+      .expect(201);
+    const done = await finished(created.body.id);
+    expect(done.body).toMatchObject({ status: 'failed', failure: { code: 'TARGET_FAILED' } });
+    expect(done.body.failure.reason).toMatch(/JSON/i);
+    expect(done.body.queriesUsed).toBe(malformed.rowsReceived);
+  });
+
+  it('resumes from the queries earlier attempts spent: the worker starts its ledger from Postgres', async () => {
+    // No worker while the audit is queued: an earlier attempt's spending is written as a crashed job leaves it.
+    await Promise.all(svc.workers.map((w) => w.stop()));
+    const commission = (queryBudget: number) =>
+      as(http().post('/audits'))
+        .send({
+          modelVersionId: versionId,
+          membersDatasetId: membersId,
+          nonMembersDatasetId: nonMembersId,
+          attacks: ['membership.loss'],
+          queryBudget,
+        })
+        .expect(201);
+    // The LOSS attack queries each of the 200 rows once: 150 spent before leaves too few under a budget of 300.
+    const tight = await commission(300);
+    await svc.db.query(`UPDATE audits SET queries_used = 150 WHERE id = $1`, [tight.body.id]);
+    const received = kserve.rowsReceived;
+    await svc.startWorker();
+    const refused = await finished(tight.body.id);
+    expect(refused.body).toMatchObject({
+      status: 'failed',
+      failure: { code: 'QUERY_BUDGET_EXCEEDED' },
+      queriesUsed: 150,
+    });
+    expect(refused.body.failure.reason).toMatch(/150 already spent by earlier runs/);
+    expect(kserve.rowsReceived).toBe(received);
+
+    await Promise.all(svc.workers.map((w) => w.stop()));
+    const roomy = await commission(1000);
+    await svc.db.query(`UPDATE audits SET queries_used = 150 WHERE id = $1`, [roomy.body.id]);
+    await svc.startWorker();
+    const done = await finished(roomy.body.id);
+    expect(done.body.status).toBe('succeeded');
+    expect(done.body.queriesUsed).toBe(150 + (kserve.rowsReceived - received));
+    const report = await as(http().get(`/audits/${roomy.body.id}/report`)).expect(200);
+    expect(report.body.config.queries).toMatchObject({ spentBefore: 150, budget: 1000 });
+  });
+
+  it('never logged the secret header value, in the api or any worker (debug level, every test above)', () => {
+    expect(svc.api.output.length).toBeGreaterThan(0);
+    for (const p of [svc.api, ...svc.workers]) expect(p.output).not.toContain(SECRET_VALUE);
   });
 });
