@@ -60,6 +60,7 @@ export async function buildReportDocument(report: AuditReport): Promise<ReportDo
           'Model format',
           `${report.target.format.toUpperCase()}, ${report.target.nFeatures} inputs, ${report.target.numClasses} classes, returns ${report.target.outputKind}`,
         ],
+        ...endpointFacts(report),
         ['Audit date', formatDate(createdAt)],
         ['Attacks', report.config.attacks.join(', ')],
         [
@@ -566,6 +567,24 @@ function withInterval(value: number, interval: { lower: number; upper: number })
 export function pct(x: number): string {
   const v = 100 * x;
   return `${v === 0 ? '0' : v < 10 ? v.toFixed(2) : v.toFixed(1)}%`;
+}
+
+/** A remote target: where it was queried and what the audit spent (never credentials). */
+function endpointFacts(report: AuditReport): Array<[string, string]> {
+  const e = report.target.endpoint;
+  if (!e) return [];
+  const q = report.config.queries;
+  return [
+    ['Endpoint', `${e.origin}${e.path} (${e.protocol}), queried as a black box`],
+    ...(q
+      ? [
+          [
+            'Queries',
+            `${q.used} sent of a budget of ${q.budget}${q.spentBefore > 0 ? ` (${q.spentBefore} by earlier runs)` : ''}; ${q.cacheHits} repeated rows answered from the audit's cache`,
+          ] as [string, string],
+        ]
+      : []),
+  ];
 }
 
 export function formatDate(d: Date): string {

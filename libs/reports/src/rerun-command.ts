@@ -6,12 +6,18 @@ import type { AuditReport } from '../../engine/src/types';
 export function rerunCommand(report: AuditReport): string {
   const c = report.config;
   const d = report.data;
-  const args: string[] = [
-    'privaudit audit',
-    '--model model.onnx',
-    '--members members.csv',
-    '--nonmembers nonmembers.csv',
-  ];
+  const endpoint = report.target.endpoint;
+  const args: string[] = ['privaudit audit'];
+  if (endpoint) {
+    // Credentials are never in a report: the user adds --target-header and --ownership-token themselves.
+    args.push(
+      `--target-url ${quote(`${endpoint.origin}${endpoint.path}`)}`,
+      `--target-protocol ${endpoint.protocol}`,
+      `--target-output ${endpoint.outputKind}`,
+    );
+    if (c.queries) args.push(`--query-budget ${c.queries.budget}`);
+  } else args.push('--model model.onnx');
+  args.push('--members members.csv', '--nonmembers nonmembers.csv');
   if (d.population) args.push('--population population.csv');
   args.push(`--label ${quote(d.labelColumn)}`);
   if (d.idColumn !== undefined) args.push(`--id-column ${quote(d.idColumn)}`);

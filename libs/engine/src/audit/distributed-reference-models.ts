@@ -14,7 +14,8 @@ import type { TrainingFit } from '../training/mlp';
 import { AUTO_REFERENCE_MAX_EPOCHS } from '../training/reference-model-provider';
 import { measureFit } from '../training/target-fit';
 import { OnnxTarget } from '../targets/onnx-target';
-import type { ReferenceMode } from '../types';
+import type { ReferenceMode, TargetModel } from '../types';
+import { openAuditHttpTarget } from './open-remote-target';
 import { type AuditRequest, modelBytesOf } from './audit-request';
 import { type PreparedAudit, prepareAudit } from './prepare-audit';
 import { estimateAuditReferenceCost } from './reference-plan';
@@ -79,13 +80,19 @@ export async function trainAuditReferenceModel(
   return { outcome: await trainReferenceModelIntoStore(args, mode, m, store), key };
 }
 
-/** The target's fit on the members, measured as runAudit does (the model's own answers, no output policy). */
+/**
+ * The target's fit on the members, measured as runAudit does (the model's own answers, no output policy). A remote
+ * target is asked through the guarded client: its members' rows are spent from the audit's budget (the ledger),
+ * once per job that measures it.
+ */
 async function targetFitOnMembers(req: AuditRequest, prepared: PreparedAudit): Promise<TrainingFit> {
-  const target = await OnnxTarget.load(modelBytesOf(req), {
-    maxBytes: req.maxModelBytes,
-    fileLabel: 'model file',
-    ...(prepared.numClasses !== undefined ? { numClasses: prepared.numClasses } : {}),
-  });
+  const target: TargetModel = prepared.remoteTarget
+    ? await openAuditHttpTarget(req, prepared, prepared.remoteTarget)
+    : await OnnxTarget.load(modelBytesOf(req), {
+        maxBytes: req.maxModelBytes,
+        fileLabel: 'model file',
+        ...(prepared.numClasses !== undefined ? { numClasses: prepared.numClasses } : {}),
+      });
   try {
     const outputs = await target.predict(prepared.members.features, prepared.members.nRows);
     return measureFit(outputs, prepared.members.labels, prepared.signature.numClasses);
@@ -97,7 +104,7 @@ async function targetFitOnMembers(req: AuditRequest, prepared: PreparedAudit): P
 function jobArgs(req: AuditRequest, prepared: PreparedAudit, signal?: AbortSignal): ReferenceModelJobArgs | undefined {
   if (!prepared.population) return undefined;
   return {
-    modelBytes: req.model,
+    ...(req.model !== undefined ? { modelBytes: req.model } : {}),
     population: prepared.population,
     members: prepared.members,
     nonMembers: prepared.nonMembers,

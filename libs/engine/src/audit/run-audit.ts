@@ -38,8 +38,8 @@ import type {
 } from '../types';
 import { type AuditRequest, modelBytesOf } from './audit-request';
 import { planTargetQueries } from './query-plan';
-import { createProtocolAdapter, HttpTarget } from '../targets/http/http-target';
-import { resolveOutboundPolicy } from '../targets/http/outbound-policy';
+import { createProtocolAdapter, type HttpTarget } from '../targets/http/http-target';
+import { openAuditHttpTarget } from './open-remote-target';
 import { displayEndpoint, type RemoteTargetSpec } from '../targets/http/remote-target-spec';
 import { preprocessingReportEntry } from './audit-preprocessing';
 import { MeteredReferenceModelStore } from './metered-reference-store';
@@ -95,7 +95,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
     remote ? `checking the remote target (at most ${queryPlan?.total} queries planned)` : 'starting model runtime',
   );
   const model: TargetModel & { readonly requestsSent?: number } = remote
-    ? await openRemoteTarget(req, prepared, remote, queryPlan?.total ?? 0)
+    ? await openAuditHttpTarget(req, prepared, remote, queryPlan?.total)
     : await OnnxTarget.load(modelBytesOf(req), {
         maxBytes: req.maxModelBytes,
         fileLabel: 'model file',
@@ -268,30 +268,6 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
   } finally {
     await target.dispose();
   }
-}
-
-/**
- * Opens the endpoint: checks its destination, refuses a plan over the budget before any request, proves
- * ownership (unless allow-listed). The adapter gets the data's column names (MLflow's dataframe_split).
- */
-async function openRemoteTarget(
-  req: AuditRequest,
-  prepared: PreparedAudit,
-  spec: RemoteTargetSpec,
-  plannedQueries: number,
-): Promise<HttpTarget> {
-  const { ledger, ownershipToken, ...policyFields } = req.outbound ?? {};
-  return HttpTarget.open({
-    spec,
-    nFeatures: prepared.signature.nFeatures,
-    numClasses: prepared.signature.numClasses,
-    featureNames: prepared.members.featureNames,
-    ...(prepared.classes !== undefined ? { classNames: prepared.classes } : {}),
-    policy: resolveOutboundPolicy(policyFields),
-    ...(ledger ? { ledger } : {}),
-    ...(ownershipToken !== undefined ? { ownershipToken } : {}),
-    plannedQueries,
-  });
 }
 
 /** The URL the adapter posts to (the report shows its origin and path). */

@@ -203,3 +203,45 @@ describe('OutboundClient resolves once and connects to the address it checked (n
     }
   });
 });
+
+describe('the generic JSON adapter', () => {
+  it('sends one row per request with a "$row" template and reads the answer at the response path', async () => {
+    const bodies: unknown[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { features: number[] };
+        bodies.push(body);
+        const s = body.features.reduce((a, b) => a + b, 0);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ out: { probs: [s > 0 ? 0.9 : 0.1, s > 0 ? 0.1 : 0.9] } }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const target = await HttpTarget.open({
+      spec: parseRemoteTargetSpec(
+        {
+          url: `http://127.0.0.1:${port}/score`,
+          protocol: 'json',
+          json: { requestTemplate: { features: '$row', v: 2 }, responsePath: 'out.probs' },
+        },
+        'test',
+      ),
+      nFeatures: 2,
+      numClasses: 2,
+      featureNames: ['a', 'b'],
+      policy: allowLocal,
+    });
+    try {
+      const out = await target.predict(Float32Array.from([1, 2, -3, -4, 0.5, 0.25]), 3);
+      expect(bodies).toHaveLength(3);
+      expect(bodies).toContainEqual({ features: [1, 2], v: 2 });
+      expect(Array.from(out.probabilities).map((p) => Math.round(p * 10) / 10)).toEqual([0.9, 0.1, 0.1, 0.9, 0.9, 0.1]);
+    } finally {
+      await target.dispose();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

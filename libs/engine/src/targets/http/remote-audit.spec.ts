@@ -5,7 +5,12 @@
 // onnxruntime) give the same findings as auditing the ONNX file itself; misbehaving servers end the audit with
 // TARGET_FAILED and its reason, within the budget (counted server-side); a budget below the plan is refused
 // before any request.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { EngineErrorCode } from '../../errors';
+import { planAuditReferenceModels, trainAuditReferenceModel } from '../../audit/distributed-reference-models';
+import { FileReferenceModelStore } from '../../training/reference-model-store';
 import { runAudit, type AuditRequest } from '../../audit/run-audit';
 import { membershipFindings } from '../../report/findings';
 import type { AttackId, AuditReport } from '../../types';
@@ -84,6 +89,52 @@ describe('auditing a remote target through each protocol', () => {
       expect(queries?.budget).toBe(100_000);
     },
   );
+
+  it('reference-model attacks (RMIA, offline LiRA, shadow) run against the endpoint as against the file', async () => {
+    const server = await serve({ protocol: 'kserve-v2', output: 'logits' });
+    const request = {
+      ...base(),
+      population: { name: 'population.csv', data: fixture.population },
+      attacks: ['membership.rmia', 'membership.lira-offline', 'membership.shadow'] as AttackId[],
+      referenceModels: 2,
+      referenceHidden: [8],
+      referenceTraining: { epochs: 20 },
+    };
+    const remote = await runAudit({
+      ...request,
+      remoteTarget: { ...fixtureTargetSpec(server, 'kserve-v2'), headers: {}, output: 'logits' },
+      outbound: { allowHosts: LOCAL_HOST },
+    });
+    const localRefs = await runAudit({ ...request, model: fixture.model });
+    expect(comparable(remote)).toEqual(comparable(localRefs));
+    // RMIA asks the target about population points too: planned and spent.
+    expect(remote.config.queries?.planned).toBe(120 + 60);
+    expect(remote.config.queries?.used).toBe(server.rowsReceived);
+  });
+
+  it("the service's reference-model jobs plan and train for an endpoint; epochs auto measure its fit on the members", async () => {
+    const server = await serve({ protocol: 'kserve-v2', output: 'logits' });
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'privaudit-remote-refs-'));
+    try {
+      const request: AuditRequest = {
+        ...base(),
+        population: { name: 'population.csv', data: fixture.population },
+        attacks: ['membership.rmia'],
+        referenceModels: 1,
+        referenceHidden: [8],
+        remoteTarget: { ...fixtureTargetSpec(server, 'kserve-v2'), headers: {}, output: 'logits' },
+        outbound: { allowHosts: LOCAL_HOST },
+      };
+      const plan = await planAuditReferenceModels(request);
+      expect(plan.models).toHaveLength(1);
+      expect(server.requests).toBe(0); // planning sends nothing
+      const trained = await trainAuditReferenceModel(request, 'offline', 0, new FileReferenceModelStore(dir));
+      expect(trained).toEqual({ outcome: 'trained', key: plan.models[0]?.key });
+      expect(server.rowsReceived).toBe(60); // the members, to measure the target's fit
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('NULL: members and unseen rows fitted alike -> AUC near 0.5 through the endpoint too', async () => {
     const server = await serve({ protocol: 'kserve-v2', output: 'logits' });
