@@ -325,6 +325,36 @@ describe('endpoint model versions: register, prove, audit within a query budget'
     expect(report.body.config.queries).toMatchObject({ spentBefore: 150, budget: 1000 });
   });
 
+  it('fans out the reference models of an endpoint audit: the jobs spend queries on the same account', async () => {
+    const populationId = (
+      await as(http().post('/datasets'))
+        .query({ name: 'population', role: 'population', labelColumn: 'digit' })
+        .set('content-type', 'text/csv')
+        .send(digitsCsv(200, 500))
+        .expect(201)
+    ).body.id as string;
+    const received = kserve.rowsReceived;
+    const created = await as(http().post('/audits'))
+      .send({
+        modelVersionId: versionId,
+        membersDatasetId: membersId,
+        nonMembersDatasetId: nonMembersId,
+        populationDatasetId: populationId,
+        attacks: ['membership.rmia'],
+        referenceModels: 1,
+        queryBudget: 5000,
+      })
+      .expect(201);
+    expect(created.body.estimate.modelsToTrain).toBeGreaterThan(0);
+    const done = await finished(created.body.id);
+    expect(done.body.failure).toBeNull();
+    expect(done.body.status).toBe('succeeded');
+    expect(done.body.queriesUsed).toBe(kserve.rowsReceived - received);
+    expect(done.body.queriesUsed).toBeLessThanOrEqual(5000);
+    const findings = await as(http().get(`/audits/${created.body.id}/findings`)).expect(200);
+    expect(findings.body.map((f: { attack: string }) => f.attack)).toEqual(['membership.rmia']);
+  });
+
   it('never logged the secret header value, in the api or any worker (debug level, every test above)', () => {
     expect(svc.api.output.length).toBeGreaterThan(0);
     for (const p of [svc.api, ...svc.workers]) expect(p.output).not.toContain(SECRET_VALUE);

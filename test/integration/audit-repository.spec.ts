@@ -149,6 +149,10 @@ describe('TypeORM repositories against Postgres', () => {
     await Promise.all(Array.from({ length: 20 }, () => audits.recordQueries(audit.id, 7)));
     expect(await audits.queriesUsed(audit.id)).toBe(140);
     expect((await audits.findById(audit.id))?.queriesUsed).toBe(140);
+    // The budget holds across concurrent senders: a record that would pass it is refused and changes nothing.
+    expect(await audits.recordQueries(audit.id, 361)).toBeNull();
+    expect(await audits.queriesUsed(audit.id)).toBe(140);
+    expect(await audits.recordQueries(audit.id, 360)).toBe(500);
     expect(await audits.recordQueries('00000000-0000-0000-0000-000000000000', 1)).toBeNull();
     await audits.markFailed(audit.id, { code: 'TARGET_FAILED', reason: 'x' });
   });

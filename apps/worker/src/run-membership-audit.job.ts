@@ -91,7 +91,8 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
             signal,
             onProgress: (phase, fraction) => progress.report(phase, fraction),
             onQueries: async (queries) => {
-              if ((await this.audits.recordQueries(auditId, queries)) === null) throw new Error('audit gone');
+              if ((await this.audits.recordQueries(auditId, queries)) === null)
+                throw new Error('over the query budget');
             },
           });
           await progress.flushed();

@@ -35,6 +35,7 @@ import {
   AuditRepository,
 } from '../../../../libs/persistence/src/repositories/audit.repository';
 import { ReferenceModelRepository } from '../../../../libs/persistence/src/repositories/reference-model.repository';
+import { redactedRemoteTargetOf } from '../../../../libs/persistence/src/secrets/endpoint-target';
 import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
 import type { AuditReport } from '../../../../libs/engine/src/types';
 import { DatasetCatalogService, featureColumnsOf } from '../datasets/dataset-catalog.service';
@@ -195,20 +196,18 @@ export class AuditCommissionService {
 
     const seed = c.seed ?? DEFAULT_SEED;
     const referenceModels = c.referenceModels ?? (population ? DEFAULT_REFERENCE_MODELS : null);
-    // An endpoint's reference models are trained inside its audit job: pricing them would query the endpoint.
-    const references =
-      population && version.kind === 'onnx'
-        ? await this.planReferenceModels(
-            c,
-            version,
-            members,
-            nonMembers,
-            population,
-            seed,
-            referenceModels ?? DEFAULT_REFERENCE_MODELS,
-            labelsOnly,
-          )
-        : NO_REFERENCE_MODELS;
+    const references = population
+      ? await this.planReferenceModels(
+          c,
+          version,
+          members,
+          nonMembers,
+          population,
+          seed,
+          referenceModels ?? DEFAULT_REFERENCE_MODELS,
+          labelsOnly,
+        )
+      : NO_REFERENCE_MODELS;
     // Last of the checks: it resolves the endpoint's host again (the allow-list or its DNS may have changed).
     if (version.kind === 'endpoint') await this.endpointChecks.assertQueryable(version);
     const budget = this.config.MAX_REFERENCE_SECONDS;
@@ -289,7 +288,13 @@ export class AuditCommissionService {
     if (attacks.every((id) => createMembershipAttack(id).referenceModels === 'none')) return NO_REFERENCE_MODELS;
     const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
     const plan = await planAuditReferenceModels({
-      model: await readFile(this.blobs.localPath(version.sha256)),
+      // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
+      ...(version.kind === 'endpoint'
+        ? {
+            remoteTarget: redactedRemoteTargetOf(version),
+            outbound: { allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS] },
+          }
+        : { model: await readFile(this.blobs.localPath(version.sha256)) }),
       members: file(members),
       nonMembers: file(nonMembers),
       population: file(population),

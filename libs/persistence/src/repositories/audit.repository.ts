@@ -71,8 +71,9 @@ export abstract class AuditRepository {
   /** Number of audits per status (every status present, zero included), for /metrics. */
   abstract countByStatus(): Promise<Record<AuditStatus, number>>;
   /**
-   * Adds queries an endpoint audit spent (one answered request's rows), durably; returns the new total, or null
-   * when the audit does not exist. Never capped here: the engine checks the budget before each request.
+   * Adds queries an endpoint audit is about to send, durably; returns the new total, or null when the audit does
+   * not exist or they would take it over its query budget (several jobs of one audit may spend at once: the
+   * budget holds across all of them). Null stops the sender before anything unrecorded is sent.
    */
   abstract recordQueries(id: string, queries: number): Promise<number | null>;
   /** Queries the audit spent so far (earlier attempts included); null when it does not exist. */

@@ -26,3 +26,13 @@ export function remoteTargetOf(version: ModelVersionRecord, secrets: EndpointSec
         : {}),
   };
 }
+
+/**
+ * The spec for work that sends nothing (the api's reference-model planning): header names with empty values in
+ * place of the secrets. It hashes like the real spec (remoteTargetSha256 keeps header names, drops values and the
+ * query string), so the cache keys planned from it are the ones the worker's jobs compute.
+ */
+export function redactedRemoteTargetOf(version: ModelVersionRecord): RemoteTargetSpec {
+  const names = version.endpoint?.headerNames ?? [];
+  return remoteTargetOf(version, { headers: Object.fromEntries(names.map((n) => [n, ''])), query: '' });
+}

@@ -67,7 +67,9 @@ export class TypeOrmAuditRepository extends AuditRepository {
   async recordQueries(id: string, queries: number): Promise<number | null> {
     const rows = rowsOf(
       await this.dataSource.query(
-        `UPDATE audits SET queries_used = queries_used + $2, updated_at = now() WHERE id = $1 RETURNING queries_used`,
+        // Conditional: jobs of one audit running at once (reference models on several workers) share one budget.
+        `UPDATE audits SET queries_used = queries_used + $2, updated_at = now()
+         WHERE id = $1 AND (query_budget IS NULL OR queries_used + $2 <= query_budget) RETURNING queries_used`,
         [id, queries],
       ),
     ) as Array<{ queries_used: number }>;
