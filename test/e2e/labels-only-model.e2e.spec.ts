@@ -123,4 +123,22 @@ describe('labels-only models in the service', () => {
     }
     expect(body).toMatchObject({ status: 'succeeded' });
   });
+
+  it('refuses an endpoint with auth headers when SECRETS_ENCRYPTION_KEY is not set (503), storing nothing', async () => {
+    // This suite's service has no key. The address is public and only checked, never queried.
+    const before = (await as(http().get(`/models/${modelId}/versions`)).expect(200)).body.length;
+    const res = await as(http().post(`/models/${modelId}/endpoint-versions`))
+      .send({
+        url: 'https://8.8.8.8/v2/models/m/infer',
+        protocol: 'kserve-v2',
+        headers: { authorization: 'Bearer never-stored-0123' },
+        numClasses: 10,
+        nFeatures: 64,
+      })
+      .expect(503);
+    expect(res.body.code).toBe('SECRETS_UNAVAILABLE');
+    expect(res.body.message).toMatch(/SECRETS_ENCRYPTION_KEY is not set/);
+    expect(JSON.stringify(res.body)).not.toContain('never-stored');
+    expect((await as(http().get(`/models/${modelId}/versions`)).expect(200)).body.length).toBe(before);
+  });
 });
