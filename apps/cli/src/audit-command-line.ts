@@ -12,6 +12,7 @@ export function equivalentCommand(o: AuditCommandOptions): string {
     if (o.remote.protocol !== undefined) args.push('--target-protocol', o.remote.protocol);
     // Header values are secrets: the line names the header and leaves its value for the user to fill in.
     for (const h of o.remote.headers ?? []) args.push('--target-header', q(`${h.split(':')[0] ?? ''}: <value>`));
+    for (const h of o.remote.headersFromEnv ?? []) args.push('--target-header-from-env', q(h));
     if (o.remote.output !== undefined) args.push('--target-output', o.remote.output);
     if (o.remote.modelName !== undefined) args.push('--target-model-name', q(o.remote.modelName));
   }

@@ -110,7 +110,8 @@ export async function runAuditCommand(
   await checkDocumentDestinations(opts, io);
 
   const target = opts.model !== undefined ? { model: await readModel(opts.model, resolve, maxModelMb) } : {};
-  const remoteTarget = opts.remote !== undefined ? await remoteTargetSpecFromOptions(opts.remote, io.cwd) : undefined;
+  const remoteTarget =
+    opts.remote !== undefined ? await remoteTargetSpecFromOptions(opts.remote, io.cwd, io.env) : undefined;
   const preprocessing = opts.preprocessing !== undefined ? await readSpec(opts.preprocessing, resolve) : undefined;
 
   const request: AuditRequest = {

@@ -80,14 +80,15 @@ interface RawAuditOptions {
   model?: string;
   targetUrl?: string;
   targetProtocol?: string;
-  targetHeader: string[];
+  targetHeader?: string[];
+  targetHeaderFromEnv?: string[];
   targetOutput?: string;
   targetModelName?: string;
   targetInputName?: string;
   targetJsonTemplate?: string;
   targetJsonResponsePath?: string;
   targetBatchSize?: number;
-  allowHost: string[];
+  allowHost?: string[];
   queryBudget?: number;
   ownershipToken?: string;
   members: string;
@@ -159,14 +160,15 @@ export async function main(argv: string[], givenIo?: CliIo): Promise<number> {
 function remoteOnlyOptions(raw: RawAuditOptions): string | undefined {
   const given: Array<[string, boolean]> = [
     ['--target-protocol', raw.targetProtocol !== undefined],
-    ['--target-header', raw.targetHeader.length > 0],
+    ['--target-header', (raw.targetHeader?.length ?? 0) > 0],
+    ['--target-header-from-env', (raw.targetHeaderFromEnv?.length ?? 0) > 0],
     ['--target-output', raw.targetOutput !== undefined],
     ['--target-model-name', raw.targetModelName !== undefined],
     ['--target-input-name', raw.targetInputName !== undefined],
     ['--target-json-template', raw.targetJsonTemplate !== undefined],
     ['--target-json-response-path', raw.targetJsonResponsePath !== undefined],
     ['--target-batch-size', raw.targetBatchSize !== undefined],
-    ['--allow-host', raw.allowHost.length > 0],
+    ['--allow-host', (raw.allowHost?.length ?? 0) > 0],
     ['--query-budget', raw.queryBudget !== undefined],
     ['--ownership-token', raw.ownershipToken !== undefined],
   ];
@@ -174,8 +176,8 @@ function remoteOnlyOptions(raw: RawAuditOptions): string | undefined {
 }
 
 /** Commander's accumulator for a repeatable option. */
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Checked here so a bad policy is a usage error (exit 2); passed on in canonical form. */
@@ -238,7 +240,11 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       '--target-header <"Name: value">',
       'a header sent with every request, e.g. "Authorization: Bearer ..." (repeatable; values are never printed)',
       collect,
-      [],
+    )
+    .option(
+      '--target-header-from-env <"Name: VARIABLE">',
+      'a header whose value is read from an environment variable, so the secret stays out of the process list (repeatable)',
+      collect,
     )
     .option('--target-output <kind>', 'what the endpoint answers: probabilities (default), logits or labels')
     .option('--target-model-name <name>', 'kserve-v2 / tf-serving: the served model name (unless in the URL)')
@@ -256,7 +262,6 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
       '--allow-host <host>',
       'trust this host: plain http, any address (loopback, private) and no ownership proof (repeatable)',
       collect,
-      [],
     )
     .option(
       '--query-budget <n>',
@@ -372,6 +377,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
                   url: raw.targetUrl,
                   protocol: raw.targetProtocol,
                   headers: raw.targetHeader,
+                  headersFromEnv: raw.targetHeaderFromEnv,
                   output: raw.targetOutput,
                   modelName: raw.targetModelName,
                   inputName: raw.targetInputName,

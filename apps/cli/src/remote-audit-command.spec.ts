@@ -24,8 +24,8 @@ const fixture = leakyTargetFixture();
 let dir: string;
 const servers: InferenceServer[] = [];
 
-function run(args: string[]): Promise<{ code: number; io: CapturedIo }> {
-  const io = captureIo(dir, {});
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; io: CapturedIo }> {
+  const io = captureIo(dir, env);
   return main(['node', 'privaudit', ...args], io).then((code) => ({ code, io }));
 }
 
@@ -141,6 +141,31 @@ describe('privaudit audit --target-url', () => {
     const stderr = refused.io.stderr.join('');
     expect(stderr).toMatch(/^privaudit: error: remote target 127\.0\.0\.1:\d+: answered HTTP 401/);
     expect(stderr).not.toContain('wrong-secret-value');
+  });
+
+  it('--target-header-from-env reads the secret from the environment', async () => {
+    const server = await serve('tf-serving', { requireHeaders: { authorization: 'Bearer from-env-secret' } });
+    const ok = await run(
+      [
+        'audit',
+        ...targetArgs(server, 'tf-serving'),
+        '--target-header-from-env',
+        'Authorization: API_TOKEN',
+        ...dataArgs('env.json'),
+      ],
+      { API_TOKEN: 'Bearer from-env-secret' },
+    );
+    expect(ok.io.stderr.join('')).toBe('');
+    expect(ok.code).toBe(0);
+    const missing = await run([
+      'audit',
+      ...targetArgs(server, 'tf-serving'),
+      '--target-header-from-env',
+      'Authorization: API_TOKEN',
+      ...dataArgs('env2.json'),
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.io.stderr.join('')).toMatch(/environment variable API_TOKEN \(header Authorization\) is not set/);
   });
 
   it('--model and --target-url together, or neither, is a usage error (exit 2)', async () => {

@@ -17,6 +17,8 @@ export interface RemoteTargetCommandOptions {
   readonly protocol?: string;
   /** "Name: value" as typed (repeatable). */
   readonly headers?: readonly string[];
+  /** "Name: VARIABLE": the header's value read from the environment, so it never appears in a process list. */
+  readonly headersFromEnv?: readonly string[];
   readonly output?: string;
   readonly modelName?: string;
   readonly inputName?: string;
@@ -47,6 +49,7 @@ export function parseHeaderOption(typed: string): [string, string] {
 export async function remoteTargetSpecFromOptions(
   o: RemoteTargetCommandOptions,
   cwd: string,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<RemoteTargetSpec> {
   if (o.protocol === undefined)
     throw new UsageError(`--target-url needs --target-protocol (${REMOTE_PROTOCOLS.join('|')})`);
@@ -57,6 +60,15 @@ export async function remoteTargetSpecFromOptions(
   const headers: Record<string, string> = {};
   for (const h of o.headers ?? []) {
     const [name, value] = parseHeaderOption(h);
+    headers[name] = value;
+  }
+  for (const h of o.headersFromEnv ?? []) {
+    const [name, variable] = parseHeaderOption(h);
+    const value = env[variable];
+    if (value === undefined || value === '')
+      throw new UsageError(
+        `--target-header-from-env: the environment variable ${variable} (header ${name}) is not set`,
+      );
     headers[name] = value;
   }
   const protocol = o.protocol as RemoteProtocol;

@@ -32,7 +32,7 @@ export function readAnswerRows(
       const v = Array.isArray(parsed.data) ? (parsed.data[0] as number) : parsed.data;
       const index = typeof v === 'string' ? (classNames?.indexOf(v) ?? -1) : v;
       if (index < 0 || index >= numClasses)
-        return `answer row ${r + 1} is not one of the ${numClasses} classes${typeof v === 'string' && classNames === undefined ? ' (class names need --classes or the spec classNames)' : ''}`;
+        return `answer row ${r + 1} is not one of the ${numClasses} classes${typeof v === 'string' && classNames === undefined ? ' (class names need --classes or the spec classNames)' : ' (declare the number of classes: --num-classes or the spec numClasses)'}`;
       into[(offset + r) * numClasses + index] = 1;
     }
     return undefined;
@@ -43,7 +43,8 @@ export function readAnswerRows(
     if (!parsed.success) {
       const row = rows[r];
       if (!Array.isArray(row)) return `answer row ${r + 1} is not an array of class scores`;
-      if (row.length !== numClasses) return `answer row ${r + 1} holds ${row.length} scores for ${numClasses} classes`;
+      if (row.length !== numClasses)
+        return `answer row ${r + 1} holds ${row.length} scores for ${numClasses} classes (declare the number of classes: --num-classes or the spec numClasses)`;
       return `answer row ${r + 1} holds a value that is not a finite number (NaN, Infinity or text)`;
     }
     for (let j = 0; j < numClasses; j++) {
