@@ -4,9 +4,11 @@ import { AuditReferenceTrainingAndClasses1764070000000 } from './1764070000000-a
 import { AuditOutputPolicyAndReferenceArchitecture1764080000000 } from './1764080000000-audit-output-policy-and-reference-architecture';
 import { ModelVersionPreprocessing1764096000000 } from './1764096000000-model-version-preprocessing';
 import { AuditDuplicatesAndTargetTrainSize1764110000000 } from './1764110000000-audit-duplicates-and-target-train-size';
+import { ModelVersionClasses1764120000000 } from './1764120000000-model-version-classes';
 import { ApiKeyLifecycle1764121000000 } from './1764121000000-api-key-lifecycle';
 import { AccessLog1764122000000 } from './1764122000000-access-log';
 import { AuditReportSha2561764130000000 } from './1764130000000-audit-report-sha256';
+import { EndpointVersionsAndQueryBudget1764135000000 } from './1764135000000-endpoint-versions-and-query-budget';
 import { AuditPlansAndHistory1764140000000 } from './1764140000000-audit-plans-and-history';
 import { WebhookDeliveries1764150000000 } from './1764150000000-webhook-deliveries';
 
@@ -18,9 +20,11 @@ export const ALL_MIGRATIONS = [
   AuditOutputPolicyAndReferenceArchitecture1764080000000,
   ModelVersionPreprocessing1764096000000,
   AuditDuplicatesAndTargetTrainSize1764110000000,
+  ModelVersionClasses1764120000000,
   ApiKeyLifecycle1764121000000,
   AccessLog1764122000000,
   AuditReportSha2561764130000000,
+  EndpointVersionsAndQueryBudget1764135000000,
   AuditPlansAndHistory1764140000000,
   WebhookDeliveries1764150000000,
 ];

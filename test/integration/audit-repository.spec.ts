@@ -147,6 +147,53 @@ describe('TypeORM repositories against Postgres', () => {
     expect(counts[AuditStatus.Failed]).toBe(failed.n);
     expect(counts[AuditStatus.Failed]).toBeGreaterThanOrEqual(1);
   });
+
+  it('adds the spent queries of an audit atomically (concurrent records all count) and reads them back', async () => {
+    const { input } = await fixture();
+    const audit = await audits.createQueued({ ...input, queryBudget: 500 });
+    expect(audit).toMatchObject({ queryBudget: 500, queriesUsed: 0 });
+    await Promise.all(Array.from({ length: 20 }, () => audits.recordQueries(audit.id, 7)));
+    expect(await audits.queriesUsed(audit.id)).toBe(140);
+    expect((await audits.findById(audit.id))?.queriesUsed).toBe(140);
+    // The budget holds across concurrent senders: a record that would pass it is refused and changes nothing.
+    expect(await audits.recordQueries(audit.id, 361)).toBeNull();
+    expect(await audits.queriesUsed(audit.id)).toBe(140);
+    expect(await audits.recordQueries(audit.id, 360)).toBe(500);
+    expect(await audits.recordQueries('00000000-0000-0000-0000-000000000000', 1)).toBeNull();
+    await audits.markFailed(audit.id, { code: 'TARGET_FAILED', reason: 'x' });
+  });
+
+  it('stores an endpoint version with its secrets apart: never in a record, only through findEndpointSecrets', async () => {
+    const model = await models.createModel({ name: 'remote', description: null });
+    const id = '11111111-2222-4333-8444-555555555555';
+    const version = await models.addEndpointVersion({
+      id,
+      modelId: model.id,
+      sha256: 'e'.repeat(64),
+      signature,
+      numClasses: 3,
+      classNames: null,
+      endpoint: {
+        url: 'https://models.example.org/v2/models/m/infer',
+        protocol: 'kserve-v2',
+        output: 'probabilities',
+        headerNames: ['authorization'],
+        hasQueryString: false,
+        nFeatures: 4,
+      },
+      endpointSecrets: 'v1:ciphertext',
+      ownershipToken: 'token-token-token-token',
+    });
+    expect(version).toMatchObject({ id, kind: 'endpoint', version: 1, sizeBytes: 0, ownershipVerifiedAt: null });
+    for (const record of [version, await models.findVersion(id), ...(await models.listVersions(model.id))])
+      expect(JSON.stringify(record)).not.toContain('ciphertext');
+    expect(await models.findEndpointSecrets(id)).toBe('v1:ciphertext');
+    const verified = await models.markOwnershipVerified(id);
+    expect(verified?.ownershipVerifiedAt).toBeInstanceOf(Date);
+    // A file version keeps kind 'onnx' and no endpoint.
+    const { version: file } = await fixture();
+    expect(file).toMatchObject({ kind: 'onnx', endpoint: null, numClasses: null, classNames: null });
+  });
 });
 
 function fakeReport(): AuditReport {

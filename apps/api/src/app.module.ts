@@ -15,6 +15,7 @@ import { TempUploadJanitor } from './http/temp-upload-janitor';
 import { ApiKeyService } from './auth/api-key.service';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditCommissionService } from './audits/audit-commission.service';
+import { AuditEndpointCheck } from './audits/audit-endpoint-check';
 import { AuditPreprocessingCheck } from './audits/audit-preprocessing-check';
 import { AuditsController } from './audits/audits.controller';
 import { AuditHistoryService } from './audits/audit-history.service';
@@ -80,6 +81,7 @@ export class ApiModule {
         DatasetCatalogService,
         AuditCommissionService,
         AuditPreprocessingCheck,
+        AuditEndpointCheck,
         TempUploadJanitor,
         AuditHistoryService,
         AuditPlanService,

@@ -6,7 +6,14 @@ import { BlobStore } from '../../../libs/persistence/src/blob-store/blob-store';
 import type { AuditRecord, DatasetRecord } from '../../../libs/persistence/src/records';
 import { DatasetRepository } from '../../../libs/persistence/src/repositories/dataset.repository';
 import { ModelRepository, PREPROCESSING_SPEC_NAME } from '../../../libs/persistence/src/repositories/model.repository';
-import type { AuditChildInput } from './audit-child-messages';
+import { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
+import { remoteTargetOf } from '../../../libs/persistence/src/secrets/endpoint-target';
+import {
+  EndpointSecretBox,
+  SecretsUnavailableError,
+  type EndpointSecrets,
+} from '../../../libs/persistence/src/secrets/endpoint-secret-box';
+import type { AuditChildInput, AuditChildOutbound } from './audit-child-messages';
 import { FinalAuditFailure } from './audit-job-failures';
 
 /** What a child process needs to run an audit (or one of its reference models): local blob paths and options. */
@@ -17,6 +24,8 @@ export class AuditChildInputs {
     @Inject(DatasetRepository) private readonly datasets: DatasetRepository,
     @Inject(BlobStore) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(EndpointSecretBox) private readonly secrets: EndpointSecretBox,
+    @Inject(AuditRepository) private readonly audits: AuditRepository,
   ) {}
 
   async of(audit: AuditRecord): Promise<AuditChildInput> {
@@ -27,8 +36,9 @@ export class AuditChildInputs {
     const nonMembers = await this.dataset(audit.nonMembersDatasetId);
     const population = audit.populationDatasetId ? await this.dataset(audit.populationDatasetId) : undefined;
     const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
+    const endpoint = version.kind === 'endpoint';
     for (const sha256 of [
-      version.sha256,
+      ...(endpoint ? [] : [version.sha256]),
       members.sha256,
       nonMembers.sha256,
       ...(population ? [population.sha256] : []),
@@ -39,7 +49,12 @@ export class AuditChildInputs {
         throw new Error(`stored file ${sha256.slice(0, 12)}... is not available to this worker`);
     }
     return {
-      modelPath: this.blobs.localPath(version.sha256),
+      ...(endpoint
+        ? {
+            remoteTarget: remoteTargetOf(version, await this.endpointSecrets(version.id)),
+            outbound: await this.outbound(audit, version.ownershipToken),
+          }
+        : { modelPath: this.blobs.localPath(version.sha256) }),
       members: file(members),
       nonMembers: file(nonMembers),
       ...(population ? { population: file(population) } : {}),
@@ -54,7 +69,12 @@ export class AuditChildInputs {
             },
           }
         : {}),
-      ...(audit.classes ? { classes: [...audit.classes] } : {}),
+      ...(audit.classes
+        ? { classes: [...audit.classes] }
+        : version.classNames
+          ? { classes: [...version.classNames] }
+          : {}),
+      ...(version.numClasses !== null ? { numClasses: version.numClasses } : {}),
       ...(audit.outputPolicy ? { outputPolicy: audit.outputPolicy } : {}),
       ...(audit.attacks ? { attacks: audit.attacks as AttackId[] } : {}),
       seed: audit.seed,
@@ -65,6 +85,28 @@ export class AuditChildInputs {
       ...(audit.duplicates ? { duplicates: audit.duplicates } : {}),
       ...(audit.targetTrainSize ? { targetTrainSize: audit.targetTrainSize } : {}),
       maxModelBytes: this.config.MAX_MODEL_BYTES,
+    };
+  }
+
+  /** The endpoint's decrypted secrets (null when it has none). A key that cannot open them fails the audit for good. */
+  private async endpointSecrets(versionId: string): Promise<EndpointSecrets | null> {
+    const sealed = await this.models.findEndpointSecrets(versionId);
+    if (sealed === null) return null;
+    try {
+      return this.secrets.open(sealed, versionId);
+    } catch (e) {
+      if (e instanceof SecretsUnavailableError) throw new FinalAuditFailure('SECRETS_UNAVAILABLE', e.message);
+      throw e;
+    }
+  }
+
+  private async outbound(audit: AuditRecord, ownershipToken: string | null): Promise<AuditChildOutbound> {
+    return {
+      allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS],
+      queryBudget: audit.queryBudget ?? this.config.DEFAULT_QUERY_BUDGET,
+      ...(ownershipToken !== null ? { ownershipToken } : {}),
+      // Read now, not from the audit row loaded earlier: an attempt that died a moment ago may have spent more.
+      queriesSpent: (await this.audits.queriesUsed(audit.id)) ?? audit.queriesUsed,
     };
   }
 

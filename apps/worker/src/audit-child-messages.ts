@@ -2,10 +2,24 @@
 // paths and options go down; progress, the report or one model's encoded weights, or a failure come back.
 // Never raw data values.
 import type { AuditRequest } from '../../../libs/engine/src/audit/audit-request';
+import type { RemoteTargetSpec } from '../../../libs/engine/src/targets/http/remote-target-spec';
 import type { AttackId, AuditReport } from '../../../libs/engine/src/types';
 
+/** An endpoint audit's network settings; the auth secrets are in `remoteTarget.headers` (never logged). */
+export interface AuditChildOutbound {
+  readonly allowHosts: string[];
+  readonly queryBudget: number;
+  readonly ownershipToken?: string;
+  /** Queries earlier attempts of this audit spent (Postgres), where the child's ledger starts. */
+  readonly queriesSpent: number;
+}
+
 export interface AuditChildInput {
-  readonly modelPath: string;
+  /** The ONNX file (a blob path); exactly one of modelPath and remoteTarget. */
+  readonly modelPath?: string;
+  /** A remote endpoint, its secrets decrypted by the worker: IPC only, never written to disk or a log. */
+  readonly remoteTarget?: RemoteTargetSpec;
+  readonly outbound?: AuditChildOutbound;
   readonly members: { readonly path: string; readonly name: string };
   readonly nonMembers: { readonly path: string; readonly name: string };
   readonly population?: { readonly path: string; readonly name: string };
@@ -16,6 +30,8 @@ export interface AuditChildInput {
   readonly preprocessing?: { readonly path: string; readonly name: string };
   /** Class names of string labels, in the model's output order. */
   readonly classes?: string[];
+  /** Classes declared with the model version (a labels-only model's output does not say). */
+  readonly numClasses?: number;
   /** What the audited API is taken to answer ('labels', 'top-k:<k>', 'round:<d>'). */
   readonly outputPolicy?: string;
   readonly attacks?: AttackId[];
@@ -45,20 +61,25 @@ export interface ReferenceModelChildInput {
 export type ParentToChild =
   | { type: 'run'; input: AuditChildInput }
   | { type: 'train-reference'; input: ReferenceModelChildInput }
-  | { type: 'abort' };
+  | { type: 'abort' }
+  /** The parent's answer to a 'queries' message: the spending is in Postgres (ok) or could not be written. */
+  | { type: 'queries-recorded'; seq: number; ok: boolean };
 
 export type ChildToParent =
   | { type: 'progress'; phase: string; fraction: number }
   | { type: 'report'; report: AuditReport }
   /** weights: the engine's encoded model (reference-model-store.ts), base64; a few hundred KB at most. */
   | { type: 'reference-model'; key: string; weights: string }
-  | { type: 'failed'; code: string; message: string; engineError: boolean };
+  | { type: 'failed'; code: string; message: string; engineError: boolean }
+  /** Queries about to be sent to the endpoint: the parent adds them to the audit's account and answers. */
+  | { type: 'queries'; seq: number; queries: number };
 
 /** The files the child of this request may read: its audit's inputs and nothing else (model-sandbox.ts). */
 export function auditInputFiles(request: ParentToChild): { reads: string[]; writes: string[] } {
-  if (request.type === 'abort') return { reads: [], writes: [] };
+  if (request.type !== 'run' && request.type !== 'train-reference') return { reads: [], writes: [] };
   const input = request.type === 'run' ? request.input : request.input.audit;
-  const reads = [input.modelPath, input.members.path, input.nonMembers.path];
+  const reads = [input.members.path, input.nonMembers.path];
+  if (input.modelPath !== undefined) reads.push(input.modelPath);
   if (input.population) reads.push(input.population.path);
   if (input.preprocessing) reads.push(input.preprocessing.path);
   // The reference-model cache is read, and written by a store that trains what it lacks.
@@ -68,7 +89,7 @@ export function auditInputFiles(request: ParentToChild): { reads: string[]; writ
 
 /** Whether the child needs the network: only to query a remote endpoint target. */
 export function childNeedsNetwork(request: ParentToChild): boolean {
-  if (request.type === 'abort') return false;
+  if (request.type !== 'run' && request.type !== 'train-reference') return false;
   const input = request.type === 'run' ? request.input : request.input.audit;
-  return (input as { remoteTarget?: unknown }).remoteTarget !== undefined;
+  return input.remoteTarget !== undefined;
 }

@@ -43,6 +43,11 @@ export interface AuditChildOptions {
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   readonly onProgress: (phase: string, fraction: number) => void;
+  /**
+   * Endpoint audits: records queries the child is about to send (Postgres). The child waits for it; a rejection
+   * stops the audit before anything unrecorded is sent.
+   */
+  readonly onQueries?: (queries: number) => Promise<void>;
   /** Called with the child's pid once it is running (tests and diagnostics). */
   readonly onSpawn?: (pid: number) => void;
 }
@@ -137,6 +142,9 @@ function runInChild<T>(
     opts.signal.addEventListener('abort', onAbort);
     if (opts.signal.aborted) onAbort();
 
+    const answer = (m: ParentToChild) => {
+      if (child.connected) child.send(m, (e) => void e); // a child already gone has nobody to answer
+    };
     child.stderr?.on('data', (chunk: Buffer) => {
       // Kept only to recognise an out-of-memory death; never logged (it could quote data).
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
@@ -148,6 +156,12 @@ function runInChild<T>(
     child.on('message', (message: ChildToParent) => {
       if (message.type === 'progress') {
         opts.onProgress(message.phase, message.fraction);
+      } else if (message.type === 'queries') {
+        const record = opts.onQueries ?? (() => Promise.reject(new Error('no query account')));
+        void record(message.queries).then(
+          () => answer({ type: 'queries-recorded', seq: message.seq, ok: true }),
+          () => answer({ type: 'queries-recorded', seq: message.seq, ok: false }),
+        );
       } else if (message.type === 'failed') {
         outcome = {
           failure: new AuditChildFailure(message.engineError ? 'engine' : 'internal', message.code, message.message),

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { AuditRequest } from '../../../libs/engine/src/audit/audit-request';
 import { trainAuditReferenceModel } from '../../../libs/engine/src/audit/distributed-reference-models';
 import { runAudit } from '../../../libs/engine/src/audit/run-audit';
+import type { QueryLedger } from '../../../libs/engine/src/targets/http/query-ledger';
 import { isEngineError } from '../../../libs/engine/src/errors';
 import type { MlpWeights } from '../../../libs/engine/src/training/mlp';
 import { encodeWeights, type ReferenceModelStore } from '../../../libs/engine/src/training/reference-model-store';
@@ -16,9 +17,56 @@ function send(message: ChildToParent): Promise<void> {
   return new Promise((resolve, reject) => process.send?.(message, undefined, {}, (e) => (e ? reject(e) : resolve())));
 }
 
+/**
+ * The audit's query account, kept by the parent in Postgres: each spending goes up over IPC and the engine sends
+ * nothing until the parent confirms it is written, so a retried or resumed job starts from every query sent.
+ */
+class IpcQueryLedger implements QueryLedger {
+  private seq = 0;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+  constructor(private readonly spentBefore: number) {}
+
+  spent(): Promise<number> {
+    return Promise.resolve(this.spentBefore);
+  }
+
+  record(queries: number): Promise<void> {
+    const seq = ++this.seq;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(seq, { resolve, reject });
+      send({ type: 'queries', seq, queries }).catch((e: unknown) => {
+        this.waiting.delete(seq);
+        reject(e instanceof Error ? e : new Error('IPC failed'));
+      });
+    });
+  }
+
+  settle(seq: number, ok: boolean): void {
+    const waiter = this.waiting.get(seq);
+    this.waiting.delete(seq);
+    if (ok) waiter?.resolve();
+    else waiter?.reject(new Error('the query account could not be written'));
+  }
+}
+
+let ledger: IpcQueryLedger | undefined;
+
 async function auditRequest(input: AuditChildInput): Promise<AuditRequest> {
+  if (input.outbound) ledger = new IpcQueryLedger(input.outbound.queriesSpent);
   return {
-    model: await readFile(input.modelPath),
+    ...(input.modelPath !== undefined ? { model: await readFile(input.modelPath) } : {}),
+    ...(input.remoteTarget !== undefined ? { remoteTarget: input.remoteTarget } : {}),
+    ...(input.outbound && ledger
+      ? {
+          outbound: {
+            allowHosts: input.outbound.allowHosts,
+            queryBudget: input.outbound.queryBudget,
+            ...(input.outbound.ownershipToken !== undefined ? { ownershipToken: input.outbound.ownershipToken } : {}),
+            ledger,
+          },
+        }
+      : {}),
     members: input.members,
     nonMembers: input.nonMembers,
     ...(input.population ? { population: input.population } : {}),
@@ -29,6 +77,7 @@ async function auditRequest(input: AuditChildInput): Promise<AuditRequest> {
       ? { preprocessing: { name: input.preprocessing.name, data: await readFile(input.preprocessing.path) } }
       : {}),
     ...(input.classes ? { classes: input.classes } : {}),
+    ...(input.numClasses ? { numClasses: input.numClasses } : {}),
     ...(input.outputPolicy ? { outputPolicy: input.outputPolicy } : {}),
     ...(input.attacks ? { attacks: input.attacks } : {}),
     seed: input.seed,
@@ -97,5 +146,6 @@ process.on('message', (message: ParentToChild) => {
   if (message.type === 'run') void run(() => runOne(message.input));
   else if (message.type === 'train-reference') void run(() => trainOne(message.input));
   else if (message.type === 'abort') abort.abort();
+  else if (message.type === 'queries-recorded') ledger?.settle(message.seq, message.ok);
 });
 process.on('disconnect', () => process.exit(0)); // parent gone: nobody to report to

@@ -96,6 +96,10 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
             timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
             signal,
             onProgress: (phase, fraction) => progress.report(phase, fraction),
+            onQueries: async (queries) => {
+              if ((await this.audits.recordQueries(auditId, queries)) === null)
+                throw new Error('over the query budget');
+            },
           });
           await progress.flushed();
           // Signed here, in the worker that stores it: the report never exists in Postgres unsigned when a key is set.

@@ -82,6 +82,11 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
             timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
             signal,
             onProgress: () => undefined,
+            // Epochs 'auto' measures the endpoint's fit on the members: those queries count against the budget.
+            onQueries: async (queries) => {
+              if ((await this.audits.recordQueries(audit.id, queries)) === null)
+                throw new Error('over the query budget');
+            },
           },
         );
         if (trained.key !== data.key) {

@@ -8,9 +8,33 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'REDIS_URL',
   'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY',
   'MODEL_REGISTRY_WEBHOOK_SECRET',
+  'SECRETS_ENCRYPTION_KEY',
 ]);
 
-export const appConfigSchema = z.object({
+/** A comma-separated list of host names or IP literals (no port, no scheme); empty entries ignored. */
+const hostList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== ''),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .max(253)
+        .regex(
+          /^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9.-]+)$/,
+          'must be host names or IP addresses, comma-separated',
+        ),
+    ),
+  );
+
+/** The variables one by one (commands that need only some of them pick from it). */
+export const appConfigObject = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   /** Postgres schema the tables live in (tests use one schema per suite). */
   DATABASE_SCHEMA: z
@@ -98,7 +122,36 @@ export const appConfigSchema = z.object({
   /** An audit plan's cron schedule may not fire more often than this (PUT /models/:id/audit-plan answers 422). */
   MIN_SCHEDULE_INTERVAL_SECONDS: positiveInt(300),
   REPORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * Hosts of remote model endpoints an administrator trusts (comma-separated names or IP literals, as in the URL):
+   * reachable over plain http and on any address, loopback and private ones included, without an ownership
+   * proof. Every other host must be https, resolve to public unicast addresses only, and prove ownership.
+   */
+  OUTBOUND_ALLOW_HOSTS: hostList,
+  /**
+   * Key that encrypts endpoint auth secrets at rest (AES-256-GCM): 32 random bytes, base64 (`openssl rand
+   * -base64 32`). Unset: endpoint versions with headers are refused (nothing to encrypt them with).
+   */
+  // Empty = unset (docker-compose passes `${SECRETS_ENCRYPTION_KEY:-}` through).
+  SECRETS_ENCRYPTION_KEY: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+        message: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+      })
+      .optional(),
+  ),
+  /** Query budget of an endpoint audit that names none (one query = one row the endpoint answers). */
+  DEFAULT_QUERY_BUDGET: positiveInt(10_000),
+  /** The largest queryBudget POST /audits accepts (422 above it, before anything is stored or queued). */
+  MAX_QUERY_BUDGET: positiveInt(100_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const appConfigSchema = appConfigObject.refine((c) => c.DEFAULT_QUERY_BUDGET <= c.MAX_QUERY_BUDGET, {
+  path: ['DEFAULT_QUERY_BUDGET'],
+  message: 'must not exceed MAX_QUERY_BUDGET',
 });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;

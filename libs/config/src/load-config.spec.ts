@@ -30,6 +30,29 @@ describe('loadConfig', () => {
     expect(message).not.toContain(key);
   });
 
+  it('validates the outbound settings: allow-listed hosts, the secrets key (never echoed), query budgets', () => {
+    const c = loadConfig({ ...base, OUTBOUND_ALLOW_HOSTS: ' 127.0.0.1, models.internal ,[::1]' });
+    expect(c.OUTBOUND_ALLOW_HOSTS).toEqual(['127.0.0.1', 'models.internal', '[::1]']);
+    expect(loadConfig(base).OUTBOUND_ALLOW_HOSTS).toEqual([]);
+    expect(() => loadConfig({ ...base, OUTBOUND_ALLOW_HOSTS: 'http://evil/' })).toThrow(/OUTBOUND_ALLOW_HOSTS/);
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ ...base, SECRETS_ENCRYPTION_KEY: key }).SECRETS_ENCRYPTION_KEY).toBe(key);
+    expect(loadConfig({ ...base, SECRETS_ENCRYPTION_KEY: '' }).SECRETS_ENCRYPTION_KEY).toBeUndefined();
+    const short = Buffer.alloc(16, 9).toString('base64');
+    let message = '';
+    try {
+      loadConfig({ ...base, SECRETS_ENCRYPTION_KEY: short });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/SECRETS_ENCRYPTION_KEY is invalid \(must be 32 bytes, base64/);
+    expect(message).not.toContain(short);
+    expect(loadConfig(base)).toMatchObject({ DEFAULT_QUERY_BUDGET: 10_000, MAX_QUERY_BUDGET: 100_000 });
+    expect(() => loadConfig({ ...base, MAX_QUERY_BUDGET: '500' })).toThrow(
+      /DEFAULT_QUERY_BUDGET: must not exceed MAX_QUERY_BUDGET/,
+    );
+  });
+
   it('reports a missing required variable', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://r:6379' })).toThrow(/DATABASE_URL is required/);
   });

@@ -26,8 +26,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const problems = parsed.error.issues.map((issue) => {
     const variable = String(issue.path[0] ?? '?');
-    if (env[variable] === '') return `${variable} is required (it is set but empty)`;
-    if (env[variable] === undefined) return `${variable} is required`;
+    // A cross-variable rule (code 'custom') can fail on a defaulted variable: its message says what is wrong.
+    if (issue.code !== 'custom') {
+      if (env[variable] === '') return `${variable} is required (it is set but empty)`;
+      if (env[variable] === undefined) return `${variable} is required`;
+    }
     if (SECRET_VARIABLES.has(variable)) return `${variable} is invalid (${secretSafeHint(variable)})`;
     return `${variable}: ${issue.message}`;
   });
@@ -40,6 +43,8 @@ function secretSafeHint(variable: string): string {
       return 'expected postgres://user@host:port/database';
     case 'REDIS_URL':
       return 'expected redis://host:port';
+    case 'SECRETS_ENCRYPTION_KEY':
+      return 'must be 32 bytes, base64-encoded (openssl rand -base64 32)';
     default:
       return 'must be at least 32 characters';
   }

@@ -9,3 +9,5 @@ export { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
 export { TypeOrmModelRepository } from './typeorm/typeorm-model.repository';
 export { TypeOrmReferenceModelRepository } from './typeorm/typeorm-reference-model.repository';
 export { PostgresReferenceModelStore } from './postgres-reference-model-store';
+export * from './secrets/endpoint-secret-box';
+export * from './secrets/endpoint-target';

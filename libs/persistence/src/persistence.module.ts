@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../../config/src/config.module';
 import { BlobStore } from './blob-store/blob-store';
 import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
 import { openDataSource } from './data-source-options';
+import { EndpointSecretBox } from './secrets/endpoint-secret-box';
 import {
   AccessLogRepository,
   ApiKeyRepository,
@@ -97,6 +98,11 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeOrmDatabaseStatus(ds),
         },
         {
+          provide: EndpointSecretBox,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => new EndpointSecretBox(config.SECRETS_ENCRYPTION_KEY),
+        },
+        {
           provide: BlobStore,
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => new FilesystemBlobStore(config.STORAGE_DIR),
@@ -113,6 +119,7 @@ export class PersistenceModule {
         ReferenceModelRepository,
         DatabaseStatus,
         BlobStore,
+        EndpointSecretBox,
         DataSource,
       ],
     };

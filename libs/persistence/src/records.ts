@@ -56,9 +56,47 @@ export interface ModelVersionRecord {
   readonly sha256: string;
   readonly sizeBytes: number;
   readonly signature: ModelSignature;
+  /**
+   * Classes declared at upload (a labels-only model needs them: its output holds class indices only); null =
+   * the model's output width. signature.numClasses equals it when declared.
+   */
+  readonly numClasses: number | null;
+  /** Class names declared at upload, in the model's output order (string labels); null = none declared. */
+  readonly classNames: readonly string[] | null;
   /** The preprocessing spec its audits encode raw tables with; null = they take already-numeric data. */
   readonly preprocessing: ModelVersionPreprocessing | null;
+  /** 'onnx': an uploaded file (sha256 = the file's); 'endpoint': a remote prediction API (sha256 = its spec's hash). */
+  readonly kind: ModelVersionKind;
+  /** The endpoint's public description (kind 'endpoint'); its secrets are stored apart, encrypted. */
+  readonly endpoint: EndpointDescription | null;
+  /** The token the owner of a host that is not allow-listed serves to prove control (kind 'endpoint'). */
+  readonly ownershipToken: string | null;
+  /** When that proof last succeeded; null = not proven. */
+  readonly ownershipVerifiedAt: Date | null;
   readonly createdAt: Date;
+}
+
+export type ModelVersionKind = 'onnx' | 'endpoint';
+
+/**
+ * A remote endpoint as the service shows and stores it in clear: the engine's RemoteTargetSpec minus its
+ * secrets (header values, the URL's query string), plus the declared feature count.
+ */
+export interface EndpointDescription {
+  /** origin + path: no credentials, query string or fragment. */
+  readonly url: string;
+  readonly protocol: 'kserve-v2' | 'tf-serving' | 'mlflow' | 'json';
+  readonly output: 'probabilities' | 'logits' | 'labels';
+  /** Auth header names (lower case), never their values. */
+  readonly headerNames: readonly string[];
+  /** Whether the URL had a query string (kept with the secrets: it may hold an API key). */
+  readonly hasQueryString: boolean;
+  readonly modelName?: string;
+  readonly inputName?: string;
+  readonly json?: { readonly requestTemplate: unknown; readonly responsePath: string };
+  readonly batchSize?: number;
+  /** Features per row the endpoint takes (the datasets' feature count is checked against it). */
+  readonly nFeatures: number;
 }
 
 /** A model version's preprocessing spec: the bytes are a blob (by sha256); this is what they declare. */
@@ -127,6 +165,10 @@ export interface AuditRecord {
   readonly estimate: AuditEstimate | null;
   /** Cache keys of every reference model the audit uses (null/empty when no attack needs them). */
   readonly referenceModelKeys: readonly string[] | null;
+  /** Hard cap on the queries an endpoint audit may spend (null for an ONNX file: nothing is metered). */
+  readonly queryBudget: number | null;
+  /** Queries spent so far, earlier attempts included (recorded as each request is answered). */
+  readonly queriesUsed: number;
   readonly status: AuditStatus;
   readonly progress: number;
   readonly phase: string | null;

@@ -1,11 +1,11 @@
 // `npm run migration:run`: applies pending migrations and exits. Needs only DATABASE_URL (and DATABASE_SCHEMA,
 // default public): no Redis, no other service variable. Creates a non-public schema if it does not exist, and
 // takes the same advisory lock as the api's start-up, so it can run while api replicas start.
-import { appConfigSchema } from '../../config/src/app-config.schema';
+import { appConfigObject } from '../../config/src/app-config.schema';
 import { openDataSource, runMigrationsLocked } from './data-source-options';
 
 // The service's own checks of the two variables, nothing else.
-const databaseEnv = appConfigSchema.pick({ DATABASE_URL: true, DATABASE_SCHEMA: true });
+const databaseEnv = appConfigObject.pick({ DATABASE_URL: true, DATABASE_SCHEMA: true });
 
 async function main(): Promise<void> {
   const given = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== ''));

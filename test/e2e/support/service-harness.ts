@@ -22,6 +22,8 @@ export interface RunningService {
   /** A direct connection to the suite's schema, to check what the service stored. */
   readonly db: DataSource;
   readonly env: NodeJS.ProcessEnv;
+  /** The api process (its output is captured: tests check what it logged). */
+  readonly api: ManagedProcess;
   readonly workers: ManagedProcess[];
   startWorker(extraEnv?: NodeJS.ProcessEnv): Promise<ManagedProcess>;
   stop(): Promise<void>;
@@ -128,6 +130,7 @@ export async function startService(
     schema,
     db,
     env,
+    api,
     workers,
     startWorker,
     stop: async () => {

@@ -36,9 +36,11 @@ import {
   AuditRepository,
 } from '../../../../libs/persistence/src/repositories/audit.repository';
 import { ReferenceModelRepository } from '../../../../libs/persistence/src/repositories/reference-model.repository';
+import { redactedRemoteTargetOf } from '../../../../libs/persistence/src/secrets/endpoint-target';
 import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
 import type { AuditReport } from '../../../../libs/engine/src/types';
 import { DatasetCatalogService, featureColumnsOf } from '../datasets/dataset-catalog.service';
+import { AuditEndpointCheck } from './audit-endpoint-check';
 import { AuditPreprocessingCheck } from './audit-preprocessing-check';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { ModelRegistryService } from '../models/model-registry.service';
@@ -72,6 +74,8 @@ export interface AuditCommission {
   readonly maxRise?: number | null;
   /** The plan's budget for reference-model training, applied with MAX_REFERENCE_SECONDS (the smaller wins). */
   readonly maxReferenceSeconds?: number | null;
+  /** Endpoint versions: the hard query budget (default DEFAULT_QUERY_BUDGET, at most MAX_QUERY_BUDGET). */
+  readonly queryBudget?: number;
 }
 
 /** What an audit's reference models cost, decided before anything is queued. */
@@ -101,6 +105,7 @@ export class AuditCommissionService {
     @Inject(BlobStore) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AuditPreprocessingCheck) private readonly preprocessing: AuditPreprocessingCheck,
+    @Inject(AuditEndpointCheck) private readonly endpointChecks: AuditEndpointCheck,
   ) {}
 
   /**
@@ -109,6 +114,7 @@ export class AuditCommissionService {
    */
   async commission(c: AuditCommission): Promise<AuditRecord> {
     const version = await this.models.getVersion(c.modelVersionId);
+    const queryBudget = await this.endpointChecks.queryBudgetOf(version, c.queryBudget);
     const members = await this.datasetWithRole(c.membersDatasetId, DatasetRole.Members, 'membersDatasetId');
     const nonMembers = await this.datasetWithRole(c.nonMembersDatasetId, DatasetRole.NonMembers, 'nonMembersDatasetId');
     const population = c.populationDatasetId
@@ -209,6 +215,8 @@ export class AuditCommissionService {
           labelsOnly,
         )
       : NO_REFERENCE_MODELS;
+    // Last of the checks: it resolves the endpoint's host again (the allow-list or its DNS may have changed).
+    if (version.kind === 'endpoint') await this.endpointChecks.assertQueryable(version);
     const budgets = [this.config.MAX_REFERENCE_SECONDS, c.maxReferenceSeconds ?? undefined].filter(
       (b): b is number => b !== undefined,
     );
@@ -246,6 +254,7 @@ export class AuditCommissionService {
         referenceModelKeys: references.keys.length > 0 ? references.keys : null,
         trigger: c.trigger ?? 'manual',
         maxRise: c.maxRise ?? null,
+        queryBudget,
       });
     } catch (e) {
       if (e instanceof ActiveAuditExistsError) {
@@ -293,14 +302,25 @@ export class AuditCommissionService {
     if (attacks.every((id) => createMembershipAttack(id).referenceModels === 'none')) return NO_REFERENCE_MODELS;
     const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
     const plan = await planAuditReferenceModels({
-      model: await readFile(this.blobs.localPath(version.sha256)),
+      // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
+      ...(version.kind === 'endpoint'
+        ? {
+            remoteTarget: redactedRemoteTargetOf(version),
+            outbound: { allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS] },
+          }
+        : { model: await readFile(this.blobs.localPath(version.sha256)) }),
       members: file(members),
       nonMembers: file(nonMembers),
       population: file(population),
       labelColumn: members.labelColumn,
       ...(members.idColumn ? { idColumn: members.idColumn } : {}),
       ...(c.groupColumn !== undefined ? { groupColumn: c.groupColumn } : {}),
-      ...(c.classes !== undefined ? { classes: c.classes } : {}),
+      ...(c.classes !== undefined
+        ? { classes: c.classes }
+        : version.classNames
+          ? { classes: [...version.classNames] }
+          : {}),
+      ...(version.numClasses !== null ? { numClasses: version.numClasses } : {}),
       // The stored (normalised) options, exactly what the worker's jobs will train with: same cache keys.
       ...(referenceTraining ? { referenceTraining: { ...referenceTraining } } : {}),
       ...(c.outputPolicy !== undefined ? { outputPolicy: c.outputPolicy } : {}),

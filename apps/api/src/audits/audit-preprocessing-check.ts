@@ -27,7 +27,15 @@ export class AuditPreprocessingCheck {
         `the classes given differ from those of model version ${version.version}'s preprocessing spec (same names in the same order, or leave classes out)`,
       );
     }
-    return requested ?? declared;
+    // Names declared at upload (classNames) apply too; setPreprocessing keeps the two in agreement.
+    const uploaded = version.classNames ?? undefined;
+    if (requested !== undefined && uploaded !== undefined && requested.join('\u0000') !== uploaded.join('\u0000')) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        `the classes given differ from the classNames model version ${version.version} was uploaded with (same names in the same order, or leave classes out)`,
+      );
+    }
+    return requested ?? declared ?? uploaded;
   }
 
   /** The dataset has the spec's label column and every raw column it reads. */

@@ -34,6 +34,10 @@ export function auditResource(
     targetTrainSize: a.targetTrainSize,
     /** Priced at commission: reference models needed, to train (not yet stored), cached, estimated seconds. */
     estimate: a.estimate,
+    /** Endpoint audits: the hard query budget (null for a model file: nothing is metered). */
+    queryBudget: a.queryBudget,
+    /** Queries spent so far, earlier attempts included, recorded as each request is answered. */
+    queriesUsed: a.queriesUsed,
     status: a.status,
     progress: a.progress,
     phase: a.phase,

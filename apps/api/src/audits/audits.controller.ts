@@ -103,6 +103,11 @@ export const commissionAuditSchema = z.object({
   referenceHidden: z.array(z.number().int().min(1).max(4096)).max(8).optional(),
   /** Activation of the reference models' hidden layers; needs referenceHidden. Default relu. */
   referenceActivation: z.enum(['relu', 'tanh', 'sigmoid']).optional(),
+  /**
+   * Endpoint versions: the hard cap on queries (rows the endpoint answers) the audit may spend, across retries.
+   * Default DEFAULT_QUERY_BUDGET; above MAX_QUERY_BUDGET the audit is refused with 422 before anything is stored.
+   */
+  queryBudget: z.number().int().min(1).optional(),
 });
 
 @ApiTags('audits')

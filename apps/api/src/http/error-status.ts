@@ -22,6 +22,9 @@ export const SERVICE_ERROR_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
   [ServiceErrorCode.ApiKeyNotActive]: 409,
   [ServiceErrorCode.SigningNotConfigured]: 404,
   [ServiceErrorCode.InvalidSchedule]: 422,
+  [ServiceErrorCode.WrongModelVersionKind]: 422,
+  [ServiceErrorCode.SecretsUnavailable]: 503,
+  [ServiceErrorCode.QueryBudgetTooLarge]: 422,
 };
 
 // Engine errors are problems with the caller's model or data (422) unless listed here. A default keeps the

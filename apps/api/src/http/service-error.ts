@@ -26,6 +26,12 @@ export enum ServiceErrorCode {
   SigningNotConfigured = 'SIGNING_NOT_CONFIGURED',
   /** An audit plan's cron schedule is malformed or fires too often. */
   InvalidSchedule = 'INVALID_SCHEDULE',
+  /** The request needs an endpoint version (ownership proof) or a file version (preprocessing, ...). */
+  WrongModelVersionKind = 'WRONG_MODEL_VERSION_KIND',
+  /** Endpoint auth secrets cannot be stored or read: SECRETS_ENCRYPTION_KEY is unset or does not match. */
+  SecretsUnavailable = 'SECRETS_UNAVAILABLE',
+  /** An audit's queryBudget is above MAX_QUERY_BUDGET. */
+  QueryBudgetTooLarge = 'QUERY_BUDGET_TOO_LARGE',
 }
 
 export class ServiceError extends Error {

@@ -18,8 +18,20 @@ import {
   PREPROCESSING_SPEC_NAME,
   PreprocessingAlreadySetError,
 } from '../../../../libs/persistence/src/repositories/model.repository';
+import { verifyEndpointOwnership } from '../../../../libs/engine/src/targets/http/outbound-policy';
+import {
+  EndpointSecretBox,
+  SecretsUnavailableError,
+} from '../../../../libs/persistence/src/secrets/endpoint-secret-box';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { receiveUpload } from '../http/streamed-upload';
+import {
+  checkEndpointRegistration,
+  newOwnershipToken,
+  ownershipState,
+  serviceOutboundPolicy,
+} from './endpoint-registration';
+import { modelVersionResource, type ModelVersionResource } from './model-version-resource';
 
 /** Registered models and their versions: each version is a validated ONNX file stored by its sha256. */
 @Injectable()
@@ -28,7 +40,79 @@ export class ModelRegistryService {
     @Inject(ModelRepository) private readonly models: ModelRepository,
     @Inject(BlobStore) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(EndpointSecretBox) private readonly secrets: EndpointSecretBox,
   ) {}
+
+  /** The outbound policy under today's OUTBOUND_ALLOW_HOSTS. */
+  outboundPolicy() {
+    return serviceOutboundPolicy(this.config.OUTBOUND_ALLOW_HOSTS);
+  }
+
+  /** The version as the API shows it (no secrets; ownership state under today's allow-list). */
+  resource(version: ModelVersionRecord): ModelVersionResource {
+    return modelVersionResource(version, this.outboundPolicy());
+  }
+
+  /**
+   * Registers a remote endpoint as the model's next version: the spec checked with the engine, the destination
+   * refused unless public (or allow-listed), the auth secrets encrypted, the sha256 the engine's canonical spec
+   * hash. A host that is not allow-listed gets an ownership token to serve before any audit queries it.
+   */
+  async registerEndpointVersion(modelId: string, body: unknown): Promise<ModelVersionResource> {
+    await this.get(modelId);
+    const endpoint = await checkEndpointRegistration(body, this.outboundPolicy());
+    const id = randomUUID();
+    const hasSecrets = Object.keys(endpoint.secrets.headers).length > 0 || endpoint.secrets.query !== '';
+    let sealed: string | null = null;
+    if (hasSecrets) {
+      try {
+        sealed = this.secrets.seal(endpoint.secrets, id);
+      } catch (e) {
+        if (e instanceof SecretsUnavailableError)
+          throw new ServiceError(ServiceErrorCode.SecretsUnavailable, e.message);
+        throw e;
+      }
+    }
+    const version = await this.models.addEndpointVersion({
+      id,
+      modelId,
+      sha256: endpoint.sha256,
+      signature: endpoint.signature,
+      numClasses: endpoint.numClasses,
+      classNames: endpoint.classNames,
+      endpoint: endpoint.description,
+      endpointSecrets: sealed,
+      ownershipToken: newOwnershipToken(),
+    });
+    return this.resource(version);
+  }
+
+  /**
+   * Runs the ownership check of an endpoint version (the engine's verifyEndpointOwnership: one GET of the
+   * well-known URL through the guarded client, no query spent) and records it. An allow-listed host needs none.
+   */
+  async verifyOwnership(versionId: string): Promise<ModelVersionResource> {
+    const version = await this.getVersion(versionId);
+    const policy = this.outboundPolicy();
+    const state = ownershipState(version, policy);
+    if (!version.endpoint || state === null) {
+      throw new ServiceError(
+        ServiceErrorCode.WrongModelVersionKind,
+        `model version ${version.version} is an uploaded file, not an endpoint: there is no ownership to prove`,
+      );
+    }
+    if (!state.required) return this.resource(version);
+    if (version.ownershipToken === null) {
+      throw new EngineError(
+        EngineErrorCode.TargetOwnershipUnproven,
+        `model version ${version.version} has no ownership token; register the endpoint again`,
+      );
+    }
+    await verifyEndpointOwnership(version.endpoint.url, version.ownershipToken, policy);
+    return this.resource(
+      foundOrNotFound(await this.models.markOwnershipVerified(version.id), `model version ${versionId}`),
+    );
+  }
 
   register(name: string, description: string | null): Promise<ModelRecord> {
     return this.models.createModel({ name, description });
@@ -55,8 +139,13 @@ export class ModelRegistryService {
    * Streams the upload to a temp file, validates it as an untrusted ONNX classifier, and only then stores
    * the blob and the version row: a refused file leaves nothing behind.
    */
-  async uploadVersion(modelId: string, req: IncomingMessage): Promise<ModelVersionRecord> {
+  async uploadVersion(
+    modelId: string,
+    req: IncomingMessage,
+    declared: DeclaredClasses = {},
+  ): Promise<ModelVersionRecord> {
     await this.get(modelId);
+    const numClasses = declaredClassCount(declared);
     const upload = await receiveUpload(req, {
       limitBytes: this.config.MAX_MODEL_BYTES,
       tempDir: this.blobs.tempDir(),
@@ -65,9 +154,16 @@ export class ModelRegistryService {
     });
     try {
       const bytes = await readFile(upload.path);
-      const signature = inspectOnnx(bytes, { maxBytes: this.config.MAX_MODEL_BYTES });
+      const signature = inspectWithDeclaredClasses(bytes, this.config.MAX_MODEL_BYTES, numClasses);
       await this.blobs.adopt(upload.path, upload.sha256);
-      return await this.models.addVersion({ modelId, sha256: upload.sha256, sizeBytes: upload.sizeBytes, signature });
+      return await this.models.addVersion({
+        modelId,
+        sha256: upload.sha256,
+        sizeBytes: upload.sizeBytes,
+        signature,
+        numClasses: numClasses ?? null,
+        classNames: declared.classNames ?? null,
+      });
     } finally {
       await rm(upload.path, { force: true });
     }
@@ -80,6 +176,12 @@ export class ModelRegistryService {
    */
   async setPreprocessing(versionId: string, body: Buffer | undefined): Promise<ModelVersionRecord> {
     const version = await this.getVersion(versionId);
+    if (version.kind !== 'onnx') {
+      throw new ServiceError(
+        ServiceErrorCode.WrongModelVersionKind,
+        `model version ${version.version} is a remote endpoint: a preprocessing spec applies to uploaded model files`,
+      );
+    }
     if (body === undefined || body.length === 0) {
       throw new ServiceError(
         ServiceErrorCode.UnsupportedMediaType,
@@ -89,6 +191,13 @@ export class ModelRegistryService {
     const spec = parsePreprocessingSpec(body, PREPROCESSING_SPEC_NAME);
     assertSpecFitsModel(spec, version.signature.nFeatures, `model version ${version.version}`);
     const classes = spec.label.classes;
+    if (classes !== undefined && version.classNames && classes.join('\u0000') !== version.classNames.join('\u0000')) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        `preprocessing spec ${spec.name} names other classes than model version ${version.version} was uploaded with (classNames); the same names in the same order, or none in the spec`,
+        { file: spec.name },
+      );
+    }
     if (classes !== undefined && classes.length !== version.signature.numClasses) {
       throw new EngineError(
         EngineErrorCode.InvalidOption,
@@ -130,5 +239,45 @@ export class ModelRegistryService {
       throw new ServiceError(ServiceErrorCode.NotFound, `model version ${versionId} has no preprocessing spec`);
     }
     return JSON.parse(await readFile(this.blobs.localPath(version.preprocessing.sha256), 'utf8')) as unknown;
+  }
+}
+
+/** Classes declared with an upload (query parameters): a labels-only model needs one of them. */
+export interface DeclaredClasses {
+  readonly numClasses?: number;
+  /** In the model's output order; their count is the number of classes. */
+  readonly classNames?: readonly string[];
+}
+
+function declaredClassCount(declared: DeclaredClasses): number | undefined {
+  const { numClasses, classNames } = declared;
+  if (classNames !== undefined && new Set(classNames).size !== classNames.length) {
+    throw new ServiceError(ServiceErrorCode.ValidationFailed, 'classNames: each class name must appear once');
+  }
+  if (numClasses !== undefined && classNames !== undefined && numClasses !== classNames.length) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `numClasses is ${numClasses} but ${classNames.length} classNames are given; give one of them, or both agreeing`,
+    );
+  }
+  return numClasses ?? classNames?.length;
+}
+
+/**
+ * inspectOnnx with the declared class count. A labels-only model without one is refused naming the upload's
+ * own query parameters (the engine's message names the CLI's options); a scores model's output width must equal it.
+ */
+function inspectWithDeclaredClasses(bytes: Uint8Array, maxBytes: number, numClasses: number | undefined) {
+  try {
+    return inspectOnnx(bytes, { maxBytes, ...(numClasses !== undefined ? { numClasses } : {}) });
+  } catch (e) {
+    if (numClasses === undefined && e instanceof EngineError && e.code === EngineErrorCode.InvalidOption) {
+      throw new EngineError(
+        EngineErrorCode.InvalidOption,
+        "numClasses is required: the model outputs class indices only (a labels-only model), which do not say how many classes it has; upload it with the query parameter numClasses=<n>, or classNames=<name> once per class in the model's output order",
+        { column: 'numClasses' },
+      );
+    }
+    throw e;
   }
 }

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { Roles, WRITERS, READERS } from '../auth/roles.decorator';
@@ -10,6 +10,17 @@ import { ModelRegistryService } from './model-registry.service';
 const registerModelSchema = z.object({
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
+});
+
+// Query parameters of an upload (the body is the ONNX bytes): the classes of a labels-only model.
+const uploadVersionQuery = z.object({
+  numClasses: z.coerce.number().int().min(2).max(100_000).optional(),
+  // ?classNames=a&classNames=b (one parameter per class, in the model's output order).
+  classNames: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .pipe(z.array(z.string().min(1).max(200)).min(2).max(100_000))
+    .optional(),
 });
 
 @ApiTags('models')
@@ -53,15 +64,45 @@ export class ModelsController {
   })
   @ApiConsumes('application/octet-stream')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
-  async uploadVersion(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: IncomingMessage) {
-    const version = await this.registry.uploadVersion(id, req);
+  @ApiQuery({
+    name: 'numClasses',
+    required: false,
+    schema: { type: 'integer', minimum: 2 },
+    description: 'Number of classes: required for a labels-only model (integer class-index output)',
+  })
+  @ApiQuery({
+    name: 'classNames',
+    required: false,
+    schema: { type: 'array', items: { type: 'string' } },
+    description: "Class names in the model's output order, one parameter per class (their count is numClasses)",
+  })
+  async uploadVersion(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Query(new ZodValidationPipe(uploadVersionQuery)) query: z.infer<typeof uploadVersionQuery>,
+    @Req() req: IncomingMessage,
+  ) {
+    const version = await this.registry.uploadVersion(id, req, query);
+    return { ...this.registry.resource(version), reaudit: await this.plans.reaudit(id, version.id, 'new-version') };
+  }
+
+  @Post(':id/endpoint-versions')
+  @HttpCode(201)
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary:
+      'Register a remote prediction endpoint as a model version (JSON: url, protocol kserve-v2|tf-serving|mlflow|json, headers, output, numClasses or classNames, nFeatures, modelName, inputName, json {requestTemplate, responsePath}, batchSize). The destination must be public unicast over https, or an allow-listed host (OUTBOUND_ALLOW_HOSTS); header values are stored encrypted and never returned. A host that is not allow-listed must prove ownership (see `ownership`) before it is audited.',
+  })
+  @ApiConsumes('application/json')
+  @ApiBody({ schema: { type: 'object' } })
+  async registerEndpoint(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown) {
+    const version = await this.registry.registerEndpointVersion(id, body);
     return { ...version, reaudit: await this.plans.reaudit(id, version.id, 'new-version') };
   }
 
   @Get(':id/versions')
   @Roles(...READERS)
-  listVersions(@Param('id', new ParseUUIDPipe()) id: string) {
-    return this.registry.listVersions(id);
+  async listVersions(@Param('id', new ParseUUIDPipe()) id: string) {
+    return (await this.registry.listVersions(id)).map((v) => this.registry.resource(v));
   }
 }
 
@@ -73,8 +114,19 @@ export class ModelVersionsController {
 
   @Get(':id')
   @Roles(...READERS)
-  get(@Param('id', new ParseUUIDPipe()) id: string) {
-    return this.registry.getVersion(id);
+  async get(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.registry.resource(await this.registry.getVersion(id));
+  }
+
+  @Post(':id/ownership/verify')
+  @HttpCode(200)
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary:
+      "Check the endpoint owner's proof: the version's ownership token served at <origin>/.well-known/privaudit-verification/<id> (see the version's `ownership`). One GET, no query spent.",
+  })
+  verifyOwnership(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.registry.verifyOwnership(id);
   }
 
   @Put(':id/preprocessing')
@@ -91,7 +143,7 @@ export class ModelVersionsController {
     // Nest keeps the body's bytes (main.ts rawBody): the spec's sha256 is of what was sent.
     @Req() req: IncomingMessage & { rawBody?: Buffer },
   ) {
-    return this.registry.setPreprocessing(id, req.rawBody);
+    return this.registry.setPreprocessing(id, req.rawBody).then((v) => this.registry.resource(v));
   }
 
   @Get(':id/preprocessing')

@@ -31,6 +31,8 @@ export class AuditEntity {
   @Column('jsonb', { name: 'duplicate_records', nullable: true }) duplicateRecords!: DuplicateRecordCounts | null;
   @Column('jsonb', { nullable: true }) estimate!: AuditEstimate | null;
   @Column('jsonb', { name: 'reference_model_keys', nullable: true }) referenceModelKeys!: string[] | null;
+  @Column('int', { name: 'query_budget', nullable: true }) queryBudget!: number | null;
+  @Column('int', { name: 'queries_used', default: 0 }) queriesUsed!: number;
   @Column('text') status!: string;
   @Column('int') progress!: number;
   @Column('text', { nullable: true }) phase!: string | null;

@@ -31,6 +31,8 @@ export interface NewAudit {
   readonly referenceModelKeys?: readonly string[] | null;
   readonly trigger?: AuditTrigger;
   readonly maxRise?: number | null;
+  /** Endpoint audits: the hard query budget. */
+  readonly queryBudget?: number | null;
 }
 
 /** Thrown by createQueued when the model version already has a queued or running audit. */
@@ -75,6 +77,14 @@ export abstract class AuditRepository {
   ): Promise<Array<{ id: string; status: AuditStatus }>>;
   /** Number of audits per status (every status present, zero included), for /metrics. */
   abstract countByStatus(): Promise<Record<AuditStatus, number>>;
+  /**
+   * Adds queries an endpoint audit is about to send, durably; returns the new total, or null when the audit does
+   * not exist or they would take it over its query budget (several jobs of one audit may spend at once: the
+   * budget holds across all of them). Null stops the sender before anything unrecorded is sent.
+   */
+  abstract recordQueries(id: string, queries: number): Promise<number | null>;
+  /** Queries the audit spent so far (earlier attempts included); null when it does not exist. */
+  abstract queriesUsed(id: string): Promise<number | null>;
   abstract listFindings(auditId: string): Promise<FindingRecord[]>;
   abstract findReport(auditId: string): Promise<AuditReport | null>;
   /** A model's audits over all its versions, newest first (created_at, then id), a page at a time, and the total. */

@@ -33,6 +33,8 @@ export class TypeOrmAuditRepository extends AuditRepository {
           trigger: input.trigger ?? 'manual',
           maxRise: input.maxRise ?? null,
           reportSha256: null,
+          queryBudget: input.queryBudget ?? null,
+          queriesUsed: 0,
           status: AuditStatus.Queued,
           progress: 0,
           phase: 'queued',
@@ -63,6 +65,26 @@ export class TypeOrmAuditRepository extends AuditRepository {
   async findActiveForModelVersion(modelVersionId: string): Promise<AuditRecord | null> {
     const found = await this.audits.findOne({ where: { modelVersionId, status: In([...ACTIVE_AUDIT_STATUSES]) } });
     return found ? toRecord(found) : null;
+  }
+
+  async recordQueries(id: string, queries: number): Promise<number | null> {
+    const rows = rowsOf(
+      await this.dataSource.query(
+        // Conditional: jobs of one audit running at once (reference models on several workers) share one budget.
+        `UPDATE audits SET queries_used = queries_used + $2, updated_at = now()
+         WHERE id = $1 AND (query_budget IS NULL OR queries_used + $2 <= query_budget) RETURNING queries_used`,
+        [id, queries],
+      ),
+    ) as Array<{ queries_used: number }>;
+    return rows[0] ? Number(rows[0].queries_used) : null;
+  }
+
+  async queriesUsed(id: string): Promise<number | null> {
+    const rows: Array<{ queries_used: number }> = await this.dataSource.query(
+      `SELECT queries_used FROM audits WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ? Number(rows[0].queries_used) : null;
   }
 
   async markRunning(id: string): Promise<boolean> {

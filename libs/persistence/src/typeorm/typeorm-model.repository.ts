@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import type { ModelSignature } from '../../../engine/src/types';
 import { ModelEntity, ModelVersionEntity } from '../entities';
-import type { ModelRecord, ModelVersionPreprocessing, ModelVersionRecord } from '../records';
+import type { EndpointDescription, ModelRecord, ModelVersionPreprocessing, ModelVersionRecord } from '../records';
 import { ModelRepository, PreprocessingAlreadySetError } from '../repositories/model.repository';
 
 export class TypeOrmModelRepository extends ModelRepository {
@@ -29,6 +29,8 @@ export class TypeOrmModelRepository extends ModelRepository {
     sha256: string;
     sizeBytes: number;
     signature: ModelSignature;
+    numClasses?: number | null;
+    classNames?: readonly string[] | null;
   }): Promise<ModelVersionRecord> {
     // Lock the model row so two concurrent uploads get consecutive version numbers, not a unique violation.
     return this.dataSource.transaction(async (em) => {
@@ -38,9 +40,68 @@ export class TypeOrmModelRepository extends ModelRepository {
         [input.modelId],
       );
       const repo = em.getRepository(ModelVersionEntity);
-      const saved = await repo.save(repo.create({ ...input, version: Number(rows[0].next), preprocessing: null }));
-      return { ...saved };
+      const saved = await repo.save(
+        repo.create({
+          ...input,
+          numClasses: input.numClasses ?? null,
+          classNames: input.classNames ? [...input.classNames] : null,
+          version: Number(rows[0].next),
+          preprocessing: null,
+          kind: 'onnx',
+          endpoint: null,
+          endpointSecrets: null,
+          ownershipToken: null,
+          ownershipVerifiedAt: null,
+        }),
+      );
+      return toVersionRecord(saved);
     });
+  }
+
+  async addEndpointVersion(input: {
+    id: string;
+    modelId: string;
+    sha256: string;
+    signature: ModelSignature;
+    numClasses: number | null;
+    classNames: readonly string[] | null;
+    endpoint: EndpointDescription;
+    endpointSecrets: string | null;
+    ownershipToken: string | null;
+  }): Promise<ModelVersionRecord> {
+    return this.dataSource.transaction(async (em) => {
+      await em.query(`SELECT id FROM models WHERE id = $1 FOR UPDATE`, [input.modelId]);
+      const rows: Array<{ next: number }> = await em.query(
+        `SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model_id = $1`,
+        [input.modelId],
+      );
+      const repo = em.getRepository(ModelVersionEntity);
+      const saved = await repo.save(
+        repo.create({
+          ...input,
+          classNames: input.classNames ? [...input.classNames] : null,
+          version: Number(rows[0].next),
+          sizeBytes: 0,
+          preprocessing: null,
+          kind: 'endpoint',
+          ownershipVerifiedAt: null,
+        }),
+      );
+      return toVersionRecord(saved);
+    });
+  }
+
+  async findEndpointSecrets(versionId: string): Promise<string | null> {
+    const rows: Array<{ endpoint_secrets: string | null }> = await this.dataSource.query(
+      `SELECT endpoint_secrets FROM model_versions WHERE id = $1`,
+      [versionId],
+    );
+    return rows[0]?.endpoint_secrets ?? null;
+  }
+
+  async markOwnershipVerified(versionId: string): Promise<ModelVersionRecord | null> {
+    await this.dataSource.query(`UPDATE model_versions SET ownership_verified_at = now() WHERE id = $1`, [versionId]);
+    return this.findVersion(versionId);
   }
 
   async setPreprocessing(
@@ -61,13 +122,19 @@ export class TypeOrmModelRepository extends ModelRepository {
 
   async findVersion(id: string): Promise<ModelVersionRecord | null> {
     const found = await this.dataSource.getRepository(ModelVersionEntity).findOne({ where: { id } });
-    return found ? { ...found } : null;
+    return found ? toVersionRecord(found) : null;
   }
 
   async listVersions(modelId: string): Promise<ModelVersionRecord[]> {
     const all = await this.dataSource
       .getRepository(ModelVersionEntity)
       .find({ where: { modelId }, order: { version: 'ASC' } });
-    return all.map((v) => ({ ...v }));
+    return all.map(toVersionRecord);
   }
+}
+
+/** The record, never the ciphertext of an endpoint's secrets (not selected by default, and dropped here too). */
+function toVersionRecord(e: ModelVersionEntity): ModelVersionRecord {
+  const { endpointSecrets: _secrets, ...rest } = e;
+  return { ...rest };
 }
