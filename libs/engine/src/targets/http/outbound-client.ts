@@ -11,7 +11,17 @@
 
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
-import { Agent, errors as undiciErrors } from 'undici';
+import type { Agent } from 'undici';
+
+// undici is loaded on first use: an audit of a local ONNX file never pays for it (its child process has a small
+// heap limit, and loading undici costs about 15 MB of it).
+type Undici = typeof import('undici');
+let undiciModule: Undici | undefined;
+function undici(): Undici {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  undiciModule ??= require('undici') as Undici;
+  return undiciModule;
+}
 import { EngineError, EngineErrorCode } from '../../errors';
 import { refusedAddressReason } from './destination-check';
 import type { OutboundPolicy } from './outbound-policy';
@@ -89,7 +99,7 @@ export class OutboundClient {
         else callback(null, chosen.address, chosen.family);
       });
     };
-    this.agent = new Agent({
+    this.agent = new (undici().Agent)({
       connect: { timeout: policy.connectTimeoutMs, lookup: lookup as never },
       headersTimeout: policy.headersTimeoutMs,
       bodyTimeout: policy.bodyTimeoutMs,
@@ -350,9 +360,9 @@ function findRefusal(error: unknown): string | undefined {
 }
 
 function describeNetworkError(error: unknown, policy: OutboundPolicy): string {
-  if (error instanceof undiciErrors.ConnectTimeoutError) return `no connection within ${policy.connectTimeoutMs} ms`;
-  if (error instanceof undiciErrors.HeadersTimeoutError) return `no answer within ${policy.headersTimeoutMs} ms`;
-  if (error instanceof undiciErrors.BodyTimeoutError)
+  if (error instanceof undici().errors.ConnectTimeoutError) return `no connection within ${policy.connectTimeoutMs} ms`;
+  if (error instanceof undici().errors.HeadersTimeoutError) return `no answer within ${policy.headersTimeoutMs} ms`;
+  if (error instanceof undici().errors.BodyTimeoutError)
     return `the answer's body stalled for more than ${policy.bodyTimeoutMs} ms`;
   const code = (error as { code?: unknown }).code;
   if (error instanceof Error && error.message === 'body deadline')
