@@ -26,6 +26,7 @@ interface ProbeReport {
   addressSpaceLine: string;
   cpuLine: string;
   network: string;
+  wasm: string;
 }
 
 let dir: string;
@@ -141,6 +142,8 @@ describe('the model process sandbox', () => {
     ]);
     expect(report.cpuLine.split(/\s+/).slice(3, 5)).toEqual(['77', '77']);
     expect(report.network).toBe('connected'); // isolation off: the remote-endpoint case
+    // WebAssembly memories (undici's HTTP parser) still instantiate under the address-space limit.
+    expect(report.wasm).toBe('ok');
   });
 
   it('fails an audit whose model inflates a tensor at run time with MODEL_RESOURCE_LIMIT, and the worker lives on', async () => {
