@@ -27,6 +27,7 @@ interface ProbeReport {
   cpuLine: string;
   network: string;
   wasm: string;
+  worker: string;
 }
 
 let dir: string;
@@ -118,6 +119,7 @@ describe('the model process sandbox', () => {
     expect(report.cwdEntries).toEqual([]);
     expect(report.readMembers).toBe('yes');
     expect(report.readSecret).toBe('ERR_ACCESS_DENIED');
+    expect(report.worker).toBe('ok'); // reference models train in worker threads
     expect(report.writeOutside).toBe('ERR_ACCESS_DENIED');
     if (hostCapabilities().unshareNet) expect(report.network).not.toBe('connected');
     else expect(report.network).toBe('connected'); // documented: no network namespace on this host

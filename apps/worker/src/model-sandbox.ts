@@ -116,6 +116,8 @@ export function sandboxedCommand(args: {
     process.execPath,
     '--experimental-permission',
     '--allow-addons',
+    // Worker threads train reference models in parallel; they inherit these same permissions.
+    '--allow-worker',
     // One flag per path: this Node reads a comma in the value as part of the path.
     ...reads.map((p) => `--allow-fs-read=${p}`),
     ...args.writeDirs.map((p) => `--allow-fs-write=${resolve(p)}`),
