@@ -3,7 +3,6 @@
 // API to name the class of natural data of its own (here the population file, in random order) and trains a
 // surrogate on those hard labels. Works against an API that returns nothing but the predicted class.
 
-import { EngineError, EngineErrorCode } from '../errors';
 import { SeededRandom, deriveSeed } from '../random/seeded-random';
 import { AnswerSet, gatherRows } from './answer-set';
 import {
@@ -13,6 +12,7 @@ import {
   labelsOf,
   QueryMeter,
   type SurrogateCheckpoint,
+  requireQueryPool,
 } from './extraction-attack';
 import { trainSurrogate } from './surrogate';
 
@@ -24,13 +24,7 @@ export class CopycatAttack implements ExtractionAttack {
     'Correia-Silva, Berriel, Badue, de Souza, Oliveira-Santos. Copycat CNN: Stealing Knowledge by Persuading Confession with Random Non-Labeled Data. IJCNN 2018.';
 
   async run(ctx: ExtractionAttackContext): Promise<ExtractionRun> {
-    const pool = ctx.queryPool;
-    if (!pool) {
-      throw new EngineError(
-        EngineErrorCode.AttackNeedsPopulation,
-        `${this.id} queries the target with natural data: provide a population CSV`,
-      );
-    }
+    const pool = requireQueryPool(ctx, this.id, 'queries the target with natural data');
     const { nFeatures: d, numClasses: c } = ctx.target.signature;
     const meter = new QueryMeter(ctx.target, ctx.budget);
     const total = Math.min(ctx.budget, pool.nRows, meter.remaining());

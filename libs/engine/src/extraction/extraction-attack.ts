@@ -6,6 +6,21 @@ import { EngineError, EngineErrorCode } from '../errors';
 import type { MlpArchitecture, MlpTrainerKind, MlpWeights } from '../training/mlp';
 import type { ExtractionAttackId, TargetAccess, TargetModel, TargetOutputs } from '../types';
 
+/**
+ * The pool of natural queries an attack needs, or a clear refusal: `use` says what the attack does with it
+ * ("queries the target with natural data").
+ */
+export function requireQueryPool(
+  ctx: ExtractionAttackContext,
+  attack: ExtractionAttackId,
+  use: string,
+): NonNullable<ExtractionAttackContext['queryPool']> {
+  if (!ctx.queryPool) {
+    throw new EngineError(EngineErrorCode.AttackNeedsPopulation, `${attack} ${use}: provide a population CSV`);
+  }
+  return ctx.queryPool;
+}
+
 /** Per-feature range of the data (min and max over every audited and population row). */
 export interface FeatureRange {
   readonly min: Float64Array;

@@ -7,7 +7,6 @@
 // points are clipped to the data's range. When a round would exceed the budget, a random subset of the new
 // points is asked (the paper's reservoir sampling keeps the set from doubling past what the attacker affords).
 
-import { EngineError, EngineErrorCode } from '../errors';
 import { SeededRandom, deriveSeed } from '../random/seeded-random';
 import type { MlpWeights } from '../training/mlp';
 import { AnswerSet, gatherRows } from './answer-set';
@@ -19,6 +18,7 @@ import {
   labelsOf,
   QueryMeter,
   type SurrogateCheckpoint,
+  requireQueryPool,
 } from './extraction-attack';
 import { logitInputGradient, trainSurrogate } from './surrogate';
 
@@ -37,13 +37,7 @@ export class JacobianAttack implements ExtractionAttack {
     'Papernot, McDaniel, Goodfellow, Jha, Celik, Swami. Practical Black-Box Attacks against Machine Learning. AsiaCCS 2017.';
 
   async run(ctx: ExtractionAttackContext): Promise<ExtractionRun> {
-    const pool = ctx.queryPool;
-    if (!pool) {
-      throw new EngineError(
-        EngineErrorCode.AttackNeedsPopulation,
-        `${this.id} grows a small seed set of natural data: provide a population CSV`,
-      );
-    }
+    const pool = requireQueryPool(ctx, this.id, 'grows a small seed set of natural data');
     const { nFeatures: d, numClasses: c } = ctx.target.signature;
     const meter = new QueryMeter(ctx.target, ctx.budget);
     const budget = Math.min(ctx.budget, meter.remaining());

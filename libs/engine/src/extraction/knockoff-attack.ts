@@ -6,7 +6,6 @@
 // with the paper's reward (certainty + diversity + the surrogate's loss, each standardised) and its
 // gradient-bandit policy update (Sutton & Barto 2.8).
 
-import { EngineError, EngineErrorCode } from '../errors';
 import { SeededRandom, deriveSeed } from '../random/seeded-random';
 import type { MlpWeights } from '../training/mlp';
 import { mlpForward } from '../training/mlp-forward';
@@ -18,6 +17,7 @@ import {
   type ExtractionRun,
   QueryMeter,
   type SurrogateCheckpoint,
+  requireQueryPool,
 } from './extraction-attack';
 import { kMeans } from './k-means';
 import { trainSurrogate } from './surrogate';
@@ -43,13 +43,7 @@ export class KnockoffAttack implements ExtractionAttack {
   constructor(readonly strategy: KnockoffStrategy = 'random') {}
 
   async run(ctx: ExtractionAttackContext): Promise<ExtractionRun> {
-    const pool = ctx.queryPool;
-    if (!pool) {
-      throw new EngineError(
-        EngineErrorCode.AttackNeedsPopulation,
-        `${this.id} queries the target with natural data: provide a population CSV`,
-      );
-    }
+    const pool = requireQueryPool(ctx, this.id, 'queries the target with natural data');
     const { nFeatures: d, numClasses: c } = ctx.target.signature;
     const meter = new QueryMeter(ctx.target, ctx.budget);
     const total = Math.min(ctx.budget, pool.nRows, meter.remaining());
