@@ -223,8 +223,20 @@ export interface MembershipMetrics {
   readonly epsilonNote: string;
   /** ROC curve points [fpr, tpr], thinned for plotting on log-log axes, always including (0,0) and (1,1). */
   readonly rocPoints: ReadonlyArray<readonly [number, number]>;
+  /**
+   * Member and non-member score distributions as counts over shared bins (never per-record scores), for the
+   * report's histogram chart. Absent in reports written before it existed.
+   */
+  readonly scoreHistogram?: ScoreHistogram;
   readonly nMembers: number;
   readonly nNonMembers: number;
+}
+
+/** Counts of member and non-member scores per bin; `edges` has one more entry than each count array. */
+export interface ScoreHistogram {
+  readonly edges: readonly number[];
+  readonly members: readonly number[];
+  readonly nonMembers: readonly number[];
 }
 
 /** Identical records under different ids: 'exclude' them from the measurement (default) or 'keep' every row. */
@@ -457,6 +469,18 @@ export interface ClassReconstruction {
   readonly nonMemberDistance: number;
   /** The CSV (and PNG for image-shaped inputs) written under --inversion-out, file names only. */
   readonly files?: readonly string[];
+  /**
+   * For image-shaped inputs: the synthesised reconstruction itself (never a real record), row-major 0-255
+   * grey or RGB pixel values, so reports can draw it from the report JSON alone.
+   */
+  readonly image?: ReconstructionImage;
+}
+
+export interface ReconstructionImage {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3;
+  readonly pixels: readonly number[];
 }
 
 /** MI-Face (Fredrikson, Jha, Ristenpart, CCS 2015): reconstructions per class and how much they reveal. */
