@@ -1,14 +1,21 @@
 // What every fault-injection scenario shares: the service started with short locks and a fast repair loop,
 // audits commissioned over HTTP, worker children found by parent pid (never by name), and the one assertion
 // of the suite: every audit ends in exactly one final state, with no duplicate findings or reference models.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { QueueName } from '../../../libs/queue/src/queue-names';
 import { digitsCsv, digitsModelOnnx } from '../../e2e/support/audit-fixtures';
 import { uploadAuditInputs, type UploadedAuditInputs } from '../../e2e/support/audit-inputs';
-import { ManagedProcess, REDIS_URL, RunningService, sleep, startService } from '../../e2e/support/service-harness';
+import {
+  API_ENTRY,
+  ManagedProcess,
+  REDIS_URL,
+  RunningService,
+  sleep,
+  startService,
+} from '../../e2e/support/service-harness';
 
 export const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled'];
 
@@ -23,6 +30,21 @@ export const FAST_RECOVERY_ENV: NodeJS.ProcessEnv = {
 
 export function startFaultService(label: string, env: NodeJS.ProcessEnv = {}): Promise<RunningService> {
   return startService(label, { worker: false, env: { ...FAST_RECOVERY_ENV, ...env } });
+}
+
+/**
+ * A second api process on the suite's schema and queues (the first keeps serving), with extra environment: a
+ * failpoint, a skewed clock. Resolves once it listens, with its base URL; the caller stops it.
+ */
+export async function startExtraApi(
+  svc: RunningService,
+  extraEnv: NodeJS.ProcessEnv,
+): Promise<{ api: ManagedProcess; baseUrl: string }> {
+  const api = new ManagedProcess(
+    spawn(process.execPath, [API_ENTRY], { env: { ...svc.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+  const port = (await api.waitFor(/listening on port (\d+)/, 60_000))[1];
+  return { api, baseUrl: `http://127.0.0.1:${port}` };
 }
 
 /** A fresh model version with digits data (one active audit per version, so one per scenario). */
@@ -195,10 +217,13 @@ export async function loseAllJobs(svc: RunningService): Promise<number> {
  * A fault suite's own service (api, no worker until a test starts one) and a handle on its audit queue, started
  * once per describe. Every test starts with no worker alive: the previous test's workers are killed after it.
  */
-export function useFaultService(label: string): { readonly svc: RunningService; readonly queue: Queue } {
+export function useFaultService(
+  label: string,
+  env: NodeJS.ProcessEnv = {},
+): { readonly svc: RunningService; readonly queue: Queue } {
   const suite = {} as { svc: RunningService; queue: Queue };
   beforeAll(async () => {
-    suite.svc = await startFaultService(label);
+    suite.svc = await startFaultService(label, env);
     suite.queue = new Queue(QueueName.Audits, { connection: { url: REDIS_URL }, prefix: suite.svc.env.QUEUE_PREFIX });
   });
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
+import { activeFailpoint, failpoint } from '../../../../libs/config/src/test-failpoint';
 import {
   planAuditReferenceModels,
   type PlannedReferenceModel,
@@ -106,7 +107,10 @@ export class AuditCommissionService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AuditPreprocessingCheck) private readonly preprocessing: AuditPreprocessingCheck,
     @Inject(AuditEndpointCheck) private readonly endpointChecks: AuditEndpointCheck,
-  ) {}
+  ) {
+    // Read at boot: an unknown failpoint, or one set in production, stops the api before it serves.
+    activeFailpoint();
+  }
 
   /**
    * Checks everything that can be checked without running the model (roles, columns, feature count,
@@ -266,6 +270,8 @@ export class AuditCommissionService {
       }
       throw e;
     }
+    // Test-only (PRIVAUDIT_FAILPOINT): the api dies between the insert and the enqueue (fault scenario 9).
+    failpoint('after-audit-insert');
     try {
       await this.queue.enqueueMembershipAudit(audit.id, references.jobs);
     } catch (e) {

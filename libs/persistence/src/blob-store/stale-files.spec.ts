@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeStaleEntries } from './stale-files';
+import { fileSystemNow, removeStaleEntries } from './stale-files';
 
 describe('removeStaleEntries', () => {
   let dir: string;
@@ -30,5 +30,24 @@ describe('removeStaleEntries', () => {
     expect(await removeStaleEntries(join(dir, 'missing'), { olderThanMs: 0 })).toBe(0);
     expect(await removeStaleEntries(dir, { olderThanMs: 3_600_000 })).toBe(2); // no prefix: every stale entry
     expect(readdirSync(dir)).toEqual(['privaudit-reference-models-live']);
+  });
+});
+
+describe('fileSystemNow', () => {
+  it("reads the directory's clock from a probe it removes again, and falls back to the process clock", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'privaudit-fsnow-spec-'));
+    try {
+      const before = Date.now();
+      const now = await fileSystemNow(dir);
+      // Same host, one kernel clock: the probe's mtime lies within the call (coarse file-system timestamps aside).
+      expect(now).toBeGreaterThan(before - 1000);
+      expect(now).toBeLessThan(Date.now() + 1000);
+      expect(readdirSync(dir)).toEqual([]);
+      const missing = join(dir, 'missing');
+      const fallback = await fileSystemNow(missing);
+      expect(Math.abs(fallback - Date.now())).toBeLessThan(1000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
