@@ -49,10 +49,9 @@ describe('the api killed between inserting an audit and enqueueing it', () => {
     expect(doomed.api.output).toContain('[failpoint] after-audit-insert');
 
     // The row is there, queued, with neither the audit's job nor its reference-model jobs behind it.
-    const rows: Array<{ id: string }> = await suite.svc.db.query(
-      `SELECT id FROM audits WHERE model_version_id = $1`,
-      [ids.versionId],
-    );
+    const rows: Array<{ id: string }> = await suite.svc.db.query(`SELECT id FROM audits WHERE model_version_id = $1`, [
+      ids.versionId,
+    ]);
     expect(rows).toHaveLength(1);
     const id = rows[0]!.id;
     expect((await auditRow(suite.svc, id)).status).toBe('queued');

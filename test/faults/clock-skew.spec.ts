@@ -5,11 +5,12 @@
 // Redis key TTLs, and the scratch janitors age files by the file system's own clock (stale-files.ts
 // fileSystemNow), not the process's. The proof: a healthy job is neither repaired, nor re-run, nor robbed of
 // its scratch by a skewed worker, and each audit ends exactly once, succeeded.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from '../e2e/support/service-harness';
 import {
+  auditRow,
   commission,
   ended,
   expectEndedExactlyOnce,
@@ -55,15 +56,24 @@ const REPAIRED = /failed \(repair\)|enqueued it again|stalled/;
     await waitForAuditChild(onTime.pid);
     const live = readdirSync(scratch).filter((n) => n.startsWith('privaudit-'));
     expect(live.length).toBeGreaterThan(0);
+    // A scratch folder made a moment ago, as a job starting on another worker makes one: minutes old at most
+    // on the file system's clock, over two hours old on the skewed worker's.
+    const fresh = join(scratch, 'privaudit-reference-models-just-made');
+    mkdirSync(fresh);
 
     const ahead = await suite.svc.startWorker(skewed('+2h'));
     expect(ahead.output).not.toMatch(/Error/);
     // Its start-up sweep has run, and its repair loop has made several passes over the running audit.
     await sleep(3000);
-    const running = (await waitForAudit(suite.svc, id, () => true)).status;
-    if (running === 'running') for (const name of live) expect(existsSync(join(scratch, name))).toBe(true);
+    expect(existsSync(fresh)).toBe(true);
+    // And the live job's own folders, while it still runs (it usually does: it trains for several seconds more).
+    if ((await auditRow(suite.svc, id)).status === 'running')
+      for (const name of live) expect(existsSync(join(scratch, name))).toBe(true);
 
-    expect(await waitForAudit(suite.svc, id, ended, 180_000)).toMatchObject({ status: 'succeeded', failure_reason: null });
+    expect(await waitForAudit(suite.svc, id, ended, 180_000)).toMatchObject({
+      status: 'succeeded',
+      failure_reason: null,
+    });
     await expectEndedExactlyOnce(suite.svc, id);
     expect(onTime.output).not.toMatch(REPAIRED);
     expect(ahead.output).not.toMatch(REPAIRED);
@@ -79,7 +89,10 @@ const REPAIRED = /failed \(repair\)|enqueued it again|stalled/;
     expect(Date.now() - processedOn).toBeGreaterThan(2 * 3_600_000 - 120_000);
     const onTime = await suite.svc.startWorker();
 
-    expect(await waitForAudit(suite.svc, id, ended, 180_000)).toMatchObject({ status: 'succeeded', failure_reason: null });
+    expect(await waitForAudit(suite.svc, id, ended, 180_000)).toMatchObject({
+      status: 'succeeded',
+      failure_reason: null,
+    });
     await expectEndedExactlyOnce(suite.svc, id);
     // The job ran once, on the skewed worker: no stall, no re-run on the on-time one, no repair.
     expect(onTime.output).not.toMatch(REPAIRED);

@@ -105,7 +105,10 @@ describe('a slow, resetting or failing endpoint, with a worker killed mid-audit'
     expect(await queriesUsed(id)).toBeGreaterThanOrEqual(killedAfter);
 
     await suite.svc.startWorker();
-    expect(await waitForAudit(suite.svc, id, ended, 180_000)).toMatchObject({ status: 'succeeded', failure_reason: null });
+    expect(await waitForAudit(suite.svc, id, ended, 180_000)).toMatchObject({
+      status: 'succeeded',
+      failure_reason: null,
+    });
     await expectEndedExactlyOnce(suite.svc, id);
     const used = await queriesUsed(id);
     // Two runs: the killed one's part and a whole second one (200 rows, a third of its requests sent twice).

@@ -13,7 +13,9 @@ export function parseFailpoint(env: NodeJS.ProcessEnv): Failpoint | null {
   const raw = env.PRIVAUDIT_FAILPOINT;
   if (raw === undefined || raw === '') return null;
   if (env.NODE_ENV === 'production')
-    throw new Error('PRIVAUDIT_FAILPOINT is for the fault-injection tests only and is refused when NODE_ENV=production');
+    throw new Error(
+      'PRIVAUDIT_FAILPOINT is for the fault-injection tests only and is refused when NODE_ENV=production',
+    );
   if (!(FAILPOINTS as readonly string[]).includes(raw))
     throw new Error(`PRIVAUDIT_FAILPOINT: unknown failpoint (expected one of: ${FAILPOINTS.join(', ')})`);
   return raw as Failpoint;
