@@ -21,6 +21,8 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 module.exports = {
+  // The fault suite's closing figures (scenarios passed, audits that ended exactly once) after the usual output.
+  reporters: ['default', '<rootDir>/test/faults/support/faults-summary-reporter.js'],
   projects: [
     {
       ...common,

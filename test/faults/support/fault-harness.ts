@@ -2,6 +2,7 @@
 // audits commissioned over HTTP, worker children found by parent pid (never by name), and the one assertion
 // of the suite: every audit ends in exactly one final state, with no duplicate findings or reference models.
 import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import request from 'supertest';
@@ -189,8 +190,11 @@ export async function expectEndedExactlyOnce(svc: RunningService, id: string): P
 }
 
 afterAll(() => {
-  if (tally.audits > 0)
-    process.stdout.write(`[faults] ${tally.endedOnce}/${tally.audits} audits ended in exactly one final state\n`);
+  if (tally.audits === 0) return;
+  process.stdout.write(`[faults] ${tally.endedOnce}/${tally.audits} audits ended in exactly one final state\n`);
+  // Summed over the suite by test/faults/support/faults-summary-reporter.js.
+  const file = process.env.PRIVAUDIT_FAULTS_TALLY;
+  if (file) appendFileSync(file, `${JSON.stringify(tally)}\n`);
 });
 
 /**

@@ -1,0 +1,334 @@
+// Benchmark (not a test): the api under load while a worker trains reference models (issue 11). Starts the built
+// api and one worker as child processes against the Postgres and Redis that scripts/test-services.js finds or
+// starts (their own schema, key prefix and storage directory, removed at the end), registers a digits model
+// (data/digits.csv) and commissions one audit whose worker trains wide reference models for the whole run, then:
+// - reads: autocannon at a fixed 500 requests/s (GET /audits/:id and GET /models/:id/versions in turn, as the
+//   admin, so each request authenticates and reads Postgres);
+// - commissions: POST /audits at a fixed rate, each for a model version of its own (one active audit per
+//   version), without a population so that the worker's backlog stays cheap.
+// Prints p50, p90, p99 and max latency, the rate reached, and errors (connection errors, timeouts, non-2xx),
+// with the load average (the machine is shared), and the api process's CPU time per read (from /proc), the
+// figure that does not depend on what else runs: 1000 / (CPU ms per read) is the reads per second one core serves. Goal (issue 11): reads p99 < 50 ms at 500 req/s, zero errors.
+// The api's rate limiter (THROTTLE_LIMIT per API key per minute) would answer 429 long before 500 req/s from one
+// key: the bench raises THROTTLE_LIMIT so that it measures the api, not the limiter. The limiter still runs (one
+// Redis round trip per request), as in production.
+// Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10]
+import autocannon from 'autocannon';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { benchDataDir } from './datasets';
+import { writeMlpOnnx } from '../libs/engine/src/onnx/mlp-onnx-writer';
+import { SeededRandom } from '../libs/engine/src/random/seeded-random';
+import type { MlpWeights } from '../libs/engine/src/training/mlp';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DIST = path.resolve(__dirname, '..');
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux: USER_HZ is 100); null elsewhere. */
+function cpuMs(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** The api's CPU time per request over a phase: what the api itself costs, whatever else loads the machine. */
+function cpuPerRequest(before: number | null, after: number | null, requests: number): string {
+  return before === null || after === null || requests === 0 ? 'n/a' : `${((after - before) / requests).toFixed(2)} ms`;
+}
+
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+/** A digits-shaped MLP (64 features, 10 classes) with seeded random weights: each seed is a distinct version. */
+function digitsModel(seed: number): Buffer {
+  const rng = new SeededRandom(seed);
+  const widths = [64, 16, 10];
+  const layers = widths.slice(0, -1).map((inputs, i) => {
+    const outputs = widths[i + 1] as number;
+    return {
+      weights: Float32Array.from({ length: inputs * outputs }, () => rng.normal() * 0.2),
+      bias: Float32Array.from({ length: outputs }, () => rng.normal() * 0.02),
+      inputs,
+      outputs,
+    };
+  });
+  const weights: MlpWeights = {
+    architecture: { nFeatures: 64, hidden: [16], numClasses: 10, activation: 'relu' },
+    layers,
+  };
+  return Buffer.from(writeMlpOnnx(weights));
+}
+
+function digitsCsv(from: number, to: number): string {
+  const lines = readFileSync(path.join(benchDataDir(), 'digits.csv'), 'utf8').trim().split('\n');
+  return [lines[0], ...lines.slice(1 + from, 1 + to)].join('\n') + '\n';
+}
+
+class Child {
+  output = '';
+  readonly exited: Promise<void>;
+  constructor(readonly proc: ChildProcess) {
+    proc.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((r) => proc.once('exit', () => r()));
+  }
+  async waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.output.match(pattern);
+      if (m) return m;
+      if (this.proc.exitCode !== null || Date.now() > deadline)
+        throw new Error(`no ${pattern} from the child: ${this.output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 20_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+interface Figures {
+  readonly requests: number;
+  readonly rate: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+}
+
+function figures(r: autocannon.Result): Figures {
+  return {
+    requests: r.requests.total,
+    rate: r.requests.average,
+    p50: r.latency.p50,
+    p90: r.latency.p90,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+  };
+}
+
+function print(label: string, f: Figures): void {
+  console.log(
+    `${label.padEnd(12)} ${String(f.requests).padStart(6)} requests, ${f.rate.toFixed(0)} req/s; latency ms p50 ${f.p50} ` +
+      `p90 ${f.p90} p99 ${f.p99} max ${f.max}; errors ${f.errors}, timeouts ${f.timeouts}, non-2xx ${f.non2xx}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const seconds = option('seconds', 20);
+  const rate = option('rate', 500);
+  const commissions = option('commissions', 60);
+  const commissionRate = option('commission-rate', 10);
+  const id = randomBytes(4).toString('hex');
+  const schema = `bench_api_${id}`;
+  const prefix = `bench-api-${id}`;
+  const storage = mkdtempSync(path.join(os.tmpdir(), 'privaudit-bench-api-'));
+  const adminKey = `admin-${randomBytes(24).toString('hex')}`;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    STORAGE_DIR: storage,
+    PORT: '0',
+    PRIVAUDIT_BOOTSTRAP_ADMIN_KEY: adminKey,
+    LOG_LEVEL: 'warn',
+    // The limiter would cap one key at THROTTLE_LIMIT requests a minute (default 600): raised out of the way.
+    THROTTLE_LIMIT: '100000000',
+    // A development Redis (the machine's, or the one test-services starts) keeps nothing on disk.
+    PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE: 'true',
+  };
+  console.log(
+    `node ${process.version}, ${os.availableParallelism()} cores, load average ${loadAverage()} (before start-up)`,
+  );
+  const api = new Child(
+    spawn(process.execPath, [path.join(DIST, 'apps/api/src/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+  let worker: Child | undefined;
+  try {
+    const port = (await api.waitFor(/listening on port (\d+)/, 60_000))[1];
+    const base = `http://127.0.0.1:${port}`;
+    const call = async (
+      method: string,
+      route: string,
+      body?: unknown,
+      type = 'application/json',
+    ): Promise<Record<string, unknown>> => {
+      const res = await fetch(base + route, {
+        method,
+        headers: { 'x-api-key': adminKey, ...(body !== undefined ? { 'content-type': type } : {}) },
+        body:
+          body === undefined
+            ? undefined
+            : Buffer.isBuffer(body) || typeof body === 'string'
+              ? body
+              : JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text.slice(0, 300)}`);
+      return JSON.parse(text) as Record<string, unknown>;
+    };
+    const dataset = async (name: string, role: string, csv: string) =>
+      (await call('POST', `/datasets?name=${name}&role=${role}&labelColumn=digit`, csv, 'text/csv')).id as string;
+    const members = await dataset('members', 'members', digitsCsv(0, 100));
+    const nonMembers = await dataset('nonmembers', 'non-members', digitsCsv(100, 200));
+    const population = await dataset('population', 'population', digitsCsv(200, 1200));
+    const model = (await call('POST', '/models', { name: 'bench' })).id as string;
+    const version = async (seed: number) =>
+      (await call('POST', `/models/${model}/versions`, digitsModel(seed), 'application/octet-stream')).id as string;
+    const trained = await version(0);
+    const versions: string[] = [];
+    for (let i = 1; i <= commissions + 1; i++) versions.push(await version(i));
+
+    const headers = { 'x-api-key': adminKey };
+    const readRun = (auditId: string) =>
+      autocannon({
+        url: base,
+        connections: 20,
+        overallRate: rate,
+        duration: seconds,
+        timeout: 10,
+        requests: [
+          { method: 'GET', path: `/audits/${auditId}`, headers },
+          { method: 'GET', path: `/models/${model}/versions`, headers },
+        ],
+      });
+    // Side by side in one run: the same reads with no worker, then while the worker trains.
+    const idleAudit = (
+      await call('POST', '/audits', {
+        modelVersionId: versions[versions.length - 1],
+        membersDatasetId: members,
+        nonMembersDatasetId: nonMembers,
+        attacks: ['membership.loss'],
+      })
+    ).id as string;
+    const idleCpu = cpuMs(api.proc.pid);
+    const idle = await readRun(idleAudit);
+    const idleLoad = loadAverage();
+    const idleCpuPerRequest = cpuPerRequest(idleCpu, cpuMs(api.proc.pid), idle.requests.total);
+
+    worker = new Child(
+      spawn(process.execPath, [path.join(DIST, 'apps/worker/src/main.js')], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    await worker.waitFor(/privaudit worker ready/, 60_000);
+    const training = (
+      await call('POST', '/audits', {
+        modelVersionId: trained,
+        membersDatasetId: members,
+        nonMembersDatasetId: nonMembers,
+        populationDatasetId: population,
+        attacks: ['membership.rmia'],
+        referenceModels: 8,
+        referenceTraining: { epochs: 1000 },
+        referenceHidden: [512, 512],
+        seed: 1,
+      })
+    ).id as string;
+    for (let i = 0; ; i++) {
+      const status = (await call('GET', `/audits/${training}`)).status as string;
+      if (status === 'running') break;
+      if (status !== 'queued' || i > 600) throw new Error(`the training audit is ${status}, not running`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    console.log(`worker training reference models (audit running); load average ${loadAverage()}`);
+    const readCpu = cpuMs(api.proc.pid);
+    const reads = await readRun(training);
+    const readCpuPerRequest = cpuPerRequest(readCpu, cpuMs(api.proc.pid), reads.requests.total);
+
+    const readLoad = loadAverage();
+    let next = 0;
+    const commissioned = await autocannon({
+      url: base,
+      connections: 4,
+      overallRate: commissionRate,
+      amount: commissions,
+      timeout: 30,
+      requests: [
+        {
+          method: 'POST',
+          path: '/audits',
+          headers: { ...headers, 'content-type': 'application/json' },
+          setupRequest: (req) => ({
+            ...req,
+            body: JSON.stringify({
+              modelVersionId: versions[next++ % (versions.length - 1)],
+              membersDatasetId: members,
+              nonMembersDatasetId: nonMembers,
+              attacks: ['membership.loss'],
+            }),
+          }),
+        },
+      ],
+    });
+    const stillTraining = (await call('GET', `/audits/${training}`)).status as string;
+    console.log(`\nreads at ${rate} req/s for ${seconds} s, no worker running (load average after: ${idleLoad}):`);
+    print('reads idle', figures(idle));
+    console.log(`             api CPU per read: ${idleCpuPerRequest}`);
+    console.log(`reads at ${rate} req/s for ${seconds} s while the worker trains (load average after: ${readLoad}):`);
+    print('reads', figures(reads));
+    console.log(`             api CPU per read: ${readCpuPerRequest}`);
+    console.log(`commissions, ${commissions} at ${commissionRate} req/s (load average after: ${loadAverage()}):`);
+    print('commissions', figures(commissioned));
+    console.log(
+      `the training audit was ${stillTraining} at the end (the worker trained throughout the run if running)`,
+    );
+    const r = figures(reads);
+    const ok = r.p99 < 50 && r.errors + r.timeouts + r.non2xx === 0 && r.rate >= rate * 0.95;
+    console.log(`goal (reads p99 < 50 ms at ${rate} req/s, zero errors): ${ok ? 'met' : 'NOT met'}`);
+  } finally {
+    await worker?.stop();
+    await api.stop();
+    const db = new Client({ connectionString: DATABASE_URL });
+    await db.connect();
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.end();
+    const redis = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = nextCursor;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+    rmSync(storage, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
