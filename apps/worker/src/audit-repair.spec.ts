@@ -1,10 +1,18 @@
 import { AuditStatus } from '../../../libs/persistence/src/records';
-import { auditIdOfJob, failureOfFailedJob, repairActionFor, STALLED_TOO_OFTEN } from './audit-repair';
+import { auditIdOfJob, failedChildJobId, failureOfFailedJob, repairActionFor, STALLED_TOO_OFTEN } from './audit-repair';
 
 describe('audit repair decisions', () => {
   it('maps reference-model job ids to their audit', () => {
     expect(auditIdOfJob('5d0c7f9e-1')).toBe('5d0c7f9e-1');
     expect(auditIdOfJob('5d0c7f9e-1:offline:3')).toBe('5d0c7f9e-1');
+  });
+
+  it("finds the failed child in a parent's failedReason", () => {
+    const id = '5d0c7f9e-1';
+    expect(failedChildJobId(id, `child pfx:x:audits:${id}:offline:3 failed`)).toBe(`${id}:offline:3`);
+    expect(failedChildJobId(id, 'child pfx:audits:other:offline:3 failed')).toBeNull();
+    expect(failedChildJobId(id, 'boom')).toBeNull();
+    expect(failedChildJobId(id, null)).toBeNull();
   });
 
   it('names a job that stalled too often, and keeps any other reason', () => {

@@ -17,6 +17,18 @@ export function auditIdOfJob(jobId: string): string {
   return jobId.split(':')[0] as string;
 }
 
+/**
+ * The id of the child job whose failure failed this audit's job, from the parent's failedReason (BullMQ writes
+ * "child <prefix>:<queue>:<child job id> failed" on a parent failed by failParentOnFailure), or null.
+ */
+export function failedChildJobId(auditId: string, failedReason: string | null): string | null {
+  const m = /^child (.+) failed$/.exec(failedReason ?? '');
+  if (!m) return null;
+  const key = m[1] as string;
+  const at = key.indexOf(`:${auditId}:`);
+  return at < 0 ? null : key.slice(at + 1);
+}
+
 /** The failure recorded on an audit whose job BullMQ failed, whether or not the handler ran. */
 export function failureOfFailedJob(jobId: string, failedReason: string | null, maxStalledCount: number): AuditFailure {
   const what = jobId.includes(':') ? 'a reference-model job of the audit' : "the audit's job";
@@ -43,7 +55,8 @@ export type RepairAction =
  * Every other state (waiting, delayed, active, waiting for its reference-model jobs) will move on by itself.
  */
 export function repairActionFor(
-  auditId: string,
+  /** The audit's job id (= the audit id), or the id of the reference-model child whose failure failed it. */
+  jobId: string,
   status: AuditStatus,
   job: AuditJobState,
   maxStalledCount: number,
@@ -61,7 +74,7 @@ export function repairActionFor(
             },
           };
     case 'failed':
-      return { kind: 'fail', failure: failureOfFailedJob(auditId, job.failedReason, maxStalledCount) };
+      return { kind: 'fail', failure: failureOfFailedJob(jobId, job.failedReason, maxStalledCount) };
     case 'completed':
       return {
         kind: 'fail',

@@ -53,3 +53,41 @@ describe('StrandedAuditRepair', () => {
     expect(await b.loop.runPass()).toBe(0);
   });
 });
+
+describe('StrandedAuditRepair and failed children', () => {
+  it("records the reason of the reference-model child whose failure failed the audit's job", async () => {
+    const jobs = new Map<string, AuditJobState>([
+      ['a1', { state: 'failed', failedReason: 'child bull-x:audits:a1:offline:0 failed' }],
+      ['a1:offline:0', { state: 'failed', failedReason: STALLED_TOO_OFTEN }],
+      ['a2', { state: 'failed', failedReason: 'child bull-x:audits:a2:offline:3 failed' }],
+    ]);
+    const reasons = new Map<string, string>();
+    const repo = {
+      listStaleActive: jest.fn(async (_age: number, _limit: number, offset = 0) =>
+        offset === 0
+          ? [
+              { id: 'a1', status: AuditStatus.Running },
+              { id: 'a2', status: AuditStatus.Running },
+            ]
+          : [],
+      ),
+      markFailed: jest.fn(async (id: string, f: { code: string; reason: string }) => {
+        reasons.set(id, `${f.code}: ${f.reason}`);
+        return true;
+      }),
+    };
+    const queue = {
+      jobState: jest.fn(async (id: string) => jobs.get(id) ?? { state: null, failedReason: null }),
+      enqueueMembershipAudit: jest.fn(),
+    };
+    const config = { AUDIT_REPAIR_MIN_AGE_MS: 1000, WORKER_MAX_STALLED_COUNT: 1 };
+    await new StrandedAuditRepair(repo, queue, config, { warn: () => undefined }).runPass();
+    expect(reasons.get('a1')).toMatch(
+      /^AUDIT_JOB_STALLED: a reference-model job of the audit stalled more than 1 time/,
+    );
+    // The child is gone: the parent's own reason stands.
+    expect(reasons.get('a2')).toBe(
+      "AUDIT_JOB_FAILED: the audit's job failed in the queue: child bull-x:audits:a2:offline:3 failed",
+    );
+  });
+});

@@ -2,7 +2,8 @@ import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import type { AuditStatus } from '../../../libs/persistence/src/records';
 import type { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
 import type { AuditQueue } from '../../../libs/queue/src/audit-queue';
-import { repairActionFor } from './audit-repair';
+import { failedChildJobId, repairActionFor } from './audit-repair';
+import type { AuditJobState } from '../../../libs/queue/src/audit-queue';
 
 /** Audits read per page; a pass reads every page, so a long legitimate backlog cannot hide a stranded audit. */
 const AUDITS_PER_PAGE = 200;
@@ -37,12 +38,19 @@ export class StrandedAuditRepair {
   }
 
   private async repairOne(audit: { id: string; status: AuditStatus }): Promise<'unchanged' | 'enqueued' | 'failed'> {
-    const action = repairActionFor(
-      audit.id,
-      audit.status,
-      await this.queue.jobState(audit.id),
-      this.config.WORKER_MAX_STALLED_COUNT,
-    );
+    let jobId = audit.id;
+    let job: AuditJobState = await this.queue.jobState(audit.id);
+    // Failed because a reference-model child failed: the child's reason says why (stalled, failed), and is the
+    // one the failed-job listener records too, so whichever of the two ends the audit, it ends with one reason.
+    const child = job.state === 'failed' ? failedChildJobId(audit.id, job.failedReason) : null;
+    if (child) {
+      const childJob = await this.queue.jobState(child);
+      if (childJob.state === 'failed') {
+        jobId = child;
+        job = childJob;
+      }
+    }
+    const action = repairActionFor(jobId, audit.status, job, this.config.WORKER_MAX_STALLED_COUNT);
     switch (action.kind) {
       case 'none':
         return 'unchanged';
