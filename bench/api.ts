@@ -12,7 +12,7 @@
 // The api's rate limiter (THROTTLE_LIMIT per API key per minute) would answer 429 long before 500 req/s from one
 // key: the bench raises THROTTLE_LIMIT so that it measures the api, not the limiter. The limiter still runs (one
 // Redis round trip per request), as in production.
-// Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10]
+// Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --cpu-prof-dir DIR]
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -172,8 +172,16 @@ async function main(): Promise<void> {
   console.log(
     `node ${process.version}, ${os.availableParallelism()} cores, load average ${loadAverage()} (before start-up)`,
   );
+  // --cpu-prof-dir <dir>: the api writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
+  const profDir = process.argv.includes('--cpu-prof-dir')
+    ? process.argv[process.argv.indexOf('--cpu-prof-dir') + 1]
+    : '';
+  const apiArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
   const api = new Child(
-    spawn(process.execPath, [path.join(DIST, 'apps/api/src/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(process.execPath, [...apiArgs, path.join(DIST, 'apps/api/src/main.js')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   );
   let worker: Child | undefined;
   try {
