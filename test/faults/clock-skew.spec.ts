@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import request from 'supertest';
 import { sleep } from '../e2e/support/service-harness';
 import {
   auditRow,
@@ -15,6 +16,7 @@ import {
   ended,
   expectEndedExactlyOnce,
   ONE_SLOW_REFERENCE_MODEL,
+  startExtraApi,
   uploadDigits,
   useFaultService,
   waitForAudit,
@@ -98,5 +100,33 @@ const REPAIRED = /failed \(repair\)|enqueued it again|stalled/;
     expect(onTime.output).not.toMatch(REPAIRED);
     expect(behind.output).not.toMatch(REPAIRED);
     expect(onTime.output).not.toContain(id);
+  });
+
+  it("an api two hours behind rotates a key: the old key's overlap runs on the database's clock", async () => {
+    const behind = await startExtraApi(suite.svc, skewed('-2h'));
+    try {
+      const old = await request(behind.baseUrl)
+        .post('/api-keys')
+        .set('x-api-key', suite.svc.adminKey)
+        .send({ name: 'pipeline', role: 'auditor' })
+        .expect(201);
+      // One hour of overlap, asked of an api whose clock says two hours ago: computed there, it would have ended
+      // an hour before it began, and the old key would be refused at once.
+      const rotated = await request(behind.baseUrl)
+        .post(`/api-keys/${old.body.id}/rotate`)
+        .set('x-api-key', suite.svc.adminKey)
+        .send({ overlapSeconds: 3600 })
+        .expect(201);
+      const [row] = await suite.svc.db.query(
+        `SELECT extract(epoch FROM expires_at - now())::int AS left_s FROM api_keys WHERE id = $1`,
+        [old.body.id],
+      );
+      expect(row.left_s).toBeGreaterThan(3500);
+      expect(row.left_s).toBeLessThanOrEqual(3600);
+      for (const key of [old.body.key, rotated.body.key])
+        await request(suite.svc.baseUrl).get('/models').set('x-api-key', key).expect(200);
+    } finally {
+      await behind.api.stop();
+    }
   });
 });

@@ -152,7 +152,7 @@ export class ApiKeyService implements OnApplicationBootstrap {
         hash: hashApiKey(key),
         expiresAt: old.expiresAt,
       },
-      new Date(Date.now() + overlapSeconds * 1000),
+      overlapSeconds,
     );
     if (!record) throw new ServiceError(ServiceErrorCode.ApiKeyNotActive, `API key ${id} is no longer active`);
     const previous = summarizeApiKey(foundOrNotFound(await this.keys.findById(id), `API key ${id}`));

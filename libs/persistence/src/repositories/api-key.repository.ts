@@ -19,10 +19,11 @@ export abstract class ApiKeyRepository {
   /** Revokes a key now; resolves with it, or null when there is no such key. Idempotent. */
   abstract revoke(id: string): Promise<ApiKeyRecord | null>;
   /**
-   * Creates `replacement` and ends `id` at `oldExpiresAt` (the overlap), in one transaction; null when `id` is
-   * not an active key.
+   * Creates `replacement` and ends `id` `overlapSeconds` from now by the database's clock (the one that checks
+   * expiry: an api host whose clock is off cannot end the overlap early or late), never later than it would have
+   * expired anyway, in one transaction; null when `id` is not an active key.
    */
-  abstract rotate(id: string, replacement: NewApiKey, oldExpiresAt: Date): Promise<ApiKeyRecord | null>;
+  abstract rotate(id: string, replacement: NewApiKey, overlapSeconds: number): Promise<ApiKeyRecord | null>;
   /** Active admin keys other than `exceptId` (never lock every admin out). */
   abstract countOtherActiveAdmins(exceptId: string): Promise<number>;
   abstract touch(id: string, at: Date): Promise<void>;

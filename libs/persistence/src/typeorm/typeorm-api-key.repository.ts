@@ -54,7 +54,7 @@ export class TypeOrmApiKeyRepository extends ApiKeyRepository {
     return this.findById(id);
   }
 
-  async rotate(id: string, replacement: NewApiKey, oldExpiresAt: Date): Promise<ApiKeyRecord | null> {
+  async rotate(id: string, replacement: NewApiKey, overlapSeconds: number): Promise<ApiKeyRecord | null> {
     return this.dataSource.transaction(async (em) => {
       const keys = em.getRepository(ApiKeyEntity);
       const old = await keys
@@ -73,9 +73,12 @@ export class TypeOrmApiKeyRepository extends ApiKeyRepository {
           rotatedTo: null,
         }),
       );
-      // The overlap never extends a key's life: an earlier expiry stays.
-      const ends = old.expiresAt && old.expiresAt < oldExpiresAt ? old.expiresAt : oldExpiresAt;
-      await keys.update({ id }, { expiresAt: ends, rotatedTo: created.id });
+      // The overlap never extends a key's life: an earlier expiry stays (LEAST ignores a NULL expiry).
+      await em.query(
+        `UPDATE api_keys SET expires_at = LEAST(expires_at, now() + make_interval(secs => $2::double precision)),
+           rotated_to = $3 WHERE id = $1`,
+        [id, overlapSeconds, created.id],
+      );
       return toRecord(created);
     });
   }
