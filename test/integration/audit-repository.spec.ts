@@ -4,6 +4,7 @@ import { ActiveAuditExistsError, AuditStatus, DatasetRole } from '../../libs/per
 import { TypeOrmAuditRepository } from '../../libs/persistence/src/typeorm/typeorm-audit.repository';
 import { TypeOrmDatasetRepository } from '../../libs/persistence/src/typeorm/typeorm-dataset.repository';
 import { TypeOrmModelRepository } from '../../libs/persistence/src/typeorm/typeorm-model.repository';
+import { boundToTenant, DEFAULT_TENANT_ID, TenantDb } from '../../libs/persistence/src/tenancy';
 import { openTestSchema } from './support/test-infrastructure';
 
 const signature: ModelSignature = {
@@ -24,9 +25,9 @@ describe('TypeORM repositories against Postgres', () => {
 
   beforeAll(async () => {
     ({ dataSource, drop } = await openTestSchema('repos'));
-    audits = new TypeOrmAuditRepository(dataSource);
-    models = new TypeOrmModelRepository(dataSource);
-    datasets = new TypeOrmDatasetRepository(dataSource);
+    audits = boundToTenant(new TypeOrmAuditRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
+    models = boundToTenant(new TypeOrmModelRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
+    datasets = boundToTenant(new TypeOrmDatasetRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
   });
   afterAll(async () => drop());
 

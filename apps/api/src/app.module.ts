@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -33,6 +33,25 @@ import { ModelsController, ModelVersionsController } from './models/models.contr
 import { SigningKeyController } from './signing/signing-key.controller';
 import { RegistryWebhookService } from './webhooks/registry-webhook.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import { TenantScopeMiddleware } from './tenants/tenant-scope.middleware';
+import { TenantsController } from './tenants/tenants.controller';
+import { TenantService } from './tenants/tenant.service';
+
+/** Every controller: each request of each one runs in a tenant scope (TenantScopeMiddleware). */
+const CONTROLLERS = [
+  HealthController,
+  MetricsController,
+  ApiKeysController,
+  TenantsController,
+  ModelsController,
+  ModelVersionsController,
+  DatasetsController,
+  AuditsController,
+  AccessLogController,
+  ModelAuditsController,
+  SigningKeyController,
+  WebhooksController,
+];
 
 /** Headers that carry secrets: never written to logs. Request bodies are never logged at all. */
 export const REDACTED_LOG_PATHS = [
@@ -44,7 +63,11 @@ export const REDACTED_LOG_PATHS = [
 ];
 
 @Module({})
-export class ApiModule {
+export class ApiModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(TenantScopeMiddleware).forRoutes(...CONTROLLERS);
+  }
+
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
@@ -61,20 +84,9 @@ export class ApiModule {
         // Counters in Redis, shared by every api replica (http/api-throttler.guard.ts).
         ThrottlerModule.forRoot(throttlerOptions(config)),
       ],
-      controllers: [
-        HealthController,
-        MetricsController,
-        ApiKeysController,
-        ModelsController,
-        ModelVersionsController,
-        DatasetsController,
-        AuditsController,
-        AccessLogController,
-        ModelAuditsController,
-        SigningKeyController,
-        WebhooksController,
-      ],
+      controllers: CONTROLLERS,
       providers: [
+        TenantService,
         ApiKeyService,
         ServiceMetrics,
         ModelRegistryService,

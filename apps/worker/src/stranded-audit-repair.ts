@@ -1,3 +1,4 @@
+import { runInTenant } from '../../../libs/persistence/src/tenancy/tenant-context';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import type { AuditStatus } from '../../../libs/persistence/src/records';
 import type { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
@@ -11,6 +12,7 @@ const AUDITS_PER_PAGE = 200;
 export class StrandedAuditRepair {
   constructor(
     private readonly audits: Pick<AuditRepository, 'listStaleActive' | 'markFailed'>,
+    // listStaleActive is installation-wide; each audit is then repaired in its own tenant.
     private readonly queue: Pick<AuditQueue, 'jobState' | 'enqueueMembershipAudit'>,
     private readonly config: Pick<AppConfig, 'AUDIT_REPAIR_MIN_AGE_MS' | 'WORKER_MAX_STALLED_COUNT'>,
     private readonly logger: { warn(message: string): void },
@@ -26,7 +28,7 @@ export class StrandedAuditRepair {
       let removed = 0;
       for (const audit of page) {
         if (stopped()) break;
-        const outcome = await this.repairOne(audit);
+        const outcome = await runInTenant(audit.tenantId, () => this.repairOne(audit));
         if (outcome !== 'unchanged') changed++;
         if (outcome === 'failed') removed++;
       }
@@ -36,7 +38,11 @@ export class StrandedAuditRepair {
     return changed;
   }
 
-  private async repairOne(audit: { id: string; status: AuditStatus }): Promise<'unchanged' | 'enqueued' | 'failed'> {
+  private async repairOne(audit: {
+    id: string;
+    status: AuditStatus;
+    tenantId: string;
+  }): Promise<'unchanged' | 'enqueued' | 'failed'> {
     const action = repairActionFor(
       audit.id,
       audit.status,
