@@ -133,7 +133,11 @@ describe('TypeORM repositories against Postgres', () => {
     const { input } = await fixture();
     const stale = await audits.createQueued(input);
     await dataSource.query(`UPDATE audits SET updated_at = now() - interval '10 minutes' WHERE id = $1`, [stale.id]);
-    expect(await audits.listStaleActive(60_000, 1000)).toContainEqual({ id: stale.id, status: AuditStatus.Queued });
+    expect(await audits.listStaleActive(60_000, 1000)).toContainEqual({
+      id: stale.id,
+      status: AuditStatus.Queued,
+      tenantId: DEFAULT_TENANT_ID,
+    });
     // A fresh write makes it young again: the api may be between its insert and its enqueue.
     await dataSource.query(`UPDATE audits SET updated_at = now() WHERE id = $1`, [stale.id]);
     expect((await audits.listStaleActive(60_000, 1000)).map((a) => a.id)).not.toContain(stale.id);
