@@ -34,7 +34,12 @@ export class TenantDb {
   async run<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
     const scope = currentScope();
     if (!scope || scope.tenantId === null) throw new NoTenantError();
-    if (scope.manager) return scope.manager.transaction((em) => fn(em));
+    // Inside a tenant transaction: a savepoint of it. (A promise that outlived its transaction finds the runner
+    // released or idle, and opens a transaction of its own.)
+    const runner = scope.manager?.queryRunner;
+    if (scope.manager && runner && !runner.isReleased && runner.isTransactionActive) {
+      return scope.manager.transaction((em) => fn(em));
+    }
     return this.installation.transaction(async (em) => {
       await em.query(`SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true)`, [
         this.role,
