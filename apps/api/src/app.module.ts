@@ -1,4 +1,4 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -37,22 +37,6 @@ import { TenantScopeMiddleware } from './tenants/tenant-scope.middleware';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantService } from './tenants/tenant.service';
 
-/** Every controller: each request of each one runs in a tenant scope (TenantScopeMiddleware). */
-const CONTROLLERS = [
-  HealthController,
-  MetricsController,
-  ApiKeysController,
-  TenantsController,
-  ModelsController,
-  ModelVersionsController,
-  DatasetsController,
-  AuditsController,
-  AccessLogController,
-  ModelAuditsController,
-  SigningKeyController,
-  WebhooksController,
-];
-
 /** Headers that carry secrets: never written to logs. Request bodies are never logged at all. */
 export const REDACTED_LOG_PATHS = [
   'req.headers["x-api-key"]',
@@ -65,7 +49,8 @@ export const REDACTED_LOG_PATHS = [
 @Module({})
 export class ApiModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(TenantScopeMiddleware).forRoutes(...CONTROLLERS);
+    // Every route: each request runs in a tenant scope, which ApiKeyGuard sets to the key's tenant.
+    consumer.apply(TenantScopeMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 
   static forRoot(config: AppConfig): DynamicModule {
@@ -84,7 +69,20 @@ export class ApiModule implements NestModule {
         // Counters in Redis, shared by every api replica (http/api-throttler.guard.ts).
         ThrottlerModule.forRoot(throttlerOptions(config)),
       ],
-      controllers: CONTROLLERS,
+      controllers: [
+        HealthController,
+        MetricsController,
+        ApiKeysController,
+        TenantsController,
+        ModelsController,
+        ModelVersionsController,
+        DatasetsController,
+        AuditsController,
+        AccessLogController,
+        ModelAuditsController,
+        SigningKeyController,
+        WebhooksController,
+      ],
       providers: [
         TenantService,
         ApiKeyService,
