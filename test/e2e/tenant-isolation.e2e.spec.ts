@@ -4,7 +4,7 @@
 // object's existence does not leak), by A anything but NOT_FOUND (so the request itself is sound and the 404 is
 // the tenant boundary's). Lists answer B without any of A's ids. The worker runs B's audit in B's tenant: its rows
 // are invisible to A, down to the database.
-import { generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,8 @@ import { RunningService, sleep, startService } from './support/service-harness';
 import { DEFAULT_TENANT_ID } from '../../libs/persistence/src/tenancy/tenant-context';
 
 jest.setTimeout(240_000);
+
+const WEBHOOK_SECRET = `whsec-${'t'.repeat(40)}`;
 
 interface TenantObjects {
   key: string;
@@ -95,7 +97,11 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
       mode: 0o600,
     });
     svc = await startService('tenants', {
-      env: { OUTBOUND_ALLOW_HOSTS: '127.0.0.1', REPORT_SIGNING_KEY_FILE: keyFile },
+      env: {
+        OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
+        REPORT_SIGNING_KEY_FILE: keyFile,
+        MODEL_REGISTRY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      },
     });
     const created = await http()
       .post('/tenants')
@@ -261,6 +267,32 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
     expect(await visible(DEFAULT_TENANT_ID)).toBe(0);
     // And over HTTP: A's key gets 404 on B's audit and its findings.
     await http().get(`/audits/${B.auditId}/findings`).set('x-api-key', A.key).expect(404);
+  });
+
+  it("runs a webhook's re-audit in the announced version's tenant", async () => {
+    await http()
+      .put(`/models/${B.modelId}/audit-plan`)
+      .set('x-api-key', B.key)
+      .send({ membersDatasetId: B.membersId, nonMembersDatasetId: B.nonMembersId, attacks: ['membership.loss'] })
+      .expect(200);
+    const body = JSON.stringify({ modelVersionId: B.versionId });
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await http()
+      .post('/webhooks/model-registry')
+      .set({
+        'content-type': 'application/json',
+        'x-privaudit-timestamp': String(ts),
+        'x-privaudit-signature': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(`${ts}.${body}`).digest('hex')}`,
+      })
+      .send(body)
+      .expect(202);
+    expect(res.body).toMatchObject({ status: 'accepted', reaudit: { status: 'queued' } });
+    const auditId = res.body.reaudit.auditId as string;
+    expect(await svc.db.query(`SELECT tenant_id FROM audits WHERE id = $1`, [auditId])).toEqual([
+      { tenant_id: tenantB },
+    ]);
+    await http().get(`/audits/${auditId}`).set('x-api-key', A.key).expect(404);
+    expect((await waitFinished(B.key, auditId)).status).toBe('succeeded');
   });
 
   it("refuses audits over the tenant's monthly quotas with 429 TENANT_QUOTA_EXCEEDED", async () => {
