@@ -101,6 +101,8 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
         OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
         REPORT_SIGNING_KEY_FILE: keyFile,
         MODEL_REGISTRY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        // Schedules every 2 s are allowed here, so a tick comes within the test.
+        MIN_SCHEDULE_INTERVAL_SECONDS: '2',
       },
     });
     const created = await http()
@@ -293,6 +295,32 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
     ]);
     await http().get(`/audits/${auditId}`).set('x-api-key', A.key).expect(404);
     expect((await waitFinished(B.key, auditId)).status).toBe('succeeded');
+  });
+
+  it("runs a scheduled re-audit's tick in the plan's tenant", async () => {
+    await http()
+      .put(`/models/${B.modelId}/audit-plan`)
+      .set('x-api-key', B.key)
+      .send({
+        membersDatasetId: B.membersId,
+        nonMembersDatasetId: B.nonMembersId,
+        attacks: ['membership.loss'],
+        schedule: '*/2 * * * * *',
+      })
+      .expect(200);
+    const deadline = Date.now() + 30_000;
+    let ticked: Array<{ id: string; tenant_id: string }> = [];
+    while (ticked.length === 0 && Date.now() < deadline) {
+      await sleep(500);
+      ticked = await svc.db.query(`SELECT id, tenant_id FROM audits WHERE "trigger" = 'schedule'`);
+    }
+    await http().delete(`/models/${B.modelId}/audit-plan`).set('x-api-key', B.key).expect(204);
+    expect(ticked.length).toBeGreaterThan(0);
+    expect(ticked.every((a) => a.tenant_id === tenantB)).toBe(true);
+    await http().get(`/audits/${ticked[0]!.id}`).set('x-api-key', A.key).expect(404);
+    for (const a of await svc.db.query(`SELECT id FROM audits WHERE "trigger" = 'schedule'`)) {
+      await waitFinished(B.key, (a as { id: string }).id);
+    }
   });
 
   it("refuses audits over the tenant's monthly quotas with 429 TENANT_QUOTA_EXCEEDED", async () => {
