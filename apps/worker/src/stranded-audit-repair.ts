@@ -11,8 +11,8 @@ const AUDITS_PER_PAGE = 200;
 /** One repair pass over the stale active audits (audit-repair.ts decides, this acts); no Nest, so unit-testable. */
 export class StrandedAuditRepair {
   constructor(
-    private readonly audits: Pick<AuditRepository, 'listStaleActive' | 'markFailed'>,
     // listStaleActive is installation-wide; each audit is then repaired in its own tenant.
+    private readonly audits: Pick<AuditRepository, 'listStaleActive' | 'markFailed'>,
     private readonly queue: Pick<AuditQueue, 'jobState' | 'enqueueMembershipAudit'>,
     private readonly config: Pick<AppConfig, 'AUDIT_REPAIR_MIN_AGE_MS' | 'WORKER_MAX_STALLED_COUNT'>,
     private readonly logger: { warn(message: string): void },
