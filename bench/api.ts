@@ -12,12 +12,13 @@
 // The api's rate limiter (THROTTLE_LIMIT per API key per minute) would answer 429 long before 500 req/s from one
 // key: the bench raises THROTTLE_LIMIT so that it measures the api, not the limiter. The limiter still runs (one
 // Redis round trip per request), as in production.
-// Measured 2026-11-26 on the shared 2-core machine with several other sessions running (load average 20-22):
-// reads with no worker 78 req/s reached of 500, p50 131 / p99 491 ms; while the worker trains 44 req/s, p50 228 /
-// p99 833 ms; commissions (10 req/s) p50 94 / p99 394 ms; zero errors, timeouts or non-2xx throughout. The api
-// spent 2.9-3.1 ms of CPU per read (most of it in socket writes to Postgres and Redis on a saturated machine:
-// each read authenticates the key, writes its access-log entry and counts against the limiter first), so the
-// goal was not met here and cannot be judged on a machine this loaded; rerun it on a quiet one.
+// Measured 2026-11-26 on the shared 2-core machine, other sessions running. At load average 6.3-6.5 (after the
+// tenants merge): reads with no worker reached 170 of 500 req/s, p50 59 / p99 235 ms; while the worker trains
+// 109 req/s, p50 93 / p99 643 ms; commissions (10 req/s) p50 62 / p99 272 ms; zero errors, timeouts or non-2xx.
+// At load average 20-22 (before it): 78 and 44 req/s, p99 491 and 833 ms. The api spent 2.9-3.3 ms of CPU per
+// read at either load, i.e. one api process serves about 300 reads/s per core at most: each read authenticates
+// the key, runs in its tenant's transaction, writes its access-log entry and counts against the limiter (Redis).
+// The goal (500 req/s, p99 < 50 ms) is not met; it needs less work per read or more api processes.
 // Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --cpu-prof-dir DIR]
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
