@@ -123,10 +123,14 @@ export class StackedMlpInference {
     private readonly session: InferenceSession,
     readonly architecture: MlpArchitecture,
     readonly k: number,
-    private readonly widest: number,
+    private readonly chunkRows: number,
   ) {}
 
-  static async create(models: readonly MlpWeights[]): Promise<StackedMlpInference> {
+  /** maxActivationFloats bounds rows per session call (default MAX_ACTIVATION_FLOATS; small in tests of chunking). */
+  static async create(
+    models: readonly MlpWeights[],
+    maxActivationFloats = MAX_ACTIVATION_FLOATS,
+  ): Promise<StackedMlpInference> {
     const graph = buildStackedInferenceGraph(models);
     const arch = (models[0] as MlpWeights).architecture;
     let session: InferenceSession;
@@ -138,7 +142,9 @@ export class StackedMlpInference {
         `onnxruntime cannot load the inference graph: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
       );
     }
-    return new StackedMlpInference(session, arch, models.length, Math.max(...arch.hidden, arch.numClasses));
+    const widest = Math.max(...arch.hidden, arch.numClasses);
+    const chunkRows = Math.max(16, Math.floor(maxActivationFloats / (models.length * widest)));
+    return new StackedMlpInference(session, arch, models.length, chunkRows);
   }
 
   /** Logits of every model, model-major: out[m * nRows * C + r * C + j]. */
@@ -152,7 +158,7 @@ export class StackedMlpInference {
       );
     }
     const out = new Float32Array(this.k * nRows * c);
-    const chunk = Math.max(64, Math.floor(MAX_ACTIVATION_FLOATS / (this.k * this.widest)));
+    const chunk = this.chunkRows;
     for (let start = 0; start < nRows; start += chunk) {
       const rows = Math.min(chunk, nRows - start);
       let view = features.subarray(start * d, (start + rows) * d);
