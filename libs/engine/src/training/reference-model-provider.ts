@@ -13,7 +13,7 @@ import type { MlpArchitecture, MlpTrainerKind, MlpTrainingOptions, MlpWeights, T
 import { recordDigest } from '../data/membership-split-checks';
 import { concatRows } from '../data/select-rows';
 import { DEFAULT_MLP_TRAINER } from './mlp-trainer';
-import { trainGroupsInParallel } from './parallel-training';
+import { defaultTrainingParallelism, trainGroupsInParallel } from './parallel-training';
 import { StackedMlpInference } from './onnx-trainer/onnx-mlp-inference';
 import { measureFit, rowsOfMask } from './target-fit';
 import type { ReferenceModelStore } from './reference-model-store';
@@ -85,29 +85,24 @@ function macsPerRow(architecture: MlpArchitecture): number {
 }
 
 /**
- * tfjs trainer: training time of one reference model = fixed + per (training row x epoch x multiply-add per row).
- * Fitted to bench/mia-training.ts on the shared 2-core development machine (wasm backend, graphs of
- * MODELS_PER_GRAPH, K = 16, 30 epochs, batch 64, hidden [64]): digits, 450 rows/model x 4,736 MACs:
- * 0.35 s/model; satellite, 1,500 rows/model x 2,688 MACs: 0.58 s/model. Least squares through both gives
- * 0.094 s + 4.0e-9 s per unit; both rounded up, as an estimate that guards a budget should not undershoot.
+ * onnxruntime trainer, CPU seconds of one reference model on one thread: fixed (graph, session) + per step
+ * (onnxruntime's per-node cost dominates narrow models) + per (training row x epoch x multiply-add per row).
+ * Calibrated from CPU times (not wall times: the development machine's 2 cores are shared) of the trainer as
+ * it is now, see docs/ARCHITECTURE.md "Training" for the figures and the date. Rounded up: an estimate that
+ * guards a budget should not undershoot.
  */
-const TFJS_SECONDS_PER_ROW_EPOCH_MAC = 4.5e-9;
-const TFJS_SECONDS_PER_MODEL_FIXED = 0.1;
-
+export const ONNX_SECONDS_PER_ROW_EPOCH_MAC = 1.2e-10;
+export const ONNX_SECONDS_PER_STEP = 1.2e-4;
+export const ONNX_SECONDS_PER_MODEL_FIXED = 0.03;
 /**
- * onnxruntime trainer: fixed (graph, session) + per step (onnxruntime's per-node cost dominates narrow models)
- * + per (row x epoch x MAC). Measured on the same shared 2-core machine under other agents' load (2026-11-26):
- * bench:mia-training, graphs of 4, K = 16, 30 epochs: digits 0.05 s/model, satellite 0.10 s/model;
- * bench:training, one model, 10,000 rows, 10 epochs: 16-256-128-26 0.72 s, 784-256-128-10 4.1 s. These
- * constants give 0.11, 0.22, 1.2 and 5.1 s: rounded up so that a budget is not undershot under load. Parallel
- * worker threads are not counted (the cores are shared; two processes were measured below 1.6x one).
+ * Throughput of P training threads over one thread is 1 + (P - 1) * this: bench:training measured two
+ * processes at 1.9-2.0x one; taken lower, since the cores are rarely idle.
  */
-const ONNX_SECONDS_PER_ROW_EPOCH_MAC = 2e-10;
-const ONNX_SECONDS_PER_STEP = 2e-4;
-const ONNX_SECONDS_PER_MODEL_FIXED = 0.05;
+export const PARALLEL_EFFICIENCY = 0.8;
 
 export interface ReferenceCostEstimate {
   readonly modelsToTrain: number;
+  /** Wall-clock seconds, the groups of models spread over `parallelism` threads. */
   readonly estimatedSeconds: number;
 }
 
@@ -121,20 +116,23 @@ export function estimateReferenceCost(args: {
   epochs: number;
   /** Default DEFAULT_REFERENCE_TRAINING.batchSize. */
   batchSize?: number;
-  /** Default DEFAULT_MLP_TRAINER. */
+  /** Default DEFAULT_MLP_TRAINER (the only one). */
   trainer?: MlpTrainerKind;
+  /**
+   * Threads training model groups at once; default what the provider uses (trainGroupsInParallel's default,
+   * defaultTrainingParallelism()), at most one per group of referenceGroupSize(k, architecture) models.
+   */
+  parallelism?: number;
 }): ReferenceCostEstimate {
-  const widths = [args.architecture.nFeatures, ...args.architecture.hidden, args.architecture.numClasses];
-  let macsPerRow = 0;
-  for (let l = 0; l + 1 < widths.length; l++) macsPerRow += (widths[l] as number) * (widths[l + 1] as number);
   const rows = args.rowsPerModel ?? args.nRows / 2;
-  const units = rows * args.epochs * macsPerRow;
+  const units = rows * args.epochs * macsPerRow(args.architecture);
   const steps = Math.ceil(rows / (args.batchSize ?? DEFAULT_REFERENCE_TRAINING.batchSize)) * args.epochs;
   const perModel =
-    (args.trainer ?? DEFAULT_MLP_TRAINER) === 'tfjs'
-      ? TFJS_SECONDS_PER_MODEL_FIXED + TFJS_SECONDS_PER_ROW_EPOCH_MAC * units
-      : ONNX_SECONDS_PER_MODEL_FIXED + ONNX_SECONDS_PER_STEP * steps + ONNX_SECONDS_PER_ROW_EPOCH_MAC * units;
-  return { modelsToTrain: args.k, estimatedSeconds: args.k * perModel };
+    ONNX_SECONDS_PER_MODEL_FIXED + ONNX_SECONDS_PER_STEP * steps + ONNX_SECONDS_PER_ROW_EPOCH_MAC * units;
+  const groups = Math.ceil(args.k / referenceGroupSize(args.k, args.architecture));
+  const threads = Math.max(1, Math.min(args.parallelism ?? defaultTrainingParallelism(), groups));
+  const speedup = 1 + (threads - 1) * PARALLEL_EFFICIENCY;
+  return { modelsToTrain: args.k, estimatedSeconds: (args.k * perModel) / speedup };
 }
 
 export function assertWithinBudget(estimate: ReferenceCostEstimate, maxSeconds: number): void {
@@ -422,10 +420,9 @@ function modelCacheKey(
       l2: training.l2 ?? 0,
       standardize: training.standardize ?? true,
       modelsPerGraph,
-      // Keys of models trained with tfjs (before onnxruntime became the default) stay valid for tfjs.
-      ...((training.trainer ?? DEFAULT_MLP_TRAINER) !== 'tfjs'
-        ? { trainer: training.trainer ?? DEFAULT_MLP_TRAINER }
-        : {}),
+      // Always present: models cached by builds that trained with tfjs have no trainer in their key, so none of
+      // them is ever served as an onnxruntime model; onnxruntime models keep the keys they had beside tfjs.
+      trainer: training.trainer ?? DEFAULT_MLP_TRAINER,
     },
     mode,
     seed,
