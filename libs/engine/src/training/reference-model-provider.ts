@@ -48,21 +48,23 @@ export const DEFAULT_REFERENCE_HIDDEN: readonly number[] = [64];
 /**
  * Models trained together in one graph. Fixed, and part of the cache key, because a model's weights
  * depend on its graph-mates' shared batch order: a fixed grouping keeps a resumed run bit-identical.
- * 4 measured fastest on digits (bench/mia-training.ts, wasm, K = 16): 0.35 s/model one by one,
- * 0.23 in graphs of 2 or 4, 0.47 in graphs of 8 and 0.61 in one graph of 16 (past 4 the shared-pool
- * first layer, which computes every pool row for every model, turns compute-bound). Measured with the tfjs
- * trainer; kept for the onnxruntime one (bench:mia-training: graphs of 4 about as fast as one by one) so that
- * grouping, hence cache keys of the grouping, did not change with the trainer.
+ * Measured on the onnxruntime trainer with bench:mia-training (2026-11-26, K = 16 on random halves,
+ * 30 epochs, batch 64, CPU seconds per model in one thread; the shared 2-core machine at load average 18-20):
+ * digits hidden [64] (4,736 MACs/row) 0.039 in graphs of 1, 0.031 of 2, 0.029 of 4, 0.022 of 8; satellite
+ * hidden [64] (2,688) 0.061, 0.062, 0.057, 0.045. Graphs of 8 are the cheapest for small models. (It was 4
+ * on the tfjs trainer; models cached in graphs of 4 are not reused, the key holds the group size.)
  */
-export const MODELS_PER_GRAPH = 4;
+export const MODELS_PER_GRAPH = 8;
 
 /**
  * Above this many multiply-adds per row a model trains alone in its graph. A graph of several models
- * computes every pool row for every model (each model uses half of them), which pays only while tfjs' per-op
- * overhead, not arithmetic, dominates: bench/mia.ts (wasm, 40 epochs) measured hidden [128] on digits
- * (9,472 MACs/row) at 19.9 CPU s for 16 models one per graph and 26.2 s in graphs of 4, on satellite
- * (5,376 MACs/row) 24.1 s and 30.7 s; the earlier bench/mia-training.ts measured hidden [64] on digits
- * (4,736 MACs/row) and satellite (2,688) 1.2-1.6x cheaper in graphs of 4.
+ * computes every pool row for every model (each model uses about half of them), which pays only while
+ * onnxruntime's per-node cost, not arithmetic, dominates. bench:mia-training on the onnxruntime trainer (same
+ * run as MODELS_PER_GRAPH), CPU s per model in graphs of 1 / 2 / 4 / 8: satellite hidden [128] (5,376
+ * MACs/row) 0.077 / 0.091 / 0.082 / 0.085; digits hidden [128] (9,472) 0.044 / 0.047 / 0.039 / 0.045 (no
+ * clear gain); digits hidden [256] (18,944) 0.063 / 0.064 / 0.075 / 0.082 and satellite hidden [256]
+ * (10,752) 0.121 / 0.138 / 0.157 / 0.176 (alone is cheapest). Kept at 5,000, between 4,736 (grouping pays)
+ * and 5,376 (it does not).
  */
 export const MAX_GROUPED_MACS_PER_ROW = 5_000;
 
