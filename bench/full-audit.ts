@@ -5,11 +5,12 @@
 // trains until it fits its rows as tightly as the target fits its members). runAudit takes one K for every
 // attack, so offline LiRA and RMIA share the same K offline reference models.
 // Prints the target's training time, the audit's wall time, the attacks' AUC and TPR at 1% FPR and the fits.
-// Asserts nothing. Run: npm run bench:full-audit [-- --k 16 --trainer tfjs|onnxruntime]   (builds dist/ first)
-// Measured 2026-11-26 on the shared 2-core machine (load average 2.3-3.2), K = 16, onnxruntime trainer: target
+// Asserts nothing. Run: npm run bench:full-audit [-- --k 16]   (builds dist/ first)
+// Measured 2026-11-26 on the shared 2-core machine (load average 2.3-3.2), K = 16, onnxruntime trainer (before
+// reference-model inference moved to onnxruntime): target
 // 1.9 s; audit 44.4 s wall; offline references fit to loss 5.3e-4 / accuracy 1.000 (target 5.4e-4 / 1.000);
-// AUC / TPR@1%FPR: LOSS 0.548 / 1.00%, offline LiRA 0.589 / 1.96%, RMIA 0.612 / 3.98%. The same with
-// --trainer tfjs: target 58.8 s; audit 314.6 s (7.1x); references 7.4e-4 / 1.000 (target 7.5e-4 / 1.000: after
+// AUC / TPR@1%FPR: LOSS 0.548 / 1.00%, offline LiRA 0.589 / 1.96%, RMIA 0.612 / 3.98%. The same with the
+// tfjs trainer (since removed from the engine): target 58.8 s; audit 314.6 s (7.1x); references 7.4e-4 / 1.000 (target 7.5e-4 / 1.000: after
 // 100 overfitting epochs the two trainers' float32 roundings have drifted apart); LOSS 0.548 / 0.78%,
 // offline LiRA 0.593 / 1.50%, RMIA 0.613 / 3.78%.
 import { readFileSync } from 'node:fs';
