@@ -388,6 +388,11 @@ async function main(): Promise<void> {
       console.log(
         `throughput on 2 cores / 1 core: ${(combined.models / combined.seconds / (one.models / one.seconds)).toFixed(2)}x best of each; round by round ${gains.map((g) => g.toFixed(2)).join(', ')}; load average ${load()} (other processes share these cores: figures under load are pessimistic)`,
       );
+      // Under load there is no idle second core to measure wall-clock throughput on; what two processes cost
+      // each other (shared caches, memory bandwidth) shows in their CPU time per model against one alone.
+      console.log(
+        `CPU-time bound: with both cores free, 2 x (CPU s/model alone) / (CPU s/model of the pair) = ${((2 * one.cpuSeconds) / one.models / (combined.cpuSeconds / combined.models)).toFixed(2)}x`,
+      );
     }
 
     const k = 16;

@@ -89,16 +89,20 @@ function macsPerRow(architecture: MlpArchitecture): number {
 /**
  * onnxruntime trainer, CPU seconds of one reference model on one thread: fixed (graph, session) + per step
  * (onnxruntime's per-node cost dominates narrow models) + per (training row x epoch x multiply-add per row).
- * Calibrated from CPU times (not wall times: the development machine's 2 cores are shared) of the trainer as
- * it is now, see docs/ARCHITECTURE.md "Training" for the figures and the date. Rounded up: an estimate that
- * guards a budget should not undershoot.
+ * Calibrated from CPU times (not wall times: the development machine's 2 cores are shared) measured on
+ * 2026-11-26 (load average 12-20), CPU s per model: bench:training, 10,000 rows x 10 epochs, batch 64:
+ * 16-256-128-26 0.63 (these constants: 0.70), 784-256-128-10 2.43 (3.04); bench:mia-training, K = 16 in
+ * graphs of 1, 30 epochs: digits [64] 0.039 (0.066), [256] 0.063 (0.090), satellite [64] 0.061 (0.13),
+ * [256] 0.121 (0.17). Every estimate above its measurement: one that guards a budget should not undershoot.
  */
 export const ONNX_SECONDS_PER_ROW_EPOCH_MAC = 1.2e-10;
 export const ONNX_SECONDS_PER_STEP = 1.2e-4;
 export const ONNX_SECONDS_PER_MODEL_FIXED = 0.03;
 /**
  * Throughput of P training threads over one thread is 1 + (P - 1) * this: bench:training measured two
- * processes at 1.9-2.0x one; taken lower, since the cores are rarely idle.
+ * processes at 2.04x one at load average 1.3-2.5 and 1.91x at 4-5 (earlier runs of this trainer), and, at load
+ * average 12-20 where no core is idle, CPU time per model 0.61 s in a pair against 0.57 s alone (1.87x if both
+ * cores were free); taken lower, 1.8x, since the cores are rarely idle.
  */
 export const PARALLEL_EFFICIENCY = 0.8;
 
