@@ -1,21 +1,23 @@
-// Benchmark (not a test): the MLP trainers side by side (issue 10) — tfjs (training/tfjs-mlp-trainer.ts), the
-// onnxruntime trainer (training/onnx-trainer/) and PyTorch-CPU (bench/pytorch_training.py, when
-// /usr/bin/python3 has torch) — on the issue's two shapes: 16-256-128-26 on 10,000 rows of letter.csv and
+// Benchmark (not a test): the MLP trainers side by side (issue 10) — the old tfjs trainer (bench/legacy/, no
+// longer in the engine), the onnxruntime trainer (training/onnx-trainer/) and PyTorch-CPU (bench/pytorch_training.py,
+// when /usr/bin/python3 has torch) — on the issue's two shapes: 16-256-128-26 on 10,000 rows of letter.csv and
 // 784-256-128-10 on 10,000 synthetic 784-wide rows (no Fashion-MNIST ships in data/), 10 epochs, batch 64,
-// Adam, one thread each. Also: 8 narrow models stacked in one graph, and the onnxruntime trainer on both
-// cores (two processes) against one. Each measurement runs in its own child process, so its peak RSS is its
-// own. Prints time per model, models per minute, final training loss and accuracy, peak RSS; asserts nothing.
+// Adam, one thread each. Also: 8 narrow models stacked in one graph, the onnxruntime trainer on both cores (two
+// processes) against one, and reference-model inference (plain JS against onnxruntime). Each measurement runs
+// in its own child process, so its peak RSS is its own. Prints time per model (wall and CPU), models per minute,
+// final training loss and accuracy, peak RSS; asserts nothing. Ratios are taken on CPU time: every trainer is
+// one thread, and on a shared machine wall time mostly measures the other processes.
 // Run: npm run bench:training [-- --epochs 10 --rows 10000 --repeat 3 --skip-tfjs]
 //
-// Figures of 2026-11-26 (commit 41f5f38, the shared 2-core machine at load average 1.3-2.5, PyTorch 1.13 Debian
-// with OpenBLAS-OpenMP, best of 3 alternating rounds for PyTorch and onnxruntime), seconds per model:
-//   16-256-128-26:  PyTorch 0.92 | tfjs 11.14 (12.1x) | onnxruntime 0.60 (0.65x); 8 stacked, all rows each:
-//                   tfjs 12.41, onnxruntime 0.57 (0.61x); peak RSS MB: PyTorch 261, tfjs 210, onnxruntime 142
-//   784-256-128-10: PyTorch 2.40 | tfjs 46.36 (19.3x) | onnxruntime 2.42 (1.01x); peak RSS 323 / 300 / 162
-//   onnxruntime, two processes against one (narrow): 2.04x the throughput.
-// An earlier run at load average 4-5 (commit 98bfabb): 0.71x, 0.61x stacked, 0.90x wide, 1.91x on two cores.
-// Final training loss and accuracy agree across the three to about 0.02 (the tfjs and onnxruntime trainers
-// start from the same weights and batches; PyTorch from its own). Single rounds moved by up to 30% with the load.
+// Figures of 2026-11-26 (load average 12-22 from other sessions; PyTorch 1.13 Debian with OpenBLAS-OpenMP;
+// 3 alternating rounds), CPU seconds per model:
+//   16-256-128-26:  PyTorch 1.22 | onnxruntime 0.63 (0.50x; rounds 0.50 0.53 0.50) | tfjs 12.64 (9.0x, an
+//                   earlier run at the same load); 8 stacked: 0.55x all rows each, 0.43x halves
+//   784-256-128-10: PyTorch 2.85 | onnxruntime 2.43 (0.85x; rounds 0.86 0.80 0.87); tfjs 46 s wall (19x) at
+//                   load 1.3-2.5. Peak RSS MB: PyTorch 261 / 323, onnxruntime 142 / 190, tfjs 161 / 300.
+//   two processes against one: 0.95x wall at load 12-17 (no idle core), CPU-time bound 1.87x; 2.04x wall at
+//   load 1.3-2.5 in an earlier run.
+//   inference, 16 models 16-128-26 x 20,000 rows: plain JS 2.99 CPU s, onnxruntime 0.42 (7.2x less).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
