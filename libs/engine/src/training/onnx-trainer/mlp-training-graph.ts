@@ -5,7 +5,7 @@
 // array, it does not copy it); each step slices its rows out of the epoch's shuffled index tensor and
 // gathers them inside the graph. Weights and optimiser moments are graph inputs and outputs.
 //
-// Layout of the K models (the same as the tfjs trainer's): the first layer of all K models is one wide
+// Layout of the K models (the same as the former tfjs trainer's, bench/legacy/): the first layer of all K models is one wide
 // [d, K*h1] matrix (the input rows are shared), later layers are batched [K, in, out] with biases [K, 1, out].
 // Standardisation is folded into the first layer (W_eff = W * scale, b_eff = b - sum_i W[i] * shift[i],
 // scale = 1/std and shift = mean/std per model and feature), so the optimiser works in standardised

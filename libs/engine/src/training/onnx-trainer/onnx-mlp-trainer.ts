@@ -1,5 +1,5 @@
-// Trains K MLPs at once on onnxruntime's CPU kernels (issue 10), behind the same interface as the tfjs
-// trainer (training/mlp-trainer.ts): same options, same seeded Glorot initial weights, same shuffled
+// Trains K MLPs at once on onnxruntime's CPU kernels (issue 10), behind the engine's training interface
+// (training/mlp-trainer.ts), as the tfjs trainer it replaced (now bench/legacy/tfjs-mlp-trainer.ts): same options, same seeded Glorot initial weights, same shuffled
 // batches, same masked loss, same Adam (tfjs defaults: beta1 0.9, beta2 0.999, epsilon 1e-7), same
 // standardisation folded into the first layer, same stopAtFit rule, same MlpWeights layout.
 //
@@ -320,7 +320,7 @@ export async function trainMlpOnSubsetsOnnx(
         }
         if (fitted.every((w) => w !== undefined)) break;
       }
-      // Give queue heartbeats and progress bars a turn between epochs, as the tfjs trainer does.
+      // Give queue heartbeats and progress bars a turn between epochs.
       await new Promise((resolve) => setImmediate(resolve));
     }
     const final = fitted.every((w) => w !== undefined) ? [] : unstackModels(arch, k, currentParams(), mean, invStd);
