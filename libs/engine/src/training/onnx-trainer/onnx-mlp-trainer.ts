@@ -1,7 +1,8 @@
 // Trains K MLPs at once on onnxruntime's CPU kernels (issue 10), behind the engine's training interface
-// (training/mlp-trainer.ts), as the tfjs trainer it replaced (now bench/legacy/tfjs-mlp-trainer.ts): same options, same seeded Glorot initial weights, same shuffled
-// batches, same masked loss, same Adam (tfjs defaults: beta1 0.9, beta2 0.999, epsilon 1e-7), same
-// standardisation folded into the first layer, same stopAtFit rule, same MlpWeights layout.
+// (training/mlp-trainer.ts), as the tfjs trainer it replaced (now bench/legacy/tfjs-mlp-trainer.ts): same
+// options, same seeded Glorot initial weights, same shuffled batches, same masked loss, same Adam (tfjs
+// defaults: beta1 0.9, beta2 0.999, epsilon 1e-7), same standardisation (folded into the first layer of the
+// returned weights), same stopAtFit rule, same MlpWeights layout.
 //
 // One session call per epoch (mlp-training-graph.ts: an ONNX Loop over the batches). Adam's bias
 // corrections are computed here in double precision and passed per step. One intra-op thread per session:
