@@ -375,7 +375,12 @@ function windowOf(spatial: readonly number[], a: WindowAttrs, op: string): Windo
 }
 
 /** Conv: X [N, C, (H,) W], W [M, C / group, (kH,) kW], optional bias B [M]. */
-export function conv(x: Tensor, w: Tensor, b: Tensor | undefined, attrs: WindowAttrs & { group: number }): OpResult {
+export function conv(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | undefined,
+  attrs: WindowAttrs & { readonly group: number; readonly weightGradient?: boolean },
+): OpResult {
   const rank = x.shape.length;
   if (rank !== 3 && rank !== 4) throw new UnsupportedGraphError(`Conv input of rank ${rank} (1-D and 2-D only)`);
   const [n, c] = x.shape as [number, number];
@@ -395,34 +400,49 @@ export function conv(x: Tensor, w: Tensor, b: Tensor | undefined, attrs: WindowA
   const { inH, inW, outH, outW, kH, kW, sH, sW, dH, dW, padTop, padLeft } = win;
   const mPerGroup = m / group;
   const y = new Float64Array(n * m * outH * outW);
-  // Visits every (output, weight, input) triple that the convolution multiplies together.
-  const visit = (f: (yi: number, wi: number, xi: number) => void) => {
+  const X = x.data;
+  const W = w.data;
+  // One pass over every (output, weight, input) triple the convolution multiplies together. mode 0: forward into
+  // y; 1: input gradient into gx from gy; 2: also the weight gradient into gw.
+  const pass = (mode: 0 | 1 | 2, gy?: Float64Array, gx?: Float64Array, gw?: Float64Array) => {
     for (let s = 0; s < n; s++) {
       for (let oc = 0; oc < m; oc++) {
         const g = Math.floor(oc / mPerGroup);
         for (let oh = 0; oh < outH; oh++) {
           for (let ow = 0; ow < outW; ow++) {
             const yi = ((s * m + oc) * outH + oh) * outW + ow;
+            const gyi = mode === 0 ? 0 : ((gy as Float64Array)[yi] as number);
+            if (mode !== 0 && gyi === 0) continue;
+            let acc = 0;
             for (let ic = 0; ic < cPerGroup; ic++) {
-              const xc = g * cPerGroup + ic;
+              const xPlane = (s * c + g * cPerGroup + ic) * inH;
+              const wPlane = (oc * cPerGroup + ic) * kH;
               for (let kh = 0; kh < kH; kh++) {
                 const ih = oh * sH - padTop + kh * dH;
                 if (ih < 0 || ih >= inH) continue;
+                const xRow = (xPlane + ih) * inW;
+                const wRow = (wPlane + kh) * kW;
                 for (let kw = 0; kw < kW; kw++) {
                   const iw = ow * sW - padLeft + kw * dW;
                   if (iw < 0 || iw >= inW) continue;
-                  f(yi, ((oc * cPerGroup + ic) * kH + kh) * kW + kw, ((s * c + xc) * inH + ih) * inW + iw);
+                  const xi = xRow + iw;
+                  const wi = wRow + kw;
+                  if (mode === 0) acc += (W[wi] as number) * (X[xi] as number);
+                  else {
+                    (gx as Float64Array)[xi] = ((gx as Float64Array)[xi] as number) + (W[wi] as number) * gyi;
+                    if (mode === 2)
+                      (gw as Float64Array)[wi] = ((gw as Float64Array)[wi] as number) + (X[xi] as number) * gyi;
+                  }
                 }
               }
             }
+            if (mode === 0) y[yi] = acc;
           }
         }
       }
     }
   };
-  visit((yi, wi, xi) => {
-    y[yi] = (y[yi] as number) + (w.data[wi] as number) * (x.data[xi] as number);
-  });
+  pass(0);
   if (b)
     for (let i = 0; i < y.length; i++) y[i] = (y[i] as number) + (b.data[Math.floor(i / (outH * outW)) % m] as number);
   const outShape = rank === 4 ? [n, m, outH, outW] : [n, m, outW];
@@ -430,12 +450,8 @@ export function conv(x: Tensor, w: Tensor, b: Tensor | undefined, attrs: WindowA
     out: { shape: outShape, data: y },
     backward: (g) => {
       const gx = new Float64Array(x.data.length);
-      const gw = new Float64Array(w.data.length);
-      visit((yi, wi, xi) => {
-        const gy = g[yi] as number;
-        gx[xi] = (gx[xi] as number) + (w.data[wi] as number) * gy;
-        gw[wi] = (gw[wi] as number) + (x.data[xi] as number) * gy;
-      });
+      const gw = attrs.weightGradient === false ? undefined : new Float64Array(w.data.length);
+      pass(gw ? 2 : 1, g, gx, gw);
       let gb: Float64Array | undefined;
       if (b) {
         gb = new Float64Array(m);

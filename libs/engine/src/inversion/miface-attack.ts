@@ -360,9 +360,9 @@ function scalingOf(population: LabeledDataset): Scaling {
 }
 
 /**
- * Start points, per class: the population mean first, then population records drawn (with the seed) from the
- * other classes, so no start gives class-specific information. Restart r >= 1 uses the same record for every class
- * whose label differs from it; for the class it belongs to, the next drawn record of another class.
+ * Start points, per class: the population mean first, then population records of the other classes, in one seeded
+ * order of the population (never a record of the class reconstructed, so no start gives class-specific
+ * information).
  */
 function startPoints(
   population: LabeledDataset,

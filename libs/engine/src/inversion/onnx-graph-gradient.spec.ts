@@ -1,16 +1,13 @@
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { DIGITS_CSV, REPO_ROOT } from '../../../../test/fixtures/datasets';
+import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
+import { DIGITS_CNN_ONNX } from '../../../../test/fixtures/models';
 import { tinyRandomMlp } from '../../../../test/fixtures/onnx-fixtures';
 import { loadLabeledCsv } from '../data/csv-dataset';
 import { writeMlpOnnx } from '../onnx/mlp-onnx-writer';
 import { SeededRandom } from '../random/seeded-random';
 import { OnnxTarget } from '../targets/onnx-target';
 import { type RebuiltGraph, rebuildOnnxGraph } from './onnx-graph-gradient';
-
-/** The committed CNN fixture (test/fixtures/models/train_digits_cnn.py, PyTorch's exporter). */
-export const DIGITS_CNN_ONNX = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'digits-cnn.onnx');
 
 function rebuilt(bytes: Uint8Array, nFeatures: number, numClasses: number): RebuiltGraph {
   const r = rebuildOnnxGraph(bytes, nFeatures, numClasses);

@@ -286,6 +286,8 @@ function stepOf(
         pads: ints(node, 'pads'),
         autoPad: text(node, 'auto_pad'),
         group: num(attr(node, 'group')?.i ?? 1),
+        // The weights are constants (checked above): their gradient is never needed.
+        weightGradient: false,
       };
       return step(([x, w, b]) => conv(x as Tensor, w as Tensor, b, attrs));
     }
