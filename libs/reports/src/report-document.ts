@@ -19,6 +19,7 @@ import { ACTION_BY_RATING, atLeast, recommendationsFor } from './recommendations
 import { INVERSION_REGULATORY_MAPPING, MEMBERSHIP_REGULATORY_MAPPING } from './regulatory-mapping';
 import { renderRocChartSvg, ROC_CHART_HEIGHT, ROC_CHART_WIDTH } from './roc-chart';
 import { FIDELITY_CHART_HEIGHT, FIDELITY_CHART_WIDTH, renderFidelityChartSvg } from './fidelity-chart';
+import { reconstructionGridBlocks } from './reconstruction-grid';
 import { rerunCommand } from './rerun-command';
 
 const FPR_LEVELS: readonly FprLevel[] = ['0.001', '0.01'];
@@ -331,6 +332,7 @@ function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>): Bl
   }
   if (m.type === 'model-inversion' && Array.isArray(m.reconstructions) && m.reconstructions.length > 0) {
     blocks.push(
+      ...reconstructionGridBlocks(m),
       { kind: 'heading', level: 2, text: 'Reconstructions by class' },
       {
         kind: 'table',
@@ -343,7 +345,7 @@ function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>): Bl
           { header: 'Files', weight: 3 },
         ],
         rows: m.reconstructions.map((r) => [
-          r.className,
+          r.restart !== undefined && (m.restarts ?? 1) > 1 ? `${r.className} (start ${r.restart})` : r.className,
           f3(r.confidence),
           r.recognised ? 'yes' : 'no',
           f3(r.memberDistance),
