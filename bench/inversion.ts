@@ -208,7 +208,7 @@ async function mifaceBench(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  await attributeBench();
+  if (process.env.BENCH_ONLY !== 'miface') await attributeBench();
   await mifaceBench();
 }
 

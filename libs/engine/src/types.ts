@@ -460,7 +460,7 @@ export interface AttributeInferenceMetrics {
 export interface ClassReconstruction {
   readonly classIndex: number;
   readonly className: string;
-  /** Which of the class's reconstructions (0: from the population mean; 1..: from population records of other classes). */
+  /** Which of the class's reconstructions (0: from the population mean; 1..: from means of a few random population records). */
   readonly restart?: number;
   /** The target's confidence in the class for the reconstruction. */
   readonly confidence: number;

@@ -30,8 +30,8 @@ describe('MI-Face reconstructions in the report', () => {
     const [grid] = reconstructionGridBlocks(m);
     expect(grid?.rowLabels).toEqual([
       'start: population mean',
-      'start: population record 1',
-      'start: population record 2',
+      'start: random population mix 1',
+      'start: random population mix 2',
     ]);
     expect(grid?.bands).toHaveLength(1);
     expect(grid?.bands[0]).toHaveLength(3);

@@ -60,7 +60,7 @@ export function reconstructionGridBlocks(m: ModelInversionMetrics): ImageGridBlo
       kind: 'imageGrid',
       title: 'Reconstructed pictures',
       rowLabels: Array.from({ length: rowsShown }, (_, r) =>
-        r === 0 ? 'start: population mean' : `start: population record ${r}`,
+        r === 0 ? 'start: population mean' : `start: random population mix ${r}`,
       ),
       bands,
       caption:

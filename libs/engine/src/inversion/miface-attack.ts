@@ -3,8 +3,8 @@
 // confident belongs to it: gradient ascent on log p_class(x) with the paper's priors: every input clipped to the
 // range the population data shows, a total-variation penalty for image-shaped inputs (neighbouring pixels alike),
 // and start points from population data. Several reconstructions per class (restarts): the first starts from the
-// population mean, the others from population records of other classes (never of the class reconstructed, so
-// nothing class-specific is given), the same start points for every class.
+// population mean, the others from means of a few population records drawn at random; the same start points for
+// every class, chosen without looking at labels, so nothing class-specific is given.
 // White-box when the target's ONNX graph can be rebuilt (onnx-graph-gradient.ts: MLPs and CNNs of Gemm, MatMul,
 // Add, Relu, Sigmoid, Tanh, Softmax, Conv, MaxPool, Flatten, Reshape ...; exact gradients); otherwise black-box,
 // with the reason in the finding: NES gradient estimates (Ilyas et al., ICML 2018: antithetic Gaussian pairs) from
@@ -359,10 +359,13 @@ function scalingOf(population: LabeledDataset): Scaling {
   return { lower, span };
 }
 
+/** Population records averaged into each start point after the first. */
+const START_SUBSET = 5;
+
 /**
- * Start points, per class: the population mean first, then population records of the other classes, in one seeded
- * order of the population (never a record of the class reconstructed, so no start gives class-specific
- * information).
+ * Start points, the same for every class and chosen without looking at labels: the population mean first, then
+ * means of START_SUBSET population records drawn with the seed (a different mix of the population each time, so
+ * the restarts explore different optima, and none is a real record).
  */
 function startPoints(
   population: LabeledDataset,
@@ -372,27 +375,25 @@ function startPoints(
   seed: number,
 ): Float64Array[][] {
   const n = population.nFeatures;
-  const scaled = (r: number) =>
-    Float64Array.from(
-      { length: n },
-      (_, i) =>
-        ((population.features[r * n + i] as number) - (scaling.lower[i] as number)) / (scaling.span[i] as number),
-    );
-  const mean = new Float64Array(n);
-  for (let r = 0; r < population.nRows; r++) {
-    const row = scaled(r);
-    for (let i = 0; i < n; i++) mean[i] = (mean[i] as number) + (row[i] as number) / population.nRows;
-  }
-  const order = new SeededRandom(seed).permutation(population.nRows);
-  return Array.from({ length: numClasses }, (_, c) => {
-    const starts = [mean];
-    const others = order.filter((r) => population.labels[r] !== c);
-    for (let k = 0; starts.length < restarts; k++) {
-      const r = others.length > 0 ? (others[k % others.length] as number) : (order[k % order.length] as number);
-      starts.push(scaled(r));
+  const meanOf = (rows: readonly number[]) => {
+    const mean = new Float64Array(n);
+    for (const r of rows) {
+      for (let i = 0; i < n; i++) {
+        const v =
+          ((population.features[r * n + i] as number) - (scaling.lower[i] as number)) / (scaling.span[i] as number);
+        mean[i] = (mean[i] as number) + v / rows.length;
+      }
     }
-    return starts;
-  });
+    return mean;
+  };
+  const starts = [meanOf(Array.from({ length: population.nRows }, (_, r) => r))];
+  const order = new SeededRandom(seed).permutation(population.nRows);
+  for (let k = 0; starts.length < restarts; k++) {
+    starts.push(
+      meanOf(Array.from({ length: START_SUBSET }, (_, j) => order[(k * START_SUBSET + j) % order.length] as number)),
+    );
+  }
+  return Array.from({ length: numClasses }, () => starts);
 }
 
 /** The reconstruction as grey pixels 0-255 over the data's pixel range (what the PNG shows, unscaled). */
