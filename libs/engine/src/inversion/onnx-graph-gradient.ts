@@ -325,7 +325,7 @@ function readConstant(
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
   const width = t.dataType === T.FLOAT || t.dataType === T.INT32 ? 4 : 8;
   if (view && view.byteLength !== count * width) throw new UnsupportedGraphError(`tensor '${name}' has the wrong size`);
-  switch (t.dataType) {
+  switch (t.dataType ?? T.UNDEFINED) {
     case T.FLOAT:
     case T.DOUBLE: {
       const values = new Float64Array(count);
@@ -364,7 +364,7 @@ function readConstantNode(node: onnx.INodeProto, floats: Map<string, Tensor>, in
   const name = node.output?.[0] ?? '';
   const a = node.attribute?.[0];
   if (!a) throw new UnsupportedGraphError('Constant without a value');
-  switch (a.name) {
+  switch (a.name ?? '') {
     case 'value':
       if (!a.t) throw new UnsupportedGraphError('Constant without a tensor');
       return readConstant(a.t, name, floats, integers);
