@@ -7,7 +7,7 @@
 //   trained on the population only, and the committed overfit CNN (white-box through the rebuilt Conv graph), at
 //   1, 3 and 5 restarts per class: recognisability by an independent judge, closer-to-members share, both with
 //   intervals clustered by class, the sign test over classes, queries.
-// Asserts nothing about time. Run: npm run bench:inversion
+// Asserts nothing about time. Run: npm run bench:inversion (BENCH_ONLY=miface skips attribute inference)
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { benchDataDir } from './datasets';

@@ -80,6 +80,15 @@ describe('runAudit with inversion attacks', () => {
     expect(cells[8]).toBe('1');
   });
 
+  it('refuses out-of-range MI-Face restarts before the model runs, naming the option', async () => {
+    for (const inversionRestarts of [0, 51, 2.5]) {
+      await expect(planAudit(request({ attacks: ['inversion.miface'], inversionRestarts }))).rejects.toMatchObject({
+        code: EngineErrorCode.InvalidOption,
+        message: expect.stringContaining('--inversion-restarts must be a whole number from 1 to 50'),
+      });
+    }
+  });
+
   it('refuses, before the model runs, a missing sensitive column option, a bad column, no population, and MI-Face on labels', async () => {
     await expect(planAudit(request({ sensitiveColumn: undefined }))).rejects.toMatchObject({
       code: EngineErrorCode.InvalidOption,
