@@ -59,6 +59,7 @@ describe('MI-Face reconstructions in the report', () => {
     const text = flat(pdfText(pdf));
     expect(text).toContain('inversion.miface');
     expect(text).toContain('start: population mean');
+    expect(text).toContain('Gradients: exact gradients through the rebuilt ONNX graph (Conv,');
     expect(text).toContain('Synthesised reconstructions (no real record is shown)');
     expect(text).toMatch(/start: population mean 0 1 2 3 4 5 6 7 8 9 recognised: (yes|no) recognised: (yes|no)/);
     // 30 image XObjects, one per reconstruction.

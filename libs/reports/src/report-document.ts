@@ -331,6 +331,9 @@ function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>): Bl
     );
   }
   if (m.type === 'model-inversion' && Array.isArray(m.reconstructions) && m.reconstructions.length > 0) {
+    if (typeof m.gradientsNote === 'string') {
+      blocks.push({ kind: 'paragraph', emphasis: 'note', text: `Gradients: ${plain(m.gradientsNote)}.` });
+    }
     blocks.push(
       ...reconstructionGridBlocks(m),
       { kind: 'heading', level: 2, text: 'Reconstructions by class' },

@@ -576,6 +576,9 @@ function summarise(m: ModelInversionMetrics, severity: string): string {
     `${pct(m.recognisability)} of them (95% CI ${pct(m.recognisabilityInterval.lower)}-${pct(m.recognisabilityInterval.upper)}; chance ${pct(m.chance)}); ` +
     `${pct(m.closerToMembers)} lie closer to training members than to non-members ` +
     `(${m.classesCloserToMembers ?? 0} of ${m.classesCompared ?? 0} classes on average; sign test over classes p = ${m.closerToMembersPValue.toFixed(3)}). ` +
+    (m.gradients === 'black-box' && m.gradientsNote?.startsWith('the ONNX graph could not be rebuilt')
+      ? `White-box was not possible: ${m.gradientsNote}. `
+      : '') +
     `Severity ${severity}.`
   );
 }

@@ -86,6 +86,7 @@ describe('MI-Face on a convolutional digits target', () => {
       expect(m.gradients).toBe('black-box');
       expect(m.gradientsNote).toContain('operator LeakyRelu is not rebuilt');
       expect(m.gradientsNote).toContain('black-box');
+      expect(finding.summary).toContain('White-box was not possible: the ONNX graph could not be rebuilt');
       expect(m.queriesUsed).toBeLessThanOrEqual(10 * 33 * 10 + 10);
     } finally {
       await leakyTarget.dispose();
