@@ -342,10 +342,10 @@ function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>): Bl
         columns: [
           { header: 'Class', weight: 2 },
           { header: 'Target confidence', weight: 1.5, align: 'right' },
-          { header: 'Recognised', weight: 1, align: 'right' },
+          { header: 'Recognised', weight: 1.3, align: 'right' },
           { header: 'Nearest members', weight: 1.5, align: 'right' },
           { header: 'Nearest non-members', weight: 1.5, align: 'right' },
-          { header: 'Files', weight: 3 },
+          { header: 'Files', weight: 2.7 },
         ],
         rows: m.reconstructions.map((r) => [
           r.restart !== undefined && (m.restarts ?? 1) > 1 ? `${r.className} (start ${r.restart})` : r.className,
