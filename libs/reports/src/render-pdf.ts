@@ -7,6 +7,7 @@ import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import type { AuditReport } from '../../engine/src/types';
 import type { Block, ReportDocument, TableColumn } from './document-model';
+import { drawImageGrid } from './reconstruction-grid';
 import { buildReportDocument } from './report-document';
 
 type Doc = PDFKit.PDFDocument;
@@ -206,6 +207,14 @@ function drawBlock(doc: Doc, block: Block, sections: Section[]): void {
       doc.y = y + h + 8;
       return;
     }
+    case 'imageGrid':
+      return drawImageGrid(doc, block, {
+        left: MARGIN.left,
+        width: TEXT_WIDTH,
+        ensureSpace: (h) => ensureSpace(doc, h),
+        fonts: FONT,
+        colours: { ink: INK, muted: MUTED, rule: RULE },
+      });
     default: {
       const unreachable: never = block;
       throw new Error(`unknown block ${JSON.stringify(unreachable)}`);

@@ -19,6 +19,7 @@ import { ACTION_BY_RATING, atLeast, recommendationsFor } from './recommendations
 import { INVERSION_REGULATORY_MAPPING, MEMBERSHIP_REGULATORY_MAPPING } from './regulatory-mapping';
 import { renderRocChartSvg, ROC_CHART_HEIGHT, ROC_CHART_WIDTH } from './roc-chart';
 import { FIDELITY_CHART_HEIGHT, FIDELITY_CHART_WIDTH, renderFidelityChartSvg } from './fidelity-chart';
+import { reconstructionGridBlocks } from './reconstruction-grid';
 import { rerunCommand } from './rerun-command';
 
 const FPR_LEVELS: readonly FprLevel[] = ['0.001', '0.01'];
@@ -330,20 +331,24 @@ function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>): Bl
     );
   }
   if (m.type === 'model-inversion' && Array.isArray(m.reconstructions) && m.reconstructions.length > 0) {
+    if (typeof m.gradientsNote === 'string') {
+      blocks.push({ kind: 'paragraph', emphasis: 'note', text: `Gradients: ${plain(m.gradientsNote)}.` });
+    }
     blocks.push(
+      ...reconstructionGridBlocks(m),
       { kind: 'heading', level: 2, text: 'Reconstructions by class' },
       {
         kind: 'table',
         columns: [
           { header: 'Class', weight: 2 },
           { header: 'Target confidence', weight: 1.5, align: 'right' },
-          { header: 'Recognised', weight: 1, align: 'right' },
+          { header: 'Recognised', weight: 1.3, align: 'right' },
           { header: 'Nearest members', weight: 1.5, align: 'right' },
           { header: 'Nearest non-members', weight: 1.5, align: 'right' },
-          { header: 'Files', weight: 3 },
+          { header: 'Files', weight: 2.7 },
         ],
         rows: m.reconstructions.map((r) => [
-          r.className,
+          r.restart !== undefined && (m.restarts ?? 1) > 1 ? `${r.className} (start ${r.restart})` : r.className,
           f3(r.confidence),
           r.recognised ? 'yes' : 'no',
           f3(r.memberDistance),

@@ -53,6 +53,20 @@ const membershipFindingSchema = z.looseObject({
   slices: z.looseObject({ byClass: z.array(sliceSchema), byGroup: z.array(sliceSchema).optional() }).optional(),
 });
 
+/** MI-Face's synthesised picture of a class (drawn by reconstruction-grid.ts): pixels must fill the declared size. */
+const MAX_IMAGE_PIXELS = 256 * 256;
+const reconstructionImageSchema = z
+  .object({
+    width: z.number().int().min(1),
+    height: z.number().int().min(1),
+    channels: z.union([z.literal(1), z.literal(3)]),
+    pixels: z.array(z.number().int().min(0).max(255)),
+  })
+  .refine((i) => i.width * i.height <= MAX_IMAGE_PIXELS, { message: `at most ${MAX_IMAGE_PIXELS} pixels` })
+  .refine((i) => i.pixels.length === i.width * i.height * i.channels, {
+    message: 'pixels must hold width x height x channels values',
+  });
+
 /** Extraction and inversion findings: rated by their own rule (`exposure`), metrics read generically. */
 const familyFindingSchema = z.looseObject({
   kind: z.enum(['extraction', 'inversion']),
@@ -60,7 +74,9 @@ const familyFindingSchema = z.looseObject({
   severity: z.enum(['none', 'low', 'medium', 'high', 'critical']),
   reference: z.string(),
   summary: z.string(),
-  metrics: z.looseObject({}),
+  metrics: z.looseObject({
+    reconstructions: z.array(z.looseObject({ image: reconstructionImageSchema.optional() })).optional(),
+  }),
   exposure: z.looseObject({ score: z.number().min(0).max(100), rationale: z.string() }),
 });
 
