@@ -237,6 +237,9 @@ export interface ScoreHistogram {
   readonly edges: readonly number[];
   readonly members: readonly number[];
   readonly nonMembers: readonly number[];
+  /** Scores below edges[0] (counted in the first bin) and above the last edge (counted in the last bin). */
+  readonly clampedBelow?: number;
+  readonly clampedAbove?: number;
 }
 
 /** Identical records under different ids: 'exclude' them from the measurement (default) or 'keep' every row. */

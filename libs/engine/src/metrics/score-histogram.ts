@@ -1,0 +1,80 @@
+// Member and non-member score distributions for the report's histogram chart: counts over bins shared by both
+// groups, never a per-record score. The bins span the pooled scores' robust range (0.5th to 99.5th percentile)
+// so a few extreme or saturated scores (a loss of 1e9, an infinite log-ratio) do not squeeze every other record
+// into one bar; scores beyond that range, infinities included, are counted in the first or last bin, and the
+// histogram says how many were (clampedBelow / clampedAbove). NaN scores are not counted at all.
+import type { ScoreHistogram } from '../types';
+
+/** Share of the pooled scores left outside the binned range at each end (then counted in the end bins). */
+export const HISTOGRAM_TAIL = 0.005;
+export const MIN_HISTOGRAM_BINS = 10;
+export const MAX_HISTOGRAM_BINS = 40;
+
+export function scoreHistogram(
+  members: ArrayLike<number>,
+  nonMembers: ArrayLike<number>,
+): ScoreHistogram | undefined {
+  const finite: number[] = [];
+  for (const scores of [members, nonMembers])
+    for (let i = 0; i < scores.length; i++) {
+      const v = scores[i] as number;
+      if (Number.isFinite(v)) finite.push(v);
+    }
+  if (finite.length === 0) return undefined;
+  finite.sort((a, b) => a - b);
+  let lo = quantile(finite, HISTOGRAM_TAIL);
+  let hi = quantile(finite, 1 - HISTOGRAM_TAIL);
+  // Almost every score tied (a saturated attack): the full range, or one bin around the common value.
+  if (!(hi > lo)) {
+    lo = finite[0] as number;
+    hi = finite[finite.length - 1] as number;
+  }
+  if (!(hi > lo)) {
+    const half = Math.max(Math.abs(lo) * 1e-6, 0.5);
+    lo -= half;
+    hi += half;
+  }
+  const nBins = binCount(finite, lo, hi);
+  const width = (hi - lo) / nBins;
+  const edges = Array.from({ length: nBins + 1 }, (_, i) => (i === nBins ? hi : lo + i * width));
+  let clampedBelow = 0;
+  let clampedAbove = 0;
+  const count = (scores: ArrayLike<number>): number[] => {
+    const counts = new Array<number>(nBins).fill(0);
+    for (let i = 0; i < scores.length; i++) {
+      const v = scores[i] as number;
+      if (Number.isNaN(v)) continue;
+      let bin: number;
+      if (v < lo) {
+        clampedBelow++;
+        bin = 0;
+      } else if (v > hi) {
+        clampedAbove++;
+        bin = nBins - 1;
+      } else bin = Math.min(nBins - 1, Math.floor((v - lo) / width));
+      counts[bin] = (counts[bin] as number) + 1;
+    }
+    return counts;
+  };
+  const memberCounts = count(members);
+  const nonMemberCounts = count(nonMembers);
+  return { edges, members: memberCounts, nonMembers: nonMemberCounts, clampedBelow, clampedAbove };
+}
+
+/** Linear-interpolated quantile of sorted values. */
+function quantile(sorted: readonly number[], q: number): number {
+  const pos = q * (sorted.length - 1);
+  const i = Math.floor(pos);
+  const a = sorted[i] as number;
+  const b = sorted[Math.min(sorted.length - 1, i + 1)] as number;
+  return a + (b - a) * (pos - i);
+}
+
+/** Freedman-Diaconis over the binned range, kept between MIN and MAX_HISTOGRAM_BINS. */
+function binCount(sorted: readonly number[], lo: number, hi: number): number {
+  const iqr = quantile(sorted, 0.75) - quantile(sorted, 0.25);
+  if (!(iqr > 0)) return 20;
+  const h = (2 * iqr) / Math.cbrt(sorted.length);
+  const n = Math.ceil((hi - lo) / h);
+  return Math.max(MIN_HISTOGRAM_BINS, Math.min(MAX_HISTOGRAM_BINS, Number.isFinite(n) ? n : 20));
+}
