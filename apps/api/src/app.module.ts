@@ -33,6 +33,9 @@ import { ModelsController, ModelVersionsController } from './models/models.contr
 import { SigningKeyController } from './signing/signing-key.controller';
 import { RegistryWebhookService } from './webhooks/registry-webhook.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import { NotificationDispatcher } from './notifications/notification-dispatcher';
+import { NotificationService } from './notifications/notification.service';
+import { NotificationsController } from './notifications/notifications.controller';
 
 /** Headers that carry secrets: never written to logs. Request bodies are never logged at all. */
 export const REDACTED_LOG_PATHS = [
@@ -73,6 +76,7 @@ export class ApiModule {
         ModelAuditsController,
         SigningKeyController,
         WebhooksController,
+        NotificationsController,
       ],
       providers: [
         ApiKeyService,
@@ -87,6 +91,8 @@ export class ApiModule {
         AuditPlanService,
         ScheduledReaudits,
         RegistryWebhookService,
+        NotificationService,
+        NotificationDispatcher,
         // Guards run in this order: the rate limit first (bad keys count too), then the key and its roles.
         { provide: APP_GUARD, useClass: ApiThrottlerGuard },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

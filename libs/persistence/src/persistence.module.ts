@@ -12,6 +12,7 @@ import {
   AuditPlanRepository,
   AuditRepository,
   WebhookDeliveryRepository,
+  NotificationRepository,
   DatabaseStatus,
   DatasetRepository,
   ModelRepository,
@@ -21,6 +22,7 @@ import { TypeOrmAccessLogRepository } from './typeorm/typeorm-access-log.reposit
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 import { TypeOrmAuditPlanRepository } from './typeorm/typeorm-audit-plan.repository';
 import { TypeOrmWebhookDeliveryRepository } from './typeorm/typeorm-webhook-delivery.repository';
+import { TypeOrmNotificationRepository } from './typeorm/typeorm-notification.repository';
 import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 import { TypeOrmDatabaseStatus } from './typeorm/typeorm-database-status';
 import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
@@ -88,6 +90,11 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeOrmWebhookDeliveryRepository(ds),
         },
         {
+          provide: NotificationRepository,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) => new TypeOrmNotificationRepository(ds),
+        },
+        {
           provide: ReferenceModelRepository,
           inject: [DataSource],
           useFactory: (ds: DataSource) => new TypeOrmReferenceModelRepository(ds),
@@ -116,6 +123,7 @@ export class PersistenceModule {
         AuditRepository,
         AuditPlanRepository,
         WebhookDeliveryRepository,
+        NotificationRepository,
         ReferenceModelRepository,
         DatabaseStatus,
         BlobStore,

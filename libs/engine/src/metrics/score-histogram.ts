@@ -10,10 +10,7 @@ export const HISTOGRAM_TAIL = 0.005;
 export const MIN_HISTOGRAM_BINS = 10;
 export const MAX_HISTOGRAM_BINS = 40;
 
-export function scoreHistogram(
-  members: ArrayLike<number>,
-  nonMembers: ArrayLike<number>,
-): ScoreHistogram | undefined {
+export function scoreHistogram(members: ArrayLike<number>, nonMembers: ArrayLike<number>): ScoreHistogram | undefined {
   const finite: number[] = [];
   for (const scores of [members, nonMembers])
     for (let i = 0; i < scores.length; i++) {
