@@ -1,6 +1,6 @@
 // Member and non-member score distributions for the report's histogram chart: counts over bins shared by both
-// groups, never a per-record score. The bins span the pooled scores' robust range (0.5th to 99.5th percentile)
-// so a few extreme or saturated scores (a loss of 1e9, an infinite log-ratio) do not squeeze every other record
+// groups, never a per-record score. The bins span the pooled scores' robust range (0.5th to 99.5th percentile,
+// within 3 IQR of the quartiles) so a few extreme or saturated scores (a loss of 1e9, an infinite log-ratio) do not squeeze every other record
 // into one bar; scores beyond that range, infinities included, are counted in the first or last bin, and the
 // histogram says how many were (clampedBelow / clampedAbove). NaN scores are not counted at all.
 import type { ScoreHistogram } from '../types';
@@ -19,8 +19,17 @@ export function scoreHistogram(members: ArrayLike<number>, nonMembers: ArrayLike
     }
   if (finite.length === 0) return undefined;
   finite.sort((a, b) => a - b);
+  // The 0.5th-99.5th percentile range, narrowed to Tukey's far fences (3 IQR beyond the quartiles) when a few
+  // saturated scores sit far out: they would otherwise stretch the axis and leave the bulk in one bar.
+  const q1 = quantile(finite, 0.25);
+  const q3 = quantile(finite, 0.75);
+  const fence = 3 * (q3 - q1);
   let lo = quantile(finite, HISTOGRAM_TAIL);
   let hi = quantile(finite, 1 - HISTOGRAM_TAIL);
+  if (fence > 0) {
+    lo = Math.max(lo, q1 - fence);
+    hi = Math.min(hi, q3 + fence);
+  }
   // Almost every score tied (a saturated attack): the full range, or one bin around the common value.
   if (!(hi > lo)) {
     lo = finite[0] as number;
