@@ -32,7 +32,8 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.statusCode = req.url === '/fail' ? 500 : 204;
+        res.statusCode = req.url === '/fail' ? 500 : req.url === '/redirect' ? 307 : 204;
+        if (req.url === '/redirect') res.setHeader('location', `${receiverUrl}/ok`);
         res.end();
       });
     });
@@ -237,5 +238,43 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
     ]);
     // Nothing of the payload is stored in the log.
     expect(JSON.stringify(okLog)).not.toContain('previousRating');
+  });
+  it('announces a failed audit with its failure code, never its reason', async () => {
+    const membersId = await upload('members-f', 'members', digitsCsv(0, 40, { withId: true }));
+    const overlapping = await upload('overlap', 'non-members', digitsCsv(30, 80, { withId: true }));
+    const model = (await asAdmin(http().post('/models')).send({ name: 'failing' }).expect(201)).body.id as string;
+    const sub = await asAdmin(http().post(`/models/${model}/notifications`))
+      .send({ url: `${receiverUrl}/ok`, events: ['audit.failed'] })
+      .expect(201);
+    const redirecting = await asAdmin(http().post(`/models/${model}/notifications`))
+      .send({ url: `${receiverUrl}/redirect`, events: ['audit.failed'] })
+      .expect(201);
+    const version = await uploadVersion(model, digitsModelOnnx(2));
+    const created = await asAdmin(http().post('/audits'))
+      .send({ modelVersionId: version.id, membersDatasetId: membersId, nonMembersDatasetId: overlapping })
+      .expect(201);
+    const failed = await waitFor('the failure notification', () => delivered(created.body.id, 'audit.failed'));
+    expect(
+      verifyNotificationSignature(sub.body.secret, failed.body, failed.headers['privaudit-signature'] as string),
+    ).toBe(true);
+    const body = JSON.parse(failed.body);
+    expect(body.audit).toMatchObject({
+      id: created.body.id,
+      status: 'failed',
+      failureCode: 'MEMBERS_NONMEMBERS_OVERLAP',
+      rating: null,
+      gate: null,
+    });
+    expect(body.links.reportPdf).toBeUndefined();
+    expect(failed.body).not.toMatch(/row id|appear both/);
+    // A redirect is never followed: the delivery fails at once, on its first attempt.
+    const [redirected] = await waitFor('the refused redirect', async () => {
+      const res = await asAdmin(http().get(`/models/${model}/notifications/${redirecting.body.id}/deliveries`)).expect(
+        200,
+      );
+      return res.body[0]?.status === 'failed' ? res.body : undefined;
+    });
+    expect(redirected).toMatchObject({ attempts: 1, lastErrorCode: 'REDIRECT_REFUSED', lastHttpStatus: 307 });
+    expect(received.filter((r) => r.path === '/ok' && JSON.parse(r.body).id === redirected.id)).toHaveLength(0);
   });
 });

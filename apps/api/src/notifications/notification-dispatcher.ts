@@ -191,6 +191,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnApplica
       status = (await this.client.postBytes(new URL(found.subscription.url), body, headers, MAX_ANSWER_BYTES)).status;
     } catch (e) {
       if (e instanceof EngineError) {
+        // A redirect is never followed, and asking again would only be redirected again: failed at once.
+        const redirect = /answered a redirect \(HTTP (\d{3})\)/.exec(e.message);
+        if (redirect) return fail('REDIRECT_REFUSED', Number(redirect[1]), true, e.message);
         const http = /answered HTTP (\d{3})/.exec(e.message);
         const refused = e.code === 'TARGET_DESTINATION_REFUSED';
         return fail(http ? 'HTTP_STATUS' : e.code, http ? Number(http[1]) : null, refused, e.message);
