@@ -33,6 +33,7 @@ const scoreHistogramSchema = z
     nonMembers: z.array(count),
     clampedBelow: count.optional(),
     clampedAbove: count.optional(),
+    binning: z.enum(['uniform', 'quantile']).optional(),
   })
   .refine((h) => h.members.length === h.edges.length - 1 && h.nonMembers.length === h.edges.length - 1, {
     message: 'members and nonMembers need one count per bin (one fewer than edges)',

@@ -54,3 +54,31 @@ describe('scoreHistogram', () => {
     expect(sum(m.scoreHistogram!.nonMembers)).toBe(4);
   });
 });
+
+describe('scoreHistogram of skewed scores', () => {
+  it('uses bins of about equal numbers of records when equal widths would leave many scores outside', () => {
+    // -loss: most records near 0, a long tail of large losses (more among non-members).
+    const members = Float64Array.from({ length: 300 }, (_, i) => -(1e-6 * (i + 1)) * (i % 10 === 0 ? 1e4 : 1));
+    const nonMembers = Float64Array.from({ length: 300 }, (_, i) => -(1e-6 * (i + 1)) * (i % 3 === 0 ? 1e5 : 10));
+    const h = scoreHistogram(members, nonMembers)!;
+    expect(h.binning).toBe('quantile');
+    expect(h.clampedBelow).toBe(0);
+    expect(h.clampedAbove).toBe(0);
+    const pooled = h.members.map((c, i) => c + (h.nonMembers[i] as number));
+    expect(Math.max(...pooled)).toBeLessThanOrEqual(2 * Math.min(...pooled) + 2);
+    expect(sum(h.members)).toBe(300);
+    expect(sum(h.nonMembers)).toBe(300);
+  });
+
+  it('merges tied scores into one bin', () => {
+    const members = Float64Array.from({ length: 200 }, (_, i) => (i < 150 ? 0 : -i));
+    const nonMembers = Float64Array.from({ length: 200 }, (_, i) => (i < 20 ? 0 : -i * 10));
+    const h = scoreHistogram(members, nonMembers)!;
+    for (let i = 1; i < h.edges.length; i++) expect(h.edges[i]).toBeGreaterThan(h.edges[i - 1] as number);
+    expect(sum(h.members) + sum(h.nonMembers)).toBe(400);
+    // The 170 zeros fall in the last bin.
+    expect(
+      (h.members[h.members.length - 1] as number) + (h.nonMembers[h.nonMembers.length - 1] as number),
+    ).toBeGreaterThanOrEqual(170);
+  });
+});

@@ -33,7 +33,7 @@ describe('score histogram and attribute-inference charts', () => {
 
   it('draws the histogram and the by-group chart in the PDF, as vector text a reader can find', () => {
     expect(renderedPageCount(pdf)).toBeGreaterThanOrEqual(9);
-    expect(text).toContain('attack score (higher: judged more likely a training record)');
+    expect(text).toContain('attack score (higher: more likely trained on)');
     expect(text).toContain('share of the group');
     expect(text).toContain('members (trained on)');
     expect(text).toContain('non-members (never seen)');
@@ -54,6 +54,21 @@ describe('score histogram and attribute-inference charts', () => {
     expect(count(html)).toBe(count(plain) + 2);
     const ids = [...html.matchAll(/id="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('draws bins of equal numbers of records at their place in the ranking of all scores', async () => {
+    const block = await scoreHistogramBlock('membership.loss', {
+      scoreHistogram: {
+        edges: [-18, -0.5, -0.01, 0],
+        members: [0, 10, 20],
+        nonMembers: [15, 10, 5],
+        binning: 'quantile',
+      },
+      nMembers: 30,
+      nNonMembers: 30,
+    });
+    expect(block?.svg).toContain('percentile of the score among all records');
+    expect(block?.caption).toContain('too skewed for bins of equal width (they run from -18 to 0)');
   });
 
   it('reads old reports (no histogram) and refuses to draw a malformed one', async () => {

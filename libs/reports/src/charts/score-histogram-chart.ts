@@ -33,13 +33,25 @@ export function scoreHistogramSpec(h: ScoreHistogram): TopLevelSpec {
     );
   const nm = total(h.members);
   const nn = total(h.nonMembers);
+  // Equal-count bins are drawn where they sit in the ranking of all records' scores (each as wide as its share
+  // of all records): on the score axis most of them would be slivers.
+  const ranked = h.binning === 'quantile';
+  const pooled = h.members.map((c, i) => c + (h.nonMembers[i] as number));
+  const all = Math.max(
+    1,
+    pooled.reduce((a, b) => a + b, 0),
+  );
+  const at: number[] = [0];
+  for (const c of pooled) at.push((at[at.length - 1] as number) + c / all);
+  const start = (i: number) => (ranked ? at[i] : h.edges[i]) as number;
+  const end = (i: number) => (ranked ? at[i + 1] : h.edges[i + 1]) as number;
   const values = [
-    ...h.members.map((c, i) => ({ start: h.edges[i], end: h.edges[i + 1], share: c / nm, group: MEMBERS })),
-    ...h.nonMembers.map((c, i) => ({ start: h.edges[i], end: h.edges[i + 1], share: c / nn, group: NON_MEMBERS })),
+    ...h.members.map((c, i) => ({ start: start(i), end: end(i), share: c / nm, group: MEMBERS })),
+    ...h.nonMembers.map((c, i) => ({ start: start(i), end: end(i), share: c / nn, group: NON_MEMBERS })),
   ];
   const domain = [MEMBERS, NON_MEMBERS];
-  const first = h.edges[0] as number;
-  const last = h.edges[h.edges.length - 1] as number;
+  const first = ranked ? 0 : (h.edges[0] as number);
+  const last = ranked ? 1 : (h.edges[h.edges.length - 1] as number);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     width: HISTOGRAM_CHART_WIDTH,
@@ -59,9 +71,11 @@ export function scoreHistogramSpec(h: ScoreHistogram): TopLevelSpec {
       x: {
         field: 'start',
         type: 'quantitative',
-        title: 'attack score (higher: judged more likely a training record)',
+        title: ranked
+          ? 'percentile of the score among all records (higher: more likely trained on)'
+          : 'attack score (higher: more likely trained on)',
         scale: { domain: [first, last], zero: false, nice: false },
-        axis: { format: '~g', tickCount: 6 },
+        axis: ranked ? { format: '~%', tickCount: 5 } : { format: '~g', tickCount: 6 },
       },
       x2: { field: 'end' },
       y: {
@@ -102,11 +116,19 @@ export async function scoreHistogramBlock(
   const h = usableHistogram(metrics.scoreHistogram);
   if (!h) return undefined;
   const clamped = (h.clampedBelow ?? 0) + (h.clampedAbove ?? 0);
+  const ranked =
+    h.binning === 'quantile'
+      ? ` The scores are too skewed for bins of equal width (they run from ${fmt(h.edges[0] as number)} to ${fmt(h.edges[h.edges.length - 1] as number)}), so each bin holds about the same number of all records and is drawn at its place in their ranking: an attack that cannot tell the groups apart gives both the same flat profile.`
+      : '';
   return {
     kind: 'chart',
     svg: await renderScoreHistogramSvg(h),
     width: HISTOGRAM_CHART_WIDTH,
     height: HISTOGRAM_CHART_HEIGHT,
-    caption: `Scores of ${attack} for the ${metrics.nMembers} members (grey bars) and ${metrics.nNonMembers} non-members (black outlines), as the share of each group per score range; the bins are shared and no single record's score is shown. The further the grey bars lie to the right of the outlines, the better the attack separates training records from the others; where they coincide, it cannot.${clamped > 0 ? ` The ${clamped} most extreme score${clamped === 1 ? ' is' : 's are'} counted in the first or last bar (the range shown spans the bulk of all scores: at most the 0.5th to 99.5th percentile).` : ''}`,
+    caption: `Scores of ${attack} for the ${metrics.nMembers} members (grey bars) and ${metrics.nNonMembers} non-members (black outlines), as the share of each group per score range; the bins are shared and no single record's score is shown. The further the grey bars lie to the right of the outlines, the better the attack separates training records from the others; where they coincide, it cannot.${ranked}${clamped > 0 ? ` The ${clamped} most extreme score${clamped === 1 ? ' is' : 's are'} counted in the first or last bar (the range shown spans the bulk of all scores: at most the 0.5th to 99.5th percentile).` : ''}`,
   };
+}
+
+function fmt(x: number): string {
+  return Number(x.toPrecision(3)).toString();
 }
