@@ -92,7 +92,7 @@ export function attributeGroupChartSpec(groups: readonly Subgroup[]): TopLevelSp
         encoding: {
           y,
           yOffset,
-          x: { field: 'lower', ...x, title: 'members whose value is recovered (95% interval; in brackets: members)' },
+          x: { field: 'lower', ...x, title: 'share of members whose value is recovered' },
           x2: { field: 'upper' },
           strokeDash: { field: 'series', type: 'nominal', scale: { domain, range: [[], [3, 2]] }, legend },
         },

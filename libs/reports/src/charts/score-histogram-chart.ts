@@ -11,8 +11,8 @@ import { renderVegaLiteSvg } from '../roc-chart';
 export const HISTOGRAM_CHART_WIDTH = 330;
 export const HISTOGRAM_CHART_HEIGHT = 170;
 
-const MEMBERS = 'members (trained on)';
-const NON_MEMBERS = 'non-members (never seen)';
+const MEMBERS = 'members';
+const NON_MEMBERS = 'non-members';
 
 /** A histogram the report JSON may carry, checked loosely: reports come from other writers too. */
 export function usableHistogram(h: unknown): ScoreHistogram | undefined {
@@ -61,7 +61,7 @@ export function scoreHistogramSpec(h: ScoreHistogram): TopLevelSpec {
       font: 'Helvetica',
       view: { stroke: '#000000', strokeWidth: 0.5 },
       axis: { labelFontSize: 9, titleFontSize: 10, titleFontWeight: 'normal', gridColor: '#dddddd' },
-      legend: { labelFontSize: 9, labelLimit: 220, fillColor: 'white', padding: 4 },
+      legend: { labelFontSize: 9, labelLimit: 150, fillColor: 'white', padding: 4 },
       // Scores can be negative: an ASCII minus, which the PDF's standard fonts carry (d3's default U+2212 is not).
       locale: { number: { decimal: '.', thousands: ',', grouping: [3], currency: ['', ''], minus: '-' } },
     },
@@ -71,9 +71,7 @@ export function scoreHistogramSpec(h: ScoreHistogram): TopLevelSpec {
       x: {
         field: 'start',
         type: 'quantitative',
-        title: ranked
-          ? 'percentile of the score among all records (higher: more likely trained on)'
-          : 'attack score (higher: more likely trained on)',
+        title: ranked ? 'score percentile among all records' : 'attack score (higher: more likely a member)',
         scale: { domain: [first, last], zero: false, nice: false },
         axis: ranked ? { format: '~%', tickCount: 5 } : { format: '~g', tickCount: 6 },
       },
@@ -118,7 +116,7 @@ export async function scoreHistogramBlock(
   const clamped = (h.clampedBelow ?? 0) + (h.clampedAbove ?? 0);
   const ranked =
     h.binning === 'quantile'
-      ? ` The scores are too skewed for bins of equal width (they run from ${fmt(h.edges[0] as number)} to ${fmt(h.edges[h.edges.length - 1] as number)}), so each bin holds about the same number of all records and is drawn at its place in their ranking: an attack that cannot tell the groups apart gives both the same flat profile.`
+      ? ` The scores are too skewed for bins of equal width (they run from ${fmt(h.edges[0] as number)} to ${fmt(h.edges[h.edges.length - 1] as number)}), so each bin holds about the same number of all records and is drawn at its place in their ranking (right: the scores judged most likely to be a member's): an attack that cannot tell the groups apart gives both the same flat profile.`
       : '';
   return {
     kind: 'chart',
