@@ -140,6 +140,15 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
     await http().get(`/models/${model}/notifications`).set('x-api-key', auditorKey).expect(200);
     await asAdmin(http().delete(`/models/${model}/notifications/${supplied.body.id}`)).expect(204);
     await asAdmin(http().delete(`/models/${model}/notifications/${supplied.body.id}`)).expect(404);
+    // Logged like every other route: who subscribed, read and unsubscribed (never the body, so never the secret).
+    const log = await asAdmin(http().get('/access-log'))
+      .query({ resourceType: 'models', resourceId: model })
+      .expect(200);
+    const paths = log.body.entries.map((e: { method: string; path: string }) => `${e.method} ${e.path}`);
+    expect(paths).toContain(`POST /models/${model}/notifications`);
+    expect(paths).toContain(`GET /models/${model}/notifications`);
+    expect(paths).toContain(`DELETE /models/${model}/notifications/${supplied.body.id}`);
+    expect(JSON.stringify(log.body)).not.toContain(secret);
   });
 
   it('announces completion and a rating change with a valid signature; a receiver answering 500 is retried, then marked failed', async () => {
