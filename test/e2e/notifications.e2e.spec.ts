@@ -32,7 +32,8 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.statusCode = req.url === '/fail' ? 500 : req.url === '/redirect' ? 307 : 204;
+        const status: Record<string, number> = { '/fail': 500, '/redirect': 307, '/gone': 410 };
+        res.statusCode = status[req.url ?? ''] ?? 204;
         if (req.url === '/redirect') res.setHeader('location', `${receiverUrl}/ok`);
         res.end();
       });
@@ -258,6 +259,9 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
     const redirecting = await asAdmin(http().post(`/models/${model}/notifications`))
       .send({ url: `${receiverUrl}/redirect`, events: ['audit.failed'] })
       .expect(201);
+    const gone = await asAdmin(http().post(`/models/${model}/notifications`))
+      .send({ url: `${receiverUrl}/gone`, events: ['audit.failed'] })
+      .expect(201);
     const version = await uploadVersion(model, digitsModelOnnx(2));
     const created = await asAdmin(http().post('/audits'))
       .send({ modelVersionId: version.id, membersDatasetId: membersId, nonMembersDatasetId: overlapping })
@@ -285,5 +289,11 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
     });
     expect(redirected).toMatchObject({ attempts: 1, lastErrorCode: 'REDIRECT_REFUSED', lastHttpStatus: 307 });
     expect(received.filter((r) => r.path === '/ok' && JSON.parse(r.body).id === redirected.id)).toHaveLength(0);
+    // A receiver that refuses the notification (4xx but 408/429) is not asked again.
+    const [refused] = await waitFor('the refused delivery', async () => {
+      const res = await asAdmin(http().get(`/models/${model}/notifications/${gone.body.id}/deliveries`)).expect(200);
+      return res.body[0]?.status === 'failed' ? res.body : undefined;
+    });
+    expect(refused).toMatchObject({ attempts: 1, lastErrorCode: 'HTTP_STATUS', lastHttpStatus: 410 });
   });
 });
