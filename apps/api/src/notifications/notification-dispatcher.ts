@@ -20,11 +20,13 @@ import {
   AuditStatus,
   type AuditRecord,
   type AuditToAnnounce,
+  type NotificationDeliveryRecord,
   type NotificationEvent,
 } from '../../../../libs/persistence/src/records';
 import { AuditRepository } from '../../../../libs/persistence/src/repositories/audit.repository';
 import { NotificationRepository } from '../../../../libs/persistence/src/repositories/notification.repository';
 import { EndpointSecretBox } from '../../../../libs/persistence/src/secrets/endpoint-secret-box';
+import { runInTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import {
   consumeNotificationDeliveries,
   NotificationQueue,
@@ -130,7 +132,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnApplica
   async poll(): Promise<void> {
     for (const audit of await this.notifications.listAuditsToAnnounce(ANNOUNCE_BATCH)) {
       if (this.stopped) return;
-      const pending = await this.notifications.announce(audit, await this.eventsOf(audit));
+      // The audit's events are read in its tenant (its rows, its model's previous audit and gate).
+      const events = await runInTenant(audit.tenantId, () => this.eventsOf(audit));
+      const pending = await this.notifications.announce(audit, events);
       for (const id of pending) await this.queue.enqueue(id);
     }
     // Job ids are the delivery ids: a delivery whose job is still queued or waiting to retry is not added twice.
@@ -154,6 +158,12 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnApplica
   async deliver(deliveryId: string, lastAttempt: boolean): Promise<string> {
     const delivery = await this.notifications.startAttempt(deliveryId);
     if (!delivery) return 'not pending (already delivered or failed, or its subscription was removed)';
+    // The audit and its predecessor are read in the delivery's tenant.
+    return runInTenant(delivery.tenantId, () => this.attempt(delivery, lastAttempt));
+  }
+
+  private async attempt(delivery: NotificationDeliveryRecord, lastAttempt: boolean): Promise<string> {
+    const deliveryId = delivery.id;
     const found = await this.notifications.findSubscriptionSecret(delivery.subscriptionId);
     const audit = await this.audits.findById(delivery.auditId);
     if (!found || !audit) return 'subscription or audit removed';

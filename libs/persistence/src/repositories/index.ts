@@ -8,3 +8,4 @@ export * from './reference-model.repository';
 export * from './database-status';
 export * from './access-log.repository';
 export * from './notification.repository';
+export * from './tenant.repository';

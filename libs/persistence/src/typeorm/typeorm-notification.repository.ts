@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { TenantDb } from '../tenancy/tenant-db';
 import {
   AuditStatus,
   type AuditToAnnounce,
@@ -20,6 +20,7 @@ interface SubscriptionRow {
 
 interface DeliveryRow {
   id: string;
+  tenant_id: string;
   subscription_id: string;
   audit_id: string;
   event: NotificationEvent;
@@ -34,20 +35,27 @@ interface DeliveryRow {
 
 const SUBSCRIPTION_COLUMNS = 'id, model_id, url, events, created_at';
 const DELIVERY_COLUMNS =
-  'id, subscription_id, audit_id, event, status, attempts, last_error_code, last_http_status, created_at, updated_at, delivered_at';
+  'id, tenant_id, subscription_id, audit_id, event, status, attempts, last_error_code, last_http_status, created_at, updated_at, delivered_at';
 
 /** pg answers UPDATE ... RETURNING as [rows, count]; SELECT and INSERT as rows. */
 function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
 }
 
+// Subscriptions are read and written by requests in their tenant (TenantDb: row-level security). The dispatcher
+// works installation-wide (it announces every tenant's audits and delivers by delivery id) and writes each row in
+// the tenant it belongs to.
 export class TypeOrmNotificationRepository extends NotificationRepository {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(private readonly db: TenantDb) {
     super();
   }
 
+  private get installation() {
+    return this.db.installation;
+  }
+
   async createSubscription(s: NewNotificationSubscription): Promise<NotificationSubscriptionRecord> {
-    const rows: SubscriptionRow[] = await this.dataSource.query(
+    const rows: SubscriptionRow[] = await this.db.query(
       `INSERT INTO notification_subscriptions (id, model_id, url, events, secret_sealed) VALUES ($1, $2, $3, $4, $5)
        RETURNING ${SUBSCRIPTION_COLUMNS}`,
       [s.id, s.modelId, s.url, [...s.events], s.secretSealed],
@@ -56,7 +64,7 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
   }
 
   async listSubscriptions(modelId: string): Promise<NotificationSubscriptionRecord[]> {
-    const rows: SubscriptionRow[] = await this.dataSource.query(
+    const rows: SubscriptionRow[] = await this.db.query(
       `SELECT ${SUBSCRIPTION_COLUMNS} FROM notification_subscriptions WHERE model_id = $1 ORDER BY created_at, id`,
       [modelId],
     );
@@ -64,7 +72,7 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
   }
 
   async findSubscription(modelId: string, id: string): Promise<NotificationSubscriptionRecord | null> {
-    const rows: SubscriptionRow[] = await this.dataSource.query(
+    const rows: SubscriptionRow[] = await this.db.query(
       `SELECT ${SUBSCRIPTION_COLUMNS} FROM notification_subscriptions WHERE model_id = $1 AND id = $2`,
       [modelId, id],
     );
@@ -74,7 +82,7 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
   async findSubscriptionSecret(
     id: string,
   ): Promise<{ subscription: NotificationSubscriptionRecord; secretSealed: string } | null> {
-    const rows: SubscriptionRow[] = await this.dataSource.query(
+    const rows: SubscriptionRow[] = await this.installation.query(
       `SELECT ${SUBSCRIPTION_COLUMNS}, secret_sealed FROM notification_subscriptions WHERE id = $1`,
       [id],
     );
@@ -83,7 +91,7 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
   }
 
   async deleteSubscription(modelId: string, id: string): Promise<boolean> {
-    const result = await this.dataSource.query(
+    const result = await this.db.query(
       `DELETE FROM notification_subscriptions WHERE model_id = $1 AND id = $2 RETURNING id`,
       [modelId, id],
     );
@@ -91,21 +99,25 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
   }
 
   async listAuditsToAnnounce(limit: number): Promise<AuditToAnnounce[]> {
-    const rows: Array<{ id: string; model_id: string; status: AuditStatus.Succeeded | AuditStatus.Failed }> =
-      await this.dataSource.query(
-        `SELECT a.id, v.model_id, a.status FROM audits a JOIN model_versions v ON v.id = a.model_version_id
+    const rows: Array<{
+      id: string;
+      model_id: string;
+      tenant_id: string;
+      status: AuditStatus.Succeeded | AuditStatus.Failed;
+    }> = await this.installation.query(
+      `SELECT a.id, v.model_id, a.tenant_id, a.status FROM audits a JOIN model_versions v ON v.id = a.model_version_id
          WHERE a.notified_at IS NULL AND a.status IN ('succeeded', 'failed')
          ORDER BY a.finished_at, a.id LIMIT $1`,
-        [limit],
-      );
-    return rows.map((r) => ({ auditId: r.id, modelId: r.model_id, status: r.status }));
+      [limit],
+    );
+    return rows.map((r) => ({ auditId: r.id, modelId: r.model_id, tenantId: r.tenant_id, status: r.status }));
   }
 
   async announce(audit: AuditToAnnounce, events: readonly NotificationEvent[]): Promise<string[]> {
-    return this.dataSource.transaction(async (m) => {
+    return this.installation.transaction(async (m) => {
       await m.query(
-        `INSERT INTO notification_deliveries (subscription_id, audit_id, event)
-         SELECT s.id, $1, e.event FROM notification_subscriptions s, unnest($3::text[]) AS e(event)
+        `INSERT INTO notification_deliveries (tenant_id, subscription_id, audit_id, event)
+         SELECT s.tenant_id, s.id, $1, e.event FROM notification_subscriptions s, unnest($3::text[]) AS e(event)
          WHERE s.model_id = $2 AND e.event = ANY (s.events)
          ON CONFLICT (subscription_id, audit_id, event) DO NOTHING`,
         [audit.auditId, audit.modelId, [...events]],
@@ -120,7 +132,7 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
   }
 
   async listStalePending(olderThanSeconds: number, limit: number): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(
+    const rows: Array<{ id: string }> = await this.installation.query(
       `SELECT id FROM notification_deliveries WHERE status = 'pending' AND updated_at < now() - make_interval(secs => $1)
        ORDER BY updated_at LIMIT $2`,
       [olderThanSeconds, limit],
@@ -129,7 +141,7 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
   }
 
   async findDelivery(id: string): Promise<NotificationDeliveryRecord | null> {
-    const rows: DeliveryRow[] = await this.dataSource.query(
+    const rows: DeliveryRow[] = await this.installation.query(
       `SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries WHERE id = $1`,
       [id],
     );
@@ -137,7 +149,7 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
   }
 
   async listDeliveries(subscriptionId: string, limit: number): Promise<NotificationDeliveryRecord[]> {
-    const rows: DeliveryRow[] = await this.dataSource.query(
+    const rows: DeliveryRow[] = await this.db.query(
       `SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries WHERE subscription_id = $1
        ORDER BY created_at DESC, id DESC LIMIT $2`,
       [subscriptionId, limit],
@@ -147,7 +159,7 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
 
   async startAttempt(id: string): Promise<NotificationDeliveryRecord | null> {
     const rows = rowsOf<DeliveryRow>(
-      await this.dataSource.query(
+      await this.installation.query(
         `UPDATE notification_deliveries SET attempts = attempts + 1, updated_at = now()
          WHERE id = $1 AND status = 'pending' RETURNING ${DELIVERY_COLUMNS}`,
         [id],
@@ -157,7 +169,7 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
   }
 
   async markDelivered(id: string, httpStatus: number): Promise<void> {
-    await this.dataSource.query(
+    await this.installation.query(
       `UPDATE notification_deliveries SET status = 'delivered', last_http_status = $2, last_error_code = NULL,
          delivered_at = now(), updated_at = now() WHERE id = $1 AND status = 'pending'`,
       [id, httpStatus],
@@ -165,7 +177,7 @@ export class TypeOrmNotificationRepository extends NotificationRepository {
   }
 
   async recordFailure(id: string, failure: { code: string; httpStatus: number | null }, final: boolean): Promise<void> {
-    await this.dataSource.query(
+    await this.installation.query(
       `UPDATE notification_deliveries SET last_error_code = $2, last_http_status = $3, updated_at = now(),
          status = CASE WHEN $4 THEN 'failed' ELSE status END
        WHERE id = $1 AND status = 'pending'`,
@@ -181,6 +193,7 @@ function toSubscription(r: SubscriptionRow): NotificationSubscriptionRecord {
 function toDelivery(r: DeliveryRow): NotificationDeliveryRecord {
   return {
     id: r.id,
+    tenantId: r.tenant_id,
     subscriptionId: r.subscription_id,
     auditId: r.audit_id,
     event: r.event,
