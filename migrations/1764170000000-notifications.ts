@@ -4,7 +4,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 // with SECRETS_ENCRYPTION_KEY) and a log of deliveries (one row per subscription, audit and event: the delivery
 // id the receiver sees; status, attempts, the last error's code and HTTP status, never the payload). An audit is
 // announced once: audits.notified_at is set when its deliveries were created. Audits that finished before this
-// migration are marked announced, so subscribing never replays history.
+// migration are marked announced, so subscribing never replays history. Both tables are made tenant-owned by the
+// tenants migration (1764190000000, which runs after this one: its TENANT_OWNED list names them).
 export class Notifications1764170000000 implements MigrationInterface {
   name = 'Notifications1764170000000';
 
