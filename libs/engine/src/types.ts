@@ -237,6 +237,14 @@ export interface ScoreHistogram {
   readonly edges: readonly number[];
   readonly members: readonly number[];
   readonly nonMembers: readonly number[];
+  /** Scores below edges[0] (counted in the first bin) and above the last edge (counted in the last bin). */
+  readonly clampedBelow?: number;
+  readonly clampedAbove?: number;
+  /**
+   * 'uniform': bins of equal width over the bulk of the scores; 'quantile': bins holding about equal numbers of
+   * all records (scores too skewed for equal widths; tied scores share one wider bin).
+   */
+  readonly binning?: 'uniform' | 'quantile';
 }
 
 /** Identical records under different ids: 'exclude' them from the measurement (default) or 'keep' every row. */

@@ -21,6 +21,8 @@ import { renderRocChartSvg, ROC_CHART_HEIGHT, ROC_CHART_WIDTH } from './roc-char
 import { FIDELITY_CHART_HEIGHT, FIDELITY_CHART_WIDTH, renderFidelityChartSvg } from './fidelity-chart';
 import { reconstructionGridBlocks } from './reconstruction-grid';
 import { rerunCommand } from './rerun-command';
+import { scoreHistogramBlock } from './charts/score-histogram-chart';
+import { attributeGroupChartBlock } from './charts/attribute-group-chart';
 
 const FPR_LEVELS: readonly FprLevel[] = ['0.001', '0.01'];
 const FPR_WORDS: Readonly<Record<FprLevel, string>> = { '0.001': '1 in 1,000', '0.01': '1 in 100' };
@@ -292,6 +294,13 @@ async function familyFindingSection(
       },
     );
   }
+  if (finding.kind === 'inversion' && finding.metrics.type === 'attribute-inference') {
+    const chart = await chartBlocks(
+      attributeGroupChartBlock(finding.metrics.sensitiveColumn, finding.metrics.bySensitiveValue),
+      `groups${index}`,
+    );
+    if (chart.length > 0) blocks.push({ kind: 'heading', level: 2, text: 'Advantage by group' }, ...chart);
+  }
   blocks.push(...inversionDetailBlocks(finding));
   blocks.push({ kind: 'heading', level: 2, text: 'Recommendations' });
   for (const r of recommendationsFor(finding, report)) {
@@ -393,6 +402,7 @@ async function findingSection(finding: MembershipFinding, index: number, report:
       height: ROC_CHART_HEIGHT,
       caption: `ROC curve of ${finding.attack} on log-log axes (${m.nMembers} members, ${m.nNonMembers} non-members). Solid: the attack; dashed: random guessing; dotted: the 0.1% and 1% false-positive levels. A curve far above the dashed line at the left edge means training records are singled out with few false accusations. Rates of zero are drawn at the axes' lower edges.`,
     },
+    ...(await chartBlocks(scoreHistogramBlock(finding.attack, m), `hist${index}`)),
     { kind: 'heading', level: 2, text: 'Evidence' },
     {
       kind: 'table',
@@ -654,6 +664,12 @@ function reproducibilityAppendix(report: AuditReport): Block[] {
     },
     { kind: 'code', text: rerunCommand(report) },
   ];
+}
+
+/** A chart block (when there is one) with its clip ids made stable under `prefix`. */
+async function chartBlocks(chart: Promise<Extract<Block, { kind: 'chart' }> | undefined>, prefix: string) {
+  const block = await chart;
+  return block ? [{ ...block, svg: withStableIds(block.svg, prefix) }] : [];
 }
 
 /**

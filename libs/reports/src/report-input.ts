@@ -24,6 +24,24 @@ const sliceSchema = z.looseObject({
   note: z.string().optional(),
 });
 
+/** Counts over shared bins (engine metrics/score-histogram.ts); optional: reports written before it lack it. */
+const count = z.number().int().min(0);
+const scoreHistogramSchema = z
+  .looseObject({
+    edges: z.array(z.number()).min(2),
+    members: z.array(count),
+    nonMembers: z.array(count),
+    clampedBelow: count.optional(),
+    clampedAbove: count.optional(),
+    binning: z.enum(['uniform', 'quantile']).optional(),
+  })
+  .refine((h) => h.members.length === h.edges.length - 1 && h.nonMembers.length === h.edges.length - 1, {
+    message: 'members and nonMembers need one count per bin (one fewer than edges)',
+  })
+  .refine((h) => h.edges.every((e, i) => i === 0 || e > (h.edges[i - 1] as number)), {
+    message: 'edges must increase',
+  });
+
 const membershipFindingSchema = z.looseObject({
   kind: z.literal('membership').optional(),
   attack: z.string().min(1),
@@ -44,6 +62,7 @@ const membershipFindingSchema = z.looseObject({
     epsilonDelta: z.number(),
     epsilonNote: z.string(),
     rocPoints: z.array(z.tuple([z.number(), z.number()])),
+    scoreHistogram: scoreHistogramSchema.optional(),
     nMembers: z.number(),
     nNonMembers: z.number(),
   }),
