@@ -9,6 +9,7 @@ import { JobName, TrainReferenceModelPayload } from '../../../libs/queue/src/que
 import { AuditChildInputs } from './audit-child-inputs';
 import { trainReferenceModelInChild } from './audit-child-process';
 import { sandboxOptionsOf } from './model-sandbox';
+import { auditTimeLeftMs, auditTimeoutReason } from './audit-deadline';
 import { endAuditJobWithError, FinalAuditFailure } from './audit-job-failures';
 import { runChildCancellably } from './cancellable-child-run';
 import { JobHandler } from './job-handler';
@@ -61,6 +62,9 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
       return 'cached';
     }
     if (!(await this.audits.markRunning(audit.id))) return 'audit no longer active';
+    // The whole audit's time limit: this job's model process gets only what is left of it.
+    const timeLeftMs = await auditTimeLeftMs(this.audits, audit.id, this.config.AUDIT_TIMEOUT_SECONDS);
+    if (timeLeftMs === null) return 'audit no longer active';
     await this.reportProgress(audit);
 
     return runChildCancellably(jobSignal, this.shutdown, (cancel) => ({
@@ -79,7 +83,8 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
           {
             memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
             sandbox: sandboxOptionsOf(this.config),
-            timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
+            timeoutMs: timeLeftMs,
+            timeoutReason: auditTimeoutReason(this.config.AUDIT_TIMEOUT_SECONDS),
             signal,
             onProgress: () => undefined,
             // Epochs 'auto' measures the endpoint's fit on the members: those queries count against the budget.
