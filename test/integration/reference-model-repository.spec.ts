@@ -38,4 +38,26 @@ describe('reference models in Postgres', () => {
   it('refuses a key that is not a hex digest', async () => {
     await expect(repo.putIfAbsent('../etc', Buffer.from('x'))).rejects.toThrow();
   });
+
+  it("gives a model key's training claim to one holder at a time, across connections, and frees it when training settles", async () => {
+    const key = 'cd'.repeat(32);
+    let release: () => void = () => undefined;
+    const holding = repo.withTrainingClaim(key, () => new Promise<string>((r) => (release = () => r('trained'))));
+    // Let the holder take the lock before the others ask.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await repo.withTrainingClaim(key, async () => 'second')).toEqual({ claimed: false });
+    // Another key is independent.
+    expect(await repo.withTrainingClaim('ef'.repeat(32), async () => 'other')).toEqual({
+      claimed: true,
+      value: 'other',
+    });
+    release();
+    expect(await holding).toEqual({ claimed: true, value: 'trained' });
+    expect(await repo.withTrainingClaim(key, async () => 'third')).toEqual({ claimed: true, value: 'third' });
+    // A failed training frees the claim too.
+    await expect(repo.withTrainingClaim(key, () => Promise.reject(new Error('child crashed')))).rejects.toThrow(
+      'child crashed',
+    );
+    expect(await repo.withTrainingClaim(key, async () => 'fourth')).toEqual({ claimed: true, value: 'fourth' });
+  });
 });

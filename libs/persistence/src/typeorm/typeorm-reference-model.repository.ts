@@ -31,4 +31,28 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
     );
     return new Set(rows.map((r) => r.cache_key));
   }
+
+  async withTrainingClaim<T>(
+    cacheKey: string,
+    train: () => Promise<T>,
+  ): Promise<{ claimed: true; value: T } | { claimed: false }> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      // Namespaced so no other advisory lock of the schema's users can collide with a model's.
+      const lock = [`privaudit.reference-model:${cacheKey}`];
+      const got: Array<{ claimed: boolean }> = await runner.query(
+        `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS claimed`,
+        lock,
+      );
+      if (got[0]?.claimed !== true) return { claimed: false };
+      try {
+        return { claimed: true, value: await train() };
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, lock).catch(() => undefined);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
 }
