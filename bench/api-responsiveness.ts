@@ -3,7 +3,7 @@
 // a large CSV dataset is uploaded and validated, and while a large ONNX model is uploaded and inspected, and prints
 // the probe latencies (p50, p99, max) of each phase. Figures only: it asserts nothing.
 //
-//   npm run bench:api-responsiveness -- [--api-entry dist/apps/api/src/main.js] [--csv-mb 60] [--onnx-mb 150]
+//   npm run bench:api-responsiveness -- [--api-entry dist/apps/api/src/main.js] [--csv-mb 30] [--onnx-mb 150]
 //
 // Needs Postgres and Redis (DATABASE_URL, REDIS_URL; defaults: the local test instances). It works in a schema and
 // a queue prefix of its own, dropped at the end.
@@ -71,18 +71,17 @@ interface Phase {
   readonly status?: number;
 }
 
-/** Probes /health/live back to back until `until` settles (or n probes when idle). */
+/** Probes /health/live back to back: n times, or until `until` settles. */
 async function probe(baseUrl: string, until: Promise<unknown> | number): Promise<number[]> {
   const latencies: number[] = [];
-  let done = typeof until === 'number';
-  if (typeof until !== 'number') void until.finally(() => (done = true));
-  const limit = typeof until === 'number' ? until : Infinity;
-  while (latencies.length < limit && (latencies.length === 0 || !done)) {
+  let settled = false;
+  if (typeof until !== 'number') void until.finally(() => (settled = true));
+  const more = () => (typeof until === 'number' ? latencies.length < until : !settled);
+  while (more()) {
     const t0 = performance.now();
     const res = await request(`${baseUrl}/health/live`);
     await res.body.dump();
     latencies.push(performance.now() - t0);
-    if (typeof until !== 'number' && done) break;
   }
   return latencies;
 }
@@ -101,7 +100,7 @@ async function upload(baseUrl: string, key: string, path: string, url: string, c
 
 async function main(): Promise<void> {
   const entry = resolve(arg('api-entry', join(__dirname, '../apps/api/src/main.js')));
-  const csvMb = Number(arg('csv-mb', '60'));
+  const csvMb = Number(arg('csv-mb', '30'));
   const onnxMb = Number(arg('onnx-mb', '150'));
   const id = randomBytes(4).toString('hex');
   const schema = `bench_api_${id}`;
