@@ -12,6 +12,7 @@ import { EndpointVersionsAndQueryBudget1764135000000 } from './1764135000000-end
 import { AuditPlansAndHistory1764140000000 } from './1764140000000-audit-plans-and-history';
 import { WebhookDeliveries1764150000000 } from './1764150000000-webhook-deliveries';
 import { AuditDeadline1764180000000 } from './1764180000000-audit-deadline';
+import { ReferenceModelClaims1764181000000 } from './1764181000000-reference-model-claims';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -29,4 +30,5 @@ export const ALL_MIGRATIONS = [
   AuditPlansAndHistory1764140000000,
   WebhookDeliveries1764150000000,
   AuditDeadline1764180000000,
+  ReferenceModelClaims1764181000000,
 ];

@@ -70,14 +70,18 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
     // One training per model across audits: the job holding the model's claim trains it; a job of another audit
     // that needs the same model waits for it to land, and trains it itself if the holder gives up without it.
     for (;;) {
-      const attempt = await this.referenceModels.withTrainingClaim(data.key, async () => {
-        // Stored while this job waited for the claim: nothing to train.
-        if ((await this.referenceModels.storedKeys([data.key])).has(data.key)) return 'cached';
-        // The whole audit's time limit (AUDIT_TIMEOUT_SECONDS): the model process gets only what is left of it.
-        const timeLeftMs = await auditTimeLeftMs(this.audits, audit.id, this.config.AUDIT_TIMEOUT_SECONDS);
-        if (timeLeftMs === null) return 'audit no longer active';
-        return this.train(audit, data, jobSignal, timeLeftMs);
-      });
+      const attempt = await this.referenceModels.withTrainingClaim(
+        data.key,
+        this.config.WORKER_LOCK_DURATION_MS,
+        async () => {
+          // Stored while this job waited for the claim: nothing to train.
+          if ((await this.referenceModels.storedKeys([data.key])).has(data.key)) return 'cached';
+          // The whole audit's time limit (AUDIT_TIMEOUT_SECONDS): the model process gets only what is left of it.
+          const timeLeftMs = await auditTimeLeftMs(this.audits, audit.id, this.config.AUDIT_TIMEOUT_SECONDS);
+          if (timeLeftMs === null) return 'audit no longer active';
+          return this.train(audit, data, jobSignal, timeLeftMs);
+        },
+      );
       if (attempt.claimed) return attempt.value;
       const waited = await this.waitForOtherTraining(audit.id, data.key, jobSignal);
       if (waited !== 'released') {
@@ -103,7 +107,9 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
       if ((await this.referenceModels.storedKeys([key])).has(key)) return 'cached (trained by another job)';
       const left = await auditTimeLeftMs(this.audits, auditId, this.config.AUDIT_TIMEOUT_SECONDS);
       if (left === null) return 'audit no longer active';
-      const probe = await this.referenceModels.withTrainingClaim(key, () => Promise.resolve(undefined));
+      const probe = await this.referenceModels.withTrainingClaim(key, this.config.WORKER_LOCK_DURATION_MS, () =>
+        Promise.resolve(undefined),
+      );
       if (probe.claimed) return 'released';
     }
   }

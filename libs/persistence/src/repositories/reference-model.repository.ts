@@ -9,12 +9,14 @@ export abstract class ReferenceModelRepository {
   /** Which of these keys are stored. */
   abstract storedKeys(cacheKeys: readonly string[]): Promise<Set<string>>;
   /**
-   * Runs `train` while holding the training claim on this key (a Postgres session advisory lock on a connection of
-   * its own, released when `train` settles or the holder's connection dies with its worker), so one model is
-   * trained by one job at a time, across audits and workers. `{ claimed: false }` at once when another job holds it.
+   * Runs `train` while holding the training claim on this key: a lease of `leaseMs` in Postgres
+   * (reference_model_claims), renewed while `train` runs and released when it settles, so one model is trained by
+   * one job at a time across audits and workers. A holder that dies or freezes stops renewing; its claim can be
+   * taken over once the lease has run out. `{ claimed: false }` at once when another holder's lease is live.
    */
   abstract withTrainingClaim<T>(
     cacheKey: string,
+    leaseMs: number,
     train: () => Promise<T>,
   ): Promise<{ claimed: true; value: T } | { claimed: false }>;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ReferenceModelRepository } from '../repositories/reference-model.repository';
 
@@ -34,25 +35,47 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
 
   async withTrainingClaim<T>(
     cacheKey: string,
+    leaseMs: number,
     train: () => Promise<T>,
   ): Promise<{ claimed: true; value: T } | { claimed: false }> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
+    const holder = randomUUID();
+    // Taken when free, or when the holder's lease ran out (by the database's clock: no skew between workers).
+    const taken = rowsOf(
+      await this.dataSource.query(
+        `INSERT INTO reference_model_claims (cache_key, holder, expires_at)
+         VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))
+         ON CONFLICT (cache_key) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+           WHERE reference_model_claims.expires_at < now()
+         RETURNING holder`,
+        [cacheKey, holder, leaseMs],
+      ),
+    );
+    if (taken.length !== 1) return { claimed: false };
+    const renew = setInterval(
+      () =>
+        void this.dataSource
+          .query(
+            `UPDATE reference_model_claims SET expires_at = now() + make_interval(secs => $3::double precision / 1000)
+             WHERE cache_key = $1 AND holder = $2`,
+            [cacheKey, holder, leaseMs],
+          )
+          .catch(() => undefined), // a missed renewal only lets another job take over after the lease
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
     try {
-      // Namespaced so no other advisory lock of the schema's users can collide with a model's.
-      const lock = [`privaudit.reference-model:${cacheKey}`];
-      const got: Array<{ claimed: boolean }> = await runner.query(
-        `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS claimed`,
-        lock,
-      );
-      if (got[0]?.claimed !== true) return { claimed: false };
-      try {
-        return { claimed: true, value: await train() };
-      } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, lock).catch(() => undefined);
-      }
+      return { claimed: true, value: await train() };
     } finally {
-      await runner.release();
+      clearInterval(renew);
+      await this.dataSource
+        .query(`DELETE FROM reference_model_claims WHERE cache_key = $1 AND holder = $2`, [cacheKey, holder])
+        .catch(() => undefined); // left behind, it expires with its lease
     }
   }
+}
+
+function rowsOf(result: unknown): unknown[] {
+  // INSERT ... RETURNING answers [rows, count] through some drivers' paths, rows through others.
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number')
+    return result[0] as unknown[];
+  return Array.isArray(result) ? result : [];
 }
