@@ -13,6 +13,7 @@ import { AuditPlansAndHistory1764140000000 } from './1764140000000-audit-plans-a
 import { WebhookDeliveries1764150000000 } from './1764150000000-webhook-deliveries';
 import { AuditDeadline1764180000000 } from './1764180000000-audit-deadline';
 import { ReferenceModelClaims1764181000000 } from './1764181000000-reference-model-claims';
+import { Tenants1764190000000 } from './1764190000000-tenants';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -31,4 +32,5 @@ export const ALL_MIGRATIONS = [
   WebhookDeliveries1764150000000,
   AuditDeadline1764180000000,
   ReferenceModelClaims1764181000000,
+  Tenants1764190000000,
 ];

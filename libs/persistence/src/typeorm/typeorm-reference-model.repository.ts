@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { TenantDb } from '../tenancy/tenant-db';
 import { ReferenceModelRepository } from '../repositories/reference-model.repository';
 
 export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(private readonly db: TenantDb) {
     super();
   }
 
   async find(cacheKey: string): Promise<Buffer | null> {
-    const rows: Array<{ weights: Buffer }> = await this.dataSource.query(
+    const rows: Array<{ weights: Buffer }> = await this.db.query(
       `SELECT weights FROM reference_models WHERE cache_key = $1`,
       [cacheKey],
     );
@@ -17,8 +17,8 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
 
   async putIfAbsent(cacheKey: string, weights: Buffer): Promise<boolean> {
     // Two workers finishing the same model (a stalled job re-run while the first still ran) store it once.
-    const rows: unknown = await this.dataSource.query(
-      `INSERT INTO reference_models (cache_key, weights, size_bytes) VALUES ($1, $2, $3) ON CONFLICT (cache_key) DO NOTHING RETURNING cache_key`,
+    const rows: unknown = await this.db.query(
+      `INSERT INTO reference_models (cache_key, weights, size_bytes) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, cache_key) DO NOTHING RETURNING cache_key`,
       [cacheKey, weights, weights.length],
     );
     return Array.isArray(rows) && rows.length === 1;
@@ -26,7 +26,7 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
 
   async storedKeys(cacheKeys: readonly string[]): Promise<Set<string>> {
     if (cacheKeys.length === 0) return new Set();
-    const rows: Array<{ cache_key: string }> = await this.dataSource.query(
+    const rows: Array<{ cache_key: string }> = await this.db.query(
       `SELECT cache_key FROM reference_models WHERE cache_key = ANY($1::text[])`,
       [[...cacheKeys]],
     );
@@ -39,25 +39,32 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
     train: () => Promise<T>,
   ): Promise<{ claimed: true; value: T } | { claimed: false }> {
     const holder = randomUUID();
+    // Installation-wide table (it holds no data: a key and a lease), each claim named by its tenant too, so tenants
+    // never wait on, nor learn of, one another's training.
+    const tenant: Array<{ t: string | null }> = await this.db.query(
+      `SELECT current_setting('app.tenant_id', true) AS t`,
+    );
+    const claimKey = `${tenant[0]?.t ?? ''}:${cacheKey}`;
+    const installation = this.db.installation;
     // Taken when free, or when the holder's lease ran out (by the database's clock: no skew between workers).
     const taken = rowsOf(
-      await this.dataSource.query(
+      await installation.query(
         `INSERT INTO reference_model_claims (cache_key, holder, expires_at)
          VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))
          ON CONFLICT (cache_key) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
            WHERE reference_model_claims.expires_at < now()
          RETURNING holder`,
-        [cacheKey, holder, leaseMs],
+        [claimKey, holder, leaseMs],
       ),
     );
     if (taken.length !== 1) return { claimed: false };
     const renew = setInterval(
       () =>
-        void this.dataSource
+        void installation
           .query(
             `UPDATE reference_model_claims SET expires_at = now() + make_interval(secs => $3::double precision / 1000)
              WHERE cache_key = $1 AND holder = $2`,
-            [cacheKey, holder, leaseMs],
+            [claimKey, holder, leaseMs],
           )
           .catch(() => undefined), // a missed renewal only lets another job take over after the lease
       Math.max(100, Math.floor(leaseMs / 3)),
@@ -66,8 +73,8 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
       return { claimed: true, value: await train() };
     } finally {
       clearInterval(renew);
-      await this.dataSource
-        .query(`DELETE FROM reference_model_claims WHERE cache_key = $1 AND holder = $2`, [cacheKey, holder])
+      await installation
+        .query(`DELETE FROM reference_model_claims WHERE cache_key = $1 AND holder = $2`, [claimKey, holder])
         .catch(() => undefined); // left behind, it expires with its lease
     }
   }
