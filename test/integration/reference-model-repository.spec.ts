@@ -71,10 +71,10 @@ describe('reference models in Postgres', () => {
 
   it('lets another job take over a claim whose holder stopped renewing (died or froze) once its lease ran out', async () => {
     const key = '12'.repeat(32);
-    // A holder that froze: its claim row stays, its lease is not renewed.
+    // A holder that froze: its claim row stays, its lease is not renewed. Claims are named by tenant and cache key.
     await dataSource.query(
       `INSERT INTO reference_model_claims (cache_key, holder, expires_at) VALUES ($1, gen_random_uuid(), now() + interval '400 milliseconds')`,
-      [key],
+      [`${DEFAULT_TENANT_ID}:${key}`],
     );
     expect(await repo.withTrainingClaim(key, 5000, async () => 'early')).toEqual({ claimed: false });
     await new Promise((r) => setTimeout(r, 500));
