@@ -12,6 +12,8 @@ import { EndpointVersionsAndQueryBudget1764135000000 } from './1764135000000-end
 import { AuditPlansAndHistory1764140000000 } from './1764140000000-audit-plans-and-history';
 import { WebhookDeliveries1764150000000 } from './1764150000000-webhook-deliveries';
 import { Notifications1764170000000 } from './1764170000000-notifications';
+import { AuditDeadline1764180000000 } from './1764180000000-audit-deadline';
+import { ReferenceModelClaims1764181000000 } from './1764181000000-reference-model-claims';
 import { Tenants1764190000000 } from './1764190000000-tenants';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
@@ -30,5 +32,7 @@ export const ALL_MIGRATIONS = [
   AuditPlansAndHistory1764140000000,
   WebhookDeliveries1764150000000,
   Notifications1764170000000,
+  AuditDeadline1764180000000,
+  ReferenceModelClaims1764181000000,
   Tenants1764190000000,
 ];

@@ -332,18 +332,17 @@ describe('audit options: referenceTraining, classes, outputPolicy and reference 
       }
     });
 
-    it('fails the audit when a label is not one of the declared classes', async () => {
-      const created = await as(http().post('/audits'))
+    it('refuses the audit when a label is not one of the declared classes, before anything is queued', async () => {
+      const refused = await as(http().post('/audits'))
         .send({
           membersDatasetId: ids.membersDatasetId,
           nonMembersDatasetId: ids.nonMembersDatasetId,
           modelVersionId: await modelVersion(threeClassModel()),
           classes: ['a', 'b', 'x'],
         })
-        .expect(201);
-      const done = await finished(created.body.id);
-      expect(done.status).toBe('failed');
-      expect(done.failure.code).toBe('LABEL_OUT_OF_RANGE');
+        .expect(422);
+      // The engine's planAudit reads every dataset at commission, as the audit would (the CLI's --dry-run).
+      expect(refused.body.code).toBe('LABEL_OUT_OF_RANGE');
     });
   });
 });

@@ -266,18 +266,19 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
       expect(raw.body.message).toMatch(/expects 70 features.*64 feature columns; .*preprocessing spec/);
     });
 
-    it('fails the audit with a clear reason when a row id is both a member and a non-member', async () => {
-      const { res } = await registerModel();
+    it('refuses with a clear reason, before anything is queued, an audit where a row id is both a member and a non-member', async () => {
+      const { modelId, res } = await registerModel();
       const overlapping = (
         await uploadDataset('overlap', 'non-members', digitsCsv(30, 90, { withId: true }), 'row_id').expect(201)
       ).body.id;
-      const created = await asOfficer(http().post('/audits'))
+      // The engine's planAudit reads every dataset at commission, as the audit would (the CLI's --dry-run).
+      const refused = await asOfficer(http().post('/audits'))
         .send({ modelVersionId: res.body.id, membersDatasetId: membersId, nonMembersDatasetId: overlapping })
-        .expect(201);
-      const done = await waitForAudit(created.body.id, ['succeeded', 'failed']);
-      expect(done.status).toBe('failed');
-      expect(done.failure.code).toBe('MEMBERS_NONMEMBERS_OVERLAP');
-      expect(done.failure.reason).toMatch(/30 row id\(s\) appear both among the members .* and the non-members/);
+        .expect(422);
+      expect(refused.body.code).toBe('MEMBERS_NONMEMBERS_OVERLAP');
+      expect(refused.body.message).toMatch(/30 row id\(s\) appear both among the members .* and the non-members/);
+      const audits = await asOfficer(http().get(`/models/${modelId}/audits`)).expect(200);
+      expect(audits.body.total).toBe(0);
     });
 
     it('audits identical records under different ids: counted on the resource, left out by default, kept on request', async () => {
@@ -324,18 +325,16 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
         .expect(400);
     });
 
-    it('fails the audit when labels are outside the model classes', async () => {
+    it('refuses the audit when labels are outside the model classes, before anything is queued', async () => {
       const threeClass = await registerModel(pytorchStyleOnnx(tinyRandomMlp(4, { nFeatures: 64, numClasses: 3 })));
-      const created = await asOfficer(http().post('/audits'))
+      const refused = await asOfficer(http().post('/audits'))
         .send({
           modelVersionId: threeClass.res.body.id,
           membersDatasetId: membersId,
           nonMembersDatasetId: nonMembersId,
         })
-        .expect(201);
-      const done = await waitForAudit(created.body.id, ['succeeded', 'failed']);
-      expect(done.status).toBe('failed');
-      expect(done.failure.code).toBe('LABEL_OUT_OF_RANGE');
+        .expect(422);
+      expect(refused.body.code).toBe('LABEL_OUT_OF_RANGE');
     });
 
     it('cancels a queued audit', async () => {

@@ -199,6 +199,32 @@ describe('TypeORM repositories against Postgres', () => {
     const { version: file } = await fixture();
     expect(file).toMatchObject({ kind: 'onnx', endpoint: null, numClasses: null, classNames: null });
   });
+
+  it('records the whole audit deadline once (Postgres clock); failOverdue ends an overdue audit once, with AUDIT_TIMEOUT', async () => {
+    const { input } = await fixture();
+    const audit = await audits.createQueued(input);
+    expect(await audits.markRunning(audit.id)).toBe(true);
+    const first = await audits.timeLeftMs(audit.id, 1);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(1000);
+    // A later job of the same audit asking with a longer limit keeps the first deadline.
+    const later = await audits.timeLeftMs(audit.id, 3600);
+    expect(later).toBeLessThanOrEqual(first as number);
+    expect(await audits.failOverdue(100, 'too slow')).not.toContain(audit.id);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await audits.timeLeftMs(audit.id, 3600)).toBeLessThan(0);
+    expect(await audits.failOverdue(100, 'too slow')).toEqual([audit.id]);
+    expect(await audits.failOverdue(100, 'too slow')).toEqual([]);
+    const failed = await audits.findById(audit.id);
+    expect(failed).toMatchObject({
+      status: AuditStatus.Failed,
+      failureCode: 'AUDIT_TIMEOUT',
+      failureReason: 'too slow',
+    });
+    // Exactly one final state: the job's own late failure changes nothing, and the audit has no time left to give.
+    expect(await audits.markFailed(audit.id, { code: 'AUDIT_PROCESS_CRASHED', reason: 'late' })).toBe(false);
+    expect(await audits.timeLeftMs(audit.id, 3600)).toBeNull();
+  });
 });
 
 function fakeReport(): AuditReport {

@@ -138,15 +138,18 @@ describe('audit worker', () => {
     afterAll(async () => svc?.stop());
 
     it('fails an audit whose child runs out of memory with the limit in the reason, then runs a small one', async () => {
-      const rows = (prefix: string) => {
+      // Members and non-members differ (the audit is planned at commission: identical records would be refused there).
+      const rows = (prefix: string, shift: number) => {
         const lines = ['row_id,a,b,c,d,digit'];
         for (let i = 0; i < 300_000; i++)
-          lines.push(`${prefix}${i},${(i % 97) / 97},${(i % 89) / 89},${(i % 83) / 83},${(i % 79) / 79},${i % 3}`);
+          lines.push(
+            `${prefix}${i},${(i % 97) / 97 + shift},${(i % 89) / 89},${(i % 83) / 83},${(i % 79) / 79},${i % 3}`,
+          );
         return lines.join('\n') + '\n';
       };
       const big = await setUp(svc, Buffer.from(softmaxMlpOnnx(tinyRandomMlp(5, { nFeatures: 4, numClasses: 3 }))), {
-        members: rows('m'),
-        nonMembers: rows('n'),
+        members: rows('m', 0),
+        nonMembers: rows('n', 0.001),
         idColumn: 'row_id',
       });
       const id = await commission(svc, big, { attacks: ['membership.loss'] });

@@ -39,4 +39,48 @@ describe('reference models in Postgres', () => {
   it('refuses a key that is not a hex digest', async () => {
     await expect(repo.putIfAbsent('../etc', Buffer.from('x'))).rejects.toThrow();
   });
+
+  it('gives a model key claim to one holder at a time, renews it while training, frees it when training settles', async () => {
+    const key = 'cd'.repeat(32);
+    const lease = 600;
+    let release: () => void = () => undefined;
+    const holding = repo.withTrainingClaim(
+      key,
+      lease,
+      () => new Promise<string>((r) => (release = () => r('trained'))),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await repo.withTrainingClaim(key, lease, async () => 'second')).toEqual({ claimed: false });
+    // Renewed while the holder trains: still held well past one lease.
+    await new Promise((r) => setTimeout(r, 3 * lease));
+    expect(await repo.withTrainingClaim(key, lease, async () => 'second')).toEqual({ claimed: false });
+    // Another key is independent.
+    expect(await repo.withTrainingClaim('ef'.repeat(32), lease, async () => 'other')).toEqual({
+      claimed: true,
+      value: 'other',
+    });
+    release();
+    expect(await holding).toEqual({ claimed: true, value: 'trained' });
+    expect(await repo.withTrainingClaim(key, lease, async () => 'third')).toEqual({ claimed: true, value: 'third' });
+    // A failed training frees the claim too.
+    await expect(repo.withTrainingClaim(key, lease, () => Promise.reject(new Error('child crashed')))).rejects.toThrow(
+      'child crashed',
+    );
+    expect(await repo.withTrainingClaim(key, lease, async () => 'fourth')).toEqual({ claimed: true, value: 'fourth' });
+  });
+
+  it('lets another job take over a claim whose holder stopped renewing (died or froze) once its lease ran out', async () => {
+    const key = '12'.repeat(32);
+    // A holder that froze: its claim row stays, its lease is not renewed. Claims are named by tenant and cache key.
+    await dataSource.query(
+      `INSERT INTO reference_model_claims (cache_key, holder, expires_at) VALUES ($1, gen_random_uuid(), now() + interval '400 milliseconds')`,
+      [`${DEFAULT_TENANT_ID}:${key}`],
+    );
+    expect(await repo.withTrainingClaim(key, 5000, async () => 'early')).toEqual({ claimed: false });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await repo.withTrainingClaim(key, 5000, async () => 'took over')).toEqual({
+      claimed: true,
+      value: 'took over',
+    });
+  });
 });

@@ -22,7 +22,8 @@ const signature: ModelSignature = {
 };
 
 /** Tables that are installation-wide on purpose (migrations/1764190000000-tenants.ts says why). */
-const INSTALLATION_TABLES = ['tenants', 'typeorm_migrations', 'webhook_deliveries'];
+// reference_model_claims: a key and a lease, no data; each claim's key names its tenant.
+const INSTALLATION_TABLES = ['reference_model_claims', 'tenants', 'typeorm_migrations', 'webhook_deliveries'];
 
 describe('tenant isolation by Postgres row-level security', () => {
   let dataSource: DataSource;

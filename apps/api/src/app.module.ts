@@ -27,6 +27,7 @@ import { DatasetsController } from './datasets/datasets.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { ServiceMetrics } from './metrics/service-metrics';
+import { EngineCheckPool } from './engine-checks/engine-check-pool';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { ModelRegistryService } from './models/model-registry.service';
 import { ModelsController, ModelVersionsController } from './models/models.controller';
@@ -91,6 +92,7 @@ export class ApiModule implements NestModule {
         TenantService,
         ApiKeyService,
         ServiceMetrics,
+        EngineCheckPool,
         ModelRegistryService,
         DatasetCatalogService,
         AuditCommissionService,

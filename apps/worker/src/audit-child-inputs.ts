@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../libs/config/src/config.module';
-import type { AttackId } from '../../../libs/engine/src/types';
+import { auditRequestFiles } from '../../../libs/persistence/src/audit-request-files';
 import { BlobStore } from '../../../libs/persistence/src/blob-store/blob-store';
 import type { AuditRecord, DatasetRecord } from '../../../libs/persistence/src/records';
 import { DatasetRepository } from '../../../libs/persistence/src/repositories/dataset.repository';
-import { ModelRepository, PREPROCESSING_SPEC_NAME } from '../../../libs/persistence/src/repositories/model.repository';
+import { ModelRepository } from '../../../libs/persistence/src/repositories/model.repository';
 import { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
 import { remoteTargetOf } from '../../../libs/persistence/src/secrets/endpoint-target';
 import {
@@ -35,7 +35,6 @@ export class AuditChildInputs {
     const members = await this.dataset(audit.membersDatasetId);
     const nonMembers = await this.dataset(audit.nonMembersDatasetId);
     const population = audit.populationDatasetId ? await this.dataset(audit.populationDatasetId) : undefined;
-    const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
     const endpoint = version.kind === 'endpoint';
     for (const sha256 of [
       ...(endpoint ? [] : [version.sha256]),
@@ -54,37 +53,15 @@ export class AuditChildInputs {
             remoteTarget: remoteTargetOf(version, await this.endpointSecrets(version.id)),
             outbound: await this.outbound(audit, version.ownershipToken),
           }
-        : { modelPath: this.blobs.localPath(version.sha256) }),
-      members: file(members),
-      nonMembers: file(nonMembers),
-      ...(population ? { population: file(population) } : {}),
-      labelColumn: members.labelColumn,
-      ...(members.idColumn ? { idColumn: members.idColumn } : {}),
-      ...(audit.groupColumn ? { groupColumn: audit.groupColumn } : {}),
-      ...(version.preprocessing
-        ? {
-            preprocessing: {
-              path: this.blobs.localPath(version.preprocessing.sha256),
-              name: PREPROCESSING_SPEC_NAME,
-            },
-          }
         : {}),
-      ...(audit.classes
-        ? { classes: [...audit.classes] }
-        : version.classNames
-          ? { classes: [...version.classNames] }
-          : {}),
-      ...(version.numClasses !== null ? { numClasses: version.numClasses } : {}),
-      ...(audit.outputPolicy ? { outputPolicy: audit.outputPolicy } : {}),
-      ...(audit.attacks ? { attacks: audit.attacks as AttackId[] } : {}),
-      seed: audit.seed,
-      ...(audit.referenceModels ? { referenceModels: audit.referenceModels } : {}),
-      ...(audit.referenceTraining ? { referenceTraining: { ...audit.referenceTraining } } : {}),
-      ...(audit.referenceHidden ? { referenceHidden: [...audit.referenceHidden] } : {}),
-      ...(audit.referenceActivation ? { referenceActivation: audit.referenceActivation } : {}),
-      ...(audit.duplicates ? { duplicates: audit.duplicates } : {}),
-      ...(audit.targetTrainSize ? { targetTrainSize: audit.targetTrainSize } : {}),
-      maxModelBytes: this.config.MAX_MODEL_BYTES,
+      // The same mapping the api planned and priced the audit with (its reference models' cache keys).
+      ...auditRequestFiles(
+        audit,
+        version,
+        { members, nonMembers, population },
+        (sha256) => this.blobs.localPath(sha256),
+        this.config.MAX_MODEL_BYTES,
+      ),
     };
   }
 

@@ -41,6 +41,8 @@ export interface AuditChildOptions {
   /** The child's entry; tests substitute a probe. Default: the compiled audit-child.js. */
   readonly entry?: string;
   readonly timeoutMs: number;
+  /** The failure reason when timeoutMs runs out (default: the audit exceeded its time limit of timeoutMs). */
+  readonly timeoutReason?: string;
   readonly signal: AbortSignal;
   readonly onProgress: (phase: string, fraction: number) => void;
   /**
@@ -134,7 +136,7 @@ function runInChild<T>(
           new AuditChildFailure(
             'timeout',
             'AUDIT_TIMEOUT',
-            `the audit exceeded its time limit of ${Math.round(opts.timeoutMs / 1000)} s`,
+            opts.timeoutReason ?? `the audit exceeded its time limit of ${Math.round(opts.timeoutMs / 1000)} s`,
           ),
         ),
       opts.timeoutMs,

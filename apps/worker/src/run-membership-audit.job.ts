@@ -18,6 +18,7 @@ import { JobName, RunMembershipAuditPayload } from '../../../libs/queue/src/queu
 import { AuditChildInputs } from './audit-child-inputs';
 import { runAuditInChild } from './audit-child-process';
 import { sandboxOptionsOf } from './model-sandbox';
+import { auditTimeLeftMs, auditTimeoutReason } from './audit-deadline';
 import { endAuditJobWithError } from './audit-job-failures';
 import { runChildCancellably } from './cancellable-child-run';
 import { JobHandler } from './job-handler';
@@ -60,18 +61,26 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     if (!audit) return 'audit not found';
     // A cancelled or already finished audit (a duplicate or retried job) has nothing left to do.
     if (!(await this.audits.markRunning(auditId))) return `audit already ${audit.status}`;
+    // The whole audit's time limit (its reference-model jobs already spent part of it): the child gets what is left.
+    const timeLeftMs = await auditTimeLeftMs(this.audits, auditId, this.config.AUDIT_TIMEOUT_SECONDS);
+    if (timeLeftMs === null) return 'audit no longer active';
     const usesStoredModels = (audit.referenceModelKeys?.length ?? 0) > 0;
     // The reference-model jobs (this job's children in the flow) have stored every model in Postgres: hand
     // them to the audit as a cache directory, so runAudit trains nothing.
     const cacheDir = usesStoredModels ? await this.materialiseReferenceModels(audit) : undefined;
     try {
-      return await this.runChild(audit, cacheDir, jobSignal);
+      return await this.runChild(audit, cacheDir, jobSignal, timeLeftMs);
     } finally {
       if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
     }
   }
 
-  private async runChild(audit: AuditRecord, cacheDir: string | undefined, jobSignal: AbortSignal): Promise<string> {
+  private async runChild(
+    audit: AuditRecord,
+    cacheDir: string | undefined,
+    jobSignal: AbortSignal,
+    timeLeftMs: number,
+  ): Promise<string> {
     const auditId = audit.id;
     const input = {
       ...(await this.inputs.of(audit)),
@@ -93,7 +102,8 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
           const report = await runAuditInChild(input, {
             memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
             sandbox: sandboxOptionsOf(this.config),
-            timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
+            timeoutMs: timeLeftMs,
+            timeoutReason: auditTimeoutReason(this.config.AUDIT_TIMEOUT_SECONDS),
             signal,
             onProgress: (phase, fraction) => progress.report(phase, fraction),
             onQueries: async (queries) => {

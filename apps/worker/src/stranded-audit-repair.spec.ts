@@ -5,7 +5,7 @@ import { STALLED_TOO_OFTEN } from './audit-repair';
 import { StrandedAuditRepair } from './stranded-audit-repair';
 
 /** A backlog of stale audits in memory: every third one's job failed, every seventh queued one has no job. */
-function backlog(n: number) {
+function backlog(n: number, overdue: ReadonlySet<string> = new Set()) {
   const audits = Array.from({ length: n }, (_, i) => ({
     id: `a${i}`,
     status: i % 2 === 0 ? AuditStatus.Queued : AuditStatus.Running,
@@ -18,6 +18,7 @@ function backlog(n: number) {
       jobs.set(a.id, { state: 'waiting', failedReason: null });
   });
   const failed = new Set<string>();
+  const timedOut: Array<{ id: string; reason: string }> = [];
   const enqueued: string[] = [];
   const repo = {
     listStaleActive: jest.fn(async (_age: number, limit: number, offset = 0) =>
@@ -28,6 +29,14 @@ function backlog(n: number) {
       failed.add(id);
       return true;
     }),
+    failOverdue: jest.fn(async (limit: number, reason: string) => {
+      const due = audits.filter((a) => overdue.has(a.id) && !failed.has(a.id)).slice(0, limit);
+      for (const a of due) {
+        failed.add(a.id);
+        timedOut.push({ id: a.id, reason });
+      }
+      return due.map((a) => a.id);
+    }),
   };
   const queue = {
     jobState: jest.fn(async (id: string) => jobs.get(id) ?? { state: null, failedReason: null }),
@@ -36,9 +45,9 @@ function backlog(n: number) {
       jobs.set(id, { state: 'waiting', failedReason: null });
     }),
   };
-  const config = { AUDIT_REPAIR_MIN_AGE_MS: 1000, WORKER_MAX_STALLED_COUNT: 1 };
+  const config = { AUDIT_REPAIR_MIN_AGE_MS: 1000, WORKER_MAX_STALLED_COUNT: 1, AUDIT_TIMEOUT_SECONDS: 60 };
   const loop = new StrandedAuditRepair(repo, queue, config, { warn: () => undefined });
-  return { audits, failed, enqueued, loop };
+  return { audits, failed, enqueued, timedOut, loop };
 }
 
 describe('StrandedAuditRepair', () => {
@@ -52,6 +61,17 @@ describe('StrandedAuditRepair', () => {
     expect([...b.failed].sort()).toEqual(expectedFailed.sort());
     expect(b.enqueued.sort()).toEqual(expectedEnqueued.sort());
     // A second pass finds nothing left to do.
+    expect(await b.loop.runPass()).toBe(0);
+  });
+
+  it('fails audits past their deadline with AUDIT_TIMEOUT first, more than a page of them, each once', async () => {
+    const overdue = new Set(Array.from({ length: 450 }, (_, i) => `a${2 * i + 1}`));
+    const b = backlog(1000, overdue);
+    await b.loop.runPass();
+    expect(b.timedOut.map((t) => t.id).sort()).toEqual([...overdue].sort());
+    expect(b.timedOut[0]?.reason).toBe(
+      'the audit exceeded its time limit of 60 s (AUDIT_TIMEOUT_SECONDS, counted from its start across all its jobs)',
+    );
     expect(await b.loop.runPass()).toBe(0);
   });
 });
@@ -77,12 +97,13 @@ describe('StrandedAuditRepair and failed children', () => {
         reasons.set(id, `${f.code}: ${f.reason}`);
         return true;
       }),
+      failOverdue: jest.fn(async () => [] as string[]),
     };
     const queue = {
       jobState: jest.fn(async (id: string) => jobs.get(id) ?? { state: null, failedReason: null }),
       enqueueMembershipAudit: jest.fn(),
     };
-    const config = { AUDIT_REPAIR_MIN_AGE_MS: 1000, WORKER_MAX_STALLED_COUNT: 1 };
+    const config = { AUDIT_REPAIR_MIN_AGE_MS: 1000, WORKER_MAX_STALLED_COUNT: 1, AUDIT_TIMEOUT_SECONDS: 3600 };
     await new StrandedAuditRepair(repo, queue, config, { warn: () => undefined }).runPass();
     expect(reasons.get('a1')).toMatch(
       /^AUDIT_JOB_STALLED: a reference-model job of the audit stalled more than 1 time/,

@@ -3,6 +3,7 @@ import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import type { AuditStatus } from '../../../libs/persistence/src/records';
 import type { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
 import type { AuditQueue } from '../../../libs/queue/src/audit-queue';
+import { auditTimeoutReason } from './audit-deadline';
 import { failedChildJobId, repairActionFor } from './audit-repair';
 import type { AuditJobState } from '../../../libs/queue/src/audit-queue';
 
@@ -12,16 +13,31 @@ const AUDITS_PER_PAGE = 200;
 /** One repair pass over the stale active audits (audit-repair.ts decides, this acts); no Nest, so unit-testable. */
 export class StrandedAuditRepair {
   constructor(
-    // listStaleActive is installation-wide; each audit is then repaired in its own tenant.
-    private readonly audits: Pick<AuditRepository, 'listStaleActive' | 'markFailed'>,
+    // listStaleActive and failOverdue are installation-wide; each stale audit is then repaired in its own tenant.
+    private readonly audits: Pick<AuditRepository, 'listStaleActive' | 'markFailed' | 'failOverdue'>,
     private readonly queue: Pick<AuditQueue, 'jobState' | 'enqueueMembershipAudit'>,
-    private readonly config: Pick<AppConfig, 'AUDIT_REPAIR_MIN_AGE_MS' | 'WORKER_MAX_STALLED_COUNT'>,
+    private readonly config: Pick<
+      AppConfig,
+      'AUDIT_REPAIR_MIN_AGE_MS' | 'WORKER_MAX_STALLED_COUNT' | 'AUDIT_TIMEOUT_SECONDS'
+    >,
     private readonly logger: { warn(message: string): void },
   ) {}
 
   /** One pass; resolves with the number of audits it changed. */
   async runPass(stopped: () => boolean = () => false): Promise<number> {
     let changed = 0;
+    // Past the whole audit's deadline (AUDIT_TIMEOUT_SECONDS from its first job's start), whatever its jobs are
+    // doing: failed once (a conditional update), and its running jobs see it no longer active and stop.
+    for (;;) {
+      if (stopped()) return changed;
+      const overdue = await this.audits.failOverdue(
+        AUDITS_PER_PAGE,
+        auditTimeoutReason(this.config.AUDIT_TIMEOUT_SECONDS),
+      );
+      for (const id of overdue) this.logger.warn(`audit ${id} failed (repair): past its deadline (AUDIT_TIMEOUT)`);
+      changed += overdue.length;
+      if (overdue.length < AUDITS_PER_PAGE) break;
+    }
     // An audit failed here leaves the list, so the offset counts only those that stay. One that moved on by
     // itself meanwhile shifts the pages by one: the next pass sees what this one skipped.
     for (let offset = 0; !stopped();) {

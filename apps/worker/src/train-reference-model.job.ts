@@ -9,11 +9,15 @@ import { JobName, TrainReferenceModelPayload } from '../../../libs/queue/src/que
 import { AuditChildInputs } from './audit-child-inputs';
 import { trainReferenceModelInChild } from './audit-child-process';
 import { sandboxOptionsOf } from './model-sandbox';
-import { endAuditJobWithError, FinalAuditFailure } from './audit-job-failures';
+import { auditTimeLeftMs, auditTimeoutReason } from './audit-deadline';
+import { endAuditJobWithError, FinalAuditFailure, HandedBack } from './audit-job-failures';
 import { runChildCancellably } from './cancellable-child-run';
 import { JobHandler } from './job-handler';
 import { REFERENCE_MODELS_PROGRESS_SHARE, referenceModelsPhase } from './reference-model-progress';
 import { ShutdownSignal } from './shutdown-signal';
+
+/** How often a job waiting for another job's training of the same model looks again. */
+const CLAIM_POLL_INTERVAL_MS = 500;
 
 /**
  * One reference model of an audit (a child job of the audit's flow): trained in a forked process, stored in
@@ -63,6 +67,59 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
     if (!(await this.audits.markRunning(audit.id))) return 'audit no longer active';
     await this.reportProgress(audit);
 
+    // One training per model across audits: the job holding the model's claim trains it; a job of another audit
+    // that needs the same model waits for it to land, and trains it itself if the holder gives up without it.
+    for (;;) {
+      const attempt = await this.referenceModels.withTrainingClaim(
+        data.key,
+        this.config.WORKER_LOCK_DURATION_MS,
+        async () => {
+          // Stored while this job waited for the claim: nothing to train.
+          if ((await this.referenceModels.storedKeys([data.key])).has(data.key)) return 'cached';
+          // The whole audit's time limit (AUDIT_TIMEOUT_SECONDS): the model process gets only what is left of it.
+          const timeLeftMs = await auditTimeLeftMs(this.audits, audit.id, this.config.AUDIT_TIMEOUT_SECONDS);
+          if (timeLeftMs === null) return 'audit no longer active';
+          return this.train(audit, data, jobSignal, timeLeftMs);
+        },
+      );
+      if (attempt.claimed) return attempt.value;
+      const waited = await this.waitForOtherTraining(audit.id, data.key, jobSignal);
+      if (waited !== 'released') {
+        await this.reportProgress(audit);
+        return waited;
+      }
+    }
+  }
+
+  /**
+   * Another job (of another audit, or a stalled copy of this one) holds the model's claim: waits, polling, until the
+   * model is stored ('cached (trained by another job)'), the claim is released without it ('released': the caller
+   * claims it and trains), this audit is no longer active or past its deadline, or the job is stopped.
+   */
+  private async waitForOtherTraining(
+    auditId: string,
+    key: string,
+    jobSignal: AbortSignal,
+  ): Promise<'released' | string> {
+    for (;;) {
+      if (jobSignal.aborted || this.shutdown.stopping) throw new HandedBack();
+      await new Promise((r) => setTimeout(r, CLAIM_POLL_INTERVAL_MS));
+      if ((await this.referenceModels.storedKeys([key])).has(key)) return 'cached (trained by another job)';
+      const left = await auditTimeLeftMs(this.audits, auditId, this.config.AUDIT_TIMEOUT_SECONDS);
+      if (left === null) return 'audit no longer active';
+      const probe = await this.referenceModels.withTrainingClaim(key, this.config.WORKER_LOCK_DURATION_MS, () =>
+        Promise.resolve(undefined),
+      );
+      if (probe.claimed) return 'released';
+    }
+  }
+
+  private async train(
+    audit: AuditRecord,
+    data: TrainReferenceModelPayload,
+    jobSignal: AbortSignal,
+    timeLeftMs: number,
+  ): Promise<string> {
     return runChildCancellably(jobSignal, this.shutdown, (cancel) => ({
       // Other jobs of the audit may hand it back to 'queued' meanwhile; only a finished or cancelled audit stops this one.
       poll: () => {
@@ -79,7 +136,8 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
           {
             memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
             sandbox: sandboxOptionsOf(this.config),
-            timeoutMs: this.config.AUDIT_TIMEOUT_SECONDS * 1000,
+            timeoutMs: timeLeftMs,
+            timeoutReason: auditTimeoutReason(this.config.AUDIT_TIMEOUT_SECONDS),
             signal,
             onProgress: () => undefined,
             // Epochs 'auto' measures the endpoint's fit on the members: those queries count against the budget.

@@ -64,6 +64,13 @@ export const appConfigObject = z.object({
    * a large upload on a slow link). Temporary upload files older than this plus an hour are removed as stale.
    */
   REQUEST_TIMEOUT_SECONDS: positiveInt(3600),
+  /**
+   * Worker threads of the api that validate uploads (ONNX inspection, CSV reads) and validate and price audit
+   * requests, off the event loop (apps/api/src/engine-checks). One stays warm; the others start on demand.
+   */
+  CHECK_THREADS: positiveInt(2),
+  /** JavaScript heap of each check thread (decoded protobuf, parsed CSV); over it the check is refused MODEL_RESOURCE_LIMIT. */
+  CHECK_THREAD_MEMORY_MB: positiveInt(2048),
   PRIVAUDIT_BOOTSTRAP_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   WORKER_CONCURRENCY: positiveInt(1),
   AUDIT_CHILD_MEMORY_MB: positiveInt(2048),
@@ -80,6 +87,11 @@ export const appConfigObject = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  /**
+   * The whole audit's time limit, from the moment its first job starts: every job of its flow (reference models,
+   * retries, the audit itself) runs its model process with the time left, and the repair loop fails an audit past
+   * it with AUDIT_TIMEOUT.
+   */
   AUDIT_TIMEOUT_SECONDS: positiveInt(3600),
   /** How long a worker given SIGTERM lets the audit in hand finish before handing it back to the queue. */
   SHUTDOWN_GRACE_SECONDS: positiveInt(30),

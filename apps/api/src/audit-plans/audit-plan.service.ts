@@ -13,6 +13,7 @@ import { DatasetCatalogService } from '../datasets/dataset-catalog.service';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { ModelRegistryService } from '../models/model-registry.service';
 import type { AuditPlanBody } from './audit-plan.schema';
+import { commissionAuditSchema } from '../audits/audits.controller';
 
 /** What happened to the re-audit a new version (or a schedule, or a webhook) asked for. */
 export type ReauditOutcome =
@@ -119,13 +120,7 @@ export class AuditPlanService {
     if (!plan) return { status: 'no-plan' };
     if (trigger === 'new-version' && !plan.reauditOnNewVersion) return { status: 'disabled' };
     try {
-      const audit: AuditRecord = await this.commissions.commission({
-        ...(plan.options as unknown as Omit<AuditCommission, 'modelVersionId'>),
-        modelVersionId: versionId,
-        trigger,
-        maxRise: plan.maxRise,
-        maxReferenceSeconds: plan.maxReferenceSeconds,
-      });
+      const audit: AuditRecord = await this.commissions.commission(reauditCommission(plan, versionId, trigger));
       return { status: 'queued', auditId: audit.id };
     } catch (e) {
       if (e instanceof ServiceError || isEngineError(e)) {
@@ -145,6 +140,31 @@ export class AuditPlanService {
       );
     }
   }
+}
+
+/** What a plan stores of the POST /audits fields (all of them but the version, which each re-audit names). */
+const planOptionsSchema = commissionAuditSchema.omit({ modelVersionId: true });
+
+/**
+ * A re-audit's commission: the plan's stored options read back through the POST /audits schema (the same fields
+ * and checks as a manual commission, never a cast), the version it audits, and what the plan itself decides.
+ */
+export function reauditCommission(plan: AuditPlanRecord, versionId: string, trigger: AuditTrigger): AuditCommission {
+  const options = planOptionsSchema.safeParse(plan.options);
+  if (!options.success) {
+    const issue = options.error.issues[0];
+    throw new ServiceError(
+      ServiceErrorCode.ValidationFailed,
+      `the audit plan's stored options no longer pass the POST /audits checks (${issue ? `${issue.path.join('.') || 'options'}: ${issue.message}` : 'invalid'}); store the plan again`,
+    );
+  }
+  return {
+    ...options.data,
+    modelVersionId: versionId,
+    trigger,
+    maxRise: plan.maxRise,
+    maxReferenceSeconds: plan.maxReferenceSeconds,
+  };
 }
 
 /** The plan as clients see it. */

@@ -1,16 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { readFile } from 'node:fs/promises';
 import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import { activeFailpoint, failpoint } from '../../../../libs/config/src/test-failpoint';
-import {
-  planAuditReferenceModels,
-  type PlannedReferenceModel,
-} from '../../../../libs/engine/src/audit/distributed-reference-models';
-import { createMembershipAttack, defaultScoreAttacks } from '../../../../libs/engine/src/membership/attack-registry';
+import type { PlannedReferenceModel } from '../../../../libs/engine/src/audit/distributed-reference-models';
+import { createMembershipAttack } from '../../../../libs/engine/src/membership/attack-registry';
 import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
 import { DEFAULT_REFERENCE_MODELS, DEFAULT_SEED } from '../../../../libs/engine/src/audit/run-audit';
-import { assertLabelsSuffice, LABELS_ONLY_DEFAULT_ATTACKS } from '../../../../libs/engine/src/audit/prepare-audit';
+import { assertLabelsSuffice } from '../../../../libs/engine/src/audit/prepare-audit';
 import {
   answersLabelsOnly,
   assertPolicyFitsModel,
@@ -18,6 +14,7 @@ import {
   parseOutputPolicy,
 } from '../../../../libs/engine/src/targets/output-policy';
 import type { AttackId } from '../../../../libs/engine/src/types';
+import { type AuditOptionFields, auditRequestFiles } from '../../../../libs/persistence/src/audit-request-files';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
 import {
   AuditEstimate,
@@ -44,6 +41,7 @@ import { redactedRemoteTargetOf } from '../../../../libs/persistence/src/secrets
 import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
 import type { AuditReport } from '../../../../libs/engine/src/types';
 import { DatasetCatalogService, featureColumnsOf } from '../datasets/dataset-catalog.service';
+import { EngineCheckPool } from '../engine-checks/engine-check-pool';
 import { AuditEndpointCheck } from './audit-endpoint-check';
 import { AuditPreprocessingCheck } from './audit-preprocessing-check';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
@@ -110,6 +108,7 @@ export class AuditCommissionService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AuditPreprocessingCheck) private readonly preprocessing: AuditPreprocessingCheck,
     @Inject(AuditEndpointCheck) private readonly endpointChecks: AuditEndpointCheck,
+    @Inject(EngineCheckPool) private readonly checks: EngineCheckPool,
     @Inject(TenantService) private readonly tenants: TenantService,
     @Inject(TenantDb) private readonly db: TenantDb,
   ) {
@@ -219,13 +218,11 @@ export class AuditCommissionService {
         `${c.classes.length} class names given but the model has ${version.signature.numClasses} classes`,
       );
     }
-    // Every raw table read through the spec now, cell by cell, so a bad cell is a 422 here, not a failed audit.
-    if (version.preprocessing) await this.preprocessing.assertEncodes(version, all, c.groupColumn, classes);
     const policy = c.outputPolicy !== undefined ? parseOutputPolicy(c.outputPolicy) : undefined;
     if (policy) assertPolicyFitsModel(policy, version.signature.numClasses);
     const labelsOnly = answersLabelsOnly(version.signature, policy);
     const attacks = c.attacks ?? null;
-    // prepareAudit refuses these too, but only audits with a population are planned (and so prepared) here.
+    // prepareAudit refuses these too; refused here first, before a check thread reads any file.
     if (labelsOnly && attacks) assertLabelsSuffice(attacks.map(createMembershipAttack), version.signature);
     // Named in the API's own field names; the engine's requestedReferenceArchitecture checks the widths.
     if (c.referenceActivation !== undefined && c.referenceHidden === undefined) {
@@ -246,18 +243,22 @@ export class AuditCommissionService {
 
     const seed = c.seed ?? DEFAULT_SEED;
     const referenceModels = c.referenceModels ?? (population ? DEFAULT_REFERENCE_MODELS : null);
-    const references = population
-      ? await this.planReferenceModels(
-          c,
-          version,
-          members,
-          nonMembers,
-          population,
-          seed,
-          referenceModels ?? DEFAULT_REFERENCE_MODELS,
-          labelsOnly,
-        )
-      : NO_REFERENCE_MODELS;
+    // The audit's options exactly as stored on its row: the worker's jobs map the same fields to the same request.
+    const options: AuditOptionFields = {
+      attacks,
+      seed,
+      referenceModels,
+      groupColumn: c.groupColumn ?? null,
+      referenceTraining: referenceTrainingOf(c),
+      classes: c.classes ?? null,
+      // Canonical form ('top-k:2', not ' top-k:2'), as the report records it.
+      outputPolicy: policy ? formatOutputPolicy(policy) : null,
+      referenceHidden: c.referenceHidden ?? null,
+      referenceActivation: c.referenceActivation ?? null,
+      duplicates: c.duplicates ?? null,
+      targetTrainSize: c.targetTrainSize ?? null,
+    };
+    const references = await this.planAudit(options, version, { members, nonMembers, population }, queryBudget);
     // Last of the checks: it resolves the endpoint's host again (the allow-list or its DNS may have changed).
     if (version.kind === 'endpoint') await this.endpointChecks.assertQueryable(version);
     const budgets = [this.config.MAX_REFERENCE_SECONDS, c.maxReferenceSeconds ?? undefined].filter(
@@ -281,18 +282,7 @@ export class AuditCommissionService {
         membersDatasetId: members.id,
         nonMembersDatasetId: nonMembers.id,
         populationDatasetId: population?.id ?? null,
-        attacks,
-        seed,
-        referenceModels,
-        groupColumn: c.groupColumn ?? null,
-        referenceTraining: referenceTrainingOf(c),
-        classes: c.classes ?? null,
-        // Canonical form ('top-k:2', not ' top-k:2'), as the report records it.
-        outputPolicy: policy ? formatOutputPolicy(policy) : null,
-        referenceHidden: c.referenceHidden ?? null,
-        referenceActivation: c.referenceActivation ?? null,
-        duplicates: c.duplicates ?? null,
-        targetTrainSize: c.targetTrainSize ?? null,
+        ...options,
         estimate: references.estimate,
         referenceModelKeys: references.keys.length > 0 ? references.keys : null,
         trigger: c.trigger ?? 'manual',
@@ -327,70 +317,50 @@ export class AuditCommissionService {
   }
 
   /**
-   * Loads and checks the data as the audit will (engine planAuditReferenceModels), lists the reference
-   * models the attacks need with their cache keys, and prices those not already stored in Postgres. Only
-   * for audits with a population: without one no attack trains reference models.
+   * The engine's one validate-and-price call (planAudit, the CLI's --dry-run) in a check thread: it inspects the
+   * model and reads every dataset as the audit will (a raw table through the version's spec, cell by cell), and
+   * lists the reference models the attacks need with their cache keys. Those already stored in Postgres are
+   * subtracted from the estimate; one training job is planned for each of the others.
    */
-  private async planReferenceModels(
-    c: AuditCommission,
+  private async planAudit(
+    options: AuditOptionFields,
     version: ModelVersionRecord,
-    members: DatasetRecord,
-    nonMembers: DatasetRecord,
-    population: DatasetRecord,
-    seed: number,
-    k: number,
-    labelsOnly: boolean,
+    datasets: { members: DatasetRecord; nonMembers: DatasetRecord; population: DatasetRecord | undefined },
+    queryBudget: number | null,
   ): Promise<ReferencePlan> {
-    // Same defaults as the engine's prepareAudit: this function only runs for audits with a population.
-    const attacks = c.attacks ?? (labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(true));
-    const referenceTraining = referenceTrainingOf(c);
-    if (attacks.every((id) => createMembershipAttack(id).referenceModels === 'none')) return NO_REFERENCE_MODELS;
-    const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
-    const plan = await planAuditReferenceModels({
+    const plan = await this.checks.run('audit', {
+      ...auditRequestFiles(
+        options,
+        version,
+        datasets,
+        (sha256) => this.blobs.localPath(sha256),
+        this.config.MAX_MODEL_BYTES,
+      ),
       // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
       ...(version.kind === 'endpoint'
         ? {
             remoteTarget: redactedRemoteTargetOf(version),
-            outbound: { allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS] },
+            outbound: {
+              allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS],
+              ...(queryBudget !== null ? { queryBudget } : {}),
+            },
           }
-        : { model: await readFile(this.blobs.localPath(version.sha256)) }),
-      members: file(members),
-      nonMembers: file(nonMembers),
-      population: file(population),
-      labelColumn: members.labelColumn,
-      ...(members.idColumn ? { idColumn: members.idColumn } : {}),
-      ...(c.groupColumn !== undefined ? { groupColumn: c.groupColumn } : {}),
-      ...(c.classes !== undefined
-        ? { classes: c.classes }
-        : version.classNames
-          ? { classes: [...version.classNames] }
-          : {}),
-      ...(version.numClasses !== null ? { numClasses: version.numClasses } : {}),
-      // The stored (normalised) options, exactly what the worker's jobs will train with: same cache keys.
-      ...(referenceTraining ? { referenceTraining: { ...referenceTraining } } : {}),
-      ...(c.outputPolicy !== undefined ? { outputPolicy: c.outputPolicy } : {}),
-      ...(version.preprocessing ? { preprocessing: await this.preprocessing.specInput(version) } : {}),
-      ...(c.referenceHidden !== undefined ? { referenceHidden: [...c.referenceHidden] } : {}),
-      ...(c.referenceActivation !== undefined ? { referenceActivation: c.referenceActivation } : {}),
-      ...(c.duplicates !== undefined ? { duplicates: c.duplicates } : {}),
-      ...(c.targetTrainSize !== undefined ? { targetTrainSize: c.targetTrainSize } : {}),
-      attacks: [...attacks],
-      seed,
-      referenceModels: k,
-      maxModelBytes: this.config.MAX_MODEL_BYTES,
+        : {}),
     });
-    const stored = await this.referenceModels.storedKeys(plan.models.map((p) => p.key));
-    const toTrain = plan.models.filter((p: PlannedReferenceModel) => !stored.has(p.key));
-    const estimatedSeconds = toTrain.reduce((s, p) => s + (plan.secondsPerModel[p.mode] ?? 0), 0);
+    const { models, secondsPerModel, k, seed } = plan.referenceModelPlan;
+    if (models.length === 0) return NO_REFERENCE_MODELS;
+    const stored = await this.referenceModels.storedKeys(models.map((p) => p.key));
+    const toTrain = models.filter((p: PlannedReferenceModel) => !stored.has(p.key));
+    const estimatedSeconds = toTrain.reduce((s, p) => s + (secondsPerModel[p.mode] ?? 0), 0);
     return {
       estimate: {
-        modelsTotal: plan.models.length,
+        modelsTotal: models.length,
         modelsToTrain: toTrain.length,
-        modelsCached: plan.models.length - toTrain.length,
+        modelsCached: models.length - toTrain.length,
         estimatedSeconds: Math.round(estimatedSeconds * 10) / 10,
       },
-      keys: plan.models.map((p) => p.key),
-      jobs: toTrain.map((p) => ({ mode: p.mode, m: p.m, k: plan.k, seed: plan.seed, key: p.key })),
+      keys: models.map((p) => p.key),
+      jobs: toTrain.map((p) => ({ mode: p.mode, m: p.m, k, seed, key: p.key })),
     };
   }
 

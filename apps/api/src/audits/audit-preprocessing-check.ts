@@ -1,11 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { readFile } from 'node:fs/promises';
-import { loadLabeledCsv } from '../../../../libs/engine/src/data/csv-dataset';
+import { Injectable } from '@nestjs/common';
 import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
-import { parsePreprocessingSpec } from '../../../../libs/engine/src/preprocessing/preprocessing-spec';
-import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
 import type { DatasetRecord, ModelVersionRecord } from '../../../../libs/persistence/src/records';
-import { PREPROCESSING_SPEC_NAME } from '../../../../libs/persistence/src/repositories/model.repository';
 import { rawFeatureColumns } from '../datasets/dataset-catalog.service';
 import { ServiceError, ServiceErrorCode } from '../http/service-error';
 
@@ -16,8 +11,6 @@ import { ServiceError, ServiceErrorCode } from '../http/service-error';
  */
 @Injectable()
 export class AuditPreprocessingCheck {
-  constructor(@Inject(BlobStore) private readonly blobs: BlobStore) {}
-
   /** The class names in effect: the audit's, else the spec's; both given, they must agree. */
   classesOf(version: ModelVersionRecord, requested: readonly string[] | undefined): readonly string[] | undefined {
     const declared = version.preprocessing?.classes;
@@ -74,34 +67,5 @@ export class AuditPreprocessingCheck {
           ', ',
         )}${raw.length > 5 ? ', ...' : ''}) and model version ${version.version} has no preprocessing spec to encode it; set one with PUT /model-versions/${version.id}/preprocessing`,
     );
-  }
-
-  /** Reads every dataset through the spec as the audit will: unknown categories, refused gaps, bad numbers. */
-  async assertEncodes(
-    version: ModelVersionRecord,
-    datasets: readonly DatasetRecord[],
-    groupColumn: string | undefined,
-    classes: readonly string[] | undefined,
-  ): Promise<void> {
-    const input = await this.specInput(version);
-    const spec = parsePreprocessingSpec(input.data, input.name);
-    for (const d of datasets) {
-      await loadLabeledCsv(this.blobs.localPath(d.sha256), {
-        fileLabel: `${d.name}.csv`,
-        labelColumn: d.labelColumn,
-        ...(d.idColumn ? { idColumn: d.idColumn } : {}),
-        ...(groupColumn !== undefined ? { groupColumn } : {}),
-        ...(classes !== undefined ? { classes } : {}),
-        numClasses: version.signature.numClasses,
-        expectedFeatureCount: version.signature.nFeatures,
-        preprocessing: spec,
-      });
-    }
-  }
-
-  /** The spec as the engine's AuditRequest takes it. */
-  async specInput(version: ModelVersionRecord): Promise<{ name: string; data: Buffer }> {
-    if (!version.preprocessing) throw new Error(`model version ${version.id} has no preprocessing spec`);
-    return { name: PREPROCESSING_SPEC_NAME, data: await readFile(this.blobs.localPath(version.preprocessing.sha256)) };
   }
 }

@@ -10,7 +10,6 @@ import {
   assertSpecFitsModel,
   parsePreprocessingSpec,
 } from '../../../../libs/engine/src/preprocessing/preprocessing-spec';
-import { inspectOnnx } from '../../../../libs/engine/src/targets/onnx-inspection';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
 import type { ModelRecord, ModelVersionRecord } from '../../../../libs/persistence/src/records';
 import {
@@ -23,6 +22,7 @@ import {
   EndpointSecretBox,
   SecretsUnavailableError,
 } from '../../../../libs/persistence/src/secrets/endpoint-secret-box';
+import { EngineCheckPool } from '../engine-checks/engine-check-pool';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { receiveUpload } from '../http/streamed-upload';
 import {
@@ -41,6 +41,7 @@ export class ModelRegistryService {
     @Inject(BlobStore) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EndpointSecretBox) private readonly secrets: EndpointSecretBox,
+    @Inject(EngineCheckPool) private readonly checks: EngineCheckPool,
   ) {}
 
   /** The outbound policy under today's OUTBOUND_ALLOW_HOSTS. */
@@ -158,8 +159,12 @@ export class ModelRegistryService {
       contentTypes: ['application/octet-stream'],
     });
     try {
-      const bytes = await readFile(upload.path);
-      const signature = inspectWithDeclaredClasses(bytes, this.config.MAX_MODEL_BYTES, numClasses);
+      // Decoded and inspected in a check thread (up to MAX_MODEL_BYTES of protobuf), never on the event loop.
+      const signature = await this.checks.run('model', {
+        path: upload.path,
+        maxBytes: this.config.MAX_MODEL_BYTES,
+        ...(numClasses !== undefined ? { numClasses } : {}),
+      });
       await this.blobs.adopt(upload.path, upload.sha256);
       return await this.models.addVersion({
         modelId,
@@ -266,23 +271,4 @@ function declaredClassCount(declared: DeclaredClasses): number | undefined {
     );
   }
   return numClasses ?? classNames?.length;
-}
-
-/**
- * inspectOnnx with the declared class count. A labels-only model without one is refused naming the upload's
- * own query parameters (the engine's message names the CLI's options); a scores model's output width must equal it.
- */
-function inspectWithDeclaredClasses(bytes: Uint8Array, maxBytes: number, numClasses: number | undefined) {
-  try {
-    return inspectOnnx(bytes, { maxBytes, ...(numClasses !== undefined ? { numClasses } : {}) });
-  } catch (e) {
-    if (numClasses === undefined && e instanceof EngineError && e.code === EngineErrorCode.InvalidOption) {
-      throw new EngineError(
-        EngineErrorCode.InvalidOption,
-        "numClasses is required: the model outputs class indices only (a labels-only model), which do not say how many classes it has; upload it with the query parameter numClasses=<n>, or classNames=<name> once per class in the model's output order",
-        { column: 'numClasses' },
-      );
-    }
-    throw e;
-  }
 }

@@ -32,7 +32,11 @@ export interface AuditReferenceModelPlan {
 }
 
 export async function planAuditReferenceModels(req: AuditRequest): Promise<AuditReferenceModelPlan> {
-  const prepared = await prepareAudit(req);
+  return referenceModelPlanOf(req, await prepareAudit(req));
+}
+
+/** The reference models of an audit already prepared (planAudit's one prepareAudit): keys and per-model cost. */
+export function referenceModelPlanOf(req: AuditRequest, prepared: PreparedAudit): AuditReferenceModelPlan {
   const modes = prepared.referenceSets.map((s) => s.mode);
   const args = jobArgs(req, prepared);
   const secondsPerModel: Partial<Record<ReferenceMode, number>> = {};

@@ -7,6 +7,7 @@ import type { AttackId, AuditReport, ReferenceMode } from '../types';
 import { preprocessingReportEntry } from './audit-preprocessing';
 import type { AuditRequest } from './audit-request';
 import { prepareAudit } from './prepare-audit';
+import { type AuditReferenceModelPlan, referenceModelPlanOf } from './distributed-reference-models';
 import { planTargetQueries, type TargetQueryPlan } from './query-plan';
 import { resolveOutboundPolicy } from '../targets/http/outbound-policy';
 
@@ -32,9 +33,17 @@ export interface AuditPlan {
   readonly withinBudget: boolean;
   /** A remote target: the queries the audit would send at most, and the budget they are checked against. */
   readonly queries?: TargetQueryPlan & { readonly budget: number };
+  /**
+   * Every reference model the attacks need, one per (mode, index), with its cache key and the estimated seconds
+   * of one model per mode: the service prices those not yet stored and queues one training job each.
+   */
+  readonly referenceModelPlan: AuditReferenceModelPlan;
 }
 
-/** Inspects the model and loads and checks the data exactly as runAudit does, then stops. */
+/**
+ * Inspects the model and loads and checks the data exactly as runAudit does, then stops: the one call that
+ * validates and prices an audit request, for the CLI's --dry-run and the service's POST /audits alike.
+ */
 export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
   const prepared = await prepareAudit(req);
   const estimate = {
@@ -67,6 +76,7 @@ export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
         }
       : {}),
     ...(prepared.extractionAttacks.length > 0 ? { extractionQueries: prepared.extractionQueries } : {}),
+    referenceModelPlan: referenceModelPlanOf(req, prepared),
     withinBudget:
       req.maxReferenceSeconds === undefined ||
       estimate.modelsToTrain === 0 ||

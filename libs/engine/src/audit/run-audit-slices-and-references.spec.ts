@@ -10,6 +10,7 @@ import type { ProgressEvent } from '../types';
 import { type AuditRequest, type CsvInput, planAudit, runAudit } from './run-audit';
 import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 import { membershipFindings } from '../report/findings';
+import { planAuditReferenceModels } from './distributed-reference-models';
 
 // Real training and inference on a shared 2-core machine.
 jest.setTimeout(120_000);
@@ -168,11 +169,17 @@ describe('runAudit: slices, per-record risk, reference cache and budget', () => 
       withinBudget: false,
     });
     expect(plan.estimate.estimatedSeconds).toBeGreaterThan(0.01);
+    // The same call lists every model with its cache key and per-model cost: what the service prices and queues,
+    // the same plan as the fan-out's planAuditReferenceModels (one prepareAudit, not two).
+    expect(plan.referenceModelPlan).toEqual(await planAuditReferenceModels(request));
+    expect(plan.referenceModelPlan.models).toHaveLength(8);
+    expect(new Set(plan.referenceModelPlan.models.map((m) => m.key)).size).toBe(8);
     const cheap = await planAudit({ ...base(), attacks: ['membership.loss'] });
     expect(cheap).toEqual({
       attacks: ['membership.loss'],
       referenceModels: [],
       estimate: { modelsToTrain: 0, estimatedSeconds: 0 },
+      referenceModelPlan: { k: 4, seed: expect.any(Number), models: [], secondsPerModel: {} },
       withinBudget: true,
     });
   });

@@ -54,6 +54,14 @@ export abstract class AuditRepository {
   abstract findActiveForModelVersion(modelVersionId: string): Promise<AuditRecord | null>;
   /** queued|running -> running. False when the audit is finished or cancelled (nothing to do). */
   abstract markRunning(id: string): Promise<boolean>;
+  /**
+   * The audit's time left, in ms (negative once overdue), measured on Postgres' clock: the deadline is recorded at
+   * the first call (now + timeoutSeconds) and kept by every later one, so all jobs of the audit share it. Null when
+   * the audit is no longer queued or running.
+   */
+  abstract timeLeftMs(id: string, timeoutSeconds: number): Promise<number | null>;
+  /** Fails active audits past their deadline (AUDIT_TIMEOUT), at most `limit`; resolves with their ids. */
+  abstract failOverdue(limit: number, reason: string): Promise<string[]>;
   /** Writes progress while running; returns the audit's status afterwards (so the caller sees a cancellation). */
   abstract recordProgress(id: string, progress: number, phase: string): Promise<AuditStatus | null>;
   /**

@@ -8,4 +8,15 @@ export abstract class ReferenceModelRepository {
   abstract putIfAbsent(cacheKey: string, weights: Buffer): Promise<boolean>;
   /** Which of these keys are stored. */
   abstract storedKeys(cacheKeys: readonly string[]): Promise<Set<string>>;
+  /**
+   * Runs `train` while holding the training claim on this key: a lease of `leaseMs` in Postgres
+   * (reference_model_claims), renewed while `train` runs and released when it settles, so one model is trained by
+   * one job at a time across audits and workers. A holder that dies or freezes stops renewing; its claim can be
+   * taken over once the lease has run out. `{ claimed: false }` at once when another holder's lease is live.
+   */
+  abstract withTrainingClaim<T>(
+    cacheKey: string,
+    leaseMs: number,
+    train: () => Promise<T>,
+  ): Promise<{ claimed: true; value: T } | { claimed: false }>;
 }

@@ -96,6 +96,33 @@ export class TypeOrmAuditRepository extends AuditRepository {
     return rowsOf(result).length === 1;
   }
 
+  async timeLeftMs(id: string, timeoutSeconds: number): Promise<number | null> {
+    const rows: Array<{ left_ms: number }> = rowsOf(
+      await this.db.query(
+        `UPDATE audits SET deadline_at = COALESCE(deadline_at, now() + make_interval(secs => $2::double precision))
+         WHERE id = $1 AND status IN ('queued', 'running')
+         RETURNING (extract(epoch FROM deadline_at - now()) * 1000)::double precision AS left_ms`,
+        [id, timeoutSeconds],
+      ),
+    );
+    return rows[0]?.left_ms ?? null;
+  }
+
+  async failOverdue(limit: number, reason: string): Promise<string[]> {
+    const rows: Array<{ id: string }> = rowsOf(
+      // Installation-wide, like listStaleActive: the repair loop ends every tenant's overdue audits.
+      await this.db.installation.query(
+        `UPDATE audits SET status = 'failed', failure_code = 'AUDIT_TIMEOUT', failure_reason = $2, finished_at = now(), updated_at = now()
+         WHERE id IN (SELECT id FROM audits WHERE status IN ('queued', 'running') AND deadline_at < now()
+                      ORDER BY deadline_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+           AND status IN ('queued', 'running')
+         RETURNING id`,
+        [limit, reason],
+      ),
+    );
+    return rows.map((r) => r.id);
+  }
+
   async recordProgress(id: string, progress: number, phase: string): Promise<AuditStatus | null> {
     const clamped = Math.max(0, Math.min(100, Math.round(progress)));
     await this.db.query(

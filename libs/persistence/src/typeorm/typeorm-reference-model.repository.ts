@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { TenantDb } from '../tenancy/tenant-db';
 import { ReferenceModelRepository } from '../repositories/reference-model.repository';
 
@@ -31,4 +32,57 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
     );
     return new Set(rows.map((r) => r.cache_key));
   }
+
+  async withTrainingClaim<T>(
+    cacheKey: string,
+    leaseMs: number,
+    train: () => Promise<T>,
+  ): Promise<{ claimed: true; value: T } | { claimed: false }> {
+    const holder = randomUUID();
+    // Installation-wide table (it holds no data: a key and a lease), each claim named by its tenant too, so tenants
+    // never wait on, nor learn of, one another's training.
+    const tenant: Array<{ t: string | null }> = await this.db.query(
+      `SELECT current_setting('app.tenant_id', true) AS t`,
+    );
+    const claimKey = `${tenant[0]?.t ?? ''}:${cacheKey}`;
+    const installation = this.db.installation;
+    // Taken when free, or when the holder's lease ran out (by the database's clock: no skew between workers).
+    const taken = rowsOf(
+      await installation.query(
+        `INSERT INTO reference_model_claims (cache_key, holder, expires_at)
+         VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))
+         ON CONFLICT (cache_key) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+           WHERE reference_model_claims.expires_at < now()
+         RETURNING holder`,
+        [claimKey, holder, leaseMs],
+      ),
+    );
+    if (taken.length !== 1) return { claimed: false };
+    const renew = setInterval(
+      () =>
+        void installation
+          .query(
+            `UPDATE reference_model_claims SET expires_at = now() + make_interval(secs => $3::double precision / 1000)
+             WHERE cache_key = $1 AND holder = $2`,
+            [claimKey, holder, leaseMs],
+          )
+          .catch(() => undefined), // a missed renewal only lets another job take over after the lease
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
+    try {
+      return { claimed: true, value: await train() };
+    } finally {
+      clearInterval(renew);
+      await installation
+        .query(`DELETE FROM reference_model_claims WHERE cache_key = $1 AND holder = $2`, [claimKey, holder])
+        .catch(() => undefined); // left behind, it expires with its lease
+    }
+  }
+}
+
+function rowsOf(result: unknown): unknown[] {
+  // INSERT ... RETURNING answers [rows, count] through some drivers' paths, rows through others.
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number')
+    return result[0] as unknown[];
+  return Array.isArray(result) ? result : [];
 }
