@@ -24,6 +24,8 @@ import { AuditPlanService } from './audit-plans/audit-plan.service';
 import { ScheduledReaudits } from './audit-plans/scheduled-reaudits';
 import { DatasetCatalogService } from './datasets/dataset-catalog.service';
 import { DatasetsController } from './datasets/datasets.controller';
+import { DataDeletionService } from './deletion/data-deletion.service';
+import { DeletionReceiptsController } from './deletion/deletion-receipts.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { ServiceMetrics } from './metrics/service-metrics';
@@ -73,6 +75,7 @@ export class ApiModule {
         ModelAuditsController,
         SigningKeyController,
         WebhooksController,
+        DeletionReceiptsController,
       ],
       providers: [
         ApiKeyService,
@@ -87,6 +90,7 @@ export class ApiModule {
         AuditPlanService,
         ScheduledReaudits,
         RegistryWebhookService,
+        DataDeletionService,
         // Guards run in this order: the rate limit first (bad keys count too), then the key and its roles.
         { provide: APP_GUARD, useClass: ApiThrottlerGuard },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -9,7 +9,11 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY',
   'MODEL_REGISTRY_WEBHOOK_SECRET',
   'SECRETS_ENCRYPTION_KEY',
+  'DATA_ENCRYPTION_KEY',
+  'DATA_ENCRYPTION_PREVIOUS_KEYS',
 ]);
+
+const BASE64_32 = (v: string) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32;
 
 /** A comma-separated list of host names or IP literals (no port, no scheme); empty entries ignored. */
 const hostList = z
@@ -142,6 +146,30 @@ export const appConfigObject = z.object({
       })
       .optional(),
   ),
+  /**
+   * Master key of data at rest (docs/security.md, "Data at rest"): wraps the per-dataset AES-256 keys that seal
+   * uploaded datasets and the reference-model weights derived from them. 32 random bytes, base64. Unset: dataset
+   * uploads are refused (503 DATA_ENCRYPTION_UNAVAILABLE), nothing is stored in clear. Must differ from
+   * SECRETS_ENCRYPTION_KEY.
+   */
+  DATA_ENCRYPTION_KEY: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().refine(BASE64_32, { message: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)' }).optional(),
+  ),
+  /**
+   * Master keys being rotated out (comma-separated, same form): data keys wrapped under them still unwrap until
+   * `npm run data-keys:rewrap` has re-wrapped them under DATA_ENCRYPTION_KEY.
+   */
+  DATA_ENCRYPTION_PREVIOUS_KEYS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
+    )
+    .pipe(z.array(z.string().refine(BASE64_32, { message: 'must be 32 bytes, base64-encoded each' }))),
   /** Query budget of an endpoint audit that names none (one query = one row the endpoint answers). */
   DEFAULT_QUERY_BUDGET: positiveInt(10_000),
   /** The largest queryBudget POST /audits accepts (422 above it, before anything is stored or queued). */
@@ -149,9 +177,19 @@ export const appConfigObject = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export const appConfigSchema = appConfigObject.refine((c) => c.DEFAULT_QUERY_BUDGET <= c.MAX_QUERY_BUDGET, {
-  path: ['DEFAULT_QUERY_BUDGET'],
-  message: 'must not exceed MAX_QUERY_BUDGET',
-});
+export const appConfigSchema = appConfigObject
+  .refine((c) => c.DEFAULT_QUERY_BUDGET <= c.MAX_QUERY_BUDGET, {
+    path: ['DEFAULT_QUERY_BUDGET'],
+    message: 'must not exceed MAX_QUERY_BUDGET',
+  })
+  // One key, one job: SECRETS_ENCRYPTION_KEY encrypts endpoint secrets directly with AES-GCM, DATA_ENCRYPTION_KEY
+  // wraps data keys; sharing one raw key would put two protocols under it and tie their rotations together.
+  .refine(
+    (c) =>
+      c.DATA_ENCRYPTION_KEY === undefined ||
+      c.SECRETS_ENCRYPTION_KEY === undefined ||
+      !Buffer.from(c.DATA_ENCRYPTION_KEY, 'base64').equals(Buffer.from(c.SECRETS_ENCRYPTION_KEY, 'base64')),
+    { path: ['DATA_ENCRYPTION_KEY'], message: 'must differ from SECRETS_ENCRYPTION_KEY (one key per job)' },
+  );
 
 export type AppConfig = z.infer<typeof appConfigSchema>;

@@ -53,6 +53,33 @@ describe('loadConfig', () => {
     );
   });
 
+  it('validates the data encryption keys (never echoed) and refuses one key for both jobs', () => {
+    const data = Buffer.alloc(32, 3).toString('base64');
+    const old = Buffer.alloc(32, 4).toString('base64');
+    const c = loadConfig({ ...base, DATA_ENCRYPTION_KEY: data, DATA_ENCRYPTION_PREVIOUS_KEYS: ` ${old} ,` });
+    expect(c.DATA_ENCRYPTION_KEY).toBe(data);
+    expect(c.DATA_ENCRYPTION_PREVIOUS_KEYS).toEqual([old]);
+    expect(loadConfig({ ...base, DATA_ENCRYPTION_KEY: '' }).DATA_ENCRYPTION_KEY).toBeUndefined();
+    const messageOf = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfig({ ...base, ...env });
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const short = Buffer.alloc(16, 9).toString('base64');
+    expect(messageOf({ DATA_ENCRYPTION_KEY: short })).toMatch(/DATA_ENCRYPTION_KEY is invalid \(must be 32 bytes/);
+    expect(messageOf({ DATA_ENCRYPTION_KEY: short })).not.toContain(short);
+    expect(messageOf({ DATA_ENCRYPTION_PREVIOUS_KEYS: `${old},${short}` })).not.toContain(short);
+    expect(messageOf({ DATA_ENCRYPTION_PREVIOUS_KEYS: `${old},${short}` })).toMatch(
+      /DATA_ENCRYPTION_PREVIOUS_KEYS is invalid/,
+    );
+    const same = messageOf({ DATA_ENCRYPTION_KEY: data, SECRETS_ENCRYPTION_KEY: data });
+    expect(same).toMatch(/DATA_ENCRYPTION_KEY is invalid \(must differ from SECRETS_ENCRYPTION_KEY/);
+    expect(same).not.toContain(data);
+  });
+
   it('reports a missing required variable', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://r:6379' })).toThrow(/DATABASE_URL is required/);
   });

@@ -18,6 +18,7 @@ import {
 } from '../../../../libs/engine/src/targets/output-policy';
 import type { AttackId } from '../../../../libs/engine/src/types';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
+import { DataVault } from '../../../../libs/persistence/src/encryption/data-vault';
 import {
   AuditEstimate,
   AuditRecord,
@@ -103,6 +104,7 @@ export class AuditCommissionService {
     @Inject(DatasetCatalogService) private readonly datasets: DatasetCatalogService,
     @Inject(ReferenceModelRepository) private readonly referenceModels: ReferenceModelRepository,
     @Inject(BlobStore) private readonly blobs: BlobStore,
+    @Inject(DataVault) private readonly vault: DataVault,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AuditPreprocessingCheck) private readonly preprocessing: AuditPreprocessingCheck,
     @Inject(AuditEndpointCheck) private readonly endpointChecks: AuditEndpointCheck,
@@ -300,39 +302,41 @@ export class AuditCommissionService {
     const attacks = c.attacks ?? (labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(true));
     const referenceTraining = referenceTrainingOf(c);
     if (attacks.every((id) => createMembershipAttack(id).referenceModels === 'none')) return NO_REFERENCE_MODELS;
-    const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
-    const plan = await planAuditReferenceModels({
-      // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
-      ...(version.kind === 'endpoint'
-        ? {
-            remoteTarget: redactedRemoteTargetOf(version),
-            outbound: { allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS] },
-          }
-        : { model: await readFile(this.blobs.localPath(version.sha256)) }),
-      members: file(members),
-      nonMembers: file(nonMembers),
-      population: file(population),
-      labelColumn: members.labelColumn,
-      ...(members.idColumn ? { idColumn: members.idColumn } : {}),
-      ...(c.groupColumn !== undefined ? { groupColumn: c.groupColumn } : {}),
-      ...(c.classes !== undefined
-        ? { classes: c.classes }
-        : version.classNames
-          ? { classes: [...version.classNames] }
-          : {}),
-      ...(version.numClasses !== null ? { numClasses: version.numClasses } : {}),
-      // The stored (normalised) options, exactly what the worker's jobs will train with: same cache keys.
-      ...(referenceTraining ? { referenceTraining: { ...referenceTraining } } : {}),
-      ...(c.outputPolicy !== undefined ? { outputPolicy: c.outputPolicy } : {}),
-      ...(version.preprocessing ? { preprocessing: await this.preprocessing.specInput(version) } : {}),
-      ...(c.referenceHidden !== undefined ? { referenceHidden: [...c.referenceHidden] } : {}),
-      ...(c.referenceActivation !== undefined ? { referenceActivation: c.referenceActivation } : {}),
-      ...(c.duplicates !== undefined ? { duplicates: c.duplicates } : {}),
-      ...(c.targetTrainSize !== undefined ? { targetTrainSize: c.targetTrainSize } : {}),
-      attacks: [...attacks],
-      seed,
-      referenceModels: k,
-      maxModelBytes: this.config.MAX_MODEL_BYTES,
+    // The datasets are sealed at rest: opened into a private temp directory for the plan, removed right after.
+    const plan = await this.vault.withPlaintext([members, nonMembers, population], async ([m, n, p]) => {
+      const file = (d: DatasetRecord, path: string | undefined) => ({ path: path as string, name: `${d.name}.csv` });
+      const files = { members: file(members, m), nonMembers: file(nonMembers, n), population: file(population, p) };
+      return planAuditReferenceModels({
+        // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
+        ...(version.kind === 'endpoint'
+          ? {
+              remoteTarget: redactedRemoteTargetOf(version),
+              outbound: { allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS] },
+            }
+          : { model: await readFile(this.blobs.localPath(version.sha256)) }),
+        ...files,
+        labelColumn: members.labelColumn,
+        ...(members.idColumn ? { idColumn: members.idColumn } : {}),
+        ...(c.groupColumn !== undefined ? { groupColumn: c.groupColumn } : {}),
+        ...(c.classes !== undefined
+          ? { classes: c.classes }
+          : version.classNames
+            ? { classes: [...version.classNames] }
+            : {}),
+        ...(version.numClasses !== null ? { numClasses: version.numClasses } : {}),
+        // The stored (normalised) options, exactly what the worker's jobs will train with: same cache keys.
+        ...(referenceTraining ? { referenceTraining: { ...referenceTraining } } : {}),
+        ...(c.outputPolicy !== undefined ? { outputPolicy: c.outputPolicy } : {}),
+        ...(version.preprocessing ? { preprocessing: await this.preprocessing.specInput(version) } : {}),
+        ...(c.referenceHidden !== undefined ? { referenceHidden: [...c.referenceHidden] } : {}),
+        ...(c.referenceActivation !== undefined ? { referenceActivation: c.referenceActivation } : {}),
+        ...(c.duplicates !== undefined ? { duplicates: c.duplicates } : {}),
+        ...(c.targetTrainSize !== undefined ? { targetTrainSize: c.targetTrainSize } : {}),
+        attacks: [...attacks],
+        seed,
+        referenceModels: k,
+        maxModelBytes: this.config.MAX_MODEL_BYTES,
+      });
     });
     const stored = await this.referenceModels.storedKeys(plan.models.map((p) => p.key));
     const toTrain = plan.models.filter((p: PlannedReferenceModel) => !stored.has(p.key));

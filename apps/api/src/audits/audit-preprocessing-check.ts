@@ -4,6 +4,7 @@ import { loadLabeledCsv } from '../../../../libs/engine/src/data/csv-dataset';
 import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
 import { parsePreprocessingSpec } from '../../../../libs/engine/src/preprocessing/preprocessing-spec';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
+import { DataVault } from '../../../../libs/persistence/src/encryption/data-vault';
 import type { DatasetRecord, ModelVersionRecord } from '../../../../libs/persistence/src/records';
 import { PREPROCESSING_SPEC_NAME } from '../../../../libs/persistence/src/repositories/model.repository';
 import { rawFeatureColumns } from '../datasets/dataset-catalog.service';
@@ -16,7 +17,10 @@ import { ServiceError, ServiceErrorCode } from '../http/service-error';
  */
 @Injectable()
 export class AuditPreprocessingCheck {
-  constructor(@Inject(BlobStore) private readonly blobs: BlobStore) {}
+  constructor(
+    @Inject(BlobStore) private readonly blobs: BlobStore,
+    @Inject(DataVault) private readonly vault: DataVault,
+  ) {}
 
   /** The class names in effect: the audit's, else the spec's; both given, they must agree. */
   classesOf(version: ModelVersionRecord, requested: readonly string[] | undefined): readonly string[] | undefined {
@@ -86,16 +90,18 @@ export class AuditPreprocessingCheck {
     const input = await this.specInput(version);
     const spec = parsePreprocessingSpec(input.data, input.name);
     for (const d of datasets) {
-      await loadLabeledCsv(this.blobs.localPath(d.sha256), {
-        fileLabel: `${d.name}.csv`,
-        labelColumn: d.labelColumn,
-        ...(d.idColumn ? { idColumn: d.idColumn } : {}),
-        ...(groupColumn !== undefined ? { groupColumn } : {}),
-        ...(classes !== undefined ? { classes } : {}),
-        numClasses: version.signature.numClasses,
-        expectedFeatureCount: version.signature.nFeatures,
-        preprocessing: spec,
-      });
+      await this.vault.withPlaintext([d], ([path]) =>
+        loadLabeledCsv(path as string, {
+          fileLabel: `${d.name}.csv`,
+          labelColumn: d.labelColumn,
+          ...(d.idColumn ? { idColumn: d.idColumn } : {}),
+          ...(groupColumn !== undefined ? { groupColumn } : {}),
+          ...(classes !== undefined ? { classes } : {}),
+          numClasses: version.signature.numClasses,
+          expectedFeatureCount: version.signature.nFeatures,
+          preprocessing: spec,
+        }),
+      );
     }
   }
 

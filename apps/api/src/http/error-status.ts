@@ -25,6 +25,9 @@ export const SERVICE_ERROR_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
   [ServiceErrorCode.WrongModelVersionKind]: 422,
   [ServiceErrorCode.SecretsUnavailable]: 503,
   [ServiceErrorCode.QueryBudgetTooLarge]: 422,
+  [ServiceErrorCode.DataEncryptionUnavailable]: 503,
+  [ServiceErrorCode.StoredDataUnreadable]: 500,
+  [ServiceErrorCode.ResourceInUse]: 409,
 };
 
 // Engine errors are problems with the caller's model or data (422) unless listed here. A default keeps the

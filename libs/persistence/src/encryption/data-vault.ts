@@ -5,7 +5,7 @@
 // for them (the worker: inside the model process's scratch directory), and only once fully verified.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobStore } from '../blob-store/blob-store';
 import { DataKeyRepository } from '../repositories/data-key.repository';
@@ -64,6 +64,28 @@ export class DataVault {
     }
     const key = await this.dataKey(file.keyId, what);
     await openSealedFile(this.blobs.localPath(file.blobSha256), target, key, what);
+  }
+
+  /**
+   * Runs `fn` with the plaintext of these datasets in a private temporary directory (mode 0700, under the blob
+   * store's temp dir so a crash leaves it to the stale-temp sweep), removed afterwards whatever happens.
+   */
+  async withPlaintext<T>(
+    files: ReadonlyArray<StoredDataFile & { readonly name: string }>,
+    fn: (paths: string[]) => Promise<T>,
+  ): Promise<T> {
+    const dir = await mkdtemp(join(this.blobs.tempDir(), 'opened-'));
+    try {
+      const paths: string[] = [];
+      for (const [i, f] of files.entries()) {
+        const path = join(dir, `${i}.csv`);
+        await this.openFile(f, path, `the stored file of dataset '${f.name}'`);
+        paths.push(path);
+      }
+      return await fn(paths);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** The blob id of the stored bytes (sealed or plain), to check they are present or remove them. */

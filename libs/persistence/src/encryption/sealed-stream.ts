@@ -84,7 +84,7 @@ function openChunk(key: Buffer, header: Buffer, index: number, final: boolean, s
 export class SealingTransform extends Transform {
   private readonly header: Buffer;
   private readonly key: Buffer;
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   private index = 0;
 
   constructor(
@@ -123,7 +123,7 @@ export class OpeningTransform extends Transform {
   private header: Buffer | undefined;
   private key: Buffer | undefined;
   private recordBytes = 0;
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   private index = 0;
 
   constructor(
