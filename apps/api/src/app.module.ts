@@ -12,6 +12,7 @@ import { AccessLogInterceptor } from './access-log/access-log.interceptor';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiThrottlerGuard, throttlerOptions } from './http/api-throttler.guard';
 import { TempUploadJanitor } from './http/temp-upload-janitor';
+import { apiLoggerOptions } from './http/log-redaction';
 import { ApiKeyService } from './auth/api-key.service';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditCommissionService } from './audits/audit-commission.service';
@@ -36,14 +37,7 @@ import { SigningKeyController } from './signing/signing-key.controller';
 import { RegistryWebhookService } from './webhooks/registry-webhook.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
-/** Headers that carry secrets: never written to logs. Request bodies are never logged at all. */
-export const REDACTED_LOG_PATHS = [
-  'req.headers["x-api-key"]',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-privaudit-signature"]',
-  'req.headers["x-mlflow-signature"]',
-];
+export { REDACTED_LOG_PATHS } from './http/log-redaction';
 
 @Module({})
 export class ApiModule {
@@ -52,9 +46,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot({
-          pinoHttp: { level: config.LOG_LEVEL, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
-        }),
+        LoggerModule.forRoot(apiLoggerOptions(config.LOG_LEVEL)),
         // The api applies pending migrations at start-up (migrationsRun); the worker never does.
         PersistenceModule.forRoot({ runMigrations: true }),
         QueueModule.forRoot(),
