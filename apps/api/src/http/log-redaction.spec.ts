@@ -51,7 +51,9 @@ describe('api log redaction', () => {
     for (const secret of [RECORD.row_id, encodeURIComponent(RECORD.row_id), RECORD.ssn, String(RECORD.income), API_KEY])
       expect(out).not.toContain(secret);
     expect(out).toContain('[redacted]');
-    const completed = lines.map((l) => JSON.parse(l) as Record<string, any>).find((l) => l.msg === 'request completed');
+    const completed = lines
+      .map((l) => JSON.parse(l) as { msg?: string; req?: unknown; res?: unknown })
+      .find((l) => l.msg === 'request completed');
     expect(completed?.req).toMatchObject({ method: 'POST', url: '/datasets' });
     expect(completed?.res).toMatchObject({ statusCode: 422 });
   });
