@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import pinoHttp from 'pino-http';
+import pinoHttp, { type Options as PinoHttpOptions } from 'pino-http';
 import { apiLoggerOptions } from './log-redaction';
 
 const RECORD = { row_id: 'alice@example.org', ssn: '078-05-1120', income: 98123.45 };
@@ -17,7 +17,7 @@ describe('api log redaction', () => {
   beforeAll(async () => {
     lines = [];
     const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString('utf8')), done()) });
-    const options = apiLoggerOptions('info').pinoHttp as pinoHttp.Options;
+    const options = apiLoggerOptions('info').pinoHttp as PinoHttpOptions;
     const log = pinoHttp({ ...options, logger: pino({ level: 'info', redact: options.redact }, sink) });
     server = createServer((req: IncomingMessage & { body?: unknown; log?: pino.Logger }, res) => {
       log(req, res);
