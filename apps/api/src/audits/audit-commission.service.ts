@@ -180,6 +180,8 @@ export class AuditCommissionService {
     }
     // Every raw table read through the spec now, cell by cell, so a bad cell is a 422 here, not a failed audit.
     if (version.preprocessing) await this.preprocessing.assertEncodes(version, all, c.groupColumn, classes);
+    // Already-numeric tables read as the audit will: labels against the model's classes, with line, row and column.
+    else await this.preprocessing.assertLabelsFit(version, all, c.groupColumn, classes);
     const policy = c.outputPolicy !== undefined ? parseOutputPolicy(c.outputPolicy) : undefined;
     if (policy) assertPolicyFitsModel(policy, version.signature.numClasses);
     const labelsOnly = answersLabelsOnly(version.signature, policy);

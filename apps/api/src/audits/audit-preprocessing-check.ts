@@ -105,6 +105,31 @@ export class AuditPreprocessingCheck {
     }
   }
 
+  /**
+   * Reads already-numeric datasets as the audit will, against the model: a label outside its classes (or not one
+   * of the declared class names) is a 422 naming line, row and column here, not a failed audit later.
+   */
+  async assertLabelsFit(
+    version: ModelVersionRecord,
+    datasets: readonly DatasetRecord[],
+    groupColumn: string | undefined,
+    classes: readonly string[] | undefined,
+  ): Promise<void> {
+    for (const d of datasets) {
+      await this.vault.withPlaintext([d], ([path]) =>
+        loadLabeledCsv(path as string, {
+          fileLabel: `${d.name}.csv`,
+          labelColumn: d.labelColumn,
+          ...(d.idColumn ? { idColumn: d.idColumn } : {}),
+          ...(groupColumn !== undefined ? { groupColumn } : {}),
+          ...(classes !== undefined ? { classes } : {}),
+          numClasses: version.signature.numClasses,
+          expectedFeatureCount: version.signature.nFeatures,
+        }),
+      );
+    }
+  }
+
   /** The spec as the engine's AuditRequest takes it. */
   async specInput(version: ModelVersionRecord): Promise<{ name: string; data: Buffer }> {
     if (!version.preprocessing) throw new Error(`model version ${version.id} has no preprocessing spec`);
