@@ -14,6 +14,7 @@ import { ApiThrottlerGuard, throttlerOptions } from './http/api-throttler.guard'
 import { TempUploadJanitor } from './http/temp-upload-janitor';
 import { apiLoggerOptions } from './http/log-redaction';
 import { ApiKeyService } from './auth/api-key.service';
+import { OidcTokenVerifier } from './auth/oidc-token-verifier';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditCommissionService } from './audits/audit-commission.service';
 import { AuditEndpointCheck } from './audits/audit-endpoint-check';
@@ -71,6 +72,7 @@ export class ApiModule {
       ],
       providers: [
         ApiKeyService,
+        OidcTokenVerifier,
         ServiceMetrics,
         ModelRegistryService,
         DatasetCatalogService,

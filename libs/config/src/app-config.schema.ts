@@ -170,6 +170,57 @@ export const appConfigObject = z.object({
         .filter((k) => k !== ''),
     )
     .pipe(z.array(z.string().refine(BASE64_32, { message: 'must be 32 bytes, base64-encoded each' }))),
+  /**
+   * Optional OIDC / JWT login beside API keys (docs/security.md, "Tokens"): a bearer token signed by the issuer's
+   * keys (JWKS, fetched through the outbound policy: https unless the host is in OUTBOUND_ALLOW_HOSTS), with this
+   * issuer and audience, its role read from OIDC_ROLE_CLAIM through OIDC_ROLE_MAP. All three of issuer, audience
+   * and JWKS URL, or none.
+   */
+  OIDC_ISSUER: z.string().min(1).optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  OIDC_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The claim holding the caller's groups or roles (a string or an array of strings; dots walk nested objects). */
+  OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
+  /** claim value=privaudit role, comma-separated, e.g. `privaudit-admins=admin,dpo=privacy_officer,staff=auditor`. */
+  OIDC_ROLE_MAP: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== ''),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^[^=]+=(admin|privacy_officer|auditor)$/,
+            'must be value=role pairs (roles: admin, privacy_officer, auditor)',
+          ),
+      ),
+    )
+    .transform((pairs) =>
+      pairs.map((p) => ({ value: p.slice(0, p.lastIndexOf('=')), role: p.slice(p.lastIndexOf('=') + 1) })),
+    ),
+  /** Signature algorithms accepted (never 'none'). */
+  OIDC_ALGORITHMS: z
+    .string()
+    .default('RS256,PS256,ES256,EdDSA')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((a) => a.trim())
+        .filter((a) => a !== ''),
+    )
+    .pipe(
+      z
+        .array(
+          z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']),
+        )
+        .min(1),
+    ),
   /** Query budget of an endpoint audit that names none (one query = one row the endpoint answers). */
   DEFAULT_QUERY_BUDGET: positiveInt(10_000),
   /** The largest queryBudget POST /audits accepts (422 above it, before anything is stored or queued). */
@@ -182,6 +233,23 @@ export const appConfigSchema = appConfigObject
     path: ['DEFAULT_QUERY_BUDGET'],
     message: 'must not exceed MAX_QUERY_BUDGET',
   })
+  .refine(
+    (c) =>
+      [c.OIDC_ISSUER, c.OIDC_AUDIENCE, c.OIDC_JWKS_URL].every((v) => v === undefined) ||
+      [c.OIDC_ISSUER, c.OIDC_AUDIENCE, c.OIDC_JWKS_URL].every((v) => v !== undefined),
+    {
+      path: ['OIDC_ISSUER'],
+      message: 'OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL go together: set all three or none',
+    },
+  )
+  // The JWKS is fetched under the outbound policy: https unless the host is allow-listed.
+  .refine(
+    (c) =>
+      c.OIDC_JWKS_URL === undefined ||
+      new URL(c.OIDC_JWKS_URL).protocol === 'https:' ||
+      c.OUTBOUND_ALLOW_HOSTS.includes(new URL(c.OIDC_JWKS_URL).hostname.toLowerCase()),
+    { path: ['OIDC_JWKS_URL'], message: 'must be https (plain http only to a host in OUTBOUND_ALLOW_HOSTS)' },
+  )
   // One key, one job: SECRETS_ENCRYPTION_KEY encrypts endpoint secrets directly with AES-GCM, DATA_ENCRYPTION_KEY
   // wraps data keys; sharing one raw key would put two protocols under it and tie their rotations together.
   .refine(
