@@ -78,7 +78,7 @@ describe('OIDC bearer tokens', () => {
       .query({ resourceType: 'models', action: 'create' })
       .set('authorization', `Bearer ${admin}`)
       .expect(200);
-    const entry = (log.body as Array<{ resourceId: string; keyId: string; role: string }>).find(
+    const entry = (log.body.entries as Array<{ resourceId: string; keyId: string; role: string }>).find(
       (e) => e.resourceId === created.body.id,
     );
     expect(entry).toMatchObject({ role: 'admin', keyId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
