@@ -332,18 +332,19 @@ describe('audit options: referenceTraining, classes, outputPolicy and reference 
       }
     });
 
-    it('fails the audit when a label is not one of the declared classes', async () => {
-      const created = await as(http().post('/audits'))
+    it('refuses an audit whose labels are not all among the declared classes (422 naming line, row, column)', async () => {
+      const res = await as(http().post('/audits'))
         .send({
           membersDatasetId: ids.membersDatasetId,
           nonMembersDatasetId: ids.nonMembersDatasetId,
           modelVersionId: await modelVersion(threeClassModel()),
           classes: ['a', 'b', 'x'],
         })
-        .expect(201);
-      const done = await finished(created.body.id);
-      expect(done.status).toBe('failed');
-      expect(done.failure.code).toBe('LABEL_OUT_OF_RANGE');
+        .expect(422);
+      expect(res.body.code).toBe('LABEL_OUT_OF_RANGE');
+      expect(res.body.message).toMatch(
+        /^[\w.-]+\.csv line \d+ \(row \d+\), column '[^']+': label is not one of the 3 declared classes$/,
+      );
     });
   });
 });

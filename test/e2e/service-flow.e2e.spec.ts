@@ -345,18 +345,21 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
         .expect(400);
     });
 
-    it('fails the audit when labels are outside the model classes', async () => {
+    it('refuses an audit whose labels are outside the model classes (422 naming line, row, column), queueing nothing', async () => {
       const threeClass = await registerModel(pytorchStyleOnnx(tinyRandomMlp(4, { nFeatures: 64, numClasses: 3 })));
-      const created = await asOfficer(http().post('/audits'))
+      const before = Number((await svc.db.query(`SELECT count(*)::int AS n FROM audits`))[0].n);
+      const res = await asOfficer(http().post('/audits'))
         .send({
           modelVersionId: threeClass.res.body.id,
           membersDatasetId: membersId,
           nonMembersDatasetId: nonMembersId,
         })
-        .expect(201);
-      const done = await waitForAudit(created.body.id, ['succeeded', 'failed']);
-      expect(done.status).toBe('failed');
-      expect(done.failure.code).toBe('LABEL_OUT_OF_RANGE');
+        .expect(422);
+      expect(res.body.code).toBe('LABEL_OUT_OF_RANGE');
+      expect(res.body.message).toMatch(
+        /^members\.csv line \d+ \(row \d+\), column 'digit': label is not an integer in \[0, 2\] \(the model's classes\)$/,
+      );
+      expect(Number((await svc.db.query(`SELECT count(*)::int AS n FROM audits`))[0].n)).toBe(before);
     });
 
     it('cancels a queued audit', async () => {
