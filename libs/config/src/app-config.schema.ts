@@ -196,7 +196,7 @@ export const appConfigObject = z.object({
         z
           .string()
           .regex(
-            /^[^=]+=(admin|privacy_officer|auditor)$/,
+            /^.+=(admin|privacy_officer|auditor)$/,
             'must be value=role pairs (roles: admin, privacy_officer, auditor)',
           ),
       ),

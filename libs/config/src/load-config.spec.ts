@@ -80,6 +80,34 @@ describe('loadConfig', () => {
     expect(same).not.toContain(data);
   });
 
+  it('validates the OIDC settings: all three or none, the JWKS under the outbound policy, the role map', () => {
+    const oidc = {
+      OIDC_ISSUER: 'https://idp.example/realms/r',
+      OIDC_AUDIENCE: 'privaudit',
+      OIDC_JWKS_URL: 'https://idp.example/realms/r/certs',
+    };
+    const c = loadConfig({ ...base, ...oidc, OIDC_ROLE_MAP: 'pa-admins=admin, dpo=privacy_officer ,a=b=auditor' });
+    expect(c.OIDC_ROLE_MAP).toEqual([
+      { value: 'pa-admins', role: 'admin' },
+      { value: 'dpo', role: 'privacy_officer' },
+      { value: 'a=b', role: 'auditor' },
+    ]);
+    expect(c.OIDC_ALGORITHMS).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA']);
+    expect(() => loadConfig({ ...base, OIDC_ISSUER: oidc.OIDC_ISSUER })).toThrow(
+      /OIDC_ISSUER: OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL go together/,
+    );
+    const plain = { ...oidc, OIDC_JWKS_URL: 'http://idp.internal:8080/certs' };
+    expect(() => loadConfig({ ...base, ...plain })).toThrow(/OIDC_JWKS_URL: must be https/);
+    expect(loadConfig({ ...base, ...plain, OUTBOUND_ALLOW_HOSTS: 'idp.internal' }).OIDC_JWKS_URL).toBe(
+      plain.OIDC_JWKS_URL,
+    );
+    expect(() => loadConfig({ ...base, ...oidc, OIDC_ROLE_MAP: 'x=root' })).toThrow(
+      /OIDC_ROLE_MAP: must be value=role/,
+    );
+    expect(() => loadConfig({ ...base, ...oidc, OIDC_ALGORITHMS: 'none' })).toThrow(/OIDC_ALGORITHMS/);
+    expect(() => loadConfig({ ...base, ...oidc, OIDC_ALGORITHMS: 'HS256' })).toThrow(/OIDC_ALGORITHMS/);
+  });
+
   it('reports a missing required variable', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://r:6379' })).toThrow(/DATABASE_URL is required/);
   });
