@@ -38,7 +38,7 @@ export class DataKeysAndDeletionReceipts1764195000000 implements MigrationInterf
     await q.query(`
       CREATE TABLE deletion_receipts (
         id uuid PRIMARY KEY,
-        subject_type text NOT NULL CHECK (subject_type IN ('dataset', 'model', 'audit')),
+        subject_type text NOT NULL CHECK (subject_type IN ('dataset', 'model', 'model-version', 'audit')),
         subject_id uuid NOT NULL,
         deleted_at timestamptz NOT NULL,
         deleted_by uuid,

@@ -111,12 +111,14 @@ describe('data at rest and deletion', () => {
     await api().get(`/datasets/${ids.populationId}`).set('x-api-key', svc.adminKey).expect(200);
   });
 
+  let extraVersionId: string;
   it('fails an audit whose stored dataset was tampered with, with a clear error, and keeps the rest', async () => {
     const extra = await uploadAuditInputs(svc, memorisingDigitsModelOnnx(digitsCsv(0, 40)), {
       members: MEMBERS,
       nonMembers: digitsCsv(40, 80, { withId: true }),
       idColumn: 'row_id',
     });
+    extraVersionId = extra.versionId;
     const [row] = await svc.db.query(`SELECT blob_sha256 FROM datasets WHERE id = $1`, [extra.nonMembersId]);
     const blob = blobFiles(svc.env.STORAGE_DIR as string).find((f) => f.endsWith(row.blob_sha256)) as string;
     const bytes = readFileSync(blob);
@@ -222,5 +224,15 @@ describe('data at rest and deletion', () => {
     const res = await api().delete(`/audits/${failed.id}`).set('x-api-key', svc.adminKey).expect(200);
     expect(res.body).toMatchObject({ subjectType: 'audit', items: [{ type: 'audit', id: failed.id }] });
     await api().get(`/audits/${failed.id}`).set('x-api-key', svc.adminKey).expect(404);
+  });
+
+  it('deletes a model version: the last user of its file removes the file', async () => {
+    const version = await api().get(`/model-versions/${extraVersionId}`).set('x-api-key', svc.adminKey).expect(200);
+    const res = await api().delete(`/model-versions/${extraVersionId}`).set('x-api-key', svc.adminKey).expect(200);
+    expect(res.body).toMatchObject({ subjectType: 'model-version', subjectId: extraVersionId });
+    expect(res.body.items[0]).toMatchObject({ type: 'model-version', id: extraVersionId, sha256: version.body.sha256 });
+    expect(res.body.blobsRemoved).toEqual([version.body.sha256]);
+    expect(blobFiles(svc.env.STORAGE_DIR as string).some((f) => f.endsWith(version.body.sha256))).toBe(false);
+    await api().get(`/model-versions/${extraVersionId}`).set('x-api-key', svc.adminKey).expect(404);
   });
 });

@@ -38,6 +38,10 @@ export class DataDeletionService {
     return receipt;
   }
 
+  deleteModelVersion(id: string, by: string | null): Promise<DeletionReceipt> {
+    return this.delete('model-version', id, by, () => this.lifecycle.deleteModelVersion(id));
+  }
+
   deleteAudit(id: string, by: string | null): Promise<DeletionReceipt> {
     return this.delete('audit', id, by, () => this.lifecycle.deleteAudit(id));
   }

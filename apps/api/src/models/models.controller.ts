@@ -136,7 +136,20 @@ export class ModelsController {
 @ApiSecurity('api-key')
 @Controller('model-versions')
 export class ModelVersionsController {
-  constructor(@Inject(ModelRegistryService) private readonly registry: ModelRegistryService) {}
+  constructor(
+    @Inject(ModelRegistryService) private readonly registry: ModelRegistryService,
+    @Inject(DataDeletionService) private readonly deletions: DataDeletionService,
+  ) {}
+
+  @Delete(':id')
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary:
+      'Delete one model version with its file (unless shared) and audits; answers the deletion receipt (409 while one of its audits is active)',
+  })
+  delete(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: AuthenticatedRequest) {
+    return this.deletions.deleteModelVersion(id, req.caller?.keyId ?? null);
+  }
 
   @Get(':id')
   @Roles(...READERS)

@@ -23,7 +23,7 @@ export interface DeletionReceiptItem {
   readonly count?: number;
 }
 
-export type DeletionSubject = 'dataset' | 'model' | 'audit';
+export type DeletionSubject = 'dataset' | 'model' | 'model-version' | 'audit';
 
 /** What DELETE answers and GET /deletion-receipts/:id reads back: append-only in Postgres. */
 export interface DeletionReceipt {
@@ -59,6 +59,7 @@ export type DeletionOutcome =
 export abstract class DataLifecycleRepository {
   abstract deleteDataset(id: string): Promise<DeletionOutcome>;
   abstract deleteModel(id: string): Promise<DeletionOutcome>;
+  abstract deleteModelVersion(id: string): Promise<DeletionOutcome>;
   abstract deleteAudit(id: string): Promise<DeletionOutcome>;
   abstract appendReceipt(receipt: DeletionReceipt): Promise<void>;
   abstract findReceipt(id: string): Promise<DeletionReceipt | null>;

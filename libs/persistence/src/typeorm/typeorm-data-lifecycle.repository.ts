@@ -87,14 +87,7 @@ export class TypeOrmDataLifecycleRepository extends DataLifecycleRepository {
       );
       const model = rows[0];
       if (!model) return { notFound: true };
-      const versions: Array<{
-        id: string;
-        version: number;
-        kind: string;
-        sha256: string;
-        size_bytes: string;
-        preprocessing: { sha256: string } | null;
-      }> = await m.query(
+      const versions: VersionRow[] = await m.query(
         `SELECT id, version, kind, sha256, size_bytes, preprocessing FROM model_versions WHERE model_id = $1 ORDER BY version FOR UPDATE`,
         [id],
       );
@@ -112,22 +105,34 @@ export class TypeOrmDataLifecycleRepository extends DataLifecycleRepository {
       const items: DeletionReceiptItem[] = [{ type: 'model', id, name: model.name }];
       const plan: unknown[] = await m.query(`SELECT model_id FROM audit_plans WHERE model_id = $1`, [id]);
       if (plan.length > 0) items.push({ type: 'audit-plan', id });
-      for (const v of versions)
-        items.push({
-          type: 'model-version',
-          id: v.id,
-          name: `version ${v.version} (${v.kind})`,
-          sha256: v.sha256.trim(),
-          ...(v.kind === 'onnx' ? { blobSha256: v.sha256.trim(), sizeBytes: Number(v.size_bytes) } : {}),
-        });
+      items.push(...versions.map(versionItem));
       items.push(...(await deleteAudits(m, audits)));
       // Versions and the plan cascade with the model.
       await m.query(`DELETE FROM models WHERE id = $1`, [id]);
-      const blobs = versions.flatMap((v) => [
-        ...(v.kind === 'onnx' ? [v.sha256.trim()] : []),
-        ...(v.preprocessing ? [v.preprocessing.sha256] : []),
-      ]);
-      return { deleted: { items, unreferencedBlobs: await unreferenced(m, [...new Set(blobs)]) } };
+      return { deleted: { items, unreferencedBlobs: await unreferenced(m, blobsOf(versions)) } };
+    });
+  }
+
+  deleteModelVersion(id: string): Promise<DeletionOutcome> {
+    return this.dataSource.transaction(async (m) => {
+      const versions: VersionRow[] = await m.query(
+        `SELECT id, version, kind, sha256, size_bytes, preprocessing FROM model_versions WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      if (versions.length === 0) return { notFound: true };
+      const active: Array<{ id: string }> = await m.query(
+        `SELECT id FROM audits WHERE model_version_id = $1 AND status IN ${ACTIVE} ORDER BY created_at`,
+        [id],
+      );
+      if (active.length > 0) return { conflict: { activeAudits: active.map((a) => a.id), auditPlans: [] } };
+      const audits: AuditRow[] = await m.query(
+        `SELECT a.id, a.status, a.report_sha256, (SELECT count(*) FROM findings f WHERE f.audit_id = a.id) AS findings
+           FROM audits a WHERE a.model_version_id = $1 ORDER BY a.created_at`,
+        [id],
+      );
+      const items: DeletionReceiptItem[] = [...versions.map(versionItem), ...(await deleteAudits(m, audits))];
+      await m.query(`DELETE FROM model_versions WHERE id = $1`, [id]);
+      return { deleted: { items, unreferencedBlobs: await unreferenced(m, blobsOf(versions)) } };
     });
   }
 
@@ -161,6 +166,37 @@ export class TypeOrmDataLifecycleRepository extends DataLifecycleRepository {
     );
     return rows[0]?.receipt ?? null;
   }
+}
+
+interface VersionRow {
+  id: string;
+  version: number;
+  kind: string;
+  sha256: string;
+  size_bytes: string;
+  preprocessing: { sha256: string } | null;
+}
+
+function versionItem(v: VersionRow): DeletionReceiptItem {
+  return {
+    type: 'model-version',
+    id: v.id,
+    name: `version ${v.version} (${v.kind})`,
+    sha256: v.sha256.trim(),
+    ...(v.kind === 'onnx' ? { blobSha256: v.sha256.trim(), sizeBytes: Number(v.size_bytes) } : {}),
+  };
+}
+
+/** The blobs of model versions: their files and preprocessing specs. */
+function blobsOf(versions: readonly VersionRow[]): string[] {
+  return [
+    ...new Set(
+      versions.flatMap((v) => [
+        ...(v.kind === 'onnx' ? [v.sha256.trim()] : []),
+        ...(v.preprocessing ? [v.preprocessing.sha256] : []),
+      ]),
+    ),
+  ];
 }
 
 /** Removes audits with their findings and reports; one receipt item per audit, its report's hash and finding count. */
