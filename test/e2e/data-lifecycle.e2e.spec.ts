@@ -112,33 +112,53 @@ describe('data at rest and deletion', () => {
   });
 
   let extraVersionId: string;
-  it('fails an audit whose stored dataset was tampered with, with a clear error, and keeps the rest', async () => {
+  it('detects a tampered dataset: refused at commission (500), and an audit already queued fails with a clear error', async () => {
     const extra = await uploadAuditInputs(svc, memorisingDigitsModelOnnx(digitsCsv(0, 40)), {
       members: MEMBERS,
       nonMembers: digitsCsv(40, 80, { withId: true }),
       idColumn: 'row_id',
     });
     extraVersionId = extra.versionId;
-    const [row] = await svc.db.query(`SELECT blob_sha256 FROM datasets WHERE id = $1`, [extra.nonMembersId]);
-    const blob = blobFiles(svc.env.STORAGE_DIR as string).find((f) => f.endsWith(row.blob_sha256)) as string;
-    const bytes = readFileSync(blob);
-    bytes[100] = (bytes[100] as number) ^ 0xff;
-    const mode = statSync(blob).mode;
-    chmodSync(blob, 0o640);
-    writeFileSync(blob, bytes);
-    chmodSync(blob, mode);
-    const created = await commission({
+    const body = {
       modelVersionId: extra.versionId,
       membersDatasetId: extra.membersId,
       nonMembersDatasetId: extra.nonMembersId,
       attacks: ['membership.loss'],
-    });
+    };
+    const [row] = await svc.db.query(`SELECT blob_sha256 FROM datasets WHERE id = $1`, [extra.nonMembersId]);
+    const blob = blobFiles(svc.env.STORAGE_DIR as string).find((f) => f.endsWith(row.blob_sha256)) as string;
+    const original = readFileSync(blob);
+    const tamper = () => {
+      const bytes = Buffer.from(original);
+      bytes[100] = (bytes[100] as number) ^ 0xff;
+      const mode = statSync(blob).mode;
+      chmodSync(blob, 0o640);
+      writeFileSync(blob, bytes);
+      chmodSync(blob, mode);
+    };
+    const integrity = `the stored file of dataset 'nonmembers' failed its integrity check (chunk 0): it was modified, truncated or sealed under another key`;
+
+    // Commissioning reads the datasets as the audit will: the tampered file is found there.
+    tamper();
+    const before = Number((await svc.db.query(`SELECT count(*)::int AS n FROM audits`))[0].n);
+    const refused = await api().post('/audits').set('x-api-key', svc.adminKey).send(body).expect(500);
+    expect(refused.body).toEqual({ statusCode: 500, code: 'STORED_DATA_UNREADABLE', message: integrity });
+    expect(Number((await svc.db.query(`SELECT count(*)::int AS n FROM audits`))[0].n)).toBe(before);
+
+    // Tampered after commissioning (the worker stopped meanwhile): the worker refuses to hand it to the model process.
+    chmodSync(blob, 0o640);
+    writeFileSync(blob, original);
+    chmodSync(blob, 0o440);
+    await svc.workers[0]?.stop();
+    const created = await commission(body);
+    tamper();
+    await svc.startWorker();
     const done = await waitForAudit(created.body.id);
     expect(done.status).toBe('failed');
-    expect(done.failure).toMatchObject({ code: 'STORED_DATA_UNREADABLE' });
-    expect(JSON.stringify(done.failure)).toMatch(
-      new RegExp(`dataset 'nonmembers' \\(${extra.nonMembersId}\\) failed its integrity check \\(chunk 0\\)`),
-    );
+    expect(done.failure).toEqual({
+      code: 'STORED_DATA_UNREADABLE',
+      reason: integrity.replace("dataset 'nonmembers'", `dataset 'nonmembers' (${extra.nonMembersId})`),
+    });
     // The other audits and datasets are untouched.
     await api().get(`/audits/${auditId}/report`).set('x-api-key', svc.adminKey).expect(200);
   });
