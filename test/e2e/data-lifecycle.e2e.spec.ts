@@ -109,6 +109,21 @@ describe('data at rest and deletion', () => {
       await svc.db.query(`UPDATE audits SET status = 'succeeded' WHERE id = $1`, [auditId]);
     }
     await api().get(`/datasets/${ids.populationId}`).set('x-api-key', svc.adminKey).expect(200);
+
+    // A model's audit plan naming the dataset blocks its deletion too (re-audits would commission on nothing).
+    const version = await api().get(`/model-versions/${ids.versionId}`).set('x-api-key', svc.adminKey).expect(200);
+    const modelId = version.body.modelId as string;
+    await api()
+      .put(`/models/${modelId}/audit-plan`)
+      .set('x-api-key', svc.adminKey)
+      .send({ membersDatasetId: ids.membersId, nonMembersDatasetId: ids.nonMembersId, reauditOnNewVersion: false })
+      .expect(200);
+    const planned = await api().delete(`/datasets/${ids.nonMembersId}`).set('x-api-key', svc.adminKey).expect(409);
+    expect(planned.body).toMatchObject({
+      code: 'RESOURCE_IN_USE',
+      details: { activeAudits: [], auditPlans: [modelId] },
+    });
+    await api().delete(`/models/${modelId}/audit-plan`).set('x-api-key', svc.adminKey).expect(204);
   });
 
   let extraVersionId: string;
