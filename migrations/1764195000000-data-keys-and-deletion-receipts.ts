@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { makeTenantOwned } from './tenancy';
 
 // Sensitive data at rest and its end (docs/security.md, "Data at rest" and "Deletion"):
 // - data_keys: one AES-256 data key per dataset, stored only wrapped by the master key (DATA_ENCRYPTION_KEY), named
@@ -11,6 +12,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 //   stored before this migration are plaintext and their sources unknown: they are a cache, so they are dropped
 //   (audits retrain them).
 // - deletion_receipts: what a DELETE destroyed, append-only (triggers refuse UPDATE, DELETE and TRUNCATE).
+// All three tables are tenant-owned (migrations/tenancy.ts): tenant_id, row-level security, same-tenant keys.
 export class DataKeysAndDeletionReceipts1764195000000 implements MigrationInterface {
   name = 'DataKeysAndDeletionReceipts1764195000000';
 
@@ -24,17 +26,32 @@ export class DataKeysAndDeletionReceipts1764195000000 implements MigrationInterf
         destroyed_at timestamptz,
         CONSTRAINT data_keys_destroyed_has_no_key CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL))
       )`);
-    await q.query(`ALTER TABLE datasets ADD COLUMN key_id uuid REFERENCES data_keys(id)`);
+    await makeTenantOwned(q, 'data_keys');
+    await q.query(`ALTER TABLE datasets ADD COLUMN key_id uuid`);
+    await q.query(
+      `ALTER TABLE datasets ADD CONSTRAINT datasets_key_id_same_tenant FOREIGN KEY (tenant_id, key_id) REFERENCES data_keys (tenant_id, id)`,
+    );
     await q.query(`ALTER TABLE datasets ADD COLUMN blob_sha256 char(64)`);
     await q.query(`DELETE FROM reference_models`);
-    await q.query(`ALTER TABLE reference_models ADD COLUMN key_id uuid REFERENCES data_keys(id)`);
+    await q.query(`ALTER TABLE reference_models ADD COLUMN key_id uuid`);
+    await q.query(
+      `ALTER TABLE reference_models ADD CONSTRAINT reference_models_key_id_same_tenant FOREIGN KEY (tenant_id, key_id) REFERENCES data_keys (tenant_id, id)`,
+    );
     await q.query(`
       CREATE TABLE reference_model_sources (
-        cache_key text NOT NULL REFERENCES reference_models(cache_key) ON DELETE CASCADE,
-        dataset_id uuid NOT NULL REFERENCES datasets(id),
-        PRIMARY KEY (cache_key, dataset_id)
+        cache_key text NOT NULL,
+        dataset_id uuid NOT NULL
       )`);
-    await q.query(`CREATE INDEX reference_model_sources_dataset ON reference_model_sources (dataset_id)`);
+    await makeTenantOwned(q, 'reference_model_sources', {
+      idColumn: null,
+      parents: [{ column: 'dataset_id', table: 'datasets' }],
+    });
+    await q.query(`ALTER TABLE reference_model_sources ADD PRIMARY KEY (tenant_id, cache_key, dataset_id)`);
+    await q.query(
+      `ALTER TABLE reference_model_sources ADD CONSTRAINT reference_model_sources_model FOREIGN KEY (tenant_id, cache_key)
+         REFERENCES reference_models (tenant_id, cache_key) ON DELETE CASCADE`,
+    );
+    await q.query(`CREATE INDEX reference_model_sources_dataset ON reference_model_sources (tenant_id, dataset_id)`);
     await q.query(`
       CREATE TABLE deletion_receipts (
         id uuid PRIMARY KEY,
@@ -45,6 +62,7 @@ export class DataKeysAndDeletionReceipts1764195000000 implements MigrationInterf
         receipt jsonb NOT NULL,
         receipt_sha256 char(64) NOT NULL
       )`);
+    await makeTenantOwned(q, 'deletion_receipts');
     await q.query(`CREATE INDEX deletion_receipts_subject ON deletion_receipts (subject_type, subject_id)`);
     await q.query(`
       CREATE FUNCTION deletion_receipts_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -14,6 +14,7 @@ import { MasterKeyring, masterKeyId } from '../../libs/persistence/src/encryptio
 import { PostgresReferenceModelStore } from '../../libs/persistence/src/postgres-reference-model-store';
 import { TypeOrmDataKeyRepository } from '../../libs/persistence/src/typeorm/typeorm-data-key.repository';
 import { TypeOrmReferenceModelRepository } from '../../libs/persistence/src/typeorm/typeorm-reference-model.repository';
+import { boundToTenant, DEFAULT_TENANT_ID, TenantDb } from '../../libs/persistence/src/tenancy';
 import { openTestSchema } from './support/test-infrastructure';
 
 const CSV = 'id,age,label\nalice,34,1\nbob,51,0\n';
@@ -22,11 +23,13 @@ describe('data keys: rotation and sealed reference models', () => {
   let dataSource: DataSource;
   let drop: () => Promise<void>;
   let dir: string;
+  let db: TenantDb;
   const oldKey = randomBytes(32).toString('base64');
   const newKey = randomBytes(32).toString('base64');
   const lostKey = randomBytes(32).toString('base64');
   beforeAll(async () => {
     ({ dataSource, drop } = await openTestSchema('datakeys'));
+    db = new TenantDb(dataSource);
     dir = mkdtempSync(join(tmpdir(), 'privaudit-datakeys-'));
   });
   afterAll(async () => {
@@ -36,7 +39,7 @@ describe('data keys: rotation and sealed reference models', () => {
   const vaultWith = (current: string, previous: string[] = []) =>
     new DataVault(
       new MasterKeyring(current, previous),
-      new TypeOrmDataKeyRepository(dataSource),
+      boundToTenant(new TypeOrmDataKeyRepository(db), DEFAULT_TENANT_ID),
       new FilesystemBlobStore(join(dir, 'storage')),
     );
 
@@ -71,7 +74,7 @@ describe('data keys: rotation and sealed reference models', () => {
   it('seals reference weights under a data key; a destroyed key makes them a miss, never plaintext', async () => {
     const vault = vaultWith(newKey);
     const { keyId } = await vault.createKey();
-    const repo = new TypeOrmReferenceModelRepository(dataSource);
+    const repo = boundToTenant(new TypeOrmReferenceModelRepository(db), DEFAULT_TENANT_ID);
     const store = new PostgresReferenceModelStore(repo, vault, { keyId, sources: [] });
     const weights: MlpWeights = {
       architecture: { nFeatures: 2, hidden: [], numClasses: 2, activation: 'relu' },

@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -37,11 +37,19 @@ import { ModelsController, ModelVersionsController } from './models/models.contr
 import { SigningKeyController } from './signing/signing-key.controller';
 import { RegistryWebhookService } from './webhooks/registry-webhook.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import { TenantScopeMiddleware } from './tenants/tenant-scope.middleware';
+import { TenantsController } from './tenants/tenants.controller';
+import { TenantService } from './tenants/tenant.service';
 
 export { REDACTED_LOG_PATHS } from './http/log-redaction';
 
 @Module({})
-export class ApiModule {
+export class ApiModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    // Every route: each request runs in a tenant scope, which ApiKeyGuard sets to the key's tenant.
+    consumer.apply(TenantScopeMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
@@ -60,6 +68,7 @@ export class ApiModule {
         HealthController,
         MetricsController,
         ApiKeysController,
+        TenantsController,
         ModelsController,
         ModelVersionsController,
         DatasetsController,
@@ -71,6 +80,7 @@ export class ApiModule {
         DeletionReceiptsController,
       ],
       providers: [
+        TenantService,
         ApiKeyService,
         OidcTokenVerifier,
         ServiceMetrics,

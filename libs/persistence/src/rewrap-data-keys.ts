@@ -7,6 +7,7 @@ import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
 import { openDataSource } from './data-source-options';
 import { DataVault } from './encryption/data-vault';
 import { MasterKeyring } from './encryption/master-keyring';
+import { TenantDb } from './tenancy/tenant-db';
 import { TypeOrmDataKeyRepository } from './typeorm/typeorm-data-key.repository';
 
 const rewrapEnv = appConfigObject.pick({
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   try {
     const vault = new DataVault(
       keyring,
-      new TypeOrmDataKeyRepository(dataSource),
+      new TypeOrmDataKeyRepository(new TenantDb(dataSource)),
       new FilesystemBlobStore(env.STORAGE_DIR),
     );
     const { rewrapped, unreadable } = await vault.rewrapAll();

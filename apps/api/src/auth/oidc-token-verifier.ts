@@ -11,6 +11,7 @@ import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import { refusedAddressReason } from '../../../../libs/engine/src/targets/http/destination-check';
 import { ApiKeyRole } from '../../../../libs/persistence/src/records';
+import { DEFAULT_TENANT_ID } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import type { AuthenticatedCaller } from './api-key.service';
 
 type Jose = typeof import('jose');
@@ -75,7 +76,13 @@ export class OidcTokenVerifier {
     const role = this.roleOf(payload);
     if (role === undefined)
       throw new TokenRefused(`the token's '${this.config.OIDC_ROLE_CLAIM}' claim maps to no privaudit role`, true);
-    return { keyId: subjectId(issuer, String(payload.sub)), role };
+    // Token callers act in the default tenant: mapping an issuer or a claim to other tenants is not built yet.
+    return {
+      keyId: subjectId(issuer, String(payload.sub)),
+      role,
+      tenantId: DEFAULT_TENANT_ID,
+      installationAdmin: false,
+    };
   }
 
   /** The highest role any of the claim's values maps to. */

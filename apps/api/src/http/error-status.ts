@@ -28,6 +28,8 @@ export const SERVICE_ERROR_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
   [ServiceErrorCode.DataEncryptionUnavailable]: 503,
   [ServiceErrorCode.StoredDataUnreadable]: 500,
   [ServiceErrorCode.ResourceInUse]: 409,
+  [ServiceErrorCode.TenantQuotaExceeded]: 429,
+  [ServiceErrorCode.TenantNameTaken]: 409,
 };
 
 // Engine errors are problems with the caller's model or data (422) unless listed here. A default keeps the

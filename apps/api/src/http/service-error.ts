@@ -38,6 +38,10 @@ export enum ServiceErrorCode {
   StoredDataUnreadable = 'STORED_DATA_UNREADABLE',
   /** A deletion refused: an active audit uses the thing (details: the audits), or an audit plan names it. */
   ResourceInUse = 'RESOURCE_IN_USE',
+  /** The tenant's monthly quota of reference-model seconds or endpoint queries would be exceeded. */
+  TenantQuotaExceeded = 'TENANT_QUOTA_EXCEEDED',
+  /** POST /tenants: the name is taken. */
+  TenantNameTaken = 'TENANT_NAME_TAKEN',
 }
 
 export class ServiceError extends Error {

@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import type { TenantDb } from '../tenancy/tenant-db';
 import { DataKeyRepository, type StoredDataKey } from '../repositories/data-key.repository';
 
 interface Row {
@@ -17,13 +17,17 @@ const toKey = (r: Row): StoredDataKey => ({
   destroyedAt: r.destroyed_at,
 });
 
+/**
+ * create / find run in the current tenant (row-level security); the rotation's list and re-wrap are installation
+ * work across every tenant (`npm run data-keys:rewrap`), so they use the installation connection.
+ */
 export class TypeOrmDataKeyRepository extends DataKeyRepository {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(private readonly db: TenantDb) {
     super();
   }
 
   async create(input: { id: string; wrappedKey: Buffer; masterKeyId: string }): Promise<void> {
-    await this.dataSource.query(`INSERT INTO data_keys (id, wrapped_key, master_key_id) VALUES ($1, $2, $3)`, [
+    await this.db.query(`INSERT INTO data_keys (id, wrapped_key, master_key_id) VALUES ($1, $2, $3)`, [
       input.id,
       input.wrappedKey,
       input.masterKeyId,
@@ -31,12 +35,12 @@ export class TypeOrmDataKeyRepository extends DataKeyRepository {
   }
 
   async find(id: string): Promise<StoredDataKey | null> {
-    const rows: Row[] = await this.dataSource.query(`SELECT * FROM data_keys WHERE id = $1`, [id]);
+    const rows: Row[] = await this.db.query(`SELECT * FROM data_keys WHERE id = $1`, [id]);
     return rows[0] ? toKey(rows[0]) : null;
   }
 
   async listWrappedUnderOther(masterKeyId: string, limit: number): Promise<StoredDataKey[]> {
-    const rows: Row[] = await this.dataSource.query(
+    const rows: Row[] = await this.db.installation.query(
       `SELECT * FROM data_keys WHERE wrapped_key IS NOT NULL AND master_key_id <> $1 ORDER BY created_at, id LIMIT $2`,
       [masterKeyId, limit],
     );
@@ -44,7 +48,7 @@ export class TypeOrmDataKeyRepository extends DataKeyRepository {
   }
 
   async rewrap(id: string, from: string, to: { wrappedKey: Buffer; masterKeyId: string }): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await this.db.installation.query(
       `UPDATE data_keys SET wrapped_key = $3, master_key_id = $4
          WHERE id = $1 AND master_key_id = $2 AND wrapped_key IS NOT NULL RETURNING id`,
       [id, from, to.wrappedKey, to.masterKeyId],

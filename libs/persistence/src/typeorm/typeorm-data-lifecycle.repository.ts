@@ -1,4 +1,5 @@
-import { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import type { TenantDb } from '../tenancy/tenant-db';
 import {
   DataLifecycleRepository,
   type DeletionOutcome,
@@ -16,12 +17,12 @@ interface AuditRow {
 }
 
 export class TypeOrmDataLifecycleRepository extends DataLifecycleRepository {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(private readonly db: TenantDb) {
     super();
   }
 
   deleteDataset(id: string): Promise<DeletionOutcome> {
-    return this.dataSource.transaction(async (m) => {
+    return this.inTenant(async (m) => {
       // Locks the row: an audit commissioned meanwhile waits for this transaction (its foreign key), then fails.
       const rows: Array<{
         id: string;
@@ -75,12 +76,12 @@ export class TypeOrmDataLifecycleRepository extends DataLifecycleRepository {
         await m.query(`UPDATE data_keys SET wrapped_key = NULL, destroyed_at = now() WHERE id = $1`, [d.key_id]);
         items.splice(1, 0, { type: 'data-key', id: d.key_id, masterKeyId: d.master_key_id ?? undefined });
       }
-      return { deleted: { items, unreferencedBlobs: await unreferenced(m, [(d.blob_sha256 ?? d.sha256).trim()]) } };
+      return { deleted: { items, unreferencedBlobs: [(d.blob_sha256 ?? d.sha256).trim()] } };
     });
   }
 
   deleteModel(id: string): Promise<DeletionOutcome> {
-    return this.dataSource.transaction(async (m) => {
+    return this.inTenant(async (m) => {
       const rows: Array<{ id: string; name: string }> = await m.query(
         `SELECT id, name FROM models WHERE id = $1 FOR UPDATE`,
         [id],
@@ -109,12 +110,12 @@ export class TypeOrmDataLifecycleRepository extends DataLifecycleRepository {
       items.push(...(await deleteAudits(m, audits)));
       // Versions and the plan cascade with the model.
       await m.query(`DELETE FROM models WHERE id = $1`, [id]);
-      return { deleted: { items, unreferencedBlobs: await unreferenced(m, blobsOf(versions)) } };
+      return { deleted: { items, unreferencedBlobs: blobsOf(versions) } };
     });
   }
 
   deleteModelVersion(id: string): Promise<DeletionOutcome> {
-    return this.dataSource.transaction(async (m) => {
+    return this.inTenant(async (m) => {
       const versions: VersionRow[] = await m.query(
         `SELECT id, version, kind, sha256, size_bytes, preprocessing FROM model_versions WHERE id = $1 FOR UPDATE`,
         [id],
@@ -132,12 +133,12 @@ export class TypeOrmDataLifecycleRepository extends DataLifecycleRepository {
       );
       const items: DeletionReceiptItem[] = [...versions.map(versionItem), ...(await deleteAudits(m, audits))];
       await m.query(`DELETE FROM model_versions WHERE id = $1`, [id]);
-      return { deleted: { items, unreferencedBlobs: await unreferenced(m, blobsOf(versions)) } };
+      return { deleted: { items, unreferencedBlobs: blobsOf(versions) } };
     });
   }
 
   deleteAudit(id: string): Promise<DeletionOutcome> {
-    return this.dataSource.transaction(async (m) => {
+    return this.inTenant(async (m) => {
       const audits: AuditRow[] = await m.query(
         `SELECT a.id, a.status, a.report_sha256, (SELECT count(*) FROM findings f WHERE f.audit_id = a.id) AS findings
            FROM audits a WHERE a.id = $1 FOR UPDATE`,
@@ -151,8 +152,19 @@ export class TypeOrmDataLifecycleRepository extends DataLifecycleRepository {
     });
   }
 
+  /**
+   * The tenant's transaction; then, the blobs it freed that no row of any tenant still uses (the blob store is
+   * content-addressed and shared by the installation, which only the installation connection sees whole).
+   */
+  private async inTenant(fn: (m: EntityManager) => Promise<DeletionOutcome>): Promise<DeletionOutcome> {
+    const outcome = await this.db.run(fn);
+    if (!('deleted' in outcome)) return outcome;
+    const blobs = await unreferenced(this.db.installation.manager, outcome.deleted.unreferencedBlobs);
+    return { deleted: { items: outcome.deleted.items, unreferencedBlobs: blobs } };
+  }
+
   async appendReceipt(r: DeletionReceipt): Promise<void> {
-    await this.dataSource.query(
+    await this.db.query(
       `INSERT INTO deletion_receipts (id, subject_type, subject_id, deleted_at, deleted_by, receipt, receipt_sha256)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [r.id, r.subjectType, r.subjectId, r.deletedAt, r.deletedBy, JSON.stringify(r), r.sha256],
@@ -160,7 +172,7 @@ export class TypeOrmDataLifecycleRepository extends DataLifecycleRepository {
   }
 
   async findReceipt(id: string): Promise<DeletionReceipt | null> {
-    const rows: Array<{ receipt: DeletionReceipt }> = await this.dataSource.query(
+    const rows: Array<{ receipt: DeletionReceipt }> = await this.db.query(
       `SELECT receipt FROM deletion_receipts WHERE id = $1`,
       [id],
     );

@@ -1,13 +1,13 @@
-import { DataSource } from 'typeorm';
+import { TenantDb } from '../tenancy/tenant-db';
 import { ReferenceModelRepository } from '../repositories/reference-model.repository';
 
 export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(private readonly db: TenantDb) {
     super();
   }
 
   async find(cacheKey: string): Promise<{ weights: Buffer; keyId: string | null } | null> {
-    const rows: Array<{ weights: Buffer; key_id: string | null }> = await this.dataSource.query(
+    const rows: Array<{ weights: Buffer; key_id: string | null }> = await this.db.query(
       `SELECT weights, key_id FROM reference_models WHERE cache_key = $1`,
       [cacheKey],
     );
@@ -20,10 +20,10 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
     sealing?: { readonly keyId: string | null; readonly sources: readonly string[] },
   ): Promise<boolean> {
     // Two workers finishing the same model (a stalled job re-run while the first still ran) store it once.
-    return this.dataSource.transaction(async (m) => {
+    return this.db.run(async (m) => {
       const rows: unknown = await m.query(
         `INSERT INTO reference_models (cache_key, weights, size_bytes, key_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (cache_key) DO NOTHING RETURNING cache_key`,
+         ON CONFLICT (tenant_id, cache_key) DO NOTHING RETURNING cache_key`,
         [cacheKey, weights, weights.length, sealing?.keyId ?? null],
       );
       const inserted = Array.isArray(rows) && rows.length === 1;
@@ -38,7 +38,7 @@ export class TypeOrmReferenceModelRepository extends ReferenceModelRepository {
 
   async storedKeys(cacheKeys: readonly string[]): Promise<Set<string>> {
     if (cacheKeys.length === 0) return new Set();
-    const rows: Array<{ cache_key: string }> = await this.dataSource.query(
+    const rows: Array<{ cache_key: string }> = await this.db.query(
       `SELECT cache_key FROM reference_models WHERE cache_key = ANY($1::text[])`,
       [[...cacheKeys]],
     );
