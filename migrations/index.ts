@@ -11,6 +11,7 @@ import { AuditReportSha2561764130000000 } from './1764130000000-audit-report-sha
 import { EndpointVersionsAndQueryBudget1764135000000 } from './1764135000000-endpoint-versions-and-query-budget';
 import { AuditPlansAndHistory1764140000000 } from './1764140000000-audit-plans-and-history';
 import { WebhookDeliveries1764150000000 } from './1764150000000-webhook-deliveries';
+import { Notifications1764170000000 } from './1764170000000-notifications';
 import { Tenants1764190000000 } from './1764190000000-tenants';
 import { DataKeysAndDeletionReceipts1764195000000 } from './1764195000000-data-keys-and-deletion-receipts';
 
@@ -29,6 +30,7 @@ export const ALL_MIGRATIONS = [
   EndpointVersionsAndQueryBudget1764135000000,
   AuditPlansAndHistory1764140000000,
   WebhookDeliveries1764150000000,
+  Notifications1764170000000,
   Tenants1764190000000,
   DataKeysAndDeletionReceipts1764195000000,
 ];

@@ -18,6 +18,7 @@ import {
   DataKeyRepository,
   DataLifecycleRepository,
   WebhookDeliveryRepository,
+  NotificationRepository,
   DatabaseStatus,
   DatasetRepository,
   ModelRepository,
@@ -30,6 +31,7 @@ import { TypeOrmAccessLogRepository } from './typeorm/typeorm-access-log.reposit
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 import { TypeOrmAuditPlanRepository } from './typeorm/typeorm-audit-plan.repository';
 import { TypeOrmWebhookDeliveryRepository } from './typeorm/typeorm-webhook-delivery.repository';
+import { TypeOrmNotificationRepository } from './typeorm/typeorm-notification.repository';
 import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 import { TypeOrmDatabaseStatus } from './typeorm/typeorm-database-status';
 import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
@@ -108,6 +110,11 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeOrmWebhookDeliveryRepository(ds),
         },
         {
+          provide: NotificationRepository,
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmNotificationRepository(db),
+        },
+        {
           provide: ReferenceModelRepository,
           inject: [TenantDb],
           useFactory: (db: TenantDb) => new TypeOrmReferenceModelRepository(db),
@@ -161,6 +168,7 @@ export class PersistenceModule {
         AuditRepository,
         AuditPlanRepository,
         WebhookDeliveryRepository,
+        NotificationRepository,
         ReferenceModelRepository,
         DatabaseStatus,
         BlobStore,

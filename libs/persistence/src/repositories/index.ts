@@ -7,6 +7,7 @@ export * from './model.repository';
 export * from './reference-model.repository';
 export * from './database-status';
 export * from './access-log.repository';
+export * from './notification.repository';
 export * from './tenant.repository';
 export * from './data-key.repository';
 export * from './data-lifecycle.repository';
