@@ -15,6 +15,7 @@ import { Notifications1764170000000 } from './1764170000000-notifications';
 import { AuditDeadline1764180000000 } from './1764180000000-audit-deadline';
 import { ReferenceModelClaims1764181000000 } from './1764181000000-reference-model-claims';
 import { Tenants1764190000000 } from './1764190000000-tenants';
+import { DataKeysAndDeletionReceipts1764195000000 } from './1764195000000-data-keys-and-deletion-receipts';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -35,4 +36,5 @@ export const ALL_MIGRATIONS = [
   AuditDeadline1764180000000,
   ReferenceModelClaims1764181000000,
   Tenants1764190000000,
+  DataKeysAndDeletionReceipts1764195000000,
 ];

@@ -332,8 +332,8 @@ describe('audit options: referenceTraining, classes, outputPolicy and reference 
       }
     });
 
-    it('refuses the audit when a label is not one of the declared classes, before anything is queued', async () => {
-      const refused = await as(http().post('/audits'))
+    it('refuses an audit whose labels are not all among the declared classes (422 naming line, row, column)', async () => {
+      const res = await as(http().post('/audits'))
         .send({
           membersDatasetId: ids.membersDatasetId,
           nonMembersDatasetId: ids.nonMembersDatasetId,
@@ -341,8 +341,10 @@ describe('audit options: referenceTraining, classes, outputPolicy and reference 
           classes: ['a', 'b', 'x'],
         })
         .expect(422);
-      // The engine's planAudit reads every dataset at commission, as the audit would (the CLI's --dry-run).
-      expect(refused.body.code).toBe('LABEL_OUT_OF_RANGE');
+      expect(res.body.code).toBe('LABEL_OUT_OF_RANGE');
+      expect(res.body.message).toMatch(
+        /^[\w.-]+\.csv line \d+ \(row \d+\), column '[^']+': label is not one of the 3 declared classes$/,
+      );
     });
   });
 });

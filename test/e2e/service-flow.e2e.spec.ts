@@ -165,10 +165,31 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
     });
 
     it.each([
-      ['a row with a missing column', 'a,b,digit\n1,2,0\n3,0\n', /CSV_COLUMN_COUNT/, /line 3/],
-      ['an unclosed quote', 'a,b,digit\n1,2,0\n"3,4,1\n', /CSV_(UNCLOSED_QUOTE|MALFORMED)/, /line/],
-      ['a duplicate header', 'a,a,digit\n1,2,0\n', /CSV_DUPLICATE_HEADER/, /a/],
-      ['NaN in a numeric column', 'a,b,digit\n1,2,0\n3,NaN,1\n', /CSV_(NON_FINITE|NOT_NUMERIC)/, /b/],
+      [
+        'a row with a missing column',
+        'a,b,digit\n1,2,0\n3,0\n',
+        /CSV_COLUMN_COUNT/,
+        /^bad\.csv line 3: 2 fields, header has 3$/,
+      ],
+      [
+        'an unclosed quote',
+        'a,b,digit\n1,2,0\n"3,4,1\n',
+        /CSV_UNCLOSED_QUOTE/,
+        /^bad\.csv line 3: a quote opened in the record starting on this line is never closed/,
+      ],
+      // Once /a/ and /b/: patterns the file name 'bad.csv' alone matched, so any message passed.
+      [
+        'a duplicate header',
+        'a,a,digit\n1,2,0\n',
+        /CSV_DUPLICATE_HEADER/,
+        /^bad\.csv line 1: header 'a' appears twice \(columns 1 and 2\)$/,
+      ],
+      [
+        'NaN in a numeric column',
+        'a,b,digit\n1,2,0\n3,NaN,1\n',
+        /CSV_NON_FINITE/,
+        /^bad\.csv line 3 \(row 2\), column 'b': value is NaN or infinite/,
+      ],
       ['a missing label column', 'a,b,label\n1,2,0\n', /CSV_MISSING_COLUMN/, /digit/],
       ['a misspelt label column', 'p0,Digits\n1,0\n', /CSV_MISSING_COLUMN/, /did you mean 'Digits'\?/],
     ])('refuses %s with 422 and a located message', async (_what, csv, code, where) => {
@@ -325,16 +346,21 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
         .expect(400);
     });
 
-    it('refuses the audit when labels are outside the model classes, before anything is queued', async () => {
+    it('refuses an audit whose labels are outside the model classes (422 naming line, row, column), queueing nothing', async () => {
       const threeClass = await registerModel(pytorchStyleOnnx(tinyRandomMlp(4, { nFeatures: 64, numClasses: 3 })));
-      const refused = await asOfficer(http().post('/audits'))
+      const before = Number((await svc.db.query(`SELECT count(*)::int AS n FROM audits`))[0].n);
+      const res = await asOfficer(http().post('/audits'))
         .send({
           modelVersionId: threeClass.res.body.id,
           membersDatasetId: membersId,
           nonMembersDatasetId: nonMembersId,
         })
         .expect(422);
-      expect(refused.body.code).toBe('LABEL_OUT_OF_RANGE');
+      expect(res.body.code).toBe('LABEL_OUT_OF_RANGE');
+      expect(res.body.message).toMatch(
+        /^members\.csv line \d+ \(row \d+\), column 'digit': label is not an integer in \[0, 2\] \(the model's classes\)$/,
+      );
+      expect(Number((await svc.db.query(`SELECT count(*)::int AS n FROM audits`))[0].n)).toBe(before);
     });
 
     it('cancels a queued audit', async () => {

@@ -27,6 +27,13 @@ interface TenantObjects {
   nonMembersId: string;
   auditId: string;
   spareKeyId: string;
+  /** Deleted by the DELETE crossings (A deletes its own), so the objects above stay for the other routes. */
+  spareModelId: string;
+  spareVersionId: string;
+  spareDatasetId: string;
+  spareAuditId: string;
+  /** The receipt of a dataset deleted while populating. */
+  receiptId: string;
   subscriptionId: string;
 }
 
@@ -87,12 +94,52 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
         .send({ name: `spare ${label}`, role: 'auditor' })
         .expect(201)
     ).body.id;
+    const spareModelId = (
+      await as(http().post('/models'))
+        .send({ name: `spare model ${label}` })
+        .expect(201)
+    ).body.id;
+    const spareVersionId = (
+      await as(http().post(`/models/${spareModelId}/versions`))
+        .set('content-type', 'application/octet-stream')
+        .send(digitsModelOnnx())
+        .expect(201)
+    ).body.id;
+    const spareDatasetId = await dataset('population', digitsCsv(120, 180));
+    const spareAuditId = (
+      await as(http().post('/audits'))
+        .send({
+          modelVersionId: versionId,
+          membersDatasetId: membersId,
+          nonMembersDatasetId: nonMembersId,
+          attacks: ['membership.loss'],
+        })
+        .expect(201)
+    ).body.id;
+    expect((await waitFinished(key, spareAuditId)).status).toBe('succeeded');
     const subscriptionId = (
       await as(http().post(`/models/${modelId}/notifications`))
         .send({ url: 'http://127.0.0.1:9/hook', events: ['audit.failed'] })
         .expect(201)
     ).body.id as string;
-    return { key, modelId, versionId, membersId, nonMembersId, auditId, spareKeyId, subscriptionId };
+    const receiptId = (
+      await as(http().delete(`/datasets/${await dataset('population', digitsCsv(180, 200))}`)).expect(200)
+    ).body.id;
+    return {
+      subscriptionId,
+      key,
+      modelId,
+      versionId,
+      membersId,
+      nonMembersId,
+      auditId,
+      spareKeyId,
+      spareModelId,
+      spareVersionId,
+      spareDatasetId,
+      spareAuditId,
+      receiptId,
+    };
   }
 
   beforeAll(async () => {
@@ -194,6 +241,12 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
     'GET /audits/:id/report.html.sig': (k, o) => http().get(`/audits/${o.auditId}/report.html.sig`).set('x-api-key', k),
     'POST /api-keys/:id/rotate': (k, o) => http().post(`/api-keys/${o.spareKeyId}/rotate`).set('x-api-key', k).send({}),
     'DELETE /api-keys/:id': (k, o) => http().delete(`/api-keys/${o.spareKeyId}`).set('x-api-key', k),
+    'GET /deletion-receipts/:id': (k, o) => http().get(`/deletion-receipts/${o.receiptId}`).set('x-api-key', k),
+    // The spare version before its model, so each DELETE by A finds its object and answers a receipt.
+    'DELETE /model-versions/:id': (k, o) => http().delete(`/model-versions/${o.spareVersionId}`).set('x-api-key', k),
+    'DELETE /models/:id': (k, o) => http().delete(`/models/${o.spareModelId}`).set('x-api-key', k),
+    'DELETE /datasets/:id': (k, o) => http().delete(`/datasets/${o.spareDatasetId}`).set('x-api-key', k),
+    'DELETE /audits/:id': (k, o) => http().delete(`/audits/${o.spareAuditId}`).set('x-api-key', k),
   };
 
   /** Routes that list the caller's objects: B's answer holds none of A's ids. */

@@ -207,6 +207,6 @@ describe('tenant isolation by Postgres row-level security', () => {
     expect(row.tenant_id).toBe(tenantB);
     // Reference models are per tenant: the same cache key holds each tenant's own weights.
     const weights = await boundToTenant(new TypeOrmReferenceModelRepository(db), tenantB).find('c'.repeat(16));
-    expect(weights?.toString()).toBe('b');
+    expect(weights?.weights.toString()).toBe('b');
   });
 });

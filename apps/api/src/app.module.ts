@@ -12,7 +12,9 @@ import { AccessLogInterceptor } from './access-log/access-log.interceptor';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiThrottlerGuard, throttlerOptions } from './http/api-throttler.guard';
 import { TempUploadJanitor } from './http/temp-upload-janitor';
+import { apiLoggerOptions } from './http/log-redaction';
 import { ApiKeyService } from './auth/api-key.service';
+import { OidcTokenVerifier } from './auth/oidc-token-verifier';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { AuditCommissionService } from './audits/audit-commission.service';
 import { AuditEndpointCheck } from './audits/audit-endpoint-check';
@@ -24,6 +26,8 @@ import { AuditPlanService } from './audit-plans/audit-plan.service';
 import { ScheduledReaudits } from './audit-plans/scheduled-reaudits';
 import { DatasetCatalogService } from './datasets/dataset-catalog.service';
 import { DatasetsController } from './datasets/datasets.controller';
+import { DataDeletionService } from './deletion/data-deletion.service';
+import { DeletionReceiptsController } from './deletion/deletion-receipts.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { ServiceMetrics } from './metrics/service-metrics';
@@ -41,14 +45,7 @@ import { TenantScopeMiddleware } from './tenants/tenant-scope.middleware';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantService } from './tenants/tenant.service';
 
-/** Headers that carry secrets: never written to logs. Request bodies are never logged at all. */
-export const REDACTED_LOG_PATHS = [
-  'req.headers["x-api-key"]',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-privaudit-signature"]',
-  'req.headers["x-mlflow-signature"]',
-];
+export { REDACTED_LOG_PATHS } from './http/log-redaction';
 
 @Module({})
 export class ApiModule implements NestModule {
@@ -62,9 +59,7 @@ export class ApiModule implements NestModule {
       module: ApiModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot({
-          pinoHttp: { level: config.LOG_LEVEL, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
-        }),
+        LoggerModule.forRoot(apiLoggerOptions(config.LOG_LEVEL)),
         // The api applies pending migrations at start-up (migrationsRun); the worker never does.
         PersistenceModule.forRoot({ runMigrations: true }),
         QueueModule.forRoot(),
@@ -86,11 +81,13 @@ export class ApiModule implements NestModule {
         ModelAuditsController,
         SigningKeyController,
         WebhooksController,
+        DeletionReceiptsController,
         NotificationsController,
       ],
       providers: [
         TenantService,
         ApiKeyService,
+        OidcTokenVerifier,
         ServiceMetrics,
         EngineCheckPool,
         ModelRegistryService,
@@ -103,6 +100,7 @@ export class ApiModule implements NestModule {
         AuditPlanService,
         ScheduledReaudits,
         RegistryWebhookService,
+        DataDeletionService,
         NotificationService,
         NotificationDispatcher,
         // Guards run in this order: the rate limit first (bad keys count too), then the key and its roles.

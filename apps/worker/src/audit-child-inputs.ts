@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../libs/config/src/config.module';
 import { auditRequestFiles } from '../../../libs/persistence/src/audit-request-files';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BlobStore } from '../../../libs/persistence/src/blob-store/blob-store';
+import { DataVault } from '../../../libs/persistence/src/encryption/data-vault';
+import { DataEncryptionUnavailableError } from '../../../libs/persistence/src/encryption/master-keyring';
+import { SealedDataError } from '../../../libs/persistence/src/encryption/sealed-stream';
+import type { ReferenceModelSealing } from '../../../libs/persistence/src/postgres-reference-model-store';
 import type { AuditRecord, DatasetRecord } from '../../../libs/persistence/src/records';
 import { DatasetRepository } from '../../../libs/persistence/src/repositories/dataset.repository';
 import { ModelRepository } from '../../../libs/persistence/src/repositories/model.repository';
@@ -26,9 +32,14 @@ export class AuditChildInputs {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EndpointSecretBox) private readonly secrets: EndpointSecretBox,
     @Inject(AuditRepository) private readonly audits: AuditRepository,
+    @Inject(DataVault) private readonly vault: DataVault,
   ) {}
 
-  async of(audit: AuditRecord): Promise<AuditChildInput> {
+  /**
+   * The child's input. The datasets are sealed at rest: they are opened (verified in full) into `scratch`, the
+   * child's own directory, which is removed with the child; no other decrypted copy exists.
+   */
+  async of(audit: AuditRecord, scratch: string): Promise<AuditChildInput> {
     const version = await this.models.findVersion(audit.modelVersionId);
     if (!version)
       throw new FinalAuditFailure('AUDIT_INPUT_MISSING', 'the model version of this audit no longer exists');
@@ -38,15 +49,33 @@ export class AuditChildInputs {
     const endpoint = version.kind === 'endpoint';
     for (const sha256 of [
       ...(endpoint ? [] : [version.sha256]),
-      members.sha256,
-      nonMembers.sha256,
-      ...(population ? [population.sha256] : []),
+      this.vault.blobOf(members),
+      this.vault.blobOf(nonMembers),
+      ...(population ? [this.vault.blobOf(population)] : []),
       ...(version.preprocessing ? [version.preprocessing.sha256] : []),
     ]) {
       // Missing blob on this machine: a shared-volume problem, worth a retry elsewhere.
       if (!(await this.blobs.exists(sha256)))
         throw new Error(`stored file ${sha256.slice(0, 12)}... is not available to this worker`);
     }
+    const inputs = join(scratch, 'inputs');
+    await mkdir(inputs, { recursive: true, mode: 0o700 });
+    const opened = async (d: DatasetRecord, role: string) => {
+      const path = join(inputs, `${role}.csv`);
+      try {
+        await this.vault.openFile(d, path, `the stored file of dataset '${d.name}' (${d.id})`);
+      } catch (e) {
+        // Tampered, truncated, or its key is gone: retrying elsewhere cannot help.
+        if (e instanceof SealedDataError) throw new FinalAuditFailure('STORED_DATA_UNREADABLE', e.message);
+        if (e instanceof DataEncryptionUnavailableError)
+          throw new FinalAuditFailure('DATA_ENCRYPTION_UNAVAILABLE', e.message);
+        throw e;
+      }
+      return { path, name: `${d.name}.csv` };
+    };
+    const membersFile = await opened(members, 'members');
+    const nonMembersFile = await opened(nonMembers, 'non-members');
+    const populationFile = population ? await opened(population, 'population') : undefined;
     return {
       ...(endpoint
         ? {
@@ -62,6 +91,23 @@ export class AuditChildInputs {
         (sha256) => this.blobs.localPath(sha256),
         this.config.MAX_MODEL_BYTES,
       ),
+      // The datasets as opened into the child's scratch directory (sealed at rest), not their stored blobs.
+      members: membersFile,
+      nonMembers: nonMembersFile,
+      ...(populationFile ? { population: populationFile } : {}),
+    };
+  }
+
+  /** How reference models trained for this audit are sealed: the members dataset's key; derived from all its data. */
+  async referenceSealing(audit: AuditRecord): Promise<ReferenceModelSealing> {
+    const members = await this.dataset(audit.membersDatasetId);
+    return {
+      keyId: members.keyId,
+      sources: [
+        audit.membersDatasetId,
+        audit.nonMembersDatasetId,
+        ...(audit.populationDatasetId ? [audit.populationDatasetId] : []),
+      ],
     };
   }
 

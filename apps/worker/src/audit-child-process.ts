@@ -69,30 +69,62 @@ export function resolveAuditChildEntry(): string {
   throw new Error(`audit child entry not found at ${compiled}: run \`npm run build\` first`);
 }
 
+/**
+ * The child's input, or how to make it inside the child's scratch directory (the worker decrypts the audit's
+ * datasets there, so plaintext exists only in the directory that is removed with the child).
+ */
+export type ChildInputSource<I> = I | ((scratch: string) => Promise<I>);
+
 /** Runs one audit in a forked Node process with its own heap limit; the worker's event loop stays free. */
-export function runAuditInChild(input: AuditChildInput, opts: AuditChildOptions): Promise<AuditReport> {
-  return runInChild({ type: 'run', input }, opts, (m) => (m.type === 'report' ? m.report : undefined));
+export function runAuditInChild(
+  input: ChildInputSource<AuditChildInput>,
+  opts: AuditChildOptions,
+): Promise<AuditReport> {
+  return runInChild(
+    async (scratch) => ({ type: 'run', input: typeof input === 'function' ? await input(scratch) : input }),
+    opts,
+    (m) => (m.type === 'report' ? m.report : undefined),
+  );
 }
 
 /** Trains one reference model in a forked process; resolves with its cache key and encoded weights. */
 export function trainReferenceModelInChild(
-  input: ReferenceModelChildInput,
+  input: ChildInputSource<ReferenceModelChildInput>,
   opts: AuditChildOptions,
 ): Promise<{ key: string; weights: Buffer }> {
-  return runInChild({ type: 'train-reference', input }, opts, (m) =>
-    m.type === 'reference-model' ? { key: m.key, weights: Buffer.from(m.weights, 'base64') } : undefined,
+  return runInChild(
+    async (scratch) => ({ type: 'train-reference', input: typeof input === 'function' ? await input(scratch) : input }),
+    opts,
+    (m) => (m.type === 'reference-model' ? { key: m.key, weights: Buffer.from(m.weights, 'base64') } : undefined),
   );
 }
 
+/** Makes the scratch directory, prepares the request in it, then supervises the child; the directory goes with it. */
+async function runInChild<T>(
+  prepare: (scratch: string) => Promise<ParentToChild>,
+  opts: AuditChildOptions,
+  resultOf: (message: ChildToParent) => T | undefined,
+): Promise<T> {
+  // An empty working directory of its own (mode 0700), removed when the child is gone.
+  const scratch = mkdtempSync(join(tmpdir(), 'privaudit-model-process-'));
+  let request: ParentToChild;
+  try {
+    request = await prepare(scratch);
+  } catch (e) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw e;
+  }
+  return superviseChild(scratch, request, opts, resultOf);
+}
+
 /** The supervisor: fork, send the request, collect the one result, map every way of dying to a failure. */
-function runInChild<T>(
+function superviseChild<T>(
+  scratch: string,
   request: ParentToChild,
   opts: AuditChildOptions,
   resultOf: (message: ChildToParent) => T | undefined,
 ): Promise<T> {
   return new Promise<T>((resolvePromise, reject) => {
-    // An empty working directory of its own, removed when the child is gone.
-    const scratch = mkdtempSync(join(tmpdir(), 'privaudit-model-process-'));
     const files = auditInputFiles(request);
     const sandboxed = sandboxedCommand({
       entry: opts.entry ?? resolveAuditChildEntry(),

@@ -5,8 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onnx } from 'onnx-proto';
-import { softmaxMlpOnnx, tinyRandomMlp } from '../../../test/fixtures/onnx-fixtures';
+import { runtimeMemoryBomb, softmaxMlpOnnx, tinyRandomMlp } from '../../../test/fixtures/onnx-fixtures';
 import type { AuditChildInput } from './audit-child-messages';
 import { AuditChildFailure, runAuditInChild } from './audit-child-process';
 import { type ChildSandboxOptions, hostCapabilities } from './model-sandbox';
@@ -177,56 +176,3 @@ describe('the model process sandbox', () => {
     expect((error as AuditChildFailure).reason).toMatch(/memory/);
   });
 });
-
-/**
- * The model's output plus 0 x sum(ConstantOfShape([k*f, k*f])) where f is the input's feature count read at run
- * time: a tensor of (k*f)^2 floats allocated on the first inference.
- */
-function runtimeMemoryBomb(bytes: Uint8Array, k: number): Uint8Array {
-  const model = onnx.ModelProto.decode(bytes);
-  const graph = model.graph as onnx.GraphProto;
-  const input = graph.input[0]?.name as string;
-  const output = graph.output[0]?.name as string;
-  for (const node of graph.node) node.output = (node.output ?? []).map((o) => (o === output ? 'pre_bomb' : o));
-  const int64 = (name: string, values: number[]) =>
-    onnx.TensorProto.create({
-      name,
-      dataType: onnx.TensorProto.DataType.INT64,
-      dims: [values.length],
-      rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer),
-    });
-  graph.initializer.push(
-    int64('bomb_start', [1]),
-    int64('bomb_end', [2]),
-    int64('bomb_k', [k]),
-    onnx.TensorProto.create({
-      name: 'bomb_zero',
-      dataType: onnx.TensorProto.DataType.FLOAT,
-      dims: [],
-      rawData: new Uint8Array(new Float32Array([0]).buffer),
-    }),
-  );
-  const node = (opType: string, inputs: string[], outputs: string[], attribute: onnx.IAttributeProto[] = []) =>
-    onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: outputs[0], attribute });
-  graph.node.push(
-    node('Shape', [input], ['bomb_shape_in']),
-    node('Slice', ['bomb_shape_in', 'bomb_start', 'bomb_end'], ['bomb_features']),
-    node('Mul', ['bomb_features', 'bomb_k'], ['bomb_side']),
-    node(
-      'Concat',
-      ['bomb_side', 'bomb_side'],
-      ['bomb_shape'],
-      [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 })],
-    ),
-    node('ConstantOfShape', ['bomb_shape'], ['bomb']),
-    node(
-      'ReduceSum',
-      ['bomb'],
-      ['bomb_total'],
-      [onnx.AttributeProto.create({ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 })],
-    ),
-    node('Mul', ['bomb_total', 'bomb_zero'], ['bomb_nothing']),
-    node('Add', ['pre_bomb', 'bomb_nothing'], [output]),
-  );
-  return onnx.ModelProto.encode(model).finish();
-}

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job } from 'bullmq';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import type { KeyObject } from 'node:crypto';
@@ -10,6 +9,7 @@ import { REPORT_SIGNING_KEY } from '../../../libs/config/src/report-signing-key'
 import { DISTRIBUTED_MODELS_PER_GRAPH } from '../../../libs/engine/src/training/reference-model-jobs';
 import { FileReferenceModelStore } from '../../../libs/engine/src/training/reference-model-store';
 import { PostgresReferenceModelStore } from '../../../libs/persistence/src/postgres-reference-model-store';
+import { DataVault } from '../../../libs/persistence/src/encryption/data-vault';
 import { AuditRecord, AuditStatus } from '../../../libs/persistence/src/records';
 import { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
 import { ReferenceModelRepository } from '../../../libs/persistence/src/repositories/reference-model.repository';
@@ -39,6 +39,7 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ShutdownSignal) private readonly shutdown: ShutdownSignal,
     @Inject(REPORT_SIGNING_KEY) private readonly signingKey: KeyObject | null,
+    @Inject(DataVault) private readonly vault: DataVault,
   ) {}
 
   async handle(job: Job<RunMembershipAuditPayload>, token: string | undefined, signal: AbortSignal): Promise<string> {
@@ -64,34 +65,30 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     // The whole audit's time limit (its reference-model jobs already spent part of it): the child gets what is left.
     const timeLeftMs = await auditTimeLeftMs(this.audits, auditId, this.config.AUDIT_TIMEOUT_SECONDS);
     if (timeLeftMs === null) return 'audit no longer active';
-    const usesStoredModels = (audit.referenceModelKeys?.length ?? 0) > 0;
-    // The reference-model jobs (this job's children in the flow) have stored every model in Postgres: hand
-    // them to the audit as a cache directory, so runAudit trains nothing.
-    const cacheDir = usesStoredModels ? await this.materialiseReferenceModels(audit) : undefined;
-    try {
-      return await this.runChild(audit, cacheDir, jobSignal, timeLeftMs);
-    } finally {
-      if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-    }
+    return this.runChild(audit, jobSignal, timeLeftMs);
   }
 
-  private async runChild(
-    audit: AuditRecord,
-    cacheDir: string | undefined,
-    jobSignal: AbortSignal,
-    timeLeftMs: number,
-  ): Promise<string> {
+  private async runChild(audit: AuditRecord, jobSignal: AbortSignal, timeLeftMs: number): Promise<string> {
     const auditId = audit.id;
-    const input = {
-      ...(await this.inputs.of(audit)),
-      ...(cacheDir ? { referenceCacheDir: cacheDir, modelsPerGraph: DISTRIBUTED_MODELS_PER_GRAPH } : {}),
-    };
+    const usesStoredModels = (audit.referenceModelKeys?.length ?? 0) > 0;
+    // Made inside the child's scratch directory (removed with it): the opened datasets, and, when the
+    // reference-model jobs (this job's children in the flow) have stored every model in Postgres, those models
+    // as a cache directory, so runAudit trains nothing.
+    const input = async (scratch: string) => ({
+      ...(await this.inputs.of(audit, scratch)),
+      ...(usesStoredModels
+        ? {
+            referenceCacheDir: await this.materialiseReferenceModels(audit, scratch),
+            modelsPerGraph: DISTRIBUTED_MODELS_PER_GRAPH,
+          }
+        : {}),
+    });
 
     return runChildCancellably(jobSignal, this.shutdown, (cancel) => {
       const progress = new ThrottledProgress(
         this.audits,
         auditId,
-        cacheDir ? REFERENCE_MODELS_PROGRESS_SHARE : 0,
+        usesStoredModels ? REFERENCE_MODELS_PROGRESS_SHARE : 0,
         (status) => {
           if (status !== AuditStatus.Running) cancel();
         },
@@ -121,10 +118,11 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     });
   }
 
-  private async materialiseReferenceModels(audit: AuditRecord): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'privaudit-reference-models-'));
+  private async materialiseReferenceModels(audit: AuditRecord, scratch: string): Promise<string> {
+    const dir = join(scratch, 'reference-models');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const files = new FileReferenceModelStore(dir);
-    const stored = new PostgresReferenceModelStore(this.referenceModels);
+    const stored = new PostgresReferenceModelStore(this.referenceModels, this.vault);
     let missing = 0;
     for (const key of audit.referenceModelKeys ?? []) {
       const weights = await stored.get(key);

@@ -5,6 +5,8 @@ import { APP_CONFIG } from '../../../libs/config/src/config.module';
 import { ACTIVE_AUDIT_STATUSES, AuditRecord } from '../../../libs/persistence/src/records';
 import { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
 import { ReferenceModelRepository } from '../../../libs/persistence/src/repositories/reference-model.repository';
+import { DataVault } from '../../../libs/persistence/src/encryption/data-vault';
+import { PostgresReferenceModelStore } from '../../../libs/persistence/src/postgres-reference-model-store';
 import { JobName, TrainReferenceModelPayload } from '../../../libs/queue/src/queue-names';
 import { AuditChildInputs } from './audit-child-inputs';
 import { trainReferenceModelInChild } from './audit-child-process';
@@ -35,6 +37,7 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
     @Inject(AuditChildInputs) private readonly inputs: AuditChildInputs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ShutdownSignal) private readonly shutdown: ShutdownSignal,
+    @Inject(DataVault) private readonly vault: DataVault,
   ) {}
 
   async handle(job: Job<TrainReferenceModelPayload>, token: string | undefined, signal: AbortSignal): Promise<string> {
@@ -132,7 +135,7 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
       },
       run: async (signal) => {
         const trained = await trainReferenceModelInChild(
-          { audit: await this.inputs.of(audit), mode: data.mode, m: data.m },
+          async (scratch) => ({ audit: await this.inputs.of(audit, scratch), mode: data.mode, m: data.m }),
           {
             memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
             sandbox: sandboxOptionsOf(this.config),
@@ -154,7 +157,13 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
             `reference model ${data.mode} ${data.m} of this audit no longer matches its planned data and settings`,
           );
         }
-        const inserted = await this.referenceModels.putIfAbsent(data.key, trained.weights);
+        // Derived from members: sealed under the members dataset's key, linked to every dataset it came from.
+        const store = new PostgresReferenceModelStore(
+          this.referenceModels,
+          this.vault,
+          await this.inputs.referenceSealing(audit),
+        );
+        const inserted = await store.putEncoded(data.key, trained.weights);
         await this.reportProgress(audit);
         return inserted ? 'trained' : 'trained (already stored by another worker)';
       },

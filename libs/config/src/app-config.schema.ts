@@ -9,7 +9,11 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY',
   'MODEL_REGISTRY_WEBHOOK_SECRET',
   'SECRETS_ENCRYPTION_KEY',
+  'DATA_ENCRYPTION_KEY',
+  'DATA_ENCRYPTION_PREVIOUS_KEYS',
 ]);
+
+const BASE64_32 = (v: string) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32;
 
 /** A comma-separated list of host names or IP literals (no port, no scheme); empty entries ignored. */
 const hostList = z
@@ -169,6 +173,81 @@ export const appConfigObject = z.object({
       })
       .optional(),
   ),
+  /**
+   * Master key of data at rest (docs/security.md, "Data at rest"): wraps the per-dataset AES-256 keys that seal
+   * uploaded datasets and the reference-model weights derived from them. 32 random bytes, base64. Unset: dataset
+   * uploads are refused (503 DATA_ENCRYPTION_UNAVAILABLE), nothing is stored in clear. Must differ from
+   * SECRETS_ENCRYPTION_KEY.
+   */
+  DATA_ENCRYPTION_KEY: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().refine(BASE64_32, { message: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)' }).optional(),
+  ),
+  /**
+   * Master keys being rotated out (comma-separated, same form): data keys wrapped under them still unwrap until
+   * `npm run data-keys:rewrap` has re-wrapped them under DATA_ENCRYPTION_KEY.
+   */
+  DATA_ENCRYPTION_PREVIOUS_KEYS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
+    )
+    .pipe(z.array(z.string().refine(BASE64_32, { message: 'must be 32 bytes, base64-encoded each' }))),
+  /**
+   * Optional OIDC / JWT login beside API keys (docs/security.md, "Tokens"): a bearer token signed by the issuer's
+   * keys (JWKS, fetched through the outbound policy: https unless the host is in OUTBOUND_ALLOW_HOSTS), with this
+   * issuer and audience, its role read from OIDC_ROLE_CLAIM through OIDC_ROLE_MAP. All three of issuer, audience
+   * and JWKS URL, or none.
+   */
+  OIDC_ISSUER: z.string().min(1).optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  OIDC_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The claim holding the caller's groups or roles (a string or an array of strings; dots walk nested objects). */
+  OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
+  /** claim value=privaudit role, comma-separated, e.g. `privaudit-admins=admin,dpo=privacy_officer,staff=auditor`. */
+  OIDC_ROLE_MAP: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== ''),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^.+=(admin|privacy_officer|auditor)$/,
+            'must be value=role pairs (roles: admin, privacy_officer, auditor)',
+          ),
+      ),
+    )
+    .transform((pairs) =>
+      pairs.map((p) => ({ value: p.slice(0, p.lastIndexOf('=')), role: p.slice(p.lastIndexOf('=') + 1) })),
+    ),
+  /** Signature algorithms accepted (never 'none'). */
+  OIDC_ALGORITHMS: z
+    .string()
+    .default('RS256,PS256,ES256,EdDSA')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((a) => a.trim())
+        .filter((a) => a !== ''),
+    )
+    .pipe(
+      z
+        .array(
+          z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']),
+        )
+        .min(1),
+    ),
   /** Tries of one outbound notification (the first included) before its delivery is marked failed. */
   NOTIFICATION_MAX_ATTEMPTS: positiveInt(8),
   /** Delay before a notification's first retry; doubled for each further one (8 tries: about 2 hours in all). */
@@ -187,9 +266,36 @@ export const appConfigObject = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export const appConfigSchema = appConfigObject.refine((c) => c.DEFAULT_QUERY_BUDGET <= c.MAX_QUERY_BUDGET, {
-  path: ['DEFAULT_QUERY_BUDGET'],
-  message: 'must not exceed MAX_QUERY_BUDGET',
-});
+export const appConfigSchema = appConfigObject
+  .refine((c) => c.DEFAULT_QUERY_BUDGET <= c.MAX_QUERY_BUDGET, {
+    path: ['DEFAULT_QUERY_BUDGET'],
+    message: 'must not exceed MAX_QUERY_BUDGET',
+  })
+  .refine(
+    (c) =>
+      [c.OIDC_ISSUER, c.OIDC_AUDIENCE, c.OIDC_JWKS_URL].every((v) => v === undefined) ||
+      [c.OIDC_ISSUER, c.OIDC_AUDIENCE, c.OIDC_JWKS_URL].every((v) => v !== undefined),
+    {
+      path: ['OIDC_ISSUER'],
+      message: 'OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL go together: set all three or none',
+    },
+  )
+  // The JWKS is fetched under the outbound policy: https unless the host is allow-listed.
+  .refine(
+    (c) =>
+      c.OIDC_JWKS_URL === undefined ||
+      new URL(c.OIDC_JWKS_URL).protocol === 'https:' ||
+      c.OUTBOUND_ALLOW_HOSTS.includes(new URL(c.OIDC_JWKS_URL).hostname.toLowerCase()),
+    { path: ['OIDC_JWKS_URL'], message: 'must be https (plain http only to a host in OUTBOUND_ALLOW_HOSTS)' },
+  )
+  // One key, one job: SECRETS_ENCRYPTION_KEY encrypts endpoint secrets directly with AES-GCM, DATA_ENCRYPTION_KEY
+  // wraps data keys; sharing one raw key would put two protocols under it and tie their rotations together.
+  .refine(
+    (c) =>
+      c.DATA_ENCRYPTION_KEY === undefined ||
+      c.SECRETS_ENCRYPTION_KEY === undefined ||
+      !Buffer.from(c.DATA_ENCRYPTION_KEY, 'base64').equals(Buffer.from(c.SECRETS_ENCRYPTION_KEY, 'base64')),
+    { path: ['DATA_ENCRYPTION_KEY'], message: 'must differ from SECRETS_ENCRYPTION_KEY (one key per job)' },
+  );
 
 export type AppConfig = z.infer<typeof appConfigSchema>;

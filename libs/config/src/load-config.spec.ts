@@ -53,6 +53,61 @@ describe('loadConfig', () => {
     );
   });
 
+  it('validates the data encryption keys (never echoed) and refuses one key for both jobs', () => {
+    const data = Buffer.alloc(32, 3).toString('base64');
+    const old = Buffer.alloc(32, 4).toString('base64');
+    const c = loadConfig({ ...base, DATA_ENCRYPTION_KEY: data, DATA_ENCRYPTION_PREVIOUS_KEYS: ` ${old} ,` });
+    expect(c.DATA_ENCRYPTION_KEY).toBe(data);
+    expect(c.DATA_ENCRYPTION_PREVIOUS_KEYS).toEqual([old]);
+    expect(loadConfig({ ...base, DATA_ENCRYPTION_KEY: '' }).DATA_ENCRYPTION_KEY).toBeUndefined();
+    const messageOf = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfig({ ...base, ...env });
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const short = Buffer.alloc(16, 9).toString('base64');
+    expect(messageOf({ DATA_ENCRYPTION_KEY: short })).toMatch(/DATA_ENCRYPTION_KEY is invalid \(must be 32 bytes/);
+    expect(messageOf({ DATA_ENCRYPTION_KEY: short })).not.toContain(short);
+    expect(messageOf({ DATA_ENCRYPTION_PREVIOUS_KEYS: `${old},${short}` })).not.toContain(short);
+    expect(messageOf({ DATA_ENCRYPTION_PREVIOUS_KEYS: `${old},${short}` })).toMatch(
+      /DATA_ENCRYPTION_PREVIOUS_KEYS is invalid/,
+    );
+    const same = messageOf({ DATA_ENCRYPTION_KEY: data, SECRETS_ENCRYPTION_KEY: data });
+    expect(same).toMatch(/DATA_ENCRYPTION_KEY is invalid \(must differ from SECRETS_ENCRYPTION_KEY/);
+    expect(same).not.toContain(data);
+  });
+
+  it('validates the OIDC settings: all three or none, the JWKS under the outbound policy, the role map', () => {
+    const oidc = {
+      OIDC_ISSUER: 'https://idp.example/realms/r',
+      OIDC_AUDIENCE: 'privaudit',
+      OIDC_JWKS_URL: 'https://idp.example/realms/r/certs',
+    };
+    const c = loadConfig({ ...base, ...oidc, OIDC_ROLE_MAP: 'pa-admins=admin, dpo=privacy_officer ,a=b=auditor' });
+    expect(c.OIDC_ROLE_MAP).toEqual([
+      { value: 'pa-admins', role: 'admin' },
+      { value: 'dpo', role: 'privacy_officer' },
+      { value: 'a=b', role: 'auditor' },
+    ]);
+    expect(c.OIDC_ALGORITHMS).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA']);
+    expect(() => loadConfig({ ...base, OIDC_ISSUER: oidc.OIDC_ISSUER })).toThrow(
+      /OIDC_ISSUER: OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL go together/,
+    );
+    const plain = { ...oidc, OIDC_JWKS_URL: 'http://idp.internal:8080/certs' };
+    expect(() => loadConfig({ ...base, ...plain })).toThrow(/OIDC_JWKS_URL: must be https/);
+    expect(loadConfig({ ...base, ...plain, OUTBOUND_ALLOW_HOSTS: 'idp.internal' }).OIDC_JWKS_URL).toBe(
+      plain.OIDC_JWKS_URL,
+    );
+    expect(() => loadConfig({ ...base, ...oidc, OIDC_ROLE_MAP: 'x=root' })).toThrow(
+      /OIDC_ROLE_MAP: must be value=role/,
+    );
+    expect(() => loadConfig({ ...base, ...oidc, OIDC_ALGORITHMS: 'none' })).toThrow(/OIDC_ALGORITHMS/);
+    expect(() => loadConfig({ ...base, ...oidc, OIDC_ALGORITHMS: 'HS256' })).toThrow(/OIDC_ALGORITHMS/);
+  });
+
   it('reports a missing required variable', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://r:6379' })).toThrow(/DATABASE_URL is required/);
   });

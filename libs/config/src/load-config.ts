@@ -31,7 +31,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       if (env[variable] === '') return `${variable} is required (it is set but empty)`;
       if (env[variable] === undefined) return `${variable} is required`;
     }
-    if (SECRET_VARIABLES.has(variable)) return `${variable} is invalid (${secretSafeHint(variable)})`;
+    if (SECRET_VARIABLES.has(variable))
+      return `${variable} is invalid (${issue.code === 'custom' && issue.message.startsWith('must differ') ? issue.message : secretSafeHint(variable)})`;
     return `${variable}: ${issue.message}`;
   });
   throw new InvalidConfigError(problems);
@@ -44,6 +45,8 @@ function secretSafeHint(variable: string): string {
     case 'REDIS_URL':
       return 'expected redis://host:port';
     case 'SECRETS_ENCRYPTION_KEY':
+    case 'DATA_ENCRYPTION_KEY':
+    case 'DATA_ENCRYPTION_PREVIOUS_KEYS':
       return 'must be 32 bytes, base64-encoded (openssl rand -base64 32)';
     default:
       return 'must be at least 32 characters';

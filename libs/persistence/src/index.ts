@@ -13,3 +13,8 @@ export { TypeOrmReferenceModelRepository } from './typeorm/typeorm-reference-mod
 export { PostgresReferenceModelStore } from './postgres-reference-model-store';
 export * from './secrets/endpoint-secret-box';
 export * from './secrets/endpoint-target';
+export * from './encryption/sealed-stream';
+export * from './encryption/master-keyring';
+export * from './encryption/data-vault';
+export { TypeOrmDataKeyRepository } from './typeorm/typeorm-data-key.repository';
+export { TypeOrmDataLifecycleRepository } from './typeorm/typeorm-data-lifecycle.repository';

@@ -6,11 +6,17 @@ import { BlobStore } from './blob-store/blob-store';
 import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
 import { openDataSource } from './data-source-options';
 import { EndpointSecretBox } from './secrets/endpoint-secret-box';
+import { DataVault } from './encryption/data-vault';
+import { MasterKeyring } from './encryption/master-keyring';
+import { TypeOrmDataKeyRepository } from './typeorm/typeorm-data-key.repository';
+import { TypeOrmDataLifecycleRepository } from './typeorm/typeorm-data-lifecycle.repository';
 import {
   AccessLogRepository,
   ApiKeyRepository,
   AuditPlanRepository,
   AuditRepository,
+  DataKeyRepository,
+  DataLifecycleRepository,
   WebhookDeliveryRepository,
   NotificationRepository,
   DatabaseStatus,
@@ -129,6 +135,28 @@ export class PersistenceModule {
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => new FilesystemBlobStore(config.STORAGE_DIR),
         },
+        {
+          provide: DataKeyRepository,
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmDataKeyRepository(db),
+        },
+        {
+          provide: DataLifecycleRepository,
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmDataLifecycleRepository(db),
+        },
+        {
+          provide: MasterKeyring,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) =>
+            new MasterKeyring(config.DATA_ENCRYPTION_KEY, config.DATA_ENCRYPTION_PREVIOUS_KEYS),
+        },
+        {
+          provide: DataVault,
+          inject: [MasterKeyring, DataKeyRepository, BlobStore],
+          useFactory: (keyring: MasterKeyring, keys: DataKeyRepository, blobs: BlobStore) =>
+            new DataVault(keyring, keys, blobs),
+        },
       ],
       exports: [
         TenantDb,
@@ -145,6 +173,10 @@ export class PersistenceModule {
         DatabaseStatus,
         BlobStore,
         EndpointSecretBox,
+        DataKeyRepository,
+        DataLifecycleRepository,
+        MasterKeyring,
+        DataVault,
         DataSource,
       ],
     };

@@ -144,6 +144,10 @@ export interface DatasetRecord {
   readonly sizeBytes: number;
   readonly rows: number;
   readonly columns: readonly DatasetColumn[];
+  /** The data key its file is sealed under (docs/security.md); null: stored before encryption at rest. */
+  readonly keyId: string | null;
+  /** sha256 of the sealed file in the blob store (sha256 above is the plaintext's); null with keyId. */
+  readonly blobSha256: string | null;
   readonly createdAt: Date;
 }
 

@@ -101,6 +101,8 @@ export async function startService(
     STORAGE_DIR: storage,
     PORT: '0',
     PRIVAUDIT_BOOTSTRAP_ADMIN_KEY: adminKey,
+    // Datasets are stored only sealed (docs/security.md): a fresh master key per service.
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'warn',
     AUDIT_JOB_ATTEMPTS: '2',
     SHUTDOWN_GRACE_SECONDS: '5',

@@ -16,6 +16,7 @@ import {
 import type { AttackId } from '../../../../libs/engine/src/types';
 import { type AuditOptionFields, auditRequestFiles } from '../../../../libs/persistence/src/audit-request-files';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
+import { DataVault } from '../../../../libs/persistence/src/encryption/data-vault';
 import {
   AuditEstimate,
   AuditRecord,
@@ -105,6 +106,7 @@ export class AuditCommissionService {
     @Inject(DatasetCatalogService) private readonly datasets: DatasetCatalogService,
     @Inject(ReferenceModelRepository) private readonly referenceModels: ReferenceModelRepository,
     @Inject(BlobStore) private readonly blobs: BlobStore,
+    @Inject(DataVault) private readonly vault: DataVault,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AuditPreprocessingCheck) private readonly preprocessing: AuditPreprocessingCheck,
     @Inject(AuditEndpointCheck) private readonly endpointChecks: AuditEndpointCheck,
@@ -328,24 +330,32 @@ export class AuditCommissionService {
     datasets: { members: DatasetRecord; nonMembers: DatasetRecord; population: DatasetRecord | undefined },
     queryBudget: number | null,
   ): Promise<ReferencePlan> {
-    const plan = await this.checks.run('audit', {
-      ...auditRequestFiles(
+    // The datasets are sealed at rest: opened into a private temp directory for the plan, removed right after.
+    const sealed = [datasets.members, datasets.nonMembers, ...(datasets.population ? [datasets.population] : [])];
+    const plan = await this.vault.withPlaintext(sealed, async ([m, n, p]) => {
+      const files = auditRequestFiles(
         options,
         version,
         datasets,
         (sha256) => this.blobs.localPath(sha256),
         this.config.MAX_MODEL_BYTES,
-      ),
-      // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
-      ...(version.kind === 'endpoint'
-        ? {
-            remoteTarget: redactedRemoteTargetOf(version),
-            outbound: {
-              allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS],
-              ...(queryBudget !== null ? { queryBudget } : {}),
-            },
-          }
-        : {}),
+      );
+      return this.checks.run('audit', {
+        ...files,
+        members: { ...files.members, path: m as string },
+        nonMembers: { ...files.nonMembers, path: n as string },
+        ...(files.population && p !== undefined ? { population: { ...files.population, path: p } } : {}),
+        // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
+        ...(version.kind === 'endpoint'
+          ? {
+              remoteTarget: redactedRemoteTargetOf(version),
+              outbound: {
+                allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS],
+                ...(queryBudget !== null ? { queryBudget } : {}),
+              },
+            }
+          : {}),
+      });
     });
     const { models, secondsPerModel, k, seed } = plan.referenceModelPlan;
     if (models.length === 0) return NO_REFERENCE_MODELS;

@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   Header,
   HttpCode,
@@ -8,8 +9,11 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
+  Req,
   StreamableFile,
 } from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { DataDeletionService } from '../deletion/data-deletion.service';
 import { ApiBody, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { isEngineError } from '../../../../libs/engine/src/errors';
@@ -118,6 +122,7 @@ export class AuditsController {
     @Inject(AuditCommissionService) private readonly audits: AuditCommissionService,
     @Inject(AuditHistoryService) private readonly history: AuditHistoryService,
     @Inject(REPORT_SIGNING_KEY) private readonly signingKey: KeyObject | null,
+    @Inject(DataDeletionService) private readonly deletions: DataDeletionService,
   ) {}
 
   @Post()
@@ -133,6 +138,15 @@ export class AuditsController {
   async commission(@Body(new ZodValidationPipe(commissionAuditSchema)) body: z.infer<typeof commissionAuditSchema>) {
     const audit = await this.audits.commission(body);
     return auditResource(audit, await this.audits.referenceModelProgress(audit));
+  }
+
+  @Delete(':id')
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary: 'Delete a finished audit with its findings and report; answers the deletion receipt (409 while active)',
+  })
+  delete(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: AuthenticatedRequest) {
+    return this.deletions.deleteAudit(id, req.caller?.keyId ?? null);
   }
 
   @Get(':id')

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { setScopeTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import { ServiceError, ServiceErrorCode } from '../http/service-error';
 import { ApiKeyService, AuthenticatedCaller } from './api-key.service';
+import { looksLikeJwt, OidcTokenVerifier, TokenRefused } from './oidc-token-verifier';
 import { INSTALLATION_ADMIN, PUBLIC_KEY, ROLES_KEY, type RouteRole } from './roles.decorator';
 
 export type AuthenticatedRequest = IncomingMessage & { caller?: AuthenticatedCaller };
@@ -17,6 +18,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(ApiKeyService) private readonly apiKeys: ApiKeyService,
+    @Inject(OidcTokenVerifier) private readonly tokens: OidcTokenVerifier,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -29,7 +31,7 @@ export class ApiKeyGuard implements CanActivate {
         ServiceErrorCode.Unauthenticated,
         'an API key is required (x-api-key header or Authorization: Bearer)',
       );
-    const caller = await this.apiKeys.authenticate(key);
+    const caller = looksLikeJwt(key) ? await this.tokenCaller(key) : await this.apiKeys.authenticate(key);
     if (!caller) throw new ServiceError(ServiceErrorCode.Unauthenticated, 'unknown, revoked or expired API key');
     req.caller = caller;
     // From here on the request acts for the key's tenant (TenantScopeMiddleware opened the scope): every
@@ -46,6 +48,17 @@ export class ApiKeyGuard implements CanActivate {
       );
     }
     return true;
+  }
+
+  /** A bearer JWT (OIDC): verified by jose against the issuer's keys; 401 with the reason, 403 without a role. */
+  private async tokenCaller(token: string): Promise<AuthenticatedCaller> {
+    try {
+      return await this.tokens.authenticate(token);
+    } catch (e) {
+      if (e instanceof TokenRefused)
+        throw new ServiceError(e.noRole ? ServiceErrorCode.Forbidden : ServiceErrorCode.Unauthenticated, e.message);
+      throw e;
+    }
   }
 }
 

@@ -4,9 +4,10 @@ import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
+import { DataVault } from '../../../../libs/persistence/src/encryption/data-vault';
 import type { DatasetRecord, DatasetRole } from '../../../../libs/persistence/src/records';
 import { DatasetRepository } from '../../../../libs/persistence/src/repositories/dataset.repository';
-import { foundOrNotFound } from '../http/service-error';
+import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { receiveUpload } from '../http/streamed-upload';
 import { EngineCheckPool } from '../engine-checks/engine-check-pool';
 import { rawFeatureColumns } from '../engine-checks/engine-check-tasks';
@@ -26,6 +27,7 @@ export class DatasetCatalogService {
     @Inject(BlobStore) private readonly blobs: BlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EngineCheckPool) private readonly checks: EngineCheckPool,
+    @Inject(DataVault) private readonly vault: DataVault,
   ) {}
 
   async get(id: string): Promise<DatasetRecord> {
@@ -37,6 +39,12 @@ export class DatasetCatalogService {
   }
 
   async upload(declaration: DatasetDeclaration, req: IncomingMessage): Promise<DatasetRecord> {
+    // Refused before a byte is read: a dataset is never stored in clear.
+    if (!this.vault.configured)
+      throw new ServiceError(
+        ServiceErrorCode.DataEncryptionUnavailable,
+        'DATA_ENCRYPTION_KEY is not set: datasets are stored only encrypted, so none can be uploaded (docs/security.md)',
+      );
     const upload = await receiveUpload(req, {
       limitBytes: this.config.MAX_DATASET_BYTES,
       tempDir: this.blobs.tempDir(),
@@ -51,8 +59,11 @@ export class DatasetCatalogService {
         labelColumn: declaration.labelColumn,
         ...(declaration.idColumn !== undefined ? { idColumn: declaration.idColumn } : {}),
       });
-      await this.blobs.adopt(upload.path, upload.sha256);
+      // Sealed under a new data key of its own (encryption at rest); the plaintext temp file is removed below.
+      const sealed = await this.vault.sealNewFile(upload.path);
       return await this.datasets.create({
+        keyId: sealed.keyId,
+        blobSha256: sealed.blobSha256,
         name: declaration.name,
         role: declaration.role,
         labelColumn: declaration.labelColumn,

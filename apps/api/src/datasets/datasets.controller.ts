@@ -1,4 +1,6 @@
-import { Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { DataDeletionService } from '../deletion/data-deletion.service';
 import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
@@ -23,7 +25,10 @@ const uploadDatasetQuery = z.object({
 @ApiSecurity('api-key')
 @Controller('datasets')
 export class DatasetsController {
-  constructor(@Inject(DatasetCatalogService) private readonly catalog: DatasetCatalogService) {}
+  constructor(
+    @Inject(DatasetCatalogService) private readonly catalog: DatasetCatalogService,
+    @Inject(DataDeletionService) private readonly deletions: DataDeletionService,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -49,6 +54,16 @@ export class DatasetsController {
   @Roles(...READERS)
   list() {
     return this.catalog.list();
+  }
+
+  @Delete(':id')
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary:
+      'Delete a dataset: its key destroyed, its file removed, the audits and reference models derived from it deleted; answers the deletion receipt (409 while an active audit uses it)',
+  })
+  delete(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: AuthenticatedRequest) {
+    return this.deletions.deleteDataset(id, req.caller?.keyId ?? null);
   }
 
   @Get(':id')

@@ -2,7 +2,9 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EngineError } from '../../../../libs/engine/src/errors';
 import { engineErrorStatus, SERVICE_ERROR_STATUS } from './error-status';
-import { ServiceError } from './service-error';
+import { DataEncryptionUnavailableError } from '../../../../libs/persistence/src/encryption/master-keyring';
+import { SealedDataError } from '../../../../libs/persistence/src/encryption/sealed-stream';
+import { ServiceError, ServiceErrorCode } from './service-error';
 
 interface ErrorBody {
   statusCode: number;
@@ -42,6 +44,11 @@ export class DomainExceptionFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): ErrorBody {
+    // Stored data that does not open: say which and why (the messages name ids, never a value).
+    if (exception instanceof DataEncryptionUnavailableError)
+      exception = new ServiceError(ServiceErrorCode.DataEncryptionUnavailable, exception.message);
+    else if (exception instanceof SealedDataError)
+      exception = new ServiceError(ServiceErrorCode.StoredDataUnreadable, exception.message);
     if (exception instanceof ServiceError) {
       return {
         statusCode: SERVICE_ERROR_STATUS[exception.code],

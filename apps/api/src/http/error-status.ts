@@ -25,6 +25,9 @@ export const SERVICE_ERROR_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
   [ServiceErrorCode.WrongModelVersionKind]: 422,
   [ServiceErrorCode.SecretsUnavailable]: 503,
   [ServiceErrorCode.QueryBudgetTooLarge]: 422,
+  [ServiceErrorCode.DataEncryptionUnavailable]: 503,
+  [ServiceErrorCode.StoredDataUnreadable]: 500,
+  [ServiceErrorCode.ResourceInUse]: 409,
   [ServiceErrorCode.TenantQuotaExceeded]: 429,
   [ServiceErrorCode.TenantNameTaken]: 409,
 };

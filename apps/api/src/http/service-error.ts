@@ -32,6 +32,12 @@ export enum ServiceErrorCode {
   SecretsUnavailable = 'SECRETS_UNAVAILABLE',
   /** An audit's queryBudget is above MAX_QUERY_BUDGET. */
   QueryBudgetTooLarge = 'QUERY_BUDGET_TOO_LARGE',
+  /** DATA_ENCRYPTION_KEY is unset (nothing is stored in clear), or a data key's master key is not configured. */
+  DataEncryptionUnavailable = 'DATA_ENCRYPTION_UNAVAILABLE',
+  /** A stored sealed file failed its integrity check (modified, truncated) or its key was destroyed. */
+  StoredDataUnreadable = 'STORED_DATA_UNREADABLE',
+  /** A deletion refused: an active audit uses the thing (details: the audits), or an audit plan names it. */
+  ResourceInUse = 'RESOURCE_IN_USE',
   /** The tenant's monthly quota of reference-model seconds or endpoint queries would be exceeded. */
   TenantQuotaExceeded = 'TENANT_QUOTA_EXCEEDED',
   /** POST /tenants: the name is taken. */

@@ -1,4 +1,19 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Query, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Put,
+  Query,
+  Req,
+} from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { DataDeletionService } from '../deletion/data-deletion.service';
 import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
@@ -30,6 +45,7 @@ export class ModelsController {
   constructor(
     @Inject(ModelRegistryService) private readonly registry: ModelRegistryService,
     @Inject(AuditPlanService) private readonly plans: AuditPlanService,
+    @Inject(DataDeletionService) private readonly deletions: DataDeletionService,
   ) {}
 
   @Post()
@@ -46,6 +62,16 @@ export class ModelsController {
   @ApiOperation({ summary: 'List registered models' })
   list() {
     return this.registry.list();
+  }
+
+  @Delete(':id')
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary:
+      'Delete a model with its versions, files, audit plan and audits (findings, reports); answers the deletion receipt (409 while one of its audits is active)',
+  })
+  delete(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: AuthenticatedRequest) {
+    return this.deletions.deleteModel(id, req.caller?.keyId ?? null);
   }
 
   @Get(':id')
@@ -110,7 +136,20 @@ export class ModelsController {
 @ApiSecurity('api-key')
 @Controller('model-versions')
 export class ModelVersionsController {
-  constructor(@Inject(ModelRegistryService) private readonly registry: ModelRegistryService) {}
+  constructor(
+    @Inject(ModelRegistryService) private readonly registry: ModelRegistryService,
+    @Inject(DataDeletionService) private readonly deletions: DataDeletionService,
+  ) {}
+
+  @Delete(':id')
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary:
+      'Delete one model version with its file (unless shared) and audits; answers the deletion receipt (409 while one of its audits is active)',
+  })
+  delete(@Param('id', new ParseUUIDPipe()) id: string, @Req() req: AuthenticatedRequest) {
+    return this.deletions.deleteModelVersion(id, req.caller?.keyId ?? null);
+  }
 
   @Get(':id')
   @Roles(...READERS)

@@ -8,6 +8,8 @@ export abstract class BlobStore {
   /** A local path a child process can read the blob from. */
   abstract localPath(sha256: string): string;
   abstract exists(sha256: string): Promise<boolean>;
+  /** Removes a blob (deletion); true when it was there. */
+  abstract remove(sha256: string): Promise<boolean>;
   /** Where uploads are streamed to before they are validated and adopted. */
   abstract tempDir(): string;
   /** Removes temp uploads untouched for olderThanMs (left by a crash); resolves with how many. */

@@ -45,6 +45,12 @@ export class FilesystemBlobStore extends BlobStore {
     }
   }
 
+  async remove(sha256: string): Promise<boolean> {
+    const existed = await this.exists(sha256);
+    await rm(this.localPath(sha256), { force: true });
+    return existed;
+  }
+
   tempDir(): string {
     return join(this.root, 'tmp');
   }

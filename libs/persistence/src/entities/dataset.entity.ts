@@ -13,5 +13,7 @@ export class DatasetEntity {
   sizeBytes!: number;
   @Column('int') rows!: number;
   @Column('jsonb') columns!: DatasetColumn[];
+  @Column('uuid', { name: 'key_id', nullable: true }) keyId!: string | null;
+  @Column('char', { name: 'blob_sha256', length: 64, nullable: true }) blobSha256!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

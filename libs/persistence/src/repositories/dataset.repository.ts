@@ -1,6 +1,7 @@
 import type { DatasetRecord } from '../records';
 
-export type NewDataset = Omit<DatasetRecord, 'id' | 'createdAt'>;
+export type NewDataset = Omit<DatasetRecord, 'id' | 'createdAt' | 'keyId' | 'blobSha256'> &
+  Partial<Pick<DatasetRecord, 'keyId' | 'blobSha256'>>;
 
 export abstract class DatasetRepository {
   abstract create(input: NewDataset): Promise<DatasetRecord>;

@@ -9,3 +9,5 @@ export * from './database-status';
 export * from './access-log.repository';
 export * from './notification.repository';
 export * from './tenant.repository';
+export * from './data-key.repository';
+export * from './data-lifecycle.repository';

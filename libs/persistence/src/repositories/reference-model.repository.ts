@@ -3,9 +3,17 @@
  * bytes are the engine's encoded weights (reference-model-store.ts); the repository does not read them.
  */
 export abstract class ReferenceModelRepository {
-  abstract find(cacheKey: string): Promise<Buffer | null>;
-  /** Stores the model unless its key is already there; true when this call inserted it. */
-  abstract putIfAbsent(cacheKey: string, weights: Buffer): Promise<boolean>;
+  /** The stored bytes, and the data key they are sealed under (null: stored in clear before encryption at rest). */
+  abstract find(cacheKey: string): Promise<{ weights: Buffer; keyId: string | null } | null>;
+  /**
+   * Stores the model unless its key is already there; true when this call inserted it. `sealing.sources`: the
+   * datasets it was derived from (deleting one of them deletes it).
+   */
+  abstract putIfAbsent(
+    cacheKey: string,
+    weights: Buffer,
+    sealing?: { readonly keyId: string | null; readonly sources: readonly string[] },
+  ): Promise<boolean>;
   /** Which of these keys are stored. */
   abstract storedKeys(cacheKeys: readonly string[]): Promise<Set<string>>;
   /**

@@ -11,7 +11,14 @@ export class TypeOrmDatasetRepository extends DatasetRepository {
   }
 
   async create(input: NewDataset): Promise<DatasetRecord> {
-    const saved = await this.datasets.save(this.datasets.create({ ...input, columns: [...input.columns] }));
+    const saved = await this.datasets.save(
+      this.datasets.create({
+        ...input,
+        keyId: input.keyId ?? null,
+        blobSha256: input.blobSha256 ?? null,
+        columns: [...input.columns],
+      }),
+    );
     return toRecord(saved);
   }
 
@@ -26,5 +33,5 @@ export class TypeOrmDatasetRepository extends DatasetRepository {
 }
 
 function toRecord(e: DatasetEntity): DatasetRecord {
-  return { ...e, role: e.role as DatasetRole };
+  return { ...e, sha256: e.sha256.trim(), blobSha256: e.blobSha256?.trim() ?? null, role: e.role as DatasetRole };
 }
