@@ -11,6 +11,7 @@ import { AuditReportSha2561764130000000 } from './1764130000000-audit-report-sha
 import { EndpointVersionsAndQueryBudget1764135000000 } from './1764135000000-endpoint-versions-and-query-budget';
 import { AuditPlansAndHistory1764140000000 } from './1764140000000-audit-plans-and-history';
 import { WebhookDeliveries1764150000000 } from './1764150000000-webhook-deliveries';
+import { AuditAttackOptionsAndArtifacts1764160000000 } from './1764160000000-audit-attack-options-and-artifacts';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -27,4 +28,5 @@ export const ALL_MIGRATIONS = [
   EndpointVersionsAndQueryBudget1764135000000,
   AuditPlansAndHistory1764140000000,
   WebhookDeliveries1764150000000,
+  AuditAttackOptionsAndArtifacts1764160000000,
 ];

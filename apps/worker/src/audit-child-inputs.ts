@@ -8,6 +8,7 @@ import { DatasetRepository } from '../../../libs/persistence/src/repositories/da
 import { ModelRepository, PREPROCESSING_SPEC_NAME } from '../../../libs/persistence/src/repositories/model.repository';
 import { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
 import { remoteTargetOf } from '../../../libs/persistence/src/secrets/endpoint-target';
+import { attackRequestOptions } from '../../../libs/persistence/src/audit-attack-options';
 import {
   EndpointSecretBox,
   SecretsUnavailableError,
@@ -85,6 +86,9 @@ export class AuditChildInputs {
       ...(audit.duplicates ? { duplicates: audit.duplicates } : {}),
       ...(audit.targetTrainSize ? { targetTrainSize: audit.targetTrainSize } : {}),
       maxModelBytes: this.config.MAX_MODEL_BYTES,
+      // A model file's query budget is each extraction run's (an endpoint's is the hard cap, in `outbound`).
+      ...(!endpoint && audit.queryBudget !== null ? { queryBudget: audit.queryBudget } : {}),
+      ...(audit.attackOptions ? { attackOptions: attackRequestOptions(audit.attackOptions) } : {}),
     };
   }
 

@@ -16,6 +16,9 @@ import { ReferenceModelRepository } from '../../../libs/persistence/src/reposito
 import { reportContentSha256, signReport } from '../../../libs/reports/src/index';
 import { JobName, RunMembershipAuditPayload } from '../../../libs/queue/src/queue-names';
 import { AuditChildInputs } from './audit-child-inputs';
+import type { AuditChildInput } from './audit-child-messages';
+import { collectAuditArtifacts } from './audit-artifacts';
+import { BlobStore } from '../../../libs/persistence/src/blob-store/blob-store';
 import { runAuditInChild } from './audit-child-process';
 import { sandboxOptionsOf } from './model-sandbox';
 import { endAuditJobWithError } from './audit-job-failures';
@@ -38,6 +41,7 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ShutdownSignal) private readonly shutdown: ShutdownSignal,
     @Inject(REPORT_SIGNING_KEY) private readonly signingKey: KeyObject | null,
+    @Inject(BlobStore) private readonly blobs: BlobStore,
   ) {}
 
   async handle(job: Job<RunMembershipAuditPayload>, token: string | undefined, signal: AbortSignal): Promise<string> {
@@ -73,16 +77,32 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
 
   private async runChild(audit: AuditRecord, cacheDir: string | undefined, jobSignal: AbortSignal): Promise<string> {
     const auditId = audit.id;
+    // The child writes the surrogate and MI-Face reconstructions here; they are stored with the report.
+    const artifactsDir = await mkdtemp(join(tmpdir(), 'privaudit-artifacts-'));
     const input = {
       ...(await this.inputs.of(audit)),
       ...(cacheDir ? { referenceCacheDir: cacheDir, modelsPerGraph: DISTRIBUTED_MODELS_PER_GRAPH } : {}),
+      artifactsDir,
     };
+    try {
+      return await this.runChildWith(auditId, input, cacheDir !== undefined, artifactsDir, jobSignal);
+    } finally {
+      await rm(artifactsDir, { recursive: true, force: true });
+    }
+  }
 
+  private runChildWith(
+    auditId: string,
+    input: AuditChildInput,
+    usesStoredModels: boolean,
+    artifactsDir: string,
+    jobSignal: AbortSignal,
+  ): Promise<string> {
     return runChildCancellably(jobSignal, this.shutdown, (cancel) => {
       const progress = new ThrottledProgress(
         this.audits,
         auditId,
-        cacheDir ? REFERENCE_MODELS_PROGRESS_SHARE : 0,
+        usesStoredModels ? REFERENCE_MODELS_PROGRESS_SHARE : 0,
         (status) => {
           if (status !== AuditStatus.Running) cancel();
         },
@@ -104,7 +124,18 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
           await progress.flushed();
           // Signed here, in the worker that stores it: the report never exists in Postgres unsigned when a key is set.
           const finalReport = this.signingKey ? signReport(report, this.signingKey) : report;
-          const stored = await this.audits.completeWithReport(auditId, finalReport, reportContentSha256(finalReport));
+          const { artifacts, skipped } = await collectAuditArtifacts(
+            artifactsDir,
+            this.blobs,
+            this.config.MAX_MODEL_BYTES,
+          );
+          if (skipped.length > 0) this.logger.warn(`audit ${auditId}: artefacts left out: ${skipped.join('; ')}`);
+          const stored = await this.audits.completeWithReport(
+            auditId,
+            finalReport,
+            reportContentSha256(finalReport),
+            artifacts,
+          );
           return stored ? 'succeeded' : 'finished but the audit was no longer running (cancelled)';
         },
       };

@@ -1,13 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import {
   planAuditReferenceModels,
   type PlannedReferenceModel,
 } from '../../../../libs/engine/src/audit/distributed-reference-models';
-import { createMembershipAttack, defaultScoreAttacks } from '../../../../libs/engine/src/membership/attack-registry';
-import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
+import {
+  createMembershipAttack,
+  defaultScoreAttacks,
+  isImplementedAttack,
+} from '../../../../libs/engine/src/membership/attack-registry';
+import { EngineError, EngineErrorCode, isEngineError } from '../../../../libs/engine/src/errors';
 import { DEFAULT_REFERENCE_MODELS, DEFAULT_SEED } from '../../../../libs/engine/src/audit/run-audit';
 import { assertLabelsSuffice, LABELS_ONLY_DEFAULT_ATTACKS } from '../../../../libs/engine/src/audit/prepare-audit';
 import {
@@ -19,6 +25,8 @@ import {
 import type { AttackId } from '../../../../libs/engine/src/types';
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
 import {
+  AuditArtifactRecord,
+  AuditAttackOptions,
   AuditEstimate,
   AuditRecord,
   AuditStatus,
@@ -37,6 +45,7 @@ import {
 } from '../../../../libs/persistence/src/repositories/audit.repository';
 import { ReferenceModelRepository } from '../../../../libs/persistence/src/repositories/reference-model.repository';
 import { redactedRemoteTargetOf } from '../../../../libs/persistence/src/secrets/endpoint-target';
+import { attackRequestOptions } from '../../../../libs/persistence/src/audit-attack-options';
 import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
 import type { AuditReport } from '../../../../libs/engine/src/types';
 import { DatasetCatalogService, featureColumnsOf } from '../datasets/dataset-catalog.service';
@@ -74,8 +83,35 @@ export interface AuditCommission {
   readonly maxRise?: number | null;
   /** The plan's budget for reference-model training, applied with MAX_REFERENCE_SECONDS (the smaller wins). */
   readonly maxReferenceSeconds?: number | null;
-  /** Endpoint versions: the hard query budget (default DEFAULT_QUERY_BUDGET, at most MAX_QUERY_BUDGET). */
+  /**
+   * Endpoint versions: the hard query budget (default DEFAULT_QUERY_BUDGET, at most MAX_QUERY_BUDGET). A model file
+   * with extraction attacks: the queries each extraction run may send (the CLI's --query-budget for a file).
+   */
   readonly queryBudget?: number;
+  /** Options of the extraction and inversion attacks (the CLI's --query-price, --extraction-what-if, ...). */
+  readonly queryPrice?: number;
+  readonly extractionWhatIf?: boolean;
+  readonly knockoffStrategy?: 'random' | 'adaptive';
+  readonly sensitiveColumn?: string;
+  readonly inversionQueries?: number;
+}
+
+/** The engine's AuditRequest option names, as POST /audits names them (details.field of a 422). */
+const API_FIELD_OF_ENGINE_OPTION: Readonly<Record<string, string>> = {
+  'outbound.queryBudget': 'queryBudget',
+  inversionQueryBudget: 'inversionQueries',
+};
+
+/** The extraction and inversion options given, or null when none is. */
+function attackOptionsOf(c: AuditCommission): AuditAttackOptions | null {
+  const options: AuditAttackOptions = {
+    ...(c.queryPrice !== undefined ? { queryPrice: c.queryPrice } : {}),
+    ...(c.extractionWhatIf !== undefined ? { extractionWhatIf: c.extractionWhatIf } : {}),
+    ...(c.knockoffStrategy !== undefined ? { knockoffStrategy: c.knockoffStrategy } : {}),
+    ...(c.sensitiveColumn !== undefined ? { sensitiveColumn: c.sensitiveColumn } : {}),
+    ...(c.inversionQueries !== undefined ? { inversionQueries: c.inversionQueries } : {}),
+  };
+  return Object.keys(options).length > 0 ? options : null;
 }
 
 /** What an audit's reference models cost, decided before anything is queued. */
@@ -114,7 +150,15 @@ export class AuditCommissionService {
    */
   async commission(c: AuditCommission): Promise<AuditRecord> {
     const version = await this.models.getVersion(c.modelVersionId);
-    const queryBudget = await this.endpointChecks.queryBudgetOf(version, c.queryBudget);
+    // Extraction and inversion attacks are checked by the engine's prepareAudit below (options, sensitive column,
+    // population, planned queries against the budget); the membership checks here read the membership ids only.
+    const membershipAttacks = c.attacks?.filter((id) => isImplementedAttack(id));
+    const otherAttacks: string[] = (c.attacks ?? []).filter((id) => !isImplementedAttack(id));
+    const queryBudget = await this.endpointChecks.queryBudgetOf(
+      version,
+      c.queryBudget,
+      otherAttacks.some((id) => id.startsWith('extraction.')),
+    );
     const members = await this.datasetWithRole(c.membersDatasetId, DatasetRole.Members, 'membersDatasetId');
     const nonMembers = await this.datasetWithRole(c.nonMembersDatasetId, DatasetRole.NonMembers, 'nonMembersDatasetId');
     const population = c.populationDatasetId
@@ -182,8 +226,9 @@ export class AuditCommissionService {
     if (policy) assertPolicyFitsModel(policy, version.signature.numClasses);
     const labelsOnly = answersLabelsOnly(version.signature, policy);
     const attacks = c.attacks ?? null;
-    // prepareAudit refuses these too, but only audits with a population are planned (and so prepared) here.
-    if (labelsOnly && attacks) assertLabelsSuffice(attacks.map(createMembershipAttack), version.signature);
+    // prepareAudit refuses these too, but only some audits are prepared here (see needsEngineCheck).
+    if (labelsOnly && membershipAttacks)
+      assertLabelsSuffice(membershipAttacks.map(createMembershipAttack), version.signature);
     // Named in the API's own field names; the engine's requestedReferenceArchitecture checks the widths.
     if (c.referenceActivation !== undefined && c.referenceHidden === undefined) {
       throw new EngineError(
@@ -191,8 +236,8 @@ export class AuditCommissionService {
         'referenceActivation needs referenceHidden, the hidden layer widths it applies to',
       );
     }
-    if (attacks && !population) {
-      const needing = attacks.filter((id) => createMembershipAttack(id).referenceModels !== 'none');
+    if (membershipAttacks && !population) {
+      const needing = membershipAttacks.filter((id) => createMembershipAttack(id).referenceModels !== 'none');
       if (needing.length > 0) {
         throw new EngineError(
           EngineErrorCode.AttackNeedsPopulation,
@@ -203,7 +248,10 @@ export class AuditCommissionService {
 
     const seed = c.seed ?? DEFAULT_SEED;
     const referenceModels = c.referenceModels ?? (population ? DEFAULT_REFERENCE_MODELS : null);
-    const references = population
+    // The engine prepares the audit as the worker will (data loaded and checked, planned queries against the budget)
+    // when it can refuse something here: reference models to price, an endpoint's budget, extraction / inversion.
+    const needsEngineCheck = population !== undefined || version.kind === 'endpoint' || otherAttacks.length > 0;
+    const references = needsEngineCheck
       ? await this.planReferenceModels(
           c,
           version,
@@ -213,6 +261,7 @@ export class AuditCommissionService {
           seed,
           referenceModels ?? DEFAULT_REFERENCE_MODELS,
           labelsOnly,
+          queryBudget,
         )
       : NO_REFERENCE_MODELS;
     // Last of the checks: it resolves the endpoint's host again (the allow-list or its DNS may have changed).
@@ -255,6 +304,7 @@ export class AuditCommissionService {
         trigger: c.trigger ?? 'manual',
         maxRise: c.maxRise ?? null,
         queryBudget,
+        attackOptions: attackOptionsOf(c),
       });
     } catch (e) {
       if (e instanceof ActiveAuditExistsError) {
@@ -282,58 +332,78 @@ export class AuditCommissionService {
   }
 
   /**
-   * Loads and checks the data as the audit will (engine planAuditReferenceModels), lists the reference
-   * models the attacks need with their cache keys, and prices those not already stored in Postgres. Only
-   * for audits with a population: without one no attack trains reference models.
+   * Loads and checks the data as the audit will (engine planAuditReferenceModels: the same prepareAudit, which also
+   * refuses bad extraction / inversion options and a plan over an endpoint's query budget), lists the reference
+   * models the attacks need with their cache keys, and prices those not already stored in Postgres.
    */
   private async planReferenceModels(
     c: AuditCommission,
     version: ModelVersionRecord,
     members: DatasetRecord,
     nonMembers: DatasetRecord,
-    population: DatasetRecord,
+    population: DatasetRecord | undefined,
     seed: number,
     k: number,
     labelsOnly: boolean,
+    queryBudget: number | null,
   ): Promise<ReferencePlan> {
-    // Same defaults as the engine's prepareAudit: this function only runs for audits with a population.
-    const attacks = c.attacks ?? (labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(true));
+    // Same defaults as the engine's prepareAudit.
+    const attacks =
+      c.attacks ?? (labelsOnly ? LABELS_ONLY_DEFAULT_ATTACKS : defaultScoreAttacks(population !== undefined));
     const referenceTraining = referenceTrainingOf(c);
-    if (attacks.every((id) => createMembershipAttack(id).referenceModels === 'none')) return NO_REFERENCE_MODELS;
+    const onlyMembership = attacks.every((id) => isImplementedAttack(id));
+    if (
+      version.kind !== 'endpoint' &&
+      onlyMembership &&
+      attacks.every((id) => createMembershipAttack(id).referenceModels === 'none')
+    )
+      return NO_REFERENCE_MODELS;
     const file = (d: DatasetRecord) => ({ path: this.blobs.localPath(d.sha256), name: `${d.name}.csv` });
-    const plan = await planAuditReferenceModels({
-      // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
-      ...(version.kind === 'endpoint'
-        ? {
-            remoteTarget: redactedRemoteTargetOf(version),
-            outbound: { allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS] },
-          }
-        : { model: await readFile(this.blobs.localPath(version.sha256)) }),
-      members: file(members),
-      nonMembers: file(nonMembers),
-      population: file(population),
-      labelColumn: members.labelColumn,
-      ...(members.idColumn ? { idColumn: members.idColumn } : {}),
-      ...(c.groupColumn !== undefined ? { groupColumn: c.groupColumn } : {}),
-      ...(c.classes !== undefined
-        ? { classes: c.classes }
-        : version.classNames
-          ? { classes: [...version.classNames] }
-          : {}),
-      ...(version.numClasses !== null ? { numClasses: version.numClasses } : {}),
-      // The stored (normalised) options, exactly what the worker's jobs will train with: same cache keys.
-      ...(referenceTraining ? { referenceTraining: { ...referenceTraining } } : {}),
-      ...(c.outputPolicy !== undefined ? { outputPolicy: c.outputPolicy } : {}),
-      ...(version.preprocessing ? { preprocessing: await this.preprocessing.specInput(version) } : {}),
-      ...(c.referenceHidden !== undefined ? { referenceHidden: [...c.referenceHidden] } : {}),
-      ...(c.referenceActivation !== undefined ? { referenceActivation: c.referenceActivation } : {}),
-      ...(c.duplicates !== undefined ? { duplicates: c.duplicates } : {}),
-      ...(c.targetTrainSize !== undefined ? { targetTrainSize: c.targetTrainSize } : {}),
-      attacks: [...attacks],
-      seed,
-      referenceModels: k,
-      maxModelBytes: this.config.MAX_MODEL_BYTES,
-    });
+    const model = version.kind === 'endpoint' ? undefined : await readFile(this.blobs.localPath(version.sha256));
+    const preprocessing = version.preprocessing ? await this.preprocessing.specInput(version) : undefined;
+    const plan = await this.withApiFieldNames(() =>
+      planAuditReferenceModels({
+        // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
+        ...(version.kind === 'endpoint'
+          ? {
+              remoteTarget: redactedRemoteTargetOf(version),
+              outbound: {
+                allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS],
+                ...(queryBudget !== null ? { queryBudget } : {}),
+              },
+            }
+          : {
+              ...(model ? { model } : {}),
+              // A file: each extraction run's budget (the CLI's --query-budget for a model file).
+              ...(queryBudget !== null ? { queryBudget } : {}),
+            }),
+        members: file(members),
+        nonMembers: file(nonMembers),
+        ...(population ? { population: file(population) } : {}),
+        labelColumn: members.labelColumn,
+        ...(members.idColumn ? { idColumn: members.idColumn } : {}),
+        ...(c.groupColumn !== undefined ? { groupColumn: c.groupColumn } : {}),
+        ...(c.classes !== undefined
+          ? { classes: c.classes }
+          : version.classNames
+            ? { classes: [...version.classNames] }
+            : {}),
+        ...(version.numClasses !== null ? { numClasses: version.numClasses } : {}),
+        // The stored (normalised) options, exactly what the worker's jobs will train with: same cache keys.
+        ...(referenceTraining ? { referenceTraining: { ...referenceTraining } } : {}),
+        ...(c.outputPolicy !== undefined ? { outputPolicy: c.outputPolicy } : {}),
+        ...(preprocessing ? { preprocessing } : {}),
+        ...(c.referenceHidden !== undefined ? { referenceHidden: [...c.referenceHidden] } : {}),
+        ...(c.referenceActivation !== undefined ? { referenceActivation: c.referenceActivation } : {}),
+        ...(c.duplicates !== undefined ? { duplicates: c.duplicates } : {}),
+        ...(c.targetTrainSize !== undefined ? { targetTrainSize: c.targetTrainSize } : {}),
+        attacks: [...attacks],
+        ...attackRequestOptions(attackOptionsOf(c)),
+        seed,
+        referenceModels: k,
+        maxModelBytes: this.config.MAX_MODEL_BYTES,
+      }),
+    );
     const stored = await this.referenceModels.storedKeys(plan.models.map((p) => p.key));
     const toTrain = plan.models.filter((p: PlannedReferenceModel) => !stored.has(p.key));
     const estimatedSeconds = toTrain.reduce((s, p) => s + (plan.secondsPerModel[p.mode] ?? 0), 0);
@@ -347,6 +417,22 @@ export class AuditCommissionService {
       keys: plan.models.map((p) => p.key),
       jobs: toTrain.map((p) => ({ mode: p.mode, m: p.m, k: plan.k, seed: plan.seed, key: p.key })),
     };
+  }
+
+  /** Runs an engine check, naming the option at fault as POST /audits names it (the 422's details.field). */
+  private async withApiFieldNames<T>(check: () => Promise<T>): Promise<T> {
+    try {
+      return await check();
+    } catch (e) {
+      const option = isEngineError(e) ? e.location?.option : undefined;
+      if (isEngineError(e) && option !== undefined) {
+        throw new EngineError(e.code, e.message, {
+          ...e.location,
+          option: API_FIELD_OF_ENGINE_OPTION[option] ?? option,
+        });
+      }
+      throw e;
+    }
   }
 
   /** Reference models of the audit stored so far (per-model progress), or null when it needs none. */
@@ -383,6 +469,19 @@ export class AuditCommissionService {
         status: audit.status,
       });
     return report;
+  }
+
+  /** The audit's files (none until it has succeeded). */
+  async artifacts(id: string): Promise<AuditArtifactRecord[]> {
+    await this.get(id);
+    return this.audits.listArtifacts(id);
+  }
+
+  /** One file of the audit and a stream of its bytes from the blob store; 404 for a name the audit has not. */
+  async openArtifact(id: string, name: string): Promise<{ artifact: AuditArtifactRecord; stream: Readable }> {
+    await this.get(id);
+    const artifact = foundOrNotFound(await this.audits.findArtifact(id, name), `artefact of audit ${id}`);
+    return { artifact, stream: createReadStream(this.blobs.localPath(artifact.sha256)) };
   }
 
   private async datasetWithRole(id: string, role: DatasetRole, field: string): Promise<DatasetRecord> {

@@ -7,7 +7,7 @@ import type { AttackId, AuditReport, ReferenceMode } from '../types';
 import { preprocessingReportEntry } from './audit-preprocessing';
 import type { AuditRequest } from './audit-request';
 import { prepareAudit } from './prepare-audit';
-import { planTargetQueries, type TargetQueryPlan } from './query-plan';
+import type { TargetQueryPlan } from './query-plan';
 import { resolveOutboundPolicy } from '../targets/http/outbound-policy';
 
 export interface AuditPlan {
@@ -58,10 +58,10 @@ export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
         }
       : {}),
     ...(hasDuplicates(prepared.duplicates) ? { duplicates: { ...prepared.duplicates } } : {}),
-    ...(prepared.remoteTarget
+    ...(prepared.queryPlan
       ? {
           queries: {
-            ...planTargetQueries(prepared),
+            ...prepared.queryPlan,
             budget: resolveOutboundPolicy({ queryBudget: req.outbound?.queryBudget }).queryBudget,
           },
         }
