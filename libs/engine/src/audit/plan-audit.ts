@@ -36,7 +36,7 @@ export interface AuditPlan {
 
 /** Inspects the model and loads and checks the data exactly as runAudit does, then stops. */
 export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
-  const prepared = await prepareAudit(req);
+  const prepared = await prepareAudit(req, { enforceQueryBudget: false });
   const estimate = {
     modelsToTrain: prepared.referenceCost?.modelsToTrain ?? 0,
     estimatedSeconds: prepared.referenceCost?.estimatedSeconds ?? 0,

@@ -117,6 +117,11 @@ export interface PrepareSteps {
   onStep?: (step: 'inspect' | 'load', message: string) => void;
   /** Throws when the audit was cancelled; called between steps. */
   checkAbort?: () => void;
+  /**
+   * Refuse (QUERY_BUDGET_EXCEEDED) a remote target's plan over its query budget (default true). planAudit (the CLI's
+   * --dry-run) shows such a plan instead, marked as refused.
+   */
+  enforceQueryBudget?: boolean;
 }
 
 export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}): Promise<PreparedAudit> {
@@ -262,6 +267,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     extractionAttacks,
     { members, nonMembers, ...(population ? { population } : {}) },
     signature.numClasses,
+    steps.enforceQueryBudget !== false,
   );
 
   // The sensitive column is checked against the spec and the data now, so a dry run refuses what a run would.
@@ -348,6 +354,7 @@ function planAuditQueries(
   extractionAttacks: readonly ExtractionAttack[],
   data: { members: LabeledDataset; nonMembers: LabeledDataset; population?: LabeledDataset },
   numClasses: number,
+  enforceBudget: boolean,
 ): { extractionQueries: number; queryBudget: number; queryPlan?: TargetQueryPlan } {
   const extractionRuns = req.extractionWhatIf ? 1 + whatIfPolicies(numClasses).length : 1;
   let queryBudget = req.queryBudget ?? DEFAULT_QUERY_BUDGET;
@@ -368,13 +375,13 @@ function planAuditQueries(
   }
   const extractionQueries = queryBudget * extractionAttacks.length * extractionRuns;
   const queryPlan = withExtractionQueries(others, extractionAttacks, extractionQueries);
-  if (queryPlan.total > cap) {
+  if (enforceBudget && queryPlan.total > cap) {
     throw new EngineError(
       EngineErrorCode.QueryBudgetExceeded,
-      `the audit plans up to ${queryPlan.total} queries (${queryPlan.audited} audited records${queryPlan.perAttack
+      `the audit needs ${queryPlan.total} queries but the query budget leaves ${cap} (at most ${queryPlan.audited} audited records${queryPlan.perAttack
         .filter((a) => a.queries > 0)
         .map((a) => ` + ${a.queries} for ${a.attack}`)
-        .join('')}) but the query budget is ${cap}; raise the query budget (--query-budget) or audit fewer rows`,
+        .join('')}); raise the query budget (--query-budget) or audit fewer rows`,
       { option: 'outbound.queryBudget' },
     );
   }
