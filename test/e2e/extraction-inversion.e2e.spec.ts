@@ -222,6 +222,59 @@ describe('extraction and inversion audits over REST', () => {
     });
   });
 
+  it('stores MI-Face reconstructions of an image-shaped model as artefacts: a CSV and a PNG per class', async () => {
+    const modelId = (await as(http().post('/models')).send({ name: 'digits-file' }).expect(201)).body.id;
+    const versionId = (
+      await as(http().post(`/models/${modelId}/versions`))
+        .set('content-type', 'application/octet-stream')
+        .send(Buffer.from(target))
+        .expect(201)
+    ).body.id;
+    const created = await as(http().post('/audits'))
+      .send({
+        modelVersionId: versionId,
+        membersDatasetId: await dataset('members', 'members', digitsCsv(0, 100), 'digit'),
+        nonMembersDatasetId: await dataset('nonmembers', 'non-members', digitsCsv(300, 400), 'digit'),
+        populationDatasetId: await dataset('population', 'population', digitsCsv(400, 700), 'digit'),
+        attacks: ['inversion.miface'],
+      })
+      .expect(201);
+    const done = await finished(created.body.id);
+    expect(done.failure).toBeNull();
+    const list = (await as(http().get(`/audits/${created.body.id}/artifacts`)).expect(200)).body as Array<{
+      name: string;
+      kind: string;
+      sha256: string;
+      bytes: number;
+    }>;
+    // One or more reconstructions per class (file names carry the class index, never a class name).
+    const ofClass = (c: number, ext: string) =>
+      list.filter((a) => new RegExp(`^miface-class-${c}(?:[-_.][A-Za-z0-9_-]+)*\\.${ext}$`).test(a.name));
+    for (let c = 0; c < 10; c++) {
+      expect(ofClass(c, 'png').map((a) => a.kind)).toContain('reconstruction-png');
+      expect(ofClass(c, 'csv').map((a) => a.kind)).toContain('reconstruction-csv');
+    }
+    const png = ofClass(3, 'png')[0] as { name: string; sha256: string };
+    const download = await as(http().get(`/audits/${created.body.id}/artifacts/${png.name}`))
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      })
+      .expect('content-type', 'image/png')
+      .expect(200);
+    const bytes = download.body as Buffer;
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(png.sha256);
+    const csvName = (ofClass(3, 'csv').find((a) => !a.name.includes('.raw.')) as { name: string }).name;
+    const csv = await as(http().get(`/audits/${created.body.id}/artifacts/${csvName}`)).expect(200);
+    // A header of 64 inputs and the class, then reconstructions: never a copy of a real record, only model inputs.
+    expect(csv.text.split('\n')[0]?.split(',')).toHaveLength(65);
+    const report = await as(http().get(`/audits/${created.body.id}/report`)).expect(200);
+    expect(report.body.findings.map((f: { attack: string }) => f.attack)).toEqual(['inversion.miface']);
+  });
+
   describe('inversion.attribute against a raw-table version (penguins, sex)', () => {
     let versionId: string;
     let ids: { members: string; nonMembers: string; population: string };

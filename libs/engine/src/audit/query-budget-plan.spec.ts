@@ -12,7 +12,14 @@ const fixture = leakyTargetFixture();
 
 function request(overrides: Partial<AuditRequest> = {}): AuditRequest {
   return {
-    remoteTarget: { url: 'http://127.0.0.1:9/', protocol: 'kserve-v2', modelName: 'm', numClasses: 3 },
+    remoteTarget: {
+      url: 'http://127.0.0.1:9/',
+      protocol: 'kserve-v2',
+      modelName: 'm',
+      numClasses: 3,
+      headers: {},
+      output: 'probabilities',
+    },
     outbound: { allowHosts: ['127.0.0.1'], queryBudget: 100_000 },
     members: { name: 'members.csv', data: fixture.members },
     nonMembers: { name: 'nonmembers.csv', data: fixture.nonMembers },
