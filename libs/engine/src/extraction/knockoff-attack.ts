@@ -16,11 +16,10 @@ import {
   type ExtractionAttackContext,
   type ExtractionRun,
   QueryMeter,
-  type SurrogateCheckpoint,
   requireQueryPool,
 } from './extraction-attack';
 import { kMeans } from './k-means';
-import { trainSurrogate } from './surrogate';
+import { trainAtCheckpoints } from './surrogate-checkpoints';
 
 export type KnockoffStrategy = 'random' | 'adaptive';
 export const KNOCKOFF_STRATEGIES: readonly KnockoffStrategy[] = ['random', 'adaptive'];
@@ -53,27 +52,22 @@ export class KnockoffAttack implements ExtractionAttack {
       this.strategy === 'random'
         ? randomSampler(pool.nRows, rng)
         : banditSampler(pool.features, pool.nRows, d, c, rng, deriveSeed(ctx.seed, 0x6b6d));
-    const rungs = [...ctx.ladder.filter((q) => q < total), total];
-    const checkpoints: SurrogateCheckpoint[] = [];
-    let surrogate: MlpWeights | undefined;
-    for (const rung of rungs) {
-      while (answers.nRows < rung) {
-        const rows = sampler.next(Math.min(rung - answers.nRows, this.strategy === 'random' ? rung : ARM_BATCH));
-        const features = gatherRows(pool.features, d, rows);
-        const out = await meter.ask(features, rows.length);
-        const targets = answersToTargets(out.probabilities, rows.length, c);
-        answers.add(features, targets, rows.length);
-        sampler.reward?.(targets, rows.length, features, surrogate);
-      }
-      surrogate = await trainSurrogate(answers, ctx.architecture, {
-        seed: deriveSeed(ctx.seed, rung),
-        soft: ctx.target.signature.outputKind !== 'labels',
-        ...(ctx.trainer ? { trainer: ctx.trainer } : {}),
-        ...(ctx.surrogateSteps !== undefined ? { steps: ctx.surrogateSteps } : {}),
-      });
-      checkpoints.push({ queries: answers.nRows, surrogate });
-      ctx.onProgress?.(answers.nRows / total, `${answers.nRows} queries`);
-    }
+    const checkpoints = await trainAtCheckpoints(
+      ctx,
+      answers,
+      total,
+      ctx.target.signature.outputKind !== 'labels',
+      async (rung, surrogate) => {
+        while (answers.nRows < rung) {
+          const rows = sampler.next(Math.min(rung - answers.nRows, this.strategy === 'random' ? rung : ARM_BATCH));
+          const features = gatherRows(pool.features, d, rows);
+          const out = await meter.ask(features, rows.length);
+          const targets = answersToTargets(out.probabilities, rows.length, c);
+          answers.add(features, targets, rows.length);
+          sampler.reward?.(targets, rows.length, features, surrogate);
+        }
+      },
+    );
     const exhausted = total < ctx.budget && total === pool.nRows;
     return {
       checkpoints,
