@@ -6,7 +6,8 @@
 // - Equation-solving against a softmax-linear letter model: queries to fidelity 1.0 against d + 1.
 // - Wall time and queries per second (attack queries / wall time, surrogate training included; and the target's
 //   raw answering rate), locally and against a local KServe v2 server (bench/kserve-server.ts) through HttpTarget.
-// Run: npm run bench:extraction   (BENCH_BUDGET=<n> to change the 10000-query budget)
+// Run: npm run bench:extraction   (BENCH_BUDGET=<n> to change the 10000-query budget; BENCH_ONLY=adaptive,kserve,...
+// to run some parts only: random, adaptive, copycat, jacobian, equation, kserve)
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CopycatAttack } from '../libs/engine/src/extraction/copycat-attack';
@@ -28,6 +29,9 @@ const ART_ANCHOR: Record<number, number> = { 500: 0.82, 2000: 0.92, 10000: 0.96 
 
 async function main(): Promise<void> {
   const budget = Number(process.env.BENCH_BUDGET ?? 10_000);
+  // BENCH_ONLY=random,adaptive,copycat,jacobian,equation,kserve runs those parts only (default: all).
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+  const part = (name: string) => only === undefined || only.includes(name);
   const split = await letterSplit(path.join(benchDataDir(), 'letter.csv'), 6000, 13_000);
   console.log(
     `letter: target trained on ${split.train.nRows} rows; held-out ${split.members.nRows} members + ${split.nonMembers.nRows} non-members; population ${split.population.nRows} rows`,
@@ -83,31 +87,35 @@ async function main(): Promise<void> {
     }
   };
 
-  await run(
-    'extraction.knockoff (random natural queries, soft labels)',
-    mlp.bytes,
-    new KnockoffAttack('random'),
-    budget,
-  );
-  await run(
-    'extraction.knockoff (adaptive: gradient bandit over k-means groups)',
-    mlp.bytes,
-    new KnockoffAttack('adaptive'),
-    budget,
-  );
-  await run('extraction.copycat (hard labels)', mlp.bytes, new CopycatAttack(), budget);
-  await run(
-    'extraction.jacobian (150 seed rows, Jacobian augmentation)',
-    mlp.bytes,
-    new JacobianAttack(),
-    Math.min(budget, 5000),
-  );
-  await run(
-    'extraction.equation-solving on a softmax-linear letter model (d + 1 = 17)',
-    linear.bytes,
-    new EquationSolvingAttack(),
-    200,
-  );
+  if (part('random'))
+    await run(
+      'extraction.knockoff (random natural queries, soft labels)',
+      mlp.bytes,
+      new KnockoffAttack('random'),
+      budget,
+    );
+  if (part('adaptive'))
+    await run(
+      'extraction.knockoff (adaptive: gradient bandit over k-means groups)',
+      mlp.bytes,
+      new KnockoffAttack('adaptive'),
+      budget,
+    );
+  if (part('copycat')) await run('extraction.copycat (hard labels)', mlp.bytes, new CopycatAttack(), budget);
+  if (part('jacobian'))
+    await run(
+      'extraction.jacobian (150 seed rows, Jacobian augmentation)',
+      mlp.bytes,
+      new JacobianAttack(),
+      Math.min(budget, 5000),
+    );
+  if (part('equation'))
+    await run(
+      'extraction.equation-solving on a softmax-linear letter model (d + 1 = 17)',
+      linear.bytes,
+      new EquationSolvingAttack(),
+      200,
+    );
 
   // The target's raw answering rate, for scale.
   const target = await loadTarget(mlp.bytes);
@@ -119,6 +127,7 @@ async function main(): Promise<void> {
 
   // The same knockoff run against a local KServe v2 server serving the letter MLP, through the engine's HttpTarget
   // (guarded outbound client, loopback allow-listed, per-audit cache, batching): every query crosses HTTP.
+  if (!part('kserve')) return;
   const served = await loadTarget(mlp.bytes);
   const server = await startBenchKserveServer(served);
   try {
