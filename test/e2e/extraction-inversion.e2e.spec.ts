@@ -160,24 +160,24 @@ describe('extraction and inversion audits over REST', () => {
           nonMembersDatasetId: ids.nonMembers,
           populationDatasetId: ids.population,
           attacks: ['extraction.knockoff'],
-          queryBudget: 2200,
+          queryBudget: 1700,
           queryPrice: 0.002,
           knockoffStrategy: 'random',
         })
         .expect(201);
-      expect(created.body).toMatchObject({ queryBudget: 2200, queryPrice: 0.002, knockoffStrategy: 'random' });
+      expect(created.body).toMatchObject({ queryBudget: 1700, queryPrice: 0.002, knockoffStrategy: 'random' });
       const done = await finished(created.body.id);
       expect(done.failure).toBeNull();
       expect(done.status).toBe('succeeded');
       expect(done.queriesUsed).toBe(kserve.rowsReceived);
-      expect(done.queriesUsed).toBeLessThanOrEqual(2200);
+      expect(done.queriesUsed).toBeLessThanOrEqual(1700);
 
       const findings = await as(http().get(`/audits/${created.body.id}/findings`)).expect(200);
       expect(findings.body).toHaveLength(1);
       const m = findings.body[0].metrics;
       expect(findings.body[0].attack).toBe('extraction.knockoff');
       expect(m.queriesUsed).toBeGreaterThanOrEqual(100);
-      expect(m.queriesUsed).toBeLessThanOrEqual(2200);
+      expect(m.queriesUsed).toBeLessThanOrEqual(1700);
       expect(Object.keys(m.queriesTo).sort()).toEqual(['0.9', '0.95', '0.99']);
       expect(m.curve.length).toBeGreaterThan(1);
       expect(m.cost).toBeDefined();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilesystemBlobStore } from '../../../libs/persistence/src/blob-store/filesystem-blob-store';
 import { artifactKindOf, collectAuditArtifacts } from './audit-artifacts';
+import { type AuditChildInput, auditInputFiles } from './audit-child-messages';
 
 describe('collectAuditArtifacts', () => {
   let dir: string;
@@ -53,5 +54,23 @@ describe('collectAuditArtifacts', () => {
     expect(artifactKindOf('x.raw.csv')?.kind).toBe('reconstruction-csv');
     expect(artifactKindOf('x.png')?.mediaType).toBe('image/png');
     expect(artifactKindOf('x.json')).toBeUndefined();
+  });
+});
+
+describe('the child may write its artefacts directory', () => {
+  const input: AuditChildInput = {
+    modelPath: '/blobs/model',
+    members: { path: '/blobs/m', name: 'm.csv' },
+    nonMembers: { path: '/blobs/n', name: 'n.csv' },
+    labelColumn: 'y',
+    seed: 0,
+    maxModelBytes: 1,
+    artifactsDir: '/tmp/artifacts',
+  };
+  it('when it runs the audit, not when it trains one reference model', () => {
+    expect(auditInputFiles({ type: 'run', input }).writes).toEqual(['/tmp/artifacts']);
+    expect(auditInputFiles({ type: 'train-reference', input: { audit: input, mode: 'offline', m: 0 } }).writes).toEqual(
+      [],
+    );
   });
 });

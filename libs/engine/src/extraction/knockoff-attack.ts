@@ -141,15 +141,20 @@ function banditSampler(
     const s = e.reduce((x, y) => x + y, 0);
     return e.map((v) => v / s);
   };
+  // Every arm is pulled once, in turn, before the policy chooses (the usual initial exploration of a bandit): the
+  // first rewards then cover every group, and the first queries every part of the pool.
+  let warmUp = 0;
   return {
     next(n) {
       const pi = policy();
       let u = rng.next();
       let arm = 0;
-      for (; arm < arms - 1; arm++) {
-        u -= pi[arm]!;
-        if (u < 0 && members[arm]!.length > 0) break;
-      }
+      if (warmUp < arms) arm = warmUp++;
+      else
+        for (; arm < arms - 1; arm++) {
+          u -= pi[arm]!;
+          if (u < 0 && members[arm]!.length > 0) break;
+        }
       while (members[arm]!.length === 0) arm = (arm + 1) % arms;
       lastArm = arm;
       const rows = members[arm]!.splice(0, n);
