@@ -4,7 +4,8 @@
 // paper: 'random' draws queries uniformly from the pool; 'adaptive' treats groups of the pool (k-means
 // clusters here, the paper's label hierarchy nodes there) as bandit arms and learns which groups pay off,
 // with the paper's reward (certainty + diversity + the surrogate's loss, each standardised) and its
-// gradient-bandit policy update (Sutton & Barto 2.8).
+// gradient-bandit policy update (Sutton & Barto 2.8), after one pull of every arm in turn (initial exploration:
+// on letter it lifted fidelity at 500 queries from 0.836 to 0.865, bench:extraction).
 
 import { SeededRandom, deriveSeed } from '../random/seeded-random';
 import type { MlpWeights } from '../training/mlp';
