@@ -275,6 +275,35 @@ describe('extraction and inversion audits over REST', () => {
     expect(report.body.findings.map((f: { attack: string }) => f.attack)).toEqual(['inversion.miface']);
   });
 
+  it("takes a model file's queryBudget as each extraction run's budget (and refuses it without extraction)", async () => {
+    const modelId = (await as(http().post('/models')).send({ name: 'digits-linear' }).expect(201)).body.id;
+    const versionId = (
+      await as(http().post(`/models/${modelId}/versions`))
+        .set('content-type', 'application/octet-stream')
+        .send(Buffer.from(target))
+        .expect(201)
+    ).body.id;
+    const base = {
+      modelVersionId: versionId,
+      membersDatasetId: await dataset('members', 'members', digitsCsv(0, 60), 'digit'),
+      nonMembersDatasetId: await dataset('nonmembers', 'non-members', digitsCsv(300, 360), 'digit'),
+      queryBudget: 300,
+    };
+    const refused = await as(http().post('/audits'))
+      .send({ ...base, attacks: ['membership.loss'] })
+      .expect(422);
+    expect(refused.body.code).toBe('WRONG_MODEL_VERSION_KIND');
+    const created = await as(http().post('/audits'))
+      .send({ ...base, attacks: ['extraction.equation-solving'] })
+      .expect(201);
+    expect(created.body.queryBudget).toBe(300);
+    const done = await finished(created.body.id);
+    expect(done.failure).toBeNull();
+    const [finding] = (await as(http().get(`/audits/${created.body.id}/findings`)).expect(200)).body;
+    expect(finding).toMatchObject({ attack: 'extraction.equation-solving', metrics: { queryBudget: 300 } });
+    expect(finding.metrics.queriesUsed).toBeLessThanOrEqual(300);
+  });
+
   describe('inversion.attribute against a raw-table version (penguins, sex)', () => {
     let versionId: string;
     let ids: { members: string; nonMembers: string; population: string };
