@@ -1,7 +1,7 @@
 // The artefacts of an audit's child are read defensively (the child ran an untrusted model): known kinds only,
 // safe names, regular files (never through a link), within a size cap; each lands in the blob store by sha256.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilesystemBlobStore } from '../../../libs/persistence/src/blob-store/filesystem-blob-store';
@@ -40,6 +40,13 @@ describe('collectAuditArtifacts', () => {
     expect(readFileSync(blobs.localPath(sha256))).toEqual(onnx);
     expect(skipped).toHaveLength(3); // notes.txt, .hidden.csv, linked.csv (a link, not a regular file)
     expect(skipped.join(' ')).not.toContain('passwd');
+  });
+
+  it('names the files of a subdirectory <dir>-<file>, so every name is one URL path segment', async () => {
+    mkdirSync(join(dir, 'class-3'));
+    writeFileSync(join(dir, 'class-3', 'miface-0.png'), Buffer.from([1]));
+    const { artifacts } = await collectAuditArtifacts(dir, new FilesystemBlobStore(storeDir), 100);
+    expect(artifacts.map((a) => a.name)).toEqual(['class-3-miface-0.png']);
   });
 
   it('stops at the size cap, naming what it left out', async () => {

@@ -1,10 +1,10 @@
 // The files an audit's child process wrote (the extraction surrogate, MI-Face reconstructions), moved into the blob
 // store so the api can serve them (GET /audits/:id/artifacts). The child runs an untrusted model: its directory is
-// read defensively (regular files only, known extensions, safe names, a size cap), never followed through links.
-import { createHash } from 'node:crypto';
+// read defensively (regular files only, known extensions, safe names, a size cap), never followed through links;
+// files in subdirectories (two levels at most) are named <dir>-<file>.
+import { createHash, randomUUID } from 'node:crypto';
 import { copyFile, lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { BlobStore } from '../../../libs/persistence/src/blob-store/blob-store';
 import type { AuditArtifactKind } from '../../../libs/persistence/src/records';
 import type { NewAuditArtifact } from '../../../libs/persistence/src/repositories/audit.repository';
@@ -26,7 +26,23 @@ export interface CollectedArtifacts {
   readonly skipped: string[];
 }
 
-/** Stores every artefact file of `dir` (top level) in the blob store, in name order, within maxTotalBytes. */
+/** Regular files under `dir` (subdirectories up to MAX_DEPTH deep, never through a link), as [flat name, path]. */
+async function artifactFiles(dir: string, prefix = '', depth = 0): Promise<Array<[string, string]>> {
+  const out: Array<[string, string]> = [];
+  for (const entry of (await readdir(dir)).sort()) {
+    const path = join(dir, entry);
+    const stat = await lstat(path);
+    // A subdirectory's files are named <dir>-<file>, so every name stays one URL path segment.
+    if (stat.isDirectory() && depth < MAX_DEPTH)
+      out.push(...(await artifactFiles(path, `${prefix}${entry}-`, depth + 1)));
+    else out.push([`${prefix}${entry}`, path]);
+  }
+  return out;
+}
+
+const MAX_DEPTH = 2;
+
+/** Stores every artefact file under `dir` in the blob store, in name order, within maxTotalBytes. */
 export async function collectAuditArtifacts(
   dir: string,
   blobs: BlobStore,
@@ -34,13 +50,12 @@ export async function collectAuditArtifacts(
 ): Promise<CollectedArtifacts> {
   const artifacts: NewAuditArtifact[] = [];
   const skipped: string[] = [];
+  const names = new Set<string>();
   let total = 0;
-  const names = (await readdir(dir)).sort();
-  for (const name of names) {
-    const path = join(dir, name);
+  for (const [name, path] of await artifactFiles(dir)) {
     const stat = await lstat(path);
     const kind = artifactKindOf(name);
-    if (!stat.isFile() || !kind || !ARTIFACT_NAME.test(name)) {
+    if (!stat.isFile() || !kind || !ARTIFACT_NAME.test(name) || names.has(name)) {
       skipped.push(`${ARTIFACT_NAME.test(name) ? name : '(unsafe name)'}: not an artefact`);
       continue;
     }
@@ -59,6 +74,7 @@ export async function collectAuditArtifacts(
       await rm(staged, { force: true });
     }
     total += bytes.length;
+    names.add(name);
     artifacts.push({ name, ...kind, sha256, bytes: bytes.length });
   }
   return { artifacts, skipped };
