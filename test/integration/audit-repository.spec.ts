@@ -4,6 +4,7 @@ import { ActiveAuditExistsError, AuditStatus, DatasetRole } from '../../libs/per
 import { TypeOrmAuditRepository } from '../../libs/persistence/src/typeorm/typeorm-audit.repository';
 import { TypeOrmDatasetRepository } from '../../libs/persistence/src/typeorm/typeorm-dataset.repository';
 import { TypeOrmModelRepository } from '../../libs/persistence/src/typeorm/typeorm-model.repository';
+import { boundToTenant, DEFAULT_TENANT_ID, TenantDb } from '../../libs/persistence/src/tenancy';
 import { openTestSchema } from './support/test-infrastructure';
 
 const signature: ModelSignature = {
@@ -24,9 +25,9 @@ describe('TypeORM repositories against Postgres', () => {
 
   beforeAll(async () => {
     ({ dataSource, drop } = await openTestSchema('repos'));
-    audits = new TypeOrmAuditRepository(dataSource);
-    models = new TypeOrmModelRepository(dataSource);
-    datasets = new TypeOrmDatasetRepository(dataSource);
+    audits = boundToTenant(new TypeOrmAuditRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
+    models = boundToTenant(new TypeOrmModelRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
+    datasets = boundToTenant(new TypeOrmDatasetRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
   });
   afterAll(async () => drop());
 
@@ -155,7 +156,11 @@ describe('TypeORM repositories against Postgres', () => {
     const { input } = await fixture();
     const stale = await audits.createQueued(input);
     await dataSource.query(`UPDATE audits SET updated_at = now() - interval '10 minutes' WHERE id = $1`, [stale.id]);
-    expect(await audits.listStaleActive(60_000, 1000)).toContainEqual({ id: stale.id, status: AuditStatus.Queued });
+    expect(await audits.listStaleActive(60_000, 1000)).toContainEqual({
+      id: stale.id,
+      status: AuditStatus.Queued,
+      tenantId: DEFAULT_TENANT_ID,
+    });
     // A fresh write makes it young again: the api may be between its insert and its enqueue.
     await dataSource.query(`UPDATE audits SET updated_at = now() WHERE id = $1`, [stale.id]);
     expect((await audits.listStaleActive(60_000, 1000)).map((a) => a.id)).not.toContain(stale.id);

@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT_ID } from '../../libs/persistence/src/tenancy/tenant-context';
 // Scheduled re-audits as BullMQ job schedulers against the real Redis: one scheduler per model however often it is
 // upserted, visible to a process started later (it lives in Redis), and each tick handled once although two
 // consumers (two api replicas) take jobs from the queue.
@@ -33,10 +34,10 @@ describe('reaudit job schedulers (real Redis)', () => {
 
   it('keeps one scheduler per model across upserts, seen by a process started later, until removed', async () => {
     const first = scheduler();
-    await first.upsert('model-a', '0 3 * * *');
-    await first.upsert('model-a', '0 3 * * *');
-    await first.upsert('model-a', '0 4 * * 1');
-    await first.upsert('model-b', '@daily');
+    await first.upsert('model-a', '0 3 * * *', DEFAULT_TENANT_ID);
+    await first.upsert('model-a', '0 3 * * *', DEFAULT_TENANT_ID);
+    await first.upsert('model-a', '0 4 * * 1', DEFAULT_TENANT_ID);
+    await first.upsert('model-b', '@daily', DEFAULT_TENANT_ID);
     await first.close();
 
     const restarted = scheduler();
@@ -63,9 +64,9 @@ describe('reaudit job schedulers (real Redis)', () => {
     );
     opened.push(...consumers);
     const s = scheduler();
-    await s.upsert('model-tick', '* * * * * *');
+    await s.upsert('model-tick', '* * * * * *', DEFAULT_TENANT_ID);
     // A second upsert while it runs (another replica applying the same plan) changes nothing.
-    await s.upsert('model-tick', '* * * * * *');
+    await s.upsert('model-tick', '* * * * * *', DEFAULT_TENANT_ID);
     await sleep(4500);
     await s.remove('model-tick');
     await sleep(1500);

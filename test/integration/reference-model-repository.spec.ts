@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import type { MlpWeights } from '../../libs/engine/src/training/mlp';
 import { PostgresReferenceModelStore } from '../../libs/persistence/src/postgres-reference-model-store';
 import { TypeOrmReferenceModelRepository } from '../../libs/persistence/src/typeorm/typeorm-reference-model.repository';
+import { boundToTenant, DEFAULT_TENANT_ID, TenantDb } from '../../libs/persistence/src/tenancy';
 import { openTestSchema } from './support/test-infrastructure';
 
 const weights = (bias: number): MlpWeights => ({
@@ -15,7 +16,7 @@ describe('reference models in Postgres', () => {
   let repo: TypeOrmReferenceModelRepository;
   beforeAll(async () => {
     ({ dataSource, drop } = await openTestSchema('refmodels'));
-    repo = new TypeOrmReferenceModelRepository(dataSource);
+    repo = boundToTenant(new TypeOrmReferenceModelRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
   });
   afterAll(async () => drop());
 

@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -33,6 +33,9 @@ import { ModelsController, ModelVersionsController } from './models/models.contr
 import { SigningKeyController } from './signing/signing-key.controller';
 import { RegistryWebhookService } from './webhooks/registry-webhook.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import { TenantScopeMiddleware } from './tenants/tenant-scope.middleware';
+import { TenantsController } from './tenants/tenants.controller';
+import { TenantService } from './tenants/tenant.service';
 
 /** Headers that carry secrets: never written to logs. Request bodies are never logged at all. */
 export const REDACTED_LOG_PATHS = [
@@ -44,7 +47,12 @@ export const REDACTED_LOG_PATHS = [
 ];
 
 @Module({})
-export class ApiModule {
+export class ApiModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    // Every route: each request runs in a tenant scope, which ApiKeyGuard sets to the key's tenant.
+    consumer.apply(TenantScopeMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
@@ -65,6 +73,7 @@ export class ApiModule {
         HealthController,
         MetricsController,
         ApiKeysController,
+        TenantsController,
         ModelsController,
         ModelVersionsController,
         DatasetsController,
@@ -75,6 +84,7 @@ export class ApiModule {
         WebhooksController,
       ],
       providers: [
+        TenantService,
         ApiKeyService,
         ServiceMetrics,
         ModelRegistryService,

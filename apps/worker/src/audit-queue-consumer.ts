@@ -1,5 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Job, Worker } from 'bullmq';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
+import { runInTenant } from '../../../libs/persistence/src/tenancy/tenant-context';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../libs/config/src/config.module';
 import { JobName, QueueName } from '../../../libs/queue/src/queue-names';
@@ -21,6 +23,7 @@ export class AuditQueueConsumer implements OnApplicationBootstrap, BeforeApplica
     @Inject(JOB_HANDLERS) handlers: JobHandler[],
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ShutdownSignal) private readonly shutdown: ShutdownSignal,
+    @Inject(AuditRepository) private readonly audits: AuditRepository,
   ) {
     this.handlers = indexHandlers(handlers);
   }
@@ -77,6 +80,16 @@ export class AuditQueueConsumer implements OnApplicationBootstrap, BeforeApplica
   private async dispatch(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<string> {
     const handler = this.handlers.get(job.name as JobName);
     if (!handler) throw new Error(`no handler for job '${job.name}'`);
-    return handler.handle(job, token, signal ?? new AbortController().signal);
+    // Every job runs in its audit's tenant: row-level security then keeps its reads and writes there. A job
+    // queued before tenants carries none: its audit's tenant is looked up (installation-wide, by id).
+    const data = job.data as { auditId?: unknown; tenantId?: unknown };
+    const tenantId =
+      typeof data.tenantId === 'string'
+        ? data.tenantId
+        : typeof data.auditId === 'string'
+          ? await this.audits.tenantOfAudit(data.auditId)
+          : null;
+    if (tenantId === null) throw new UnrecoverableError(`job '${job.name}' names no tenant and no known audit`);
+    return runInTenant(tenantId, () => handler.handle(job, token, signal ?? new AbortController().signal));
   }
 }

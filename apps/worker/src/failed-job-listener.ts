@@ -1,3 +1,4 @@
+import { runInTenant } from '../../../libs/persistence/src/tenancy/tenant-context';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { QueueEvents } from 'bullmq';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
@@ -42,7 +43,10 @@ export class FailedJobListener implements OnApplicationBootstrap, BeforeApplicat
     const auditId = auditIdOfJob(jobId);
     const failure = failureOfFailedJob(jobId, failedReason, this.config.WORKER_MAX_STALLED_COUNT);
     try {
-      if (await markAuditFailedDurably(this.audits, auditId, failure))
+      // The event names only the job: its audit's tenant is looked up installation-wide, the failure written in it.
+      const tenantId = await this.audits.tenantOfAudit(auditId);
+      if (tenantId === null) return;
+      if (await runInTenant(tenantId, () => markAuditFailedDurably(this.audits, auditId, failure)))
         this.logger.warn(`audit ${auditId} failed: ${failure.reason}`);
     } catch (e) {
       this.logger.error(

@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT_ID } from '../../../libs/persistence/src/tenancy/tenant-context';
 import { AuditStatus } from '../../../libs/persistence/src/records';
 import type { AuditJobState } from '../../../libs/queue/src/audit-queue';
 import { STALLED_TOO_OFTEN } from './audit-repair';
@@ -8,6 +9,7 @@ function backlog(n: number) {
   const audits = Array.from({ length: n }, (_, i) => ({
     id: `a${i}`,
     status: i % 2 === 0 ? AuditStatus.Queued : AuditStatus.Running,
+    tenantId: DEFAULT_TENANT_ID,
   }));
   const jobs = new Map<string, AuditJobState>();
   audits.forEach((a, i) => {

@@ -1,3 +1,4 @@
+import { runInTenant } from '../../../libs/persistence/src/tenancy/tenant-context';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import type { AuditStatus } from '../../../libs/persistence/src/records';
 import type { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
@@ -10,6 +11,7 @@ const AUDITS_PER_PAGE = 200;
 /** One repair pass over the stale active audits (audit-repair.ts decides, this acts); no Nest, so unit-testable. */
 export class StrandedAuditRepair {
   constructor(
+    // listStaleActive is installation-wide; each audit is then repaired in its own tenant.
     private readonly audits: Pick<AuditRepository, 'listStaleActive' | 'markFailed'>,
     private readonly queue: Pick<AuditQueue, 'jobState' | 'enqueueMembershipAudit'>,
     private readonly config: Pick<AppConfig, 'AUDIT_REPAIR_MIN_AGE_MS' | 'WORKER_MAX_STALLED_COUNT'>,
@@ -26,7 +28,7 @@ export class StrandedAuditRepair {
       let removed = 0;
       for (const audit of page) {
         if (stopped()) break;
-        const outcome = await this.repairOne(audit);
+        const outcome = await runInTenant(audit.tenantId, () => this.repairOne(audit));
         if (outcome !== 'unchanged') changed++;
         if (outcome === 'failed') removed++;
       }
@@ -36,7 +38,11 @@ export class StrandedAuditRepair {
     return changed;
   }
 
-  private async repairOne(audit: { id: string; status: AuditStatus }): Promise<'unchanged' | 'enqueued' | 'failed'> {
+  private async repairOne(audit: {
+    id: string;
+    status: AuditStatus;
+    tenantId: string;
+  }): Promise<'unchanged' | 'enqueued' | 'failed'> {
     const action = repairActionFor(
       audit.id,
       audit.status,

@@ -41,6 +41,14 @@ export const appConfigObject = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
     .default('public'),
+  /**
+   * The NOLOGIN role tenant-scoped transactions run as (SET LOCAL ROLE), so that Postgres's row-level security
+   * applies to them: created by the migration unless it exists (docs/security.md, "Tenants").
+   */
+  DATABASE_TENANT_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .default('privaudit_app'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
   /** Key prefix of the BullMQ queues, so several deployments (or test runs) can share one Redis. */
   QUEUE_PREFIX: z
@@ -82,6 +90,13 @@ export const appConfigObject = z.object({
    * On by default (4 hours of estimated training), so that one request cannot occupy the workers for days.
    */
   MAX_REFERENCE_SECONDS: z.coerce.number().positive().default(14_400),
+  /**
+   * Per-tenant quotas per calendar month (UTC), for tenants without their own (POST /tenants): estimated
+   * reference-model training seconds, and queries sent to endpoints. Over them POST /audits answers 429
+   * TENANT_QUOTA_EXCEEDED. On by default: 100 hours and ten million queries a month.
+   */
+  TENANT_REFERENCE_SECONDS_PER_MONTH: z.coerce.number().positive().default(360_000),
+  TENANT_QUERIES_PER_MONTH: positiveInt(10_000_000),
   /** A job's lock in Redis; a worker that dies holding one (killed, machine lost) frees it after this long. */
   WORKER_LOCK_DURATION_MS: positiveInt(60_000),
   /** How often a worker looks for jobs whose lock expired (stalled) and puts them back in the queue. */

@@ -3,6 +3,8 @@ export * from './repositories';
 export * from './blob-store/blob-store';
 export * from './blob-store/filesystem-blob-store';
 export * from './data-source-options';
+export * from './tenancy';
+export { TypeOrmTenantRepository } from './typeorm/typeorm-tenant.repository';
 export { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 export { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 export { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';

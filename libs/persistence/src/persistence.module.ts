@@ -16,7 +16,10 @@ import {
   DatasetRepository,
   ModelRepository,
   ReferenceModelRepository,
+  TenantRepository,
 } from './repositories';
+import { TenantDb } from './tenancy/tenant-db';
+import { TypeOrmTenantRepository } from './typeorm/typeorm-tenant.repository';
 import { TypeOrmAccessLogRepository } from './typeorm/typeorm-access-log.repository';
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 import { TypeOrmAuditPlanRepository } from './typeorm/typeorm-audit-plan.repository';
@@ -53,48 +56,60 @@ export class PersistenceModule {
         },
         DataSourceCloser,
         {
+          provide: TenantDb,
+          inject: [DataSource, APP_CONFIG],
+          useFactory: (ds: DataSource, config: AppConfig) => new TenantDb(ds, config.DATABASE_TENANT_ROLE),
+        },
+        {
+          provide: TenantRepository,
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmTenantRepository(db),
+        },
+        {
           provide: ApiKeyRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) => new TypeOrmApiKeyRepository(ds),
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmApiKeyRepository(db),
         },
         {
           provide: AccessLogRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) => new TypeOrmAccessLogRepository(ds),
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmAccessLogRepository(db),
         },
         {
           provide: ModelRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) => new TypeOrmModelRepository(ds),
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmModelRepository(db),
         },
         {
           provide: DatasetRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) => new TypeOrmDatasetRepository(ds),
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmDatasetRepository(db),
         },
         {
           provide: AuditRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) => new TypeOrmAuditRepository(ds),
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmAuditRepository(db),
         },
         {
           provide: AuditPlanRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) => new TypeOrmAuditPlanRepository(ds),
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmAuditPlanRepository(db),
         },
         {
           provide: WebhookDeliveryRepository,
           inject: [DataSource],
+          // Installation-wide: replay keys of deliveries signed with the installation's secret.
           useFactory: (ds: DataSource) => new TypeOrmWebhookDeliveryRepository(ds),
         },
         {
           provide: ReferenceModelRepository,
-          inject: [DataSource],
-          useFactory: (ds: DataSource) => new TypeOrmReferenceModelRepository(ds),
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmReferenceModelRepository(db),
         },
         {
           provide: DatabaseStatus,
           inject: [DataSource],
+          // Installation-wide: readiness and /metrics (counts, never a tenant's data).
           useFactory: (ds: DataSource) => new TypeOrmDatabaseStatus(ds),
         },
         {
@@ -109,6 +124,8 @@ export class PersistenceModule {
         },
       ],
       exports: [
+        TenantDb,
+        TenantRepository,
         AccessLogRepository,
         ApiKeyRepository,
         ModelRepository,

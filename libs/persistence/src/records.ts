@@ -40,6 +40,19 @@ export interface ApiKeyRecord {
   readonly lastUsedAt: Date | null;
   /** The key that replaced this one in a rotation. */
   readonly rotatedTo: string | null;
+  /** The tenant the key acts for: it sees that tenant's rows only. */
+  readonly tenantId: string;
+  /** The installation's admin (the bootstrap key): may create tenants (POST /tenants). */
+  readonly installationAdmin: boolean;
+}
+
+export interface TenantRecord {
+  readonly id: string;
+  readonly name: string;
+  /** Per-tenant quotas per calendar month (UTC); null = the installation's default (TENANT_*_PER_MONTH). */
+  readonly referenceSecondsPerMonth: number | null;
+  readonly queriesPerMonth: number | null;
+  readonly createdAt: Date;
 }
 
 export interface ModelRecord {
@@ -210,6 +223,8 @@ export interface AuditPlanRecord {
   readonly schedule: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+  /** Set by the installation-wide listScheduled only (the schedule's tick runs in this tenant). */
+  readonly tenantId?: string;
 }
 
 /** One row of a model's audit history. */

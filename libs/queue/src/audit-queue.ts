@@ -2,8 +2,9 @@ import { FlowProducer, Queue } from 'bullmq';
 import { auditJobOptions, referenceModelJobOptions } from './job-options';
 import { JobName, JobPayloads, QueueName, TrainReferenceModelPayload } from './queue-names';
 import { redisOptionsFromUrl } from './redis-connection';
+import { currentTenantId, NoTenantError } from '../../persistence/src/tenancy/tenant-context';
 
-export type ReferenceModelJob = Omit<TrainReferenceModelPayload, 'auditId'>;
+export type ReferenceModelJob = Omit<TrainReferenceModelPayload, 'auditId' | 'tenantId'>;
 
 /** Where an audit's job stands in the queue, as the repair loop needs it; null state = no such job. */
 export interface AuditJobState {
@@ -44,8 +45,11 @@ export class BullMqAuditQueue extends AuditQueue {
   }
 
   async enqueueMembershipAudit(auditId: string, referenceModels: readonly ReferenceModelJob[] = []): Promise<void> {
+    // The job carries the tenant it is queued in (fail closed: no tenant, no job); the worker runs it there.
+    const tenantId = currentTenantId();
+    if (tenantId === null) throw new NoTenantError('an audit job was queued outside a tenant');
     if (referenceModels.length === 0) {
-      await this.queue.add(JobName.RunMembershipAudit, { auditId }, auditJobOptions(auditId, this.attempts));
+      await this.queue.add(JobName.RunMembershipAudit, { auditId, tenantId }, auditJobOptions(auditId, this.attempts));
       return;
     }
     // One atomic Redis transaction: the parent and all children exist, or none does.
@@ -53,13 +57,13 @@ export class BullMqAuditQueue extends AuditQueue {
       name: JobName.RunMembershipAudit,
       queueName: QueueName.Audits,
       prefix: this.prefix,
-      data: { auditId },
+      data: { auditId, tenantId },
       opts: auditJobOptions(auditId, this.attempts),
       children: referenceModels.map((r) => ({
         name: JobName.TrainReferenceModel,
         queueName: QueueName.Audits,
         prefix: this.prefix,
-        data: { auditId, ...r } satisfies TrainReferenceModelPayload,
+        data: { auditId, tenantId, ...r } satisfies TrainReferenceModelPayload,
         opts: referenceModelJobOptions(auditId, r.mode, r.m, this.attempts),
       })),
     });

@@ -18,6 +18,8 @@ export enum ReauditJobName {
 
 export interface ScheduledReauditPayload {
   readonly modelId: string;
+  /** The plan's tenant (the tick runs in it). Absent on schedulers created before tenants: the model's tenant. */
+  readonly tenantId?: string;
 }
 
 export enum JobName {
@@ -28,6 +30,8 @@ export enum JobName {
 
 export interface RunMembershipAuditPayload {
   readonly auditId: string;
+  /** The audit's tenant: the worker runs the job in it (row-level security). Absent on jobs queued before tenants. */
+  readonly tenantId?: string;
 }
 
 /**
@@ -36,6 +40,7 @@ export interface RunMembershipAuditPayload {
  */
 export interface TrainReferenceModelPayload {
   readonly auditId: string;
+  readonly tenantId?: string;
   readonly mode: 'online' | 'offline';
   /** Index of the model in its mode's set of k. */
   readonly m: number;

@@ -11,6 +11,8 @@ export interface ReauditSchedule {
   readonly pattern: string;
   /** Epoch ms of the next tick, when BullMQ knows it. */
   readonly next: number | null;
+  /** The tenant its ticks run in (absent on schedulers made before tenants: reconcile replaces them). */
+  readonly tenantId?: string;
 }
 
 const SCHEDULER_PREFIX = 'reaudit:';
@@ -19,7 +21,7 @@ const schedulerId = (modelId: string): string => `${SCHEDULER_PREFIX}${modelId}`
 /** Injection token and interface; BullMQ is the implementation. */
 export abstract class ReauditScheduler {
   /** Creates or replaces the model's schedule (cron pattern, UTC). */
-  abstract upsert(modelId: string, pattern: string): Promise<void>;
+  abstract upsert(modelId: string, pattern: string, tenantId: string): Promise<void>;
   /** True when a schedule was removed. */
   abstract remove(modelId: string): Promise<boolean>;
   abstract list(): Promise<ReauditSchedule[]>;
@@ -48,13 +50,13 @@ export class BullMqReauditScheduler extends ReauditScheduler {
     return this.opened;
   }
 
-  async upsert(modelId: string, pattern: string): Promise<void> {
+  async upsert(modelId: string, pattern: string, tenantId: string): Promise<void> {
     await this.queue.upsertJobScheduler(
       schedulerId(modelId),
       { pattern, tz: 'UTC' },
       {
         name: ReauditJobName.Scheduled,
-        data: { modelId },
+        data: { modelId, tenantId },
         // A tick's job is small; keep some history for inspection, not all of it.
         opts: {
           removeOnComplete: 1000,
@@ -74,7 +76,14 @@ export class BullMqReauditScheduler extends ReauditScheduler {
     const schedulers = await this.queue.getJobSchedulers(0, -1, true);
     return schedulers.flatMap((s) =>
       s.key.startsWith(SCHEDULER_PREFIX) && s.pattern
-        ? [{ modelId: s.key.slice(SCHEDULER_PREFIX.length), pattern: s.pattern, next: s.next ?? null }]
+        ? [
+            {
+              modelId: s.key.slice(SCHEDULER_PREFIX.length),
+              pattern: s.pattern,
+              next: s.next ?? null,
+              ...(typeof s.template?.data?.tenantId === 'string' ? { tenantId: s.template.data.tenantId } : {}),
+            },
+          ]
         : [],
     );
   }

@@ -10,6 +10,7 @@ import {
   type AccessLogEntry,
 } from '../../../../libs/persistence/src/repositories/access-log.repository';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
+import { runInTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 
 type RoutedRequest = AuthenticatedRequest & {
   params?: Record<string, string>;
@@ -46,7 +47,8 @@ export class AccessLogInterceptor implements NestInterceptor {
         from(
           (async () => {
             const caller = req.caller;
-            if (caller) await this.log.append(entryOf(req, res, caller, body));
+            // Explicitly in the caller's tenant: rxjs need not carry the request's async context this far.
+            if (caller) await runInTenant(caller.tenantId, () => this.log.append(entryOf(req, res, caller, body)));
             return body;
           })(),
         ),

@@ -1,3 +1,4 @@
+import { requireTenantId } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
@@ -70,7 +71,7 @@ export class AuditPlanService {
    */
   private async syncSchedule(modelId: string, schedule: string | null): Promise<void> {
     try {
-      if (schedule) await this.scheduler.upsert(modelId, schedule);
+      if (schedule) await this.scheduler.upsert(modelId, schedule, requireTenantId());
       else await this.scheduler.remove(modelId);
     } catch (e) {
       this.logger.error(`could not update the schedule of model ${modelId}: ${(e as Error).message}`);

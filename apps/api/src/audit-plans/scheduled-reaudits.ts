@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import { AuditPlanRepository } from '../../../../libs/persistence/src/repositories/audit-plan.repository';
 import { consumeScheduledReaudits, ReauditScheduler } from '../../../../libs/queue/src/reaudit-scheduler';
 import { AuditPlanService } from './audit-plan.service';
+import { runInTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 
 /**
  * The api's side of scheduled re-audits. At start-up it makes the queue's job schedulers match the plans in
@@ -28,8 +29,11 @@ export class ScheduledReaudits implements OnApplicationBootstrap, OnApplicationS
     this.consumer = consumeScheduledReaudits(
       this.config.REDIS_URL,
       this.config.QUEUE_PREFIX,
-      async ({ modelId }, tick) => {
-        const outcome = await this.planService.reauditLatest(modelId, 'schedule');
+      async ({ modelId, tenantId }, tick) => {
+        // A tick runs in its plan's tenant; a scheduler made before tenants names none: its model's, looked up.
+        const tenant = tenantId ?? (await this.plans.tenantOfModel(modelId));
+        if (tenant === null) return 'no such model';
+        const outcome = await runInTenant(tenant, () => this.planService.reauditLatest(modelId, 'schedule'));
         const said = outcome.status === 'queued' ? `audit ${outcome.auditId} queued` : outcome.status;
         this.logger.log(`scheduled re-audit of model ${modelId} (tick ${tick.jobId}): ${said}`);
         return said;
@@ -44,12 +48,15 @@ export class ScheduledReaudits implements OnApplicationBootstrap, OnApplicationS
 
   /** Job schedulers = plans with a schedule: missing ones upserted, changed ones replaced, orphans removed. */
   async reconcile(): Promise<void> {
-    const wanted = new Map((await this.plans.listScheduled()).map((p) => [p.modelId, p.schedule as string]));
+    // Installation-wide: every tenant's plans (each scheduler's ticks carry the plan's tenant).
+    const plans = await this.plans.listScheduled();
+    const wanted = new Map(plans.map((p) => [p.modelId, p.schedule as string]));
+    const tenantOf = new Map(plans.map((p) => [p.modelId, p.tenantId as string]));
     for (const existing of await this.scheduler.list()) {
       const pattern = wanted.get(existing.modelId);
       if (pattern === undefined) await this.scheduler.remove(existing.modelId);
-      else if (pattern === existing.pattern) wanted.delete(existing.modelId);
+      else if (pattern === existing.pattern && existing.tenantId !== undefined) wanted.delete(existing.modelId);
     }
-    for (const [modelId, pattern] of wanted) await this.scheduler.upsert(modelId, pattern);
+    for (const [modelId, pattern] of wanted) await this.scheduler.upsert(modelId, pattern, tenantOf.get(modelId)!);
   }
 }

@@ -42,7 +42,10 @@ import {
 import {
   ActiveAuditExistsError,
   AuditRepository,
+  type NewAudit,
 } from '../../../../libs/persistence/src/repositories/audit.repository';
+import { TenantDb } from '../../../../libs/persistence/src/tenancy/tenant-db';
+import { monthStartUtc, TenantService } from '../tenants/tenant.service';
 import { ReferenceModelRepository } from '../../../../libs/persistence/src/repositories/reference-model.repository';
 import { redactedRemoteTargetOf } from '../../../../libs/persistence/src/secrets/endpoint-target';
 import { attackRequestOptions } from '../../../../libs/persistence/src/audit-attack-options';
@@ -142,7 +145,43 @@ export class AuditCommissionService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AuditPreprocessingCheck) private readonly preprocessing: AuditPreprocessingCheck,
     @Inject(AuditEndpointCheck) private readonly endpointChecks: AuditEndpointCheck,
+    @Inject(TenantService) private readonly tenants: TenantService,
+    @Inject(TenantDb) private readonly db: TenantDb,
   ) {}
+
+  /**
+   * Inserts the audit if the tenant's monthly quotas hold it, in one transaction holding the tenant's quota lock:
+   * two concurrent commissions cannot both pass on the same remaining quota.
+   */
+  private createWithinQuota(input: NewAudit): Promise<AuditRecord> {
+    return this.db.run(async (em) => {
+      await em.query(`SELECT pg_advisory_xact_lock(hashtext('privaudit:quota:' || current_tenant_id()::text))`);
+      const quotas = await this.tenants.quotas();
+      const used = await this.audits.tenantUsageSince(monthStartUtc());
+      const seconds = input.estimate?.estimatedSeconds ?? 0;
+      if (seconds > 0 && used.referenceSeconds + seconds > quotas.referenceSecondsPerMonth) {
+        throw new ServiceError(
+          ServiceErrorCode.TenantQuotaExceeded,
+          `the tenant's quota of ${quotas.referenceSecondsPerMonth} s of reference-model training this month would be exceeded: ${Math.ceil(used.referenceSeconds)} s used, this audit is estimated at ${Math.ceil(seconds)} s`,
+          {
+            quota: 'referenceSecondsPerMonth',
+            limit: quotas.referenceSecondsPerMonth,
+            used: used.referenceSeconds,
+            requested: seconds,
+          },
+        );
+      }
+      const queries = input.queryBudget ?? 0;
+      if (queries > 0 && used.queries + queries > quotas.queriesPerMonth) {
+        throw new ServiceError(
+          ServiceErrorCode.TenantQuotaExceeded,
+          `the tenant's quota of ${quotas.queriesPerMonth} endpoint queries this month would be exceeded: ${used.queries} used or reserved, this audit's budget is ${queries}`,
+          { quota: 'queriesPerMonth', limit: quotas.queriesPerMonth, used: used.queries, requested: queries },
+        );
+      }
+      return this.audits.createQueued(input);
+    });
+  }
 
   /**
    * Checks everything that can be checked without running the model (roles, columns, feature count,
@@ -282,7 +321,7 @@ export class AuditCommissionService {
 
     let audit: AuditRecord;
     try {
-      audit = await this.audits.createQueued({
+      audit = await this.createWithinQuota({
         modelVersionId: version.id,
         membersDatasetId: members.id,
         nonMembersDatasetId: nonMembers.id,

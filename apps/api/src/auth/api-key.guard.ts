@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import { ApiKeyRole } from '../../../../libs/persistence/src/records';
+import { setScopeTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import { ServiceError, ServiceErrorCode } from '../http/service-error';
 import { ApiKeyService, AuthenticatedCaller } from './api-key.service';
-import { PUBLIC_KEY, ROLES_KEY } from './roles.decorator';
+import { INSTALLATION_ADMIN, PUBLIC_KEY, ROLES_KEY, type RouteRole } from './roles.decorator';
 
 export type AuthenticatedRequest = IncomingMessage & { caller?: AuthenticatedCaller };
 
@@ -32,11 +32,14 @@ export class ApiKeyGuard implements CanActivate {
     const caller = await this.apiKeys.authenticate(key);
     if (!caller) throw new ServiceError(ServiceErrorCode.Unauthenticated, 'unknown, revoked or expired API key');
     req.caller = caller;
-    const allowed = this.reflector.getAllAndOverride<ApiKeyRole[] | undefined>(ROLES_KEY, targets);
+    // From here on the request acts for the key's tenant (TenantScopeMiddleware opened the scope): every
+    // tenant-scoped query runs under row-level security for it.
+    setScopeTenant(caller.tenantId);
+    const allowed = this.reflector.getAllAndOverride<RouteRole[] | undefined>(ROLES_KEY, targets);
     if (!allowed) {
       throw new ServiceError(ServiceErrorCode.Forbidden, 'this route has no access rule, so no key may call it');
     }
-    if (!allowed.includes(caller.role)) {
+    if (!allowed.includes(caller.role) && !(caller.installationAdmin && allowed.includes(INSTALLATION_ADMIN))) {
       throw new ServiceError(
         ServiceErrorCode.Forbidden,
         `role '${caller.role}' may not do this (needs one of: ${allowed.join(', ')})`,

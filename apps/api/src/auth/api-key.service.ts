@@ -3,12 +3,17 @@ import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import { ApiKeyRecord, ApiKeyRole } from '../../../../libs/persistence/src/records';
 import { ApiKeyRepository } from '../../../../libs/persistence/src/repositories/api-key.repository';
+import { DEFAULT_TENANT_ID, runInTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { apiKeyMatches, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key-secret';
 
 export interface AuthenticatedCaller {
   readonly keyId: string;
   readonly role: ApiKeyRole;
+  /** The key's tenant: the request sees that tenant's rows only. */
+  readonly tenantId: string;
+  /** The bootstrap key: may create tenants. */
+  readonly installationAdmin: boolean;
 }
 
 /** What the api shows of a key: never its hash, never the key itself (shown once, at creation). */
@@ -57,6 +62,11 @@ export class ApiKeyService implements OnApplicationBootstrap {
    * hash is compared, not only its prefix, so a different key sharing the prefix never passes for it.
    */
   async onApplicationBootstrap(): Promise<void> {
+    // The bootstrap key belongs to the default tenant (which holds every row from before tenants).
+    await runInTenant(DEFAULT_TENANT_ID, () => this.insertBootstrapKey());
+  }
+
+  private async insertBootstrapKey(): Promise<void> {
     const key = this.config.PRIVAUDIT_BOOTSTRAP_ADMIN_KEY;
     if (!key) return;
     const prefix = apiKeyPrefix(key);
@@ -77,10 +87,17 @@ export class ApiKeyService implements OnApplicationBootstrap {
       if (summarizeApiKey(existing).status !== 'active') {
         this.logger.warn('the configured bootstrap admin key is revoked or expired; it does not authenticate');
       }
+      if (!existing.installationAdmin) await this.keys.markInstallationAdmin(existing.id);
       return;
     }
     try {
-      await this.keys.create({ name: 'bootstrap admin', role: ApiKeyRole.Admin, prefix, hash: hashApiKey(key) });
+      const created = await this.keys.create({
+        name: 'bootstrap admin',
+        role: ApiKeyRole.Admin,
+        prefix,
+        hash: hashApiKey(key),
+      });
+      await this.keys.markInstallationAdmin(created.id);
       this.logger.log('inserted the bootstrap admin API key');
     } catch (e) {
       // Two api replicas starting together: the other one inserted it.
@@ -97,7 +114,12 @@ export class ApiKeyService implements OnApplicationBootstrap {
     if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       void this.keys.touch(record.id, now).catch(() => undefined); // bookkeeping only: never fails a request
     }
-    return { keyId: record.id, role: record.role };
+    return {
+      keyId: record.id,
+      role: record.role,
+      tenantId: record.tenantId,
+      installationAdmin: record.installationAdmin,
+    };
   }
 
   /** Creates a key; the clear key is returned once and never stored. */

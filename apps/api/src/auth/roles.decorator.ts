@@ -8,7 +8,14 @@ export const PUBLIC_KEY = 'privaudit:public';
  * Roles allowed on a route. Deny by default: a route with neither @Roles nor @Public is refused to every key
  * (api-key.guard.ts), and a unit test fails for any such route (route-access-rules.spec.ts).
  */
-export const Roles = (...roles: ApiKeyRole[]) => SetMetadata(ROLES_KEY, roles);
+export const Roles = (...roles: RouteRole[]) => SetMetadata(ROLES_KEY, roles);
+
+/**
+ * The installation's admin: the bootstrap key (PRIVAUDIT_BOOTSTRAP_ADMIN_KEY), whatever its tenant role. Not an
+ * ApiKeyRole: no key can be created with it (POST /api-keys), only the configured bootstrap key holds it.
+ */
+export const INSTALLATION_ADMIN = 'installation-admin' as const;
+export type RouteRole = ApiKeyRole | typeof INSTALLATION_ADMIN;
 /** A route that needs no key (health check). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
 

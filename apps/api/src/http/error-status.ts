@@ -25,6 +25,8 @@ export const SERVICE_ERROR_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
   [ServiceErrorCode.WrongModelVersionKind]: 422,
   [ServiceErrorCode.SecretsUnavailable]: 503,
   [ServiceErrorCode.QueryBudgetTooLarge]: 422,
+  [ServiceErrorCode.TenantQuotaExceeded]: 429,
+  [ServiceErrorCode.TenantNameTaken]: 409,
 };
 
 // Engine errors are problems with the caller's model or data (422) unless listed here. A default keeps the

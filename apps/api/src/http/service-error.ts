@@ -32,6 +32,10 @@ export enum ServiceErrorCode {
   SecretsUnavailable = 'SECRETS_UNAVAILABLE',
   /** An audit's queryBudget is above MAX_QUERY_BUDGET. */
   QueryBudgetTooLarge = 'QUERY_BUDGET_TOO_LARGE',
+  /** The tenant's monthly quota of reference-model seconds or endpoint queries would be exceeded. */
+  TenantQuotaExceeded = 'TENANT_QUOTA_EXCEEDED',
+  /** POST /tenants: the name is taken. */
+  TenantNameTaken = 'TENANT_NAME_TAKEN',
 }
 
 export class ServiceError extends Error {

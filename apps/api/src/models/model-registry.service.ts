@@ -131,6 +131,11 @@ export class ModelRegistryService {
     return this.models.listVersions(modelId);
   }
 
+  /** Installation-wide: the tenant a version belongs to (an inbound webhook names only the version). */
+  tenantOfVersion(id: string): Promise<string | null> {
+    return this.models.tenantOfVersion(id);
+  }
+
   async getVersion(id: string): Promise<ModelVersionRecord> {
     return foundOrNotFound(await this.models.findVersion(id), `model version ${id}`);
   }

@@ -6,6 +6,7 @@ import { WebhookDeliveryRepository } from '../../../../libs/persistence/src/repo
 import { AuditPlanService, type ReauditOutcome } from '../audit-plans/audit-plan.service';
 import { ServiceError, ServiceErrorCode } from '../http/service-error';
 import { ModelRegistryService } from '../models/model-registry.service';
+import { runInTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import {
   verifyRegistryWebhook,
   WEBHOOK_TOLERANCE_SECONDS,
@@ -79,9 +80,21 @@ export class RegistryWebhookService {
     const json: unknown = JSON.parse(rawBody.toString('utf8'));
     const versionId = verified.form === 'mlflow' ? this.mlflowVersionId(json) : this.genericVersionId(json);
     if (typeof versionId !== 'string') return { form: verified.form, status: 'ignored', event: versionId.event };
-    const version = await this.models.getVersion(versionId);
-    const reaudit = await this.plans.reaudit(version.modelId, version.id, 'webhook');
-    return { form: verified.form, status: 'accepted', modelId: version.modelId, modelVersionId: version.id, reaudit };
+    // The installation's secret signed the call: the version's own tenant (looked up installation-wide) is the one
+    // the re-audit runs in. An unknown version answers 404 as before.
+    const tenantId = await this.models.tenantOfVersion(versionId);
+    if (tenantId === null) throw new ServiceError(ServiceErrorCode.NotFound, `model version ${versionId} not found`);
+    return runInTenant(tenantId, async () => {
+      const version = await this.models.getVersion(versionId);
+      const reaudit = await this.plans.reaudit(version.modelId, version.id, 'webhook');
+      return {
+        form: verified.form,
+        status: 'accepted' as const,
+        modelId: version.modelId,
+        modelVersionId: version.id,
+        reaudit,
+      };
+    });
   }
 
   private refuse(reason: string): ServiceError {

@@ -17,4 +17,6 @@ export abstract class AuditPlanRepository {
   abstract delete(modelId: string): Promise<boolean>;
   /** Every plan with a schedule (the api reconciles the queue's job schedulers with them at start-up). */
   abstract listScheduled(): Promise<AuditPlanRecord[]>;
+  /** Installation-wide: the tenant of a model (a schedule's tick made before tenants names only the model). */
+  abstract tenantOfModel(modelId: string): Promise<string | null>;
 }

@@ -90,7 +90,18 @@ export abstract class AuditRepository {
     minAgeMs: number,
     limit: number,
     offset?: number,
-  ): Promise<Array<{ id: string; status: AuditStatus }>>;
+  ): Promise<Array<{ id: string; status: AuditStatus; tenantId: string }>>;
+  /**
+   * What the current tenant's audits commissioned since `since` cost (its quotas, per calendar month): estimated
+   * reference-model seconds of every audit but those cancelled before they started, and queries (the budget of an
+   * active endpoint audit, what a finished one spent).
+   */
+  abstract tenantUsageSince(since: Date): Promise<{ referenceSeconds: number; queries: number }>;
+  /**
+   * Installation-wide: the tenant an audit belongs to (a failed job's listener and a job queued before tenants
+   * know only the audit id). Null when there is no such audit.
+   */
+  abstract tenantOfAudit(id: string): Promise<string | null>;
   /** Number of audits per status (every status present, zero included), for /metrics. */
   abstract countByStatus(): Promise<Record<AuditStatus, number>>;
   /**

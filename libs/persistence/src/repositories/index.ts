@@ -7,3 +7,4 @@ export * from './model.repository';
 export * from './reference-model.repository';
 export * from './database-status';
 export * from './access-log.repository';
+export * from './tenant.repository';

@@ -38,6 +38,8 @@ export abstract class ModelRepository {
     ownershipToken: string | null;
   }): Promise<ModelVersionRecord>;
   abstract findVersion(id: string): Promise<ModelVersionRecord | null>;
+  /** Installation-wide: the tenant of a version (an inbound webhook, signed by the installation, names only it). */
+  abstract tenantOfVersion(id: string): Promise<string | null>;
   /** The endpoint version's encrypted secrets (the worker decrypts them), or null. Never part of a record. */
   abstract findEndpointSecrets(versionId: string): Promise<string | null>;
   /** Records a successful ownership proof; null when the version does not exist. */

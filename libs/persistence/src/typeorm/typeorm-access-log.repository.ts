@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { TenantDb } from '../tenancy/tenant-db';
 import {
   AccessLogRepository,
   type AccessLogEntry,
@@ -20,12 +20,12 @@ interface Row {
 }
 
 export class TypeOrmAccessLogRepository extends AccessLogRepository {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(private readonly db: TenantDb) {
     super();
   }
 
   async append(e: AccessLogEntry): Promise<void> {
-    await this.dataSource.query(
+    await this.db.query(
       `INSERT INTO access_log (key_id, role, action, resource_type, resource_id, method, path, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [e.keyId, e.role, e.action, e.resourceType, e.resourceId, e.method, e.path, e.status],
@@ -45,7 +45,7 @@ export class TypeOrmAccessLogRepository extends AccessLogRepository {
     if (q.action !== undefined) add('action = ?', q.action);
     if (q.beforeId !== undefined) add('id < ?', q.beforeId);
     params.push(q.limit);
-    const rows = (await this.dataSource.query(
+    const rows = (await this.db.query(
       `SELECT id::text, at, key_id, role, action, resource_type, resource_id, method, path, status FROM access_log
        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
       params,

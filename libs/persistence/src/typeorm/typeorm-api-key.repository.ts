@@ -1,4 +1,5 @@
-import { DataSource, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
+import type { TenantDb, TenantScopedRepository } from '../tenancy/tenant-db';
 import { ApiKeyEntity } from '../entities';
 import type { ApiKeyRecord } from '../records';
 import { ApiKeyRepository, type NewApiKey } from '../repositories/api-key.repository';
@@ -7,10 +8,13 @@ import { ApiKeyRepository, type NewApiKey } from '../repositories/api-key.reposi
 const ACTIVE = 'k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())';
 
 export class TypeOrmApiKeyRepository extends ApiKeyRepository {
-  private readonly keys: Repository<ApiKeyEntity>;
-  constructor(private readonly dataSource: DataSource) {
+  private readonly keys: TenantScopedRepository<ApiKeyEntity>;
+  /** Installation-wide: authentication finds a key (and so its tenant) by prefix before any tenant is known. */
+  private readonly allKeys: Repository<ApiKeyEntity>;
+  constructor(private readonly db: TenantDb) {
     super();
-    this.keys = dataSource.getRepository(ApiKeyEntity);
+    this.keys = db.repository(ApiKeyEntity);
+    this.allKeys = db.installation.getRepository(ApiKeyEntity);
   }
 
   async create(input: NewApiKey): Promise<ApiKeyRecord> {
@@ -27,7 +31,7 @@ export class TypeOrmApiKeyRepository extends ApiKeyRepository {
   }
 
   async findActiveByPrefix(prefix: string): Promise<ApiKeyRecord | null> {
-    const found = await this.keys
+    const found = await this.allKeys
       .createQueryBuilder('k')
       .where('k.prefix = :prefix', { prefix })
       .andWhere(ACTIVE)
@@ -45,17 +49,12 @@ export class TypeOrmApiKeyRepository extends ApiKeyRepository {
   }
 
   async revoke(id: string): Promise<ApiKeyRecord | null> {
-    await this.keys
-      .createQueryBuilder()
-      .update()
-      .set({ revokedAt: () => 'now()' })
-      .where('id = :id AND revoked_at IS NULL', { id })
-      .execute();
+    await this.db.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);
     return this.findById(id);
   }
 
   async rotate(id: string, replacement: NewApiKey, oldExpiresAt: Date): Promise<ApiKeyRecord | null> {
-    return this.dataSource.transaction(async (em) => {
+    return this.db.run(async (em) => {
       const keys = em.getRepository(ApiKeyEntity);
       const old = await keys
         .createQueryBuilder('k')
@@ -81,15 +80,23 @@ export class TypeOrmApiKeyRepository extends ApiKeyRepository {
   }
 
   async countOtherActiveAdmins(exceptId: string): Promise<number> {
-    return this.keys
-      .createQueryBuilder('k')
-      .where("k.role = 'admin' AND k.id <> :exceptId", { exceptId })
-      .andWhere(ACTIVE)
-      .getCount();
+    return this.db.run((em) =>
+      em
+        .getRepository(ApiKeyEntity)
+        .createQueryBuilder('k')
+        .where("k.role = 'admin' AND k.id <> :exceptId", { exceptId })
+        .andWhere(ACTIVE)
+        .getCount(),
+    );
   }
 
   async touch(id: string, at: Date): Promise<void> {
-    await this.keys.update({ id }, { lastUsedAt: at });
+    // Bookkeeping of authentication, before the request's tenant scope: installation-wide, by id.
+    await this.allKeys.update({ id }, { lastUsedAt: at });
+  }
+
+  async markInstallationAdmin(id: string): Promise<void> {
+    await this.db.installation.query(`UPDATE api_keys SET installation_admin = true WHERE id = $1`, [id]);
   }
 }
 
@@ -105,5 +112,7 @@ function toRecord(e: ApiKeyEntity): ApiKeyRecord {
     expiresAt: e.expiresAt,
     lastUsedAt: e.lastUsedAt,
     rotatedTo: e.rotatedTo,
+    tenantId: e.tenantId,
+    installationAdmin: e.installationAdmin,
   };
 }

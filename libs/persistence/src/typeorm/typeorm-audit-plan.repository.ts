@@ -1,9 +1,10 @@
-import type { DataSource } from 'typeorm';
+import type { TenantDb } from '../tenancy/tenant-db';
 import type { AuditPlanRecord } from '../records';
 import { AuditPlanInput, AuditPlanRepository } from '../repositories/audit-plan.repository';
 
 interface AuditPlanRow {
   model_id: string;
+  tenant_id?: string;
   options: Record<string, unknown>;
   max_rise: number | null;
   max_reference_seconds: number | null;
@@ -16,12 +17,12 @@ interface AuditPlanRow {
 const COLUMNS = `model_id, options, max_rise, max_reference_seconds, reaudit_on_new_version, schedule, created_at, updated_at`;
 
 export class TypeOrmAuditPlanRepository extends AuditPlanRepository {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(private readonly db: TenantDb) {
     super();
   }
 
   async upsert(modelId: string, plan: AuditPlanInput): Promise<AuditPlanRecord> {
-    const rows: AuditPlanRow[] = await this.dataSource.query(
+    const rows: AuditPlanRow[] = await this.db.query(
       `INSERT INTO audit_plans (model_id, options, max_rise, max_reference_seconds, reaudit_on_new_version, schedule)
        VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (model_id) DO UPDATE SET options = EXCLUDED.options, max_rise = EXCLUDED.max_rise,
@@ -41,24 +42,32 @@ export class TypeOrmAuditPlanRepository extends AuditPlanRepository {
   }
 
   async find(modelId: string): Promise<AuditPlanRecord | null> {
-    const rows: AuditPlanRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM audit_plans WHERE model_id = $1`, [
+    const rows: AuditPlanRow[] = await this.db.query(`SELECT ${COLUMNS} FROM audit_plans WHERE model_id = $1`, [
       modelId,
     ]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async delete(modelId: string): Promise<boolean> {
-    const result: unknown = await this.dataSource.query(
-      `DELETE FROM audit_plans WHERE model_id = $1 RETURNING model_id`,
-      [modelId],
-    );
+    const result: unknown = await this.db.query(`DELETE FROM audit_plans WHERE model_id = $1 RETURNING model_id`, [
+      modelId,
+    ]);
     const rows = Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as unknown[]) : (result as unknown[]);
     return rows.length > 0;
   }
 
+  async tenantOfModel(modelId: string): Promise<string | null> {
+    const rows: Array<{ tenant_id: string }> = await this.db.installation.query(
+      `SELECT tenant_id FROM models WHERE id = $1`,
+      [modelId],
+    );
+    return rows[0]?.tenant_id ?? null;
+  }
+
   async listScheduled(): Promise<AuditPlanRecord[]> {
-    const rows: AuditPlanRow[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM audit_plans WHERE schedule IS NOT NULL ORDER BY model_id`,
+    // Installation-wide: the api reconciles every tenant's schedules with the queue at start-up.
+    const rows: AuditPlanRow[] = await this.db.installation.query(
+      `SELECT ${COLUMNS}, tenant_id FROM audit_plans WHERE schedule IS NOT NULL ORDER BY model_id`,
     );
     return rows.map(toRecord);
   }
@@ -67,6 +76,7 @@ export class TypeOrmAuditPlanRepository extends AuditPlanRepository {
 function toRecord(r: AuditPlanRow): AuditPlanRecord {
   return {
     modelId: r.model_id,
+    ...(r.tenant_id !== undefined ? { tenantId: r.tenant_id } : {}),
     options: r.options,
     maxRise: r.max_rise,
     maxReferenceSeconds: r.max_reference_seconds,

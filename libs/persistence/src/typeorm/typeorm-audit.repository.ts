@@ -1,4 +1,5 @@
-import { DataSource, In, QueryFailedError, Repository } from 'typeorm';
+import { In, QueryFailedError } from 'typeorm';
+import { TenantDb, type TenantScopedRepository } from '../tenancy/tenant-db';
 import type { AuditReport, RiskRating, Severity } from '../../../engine/src/types';
 import { AuditEntity, FindingEntity } from '../entities';
 import { ACTIVE_AUDIT_STATUSES, AuditRecord, AuditStatus, FindingRecord, ModelAuditHistoryEntry } from '../records';
@@ -35,10 +36,10 @@ function artifactOf(r: ArtifactRow): AuditArtifactRecord {
 const ONE_ACTIVE_INDEX = 'audits_one_active_per_model_version';
 
 export class TypeOrmAuditRepository extends AuditRepository {
-  private readonly audits: Repository<AuditEntity>;
-  constructor(private readonly dataSource: DataSource) {
+  private readonly audits: TenantScopedRepository<AuditEntity>;
+  constructor(private readonly db: TenantDb) {
     super();
-    this.audits = dataSource.getRepository(AuditEntity);
+    this.audits = db.repository(AuditEntity);
   }
 
   async createQueued(input: NewAudit): Promise<AuditRecord> {
@@ -98,7 +99,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
 
   async recordQueries(id: string, queries: number): Promise<number | null> {
     const rows = rowsOf(
-      await this.dataSource.query(
+      await this.db.query(
         // Conditional: jobs of one audit running at once (reference models on several workers) share one budget.
         `UPDATE audits SET queries_used = queries_used + $2, updated_at = now()
          WHERE id = $1 AND (query_budget IS NULL OR queries_used + $2 <= query_budget) RETURNING queries_used`,
@@ -109,15 +110,14 @@ export class TypeOrmAuditRepository extends AuditRepository {
   }
 
   async queriesUsed(id: string): Promise<number | null> {
-    const rows: Array<{ queries_used: number }> = await this.dataSource.query(
-      `SELECT queries_used FROM audits WHERE id = $1`,
-      [id],
-    );
+    const rows: Array<{ queries_used: number }> = await this.db.query(`SELECT queries_used FROM audits WHERE id = $1`, [
+      id,
+    ]);
     return rows[0] ? Number(rows[0].queries_used) : null;
   }
 
   async markRunning(id: string): Promise<boolean> {
-    const result = await this.dataSource.query(
+    const result = await this.db.query(
       `UPDATE audits SET status = 'running', started_at = COALESCE(started_at, now()), phase = 'starting', updated_at = now()
        WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
       [id],
@@ -127,14 +127,11 @@ export class TypeOrmAuditRepository extends AuditRepository {
 
   async recordProgress(id: string, progress: number, phase: string): Promise<AuditStatus | null> {
     const clamped = Math.max(0, Math.min(100, Math.round(progress)));
-    await this.dataSource.query(
+    await this.db.query(
       `UPDATE audits SET progress = GREATEST(progress, $2), phase = $3, updated_at = now() WHERE id = $1 AND status = 'running'`,
       [id, clamped, phase],
     );
-    const rows: Array<{ status: AuditStatus }> = await this.dataSource.query(
-      `SELECT status FROM audits WHERE id = $1`,
-      [id],
-    );
+    const rows: Array<{ status: AuditStatus }> = await this.db.query(`SELECT status FROM audits WHERE id = $1`, [id]);
     return rows[0]?.status ?? null;
   }
 
@@ -144,7 +141,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
     reportSha256: string,
     artifacts: readonly NewAuditArtifact[] = [],
   ): Promise<boolean> {
-    return this.dataSource.transaction(async (em) => {
+    return this.db.run(async (em) => {
       const locked = rowsOf(
         await em.query(`SELECT id FROM audits WHERE id = $1 AND status = 'running' FOR UPDATE`, [id]),
       );
@@ -192,7 +189,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
 
   async listArtifacts(auditId: string): Promise<AuditArtifactRecord[]> {
     return rowsOf<ArtifactRow>(
-      await this.dataSource.query(
+      await this.db.query(
         `SELECT audit_id, name, kind, media_type, sha256, bytes, created_at FROM audit_artifacts WHERE audit_id = $1 ORDER BY name`,
         [auditId],
       ),
@@ -201,7 +198,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
 
   async findArtifact(auditId: string, name: string): Promise<AuditArtifactRecord | null> {
     const [row] = rowsOf<ArtifactRow>(
-      await this.dataSource.query(
+      await this.db.query(
         `SELECT audit_id, name, kind, media_type, sha256, bytes, created_at FROM audit_artifacts WHERE audit_id = $1 AND name = $2`,
         [auditId, name],
       ),
@@ -214,12 +211,12 @@ export class TypeOrmAuditRepository extends AuditRepository {
     limit: number,
     offset: number,
   ): Promise<{ items: ModelAuditHistoryEntry[]; total: number }> {
-    const page: Array<{ id: string; version: number }> = await this.dataSource.query(
+    const page: Array<{ id: string; version: number }> = await this.db.query(
       `SELECT a.id, v.version FROM audits a JOIN model_versions v ON v.id = a.model_version_id
        WHERE v.model_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3`,
       [modelId, limit, offset],
     );
-    const counted: Array<{ total: string }> = await this.dataSource.query(
+    const counted: Array<{ total: string }> = await this.db.query(
       `SELECT count(*) AS total FROM audits a JOIN model_versions v ON v.id = a.model_version_id WHERE v.model_id = $1`,
       [modelId],
     );
@@ -242,7 +239,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
   }
 
   async findPreviousSucceeded(auditId: string): Promise<AuditRecord | null> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(
+    const rows: Array<{ id: string }> = await this.db.query(
       `SELECT p.id FROM audits a
          JOIN model_versions av ON av.id = a.model_version_id
          JOIN model_versions pv ON pv.model_id = av.model_id
@@ -256,7 +253,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
   }
 
   async markFailed(id: string, failure: { code: string; reason: string }): Promise<boolean> {
-    const result = await this.dataSource.query(
+    const result = await this.db.query(
       `UPDATE audits SET status = 'failed', failure_code = $2, failure_reason = $3, finished_at = now(), updated_at = now()
        WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
       [id, failure.code, failure.reason],
@@ -266,7 +263,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
 
   async markCancelled(id: string): Promise<AuditStatus | null> {
     const rows: Array<{ previous: AuditStatus }> = rowsOf(
-      await this.dataSource.query(
+      await this.db.query(
         `UPDATE audits a SET status = 'cancelled', phase = 'cancelled', finished_at = now(), updated_at = now()
          FROM (SELECT id, status AS previous FROM audits WHERE id = $1 FOR UPDATE) old
          WHERE a.id = old.id AND a.status IN ('queued', 'running') RETURNING old.previous`,
@@ -277,7 +274,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
   }
 
   async requeue(id: string, phase: string): Promise<boolean> {
-    const result = await this.dataSource.query(
+    const result = await this.db.query(
       `UPDATE audits SET status = 'queued', phase = $2, updated_at = now() WHERE id = $1 AND status = 'running' RETURNING id`,
       [id, phase],
     );
@@ -288,17 +285,38 @@ export class TypeOrmAuditRepository extends AuditRepository {
     minAgeMs: number,
     limit: number,
     offset = 0,
-  ): Promise<Array<{ id: string; status: AuditStatus }>> {
-    return this.dataSource.query(
-      `SELECT id, status FROM audits
+  ): Promise<Array<{ id: string; status: AuditStatus; tenantId: string }>> {
+    // Installation-wide: the repair loop looks at every tenant's audits, then acts in each one's tenant.
+    return this.db.installation.query(
+      `SELECT id, status, tenant_id AS "tenantId" FROM audits
        WHERE status IN ('queued', 'running') AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
        ORDER BY updated_at, id LIMIT $2 OFFSET $3`,
       [minAgeMs, limit, offset],
     );
   }
 
+  async tenantUsageSince(since: Date): Promise<{ referenceSeconds: number; queries: number }> {
+    const rows: Array<{ seconds: number; queries: string }> = await this.db.query(
+      `SELECT coalesce(sum((estimate->>'estimatedSeconds')::double precision), 0)::double precision AS seconds,
+         coalesce(sum(CASE WHEN status IN ('queued', 'running') THEN coalesce(query_budget, 0) ELSE queries_used END), 0)::bigint
+           AS queries
+       FROM audits WHERE created_at >= $1 AND NOT (status = 'cancelled' AND started_at IS NULL)`,
+      [since],
+    );
+    return { referenceSeconds: Number(rows[0]?.seconds ?? 0), queries: Number(rows[0]?.queries ?? 0) };
+  }
+
+  async tenantOfAudit(id: string): Promise<string | null> {
+    const rows: Array<{ tenant_id: string }> = await this.db.installation.query(
+      `SELECT tenant_id FROM audits WHERE id = $1`,
+      [id],
+    );
+    return rows[0]?.tenant_id ?? null;
+  }
+
   async countByStatus(): Promise<Record<AuditStatus, number>> {
-    const rows: Array<{ status: AuditStatus; n: number }> = await this.dataSource.query(
+    // Installation-wide (/metrics): counts, no tenant's data.
+    const rows: Array<{ status: AuditStatus; n: number }> = await this.db.installation.query(
       `SELECT status, count(*)::int AS n FROM audits GROUP BY status`,
     );
     const counts = Object.fromEntries(Object.values(AuditStatus).map((s) => [s, 0])) as Record<AuditStatus, number>;
@@ -307,9 +325,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
   }
 
   async listFindings(auditId: string): Promise<FindingRecord[]> {
-    const all = await this.dataSource
-      .getRepository(FindingEntity)
-      .find({ where: { auditId }, order: { attack: 'ASC' } });
+    const all = await this.db.repository(FindingEntity).find({ where: { auditId }, order: { attack: 'ASC' } });
     return all.map((f) => ({ ...f, severity: f.severity as Severity }));
   }
 

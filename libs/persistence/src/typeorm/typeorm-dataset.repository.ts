@@ -1,13 +1,13 @@
-import { DataSource, Repository } from 'typeorm';
+import { TenantDb, type TenantScopedRepository } from '../tenancy/tenant-db';
 import { DatasetEntity } from '../entities';
 import type { DatasetRecord, DatasetRole } from '../records';
 import { DatasetRepository, NewDataset } from '../repositories/dataset.repository';
 
 export class TypeOrmDatasetRepository extends DatasetRepository {
-  private readonly datasets: Repository<DatasetEntity>;
-  constructor(dataSource: DataSource) {
+  private readonly datasets: TenantScopedRepository<DatasetEntity>;
+  constructor(db: TenantDb) {
     super();
-    this.datasets = dataSource.getRepository(DatasetEntity);
+    this.datasets = db.repository(DatasetEntity);
   }
 
   async create(input: NewDataset): Promise<DatasetRecord> {

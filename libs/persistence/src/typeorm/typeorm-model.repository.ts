@@ -1,26 +1,26 @@
-import { DataSource } from 'typeorm';
+import { TenantDb } from '../tenancy/tenant-db';
 import type { ModelSignature } from '../../../engine/src/types';
 import { ModelEntity, ModelVersionEntity } from '../entities';
 import type { EndpointDescription, ModelRecord, ModelVersionPreprocessing, ModelVersionRecord } from '../records';
 import { ModelRepository, PreprocessingAlreadySetError } from '../repositories/model.repository';
 
 export class TypeOrmModelRepository extends ModelRepository {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(private readonly db: TenantDb) {
     super();
   }
 
   async createModel(input: { name: string; description: string | null }): Promise<ModelRecord> {
-    const repo = this.dataSource.getRepository(ModelEntity);
+    const repo = this.db.repository(ModelEntity);
     return { ...(await repo.save(repo.create(input))) };
   }
 
   async findModel(id: string): Promise<ModelRecord | null> {
-    const found = await this.dataSource.getRepository(ModelEntity).findOne({ where: { id } });
+    const found = await this.db.repository(ModelEntity).findOne({ where: { id } });
     return found ? { ...found } : null;
   }
 
   async listModels(): Promise<ModelRecord[]> {
-    const all = await this.dataSource.getRepository(ModelEntity).find({ order: { createdAt: 'ASC' } });
+    const all = await this.db.repository(ModelEntity).find({ order: { createdAt: 'ASC' } });
     return all.map((m) => ({ ...m }));
   }
 
@@ -33,7 +33,7 @@ export class TypeOrmModelRepository extends ModelRepository {
     classNames?: readonly string[] | null;
   }): Promise<ModelVersionRecord> {
     // Lock the model row so two concurrent uploads get consecutive version numbers, not a unique violation.
-    return this.dataSource.transaction(async (em) => {
+    return this.db.run(async (em) => {
       await em.query(`SELECT id FROM models WHERE id = $1 FOR UPDATE`, [input.modelId]);
       const rows: Array<{ next: number }> = await em.query(
         `SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model_id = $1`,
@@ -69,7 +69,7 @@ export class TypeOrmModelRepository extends ModelRepository {
     endpointSecrets: string | null;
     ownershipToken: string | null;
   }): Promise<ModelVersionRecord> {
-    return this.dataSource.transaction(async (em) => {
+    return this.db.run(async (em) => {
       await em.query(`SELECT id FROM models WHERE id = $1 FOR UPDATE`, [input.modelId]);
       const rows: Array<{ next: number }> = await em.query(
         `SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model_id = $1`,
@@ -92,7 +92,7 @@ export class TypeOrmModelRepository extends ModelRepository {
   }
 
   async findEndpointSecrets(versionId: string): Promise<string | null> {
-    const rows: Array<{ endpoint_secrets: string | null }> = await this.dataSource.query(
+    const rows: Array<{ endpoint_secrets: string | null }> = await this.db.query(
       `SELECT endpoint_secrets FROM model_versions WHERE id = $1`,
       [versionId],
     );
@@ -100,7 +100,7 @@ export class TypeOrmModelRepository extends ModelRepository {
   }
 
   async markOwnershipVerified(versionId: string): Promise<ModelVersionRecord | null> {
-    await this.dataSource.query(`UPDATE model_versions SET ownership_verified_at = now() WHERE id = $1`, [versionId]);
+    await this.db.query(`UPDATE model_versions SET ownership_verified_at = now() WHERE id = $1`, [versionId]);
     return this.findVersion(versionId);
   }
 
@@ -109,10 +109,10 @@ export class TypeOrmModelRepository extends ModelRepository {
     preprocessing: ModelVersionPreprocessing,
   ): Promise<ModelVersionRecord | null> {
     // One conditional UPDATE: two concurrent uploads cannot both set a spec.
-    await this.dataSource.query(
-      `UPDATE model_versions SET preprocessing = $2 WHERE id = $1 AND preprocessing IS NULL`,
-      [versionId, JSON.stringify(preprocessing)],
-    );
+    await this.db.query(`UPDATE model_versions SET preprocessing = $2 WHERE id = $1 AND preprocessing IS NULL`, [
+      versionId,
+      JSON.stringify(preprocessing),
+    ]);
     const version = await this.findVersion(versionId);
     if (version?.preprocessing && version.preprocessing.sha256 !== preprocessing.sha256) {
       throw new PreprocessingAlreadySetError(version.preprocessing.sha256);
@@ -120,15 +120,21 @@ export class TypeOrmModelRepository extends ModelRepository {
     return version;
   }
 
+  async tenantOfVersion(id: string): Promise<string | null> {
+    const rows: Array<{ tenant_id: string }> = await this.db.installation.query(
+      `SELECT tenant_id FROM model_versions WHERE id = $1`,
+      [id],
+    );
+    return rows[0]?.tenant_id ?? null;
+  }
+
   async findVersion(id: string): Promise<ModelVersionRecord | null> {
-    const found = await this.dataSource.getRepository(ModelVersionEntity).findOne({ where: { id } });
+    const found = await this.db.repository(ModelVersionEntity).findOne({ where: { id } });
     return found ? toVersionRecord(found) : null;
   }
 
   async listVersions(modelId: string): Promise<ModelVersionRecord[]> {
-    const all = await this.dataSource
-      .getRepository(ModelVersionEntity)
-      .find({ where: { modelId }, order: { version: 'ASC' } });
+    const all = await this.db.repository(ModelVersionEntity).find({ where: { modelId }, order: { version: 'ASC' } });
     return all.map(toVersionRecord);
   }
 }

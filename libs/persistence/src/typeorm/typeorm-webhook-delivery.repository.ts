@@ -6,6 +6,7 @@ export class TypeOrmWebhookDeliveryRepository extends WebhookDeliveryRepository 
     super();
   }
 
+  // Installation-wide: deliveries are signed with the installation's secret, before any tenant is known.
   async recordOnce(keys: readonly string[], windowSeconds: number): Promise<boolean> {
     await this.dataSource.query(
       `DELETE FROM webhook_deliveries WHERE received_at < now() - make_interval(secs => $1)`,
