@@ -41,6 +41,10 @@ export default tseslint.config(
               group: ['**/apps/**', '**/persistence/**', '**/queue/**', '**/config/**'],
               message: 'libs/engine must not import apps or service libs.',
             },
+            {
+              group: ['@tensorflow/*'],
+              message: 'libs/engine trains and infers on onnxruntime; tfjs is a devDependency for bench/legacy only.',
+            },
           ],
         },
       ],

@@ -5,13 +5,20 @@
 // trains until it fits its rows as tightly as the target fits its members). runAudit takes one K for every
 // attack, so offline LiRA and RMIA share the same K offline reference models.
 // Prints the target's training time, the audit's wall time, the attacks' AUC and TPR at 1% FPR and the fits.
-// Asserts nothing. Run: npm run bench:full-audit [-- --k 16 --trainer tfjs|onnxruntime]   (builds dist/ first)
-// Measured 2026-11-26 on the shared 2-core machine (load average 2.3-3.2), K = 16, onnxruntime trainer: target
+// Asserts nothing. Run: npm run bench:full-audit [-- --k 16]   (builds dist/ first)
+// Measured 2026-11-26 on the shared 2-core machine (load average 2.3-3.2), K = 16, onnxruntime trainer (before
+// reference-model inference moved to onnxruntime): target
 // 1.9 s; audit 44.4 s wall; offline references fit to loss 5.3e-4 / accuracy 1.000 (target 5.4e-4 / 1.000);
-// AUC / TPR@1%FPR: LOSS 0.548 / 1.00%, offline LiRA 0.589 / 1.96%, RMIA 0.612 / 3.98%. The same with
-// --trainer tfjs: target 58.8 s; audit 314.6 s (7.1x); references 7.4e-4 / 1.000 (target 7.5e-4 / 1.000: after
+// AUC / TPR@1%FPR: LOSS 0.548 / 1.00%, offline LiRA 0.589 / 1.96%, RMIA 0.612 / 3.98%. The same with the
+// tfjs trainer (since removed from the engine): target 58.8 s; audit 314.6 s (7.1x); references 7.4e-4 / 1.000 (target 7.5e-4 / 1.000: after
 // 100 overfitting epochs the two trainers' float32 roundings have drifted apart); LOSS 0.548 / 0.78%,
 // offline LiRA 0.593 / 1.50%, RMIA 0.613 / 3.78%.
+// After reference-model inference moved to onnxruntime (and graphs of 8, K = 1 graph changes), measured back to
+// back with the build before it at load average 9-10: audit 28.6 s wall (before: 112.9 s); target 3.7 s (3.2).
+// This target's 100-epoch trajectory came out less overfit (members' loss 2.8e-2 / accuracy 0.993, before
+// 5.4e-4 / 1.000: float32 rounding differs, and late Adam steps on an overfit model are chaotic; on another seed
+// the two builds end at 4.7e-4 and 5.8e-4), so AUC / TPR@1%FPR moved with it: LOSS 0.545 / 0.88%, offline LiRA
+// 0.576 / 0.84%, RMIA 0.593 / 3.22%; references fit 2.6e-2 / 0.997 (as tightly as this target).
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

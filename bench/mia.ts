@@ -1,12 +1,12 @@
 // Benchmark (not a test): membership inference end to end on an overfit MLP target, and what its reference
 // models cost. LiRA (Carlini et al., S&P 2022) and RMIA (Zarifzadeh et al., ICML 2024) need K reference
-// models; this prints their training cost "before" (in this thread, one model per tfjs graph), "grouped"
+// models; this prints their training cost "before" (in this thread, one model per graph), "grouped"
 // (the provider's groups of models per graph, still in this thread) and "after" (the provider's defaults:
 // those groups spread over worker threads), then the attacks' AUC and TPR at 0.1% and 1% FPR on the
 // "after" models. Asserts nothing about time: the
 // figures depend on the machine and on what else runs on it (load average printed).
-// Run: npm run bench:mia [digits|satellite ...] [--trainer tfjs|onnxruntime]   (builds dist/ first; the
-// trainer of the target and of the reference models, default the engine's, DEFAULT_MLP_TRAINER)
+// Run: npm run bench:mia [digits|satellite ...]   (builds dist/ first; onnxruntime trains the target and the
+// reference models: the tfjs trainer is gone from the engine, bench:training still prints it)
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { benchDataDir } from './datasets';
@@ -27,7 +27,6 @@ import {
   referenceGroupSize,
   type ReferenceModelProviderArgs,
 } from '../libs/engine/src/training/reference-model-provider';
-import { initTensorflow } from '../libs/engine/src/training/tf-backend';
 import type { AttackId, LabeledDataset, MembershipMetrics, ReferenceMode } from '../libs/engine/src/types';
 import { selectRows } from '../libs/engine/src/data/select-rows';
 
@@ -184,6 +183,8 @@ async function benchDataset(bench: BenchDataset): Promise<void> {
     }
 
     const metrics: MembershipMetrics[] = [];
+    const attacksStarted = process.hrtime.bigint();
+    const attacksCpu = process.cpuUsage();
     for (const id of ATTACKS) {
       const scores = await createMembershipAttack(id).run({
         target,
@@ -198,9 +199,11 @@ async function benchDataset(bench: BenchDataset): Promise<void> {
       });
       metrics.push(computeMembershipMetrics(scores.members, scores.nonMembers, { attack: id }));
     }
+    const attacksCpuUsed = process.cpuUsage(attacksCpu);
     attackRows.push(
       `${pad(k, 3)} | ` +
-        metrics.map((m) => `${m.auc.toFixed(3)} ${m.tpr['0.001'].toFixed(3)} ${m.tpr['0.01'].toFixed(3)}`).join(' | '),
+        metrics.map((m) => `${m.auc.toFixed(3)} ${m.tpr['0.001'].toFixed(3)} ${m.tpr['0.01'].toFixed(3)}`).join(' | ') +
+        ` | ${seconds(attacksStarted).toFixed(2)} s wall, ${((attacksCpuUsed.user + attacksCpuUsed.system) / 1e6).toFixed(2)} s CPU`,
     );
   }
   await target.dispose();
@@ -212,17 +215,16 @@ async function benchDataset(bench: BenchDataset): Promise<void> {
     '  K | configuration                    | wall s |  CPU s | models/min | RSS MB | wall gain | load avg (1/5/15 min)',
   );
   for (const row of trainingRows) console.log(row);
-  console.log('\nattacks on the "after" reference models: AUC TPR@0.1%FPR TPR@1%FPR');
+  console.log(
+    '\nattacks on the "after" reference models: AUC TPR@0.1%FPR TPR@1%FPR; then the time of all five attacks (reference-model inference included, training not)',
+  );
   console.log(`  K | ${ATTACKS.map((a) => a.replace('membership.', '').padEnd(17)).join(' | ')}`);
   for (const row of attackRows) console.log(row);
 }
 
 async function main(): Promise<void> {
-  const { tf, backend } = await initTensorflow();
-  // Warm the backend (wasm compile, kernel set-up) so the first timed run is not charged for it.
-  tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dataSync());
   console.log(
-    `trainer: ${TRAINER} (tfjs backend: ${backend}); node ${process.version}; ${os.availableParallelism()} cores; load average ${load()}`,
+    `trainer: ${TRAINER}; node ${process.version}; ${os.availableParallelism()} cores; load average ${load()}`,
   );
   const wanted = process.argv.slice(2).filter((a, i, all) => a !== '--trainer' && all[i - 1] !== '--trainer');
   for (const bench of BENCHES) if (wanted.length === 0 || wanted.includes(bench.name)) await benchDataset(bench);

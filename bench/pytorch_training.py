@@ -1,6 +1,6 @@
 """PyTorch-CPU side of bench/training.ts (not a test): trains the same MLP on the same rows with the same
 recipe (standardised inputs, Adam with epsilon 1e-7, batch, epochs, learning rate, one thread) and prints one
-JSON line with the training time, the last epoch's mean loss, the training accuracy and the peak RSS.
+JSON line with the training time (wall and CPU), the last epoch's mean loss, the training accuracy and the peak RSS.
 
 Run by the bench with /usr/bin/python3 (Debian: apt-get install python3-torch libopenblas0-openmp).
 usage: pytorch_training.py FEATURES.f32 LABELS.i32 ROWS FEATURES HIDDEN(comma-separated) CLASSES EPOCHS BATCH LR
@@ -37,6 +37,7 @@ def main() -> None:
     loss_fn = torch.nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(1)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     last_loss = 0.0
     for _ in range(epochs):
         order = torch.randperm(rows, generator=generator)
@@ -51,12 +52,14 @@ def main() -> None:
             steps += 1
         last_loss = total / steps
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     with torch.no_grad():
         accuracy = (model(xs).argmax(dim=1) == ys).float().mean().item()
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpuSeconds": cpu_seconds,
                 "loss": last_loss,
                 "accuracy": accuracy,
                 "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -1,21 +1,23 @@
-// Benchmark (not a test): the MLP trainers side by side (issue 10) — tfjs (training/tfjs-mlp-trainer.ts), the
-// onnxruntime trainer (training/onnx-trainer/) and PyTorch-CPU (bench/pytorch_training.py, when
-// /usr/bin/python3 has torch) — on the issue's two shapes: 16-256-128-26 on 10,000 rows of letter.csv and
+// Benchmark (not a test): the MLP trainers side by side (issue 10) — the old tfjs trainer (bench/legacy/, no
+// longer in the engine), the onnxruntime trainer (training/onnx-trainer/) and PyTorch-CPU (bench/pytorch_training.py,
+// when /usr/bin/python3 has torch) — on the issue's two shapes: 16-256-128-26 on 10,000 rows of letter.csv and
 // 784-256-128-10 on 10,000 synthetic 784-wide rows (no Fashion-MNIST ships in data/), 10 epochs, batch 64,
-// Adam, one thread each. Also: 8 narrow models stacked in one graph, and the onnxruntime trainer on both
-// cores (two processes) against one. Each measurement runs in its own child process, so its peak RSS is its
-// own. Prints time per model, models per minute, final training loss and accuracy, peak RSS; asserts nothing.
+// Adam, one thread each. Also: 8 narrow models stacked in one graph, the onnxruntime trainer on both cores (two
+// processes) against one, and reference-model inference (plain JS against onnxruntime). Each measurement runs
+// in its own child process, so its peak RSS is its own. Prints time per model (wall and CPU), models per minute,
+// final training loss and accuracy, peak RSS; asserts nothing. Ratios are taken on CPU time: every trainer is
+// one thread, and on a shared machine wall time mostly measures the other processes.
 // Run: npm run bench:training [-- --epochs 10 --rows 10000 --repeat 3 --skip-tfjs]
 //
-// Figures of 2026-11-26 (commit 41f5f38, the shared 2-core machine at load average 1.3-2.5, PyTorch 1.13 Debian
-// with OpenBLAS-OpenMP, best of 3 alternating rounds for PyTorch and onnxruntime), seconds per model:
-//   16-256-128-26:  PyTorch 0.92 | tfjs 11.14 (12.1x) | onnxruntime 0.60 (0.65x); 8 stacked, all rows each:
-//                   tfjs 12.41, onnxruntime 0.57 (0.61x); peak RSS MB: PyTorch 261, tfjs 210, onnxruntime 142
-//   784-256-128-10: PyTorch 2.40 | tfjs 46.36 (19.3x) | onnxruntime 2.42 (1.01x); peak RSS 323 / 300 / 162
-//   onnxruntime, two processes against one (narrow): 2.04x the throughput.
-// An earlier run at load average 4-5 (commit 98bfabb): 0.71x, 0.61x stacked, 0.90x wide, 1.91x on two cores.
-// Final training loss and accuracy agree across the three to about 0.02 (the tfjs and onnxruntime trainers
-// start from the same weights and batches; PyTorch from its own). Single rounds moved by up to 30% with the load.
+// Figures of 2026-11-26 (load average 12-22 from other sessions; PyTorch 1.13 Debian with OpenBLAS-OpenMP;
+// 3 alternating rounds), CPU seconds per model:
+//   16-256-128-26:  PyTorch 1.22 | onnxruntime 0.63 (0.50x; rounds 0.50 0.53 0.50) | tfjs 12.64 (9.0x, an
+//                   earlier run at the same load); 8 stacked: 0.55x all rows each, 0.43x halves
+//   784-256-128-10: PyTorch 2.85 | onnxruntime 2.43 (0.85x; rounds 0.86 0.80 0.87); tfjs 46 s wall (19x) at
+//                   load 1.3-2.5. Peak RSS MB: PyTorch 261 / 323, onnxruntime 142 / 190, tfjs 161 / 300.
+//   two processes against one: 0.95x wall at load 12-17 (no idle core), CPU-time bound 1.87x; 2.04x wall at
+//   load 1.3-2.5 in an earlier run.
+//   inference, 16 models 16-128-26 x 20,000 rows: plain JS 2.99 CPU s, onnxruntime 0.42 (7.2x less).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -25,10 +27,12 @@ import { loadLabeledCsv } from '../libs/engine/src/data/csv-dataset';
 import { SeededRandom } from '../libs/engine/src/random/seeded-random';
 import type { MlpArchitecture, MlpWeights, TrainingData } from '../libs/engine/src/training/mlp';
 import { mlpForward } from '../libs/engine/src/training/mlp-forward';
-import { trainMlpOnSubsetsTfjs } from '../libs/engine/src/training/tfjs-mlp-trainer';
+import { trainMlpOnSubsetsTfjs } from './legacy/tfjs-mlp-trainer';
 import { trainMlpOnSubsetsOnnx } from '../libs/engine/src/training/onnx-trainer/onnx-mlp-trainer';
 import { referenceInMask } from '../libs/engine/src/training/reference-model-provider';
-import { initTensorflow } from '../libs/engine/src/training/tf-backend';
+import { glorotInit } from '../libs/engine/src/training/mlp-training-setup';
+import { StackedMlpInference } from '../libs/engine/src/training/onnx-trainer/onnx-mlp-inference';
+import { initTensorflow } from './legacy/tf-backend';
 
 type Shape = 'narrow' | 'wide';
 type Trainer = 'tfjs' | 'onnx';
@@ -48,6 +52,8 @@ interface Job {
 
 interface JobResult {
   readonly seconds: number;
+  /** CPU time of the training (user + system, every thread): what to compare on a shared machine. */
+  readonly cpuSeconds: number;
   readonly models: number;
   readonly loss: number;
   readonly accuracy: number;
@@ -128,15 +134,23 @@ async function runJob(job: Job): Promise<void> {
   let loss = 0;
   const models: MlpWeights[] = [];
   const started = process.hrtime.bigint();
+  const cpuStarted = process.cpuUsage();
   for (let g = 0; g < job.graphs; g++) {
     const seeds = Array.from({ length: job.k }, (_, m) => 1000 + g * job.k + m);
     models.push(
-      ...(await train(data, inMask, arch, { ...TRAINING, epochs: job.epochs, seeds, onEpoch: (_, l) => (loss = l) })),
+      ...(await train(data, inMask, arch, {
+        ...TRAINING,
+        epochs: job.epochs,
+        seeds,
+        onEpoch: (_: number, l: number) => (loss = l),
+      })),
     );
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuStarted);
   const result: JobResult = {
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     models: models.length,
     loss,
     accuracy: accuracy(models[0] as MlpWeights, data),
@@ -200,14 +214,87 @@ async function runPytorch(shape: Shape, rows: number, epochs: number, dir: strin
 
 function row(label: string, r: JobResult, versus?: JobResult): void {
   const perModel = r.seconds / r.models;
-  const ratio = versus ? (perModel / (versus.seconds / versus.models)).toFixed(2) + 'x' : '';
+  const cpuPerModel = r.cpuSeconds / r.models;
+  const ratio = (mine: number, theirs: number) => `${(mine / theirs).toFixed(2)}x`;
+  const vs = versus
+    ? `${ratio(cpuPerModel, versus.cpuSeconds / versus.models)} / ${ratio(perModel, versus.seconds / versus.models)}`
+    : '';
   console.log(
-    `${label.padEnd(40)} | ${perModel.toFixed(2).padStart(7)} | ${((60 * r.models) / r.seconds).toFixed(1).padStart(10)} | ${ratio.padStart(10)} | ${r.loss.toFixed(4).padStart(10)} | ${r.accuracy.toFixed(4).padStart(9)} | ${r.peakRssMb.toFixed(0).padStart(11)}`,
+    `${label.padEnd(44)} | ${perModel.toFixed(2).padStart(7)} | ${cpuPerModel.toFixed(2).padStart(9)} | ${((60 * r.models) / r.seconds).toFixed(1).padStart(10)} | ${vs.padStart(13)} | ${r.loss.toFixed(4).padStart(9)} | ${r.accuracy.toFixed(4).padStart(9)} | ${r.peakRssMb.toFixed(0).padStart(11)}`,
   );
 }
 
 const HEADER =
-  'trainer                                  | s/model | models/min | vs PyTorch | last loss  | train acc | peak RSS MB';
+  'trainer                                      | s/model | CPU s/mdl | models/min | vs PyTorch    | last loss | train acc | peak RSS MB\n' +
+  '                                             |  (wall) |           |            | (CPU / wall)  |           |           |';
+
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** Child process: reference-model inference, plain JS against onnxruntime, on K models and `rows` rows. */
+async function runInference(job: { readonly k: number; readonly rows: number }): Promise<void> {
+  // LiRA's shape on letter: 16 features, hidden [128] (the target mirrored), 26 classes.
+  const { data } = await loadShape('narrow', Math.min(job.rows, 20_000));
+  const arch: MlpArchitecture = { nFeatures: data.nFeatures, hidden: [128], numClasses: 26, activation: 'relu' };
+  const widths = [arch.nFeatures, ...arch.hidden, arch.numClasses];
+  const models: MlpWeights[] = Array.from({ length: job.k }, (_, m) => ({
+    architecture: arch,
+    layers: glorotInit(widths, 500 + m).map((l, i) => ({
+      ...l,
+      inputs: widths[i] as number,
+      outputs: widths[i + 1] as number,
+    })),
+  }));
+  const time = async (run: () => Promise<unknown>) => {
+    const wall = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    await run();
+    const used = process.cpuUsage(cpu);
+    return { seconds: Number(process.hrtime.bigint() - wall) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 };
+  };
+  const n = data.nRows;
+  const js = await time(async () => {
+    for (const w of models) mlpForward(w, data.features, n);
+  });
+  const perModel = await time(async () => {
+    for (const w of models) {
+      const session = await StackedMlpInference.create([w]);
+      await session.predictAll(data.features, n);
+      await session.release();
+    }
+  });
+  const stacked = await time(async () => {
+    const session = await StackedMlpInference.create(models);
+    await session.predictAll(data.features, n);
+    await session.release();
+  });
+  process.stdout.write(
+    `${JSON.stringify({ js, perModel, stacked, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  );
+}
+
+function spawnChild(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [__filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${args.join(' ')} failed (exit ${code})`));
+      else resolve(line);
+    });
+  });
+}
 
 async function main(): Promise<void> {
   const epochs = option('epochs', 10);
@@ -216,12 +303,15 @@ async function main(): Promise<void> {
   const repeat = option('repeat', 3);
   const torch = torchAvailable();
   console.log(
-    `node ${process.version}, ${os.cpus().length} cores (load average ${os.loadavg()[0]?.toFixed(2)}); ${rows} rows, ${epochs} epochs, batch 64, Adam lr 1e-3, one thread per trainer`,
+    `node ${process.version}, ${os.cpus().length} cores (load average ${load()}); ${rows} rows, ${epochs} epochs, batch 64, Adam lr 1e-3, one thread per trainer`,
   );
   console.log(
     torch
       ? `PyTorch ${torch} (${PYTHON}, torch.set_num_threads(1))`
       : `PyTorch: skipped (${PYTHON} cannot import torch; on Debian: apt-get install -y python3-torch libopenblas0-openmp)`,
+  );
+  console.log(
+    'Ratios: CPU time (user + system; each trainer is one thread, so this is what a shared machine perturbs least) / wall time.',
   );
   const dir = mkdtempSync(path.join(os.tmpdir(), 'privaudit-bench-training-'));
   try {
@@ -230,32 +320,42 @@ async function main(): Promise<void> {
         `\n${shape === 'narrow' ? '16-256-128-26 on letter.csv' : '784-256-128-10 on synthetic 784-wide rows'}, one model`,
       );
       console.log(HEADER);
-      // PyTorch and onnxruntime alternate `repeat` times and each keeps its fastest round: the cores are shared,
-      // and a burst of someone else's work should not decide a ratio (tfjs, 15-20x slower, runs once).
+      // PyTorch and onnxruntime alternate `repeat` rounds (torch, ort, torch, ort, ...) and each keeps its
+      // fastest round; the per-round ratios are printed too. The cores are shared: a burst of someone else's
+      // work should not decide a ratio. tfjs, 15-20x slower, runs once.
       let pytorch: JobResult | undefined;
       let onnx: JobResult | undefined;
-      const fastest = (a: JobResult | undefined, b: JobResult) => (a && a.seconds <= b.seconds ? a : b);
+      const roundRatios: number[] = [];
+      const fastest = (a: JobResult | undefined, b: JobResult) => (a && a.cpuSeconds <= b.cpuSeconds ? a : b);
       for (let r = 0; r < repeat; r++) {
-        if (torch) pytorch = fastest(pytorch, await runPytorch(shape, rows, epochs, dir));
-        onnx = fastest(
-          onnx,
-          await spawnJob({ trainer: 'onnx', shape, k: 1, rowsPerModel: 'all', graphs: 1, epochs, rows }),
-        );
+        const t = torch ? await runPytorch(shape, rows, epochs, dir) : undefined;
+        const o = await spawnJob({ trainer: 'onnx', shape, k: 1, rowsPerModel: 'all', graphs: 1, epochs, rows });
+        if (t) {
+          pytorch = fastest(pytorch, t);
+          roundRatios.push(o.cpuSeconds / t.cpuSeconds);
+        }
+        onnx = fastest(onnx, o);
       }
       if (pytorch) row(`PyTorch-CPU, 1 thread (best of ${repeat})`, pytorch);
       if (!skipTfjs)
         row(
-          'tfjs',
+          'old: tfjs-wasm (bench/legacy)',
           await spawnJob({ trainer: 'tfjs', shape, k: 1, rowsPerModel: 'all', graphs: 1, epochs, rows }),
           pytorch,
         );
-      row(`onnxruntime (best of ${repeat})`, onnx as JobResult, pytorch);
+      row(`new: onnxruntime (best of ${repeat})`, onnx as JobResult, pytorch);
+      if (roundRatios.length > 0) {
+        console.log(
+          `onnxruntime / PyTorch CPU time, round by round: ${roundRatios.map((x) => x.toFixed(2)).join(', ')} (median ${median(roundRatios).toFixed(2)}x); load average ${load()}`,
+        );
+      }
       if (shape === 'narrow') {
         const stacked = { shape, k: 8, rowsPerModel: 'all', graphs: 1, epochs, rows } as const;
         const halves = { ...stacked, rowsPerModel: 'half' } as const;
-        if (!skipTfjs) row('tfjs, 8 stacked, all rows each', await spawnJob({ trainer: 'tfjs', ...stacked }), pytorch);
-        row('onnxruntime, 8 stacked, all rows each', await spawnJob({ trainer: 'onnx', ...stacked }), pytorch);
-        row('onnxruntime, 8 stacked, half the rows', await spawnJob({ trainer: 'onnx', ...halves }), pytorch);
+        if (!skipTfjs)
+          row('old: tfjs, 8 stacked, all rows each', await spawnJob({ trainer: 'tfjs', ...stacked }), pytorch);
+        row('new: onnxruntime, 8 stacked, all rows each', await spawnJob({ trainer: 'onnx', ...stacked }), pytorch);
+        row('new: onnxruntime, 8 stacked, half the rows', await spawnJob({ trainer: 'onnx', ...halves }), pytorch);
       }
     }
 
@@ -266,6 +366,7 @@ async function main(): Promise<void> {
     const job = { trainer: 'onnx', shape: 'narrow', k: 1, rowsPerModel: 'all', graphs: 2, epochs, rows } as const;
     let one: JobResult | undefined;
     let combined: JobResult | undefined;
+    const gains: number[] = [];
     for (let r = 0; r < repeat; r++) {
       const single = await spawnJob(job);
       const both = await Promise.all([spawnJob(job), spawnJob(job)]);
@@ -273,25 +374,52 @@ async function main(): Promise<void> {
       // loading excluded, as for every row).
       const pair: JobResult = {
         seconds: Math.max(...both.map((b) => b.seconds)),
+        cpuSeconds: both.reduce((sum, b) => sum + b.cpuSeconds, 0),
         models: both.reduce((sum, b) => sum + b.models, 0),
         loss: (both[0] as JobResult).loss,
         accuracy: (both[0] as JobResult).accuracy,
         peakRssMb: Math.max(...both.map((b) => b.peakRssMb)),
       };
+      gains.push(pair.models / pair.seconds / (single.models / single.seconds));
       one = one && one.seconds <= single.seconds ? one : single;
       combined = combined && combined.seconds <= pair.seconds ? combined : pair;
     }
-    if (!one || !combined) return;
-    row(`1 process (best of ${repeat})`, one);
-    row(`2 processes at once (best of ${repeat})`, combined);
+    if (one && combined) {
+      row(`1 process (best of ${repeat})`, one);
+      row(`2 processes at once (best of ${repeat})`, combined);
+      console.log(
+        `throughput on 2 cores / 1 core: ${(combined.models / combined.seconds / (one.models / one.seconds)).toFixed(2)}x best of each; round by round ${gains.map((g) => g.toFixed(2)).join(', ')}; load average ${load()} (other processes share these cores: figures under load are pessimistic)`,
+      );
+      // Under load there is no idle second core to measure wall-clock throughput on; what two processes cost
+      // each other (shared caches, memory bandwidth) shows in their CPU time per model against one alone.
+      console.log(
+        `CPU-time bound: with both cores free, 2 x (CPU s/model alone) / (CPU s/model of the pair) = ${((2 * one.cpuSeconds) / one.models / (combined.cpuSeconds / combined.models)).toFixed(2)}x`,
+      );
+    }
+
+    const k = 16;
+    const inferenceRows = 20_000;
     console.log(
-      `load average (other processes share these cores; figures under load are pessimistic): ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
+      `\nreference-model inference (what LiRA / RMIA spend per audit): ${k} models 16-128-26 on ${inferenceRows} rows of letter.csv, logits and probabilities`,
     );
+    console.log('implementation                               | wall s | CPU s | rows x models / s | peak RSS MB');
+    const inf = JSON.parse(await spawnChild(['--inference', JSON.stringify({ k, rows: inferenceRows })])) as {
+      js: { seconds: number; cpuSeconds: number };
+      perModel: { seconds: number; cpuSeconds: number };
+      stacked: { seconds: number; cpuSeconds: number };
+      peakRssMb: number;
+    };
+    for (const [label, r] of [
+      ['old: plain JS (mlp-forward.ts), double', inf.js],
+      ['new: onnxruntime, one session per model', inf.perModel],
+      [`onnxruntime, ${k} models stacked in one graph`, inf.stacked],
+    ] as const) {
+      console.log(
+        `${label.padEnd(44)} | ${r.seconds.toFixed(2).padStart(6)} | ${r.cpuSeconds.toFixed(2).padStart(5)} | ${((k * inferenceRows) / r.seconds).toExponential(2).padStart(17)} | ${inf.peakRssMb.toFixed(0).padStart(11)}`,
+      );
+    }
     console.log(
-      `throughput on 2 cores / 1 core: ${(combined.models / combined.seconds / (one.models / one.seconds)).toFixed(2)}x`,
+      `onnxruntime per model is ${(inf.js.cpuSeconds / inf.perModel.cpuSeconds).toFixed(1)}x faster than plain JS (CPU time); load average ${load()}`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -299,7 +427,13 @@ async function main(): Promise<void> {
 }
 
 const jobIndex = process.argv.indexOf('--job');
-(jobIndex >= 0 ? runJob(JSON.parse(process.argv[jobIndex + 1] as string) as Job) : main()).catch((e: unknown) => {
+const inferenceIndex = process.argv.indexOf('--inference');
+(jobIndex >= 0
+  ? runJob(JSON.parse(process.argv[jobIndex + 1] as string) as Job)
+  : inferenceIndex >= 0
+    ? runInference(JSON.parse(process.argv[inferenceIndex + 1] as string) as { k: number; rows: number })
+    : main()
+).catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : e);
   process.exitCode = 1;
 });

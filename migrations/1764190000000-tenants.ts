@@ -9,7 +9,7 @@ import { grantTenantRole, makeTenantOwned, tenantRoleName, undoTenantOwned } fro
 // installation's bootstrap admin key belongs to.
 //
 // Tenant-owned: models, model_versions, datasets, audits, findings, audit_artifacts, audit_plans, reference_models, api_keys,
-// access_log. Installation-wide: tenants (a tenant reads only its own row), webhook_deliveries (replay keys of
+// access_log, notification_subscriptions, notification_deliveries. Installation-wide: tenants (a tenant reads only its own row), webhook_deliveries (replay keys of
 // deliveries signed with the installation's webhook secret; no tenant data), typeorm_migrations.
 const TENANT_OWNED: ReadonlyArray<[string, Parameters<typeof makeTenantOwned>[2]]> = [
   ['models', {}],
@@ -33,6 +33,17 @@ const TENANT_OWNED: ReadonlyArray<[string, Parameters<typeof makeTenantOwned>[2]
   ['reference_models', { idColumn: null }],
   ['api_keys', { parents: [{ column: 'rotated_to', table: 'api_keys' }] }],
   ['access_log', { idColumn: null }],
+  // Outbound notifications (1764170000000): a model's subscriptions and their delivery log.
+  ['notification_subscriptions', { parents: [{ column: 'model_id', table: 'models' }] }],
+  [
+    'notification_deliveries',
+    {
+      parents: [
+        { column: 'subscription_id', table: 'notification_subscriptions' },
+        { column: 'audit_id', table: 'audits' },
+      ],
+    },
+  ],
 ];
 
 export class Tenants1764190000000 implements MigrationInterface {

@@ -12,6 +12,7 @@ import { EndpointVersionsAndQueryBudget1764135000000 } from './1764135000000-end
 import { AuditPlansAndHistory1764140000000 } from './1764140000000-audit-plans-and-history';
 import { WebhookDeliveries1764150000000 } from './1764150000000-webhook-deliveries';
 import { AuditAttackOptionsAndArtifacts1764160000000 } from './1764160000000-audit-attack-options-and-artifacts';
+import { Notifications1764170000000 } from './1764170000000-notifications';
 import { Tenants1764190000000 } from './1764190000000-tenants';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
@@ -30,5 +31,6 @@ export const ALL_MIGRATIONS = [
   AuditPlansAndHistory1764140000000,
   WebhookDeliveries1764150000000,
   AuditAttackOptionsAndArtifacts1764160000000,
+  Notifications1764170000000,
   Tenants1764190000000,
 ];

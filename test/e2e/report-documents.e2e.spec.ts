@@ -4,6 +4,7 @@
 import request from 'supertest';
 import { renderReportPdf } from '../../libs/reports/src/index';
 import type { AuditReport } from '../../libs/engine/src/types';
+import { membershipFindings } from '../../libs/engine/src/report/findings';
 import { pdfText } from '../fixtures/pdf-text';
 import { uploadAuditInputs, type UploadedAuditInputs } from './support/audit-inputs';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
@@ -92,10 +93,17 @@ describe('report documents over HTTP (real Postgres, Redis, worker)', () => {
     expect(html.headers['content-security-policy']).toContain("default-src 'none'");
     expect(html.text).toContain('Executive summary');
     expect(html.text).toContain(report.target.sha256);
-    // One ROC chart per finding, and one comparing them when there are several.
+    // A ROC chart and a member/non-member score histogram per finding, and one ROC comparing them when there
+    // are several; the histograms are the worker's binned counts (never per-record scores).
     expect((html.text.match(/<svg[\s>]/g) ?? []).length).toBe(
-      report.findings.length + (report.findings.length > 1 ? 1 : 0),
+      2 * report.findings.length + (report.findings.length > 1 ? 1 : 0),
     );
+    expect(html.text).toContain('share of the group');
+    for (const f of membershipFindings(report.findings)) {
+      const h = f.metrics.scoreHistogram;
+      expect(h?.members.reduce((a, b) => a + b, 0)).toBe(f.metrics.nMembers);
+      expect(h?.nonMembers.reduce((a, b) => a + b, 0)).toBe(f.metrics.nNonMembers);
+    }
 
     // The same authentication as the JSON report.
     await http().get(`/audits/${id}/report.pdf`).expect(401);

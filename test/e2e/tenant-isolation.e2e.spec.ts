@@ -27,6 +27,7 @@ interface TenantObjects {
   nonMembersId: string;
   auditId: string;
   spareKeyId: string;
+  subscriptionId: string;
 }
 
 describe("tenants: every route refuses another tenant's objects with 404 (real api, worker, Postgres)", () => {
@@ -86,7 +87,12 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
         .send({ name: `spare ${label}`, role: 'auditor' })
         .expect(201)
     ).body.id;
-    return { key, modelId, versionId, membersId, nonMembersId, auditId, spareKeyId };
+    const subscriptionId = (
+      await as(http().post(`/models/${modelId}/notifications`))
+        .send({ url: 'http://127.0.0.1:9/hook', events: ['audit.failed'] })
+        .expect(201)
+    ).body.id as string;
+    return { key, modelId, versionId, membersId, nonMembersId, auditId, spareKeyId, subscriptionId };
   }
 
   beforeAll(async () => {
@@ -101,6 +107,7 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
         OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
         REPORT_SIGNING_KEY_FILE: keyFile,
         MODEL_REGISTRY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        SECRETS_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
         // Schedules every 2 s are allowed here, so a tick comes within the test.
         MIN_SCHEDULE_INTERVAL_SECONDS: '2',
       },
@@ -147,6 +154,18 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
         .send({ membersDatasetId: o.membersId, nonMembersDatasetId: o.nonMembersId }),
     'GET /models/:id/audit-plan': (k, o) => http().get(`/models/${o.modelId}/audit-plan`).set('x-api-key', k),
     'DELETE /models/:id/audit-plan': (k, o) => http().delete(`/models/${o.modelId}/audit-plan`).set('x-api-key', k),
+    'POST /models/:id/notifications': (k, o) =>
+      http()
+        .post(`/models/${o.modelId}/notifications`)
+        .set('x-api-key', k)
+        .send({ url: 'http://127.0.0.1:9/other', events: ['audit.failed'] }),
+    'GET /models/:id/notifications': (k, o) => http().get(`/models/${o.modelId}/notifications`).set('x-api-key', k),
+    'GET /models/:id/notifications/:subscriptionId': (k, o) =>
+      http().get(`/models/${o.modelId}/notifications/${o.subscriptionId}`).set('x-api-key', k),
+    'GET /models/:id/notifications/:subscriptionId/deliveries': (k, o) =>
+      http().get(`/models/${o.modelId}/notifications/${o.subscriptionId}/deliveries`).set('x-api-key', k),
+    'DELETE /models/:id/notifications/:subscriptionId': (k, o) =>
+      http().delete(`/models/${o.modelId}/notifications/${o.subscriptionId}`).set('x-api-key', k),
     'GET /model-versions/:id': (k, o) => http().get(`/model-versions/${o.versionId}`).set('x-api-key', k),
     'POST /model-versions/:id/ownership/verify': (k, o) =>
       http().post(`/model-versions/${o.versionId}/ownership/verify`).set('x-api-key', k),

@@ -33,6 +33,9 @@ import { ModelsController, ModelVersionsController } from './models/models.contr
 import { SigningKeyController } from './signing/signing-key.controller';
 import { RegistryWebhookService } from './webhooks/registry-webhook.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import { NotificationDispatcher } from './notifications/notification-dispatcher';
+import { NotificationService } from './notifications/notification.service';
+import { NotificationsController } from './notifications/notifications.controller';
 import { TenantScopeMiddleware } from './tenants/tenant-scope.middleware';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantService } from './tenants/tenant.service';
@@ -82,6 +85,7 @@ export class ApiModule implements NestModule {
         ModelAuditsController,
         SigningKeyController,
         WebhooksController,
+        NotificationsController,
       ],
       providers: [
         TenantService,
@@ -97,6 +101,8 @@ export class ApiModule implements NestModule {
         AuditPlanService,
         ScheduledReaudits,
         RegistryWebhookService,
+        NotificationService,
+        NotificationDispatcher,
         // Guards run in this order: the rate limit first (bad keys count too), then the key and its roles.
         { provide: APP_GUARD, useClass: ApiThrottlerGuard },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -30,6 +30,7 @@ export function equivalentCommand(o: AuditCommandOptions): string {
   if (o.sensitiveColumn !== undefined) args.push('--sensitive-column', q(o.sensitiveColumn));
   if (o.inversionQueries !== undefined) args.push('--inversion-queries', String(o.inversionQueries));
   if (o.inversionOut !== undefined) args.push('--inversion-out', q(o.inversionOut));
+  if (o.inversionRestarts !== undefined) args.push('--inversion-restarts', String(o.inversionRestarts));
   if (o.outputPolicy !== undefined) args.push('--output-policy', q(o.outputPolicy));
   if (o.referenceModels !== undefined) args.push('--reference-models', String(o.referenceModels));
   if (o.referenceEpochs !== undefined) args.push('--reference-epochs', String(o.referenceEpochs));

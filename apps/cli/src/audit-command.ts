@@ -48,6 +48,8 @@ export interface AuditCommandOptions {
   readonly inversionQueries?: number;
   /** inversion.miface: directory for one reconstruction per class (CSV, and PNG for image-shaped inputs). */
   readonly inversionOut?: string;
+  /** inversion.miface: reconstructions per class (different start points). */
+  readonly inversionRestarts?: number;
   /** What-if: audit as if the API answered 'labels', 'top-k:<k>' or 'round:<d>' (see docs/cli.md). */
   readonly outputPolicy?: string;
   /** Queries each extraction attack may send (and each what-if re-run). */
@@ -155,6 +157,7 @@ export async function runAuditCommand(
     ...(opts.sensitiveColumn !== undefined ? { sensitiveColumn: opts.sensitiveColumn } : {}),
     ...(opts.inversionQueries !== undefined ? { inversionQueryBudget: opts.inversionQueries } : {}),
     ...(opts.inversionOut !== undefined ? { inversionOutDir: resolve(opts.inversionOut) } : {}),
+    ...(opts.inversionRestarts !== undefined ? { inversionRestarts: opts.inversionRestarts } : {}),
     outputPolicy: opts.outputPolicy,
     ...(opts.queryBudget !== undefined ? { queryBudget: opts.queryBudget } : {}),
     ...(opts.queryPrice !== undefined ? { queryPrice: opts.queryPrice } : {}),

@@ -120,6 +120,7 @@ interface RawAuditOptions {
   sensitiveColumn?: string;
   inversionQueries?: number;
   inversionOut?: string;
+  inversionRestarts?: number;
   outputPolicy?: string;
   queryPrice?: number;
   extractionWhatIf?: boolean;
@@ -330,7 +331,12 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
     )
     .option(
       '--inversion-out <dir>',
-      'inversion.miface: write one reconstruction per class here (a CSV row of model inputs; a PNG for image-shaped inputs)',
+      'inversion.miface: write every reconstruction here (per class a CSV with one row of model inputs per restart; a PNG per reconstruction for image-shaped inputs)',
+    )
+    .option(
+      '--inversion-restarts <n>',
+      'inversion.miface: reconstructions per class from different population start points (1-50, default 3); intervals are clustered by class',
+      parsePositiveInteger,
     )
     .option(
       '--output-policy <policy>',
@@ -459,6 +465,7 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           sensitiveColumn: raw.sensitiveColumn,
           inversionQueries: raw.inversionQueries,
           inversionOut: raw.inversionOut,
+          inversionRestarts: raw.inversionRestarts,
           outputPolicy: raw.outputPolicy,
           // Against an endpoint the budget is the audit's hard cap (outbound above); extraction shares what is left.
           ...(raw.targetUrl === undefined ? { queryBudget: raw.queryBudget } : {}),

@@ -122,8 +122,9 @@ export function sandboxedCommand(args: {
     ...reads.map((p) => `--allow-fs-read=${p}`),
     ...args.writeDirs.map((p) => `--allow-fs-write=${resolve(p)}`),
     `--max-old-space-size=${args.heapMb}`,
-    // WebAssembly (undici's HTTP parser, tfjs' wasm backend) otherwise reserves ~10 GB of address space per memory
-    // for its guard regions, which the address-space limit refuses; bounds checks replace them.
+    // WebAssembly (undici's HTTP parser; the engine no longer trains with tfjs' wasm backend, but undici still
+    // instantiates wasm) otherwise reserves ~10 GB of address space per memory for its guard regions, which the
+    // address-space limit refuses; bounds checks replace them.
     '--disable-wasm-trap-handler',
     '--no-warnings=ExperimentalWarning',
     args.entry,

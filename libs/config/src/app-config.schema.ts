@@ -157,6 +157,17 @@ export const appConfigObject = z.object({
       })
       .optional(),
   ),
+  /** Tries of one outbound notification (the first included) before its delivery is marked failed. */
+  NOTIFICATION_MAX_ATTEMPTS: positiveInt(8),
+  /** Delay before a notification's first retry; doubled for each further one (8 tries: about 2 hours in all). */
+  NOTIFICATION_RETRY_DELAY_MS: positiveInt(60_000),
+  /** How often the api looks for finished audits to announce (and for deliveries whose job was lost). */
+  NOTIFICATION_POLL_INTERVAL_MS: positiveInt(5_000),
+  /**
+   * The api's public address (https://privaudit.example.org), for absolute links in notifications. Unset: links
+   * are paths (/audits/<id>) for the receiver to resolve against the address it knows.
+   */
+  PUBLIC_BASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
   /** Query budget of an endpoint audit that names none (one query = one row the endpoint answers). */
   DEFAULT_QUERY_BUDGET: positiveInt(10_000),
   /** The largest queryBudget POST /audits accepts (422 above it, before anything is stored or queued). */

@@ -237,6 +237,14 @@ export interface ScoreHistogram {
   readonly edges: readonly number[];
   readonly members: readonly number[];
   readonly nonMembers: readonly number[];
+  /** Scores below edges[0] (counted in the first bin) and above the last edge (counted in the last bin). */
+  readonly clampedBelow?: number;
+  readonly clampedAbove?: number;
+  /**
+   * 'uniform': bins of equal width over the bulk of the scores; 'quantile': bins holding about equal numbers of
+   * all records (scores too skewed for equal widths; tied scores share one wider bin).
+   */
+  readonly binning?: 'uniform' | 'quantile';
 }
 
 /** Identical records under different ids: 'exclude' them from the measurement (default) or 'keep' every row. */
@@ -460,6 +468,8 @@ export interface AttributeInferenceMetrics {
 export interface ClassReconstruction {
   readonly classIndex: number;
   readonly className: string;
+  /** Which of the class's reconstructions (0: from the population mean; 1..: from means of a few random population records). */
+  readonly restart?: number;
   /** The target's confidence in the class for the reconstruction. */
   readonly confidence: number;
   /** Recognised as its class by the independently trained classifier. */
@@ -488,17 +498,34 @@ export interface ModelInversionMetrics {
   readonly type: 'model-inversion';
   /** 'white-box': exact gradients through the rebuilt graph; 'black-box': zeroth-order estimates (NES). */
   readonly gradients: 'white-box' | 'black-box';
+  /** Why the gradients are what they are: the operators rebuilt, or why the graph could not be (black-box fallback). */
+  readonly gradientsNote?: string;
   readonly classes: number;
+  /** Reconstructions per class (different start points); the intervals below treat each class as one cluster. */
+  readonly restarts?: number;
   /** Share of reconstructions an independently trained classifier assigns to the intended class. */
   readonly recognisability: number;
+  /**
+   * With several restarts per class: Clopper-Pearson on the effective sample size (reconstructions / design effect,
+   * the restarts of a class being correlated; inversion/clustered-proportion.ts).
+   */
   readonly recognisabilityInterval: Interval;
+  readonly recognisabilityDesignEffect?: number;
   /** What chance would give (1 / classes). */
   readonly chance: number;
-  /** Share of classes whose reconstruction is closer to its nearest members than to its nearest non-members. */
+  /** Share of reconstructions closer to their class's nearest members than to its nearest non-members. */
   readonly closerToMembers: number;
+  /** Clustered by class as recognisabilityInterval is. */
   readonly closerToMembersInterval: Interval;
-  /** One-sided sign test of "closer to members" over the classes (exact binomial p-value). */
+  readonly closerToMembersDesignEffect?: number;
+  /**
+   * One-sided sign test of "closer to members" with one test unit per class: the class's mean member distance
+   * minus mean non-member distance over its restarts (exact binomial p-value over the classes).
+   */
   readonly closerToMembersPValue: number;
+  /** Classes whose mean reconstruction distance is smaller to members than to non-members, of classesCompared. */
+  readonly classesCloserToMembers?: number;
+  readonly classesCompared?: number;
   readonly meanMemberDistance: number;
   readonly meanNonMemberDistance: number;
   readonly queriesUsed: number;
@@ -662,6 +689,8 @@ export interface AuditReport {
       readonly sensitiveColumn?: string;
       /** The cap on rows the inversion attacks could send the target. */
       readonly queryBudget?: number;
+      /** inversion.miface's reconstructions per class, when set. */
+      readonly restarts?: number;
     };
     /** The what-if output policy the target's answers were put through ('labels', 'top-k:3', 'round:2'). */
     readonly outputPolicy?: string;

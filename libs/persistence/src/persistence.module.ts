@@ -12,6 +12,7 @@ import {
   AuditPlanRepository,
   AuditRepository,
   WebhookDeliveryRepository,
+  NotificationRepository,
   DatabaseStatus,
   DatasetRepository,
   ModelRepository,
@@ -24,6 +25,7 @@ import { TypeOrmAccessLogRepository } from './typeorm/typeorm-access-log.reposit
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
 import { TypeOrmAuditPlanRepository } from './typeorm/typeorm-audit-plan.repository';
 import { TypeOrmWebhookDeliveryRepository } from './typeorm/typeorm-webhook-delivery.repository';
+import { TypeOrmNotificationRepository } from './typeorm/typeorm-notification.repository';
 import { TypeOrmAuditRepository } from './typeorm/typeorm-audit.repository';
 import { TypeOrmDatabaseStatus } from './typeorm/typeorm-database-status';
 import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
@@ -102,6 +104,11 @@ export class PersistenceModule {
           useFactory: (ds: DataSource) => new TypeOrmWebhookDeliveryRepository(ds),
         },
         {
+          provide: NotificationRepository,
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmNotificationRepository(db),
+        },
+        {
           provide: ReferenceModelRepository,
           inject: [TenantDb],
           useFactory: (db: TenantDb) => new TypeOrmReferenceModelRepository(db),
@@ -133,6 +140,7 @@ export class PersistenceModule {
         AuditRepository,
         AuditPlanRepository,
         WebhookDeliveryRepository,
+        NotificationRepository,
         ReferenceModelRepository,
         DatabaseStatus,
         BlobStore,

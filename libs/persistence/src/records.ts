@@ -302,3 +302,48 @@ export interface AuditArtifactRecord {
   readonly bytes: number;
   readonly createdAt: Date;
 }
+
+/** What an outbound notification announces (issue 9). */
+export const NOTIFICATION_EVENTS = [
+  'audit.completed',
+  'audit.failed',
+  'audit.rating_changed',
+  'audit.gate_failed',
+] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+/** A model's notification subscription. The signing secret is kept sealed and never leaves the repository's callers. */
+export interface NotificationSubscriptionRecord {
+  readonly id: string;
+  readonly modelId: string;
+  readonly url: string;
+  readonly events: readonly NotificationEvent[];
+  readonly createdAt: Date;
+}
+
+export type NotificationDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One notification to one subscription: its id is the delivery id the receiver sees. Never the payload. */
+export interface NotificationDeliveryRecord {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly subscriptionId: string;
+  readonly auditId: string;
+  readonly event: NotificationEvent;
+  readonly status: NotificationDeliveryStatus;
+  readonly attempts: number;
+  /** Why the last attempt failed: 'HTTP_STATUS' (see lastHttpStatus), or the outbound layer's error code. */
+  readonly lastErrorCode: string | null;
+  readonly lastHttpStatus: number | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly deliveredAt: Date | null;
+}
+
+/** A finished audit not yet announced, with what its notifications need. */
+export interface AuditToAnnounce {
+  readonly auditId: string;
+  readonly tenantId: string;
+  readonly modelId: string;
+  readonly status: AuditStatus.Succeeded | AuditStatus.Failed;
+}

@@ -5,3 +5,4 @@ export * from './redis-eviction-policy';
 export * from './audit-queue';
 export * from './redis-persistence';
 export * from './reaudit-scheduler';
+export * from './notification-queue';

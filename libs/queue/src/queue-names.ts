@@ -5,6 +5,18 @@ export enum QueueName {
   Audits = 'audits',
   /** Scheduled re-audits (BullMQ job schedulers, one per model plan with a schedule), consumed by the api. */
   Reaudits = 'reaudits',
+  /** Outbound notification deliveries (signed webhooks on audit outcomes), consumed by the api. */
+  Notifications = 'notifications',
+}
+
+/** Jobs of the notifications queue (handled by the api, like ReauditJobName). */
+export enum NotificationJobName {
+  /** POST one delivery's signed notification to its subscription's URL. */
+  Deliver = 'notification.deliver',
+}
+
+export interface NotificationDeliveryPayload {
+  readonly deliveryId: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The report as a document, independent of its format: the HTML and PDF renderers lay out the same blocks,
 // so both say exactly the same thing.
+import type { ImageGridBlock } from './reconstruction-grid';
 
 export interface TableColumn {
   readonly header: string;
@@ -28,7 +29,8 @@ export type Block =
       readonly height: number;
       readonly caption: string;
     }
-  | { readonly kind: 'code'; readonly text: string };
+  | { readonly kind: 'code'; readonly text: string }
+  | ImageGridBlock;
 
 export interface ReportCover {
   readonly title: string;

@@ -3,6 +3,7 @@
 // loaded from elsewhere, so the page is safe to open and to archive.
 import type { AuditReport } from '../../engine/src/types';
 import type { Block, ReportDocument } from './document-model';
+import { imageGridHtml } from './reconstruction-grid';
 import { buildReportDocument } from './report-document';
 
 export async function renderReportHtml(report: AuditReport): Promise<string> {
@@ -90,6 +91,8 @@ function blockHtml(block: Block): string {
       return `<figure>${block.svg}<figcaption>${esc(block.caption)}</figcaption></figure>`;
     case 'code':
       return `<pre>${esc(block.text)}</pre>`;
+    case 'imageGrid':
+      return imageGridHtml(block, esc);
     default: {
       const unreachable: never = block;
       throw new Error(`unknown block ${JSON.stringify(unreachable)}`);

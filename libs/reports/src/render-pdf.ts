@@ -7,6 +7,7 @@ import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import type { AuditReport } from '../../engine/src/types';
 import type { Block, ReportDocument, TableColumn } from './document-model';
+import { drawImageGrid } from './reconstruction-grid';
 import { buildReportDocument } from './report-document';
 
 type Doc = PDFKit.PDFDocument;
@@ -52,7 +53,7 @@ export function renderDocumentPdf(document: ReportDocument): Promise<Buffer> {
   });
   const contentsTop = drawCover(doc, document);
   const sections: Section[] = [];
-  for (const block of document.blocks) drawBlock(doc, block, sections);
+  document.blocks.forEach((block, i) => drawBlock(doc, block, sections, document.blocks[i + 1]));
   drawContents(doc, sections, contentsTop);
   drawRunningTexts(doc, document);
   doc.end();
@@ -139,9 +140,15 @@ function drawContents(doc: Doc, sections: readonly Section[], top: number): void
   }
 }
 
-function drawBlock(doc: Doc, block: Block, sections: Section[]): void {
+function drawBlock(doc: Doc, block: Block, sections: Section[], next: Block | undefined): void {
   switch (block.kind) {
     case 'heading':
+      // A heading right above a chart goes to the next page with it when the chart does not fit below it.
+      if (block.pageBreak !== true && next?.kind === 'chart') {
+        doc.font(FONT.italic).fontSize(SIZE.small);
+        const caption = doc.heightOfString(next.caption, { width: TEXT_WIDTH });
+        ensureSpace(doc, chartSize(next).height + caption + 16 + 50);
+      }
       drawHeading(doc, block.text, block.level, block.pageBreak === true);
       if (block.level === 1) {
         sections.push({ title: block.text, page: doc.bufferedPageRange().count - 1 });
@@ -176,10 +183,7 @@ function drawBlock(doc: Doc, block: Block, sections: Section[]): void {
     case 'table':
       return drawTable(doc, block.columns, block.rows, block.caption);
     case 'chart': {
-      // vega's SVG carries axes and padding beyond width x height: size from its own viewBox.
-      const box = /viewBox="0 0 ([\d.]+) ([\d.]+)"/.exec(block.svg);
-      const w = Math.min(TEXT_WIDTH * 0.85, box ? Number(box[1]) : block.width);
-      const h = (box ? Number(box[2]) / Number(box[1]) : block.height / block.width) * w;
+      const { width: w, height: h } = chartSize(block);
       doc.font(FONT.italic).fontSize(SIZE.small);
       ensureSpace(doc, h + doc.heightOfString(block.caption, { width: TEXT_WIDTH }) + 16);
       const x = MARGIN.left + (TEXT_WIDTH - w) / 2;
@@ -206,11 +210,26 @@ function drawBlock(doc: Doc, block: Block, sections: Section[]): void {
       doc.y = y + h + 8;
       return;
     }
+    case 'imageGrid':
+      return drawImageGrid(doc, block, {
+        left: MARGIN.left,
+        width: TEXT_WIDTH,
+        ensureSpace: (h) => ensureSpace(doc, h),
+        fonts: FONT,
+        colours: { ink: INK, muted: MUTED, rule: RULE },
+      });
     default: {
       const unreachable: never = block;
       throw new Error(`unknown block ${JSON.stringify(unreachable)}`);
     }
   }
+}
+
+/** The size a chart is laid out at: vega's SVG carries axes and padding beyond width x height, so its viewBox. */
+function chartSize(block: Extract<Block, { kind: 'chart' }>): { width: number; height: number } {
+  const box = /viewBox="0 0 ([\d.]+) ([\d.]+)"/.exec(block.svg);
+  const width = Math.min(TEXT_WIDTH * 0.85, box ? Number(box[1]) : block.width);
+  return { width, height: (box ? Number(box[2]) / Number(box[1]) : block.height / block.width) * width };
 }
 
 function drawHeading(doc: Doc, text: string, level: 1 | 2 | 3, pageBreak: boolean): void {

@@ -19,7 +19,10 @@ import { ACTION_BY_RATING, atLeast, recommendationsFor } from './recommendations
 import { INVERSION_REGULATORY_MAPPING, MEMBERSHIP_REGULATORY_MAPPING } from './regulatory-mapping';
 import { renderRocChartSvg, ROC_CHART_HEIGHT, ROC_CHART_WIDTH } from './roc-chart';
 import { FIDELITY_CHART_HEIGHT, FIDELITY_CHART_WIDTH, renderFidelityChartSvg } from './fidelity-chart';
+import { reconstructionGridBlocks } from './reconstruction-grid';
 import { rerunCommand } from './rerun-command';
+import { scoreHistogramBlock } from './charts/score-histogram-chart';
+import { attributeGroupChartBlock } from './charts/attribute-group-chart';
 
 const FPR_LEVELS: readonly FprLevel[] = ['0.001', '0.01'];
 const FPR_WORDS: Readonly<Record<FprLevel, string>> = { '0.001': '1 in 1,000', '0.01': '1 in 100' };
@@ -291,6 +294,13 @@ async function familyFindingSection(
       },
     );
   }
+  if (finding.kind === 'inversion' && finding.metrics.type === 'attribute-inference') {
+    const chart = await chartBlocks(
+      attributeGroupChartBlock(finding.metrics.sensitiveColumn, finding.metrics.bySensitiveValue),
+      `groups${index}`,
+    );
+    if (chart.length > 0) blocks.push({ kind: 'heading', level: 2, text: 'Advantage by group' }, ...chart);
+  }
   blocks.push(...inversionDetailBlocks(finding));
   blocks.push({ kind: 'heading', level: 2, text: 'Recommendations' });
   for (const r of recommendationsFor(finding, report)) {
@@ -330,20 +340,24 @@ function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>): Bl
     );
   }
   if (m.type === 'model-inversion' && Array.isArray(m.reconstructions) && m.reconstructions.length > 0) {
+    if (typeof m.gradientsNote === 'string') {
+      blocks.push({ kind: 'paragraph', emphasis: 'note', text: `Gradients: ${plain(m.gradientsNote)}.` });
+    }
     blocks.push(
+      ...reconstructionGridBlocks(m),
       { kind: 'heading', level: 2, text: 'Reconstructions by class' },
       {
         kind: 'table',
         columns: [
           { header: 'Class', weight: 2 },
           { header: 'Target confidence', weight: 1.5, align: 'right' },
-          { header: 'Recognised', weight: 1, align: 'right' },
+          { header: 'Recognised', weight: 1.3, align: 'right' },
           { header: 'Nearest members', weight: 1.5, align: 'right' },
           { header: 'Nearest non-members', weight: 1.5, align: 'right' },
-          { header: 'Files', weight: 3 },
+          { header: 'Files', weight: 2.7 },
         ],
         rows: m.reconstructions.map((r) => [
-          r.className,
+          r.restart !== undefined && (m.restarts ?? 1) > 1 ? `${r.className} (start ${r.restart})` : r.className,
           f3(r.confidence),
           r.recognised ? 'yes' : 'no',
           f3(r.memberDistance),
@@ -388,6 +402,7 @@ async function findingSection(finding: MembershipFinding, index: number, report:
       height: ROC_CHART_HEIGHT,
       caption: `ROC curve of ${finding.attack} on log-log axes (${m.nMembers} members, ${m.nNonMembers} non-members). Solid: the attack; dashed: random guessing; dotted: the 0.1% and 1% false-positive levels. A curve far above the dashed line at the left edge means training records are singled out with few false accusations. Rates of zero are drawn at the axes' lower edges.`,
     },
+    ...(await chartBlocks(scoreHistogramBlock(finding.attack, m), `hist${index}`)),
     { kind: 'heading', level: 2, text: 'Evidence' },
     {
       kind: 'table',
@@ -649,6 +664,12 @@ function reproducibilityAppendix(report: AuditReport): Block[] {
     },
     { kind: 'code', text: rerunCommand(report) },
   ];
+}
+
+/** A chart block (when there is one) with its clip ids made stable under `prefix`. */
+async function chartBlocks(chart: Promise<Extract<Block, { kind: 'chart' }> | undefined>, prefix: string) {
+  const block = await chart;
+  return block ? [{ ...block, svg: withStableIds(block.svg, prefix) }] : [];
 }
 
 /**

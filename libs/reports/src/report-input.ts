@@ -24,6 +24,24 @@ const sliceSchema = z.looseObject({
   note: z.string().optional(),
 });
 
+/** Counts over shared bins (engine metrics/score-histogram.ts); optional: reports written before it lack it. */
+const count = z.number().int().min(0);
+const scoreHistogramSchema = z
+  .looseObject({
+    edges: z.array(z.number()).min(2),
+    members: z.array(count),
+    nonMembers: z.array(count),
+    clampedBelow: count.optional(),
+    clampedAbove: count.optional(),
+    binning: z.enum(['uniform', 'quantile']).optional(),
+  })
+  .refine((h) => h.members.length === h.edges.length - 1 && h.nonMembers.length === h.edges.length - 1, {
+    message: 'members and nonMembers need one count per bin (one fewer than edges)',
+  })
+  .refine((h) => h.edges.every((e, i) => i === 0 || e > (h.edges[i - 1] as number)), {
+    message: 'edges must increase',
+  });
+
 const membershipFindingSchema = z.looseObject({
   kind: z.literal('membership').optional(),
   attack: z.string().min(1),
@@ -44,6 +62,7 @@ const membershipFindingSchema = z.looseObject({
     epsilonDelta: z.number(),
     epsilonNote: z.string(),
     rocPoints: z.array(z.tuple([z.number(), z.number()])),
+    scoreHistogram: scoreHistogramSchema.optional(),
     nMembers: z.number(),
     nNonMembers: z.number(),
   }),
@@ -53,6 +72,20 @@ const membershipFindingSchema = z.looseObject({
   slices: z.looseObject({ byClass: z.array(sliceSchema), byGroup: z.array(sliceSchema).optional() }).optional(),
 });
 
+/** MI-Face's synthesised picture of a class (drawn by reconstruction-grid.ts): pixels must fill the declared size. */
+const MAX_IMAGE_PIXELS = 256 * 256;
+const reconstructionImageSchema = z
+  .object({
+    width: z.number().int().min(1),
+    height: z.number().int().min(1),
+    channels: z.union([z.literal(1), z.literal(3)]),
+    pixels: z.array(z.number().int().min(0).max(255)),
+  })
+  .refine((i) => i.width * i.height <= MAX_IMAGE_PIXELS, { message: `at most ${MAX_IMAGE_PIXELS} pixels` })
+  .refine((i) => i.pixels.length === i.width * i.height * i.channels, {
+    message: 'pixels must hold width x height x channels values',
+  });
+
 /** Extraction and inversion findings: rated by their own rule (`exposure`), metrics read generically. */
 const familyFindingSchema = z.looseObject({
   kind: z.enum(['extraction', 'inversion']),
@@ -60,7 +93,9 @@ const familyFindingSchema = z.looseObject({
   severity: z.enum(['none', 'low', 'medium', 'high', 'critical']),
   reference: z.string(),
   summary: z.string(),
-  metrics: z.looseObject({}),
+  metrics: z.looseObject({
+    reconstructions: z.array(z.looseObject({ image: reconstructionImageSchema.optional() })).optional(),
+  }),
   exposure: z.looseObject({ score: z.number().min(0).max(100), rationale: z.string() }),
 });
 

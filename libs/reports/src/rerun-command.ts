@@ -27,6 +27,7 @@ export function rerunCommand(report: AuditReport): string {
   args.push(`--attacks ${c.attacks.join(',')}`);
   if (c.inversion?.sensitiveColumn !== undefined) args.push(`--sensitive-column ${quote(c.inversion.sensitiveColumn)}`);
   if (c.inversion?.queryBudget !== undefined) args.push(`--inversion-queries ${c.inversion.queryBudget}`);
+  if (c.inversion?.restarts !== undefined) args.push(`--inversion-restarts ${c.inversion.restarts}`);
   if (c.outputPolicy !== undefined) args.push(`--output-policy ${c.outputPolicy}`);
   args.push(`--reference-models ${c.referenceModels}`);
   const t = c.referenceTraining;

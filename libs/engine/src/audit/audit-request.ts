@@ -71,8 +71,10 @@ export interface AuditRequest {
   sensitiveColumn?: string;
   /** The most rows the inversion attacks may send the target (one row = one query); default: no cap of their own. */
   inversionQueryBudget?: number;
-  /** inversion.miface: write one reconstruction per class here (CSV of model inputs, PNG for image-shaped inputs). */
+  /** inversion.miface: write every reconstruction here (CSV rows of model inputs, PNGs for image-shaped inputs). */
   inversionOutDir?: string;
+  /** inversion.miface: reconstructions per class, from different start points (default 3). */
+  inversionRestarts?: number;
   seed?: number;
   referenceModels?: number;
   topExposed?: number;

@@ -17,6 +17,7 @@ import { assertKnownAttack, createMembershipAttack, defaultScoreAttacks } from '
 import type { InversionAttack } from '../inversion/inversion-attack';
 import { createInversionAttack, isInversionAttackId } from '../inversion/inversion-registry';
 import { resolveSensitiveAttribute } from '../inversion/sensitive-attribute';
+import { MIFACE_SETTINGS } from '../inversion/miface-attack';
 import type { ExtractionAttack } from '../extraction/extraction-attack';
 import { createExtractionAttack, isExtractionAttack } from '../extraction/extraction-registry';
 import { KNOCKOFF_STRATEGIES } from '../extraction/knockoff-attack';
@@ -484,6 +485,16 @@ function assertInversionOptions(req: AuditRequest, inversionAttacks: readonly In
       EngineErrorCode.InvalidOption,
       `the inversion query budget must be a positive integer, got ${req.inversionQueryBudget}`,
       { option: 'inversionQueryBudget' },
+    );
+  }
+  const maxRestarts = MIFACE_SETTINGS.maxRestarts;
+  if (
+    req.inversionRestarts !== undefined &&
+    !(Number.isSafeInteger(req.inversionRestarts) && req.inversionRestarts >= 1 && req.inversionRestarts <= maxRestarts)
+  ) {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `--inversion-restarts must be a whole number from 1 to ${maxRestarts}, got ${req.inversionRestarts}`,
     );
   }
 }

@@ -60,18 +60,33 @@ describe('runAudit with inversion attacks', () => {
 
   it('runs MI-Face on the tabular target and writes model inputs and raw columns, no PNG', async () => {
     const out = path.join(dir, 'recon');
-    const report = await runAudit(request({ attacks: ['inversion.miface'], inversionOutDir: out }));
+    const report = await runAudit(
+      request({ attacks: ['inversion.miface'], inversionOutDir: out, inversionRestarts: 2 }),
+    );
     const finding = report.findings[0] as InversionFinding;
     expect(finding.kind).toBe('inversion');
     expect(finding.metrics.type).toBe('model-inversion');
+    expect(finding.metrics.type === 'model-inversion' && finding.metrics.reconstructions).toHaveLength(6);
+    expect(report.config.inversion?.restarts).toBe(2);
     expect(readdirSync(out).sort()).toEqual(
       [0, 1, 2].flatMap((c) => [`miface-class-${c}.csv`, `miface-class-${c}.raw.csv`]).sort(),
     );
-    const [header, row] = readFileSync(path.join(out, 'miface-class-2.raw.csv'), 'utf8').trim().split('\n');
-    expect(header).toBe('bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,island,sex,year,species');
-    const cells = (row as string).split(',');
+    const [header, ...rows] = readFileSync(path.join(out, 'miface-class-2.raw.csv'), 'utf8').trim().split('\n');
+    expect(header).toBe('bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,island,sex,year,species,restart');
+    expect(rows).toHaveLength(2);
+    const cells = (rows[1] as string).split(',');
     expect(['female', 'male']).toContain(cells[5]);
     expect(cells[7]).toBe('Gentoo');
+    expect(cells[8]).toBe('1');
+  });
+
+  it('refuses out-of-range MI-Face restarts before the model runs, naming the option', async () => {
+    for (const inversionRestarts of [0, 51, 2.5]) {
+      await expect(planAudit(request({ attacks: ['inversion.miface'], inversionRestarts }))).rejects.toMatchObject({
+        code: EngineErrorCode.InvalidOption,
+        message: expect.stringContaining('--inversion-restarts must be a whole number from 1 to 50'),
+      });
+    }
   });
 
   it('refuses, before the model runs, a missing sensitive column option, a bad column, no population, and MI-Face on labels', async () => {

@@ -217,6 +217,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       ...(prepared.classes ? { classes: prepared.classes } : {}),
       ...(req.inversionQueryBudget !== undefined ? { queryBudget: req.inversionQueryBudget } : {}),
       ...(req.inversionOutDir !== undefined ? { outDir: req.inversionOutDir } : {}),
+      ...(req.inversionRestarts !== undefined ? { restarts: req.inversionRestarts } : {}),
       topExposed: prepared.topExposed,
       attacksCompared: prepared.attackIds.length,
       checkAbort,
@@ -326,6 +327,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
             inversion: {
               ...(req.sensitiveColumn !== undefined ? { sensitiveColumn: req.sensitiveColumn } : {}),
               ...(req.inversionQueryBudget !== undefined ? { queryBudget: req.inversionQueryBudget } : {}),
+              ...(req.inversionRestarts !== undefined ? { restarts: req.inversionRestarts } : {}),
             },
           }
         : {}),

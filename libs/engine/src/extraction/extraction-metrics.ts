@@ -25,52 +25,60 @@ export interface ExtractionEvaluation {
   readonly uniform: { readonly features: Float32Array; readonly nRows: number; readonly targetLabels: Int32Array };
 }
 
-function agreement(weights: MlpWeights, features: Float32Array, nRows: number, labels: Int32Array): number {
-  const predicted = surrogateLabels(weights, features, nRows);
+async function agreement(
+  weights: MlpWeights,
+  features: Float32Array,
+  nRows: number,
+  labels: Int32Array,
+): Promise<number> {
+  const predicted = await surrogateLabels(weights, features, nRows);
   let k = 0;
   for (let i = 0; i < nRows; i++) if (predicted[i] === labels[i]) k++;
   return k;
 }
 
 /** Fidelity on held-out data with its interval. */
-export function heldOutFidelity(
+export async function heldOutFidelity(
   weights: MlpWeights,
   evaluation: ExtractionEvaluation,
-): { fidelity: number; interval: Interval } {
+): Promise<{ fidelity: number; interval: Interval }> {
   const { features, nRows, targetLabels } = evaluation.heldOut;
-  const k = agreement(weights, features, nRows, targetLabels);
+  const k = await agreement(weights, features, nRows, targetLabels);
   return { fidelity: k / nRows, interval: clopperPearson(k, nRows) };
 }
 
 /** The metrics of one extraction run, from its checkpoints (the last is the final surrogate). */
-export function measureExtraction(
+export async function measureExtraction(
   run: ExtractionRun,
   evaluation: ExtractionEvaluation,
-): Pick<
-  ExtractionMetrics,
-  | 'fidelity'
-  | 'fidelityInterval'
-  | 'fidelityUniform'
-  | 'fidelityUniformInterval'
-  | 'surrogateAccuracy'
-  | 'surrogateAccuracyInterval'
-  | 'queriesUsed'
-  | 'queriesTo'
-  | 'curve'
-  | 'nHeldOut'
-  | 'nUniform'
+): Promise<
+  Pick<
+    ExtractionMetrics,
+    | 'fidelity'
+    | 'fidelityInterval'
+    | 'fidelityUniform'
+    | 'fidelityUniformInterval'
+    | 'surrogateAccuracy'
+    | 'surrogateAccuracyInterval'
+    | 'queriesUsed'
+    | 'queriesTo'
+    | 'curve'
+    | 'nHeldOut'
+    | 'nUniform'
+  >
 > {
   const { heldOut, uniform } = evaluation;
-  const curve: FidelityPoint[] = run.checkpoints.map((cp) => {
-    const { fidelity, interval } = heldOutFidelity(cp.surrogate, evaluation);
-    return { queries: cp.queries, fidelity, fidelityInterval: interval };
-  });
+  const curve: FidelityPoint[] = [];
+  for (const cp of run.checkpoints) {
+    const { fidelity, interval } = await heldOutFidelity(cp.surrogate, evaluation);
+    curve.push({ queries: cp.queries, fidelity, fidelityInterval: interval });
+  }
   const final = run.checkpoints[run.checkpoints.length - 1]?.surrogate;
-  const count = (labels: Int32Array, features: Float32Array, n: number) =>
+  const count = async (labels: Int32Array, features: Float32Array, n: number) =>
     final ? agreement(final, features, n, labels) : 0;
-  const kHeld = count(heldOut.targetLabels, heldOut.features, heldOut.nRows);
-  const kUniform = count(uniform.targetLabels, uniform.features, uniform.nRows);
-  const kAccuracy = count(heldOut.trueLabels, heldOut.features, heldOut.nRows);
+  const kHeld = await count(heldOut.targetLabels, heldOut.features, heldOut.nRows);
+  const kUniform = await count(uniform.targetLabels, uniform.features, uniform.nRows);
+  const kAccuracy = await count(heldOut.trueLabels, heldOut.features, heldOut.nRows);
   return {
     fidelity: kHeld / heldOut.nRows,
     fidelityInterval: clopperPearson(kHeld, heldOut.nRows),

@@ -123,7 +123,7 @@ export async function runExtractionAttacks(args: ExtractionRunArgs): Promise<Ext
       });
     const run = await runOn(target, '');
     done++;
-    const measured = measureExtraction(run, evaluation);
+    const measured = await measureExtraction(run, evaluation);
     const cost = args.pricePerQuery !== undefined ? costOf(args.pricePerQuery, measured) : undefined;
 
     let whatIf: ExtractionWhatIf | undefined;
@@ -162,7 +162,7 @@ export async function runExtractionAttacks(args: ExtractionRunArgs): Promise<Ext
           });
         } else {
           const policyRun = await runOn(wrapped, ` under ${name}`);
-          const m = measureExtraction(policyRun, evaluation);
+          const m = await measureExtraction(policyRun, evaluation);
           outcomes.push({
             policy: name,
             fidelity: m.fidelity,
@@ -354,7 +354,11 @@ function summariseWhatIf(attack: string, outcomes: ExtractionPolicyOutcome[]): E
   };
 }
 
-function summaryOf(attack: string, m: ReturnType<typeof measureExtraction>, cost: ExtractionCost | undefined): string {
+function summaryOf(
+  attack: string,
+  m: Awaited<ReturnType<typeof measureExtraction>>,
+  cost: ExtractionCost | undefined,
+): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   if (m.curve.length === 0) return `${attack} could not run within its budget of queries.`;
   const q90 = m.queriesTo['0.9'];

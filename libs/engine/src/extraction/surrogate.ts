@@ -4,7 +4,7 @@
 
 import { readMlpFromOnnx } from '../onnx/mlp-onnx-writer';
 import { trainMlp } from '../training/mlp-trainer';
-import { mlpForward } from '../training/mlp-forward';
+import { mlpForwardOnnx } from '../training/onnx-trainer/onnx-mlp-inference';
 import type { MlpArchitecture, MlpTrainerKind, MlpWeights } from '../training/mlp';
 import { labelsOf } from './extraction-attack';
 
@@ -85,10 +85,10 @@ export function trainSurrogate(
   );
 }
 
-/** The surrogate's predicted class per row. */
-export function surrogateLabels(weights: MlpWeights, features: Float32Array, nRows: number): Int32Array {
-  const { logits } = mlpForward(weights, features, nRows);
-  return labelsOf(logits, nRows, weights.architecture.numClasses);
+/** The surrogate's predicted class per row, answered on onnxruntime (onnx-mlp-inference.ts). */
+export async function surrogateLabels(weights: MlpWeights, features: Float32Array, nRows: number): Promise<Int32Array> {
+  const { logits } = await mlpForwardOnnx(weights, features, nRows);
+  return labelsOf(logits as Float32Array, nRows, weights.architecture.numClasses);
 }
 
 /**

@@ -26,6 +26,8 @@ export interface InversionAttackContext {
   readonly attacksCompared: number;
   /** Where MI-Face writes its reconstructions (CSV, and PNG for image-shaped inputs). */
   readonly outDir?: string;
+  /** MI-Face: reconstructions per class (different start points); default MIFACE_SETTINGS.restarts. */
+  readonly restarts?: number;
   readonly onProgress?: (fraction: number, message?: string) => void;
 }
 

@@ -13,7 +13,7 @@ import { trainMlp } from '../training/mlp-trainer';
 import type { InversionFinding, LabeledDataset, ModelInversionMetrics, TargetModel } from '../types';
 import type { InversionAttackContext } from './inversion-attack';
 import { binomialUpperTail, MiFaceAttack } from './miface-attack';
-import { classLogProbabilityGradient } from './mlp-gradient';
+import { rebuildOnnxGraph, type RebuiltGraph } from './onnx-graph-gradient';
 import { InversionQueryBudget } from './query-budget';
 
 jest.setTimeout(600_000);
@@ -64,6 +64,9 @@ describe('MI-Face on digits (8 x 8)', () => {
   it('white-box gradients of the rebuilt graph match finite differences', () => {
     const rng = new SeededRandom(1);
     const x = Float64Array.from({ length: 64 }, () => 16 * rng.next());
+    const graph = (rebuildOnnxGraph(overfitBytes, 64, 10) as { graph: RebuiltGraph }).graph;
+    const classLogProbabilityGradient = (_w: MlpWeights, at: Float64Array, c: number) =>
+      graph.classLogProbability(at, c);
     const { logProb, gradient } = classLogProbabilityGradient(overfitWeights, x, 3);
     const h = 1e-4;
     for (const i of [0, 9, 27, 36, 63]) {
@@ -85,23 +88,38 @@ describe('MI-Face on digits (8 x 8)', () => {
     const finding = await new MiFaceAttack().run(context(overfit, { modelBytes: overfitBytes, outDir: out }));
     const m = metricsOf(finding);
     expect(m.gradients).toBe('white-box');
+    expect(m.gradientsNote).toContain('Gemm');
     expect(m.classes).toBe(10);
+    expect(m.restarts).toBe(3);
+    expect(m.reconstructions).toHaveLength(30);
     expect(m.recognisabilityInterval.lower).toBeGreaterThan(m.chance);
-    // White-box: only the final check of the 10 reconstructions is a query.
-    expect(m.queriesUsed).toBe(10);
+    expect(m.recognisabilityDesignEffect).toBeGreaterThanOrEqual(1);
+    expect(m.recognisabilityDesignEffect).toBeLessThanOrEqual(3);
+    expect(m.classesCompared).toBe(10);
+    // White-box: only the final check of the 30 reconstructions is a query.
+    expect(m.queriesUsed).toBe(30);
     const files = readdirSync(out).sort();
     expect(files).toContain('miface-class-0.csv');
     expect(files).toContain('miface-class-9.png');
+    expect(files).toContain('miface-class-9-restart-2.png');
     const png = PNG.sync.read(readFileSync(path.join(out, 'miface-class-3.png')));
     expect(png.width).toBe(64);
     const csv = readFileSync(path.join(out, 'miface-class-3.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]?.split(',')).toHaveLength(65);
+    expect(csv).toHaveLength(4);
+    expect(csv[0]?.split(',')).toHaveLength(66);
+    expect(csv.slice(1).map((line) => line.split(',')[65])).toEqual(['0', '1', '2']);
     expect(
       csv[1]
         ?.split(',')
         .slice(0, 64)
         .every((v) => Number(v) >= 0 && Number(v) <= 16),
     ).toBe(true);
+    // Each reconstruction carries its files and its synthesised image (8 x 8 grey, 0-255) for the report.
+    const r = m.reconstructions.find((x) => x.classIndex === 3 && x.restart === 1);
+    expect(r?.files).toEqual(['miface-class-3.csv', 'miface-class-3-restart-1.png']);
+    expect(r?.image).toMatchObject({ width: 8, height: 8, channels: 1 });
+    expect(r?.image?.pixels).toHaveLength(64);
+    expect(r?.image?.pixels.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)).toBe(true);
   });
 
   it('black-box (NES) reconstructions beat chance within a stated query budget, and respect it', async () => {

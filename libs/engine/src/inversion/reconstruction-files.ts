@@ -1,8 +1,10 @@
-// MI-Face's artefacts: one reconstruction per class, written so that anyone can check it independently. Always a
-// CSV row of model inputs (header: the input names, then the class); for image-shaped inputs (a square of at least
-// 6 x 6 inputs, e.g. 8 x 8 digits) also a grayscale PNG, upscaled so a person can see it (pngjs, pure JS, no canvas).
-// With a preprocessing spec, also the row read back as raw columns (<name>.raw.csv). File names carry the class
-// index, never a class name. Written atomically (temp file, then rename).
+// MI-Face's artefacts: every reconstruction of a class, written so that anyone can check it independently. Always a
+// CSV of model inputs, one row per restart (header: the input names, then the class and the restart); for
+// image-shaped inputs (a square of at least 6 x 6 inputs, e.g. 8 x 8 digits) also one grayscale PNG per restart,
+// upscaled so a person can see it (pngjs, pure JS, no canvas): miface-class-<c>.png for the first restart,
+// miface-class-<c>-restart-<r>.png for the others. With a preprocessing spec, also the rows read back as raw
+// columns (<name>.raw.csv). File names carry the class index, never a class name. Written atomically (temp file,
+// then rename).
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -19,39 +21,53 @@ export function imageSide(nFeatures: number): number | undefined {
   return side * side === nFeatures && side >= MIN_IMAGE_SIDE ? side : undefined;
 }
 
-export interface ReconstructionFile {
+export interface ClassReconstructionFiles {
   readonly classIndex: number;
   readonly className: string;
-  readonly inputs: Float64Array;
+  /** The class's reconstructions as model inputs, one per restart. */
+  readonly restarts: readonly Float64Array[];
 }
 
-/** Writes the CSV (and PNG) of one reconstruction; returns the file names written. */
-export async function writeReconstruction(
+/** Writes the CSV (and PNGs) of one class's reconstructions; returns, per restart, the file names holding it. */
+export async function writeClassReconstructions(
   dir: string,
   featureNames: readonly string[],
-  r: ReconstructionFile,
+  r: ClassReconstructionFiles,
   pixelRange: { readonly lower: number; readonly upper: number },
   spec?: PreprocessingSpec,
-): Promise<string[]> {
+): Promise<string[][]> {
   await fs.mkdir(dir, { recursive: true });
   const base = `miface-class-${r.classIndex}`;
   const csv =
-    `${[...featureNames, 'class'].map(csvCell).join(',')}\n` +
-    `${[...Array.from(r.inputs, (v) => String(Math.fround(v))), csvCell(r.className)].join(',')}\n`;
+    `${[...featureNames, 'class', 'restart'].map(csvCell).join(',')}\n` +
+    r.restarts
+      .map(
+        (inputs, k) =>
+          `${[...Array.from(inputs, (v) => String(Math.fround(v))), csvCell(r.className), String(k)].join(',')}\n`,
+      )
+      .join('');
   await writeAtomically(path.join(dir, `${base}.csv`), Buffer.from(csv, 'utf8'));
-  const files = [`${base}.csv`];
+  const shared = [`${base}.csv`];
   if (spec) {
-    const raw = decodeRawRow(spec, r.inputs);
     const table =
-      `${[...spec.rawColumns, spec.label.column].map(csvCell).join(',')}\n` +
-      `${[...raw, r.className].map(csvCell).join(',')}\n`;
+      `${[...spec.rawColumns, spec.label.column, 'restart'].map(csvCell).join(',')}\n` +
+      r.restarts
+        .map((inputs, k) => `${[...decodeRawRow(spec, inputs), r.className].map(csvCell).join(',')},${k}\n`)
+        .join('');
     await writeAtomically(path.join(dir, `${base}.raw.csv`), Buffer.from(table, 'utf8'));
-    files.push(`${base}.raw.csv`);
+    shared.push(`${base}.raw.csv`);
   }
-  const side = imageSide(r.inputs.length);
-  if (side !== undefined) {
-    await writeAtomically(path.join(dir, `${base}.png`), encodePng(r.inputs, side, pixelRange));
-    files.push(`${base}.png`);
+  const files: string[][] = [];
+  for (let k = 0; k < r.restarts.length; k++) {
+    const inputs = r.restarts[k] as Float64Array;
+    const side = imageSide(inputs.length);
+    if (side === undefined) {
+      files.push([...shared]);
+      continue;
+    }
+    const png = k === 0 ? `${base}.png` : `${base}-restart-${k}.png`;
+    await writeAtomically(path.join(dir, png), encodePng(inputs, side, pixelRange));
+    files.push([...shared, png]);
   }
   return files;
 }

@@ -11,6 +11,7 @@ import { EngineError, EngineErrorCode } from '../errors';
 import type { FprLevel, Interval, MembershipMetrics, OperatingCounts } from '../types';
 import { aucInterval } from './auc-interval';
 import { clopperPearson } from './clopper-pearson';
+import { scoreHistogram } from './score-histogram';
 import { aucFromCurve, firstIndexWithFnAtMost, lastIndexWithFpAtMost, RocCurve, rocCurve, tprAtFpr } from './roc';
 
 export const FPR_LEVELS: Readonly<Record<FprLevel, number>> = { '0.001': 0.001, '0.01': 0.01 };
@@ -66,6 +67,7 @@ export function computeMembershipMetrics(
   const auc = aucFromCurve(curve);
   const best = bestBalancedThreshold(curve);
   const epsilonGrid = epsilonThresholdGrid(curve);
+  const histogram = scoreHistogram(members, nonMembers);
   return {
     auc,
     aucInterval: aucInterval(auc, curve.nPos, curve.nNeg, confidence),
@@ -81,6 +83,7 @@ export function computeMembershipMetrics(
     epsilonGrid,
     epsilonNote: EPSILON_NOTE,
     rocPoints: thinRocForLogPlot(curve, MAX_ROC_POINTS),
+    ...(histogram !== undefined ? { scoreHistogram: histogram } : {}),
     nMembers: curve.nPos,
     nNonMembers: curve.nNeg,
   };

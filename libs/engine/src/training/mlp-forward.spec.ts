@@ -1,7 +1,7 @@
 import { SeededRandom } from '../random/seeded-random';
 import type { Activation, MlpWeights } from './mlp';
 import { mlpForward, softmaxRows } from './mlp-forward';
-import { initTensorflow } from './tf-backend';
+import { mlpForwardOnnx } from './onnx-trainer/onnx-mlp-inference';
 
 function randomMlp(widths: number[], activation: Activation, seed: number): MlpWeights {
   const rng = new SeededRandom(seed);
@@ -21,27 +21,21 @@ function randomMlp(widths: number[], activation: Activation, seed: number): MlpW
 }
 
 describe('mlpForward', () => {
-  it.each<Activation>(['relu', 'tanh', 'sigmoid'])('agrees with tfjs for a %s MLP', async (activation) => {
-    const { tf } = await initTensorflow();
-    const weights = randomMlp([6, 9, 5, 4], activation, 7);
-    const rng = new SeededRandom(8);
-    const nRows = 23;
-    const features = Float32Array.from({ length: nRows * 6 }, () => rng.normal() * 3);
-    const ours = mlpForward(weights, features, nRows);
-    const [logits, probabilities] = tf.tidy(() => {
-      let h: import('@tensorflow/tfjs').Tensor2D = tf.tensor2d(features, [nRows, 6]);
-      weights.layers.forEach((layer, l) => {
-        h = tf.add(tf.matMul(h, tf.tensor2d(layer.weights, [layer.inputs, layer.outputs])), tf.tensor1d(layer.bias));
-        if (l < weights.layers.length - 1)
-          h = activation === 'relu' ? tf.relu(h) : activation === 'tanh' ? tf.tanh(h) : tf.sigmoid(h);
-      });
-      return [h.dataSync(), tf.softmax(h).dataSync()];
-    });
-    for (let i = 0; i < logits!.length; i++) {
-      expect(ours.logits[i]).toBeCloseTo(logits![i]!, 4);
-      expect(ours.probabilities[i]).toBeCloseTo(probabilities![i]!, 5);
-    }
-  });
+  it.each<Activation>(['relu', 'tanh', 'sigmoid'])(
+    'agrees with onnxruntime (float32 kernels) for a %s MLP',
+    async (activation) => {
+      const weights = randomMlp([6, 9, 5, 4], activation, 7);
+      const rng = new SeededRandom(8);
+      const nRows = 23;
+      const features = Float32Array.from({ length: nRows * 6 }, () => rng.normal() * 3);
+      const ours = mlpForward(weights, features, nRows);
+      const ort = await mlpForwardOnnx(weights, features, nRows);
+      for (let i = 0; i < ours.logits.length; i++) {
+        expect(ours.logits[i]).toBeCloseTo(ort.logits![i]!, 4);
+        expect(ours.probabilities[i]).toBeCloseTo(ort.probabilities[i]!, 5);
+      }
+    },
+  );
 
   it('is a multinomial logistic regression when there are no hidden layers', () => {
     const weights = randomMlp([3, 2], 'relu', 1);

@@ -1,5 +1,7 @@
-// Inference of a trained MLP in plain JavaScript: LiRA and RMIA query every reference model on every
-// audited record, and for these small networks typed-array loops beat a tfjs round trip.
+// Inference of a trained MLP in plain JavaScript, in double precision: the independent reference that the
+// onnxruntime inference (onnx-trainer/onnx-mlp-inference.ts, what reference models answer with) is checked
+// against, and a synchronous forward pass for the few callers that query one small batch at a time
+// (extraction's surrogate checks, inversion). bench:training prints both on reference-model workloads.
 import type { MlpWeights } from './mlp';
 import { EngineError, EngineErrorCode } from '../errors';
 import { softmaxRows } from '../math/softmax';

@@ -1,12 +1,11 @@
 // Trains the small MLPs privaudit needs: the demo target and the K reference/shadow models of LiRA
 // (Carlini et al., S&P 2022) and RMIA (Zarifzadeh et al., ICML 2024), whose cost is what makes those
-// attacks slow in the existing tools. This is the one training interface; `trainer` selects the
-// implementation: onnxruntime (default, onnx-trainer/onnx-mlp-trainer.ts) or tfjs (tfjs-mlp-trainer.ts).
+// attacks slow in the existing tools. This is the one training interface; it trains on onnxruntime
+// (onnx-trainer/onnx-mlp-trainer.ts). The old tfjs trainer lives on in bench/legacy/ for benchmarks only.
 import { EngineError, EngineErrorCode } from '../errors';
 import type { MlpArchitecture, MlpTrainerKind, MlpTrainingOptions, MlpWeights, TrainingData } from './mlp';
 import type { MlpSubsetTrainingOptions } from './mlp-training-setup';
 import { trainMlpOnSubsetsOnnx } from './onnx-trainer/onnx-mlp-trainer';
-import { trainMlpOnSubsetsTfjs } from './tfjs-mlp-trainer';
 
 export { meetsFit, type MlpSubsetTrainingOptions } from './mlp-training-setup';
 
@@ -24,12 +23,13 @@ export function trainMlpOnSubsets(
   opts: MlpSubsetTrainingOptions,
 ): Promise<MlpWeights[]> {
   const trainer = opts.trainer ?? DEFAULT_MLP_TRAINER;
-  switch (trainer) {
-    case 'onnxruntime':
-      return trainMlpOnSubsetsOnnx(pool, inMask, arch, opts);
-    case 'tfjs':
-      return trainMlpOnSubsetsTfjs(pool, inMask, arch, opts);
+  if (trainer !== 'onnxruntime') {
+    throw new EngineError(
+      EngineErrorCode.InvalidOption,
+      `unknown MLP trainer '${String(trainer)}': only 'onnxruntime'`,
+    );
   }
+  return trainMlpOnSubsetsOnnx(pool, inMask, arch, opts);
 }
 
 /** Train one MLP. Same data, architecture and options (seed included) give bit-identical weights. */

@@ -24,11 +24,12 @@ export interface MlpWeights {
 }
 
 /**
- * Which implementation trains (training/mlp-trainer.ts dispatches): 'onnxruntime' (the default: training
- * graphs run on onnxruntime's CPU kernels, training/onnx-trainer/) or 'tfjs' (training/tfjs-mlp-trainer.ts).
- * Both start from the same weights and visit the same batches; their weights agree to float32 rounding.
+ * Which implementation trains (training/mlp-trainer.ts): 'onnxruntime', training graphs on onnxruntime's CPU
+ * kernels (training/onnx-trainer/). The old tfjs trainer was removed from the engine (issue 10); it survives
+ * in bench/legacy/ so bench:training can print it beside the new one. Models cached by tfjs builds carry no
+ * trainer in their cache key and are never served as onnxruntime ones (reference-model-provider.ts).
  */
-export type MlpTrainerKind = 'onnxruntime' | 'tfjs';
+export type MlpTrainerKind = 'onnxruntime';
 
 export interface MlpTrainingOptions {
   readonly epochs: number;

@@ -1,4 +1,4 @@
-// Worker-thread entry of parallel-training.ts: one training runtime per thread (onnxruntime or tfjs), trains every
+// Worker-thread entry of parallel-training.ts: one onnxruntime training session at a time per thread, trains every
 // group of reference models it is handed on the shared record pool and sends the weights back (transferred,
 // not copied). Runs only as compiled JavaScript (dist/), started by trainGroupsInParallel.
 import { parentPort, workerData } from 'node:worker_threads';

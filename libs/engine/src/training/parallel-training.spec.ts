@@ -141,10 +141,10 @@ describe('trainGroupsInParallel', () => {
 
 describe('referenceGroupSize', () => {
   it('gives both threads a group from K = 2 on, and trains large models alone in their graph', () => {
-    expect([1, 2, 3, 4, 8, 16].map((k) => referenceGroupSize(k))).toEqual([1, 1, 2, 2, 4, 4]);
+    expect([1, 2, 3, 4, 8, 16, 32].map((k) => referenceGroupSize(k))).toEqual([1, 1, 2, 2, 4, 8, 8]);
     const small: MlpArchitecture = { nFeatures: 64, hidden: [64], numClasses: 10, activation: 'relu' };
     const large: MlpArchitecture = { nFeatures: 64, hidden: [128], numClasses: 10, activation: 'relu' };
-    expect(referenceGroupSize(16, small)).toBe(4);
+    expect(referenceGroupSize(16, small)).toBe(8);
     expect(referenceGroupSize(16, large)).toBe(1);
   });
 });

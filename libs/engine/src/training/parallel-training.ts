@@ -1,7 +1,8 @@
 // Trains groups of reference models (one training graph per group, see mlp-trainer.ts) on several cores.
 // LiRA (Carlini et al., S&P 2022) and RMIA (Zarifzadeh et al., ICML 2024) need K models on one record pool;
-// each trainer runs on one thread (onnxruntime with one intra-op thread; tfjs' wasm backend is single-threaded
-// under Node), so the groups are spread over worker threads, each with its own runtime. The pool is put once in SharedArrayBuffers that every worker reads in place; only
+// each trainer runs on one thread (onnxruntime with one intra-op thread: spinning thread pools collapse under
+// contention), so the groups are spread over worker threads, each with its own sessions. The pool is put once
+// in SharedArrayBuffers that every worker reads in place; only
 // each group's IN mask goes to a worker and only the trained weights come back (transferred, not copied).
 // A group's weights depend only on the pool, its mask and its seeds, so which thread trains it does not
 // change a single bit: parallel and in-process results are identical.
@@ -88,11 +89,16 @@ export function trainingWorkerScript(): string | undefined {
 }
 
 /** Threads trainGroupsInParallel will use for `groups` groups with the requested parallelism. */
+/** Training threads when none is asked for: one per core, at most MAX_DEFAULT_PARALLELISM. */
+export function defaultTrainingParallelism(): number {
+  return Math.min(os.availableParallelism(), MAX_DEFAULT_PARALLELISM);
+}
+
 export function effectiveParallelism(groups: number, requested?: number): number {
   if (requested !== undefined && !(Number.isInteger(requested) && requested >= 1)) {
     throw new EngineError(EngineErrorCode.InvalidOption, `parallelism must be a positive integer, got ${requested}`);
   }
-  const wanted = requested ?? Math.min(os.availableParallelism(), MAX_DEFAULT_PARALLELISM);
+  const wanted = requested ?? defaultTrainingParallelism();
   const threads = Math.max(1, Math.min(wanted, groups));
   return threads > 1 && trainingWorkerScript() !== undefined ? threads : 1;
 }

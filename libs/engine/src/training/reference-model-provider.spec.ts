@@ -6,6 +6,7 @@ import { writeMlpOnnx } from '../onnx/mlp-onnx-writer';
 import type { LabeledDataset, ReferenceModelSet } from '../types';
 import type { MlpWeights } from './mlp';
 import {
+  PARALLEL_EFFICIENCY,
   assertWithinBudget,
   createReferenceModelProvider,
   estimateReferenceCost,
@@ -20,6 +21,9 @@ import { DIGITS_CSV } from '../../../../test/fixtures/datasets';
 jest.setTimeout(60_000);
 
 const DIGITS = DIGITS_CSV;
+// bench:training, one model, 10,000 rows, 10 epochs, CPU seconds (docs/ARCHITECTURE.md, Training).
+const NARROW_CPU_SECONDS = 0.63;
+const WIDE_CPU_SECONDS = 2.43;
 const FAST = { epochs: 3, batchSize: 32, learningRate: 3e-3 };
 
 function slice(ds: LabeledDataset, from: number, to: number): LabeledDataset {
@@ -160,13 +164,19 @@ describe('reference architecture', () => {
     expect(referenceModelIdentity(args).architecture.numClasses).toBe(3);
   });
 
-  it('keys models by their trainer: the default (onnxruntime) and tfjs never share a cached model', () => {
+  it('keeps the keys onnxruntime models had beside tfjs, and no key a tfjs build wrote matches one', () => {
     const args = { population: part([0, 1, 2, 0]), members: part([1, 2]), nonMembers: part([0, 2]), k: 2, seed: 1 };
     const byDefault = referenceModelIdentity(args).keyOf('online', 0);
     expect(referenceModelIdentity({ ...args, training: { trainer: 'onnxruntime' } }).keyOf('online', 0)).toBe(
       byDefault,
     );
-    expect(referenceModelIdentity({ ...args, training: { trainer: 'tfjs' } }).keyOf('online', 0)).not.toBe(byDefault);
+    // Computed with the build before the tfjs trainer was removed (commit 5aaf225): its onnxruntime key for
+    // these args, and its tfjs key (no trainer in the identity), which must never come out of this build.
+    expect(byDefault).toBe('9c499d3cdc816494f4267feb802d356a75fa97ee2bd75e96f1a8cce977e26e13');
+    const keys = ['online', 'offline'].flatMap((mode) =>
+      [0, 1].map((m) => referenceModelIdentity(args).keyOf(mode as 'online' | 'offline', m)),
+    );
+    expect(keys).not.toContain('1570fbce3ddf5403f624ce4581714e85e08732a85a106060c3792ac2c1484c44');
   });
 });
 
@@ -186,17 +196,27 @@ describe('cost estimate and budget guard', () => {
     );
   });
 
-  it('prices the default onnxruntime trainer below tfjs, and not below what bench:training measured', () => {
-    const args = { k: 1, nRows: 20_000, rowsPerModel: 10_000, epochs: 10 };
+  it('does not price below what bench:training measured, and counts the training threads', () => {
+    const args = { k: 1, nRows: 20_000, rowsPerModel: 10_000, epochs: 10, parallelism: 1 };
     const narrow = { nFeatures: 16, hidden: [256, 128], numClasses: 26, activation: 'relu' as const };
     const wide = { nFeatures: 784, hidden: [256, 128], numClasses: 10, activation: 'relu' as const };
-    const onnx = estimateReferenceCost({ ...args, architecture: narrow });
-    expect(estimateReferenceCost({ ...args, architecture: narrow, trainer: 'onnxruntime' })).toEqual(onnx);
-    const tfjs = estimateReferenceCost({ ...args, architecture: narrow, trainer: 'tfjs' });
-    expect(tfjs.estimatedSeconds).toBeGreaterThan(5 * onnx.estimatedSeconds);
-    // bench:training, one thread: 0.72 s (narrow) and 4.1 s (wide) per model
-    expect(onnx.estimatedSeconds).toBeGreaterThan(0.72);
-    expect(estimateReferenceCost({ ...args, architecture: wide }).estimatedSeconds).toBeGreaterThan(4.1);
+    // bench:training, one thread, CPU seconds per model (docs/ARCHITECTURE.md, Training)
+    expect(estimateReferenceCost({ ...args, architecture: narrow }).estimatedSeconds).toBeGreaterThan(
+      NARROW_CPU_SECONDS,
+    );
+    expect(estimateReferenceCost({ ...args, architecture: wide }).estimatedSeconds).toBeGreaterThan(WIDE_CPU_SECONDS);
+    // 16 models in groups: two threads take 1 / (1 + PARALLEL_EFFICIENCY) of one thread's time; one group
+    // (K = 1) cannot use a second thread.
+    const sixteen = { k: 16, nRows: 2000, architecture, epochs: 30 };
+    const oneThread = estimateReferenceCost({ ...sixteen, parallelism: 1 }).estimatedSeconds;
+    expect(estimateReferenceCost({ ...sixteen, parallelism: 2 }).estimatedSeconds).toBeCloseTo(
+      oneThread / (1 + PARALLEL_EFFICIENCY),
+      9,
+    );
+    const single = { k: 1, nRows: 2000, architecture, epochs: 30 };
+    expect(estimateReferenceCost({ ...single, parallelism: 2 }).estimatedSeconds).toBe(
+      estimateReferenceCost({ ...single, parallelism: 1 }).estimatedSeconds,
+    );
   });
 });
 

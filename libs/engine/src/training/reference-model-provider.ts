@@ -12,10 +12,10 @@ import type { LabeledDataset, ReferenceMode, ReferenceModelProvider, ReferenceMo
 import type { MlpArchitecture, MlpTrainerKind, MlpTrainingOptions, MlpWeights, TrainingData, TrainingFit } from './mlp';
 import { recordDigest } from '../data/membership-split-checks';
 import { concatRows } from '../data/select-rows';
-import { mlpForward } from './mlp-forward';
 import { DEFAULT_MLP_TRAINER } from './mlp-trainer';
-import { trainGroupsInParallel } from './parallel-training';
-import { modelFitOnRows } from './target-fit';
+import { defaultTrainingParallelism, trainGroupsInParallel } from './parallel-training';
+import { StackedMlpInference } from './onnx-trainer/onnx-mlp-inference';
+import { measureFit, rowsOfMask } from './target-fit';
 import type { ReferenceModelStore } from './reference-model-store';
 
 export type { ReferenceModelStore } from './reference-model-store';
@@ -48,21 +48,23 @@ export const DEFAULT_REFERENCE_HIDDEN: readonly number[] = [64];
 /**
  * Models trained together in one graph. Fixed, and part of the cache key, because a model's weights
  * depend on its graph-mates' shared batch order: a fixed grouping keeps a resumed run bit-identical.
- * 4 measured fastest on digits (bench/mia-training.ts, wasm, K = 16): 0.35 s/model one by one,
- * 0.23 in graphs of 2 or 4, 0.47 in graphs of 8 and 0.61 in one graph of 16 (past 4 the shared-pool
- * first layer, which computes every pool row for every model, turns compute-bound). Measured with the tfjs
- * trainer; kept for the onnxruntime one (bench:mia-training: graphs of 4 about as fast as one by one) so that
- * grouping, hence cache keys of the grouping, did not change with the trainer.
+ * Measured on the onnxruntime trainer with bench:mia-training (2026-11-26, K = 16 on random halves,
+ * 30 epochs, batch 64, CPU seconds per model in one thread; the shared 2-core machine at load average 18-20):
+ * digits hidden [64] (4,736 MACs/row) 0.039 in graphs of 1, 0.031 of 2, 0.029 of 4, 0.022 of 8; satellite
+ * hidden [64] (2,688) 0.061, 0.062, 0.057, 0.045. Graphs of 8 are the cheapest for small models. (It was 4
+ * on the tfjs trainer; models cached in graphs of 4 are not reused, the key holds the group size.)
  */
-export const MODELS_PER_GRAPH = 4;
+export const MODELS_PER_GRAPH = 8;
 
 /**
  * Above this many multiply-adds per row a model trains alone in its graph. A graph of several models
- * computes every pool row for every model (each model uses half of them), which pays only while tfjs' per-op
- * overhead, not arithmetic, dominates: bench/mia.ts (wasm, 40 epochs) measured hidden [128] on digits
- * (9,472 MACs/row) at 19.9 CPU s for 16 models one per graph and 26.2 s in graphs of 4, on satellite
- * (5,376 MACs/row) 24.1 s and 30.7 s; the earlier bench/mia-training.ts measured hidden [64] on digits
- * (4,736 MACs/row) and satellite (2,688) 1.2-1.6x cheaper in graphs of 4.
+ * computes every pool row for every model (each model uses about half of them), which pays only while
+ * onnxruntime's per-node cost, not arithmetic, dominates. bench:mia-training on the onnxruntime trainer (same
+ * run as MODELS_PER_GRAPH), CPU s per model in graphs of 1 / 2 / 4 / 8: satellite hidden [128] (5,376
+ * MACs/row) 0.077 / 0.091 / 0.082 / 0.085; digits hidden [128] (9,472) 0.044 / 0.047 / 0.039 / 0.045 (no
+ * clear gain); digits hidden [256] (18,944) 0.063 / 0.064 / 0.075 / 0.082 and satellite hidden [256]
+ * (10,752) 0.121 / 0.138 / 0.157 / 0.176 (alone is cheapest). Kept at 5,000, between 4,736 (grouping pays)
+ * and 5,376 (it does not).
  */
 export const MAX_GROUPED_MACS_PER_ROW = 5_000;
 
@@ -85,29 +87,28 @@ function macsPerRow(architecture: MlpArchitecture): number {
 }
 
 /**
- * tfjs trainer: training time of one reference model = fixed + per (training row x epoch x multiply-add per row).
- * Fitted to bench/mia-training.ts on the shared 2-core development machine (wasm backend, graphs of
- * MODELS_PER_GRAPH, K = 16, 30 epochs, batch 64, hidden [64]): digits, 450 rows/model x 4,736 MACs:
- * 0.35 s/model; satellite, 1,500 rows/model x 2,688 MACs: 0.58 s/model. Least squares through both gives
- * 0.094 s + 4.0e-9 s per unit; both rounded up, as an estimate that guards a budget should not undershoot.
+ * onnxruntime trainer, CPU seconds of one reference model on one thread: fixed (graph, session) + per step
+ * (onnxruntime's per-node cost dominates narrow models) + per (training row x epoch x multiply-add per row).
+ * Calibrated from CPU times (not wall times: the development machine's 2 cores are shared) measured on
+ * 2026-11-26 (load average 12-20), CPU s per model: bench:training, 10,000 rows x 10 epochs, batch 64:
+ * 16-256-128-26 0.63 (these constants: 0.70), 784-256-128-10 2.43 (3.04); bench:mia-training, K = 16 in
+ * graphs of 1, 30 epochs: digits [64] 0.039 (0.066), [256] 0.063 (0.090), satellite [64] 0.061 (0.13),
+ * [256] 0.121 (0.17). Every estimate above its measurement: one that guards a budget should not undershoot.
  */
-const TFJS_SECONDS_PER_ROW_EPOCH_MAC = 4.5e-9;
-const TFJS_SECONDS_PER_MODEL_FIXED = 0.1;
-
+export const ONNX_SECONDS_PER_ROW_EPOCH_MAC = 1.2e-10;
+export const ONNX_SECONDS_PER_STEP = 1.2e-4;
+export const ONNX_SECONDS_PER_MODEL_FIXED = 0.03;
 /**
- * onnxruntime trainer: fixed (graph, session) + per step (onnxruntime's per-node cost dominates narrow models)
- * + per (row x epoch x MAC). Measured on the same shared 2-core machine under other agents' load (2026-11-26):
- * bench:mia-training, graphs of 4, K = 16, 30 epochs: digits 0.05 s/model, satellite 0.10 s/model;
- * bench:training, one model, 10,000 rows, 10 epochs: 16-256-128-26 0.72 s, 784-256-128-10 4.1 s. These
- * constants give 0.11, 0.22, 1.2 and 5.1 s: rounded up so that a budget is not undershot under load. Parallel
- * worker threads are not counted (the cores are shared; two processes were measured below 1.6x one).
+ * Throughput of P training threads over one thread is 1 + (P - 1) * this: bench:training measured two
+ * processes at 2.04x one at load average 1.3-2.5 and 1.91x at 4-5 (earlier runs of this trainer), and, at load
+ * average 12-20 where no core is idle, CPU time per model 0.61 s in a pair against 0.57 s alone (1.87x if both
+ * cores were free); taken lower, 1.8x, since the cores are rarely idle.
  */
-const ONNX_SECONDS_PER_ROW_EPOCH_MAC = 2e-10;
-const ONNX_SECONDS_PER_STEP = 2e-4;
-const ONNX_SECONDS_PER_MODEL_FIXED = 0.05;
+export const PARALLEL_EFFICIENCY = 0.8;
 
 export interface ReferenceCostEstimate {
   readonly modelsToTrain: number;
+  /** Wall-clock seconds, the groups of models spread over `parallelism` threads. */
   readonly estimatedSeconds: number;
 }
 
@@ -121,20 +122,23 @@ export function estimateReferenceCost(args: {
   epochs: number;
   /** Default DEFAULT_REFERENCE_TRAINING.batchSize. */
   batchSize?: number;
-  /** Default DEFAULT_MLP_TRAINER. */
+  /** Default DEFAULT_MLP_TRAINER (the only one). */
   trainer?: MlpTrainerKind;
+  /**
+   * Threads training model groups at once; default what the provider uses (trainGroupsInParallel's default,
+   * defaultTrainingParallelism()), at most one per group of referenceGroupSize(k, architecture) models.
+   */
+  parallelism?: number;
 }): ReferenceCostEstimate {
-  const widths = [args.architecture.nFeatures, ...args.architecture.hidden, args.architecture.numClasses];
-  let macsPerRow = 0;
-  for (let l = 0; l + 1 < widths.length; l++) macsPerRow += (widths[l] as number) * (widths[l + 1] as number);
   const rows = args.rowsPerModel ?? args.nRows / 2;
-  const units = rows * args.epochs * macsPerRow;
+  const units = rows * args.epochs * macsPerRow(args.architecture);
   const steps = Math.ceil(rows / (args.batchSize ?? DEFAULT_REFERENCE_TRAINING.batchSize)) * args.epochs;
   const perModel =
-    (args.trainer ?? DEFAULT_MLP_TRAINER) === 'tfjs'
-      ? TFJS_SECONDS_PER_MODEL_FIXED + TFJS_SECONDS_PER_ROW_EPOCH_MAC * units
-      : ONNX_SECONDS_PER_MODEL_FIXED + ONNX_SECONDS_PER_STEP * steps + ONNX_SECONDS_PER_ROW_EPOCH_MAC * units;
-  return { modelsToTrain: args.k, estimatedSeconds: args.k * perModel };
+    ONNX_SECONDS_PER_MODEL_FIXED + ONNX_SECONDS_PER_STEP * steps + ONNX_SECONDS_PER_ROW_EPOCH_MAC * units;
+  const groups = Math.ceil(args.k / referenceGroupSize(args.k, args.architecture));
+  const threads = Math.max(1, Math.min(args.parallelism ?? defaultTrainingParallelism(), groups));
+  const speedup = 1 + (threads - 1) * PARALLEL_EFFICIENCY;
+  return { modelsToTrain: args.k, estimatedSeconds: (args.k * perModel) / speedup };
 }
 
 export function assertWithinBudget(estimate: ReferenceCostEstimate, maxSeconds: number): void {
@@ -422,10 +426,9 @@ function modelCacheKey(
       l2: training.l2 ?? 0,
       standardize: training.standardize ?? true,
       modelsPerGraph,
-      // Keys of models trained with tfjs (before onnxruntime became the default) stay valid for tfjs.
-      ...((training.trainer ?? DEFAULT_MLP_TRAINER) !== 'tfjs'
-        ? { trainer: training.trainer ?? DEFAULT_MLP_TRAINER }
-        : {}),
+      // Always present: models cached by builds that trained with tfjs have no trainer in their key, so none of
+      // them is ever served as an onnxruntime model; onnxruntime models keep the keys they had beside tfjs.
+      trainer: training.trainer ?? DEFAULT_MLP_TRAINER,
     },
     mode,
     seed,
@@ -500,9 +503,24 @@ async function buildReferenceSet(
   );
 
   const trainedModels = models as MlpWeights[];
-  const fit = trainedModels.map((weights, m) =>
-    modelFitOnRows(weights, pool, inMask.subarray(m * pool.nRows, (m + 1) * pool.nRows)),
-  );
+  // Inference on onnxruntime, one session per model, created on first use and kept with the set: stacking the
+  // K models in one graph measured no faster (bench:training, "reference-model inference").
+  const sessions: Array<Promise<StackedMlpInference> | undefined> = new Array(k);
+  const predictWith = async (m: number, features: Float32Array, nRows: number): Promise<TargetOutputs> => {
+    let session = sessions[m];
+    if (!session) {
+      session = StackedMlpInference.create([trainedModels[m] as MlpWeights]);
+      sessions[m] = session;
+      void session.catch(() => (sessions[m] = undefined));
+    }
+    const [outputs] = await (await session).predictAll(features, nRows);
+    return outputs as TargetOutputs;
+  };
+  const fit: TrainingFit[] = [];
+  for (let m = 0; m < k; m++) {
+    const rows = rowsOfMask(pool, inMask.subarray(m * pool.nRows, (m + 1) * pool.nRows));
+    fit.push(measureFit(await predictWith(m, rows.features, rows.nRows), rows.labels, arch.numClasses));
+  }
   let rowsSum = 0;
   for (let i = 0; i < inMask.length; i++) rowsSum += inMask[i] as number;
   return {
@@ -520,7 +538,7 @@ async function buildReferenceSet(
           new EngineError(EngineErrorCode.InvalidOption, `reference model ${m} does not exist (K = ${k})`),
         );
       }
-      return Promise.resolve(mlpForward(weights, features, nRows));
+      return predictWith(m, features, nRows);
     },
   };
 }

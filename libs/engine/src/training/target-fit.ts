@@ -7,8 +7,7 @@
 
 import { argMaxOf, logProbabilityOf, logSoftmaxOf } from '../math/log-probability';
 import type { TargetOutputs } from '../types';
-import type { MlpWeights, TrainingData, TrainingFit } from './mlp';
-import { mlpForward } from './mlp-forward';
+import type { TrainingData, TrainingFit } from './mlp';
 
 /** Loss used when the answers hold no scores (labels only): any loss meets it, accuracy alone decides. */
 const UNMEASURED_LOSS = Number.MAX_VALUE;
@@ -45,8 +44,11 @@ export function fitHasLoss(fit: TrainingFit): boolean {
   return fit.loss < UNMEASURED_LOSS;
 }
 
-/** A trained MLP's fit on the pool rows its IN mask marks (row i when inMask[i] === 1). */
-export function modelFitOnRows(weights: MlpWeights, pool: TrainingData, inMask: Uint8Array): TrainingFit {
+/** The pool rows its IN mask marks (row i when inMask[i] === 1), copied out. */
+export function rowsOfMask(
+  pool: TrainingData,
+  inMask: Uint8Array,
+): { features: Float32Array; labels: Int32Array; nRows: number } {
   const rows: number[] = [];
   for (let i = 0; i < pool.nRows; i++) if (inMask[i] === 1) rows.push(i);
   const d = pool.nFeatures;
@@ -56,6 +58,5 @@ export function modelFitOnRows(weights: MlpWeights, pool: TrainingData, inMask: 
     features.set(pool.features.subarray(r * d, (r + 1) * d), j * d);
     labels[j] = pool.labels[r] as number;
   });
-  const outputs = mlpForward(weights, features, rows.length);
-  return measureFit(outputs, labels, weights.architecture.numClasses);
+  return { features, labels, nRows: rows.length };
 }

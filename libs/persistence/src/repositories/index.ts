@@ -7,4 +7,5 @@ export * from './model.repository';
 export * from './reference-model.repository';
 export * from './database-status';
 export * from './access-log.repository';
+export * from './notification.repository';
 export * from './tenant.repository';

@@ -38,15 +38,25 @@ export class EndpointSecretBox {
 
   /** `v1:<base64 iv | tag | ciphertext>` of the secrets' JSON, bound to `boundTo` (the model version id). */
   seal(secrets: EndpointSecrets, boundTo: string): string {
+    return this.sealText(JSON.stringify(secrets), boundTo);
+  }
+
+  open(sealed: string, boundTo: string): EndpointSecrets {
+    const parsed = JSON.parse(this.openText(sealed, boundTo)) as EndpointSecrets;
+    return { headers: { ...parsed.headers }, query: parsed.query };
+  }
+
+  /** Any secret text (a notification signing secret), sealed the same way and bound to `boundTo` (its row's id). */
+  sealText(text: string, boundTo: string): string {
     const key = this.requireKey();
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(boundTo, 'utf8'));
-    const body = Buffer.concat([cipher.update(JSON.stringify(secrets), 'utf8'), cipher.final()]);
+    const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
     return `${VERSION}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
   }
 
-  open(sealed: string, boundTo: string): EndpointSecrets {
+  openText(sealed: string, boundTo: string): string {
     const key = this.requireKey();
     const [version, payload] = sealed.split(':', 2);
     if (version !== VERSION || payload === undefined)
@@ -59,8 +69,7 @@ export class EndpointSecretBox {
       decipher.setAAD(Buffer.from(boundTo, 'utf8'));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       const plain = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
-      const parsed = JSON.parse(plain.toString('utf8')) as EndpointSecrets;
-      return { headers: { ...parsed.headers }, query: parsed.query };
+      return plain.toString('utf8');
     } catch {
       // Wrong key (rotated without re-encrypting), or the row was tampered with: say so, nothing more.
       throw new SecretsUnavailableError(
@@ -72,7 +81,7 @@ export class EndpointSecretBox {
   private requireKey(): Buffer {
     if (this.key === undefined)
       throw new SecretsUnavailableError(
-        'SECRETS_ENCRYPTION_KEY is not set: endpoint auth secrets cannot be stored or read (docs/service.md)',
+        'SECRETS_ENCRYPTION_KEY is not set: endpoint auth secrets and notification signing secrets cannot be stored or read (docs/service.md)',
       );
     return this.key;
   }

@@ -155,6 +155,20 @@ export class OutboundClient {
     }
   }
 
+  /**
+   * POSTs a JSON document already serialised (a signed notification: the bytes signed are the bytes sent) and
+   * returns the answer, whatever its status below 300 or in 400-499; redirects, 429 and 5xx throw TARGET_FAILED
+   * after the policy's retries. No budget is spent; the answer is capped at maxBytes.
+   */
+  async postBytes(
+    url: URL,
+    payload: Buffer,
+    headers: Readonly<Record<string, string>>,
+    maxBytes: number,
+  ): Promise<OutboundResponse> {
+    return this.send(url, 'POST', payload, headers, maxBytes, () => Promise.resolve());
+  }
+
   /** GETs a small text resource (the ownership proof): no budget spent, capped at maxBytes. */
   async getText(url: URL, maxBytes: number): Promise<OutboundResponse> {
     return this.send(url, 'GET', undefined, {}, maxBytes, () => Promise.resolve());

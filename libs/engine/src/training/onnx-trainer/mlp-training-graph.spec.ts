@@ -134,3 +134,67 @@ describe('training graph gradients without hidden layers', () => {
     }
   });
 });
+
+describe.each<Activation>(['relu', 'tanh', 'sigmoid'])(
+  'training graph gradients of one model on host-standardised inputs (%s)',
+  (activation) => {
+    it('match finite differences: the Gemm transA / transB backward path of K = 1, no scale or shift', async () => {
+      const widths = [4, 5, 3, 3];
+      const shape: StackedMlpShape = {
+        widths,
+        k: 1,
+        activation,
+        l2: 0.02,
+        elementType: 'float64',
+        standardizedInput: true,
+      };
+      const session = await InferenceSession.create(buildGradientGraph(shape), ONNX_SESSION_OPTIONS);
+      try {
+        const rng = new SeededRandom(11 + activation.length);
+        const d = 4;
+        const c = 3;
+        const features = Float64Array.from({ length: N * d }, () => rng.normal());
+        const onehot = new Float64Array(N * c);
+        for (let i = 0; i < N; i++) onehot[i * c + rng.int(c)] = 1;
+        const mask = Float64Array.from({ length: N }, (_, i) => (i === 4 ? 0 : 1));
+        const infos = stackedParameters(widths, 1);
+        const params = infos.map((p) =>
+          Float64Array.from({ length: p.dims.reduce((a, b) => a * b, 1) }, () => rng.normal() * 0.6),
+        );
+        const run = (values: Float64Array[]) => {
+          const feeds: Record<string, Tensor> = {
+            features: new Tensor('float64', features, [N, d]),
+            onehot: new Tensor('float64', onehot, [N, c]),
+            mask: new Tensor('float64', mask, [N, 1]),
+            rows: new Tensor('int64', BigInt64Array.from([0, 1, 3, 4, 6, 8, 1], BigInt), [7]),
+          };
+          infos.forEach((p, i) => (feeds[p.name] = new Tensor('float64', values[i] as Float64Array, [...p.dims])));
+          return session.run(feeds);
+        };
+        const out = await run(params);
+        const h = 1e-6;
+        let checked = 0;
+        for (let pi = 0; pi < infos.length; pi++) {
+          const grad = out[`grad_${infos[pi]!.name}`]!.data as Float64Array;
+          expect(grad.length).toBe(params[pi]!.length);
+          expect(grad.reduce((s, v) => s + v * v, 0)).toBeGreaterThan(1e-8);
+          for (let j = 0; j < grad.length; j++) {
+            const plus = params.map((p) => p.slice());
+            const minus = params.map((p) => p.slice());
+            plus[pi]![j]! += h;
+            minus[pi]![j]! -= h;
+            const numeric =
+              (((await run(plus)).loss!.data as Float64Array)[0]! -
+                ((await run(minus)).loss!.data as Float64Array)[0]!) /
+              (2 * h);
+            expect(Math.abs(grad[j]! - numeric)).toBeLessThan(1e-6 * Math.max(1, Math.abs(numeric)));
+            checked++;
+          }
+        }
+        expect(checked).toBe(params.reduce((s, p) => s + p.length, 0));
+      } finally {
+        await session.release();
+      }
+    });
+  },
+);

@@ -5,7 +5,7 @@
 // array, it does not copy it); each step slices its rows out of the epoch's shuffled index tensor and
 // gathers them inside the graph. Weights and optimiser moments are graph inputs and outputs.
 //
-// Layout of the K models (the same as the tfjs trainer's): the first layer of all K models is one wide
+// Layout of the K models (the same as the former tfjs trainer's, bench/legacy/): the first layer of all K models is one wide
 // [d, K*h1] matrix (the input rows are shared), later layers are batched [K, in, out] with biases [K, 1, out].
 // Standardisation is folded into the first layer (W_eff = W * scale, b_eff = b - sum_i W[i] * shift[i],
 // scale = 1/std and shift = mean/std per model and feature), so the optimiser works in standardised
@@ -22,6 +22,13 @@ export interface StackedMlpShape {
   readonly activation: Activation;
   readonly l2: number;
   readonly elementType: ElementType;
+  /**
+   * The `features` input is already standardised (by the host, once per training call): the graph has no
+   * `scale` and `shift` inputs and the first layer is a plain Gemm. Only for K = 1 (stacked models standardise
+   * with their own subsets' statistics); it saves two [d, h1] elementwise passes and a reduction per step in
+   * forward and backward, which is what a wide first layer (784 inputs) spends besides its matrix products.
+   */
+  readonly standardizedInput?: boolean;
 }
 
 export type OptimizerSpec =
@@ -111,11 +118,22 @@ function forward(g: GraphBuilder, shape: StackedMlpShape, params: readonly strin
   const { widths, k } = shape;
   const h1 = widths[1] as number;
   const w0 = params[0] as string;
+  if (shape.standardizedInput) {
+    const z1 = g.op('Gemm', [x, w0, params[1] as string]);
+    let z = k === 1 ? g.op('Unsqueeze', [z1, g.ints([0])]) : reshapeStacked(g, z1, k, h1);
+    const activations: string[] = [];
+    for (let l = 1; l + 1 < widths.length; l++) {
+      const a = activate(g, shape.activation, z);
+      activations.push(a);
+      z = g.op('Add', [g.op('MatMul', [a, params[2 * l] as string]), params[2 * l + 1] as string]);
+    }
+    return { firstWeights: w0, activations, logits: z };
+  }
   const firstWeights = g.op('Mul', [w0, 'scale']);
   const shiftTimesW = g.op('ReduceSum', [g.op('Mul', [w0, 'shift']), g.ints([0])], { keepdims: 0 });
   const firstBias = g.op('Sub', [params[1] as string, shiftTimesW]);
   const z1 = g.op('Gemm', [x, firstWeights, firstBias]);
-  let z = g.op('Transpose', [g.op('Reshape', [z1, g.ints([-1, k, h1])])], { perm: [1, 0, 2] });
+  let z = reshapeStacked(g, z1, k, h1);
   const activations: string[] = [];
   for (let l = 1; l + 1 < widths.length; l++) {
     const a = activate(g, shape.activation, z);
@@ -123,6 +141,15 @@ function forward(g: GraphBuilder, shape: StackedMlpShape, params: readonly strin
     z = g.op('Add', [g.op('MatMul', [a, params[2 * l] as string]), params[2 * l + 1] as string]);
   }
   return { firstWeights, activations, logits: z };
+}
+
+function squeeze0(g: GraphBuilder, value: string): string {
+  return g.op('Squeeze', [value, g.ints([0])]);
+}
+
+/** [B, K*h] -> [K, B, h]. */
+function reshapeStacked(g: GraphBuilder, z: string, k: number, h: number): string {
+  return g.op('Transpose', [g.op('Reshape', [z, g.ints([-1, k, h])])], { perm: [1, 0, 2] });
 }
 
 interface LossAndGradients {
@@ -172,16 +199,31 @@ function lossAndGradients(
   for (let l = layers - 1; l >= 1; l--) {
     const a = f.activations[l - 1] as string;
     const w = params[2 * l] as string;
-    const dW = g.op('MatMul', [g.op('Transpose', [a], { perm: [0, 2, 1] }), delta]);
+    // One model: 2-D Gemms with transA / transB read the operands transposed in place (no Transpose copy).
+    const dW =
+      k === 1
+        ? g.op('Unsqueeze', [g.op('Gemm', [squeeze0(g, a), squeeze0(g, delta)], { transA: 1 }), g.ints([0])])
+        : g.op('MatMul', [g.op('Transpose', [a], { perm: [0, 2, 1] }), delta]);
     gradients[2 * l] = withL2(dW, w);
     gradients[2 * l + 1] = g.op('ReduceSum', [delta, g.ints([1])], { keepdims: 1 });
-    const dA = g.op('MatMul', [delta, g.op('Transpose', [w], { perm: [0, 2, 1] })]);
+    const dA =
+      k === 1
+        ? g.op('Unsqueeze', [g.op('Gemm', [squeeze0(g, delta), squeeze0(g, w)], { transB: 1 }), g.ints([0])])
+        : g.op('MatMul', [delta, g.op('Transpose', [w], { perm: [0, 2, 1] })]);
     delta = throughActivation(g, shape.activation, a, dA);
   }
   const h1 = widths[1] as number;
-  const flat = g.op('Reshape', [g.op('Transpose', [delta], { perm: [1, 0, 2] }), g.ints([-1, k * h1])]);
+  const flat =
+    k === 1
+      ? squeeze0(g, delta)
+      : g.op('Reshape', [g.op('Transpose', [delta], { perm: [1, 0, 2] }), g.ints([-1, k * h1])]);
   const dFirstWeights = g.op('Gemm', [batch.x, flat], { transA: 1 });
   const dFirstBias = g.op('ReduceSum', [flat, g.ints([0])], { keepdims: 0 });
+  if (shape.standardizedInput) {
+    gradients[0] = withL2(dFirstWeights, params[0] as string);
+    gradients[1] = dFirstBias;
+    return { loss, gradients };
+  }
   // Through W_eff = W * scale and b_eff = b - sum_i W[i] * shift[i].
   const dW0 = g.op('Sub', [g.op('Mul', [dFirstWeights, 'scale']), g.op('Mul', ['shift', dFirstBias])]);
   gradients[0] = withL2(dW0, params[0] as string);
@@ -197,6 +239,7 @@ function declareDataInputs(g: GraphBuilder, shape: StackedMlpShape): void {
   g.input('features', elementType, ['n', d]);
   g.input('onehot', elementType, ['n', c]);
   g.input('mask', elementType, ['n', k]);
+  if (shape.standardizedInput) return;
   g.input('scale', elementType, [d, k * h1]);
   g.input('shift', elementType, [d, k * h1]);
 }
@@ -239,16 +282,45 @@ function unflatten(g: GraphBuilder, flat: string, infos: readonly ParameterInfo[
 }
 
 /**
+ * Above this many parameters the Loop carries each parameter (and its Adam moments) as its own tensor
+ * instead of one flat vector: the flat vector costs a Slice per parameter and a Concat of the gradients per
+ * step, copies that a wide model (784-256-128-10: 235k parameters) pays more for than for its extra nodes;
+ * a narrow one pays more for nodes (onnxruntime's per-node cost dominates its steps). The graph's inputs and
+ * outputs are flat either way. Measured with bench:training (see docs/ARCHITECTURE.md, Training).
+ */
+export const PER_PARAMETER_STATE_MIN_PARAMETERS = 50_000;
+
+/**
+ * Adam's host-side per-step factors for the graph's update (t = 1, 2, ... counts steps from the start of
+ * training). The graph keeps the moments unnormalised, m~ = m / (1 - beta1) and v~ = v / (1 - beta2), so a
+ * step is m~ = beta1 m~ + g, v~ = beta2 v~ + g^2 (no (1 - beta) products), and Adam's
+ * lr m^ / (sqrt(v^) + epsilon), with m^ = m / (1 - beta1^t) and v^ = v / (1 - beta2^t), equals
+ * step_size m~ / (sqrt(v~) + step_epsilon) with R = sqrt((1 - beta2^t) / (1 - beta2)),
+ * step_size = lr (1 - beta1) / (1 - beta1^t) R and step_epsilon = epsilon R. Double precision here.
+ */
+export function adamStepFactors(
+  adam: { readonly beta1: number; readonly beta2: number; readonly epsilon: number },
+  learningRate: number,
+  t: number,
+): { stepSize: number; stepEpsilon: number } {
+  const r = Math.sqrt((1 - Math.pow(adam.beta2, t)) / (1 - adam.beta2));
+  return {
+    stepSize: ((learningRate * (1 - adam.beta1)) / (1 - Math.pow(adam.beta1, t))) * r,
+    stepEpsilon: adam.epsilon * r,
+  };
+}
+
+/**
  * One epoch as one call. Inputs: the data, `order` (int64 [A]: the epoch's shuffled pool rows), `steps`
  * (int64 scalar), `params` (every parameter of the K models, flat, in stackedParameters order), for Adam
- * its moments `m` and `v` (flat) and, per step, `step_size` = lr sqrt(1 - beta2^t) / (1 - beta1^t) and
- * `step_epsilon` = epsilon sqrt(1 - beta2^t) (computed on the host in double precision; with them the update
- * m / (sqrt(v) + step_epsilon) * step_size is Adam's lr m^ / (sqrt(v^) + epsilon) with fewer operations);
- * with fitChunkRows also `fit_rows` (int64 [R]) and `fit_chunks` (int64 scalar).
+ * its moments `m` and `v` (flat, unnormalised: see adamStepFactors) and, per step, `step_size` and
+ * `step_epsilon` (adamStepFactors, computed on the host in double precision); with fitChunkRows also
+ * `fit_rows` (int64 [R]) and `fit_chunks` (int64 scalar).
  * Outputs: `loss_sum` (sum of the steps' losses), `params_out`, `m_out`, `v_out`, and with fitChunkRows
  * `fit_loss_sum` and `fit_correct` ([K]: summed CE and correct rows over each model's IN rows).
- * The parameters are one flat vector so that the optimiser is a dozen operations per step, not a dozen per
- * parameter: for narrow models onnxruntime's per-node cost, not arithmetic, dominates a step.
+ * Small models carry their parameters through the Loop as one flat vector so that the optimiser is a few
+ * operations per step, not a few per parameter (for narrow models onnxruntime's per-node cost, not
+ * arithmetic, dominates a step); large ones per parameter (PER_PARAMETER_STATE_MIN_PARAMETERS).
  */
 export function buildEpochGraph(spec: EpochGraphSpec): Uint8Array {
   const t = spec.elementType;
@@ -265,12 +337,17 @@ export function buildEpochGraph(spec: EpochGraphSpec): Uint8Array {
   const { total } = parameterOffsets(infos);
   const carried = adam ? ['params', 'm', 'v'] : ['params'];
   for (const name of carried) g.input(name, t, [total]);
+  const perParameter = total >= PER_PARAMETER_STATE_MIN_PARAMETERS;
+  // The tensors the Loop carries: [name][i] (one flat vector each, or one per parameter).
+  const parts = perParameter ? infos.map((p) => p.dims) : [[total]];
+  const loopInputs = carried.flatMap((name) => (perParameter ? unflatten(g, name, infos) : [name]));
 
   const body = g.subgraph();
   const iter = body.input('step_iter', 'int64', []);
   const condIn = body.input('step_cond', 'bool', []);
   const lossIn = body.input('step_loss_in', t, []);
-  const [theta, m, v] = carried.map((name) => body.input(`step_${name}_in`, t, [total]));
+  const state = carried.map((name) => parts.map((dims, i) => body.input(`step_${name}_${i}_in`, t, dims)));
+  const [theta, m, v] = state as [string[], string[] | undefined, string[] | undefined];
   const start = body.op('Mul', [iter, body.intScalar(spec.poolBatch)]);
   const end = body.op('Add', [start, body.intScalar(spec.poolBatch)]);
   const rows = body.op('Slice', [
@@ -281,49 +358,68 @@ export function buildEpochGraph(spec: EpochGraphSpec): Uint8Array {
   const { loss, gradients } = lossAndGradients(
     body,
     spec,
-    unflatten(body, theta as string, infos),
+    perParameter ? theta : unflatten(body, theta[0] as string, infos),
     gatherBatch(body, rows),
     spec.trackLoss ?? true,
   );
-  const grad = body.op(
-    'Concat',
-    gradients.map((gr) => body.op('Reshape', [gr, body.ints([-1])])),
-    { axis: 0 },
-  );
+  const grads = perParameter
+    ? gradients
+    : [
+        body.op(
+          'Concat',
+          gradients.map((gr) => body.op('Reshape', [gr, body.ints([-1])])),
+          { axis: 0 },
+        ),
+      ];
   body.output(condIn, 'step_cond_out', 'bool', []);
   if (spec.trackLoss ?? true) body.opNamed('step_loss_out', 'Add', [lossIn, loss]);
   else body.opNamed('step_loss_out', 'Identity', [lossIn]);
   if (spec.optimizer.kind === 'sgd') {
-    body.opNamed('step_params_out', 'Sub', [
-      theta as string,
-      body.op('Mul', [grad, body.scalar(spec.optimizer.learningRate)]),
-    ]);
+    const lr = body.scalar(spec.optimizer.learningRate);
+    grads.forEach((grad, i) =>
+      body.opNamed(`step_params_${i}_out`, 'Sub', [theta[i] as string, body.op('Mul', [grad, lr])]),
+    );
   } else {
     const { beta1, beta2 } = spec.optimizer;
     const stepSize = body.op('Gather', ['step_size', iter], { axis: 0 });
     const stepEpsilon = body.op('Gather', ['step_epsilon', iter], { axis: 0 });
-    const newM = body.opNamed('step_m_out', 'Add', [
-      body.op('Mul', [m as string, body.scalar(beta1)]),
-      body.op('Mul', [grad, body.scalar(1 - beta1)]),
-    ]);
-    const newV = body.opNamed('step_v_out', 'Add', [
-      body.op('Mul', [v as string, body.scalar(beta2)]),
-      body.op('Mul', [body.op('Mul', [grad, grad]), body.scalar(1 - beta2)]),
-    ]);
-    const direction = body.op('Div', [newM, body.op('Add', [body.op('Sqrt', [newV]), stepEpsilon])]);
-    body.opNamed('step_params_out', 'Sub', [theta as string, body.op('Mul', [direction, stepSize])]);
+    grads.forEach((grad, i) => {
+      const newM = body.opNamed(`step_m_${i}_out`, 'Add', [
+        body.op('Mul', [(m as string[])[i] as string, body.scalar(beta1)]),
+        grad,
+      ]);
+      const newV = body.opNamed(`step_v_${i}_out`, 'Add', [
+        body.op('Mul', [(v as string[])[i] as string, body.scalar(beta2)]),
+        body.op('Mul', [grad, grad]),
+      ]);
+      const direction = body.op('Div', [newM, body.op('Add', [body.op('Sqrt', [newV]), stepEpsilon])]);
+      body.opNamed(`step_params_${i}_out`, 'Sub', [theta[i] as string, body.op('Mul', [direction, stepSize])]);
+    });
   }
 
   body.declareOutput('step_loss_out', t, []);
-  for (const name of carried) body.declareOutput(`step_${name}_out`, t, [total]);
+  for (const name of carried) parts.forEach((dims, i) => body.declareOutput(`step_${name}_${i}_out`, t, dims));
 
-  const loopOut = g.opMulti('Loop', [steps, '', g.scalar(0), ...carried], 1 + carried.length, {
+  const loopOut = g.opMulti('Loop', [steps, '', g.scalar(0), ...loopInputs], 1 + loopInputs.length, {
     body: body.graph('epoch_step'),
   });
   g.output(loopOut[0] as string, 'loss_sum', t, []);
-  carried.forEach((name, i) => g.output(loopOut[1 + i] as string, `${name}_out`, t, [total]));
-  if (spec.fitChunkRows !== undefined)
-    addFitLoop(g, spec, unflatten(g, loopOut[1] as string, infos), spec.fitChunkRows);
+  const finalState = carried.map((_, c) => loopOut.slice(1 + c * parts.length, 1 + (c + 1) * parts.length));
+  carried.forEach((name, c) => {
+    const values = finalState[c] as string[];
+    const flat = perParameter
+      ? g.op(
+          'Concat',
+          values.map((value) => g.op('Reshape', [value, g.ints([-1])])),
+          { axis: 0 },
+        )
+      : (values[0] as string);
+    g.output(flat, `${name}_out`, t, [total]);
+  });
+  if (spec.fitChunkRows !== undefined) {
+    const trained = finalState[0] as string[];
+    addFitLoop(g, spec, perParameter ? trained : unflatten(g, trained[0] as string, infos), spec.fitChunkRows);
+  }
   return g.model('mlp_epoch');
 }
 

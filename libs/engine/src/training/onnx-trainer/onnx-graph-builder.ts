@@ -145,6 +145,14 @@ export class GraphBuilder {
     return name;
   }
 
+  /** An initializer holding `values` (e.g. trained weights), raw float32 bytes; never shared with another. */
+  tensor(type: 'float32', dims: readonly number[], values: Float32Array): string {
+    const name = `tensor_${this.counter.next++}`;
+    const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    (this.root ?? this).initializers.push({ name, dims: [...dims], dataType: DATA_TYPES[type], rawData: raw });
+    return name;
+  }
+
   graph(name: string): onnx.IGraphProto {
     return {
       name,

@@ -1,7 +1,8 @@
-// Trains K MLPs at once on onnxruntime's CPU kernels (issue 10), behind the same interface as the tfjs
-// trainer (training/mlp-trainer.ts): same options, same seeded Glorot initial weights, same shuffled
-// batches, same masked loss, same Adam (tfjs defaults: beta1 0.9, beta2 0.999, epsilon 1e-7), same
-// standardisation folded into the first layer, same stopAtFit rule, same MlpWeights layout.
+// Trains K MLPs at once on onnxruntime's CPU kernels (issue 10), behind the engine's training interface
+// (training/mlp-trainer.ts), as the tfjs trainer it replaced (now bench/legacy/tfjs-mlp-trainer.ts): same
+// options, same seeded Glorot initial weights, same shuffled batches, same masked loss, same Adam (tfjs
+// defaults: beta1 0.9, beta2 0.999, epsilon 1e-7), same standardisation (folded into the first layer of the
+// returned weights), same stopAtFit rule, same MlpWeights layout.
 //
 // One session call per epoch (mlp-training-graph.ts: an ONNX Loop over the batches). Adam's bias
 // corrections are computed here in double precision and passed per step. One intra-op thread per session:
@@ -20,7 +21,13 @@ import {
   validateSubsetTraining,
   type MlpSubsetTrainingOptions,
 } from '../mlp-training-setup';
-import { buildEpochGraph, parameterOffsets, stackedParameters, type OptimizerSpec } from './mlp-training-graph';
+import {
+  adamStepFactors,
+  buildEpochGraph,
+  parameterOffsets,
+  stackedParameters,
+  type OptimizerSpec,
+} from './mlp-training-graph';
 
 export interface OnnxTrainerOptions extends MlpSubsetTrainingOptions {
   /** Default 'adam' (as the tfjs trainer). */
@@ -34,6 +41,8 @@ export const ONNX_SESSION_OPTIONS: InferenceSession.SessionOptions = {
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
+  // Errors only: the optimiser's notes (e.g. an initializer left unused after folding) are not the user's concern.
+  logSeverityLevel: 3,
 };
 
 /**
@@ -69,6 +78,24 @@ export function expandPerModel(values: Float64Array, k: number, d: number, h: nu
     for (let m = 0; m < k; m++) out.fill(values[m * d + i] as number, i * k * h + m * h, i * k * h + (m + 1) * h);
   }
   return out;
+}
+
+/**
+ * The pool with features standardised by one model's statistics, (x - mean) * invStd in double precision
+ * rounded to float32; the pool itself when there is nothing to do (standardize false).
+ */
+export function standardizedPool(pool: TrainingData, mean: Float64Array, invStd: Float64Array): TrainingData {
+  const d = pool.nFeatures;
+  let identity = true;
+  for (let j = 0; j < d; j++) if (mean[j] !== 0 || invStd[j] !== 1) identity = false;
+  if (identity) return pool;
+  const features = new Float32Array(pool.nRows * d);
+  for (let i = 0; i < pool.nRows; i++) {
+    for (let j = 0; j < d; j++) {
+      features[i * d + j] = ((pool.features[i * d + j] as number) - (mean[j] as number)) * (invStd[j] as number);
+    }
+  }
+  return { ...pool, features };
 }
 
 /** The K models' initial parameters stacked as the graph lays them out (stackedParameters order). */
@@ -175,7 +202,10 @@ export async function trainMlpOnSubsetsOnnx(
   const optimizer: OptimizerSpec =
     optimizerKind === 'adam' ? { kind: 'adam', ...ADAM } : { kind: 'sgd', learningRate: opts.learningRate };
   const stopAtFit = opts.stopAtFit;
+  // One model: its inputs are standardised here, once, and the graph's first layer is a plain Gemm.
+  const standardizedInput = k === 1;
   const graph = buildEpochGraph({
+    standardizedInput,
     widths,
     k,
     activation: arch.activation,
@@ -196,23 +226,30 @@ export async function trainMlpOnSubsetsOnnx(
     );
   }
   try {
-    const data = poolTensors(pool, inMask, k, arch.numClasses);
+    const data = poolTensors(
+      standardizedInput ? standardizedPool(pool, mean, invStd) : pool,
+      inMask,
+      k,
+      arch.numClasses,
+    );
     const infos = stackedParameters(widths, k);
-    const feeds: Record<string, Tensor> = {
-      ...data,
-      scale: new Tensor('float32', expandPerModel(invStd, k, d, h1), [d, k * h1]),
-      shift: new Tensor(
-        'float32',
-        expandPerModel(
-          mean.map((v, i) => v * (invStd[i] as number)),
-          k,
-          d,
-          h1,
-        ),
-        [d, k * h1],
-      ),
-      steps: new Tensor('int64', BigInt64Array.of(BigInt(stepsPerEpoch)), []),
-    };
+    const feeds: Record<string, Tensor> = standardizedInput
+      ? { ...data, steps: new Tensor('int64', BigInt64Array.of(BigInt(stepsPerEpoch)), []) }
+      : {
+          ...data,
+          scale: new Tensor('float32', expandPerModel(invStd, k, d, h1), [d, k * h1]),
+          shift: new Tensor(
+            'float32',
+            expandPerModel(
+              mean.map((v, i) => v * (invStd[i] as number)),
+              k,
+              d,
+              h1,
+            ),
+            [d, k * h1],
+          ),
+          steps: new Tensor('int64', BigInt64Array.of(BigInt(stepsPerEpoch)), []),
+        };
     const { offsets, total } = parameterOffsets(infos);
     const flat = new Float32Array(total);
     stackedInitialParameters(widths, opts.seeds).forEach((p, i) => flat.set(p, offsets[i]));
@@ -251,10 +288,9 @@ export async function trainMlpOnSubsetsOnnx(
         const stepSize = new Float32Array(stepsPerEpoch);
         const stepEpsilon = new Float32Array(stepsPerEpoch);
         for (let s = 0; s < stepsPerEpoch; s++) {
-          const t = epoch * stepsPerEpoch + s + 1;
-          const root = Math.sqrt(1 - Math.pow(ADAM.beta2, t));
-          stepSize[s] = (opts.learningRate * root) / (1 - Math.pow(ADAM.beta1, t));
-          stepEpsilon[s] = ADAM.epsilon * root;
+          const factors = adamStepFactors(ADAM, opts.learningRate, epoch * stepsPerEpoch + s + 1);
+          stepSize[s] = factors.stepSize;
+          stepEpsilon[s] = factors.stepEpsilon;
         }
         feeds.step_size = new Tensor('float32', stepSize, [stepsPerEpoch]);
         feeds.step_epsilon = new Tensor('float32', stepEpsilon, [stepsPerEpoch]);
@@ -285,7 +321,7 @@ export async function trainMlpOnSubsetsOnnx(
         }
         if (fitted.every((w) => w !== undefined)) break;
       }
-      // Give queue heartbeats and progress bars a turn between epochs, as the tfjs trainer does.
+      // Give queue heartbeats and progress bars a turn between epochs.
       await new Promise((resolve) => setImmediate(resolve));
     }
     const final = fitted.every((w) => w !== undefined) ? [] : unstackModels(arch, k, currentParams(), mean, invStd);

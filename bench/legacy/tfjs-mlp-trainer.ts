@@ -1,6 +1,7 @@
-// The tfjs implementation of the MLP trainer (selected with `trainer: 'tfjs'`; mlp-trainer.ts is the
-// interface, the onnxruntime trainer in onnx-trainer/ the default). Kept as the reference the onnxruntime
-// trainer was checked against and as a fallback.
+// The old tfjs (wasm backend) MLP trainer, kept for benchmarks only (bench:training prints it beside the
+// onnxruntime trainer that replaced it in the engine, issue 10; @tensorflow/* are devDependencies). Same
+// options, initial weights, batches and MlpWeights layout as the engine's trainer
+// (libs/engine/src/training/onnx-trainer/).
 //
 // The K models are trained at once in one tfjs graph. They share one pass over a record pool; each model
 // only learns from the records its inMask marks IN (a per-model masked loss), so every model still sees
@@ -10,8 +11,8 @@
 // Parameters of different models never mix, and Adam is elementwise, so each model's updates are those
 // of its own fit.
 import type * as TfTypes from '@tensorflow/tfjs';
-import { SeededRandom, deriveSeed } from '../random/seeded-random';
-import type { DenseLayerWeights, MlpArchitecture, MlpWeights, TrainingData } from './mlp';
+import { SeededRandom, deriveSeed } from '../../libs/engine/src/random/seeded-random';
+import type { DenseLayerWeights, MlpArchitecture, MlpWeights, TrainingData } from '../../libs/engine/src/training/mlp';
 import { initTensorflow, type Tensorflow } from './tf-backend';
 import {
   FIT_CHUNK_ROWS,
@@ -23,7 +24,7 @@ import {
   validateSubsetTraining,
   type InitLayer,
   type MlpSubsetTrainingOptions,
-} from './mlp-training-setup';
+} from '../../libs/engine/src/training/mlp-training-setup';
 
 /**
  * Train K MLPs at once on subsets of one pool: model m trains on the rows i with inMask[m * pool.nRows + i] = 1.

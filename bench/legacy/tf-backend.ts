@@ -1,4 +1,4 @@
-// One TensorFlow.js runtime per process, chosen once: the native tfjs-node binding when it is installed
+// Benchmarks only (bench/legacy/tfjs-mlp-trainer.ts): one TensorFlow.js runtime per process, chosen once: the native tfjs-node binding when it is installed
 // (optional: its binary download is blocked on many machines, so it is never a dependency), else the
 // WebAssembly backend that ships inside its npm package, else the pure-JS cpu backend.
 import * as path from 'node:path';
