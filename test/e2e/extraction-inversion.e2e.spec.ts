@@ -269,8 +269,10 @@ describe('extraction and inversion audits over REST', () => {
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(png.sha256);
     const csvName = (ofClass(3, 'csv').find((a) => !a.name.includes('.raw.')) as { name: string }).name;
     const csv = await as(http().get(`/audits/${created.body.id}/artifacts/${csvName}`)).expect(200);
-    // A header of 64 inputs and the class, then reconstructions: never a copy of a real record, only model inputs.
-    expect(csv.text.split('\n')[0]?.split(',')).toHaveLength(65);
+    // A header of the 64 model inputs, then the class (and how the row was made): model inputs, never a real record.
+    const header = csv.text.split('\n')[0]?.split(',') ?? [];
+    expect(header.slice(0, 64)).toEqual(Array.from({ length: 64 }, (_, i) => `p${i}`));
+    expect(header[64]).toBe('class');
     const report = await as(http().get(`/audits/${created.body.id}/report`)).expect(200);
     expect(report.body.findings.map((f: { attack: string }) => f.attack)).toEqual(['inversion.miface']);
   });
