@@ -8,7 +8,7 @@ import { grantTenantRole, makeTenantOwned, tenantRoleName, undoTenantOwned } fro
 // shows and accepts only that tenant's rows. Existing rows go to the default tenant created here, which the
 // installation's bootstrap admin key belongs to.
 //
-// Tenant-owned: models, model_versions, datasets, audits, findings, audit_plans, reference_models, api_keys,
+// Tenant-owned: models, model_versions, datasets, audits, findings, audit_artifacts, audit_plans, reference_models, api_keys,
 // access_log, notification_subscriptions, notification_deliveries. Installation-wide: tenants (a tenant reads only its own row), webhook_deliveries (replay keys of
 // deliveries signed with the installation's webhook secret; no tenant data), typeorm_migrations.
 const TENANT_OWNED: ReadonlyArray<[string, Parameters<typeof makeTenantOwned>[2]]> = [
@@ -27,6 +27,8 @@ const TENANT_OWNED: ReadonlyArray<[string, Parameters<typeof makeTenantOwned>[2]
     },
   ],
   ['findings', { parents: [{ column: 'audit_id', table: 'audits' }] }],
+  // An audit's files (1764160000000-audit-attack-options-and-artifacts, which runs before this one).
+  ['audit_artifacts', { idColumn: null, parents: [{ column: 'audit_id', table: 'audits' }] }],
   ['audit_plans', { idColumn: null, parents: [{ column: 'model_id', table: 'models' }] }],
   ['reference_models', { idColumn: null }],
   ['api_keys', { parents: [{ column: 'rotated_to', table: 'api_keys' }] }],

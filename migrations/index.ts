@@ -11,6 +11,7 @@ import { AuditReportSha2561764130000000 } from './1764130000000-audit-report-sha
 import { EndpointVersionsAndQueryBudget1764135000000 } from './1764135000000-endpoint-versions-and-query-budget';
 import { AuditPlansAndHistory1764140000000 } from './1764140000000-audit-plans-and-history';
 import { WebhookDeliveries1764150000000 } from './1764150000000-webhook-deliveries';
+import { AuditAttackOptionsAndArtifacts1764160000000 } from './1764160000000-audit-attack-options-and-artifacts';
 import { Notifications1764170000000 } from './1764170000000-notifications';
 import { AuditDeadline1764180000000 } from './1764180000000-audit-deadline';
 import { ReferenceModelClaims1764181000000 } from './1764181000000-reference-model-claims';
@@ -32,6 +33,7 @@ export const ALL_MIGRATIONS = [
   EndpointVersionsAndQueryBudget1764135000000,
   AuditPlansAndHistory1764140000000,
   WebhookDeliveries1764150000000,
+  AuditAttackOptionsAndArtifacts1764160000000,
   Notifications1764170000000,
   AuditDeadline1764180000000,
   ReferenceModelClaims1764181000000,

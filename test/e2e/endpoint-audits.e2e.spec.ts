@@ -223,22 +223,21 @@ describe('endpoint model versions: register, prove, audit within a query budget'
     for (const p of [svc.api, ...svc.workers]) expect(p.output).not.toContain(SECRET_VALUE);
   });
 
-  it('fails an audit whose planned queries exceed its budget QUERY_BUDGET_EXCEEDED, before sending anything', async () => {
+  it('refuses an audit whose planned queries exceed its budget with 422 QUERY_BUDGET_EXCEEDED, before anything is stored or sent', async () => {
     const received = kserve.rowsReceived;
-    const created = await as(http().post('/audits'))
+    const before = await countRows('audits');
+    const res = await as(http().post('/audits'))
       .send({
         modelVersionId: versionId,
         membersDatasetId: membersId,
         nonMembersDatasetId: nonMembersId,
         attacks: ['membership.loss', 'membership.label-only'],
       })
-      .expect(201);
-    expect(created.body.queryBudget).toBe(2000); // DEFAULT_QUERY_BUDGET
-    const done = await finished(created.body.id);
-    expect(done.body.status).toBe('failed');
-    expect(done.body.failure.code).toBe('QUERY_BUDGET_EXCEEDED');
-    expect(done.body.failure.reason).toMatch(/needs \d+ queries but the query budget leaves 2000/);
-    expect(done.body.queriesUsed).toBe(0);
+      .expect(422);
+    // DEFAULT_QUERY_BUDGET (2000) is checked by the engine's prepareAudit at commission.
+    expect(res.body).toMatchObject({ code: 'QUERY_BUDGET_EXCEEDED', details: { field: 'queryBudget' } });
+    expect(res.body.message).toMatch(/needs \d+ queries but the query budget leaves 2000/);
+    expect(await countRows('audits')).toBe(before);
     expect(kserve.rowsReceived).toBe(received);
   });
 

@@ -239,6 +239,10 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
     'GET /audits/:id/report.html': (k, o) => http().get(`/audits/${o.auditId}/report.html`).set('x-api-key', k),
     'GET /audits/:id/report.pdf.sig': (k, o) => http().get(`/audits/${o.auditId}/report.pdf.sig`).set('x-api-key', k),
     'GET /audits/:id/report.html.sig': (k, o) => http().get(`/audits/${o.auditId}/report.html.sig`).set('x-api-key', k),
+    'GET /audits/:id/artifacts': (k, o) => http().get(`/audits/${o.auditId}/artifacts`).set('x-api-key', k),
+    // A's own answer is a 404 too, naming the artefact rather than the audit (the audit has none).
+    'GET /audits/:id/artifacts/:name': (k, o) =>
+      http().get(`/audits/${o.auditId}/artifacts/surrogate.onnx`).set('x-api-key', k),
     'POST /api-keys/:id/rotate': (k, o) => http().post(`/api-keys/${o.spareKeyId}/rotate`).set('x-api-key', k).send({}),
     'DELETE /api-keys/:id': (k, o) => http().delete(`/api-keys/${o.spareKeyId}`).set('x-api-key', k),
     'GET /deletion-receipts/:id': (k, o) => http().get(`/deletion-receipts/${o.receiptId}`).set('x-api-key', k),

@@ -99,9 +99,24 @@ describe('TypeORM repositories against Postgres', () => {
     expect(await audits.recordProgress(audit.id, 42.4, 'attack:membership.loss')).toBe(AuditStatus.Running);
     expect(await audits.findById(audit.id)).toMatchObject({ progress: 42, phase: 'attack:membership.loss' });
     const report = fakeReport();
-    expect(await audits.completeWithReport(audit.id, report, 'ab'.repeat(32))).toBe(true);
+    const surrogate = {
+      name: 'surrogate.onnx',
+      kind: 'surrogate-onnx' as const,
+      mediaType: 'application/octet-stream',
+      sha256: 'ef'.repeat(32),
+      bytes: 1234,
+    };
+    expect(await audits.completeWithReport(audit.id, report, 'ab'.repeat(32), [surrogate])).toBe(true);
     // Second completion (a retried job): refused, nothing duplicated.
-    expect(await audits.completeWithReport(audit.id, report, 'cd'.repeat(32))).toBe(false);
+    expect(await audits.completeWithReport(audit.id, report, 'cd'.repeat(32), [{ ...surrogate, bytes: 1 }])).toBe(
+      false,
+    );
+    // The artefacts were written with the report, once.
+    expect(await audits.listArtifacts(audit.id)).toEqual([
+      { ...surrogate, auditId: audit.id, createdAt: expect.any(Date) },
+    ]);
+    expect(await audits.findArtifact(audit.id, 'surrogate.onnx')).toMatchObject({ bytes: 1234 });
+    expect(await audits.findArtifact(audit.id, 'other.onnx')).toBeNull();
     const findings = await audits.listFindings(audit.id);
     expect(findings.map((f) => f.attack)).toEqual(['membership.loss']);
     expect(findings[0].mostExposed).toEqual([{ rowId: 'r7', score: 0.9, rank: 1 }]);
@@ -123,7 +138,15 @@ describe('TypeORM repositories against Postgres', () => {
     expect(await audits.markCancelled(audit.id)).toBe(AuditStatus.Running);
     expect(await audits.markCancelled(audit.id)).toBeNull();
     expect(await audits.recordProgress(audit.id, 50, 'x')).toBe(AuditStatus.Cancelled);
-    expect(await audits.completeWithReport(audit.id, fakeReport(), 'ab'.repeat(32))).toBe(false);
+    const late = {
+      name: 'surrogate.onnx',
+      kind: 'surrogate-onnx' as const,
+      mediaType: 'x',
+      sha256: 'ef'.repeat(32),
+      bytes: 1,
+    };
+    expect(await audits.completeWithReport(audit.id, fakeReport(), 'ab'.repeat(32), [late])).toBe(false);
+    expect(await audits.listArtifacts(audit.id)).toEqual([]);
     expect(await audits.markFailed(audit.id, { code: 'X', reason: 'late' })).toBe(false);
     expect(await audits.markRunning(audit.id)).toBe(false);
     expect(await audits.listFindings(audit.id)).toEqual([]);

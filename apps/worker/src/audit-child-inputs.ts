@@ -14,6 +14,7 @@ import { DatasetRepository } from '../../../libs/persistence/src/repositories/da
 import { ModelRepository } from '../../../libs/persistence/src/repositories/model.repository';
 import { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
 import { remoteTargetOf } from '../../../libs/persistence/src/secrets/endpoint-target';
+import { attackRequestOptions } from '../../../libs/persistence/src/audit-attack-options';
 import {
   EndpointSecretBox,
   SecretsUnavailableError,
@@ -95,6 +96,9 @@ export class AuditChildInputs {
       members: membersFile,
       nonMembers: nonMembersFile,
       ...(populationFile ? { population: populationFile } : {}),
+      // A model file's query budget is each extraction run's (an endpoint's is the hard cap, in `outbound`).
+      ...(!endpoint && audit.queryBudget !== null ? { queryBudget: audit.queryBudget } : {}),
+      ...(audit.attackOptions ? { attackOptions: attackRequestOptions(audit.attackOptions) } : {}),
     };
   }
 

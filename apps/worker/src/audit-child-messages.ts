@@ -46,10 +46,25 @@ export interface AuditChildInput {
   readonly duplicates?: AuditRequest['duplicates'];
   readonly targetTrainSize?: number;
   readonly maxModelBytes: number;
+  /** A model file with extraction attacks: the queries each extraction run may send. */
+  readonly queryBudget?: number;
+  /** The extraction and inversion options stored with the audit, as the engine's request fields. */
+  readonly attackOptions?: Pick<
+    AuditRequest,
+    'queryPrice' | 'extractionWhatIf' | 'knockoffStrategy' | 'sensitiveColumn' | 'inversionQueryBudget'
+  >;
+  /**
+   * Where the audit writes its artefacts (the best extraction surrogate as surrogate.onnx, MI-Face reconstructions);
+   * the worker stores them in the blob store with the report. Writable by the child.
+   */
+  readonly artifactsDir?: string;
   /** Directory of reference models already trained (materialised from Postgres by the worker). */
   readonly referenceCacheDir?: string;
   readonly modelsPerGraph?: number;
 }
+
+/** The stolen model's file among an audit's artefacts (the CLI's --surrogate-out). */
+export const SURROGATE_ARTIFACT_NAME = 'surrogate.onnx';
 
 /** One reference model of the audit described by `audit`. */
 export interface ReferenceModelChildInput {
@@ -84,6 +99,7 @@ export function auditInputFiles(request: ParentToChild): { reads: string[]; writ
   if (input.preprocessing) reads.push(input.preprocessing.path);
   // The reference-model cache is read, and written by a store that trains what it lacks.
   const writes = input.referenceCacheDir !== undefined ? [input.referenceCacheDir] : [];
+  if (request.type === 'run' && input.artifactsDir !== undefined) writes.push(input.artifactsDir);
   return { reads, writes };
 }
 

@@ -1,7 +1,8 @@
 // Entry of the child process that runs one audit, or trains one reference model of an audit (forked by
 // audit-child-process.ts). The CPU-heavy work runs here, outside the worker's event loop, under its own
 // heap limit: a model that exhausts memory or crashes the runtime takes down this process only.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AuditRequest } from '../../../libs/engine/src/audit/audit-request';
 import { trainAuditReferenceModel } from '../../../libs/engine/src/audit/distributed-reference-models';
 import { runAudit } from '../../../libs/engine/src/audit/run-audit';
@@ -9,7 +10,13 @@ import type { QueryLedger } from '../../../libs/engine/src/targets/http/query-le
 import { isEngineError } from '../../../libs/engine/src/errors';
 import type { MlpWeights } from '../../../libs/engine/src/training/mlp';
 import { encodeWeights, type ReferenceModelStore } from '../../../libs/engine/src/training/reference-model-store';
-import type { AuditChildInput, ChildToParent, ParentToChild, ReferenceModelChildInput } from './audit-child-messages';
+import {
+  type AuditChildInput,
+  type ChildToParent,
+  type ParentToChild,
+  type ReferenceModelChildInput,
+  SURROGATE_ARTIFACT_NAME,
+} from './audit-child-messages';
 
 const abort = new AbortController();
 
@@ -88,16 +95,31 @@ async function auditRequest(input: AuditChildInput): Promise<AuditRequest> {
     ...(input.duplicates ? { duplicates: input.duplicates } : {}),
     ...(input.targetTrainSize ? { targetTrainSize: input.targetTrainSize } : {}),
     maxModelBytes: input.maxModelBytes,
+    ...(input.queryBudget !== undefined ? { queryBudget: input.queryBudget } : {}),
+    ...(input.attackOptions ?? {}),
+    ...(input.artifactsDir !== undefined ? { inversionOutDir: input.artifactsDir } : {}),
     ...(input.referenceCacheDir ? { referenceCacheDir: input.referenceCacheDir } : {}),
     ...(input.modelsPerGraph ? { modelsPerGraph: input.modelsPerGraph } : {}),
   };
 }
 
 async function runOne(input: AuditChildInput): Promise<ChildToParent> {
+  // As the CLI's --surrogate-out: the surrogate with the highest fidelity of all extraction attacks.
+  let stolen: { fidelity: number; onnx: Uint8Array } | undefined;
+  const artifactsDir = input.artifactsDir;
   const report = await runAudit(await auditRequest(input), {
     signal: abort.signal,
     onProgress: (e) => void send({ type: 'progress', phase: e.phase, fraction: e.fraction }).catch(() => undefined),
+    ...(artifactsDir !== undefined
+      ? {
+          onSurrogate: (finding, surrogate) => {
+            if (!stolen || finding.metrics.fidelity > stolen.fidelity)
+              stolen = { fidelity: finding.metrics.fidelity, onnx: surrogate.onnx };
+          },
+        }
+      : {}),
   });
+  if (artifactsDir !== undefined && stolen) await writeFile(join(artifactsDir, SURROGATE_ARTIFACT_NAME), stolen.onnx);
   return { type: 'report', report };
 }
 

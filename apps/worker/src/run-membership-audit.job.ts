@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job } from 'bullmq';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import type { KeyObject } from 'node:crypto';
@@ -16,6 +17,9 @@ import { ReferenceModelRepository } from '../../../libs/persistence/src/reposito
 import { reportContentSha256, signReport } from '../../../libs/reports/src/index';
 import { JobName, RunMembershipAuditPayload } from '../../../libs/queue/src/queue-names';
 import { AuditChildInputs } from './audit-child-inputs';
+import type { AuditChildInput } from './audit-child-messages';
+import { collectAuditArtifacts } from './audit-artifacts';
+import { BlobStore } from '../../../libs/persistence/src/blob-store/blob-store';
 import { runAuditInChild } from './audit-child-process';
 import { sandboxOptionsOf } from './model-sandbox';
 import { auditTimeLeftMs, auditTimeoutReason } from './audit-deadline';
@@ -40,6 +44,7 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     @Inject(ShutdownSignal) private readonly shutdown: ShutdownSignal,
     @Inject(REPORT_SIGNING_KEY) private readonly signingKey: KeyObject | null,
     @Inject(DataVault) private readonly vault: DataVault,
+    @Inject(BlobStore) private readonly blobs: BlobStore,
   ) {}
 
   async handle(job: Job<RunMembershipAuditPayload>, token: string | undefined, signal: AbortSignal): Promise<string> {
@@ -71,10 +76,12 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
   private async runChild(audit: AuditRecord, jobSignal: AbortSignal, timeLeftMs: number): Promise<string> {
     const auditId = audit.id;
     const usesStoredModels = (audit.referenceModelKeys?.length ?? 0) > 0;
+    // The child writes the surrogate and MI-Face reconstructions here; they are stored with the report.
+    const artifactsDir = await mkdtemp(join(tmpdir(), 'privaudit-artifacts-'));
     // Made inside the child's scratch directory (removed with it): the opened datasets, and, when the
     // reference-model jobs (this job's children in the flow) have stored every model in Postgres, those models
     // as a cache directory, so runAudit trains nothing.
-    const input = async (scratch: string) => ({
+    const input = async (scratch: string): Promise<AuditChildInput> => ({
       ...(await this.inputs.of(audit, scratch)),
       ...(usesStoredModels
         ? {
@@ -82,8 +89,23 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
             modelsPerGraph: DISTRIBUTED_MODELS_PER_GRAPH,
           }
         : {}),
+      artifactsDir,
     });
+    try {
+      return await this.runChildWith(auditId, input, usesStoredModels, artifactsDir, jobSignal, timeLeftMs);
+    } finally {
+      await rm(artifactsDir, { recursive: true, force: true });
+    }
+  }
 
+  private runChildWith(
+    auditId: string,
+    input: (scratch: string) => Promise<AuditChildInput>,
+    usesStoredModels: boolean,
+    artifactsDir: string,
+    jobSignal: AbortSignal,
+    timeLeftMs: number,
+  ): Promise<string> {
     return runChildCancellably(jobSignal, this.shutdown, (cancel) => {
       const progress = new ThrottledProgress(
         this.audits,
@@ -111,7 +133,18 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
           await progress.flushed();
           // Signed here, in the worker that stores it: the report never exists in Postgres unsigned when a key is set.
           const finalReport = this.signingKey ? signReport(report, this.signingKey) : report;
-          const stored = await this.audits.completeWithReport(auditId, finalReport, reportContentSha256(finalReport));
+          const { artifacts, skipped } = await collectAuditArtifacts(
+            artifactsDir,
+            this.blobs,
+            this.config.MAX_MODEL_BYTES,
+          );
+          if (skipped.length > 0) this.logger.warn(`audit ${auditId}: artefacts left out: ${skipped.join('; ')}`);
+          const stored = await this.audits.completeWithReport(
+            auditId,
+            finalReport,
+            reportContentSha256(finalReport),
+            artifacts,
+          );
           return stored ? 'succeeded' : 'finished but the audit was no longer running (cancelled)';
         },
       };

@@ -6,8 +6,12 @@ import { removeStaleEntries } from '../../../libs/persistence/src/blob-store/sta
 
 const HOUR_MS = 3_600_000;
 
-/** What the worker creates in the temp directory, per job: materialised reference models and model-process scratch. */
-export const WORKER_SCRATCH_PREFIXES = ['privaudit-reference-models-', 'privaudit-model-process-'] as const;
+/** What the worker creates in the temp directory, per job: materialised reference models, model-process scratch, artefacts. */
+export const WORKER_SCRATCH_PREFIXES = [
+  'privaudit-reference-models-',
+  'privaudit-model-process-',
+  'privaudit-artifacts-',
+] as const;
 
 /**
  * Removes job scratch directories a crash left behind (a worker killed with SIGKILL never runs its cleanup): at

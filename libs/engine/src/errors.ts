@@ -64,6 +64,11 @@ export class EngineError extends Error {
       readonly line?: number;
       readonly row?: number;
       readonly column?: string;
+      /**
+       * The request option at fault, named as the AuditRequest field (`sensitiveColumn`, `queryBudget`, ...), so a
+       * caller can point at its own field for it (the API's 422 `details.field`).
+       */
+      readonly option?: string;
     },
   ) {
     super(message);

@@ -186,6 +186,8 @@ export interface AuditRecord {
   readonly queryBudget: number | null;
   /** Queries spent so far, earlier attempts included (recorded as each request is answered). */
   readonly queriesUsed: number;
+  /** Options of the extraction.* and inversion.* attacks given at commission; null = none (the engine's defaults). */
+  readonly attackOptions: AuditAttackOptions | null;
   readonly status: AuditStatus;
   readonly progress: number;
   readonly phase: string | null;
@@ -274,6 +276,36 @@ export interface FindingRecord {
 }
 
 export type StoredAuditReport = AuditReport;
+
+/**
+ * Options of the extraction and inversion attacks, named as POST /audits takes them (the CLI's flags in camelCase:
+ * --query-price, --extraction-what-if, --knockoff-strategy, --sensitive-column, --inversion-queries).
+ */
+export interface AuditAttackOptions {
+  /** Price of one query, for the attacker-cost figures of extraction findings. */
+  readonly queryPrice?: number;
+  /** Re-run each extraction attack behind every output policy (top-1, top-3, rounded, labels). */
+  readonly extractionWhatIf?: boolean;
+  readonly knockoffStrategy?: 'random' | 'adaptive';
+  /** inversion.attribute: the sensitive column whose value is inferred. */
+  readonly sensitiveColumn?: string;
+  /** The most rows the inversion attacks may send the target. */
+  readonly inversionQueries?: number;
+}
+
+export type AuditArtifactKind = 'surrogate-onnx' | 'reconstruction-csv' | 'reconstruction-png';
+
+/** A file an audit produced; its bytes are the blob `sha256`. */
+export interface AuditArtifactRecord {
+  readonly auditId: string;
+  /** File name, unique within the audit (e.g. surrogate.onnx, miface-class-3.png). */
+  readonly name: string;
+  readonly kind: AuditArtifactKind;
+  readonly mediaType: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly createdAt: Date;
+}
 
 /** What an outbound notification announces (issue 9). */
 export const NOTIFICATION_EVENTS = [

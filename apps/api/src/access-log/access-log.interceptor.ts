@@ -29,7 +29,8 @@ export function accessAction(method: string, routePath: string, hasId: boolean):
     case 'POST':
       return hasId ? 'update' : 'create';
     default:
-      return /\/report(\.(pdf|html))?$/.test(routePath) ? 'export' : 'view';
+      // The report and the audit's files (surrogate model, reconstructions) leave the service: an export.
+      return /\/report(\.(pdf|html))?$|\/artifacts\/:name$/.test(routePath) ? 'export' : 'view';
   }
 }
 

@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { AppConfig } from '../../../../libs/config/src/app-config.schema';
 import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import { activeFailpoint, failpoint } from '../../../../libs/config/src/test-failpoint';
 import type { PlannedReferenceModel } from '../../../../libs/engine/src/audit/distributed-reference-models';
-import { createMembershipAttack } from '../../../../libs/engine/src/membership/attack-registry';
-import { EngineError, EngineErrorCode } from '../../../../libs/engine/src/errors';
+import { createMembershipAttack, isImplementedAttack } from '../../../../libs/engine/src/membership/attack-registry';
+import { EngineError, EngineErrorCode, isEngineError } from '../../../../libs/engine/src/errors';
 import { DEFAULT_REFERENCE_MODELS, DEFAULT_SEED } from '../../../../libs/engine/src/audit/run-audit';
 import { assertLabelsSuffice } from '../../../../libs/engine/src/audit/prepare-audit';
 import {
@@ -18,6 +20,8 @@ import { type AuditOptionFields, auditRequestFiles } from '../../../../libs/pers
 import { BlobStore } from '../../../../libs/persistence/src/blob-store/blob-store';
 import { DataVault } from '../../../../libs/persistence/src/encryption/data-vault';
 import {
+  AuditArtifactRecord,
+  AuditAttackOptions,
   AuditEstimate,
   AuditRecord,
   AuditStatus,
@@ -39,6 +43,7 @@ import { TenantDb } from '../../../../libs/persistence/src/tenancy/tenant-db';
 import { monthStartUtc, TenantService } from '../tenants/tenant.service';
 import { ReferenceModelRepository } from '../../../../libs/persistence/src/repositories/reference-model.repository';
 import { redactedRemoteTargetOf } from '../../../../libs/persistence/src/secrets/endpoint-target';
+import { attackRequestOptions } from '../../../../libs/persistence/src/audit-attack-options';
 import { AuditQueue, ReferenceModelJob } from '../../../../libs/queue/src/audit-queue';
 import type { AuditReport } from '../../../../libs/engine/src/types';
 import { DatasetCatalogService, featureColumnsOf } from '../datasets/dataset-catalog.service';
@@ -77,8 +82,35 @@ export interface AuditCommission {
   readonly maxRise?: number | null;
   /** The plan's budget for reference-model training, applied with MAX_REFERENCE_SECONDS (the smaller wins). */
   readonly maxReferenceSeconds?: number | null;
-  /** Endpoint versions: the hard query budget (default DEFAULT_QUERY_BUDGET, at most MAX_QUERY_BUDGET). */
+  /**
+   * Endpoint versions: the hard query budget (default DEFAULT_QUERY_BUDGET, at most MAX_QUERY_BUDGET). A model file
+   * with extraction attacks: the queries each extraction run may send (the CLI's --query-budget for a file).
+   */
   readonly queryBudget?: number;
+  /** Options of the extraction and inversion attacks (the CLI's --query-price, --extraction-what-if, ...). */
+  readonly queryPrice?: number;
+  readonly extractionWhatIf?: boolean;
+  readonly knockoffStrategy?: 'random' | 'adaptive';
+  readonly sensitiveColumn?: string;
+  readonly inversionQueries?: number;
+}
+
+/** The engine's AuditRequest option names, as POST /audits names them (details.field of a 422). */
+const API_FIELD_OF_ENGINE_OPTION: Readonly<Record<string, string>> = {
+  'outbound.queryBudget': 'queryBudget',
+  inversionQueryBudget: 'inversionQueries',
+};
+
+/** The extraction and inversion options given, or null when none is. */
+function attackOptionsOf(c: AuditCommission): AuditAttackOptions | null {
+  const options: AuditAttackOptions = {
+    ...(c.queryPrice !== undefined ? { queryPrice: c.queryPrice } : {}),
+    ...(c.extractionWhatIf !== undefined ? { extractionWhatIf: c.extractionWhatIf } : {}),
+    ...(c.knockoffStrategy !== undefined ? { knockoffStrategy: c.knockoffStrategy } : {}),
+    ...(c.sensitiveColumn !== undefined ? { sensitiveColumn: c.sensitiveColumn } : {}),
+    ...(c.inversionQueries !== undefined ? { inversionQueries: c.inversionQueries } : {}),
+  };
+  return Object.keys(options).length > 0 ? options : null;
 }
 
 /** What an audit's reference models cost, decided before anything is queued. */
@@ -158,7 +190,15 @@ export class AuditCommissionService {
    */
   async commission(c: AuditCommission): Promise<AuditRecord> {
     const version = await this.models.getVersion(c.modelVersionId);
-    const queryBudget = await this.endpointChecks.queryBudgetOf(version, c.queryBudget);
+    // Extraction and inversion attacks are checked by the engine's prepareAudit below (options, sensitive column,
+    // population, planned queries against the budget); the membership checks here read the membership ids only.
+    const membershipAttacks = c.attacks?.filter((id) => isImplementedAttack(id));
+    const otherAttacks: string[] = (c.attacks ?? []).filter((id) => !isImplementedAttack(id));
+    const queryBudget = await this.endpointChecks.queryBudgetOf(
+      version,
+      c.queryBudget,
+      otherAttacks.some((id) => id.startsWith('extraction.')),
+    );
     const members = await this.datasetWithRole(c.membersDatasetId, DatasetRole.Members, 'membersDatasetId');
     const nonMembers = await this.datasetWithRole(c.nonMembersDatasetId, DatasetRole.NonMembers, 'nonMembersDatasetId');
     const population = c.populationDatasetId
@@ -224,8 +264,9 @@ export class AuditCommissionService {
     if (policy) assertPolicyFitsModel(policy, version.signature.numClasses);
     const labelsOnly = answersLabelsOnly(version.signature, policy);
     const attacks = c.attacks ?? null;
-    // prepareAudit refuses these too; refused here first, before a check thread reads any file.
-    if (labelsOnly && attacks) assertLabelsSuffice(attacks.map(createMembershipAttack), version.signature);
+    // prepareAudit refuses these too, but only some audits are prepared here (see needsEngineCheck).
+    if (labelsOnly && membershipAttacks)
+      assertLabelsSuffice(membershipAttacks.map(createMembershipAttack), version.signature);
     // Named in the API's own field names; the engine's requestedReferenceArchitecture checks the widths.
     if (c.referenceActivation !== undefined && c.referenceHidden === undefined) {
       throw new EngineError(
@@ -233,8 +274,8 @@ export class AuditCommissionService {
         'referenceActivation needs referenceHidden, the hidden layer widths it applies to',
       );
     }
-    if (attacks && !population) {
-      const needing = attacks.filter((id) => createMembershipAttack(id).referenceModels !== 'none');
+    if (membershipAttacks && !population) {
+      const needing = membershipAttacks.filter((id) => createMembershipAttack(id).referenceModels !== 'none');
       if (needing.length > 0) {
         throw new EngineError(
           EngineErrorCode.AttackNeedsPopulation,
@@ -260,7 +301,13 @@ export class AuditCommissionService {
       duplicates: c.duplicates ?? null,
       targetTrainSize: c.targetTrainSize ?? null,
     };
-    const references = await this.planAudit(options, version, { members, nonMembers, population }, queryBudget);
+    const references = await this.planAudit(
+      options,
+      version,
+      { members, nonMembers, population },
+      queryBudget,
+      attackOptionsOf(c),
+    );
     // Last of the checks: it resolves the endpoint's host again (the allow-list or its DNS may have changed).
     if (version.kind === 'endpoint') await this.endpointChecks.assertQueryable(version);
     const budgets = [this.config.MAX_REFERENCE_SECONDS, c.maxReferenceSeconds ?? undefined].filter(
@@ -290,6 +337,7 @@ export class AuditCommissionService {
         trigger: c.trigger ?? 'manual',
         maxRise: c.maxRise ?? null,
         queryBudget,
+        attackOptions: attackOptionsOf(c),
       });
     } catch (e) {
       if (e instanceof ActiveAuditExistsError) {
@@ -329,6 +377,7 @@ export class AuditCommissionService {
     version: ModelVersionRecord,
     datasets: { members: DatasetRecord; nonMembers: DatasetRecord; population: DatasetRecord | undefined },
     queryBudget: number | null,
+    attackOptions: AuditAttackOptions | null,
   ): Promise<ReferencePlan> {
     // The datasets are sealed at rest: opened into a private temp directory for the plan, removed right after.
     const sealed = [datasets.members, datasets.nonMembers, ...(datasets.population ? [datasets.population] : [])];
@@ -340,22 +389,29 @@ export class AuditCommissionService {
         (sha256) => this.blobs.localPath(sha256),
         this.config.MAX_MODEL_BYTES,
       );
-      return this.checks.run('audit', {
-        ...files,
-        members: { ...files.members, path: m as string },
-        nonMembers: { ...files.nonMembers, path: n as string },
-        ...(files.population && p !== undefined ? { population: { ...files.population, path: p } } : {}),
-        // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
-        ...(version.kind === 'endpoint'
-          ? {
-              remoteTarget: redactedRemoteTargetOf(version),
-              outbound: {
-                allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS],
-                ...(queryBudget !== null ? { queryBudget } : {}),
-              },
-            }
-          : {}),
-      });
+      return this.withApiFieldNames(() =>
+        this.checks.run('audit', {
+          ...files,
+          // The extraction / inversion options, as the worker passes them (audit-child-inputs.ts).
+          ...attackRequestOptions(attackOptions),
+          members: { ...files.members, path: m as string },
+          nonMembers: { ...files.nonMembers, path: n as string },
+          ...(files.population && p !== undefined ? { population: { ...files.population, path: p } } : {}),
+          // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
+          ...(version.kind === 'endpoint'
+            ? {
+                remoteTarget: redactedRemoteTargetOf(version),
+                outbound: {
+                  allowHosts: [...this.config.OUTBOUND_ALLOW_HOSTS],
+                  ...(queryBudget !== null ? { queryBudget } : {}),
+                },
+              }
+            : // A model file: each extraction run's budget (the CLI's --query-budget for a model file).
+              queryBudget !== null
+              ? { queryBudget }
+              : {}),
+        }),
+      );
     });
     const { models, secondsPerModel, k, seed } = plan.referenceModelPlan;
     if (models.length === 0) return NO_REFERENCE_MODELS;
@@ -372,6 +428,22 @@ export class AuditCommissionService {
       keys: models.map((p) => p.key),
       jobs: toTrain.map((p) => ({ mode: p.mode, m: p.m, k, seed, key: p.key })),
     };
+  }
+
+  /** Runs an engine check, naming the option at fault as POST /audits names it (the 422's details.field). */
+  private async withApiFieldNames<T>(check: () => Promise<T>): Promise<T> {
+    try {
+      return await check();
+    } catch (e) {
+      const option = isEngineError(e) ? e.location?.option : undefined;
+      if (isEngineError(e) && option !== undefined) {
+        throw new EngineError(e.code, e.message, {
+          ...e.location,
+          option: API_FIELD_OF_ENGINE_OPTION[option] ?? option,
+        });
+      }
+      throw e;
+    }
   }
 
   /** Reference models of the audit stored so far (per-model progress), or null when it needs none. */
@@ -408,6 +480,19 @@ export class AuditCommissionService {
         status: audit.status,
       });
     return report;
+  }
+
+  /** The audit's files (none until it has succeeded). */
+  async artifacts(id: string): Promise<AuditArtifactRecord[]> {
+    await this.get(id);
+    return this.audits.listArtifacts(id);
+  }
+
+  /** One file of the audit and a stream of its bytes from the blob store; 404 for a name the audit has not. */
+  async openArtifact(id: string, name: string): Promise<{ artifact: AuditArtifactRecord; stream: Readable }> {
+    await this.get(id);
+    const artifact = foundOrNotFound(await this.audits.findArtifact(id, name), `artefact of audit ${id}`);
+    return { artifact, stream: createReadStream(this.blobs.localPath(artifact.sha256)) };
   }
 
   private async datasetWithRole(id: string, role: DatasetRole, field: string): Promise<DatasetRecord> {

@@ -14,9 +14,14 @@ export class AuditEndpointCheck {
 
   /**
    * The audit's query budget: the one asked for or DEFAULT_QUERY_BUDGET, refused above MAX_QUERY_BUDGET (422).
-   * Null for a model file, which is not queried over the network (a budget for it is refused as meaningless).
+   * A model file is not queried over the network: with extraction attacks a budget is what each extraction run may
+   * send (the CLI's --query-budget for a file), else null (a budget for it is refused as meaningless).
    */
-  queryBudgetOf(version: ModelVersionRecord, requested: number | undefined): Promise<number | null> {
+  queryBudgetOf(
+    version: ModelVersionRecord,
+    requested: number | undefined,
+    extraction = false,
+  ): Promise<number | null> {
     const max = this.config.MAX_QUERY_BUDGET;
     if (requested !== undefined && requested > max) {
       return Promise.reject(
@@ -28,11 +33,12 @@ export class AuditEndpointCheck {
       );
     }
     if (version.kind !== 'endpoint') {
+      if (requested !== undefined && extraction) return Promise.resolve(requested);
       if (requested !== undefined) {
         return Promise.reject(
           new ServiceError(
             ServiceErrorCode.WrongModelVersionKind,
-            `queryBudget applies to endpoint versions; model version ${version.version} is an uploaded file, which is run locally, not queried`,
+            `queryBudget applies to endpoint versions; model version ${version.version} is an uploaded file, which is run locally, not queried (with extraction attacks it is each extraction run's budget)`,
           ),
         );
       }

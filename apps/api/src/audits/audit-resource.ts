@@ -1,4 +1,4 @@
-import type { AuditRecord, FindingRecord } from '../../../../libs/persistence/src/records';
+import type { AuditArtifactRecord, AuditRecord, FindingRecord } from '../../../../libs/persistence/src/records';
 import type { AuditGate } from './audit-history.service';
 
 /** The audit as clients see it: status machine queued -> running -> succeeded | failed | cancelled. */
@@ -34,10 +34,16 @@ export function auditResource(
     targetTrainSize: a.targetTrainSize,
     /** Priced at commission: reference models needed, to train (not yet stored), cached, estimated seconds. */
     estimate: a.estimate,
-    /** Endpoint audits: the hard query budget (null for a model file: nothing is metered). */
+    /** Endpoint audits: the hard query budget; a model file: each extraction run's budget (null: none given). */
     queryBudget: a.queryBudget,
     /** Queries spent so far, earlier attempts included, recorded as each request is answered. */
     queriesUsed: a.queriesUsed,
+    // The extraction and inversion options given at commission (null: not given, the engine's defaults).
+    queryPrice: a.attackOptions?.queryPrice ?? null,
+    extractionWhatIf: a.attackOptions?.extractionWhatIf ?? null,
+    knockoffStrategy: a.attackOptions?.knockoffStrategy ?? null,
+    sensitiveColumn: a.attackOptions?.sensitiveColumn ?? null,
+    inversionQueries: a.attackOptions?.inversionQueries ?? null,
     status: a.status,
     progress: a.progress,
     phase: a.phase,
@@ -68,5 +74,17 @@ export function findingResource(f: FindingRecord) {
     reference: f.reference,
     metrics: f.metrics,
     mostExposed: f.mostExposed,
+  };
+}
+
+/** An audit's file as clients see it; the bytes are at GET /audits/:id/artifacts/:name. */
+export function artifactResource(a: AuditArtifactRecord) {
+  return {
+    name: a.name,
+    kind: a.kind,
+    mediaType: a.mediaType,
+    sha256: a.sha256,
+    bytes: a.bytes,
+    createdAt: a.createdAt,
   };
 }

@@ -17,7 +17,8 @@ import { DataDeletionService } from '../deletion/data-deletion.service';
 import { ApiBody, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { isEngineError } from '../../../../libs/engine/src/errors';
-import { IMPLEMENTED_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
+import { KNOWN_ATTACKS } from '../../../../libs/engine/src/membership/attack-registry';
+import { KNOCKOFF_STRATEGIES } from '../../../../libs/engine/src/extraction/knockoff-attack';
 import { parseOutputPolicy } from '../../../../libs/engine/src/targets/output-policy';
 import type { AttackId } from '../../../../libs/engine/src/types';
 import type { KeyObject } from 'node:crypto';
@@ -28,15 +29,16 @@ import { ServiceError, ServiceErrorCode } from '../http/service-error';
 import { openApiSchema, ZodValidationPipe } from '../http/zod-validation.pipe';
 import { AuditCommissionService } from './audit-commission.service';
 import { AuditHistoryService } from './audit-history.service';
-import { auditResource, findingResource } from './audit-resource';
+import { artifactResource, auditResource, findingResource } from './audit-resource';
 
 export const commissionAuditSchema = z.object({
   modelVersionId: z.uuid(),
   membersDatasetId: z.uuid(),
   nonMembersDatasetId: z.uuid(),
   populationDatasetId: z.uuid().optional(),
+  /** Every attack id the CLI's --attacks takes: membership.*, extraction.* and inversion.*. */
   attacks: z
-    .array(z.enum(IMPLEMENTED_ATTACKS as [AttackId, ...AttackId[]]))
+    .array(z.enum(KNOWN_ATTACKS as [AttackId, ...AttackId[]]))
     .min(1)
     .optional(),
   seed: z
@@ -112,6 +114,20 @@ export const commissionAuditSchema = z.object({
    * Default DEFAULT_QUERY_BUDGET; above MAX_QUERY_BUDGET the audit is refused with 422 before anything is stored.
    */
   queryBudget: z.number().int().min(1).optional(),
+  // The options of the extraction and inversion attacks, named after the CLI's flags (docs/cli.md).
+  /** --query-price: price of one query, for the attacker-cost figures of extraction findings (any currency). */
+  queryPrice: z.number().min(0).max(1e12).optional(),
+  /** --extraction-what-if: re-run each extraction attack as if the API answered top-1, top-3, rounded or labels. */
+  extractionWhatIf: z.boolean().optional(),
+  /** --knockoff-strategy: extraction.knockoff's natural queries, 'random' (default) or 'adaptive' (the bandit). */
+  knockoffStrategy: z.enum(KNOCKOFF_STRATEGIES as ['random', 'adaptive']).optional(),
+  /**
+   * --sensitive-column: inversion.attribute's sensitive column (a raw column of the version's preprocessing spec, or a
+   * model input column). Checked against the spec and the data at commission: 422 naming sensitiveColumn.
+   */
+  sensitiveColumn: z.string().min(1).max(200).optional(),
+  /** --inversion-queries: the most rows the inversion attacks may send the target (one row = one query). */
+  inversionQueries: z.number().int().min(1).max(100_000_000).optional(),
 });
 
 @ApiTags('audits')
@@ -129,7 +145,8 @@ export class AuditsController {
   @HttpCode(201)
   @Roles(...WRITERS)
   @ApiOperation({
-    summary: 'Commission a membership-inference audit of a model version (409 if one is already queued or running)',
+    summary:
+      'Commission an audit of a model version: membership inference, model extraction, model inversion (409 if one is already queued or running)',
     description:
       'The response carries `estimate` {modelsTotal, modelsToTrain, modelsCached, estimatedSeconds}: reference models the attacks need, ' +
       'those not yet stored (one job each), and the estimated training time. Over MAX_REFERENCE_SECONDS the audit is refused with 422 BUDGET_EXCEEDED and nothing is queued.',
@@ -186,6 +203,34 @@ export class AuditsController {
   @ApiOperation({ summary: 'The audit report JSON (schemaVersion 1)' })
   report(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.audits.report(id);
+  }
+
+  @Get(':id/artifacts')
+  @Roles(...READERS)
+  @ApiOperation({
+    summary:
+      'Files the audit produced: the extraction surrogate (surrogate.onnx) and MI-Face reconstructions (CSV, PNG for image-shaped inputs): name, kind, mediaType, sha256, bytes. Empty until the audit has succeeded',
+  })
+  async artifacts(@Param('id', new ParseUUIDPipe()) id: string) {
+    return (await this.audits.artifacts(id)).map(artifactResource);
+  }
+
+  // A surrogate is a working copy of the audited model and a reconstruction may resemble training records: only the
+  // roles that may commission audits download them (an auditor reads the list, their hashes and the report).
+  @Get(':id/artifacts/:name')
+  @Roles(...WRITERS)
+  @ApiOperation({
+    summary: 'Download one artefact of the audit (admin and privacy officer only); 404 for an unknown name',
+  })
+  @ApiProduces('application/octet-stream', 'image/png', 'text/csv')
+  @Header('X-Content-Type-Options', 'nosniff')
+  async artifact(@Param('id', new ParseUUIDPipe()) id: string, @Param('name') name: string): Promise<StreamableFile> {
+    const { artifact, stream } = await this.audits.openArtifact(id, name);
+    return new StreamableFile(stream, {
+      type: artifact.mediaType,
+      disposition: `attachment; filename="${artifact.name}"`,
+      length: artifact.bytes,
+    });
   }
 
   // The documents a privacy officer files, rendered on request from the stored report JSON (the same bytes

@@ -142,17 +142,21 @@ export interface AuditRequestByPath extends AuditRequestFiles {
 export async function checkAuditRequest(req: AuditRequestByPath): Promise<AuditPlan> {
   const { modelPath, preprocessing, members, nonMembers, population, outbound, ...rest } = req;
   const csv = (f: FileInput): CsvInput => ({ path: f.path, name: f.name });
-  return planAudit({
-    ...rest,
-    members: csv(members),
-    nonMembers: csv(nonMembers),
-    ...(population ? { population: csv(population) } : {}),
-    ...(outbound ? { outbound: { ...outbound, allowHosts: [...outbound.allowHosts] } } : {}),
-    ...(modelPath !== undefined ? { model: await readFile(modelPath) } : {}),
-    ...(preprocessing !== undefined
-      ? { preprocessing: { name: preprocessing.name, data: await readFile(preprocessing.path) } }
-      : {}),
-  });
+  return planAudit(
+    {
+      ...rest,
+      members: csv(members),
+      nonMembers: csv(nonMembers),
+      ...(population ? { population: csv(population) } : {}),
+      ...(outbound ? { outbound: { ...outbound, allowHosts: [...outbound.allowHosts] } } : {}),
+      ...(modelPath !== undefined ? { model: await readFile(modelPath) } : {}),
+      ...(preprocessing !== undefined
+        ? { preprocessing: { name: preprocessing.name, data: await readFile(preprocessing.path) } }
+        : {}),
+    },
+    // A plan over the endpoint's query budget is refused here (422 naming queryBudget), before anything is stored.
+    { enforceQueryBudget: true },
+  );
 }
 
 export const ENGINE_CHECKS = {

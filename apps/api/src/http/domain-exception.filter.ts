@@ -62,7 +62,15 @@ export class DomainExceptionFilter implements ExceptionFilter {
         statusCode: engineErrorStatus(exception.code),
         code: exception.code,
         message: exception.message,
-        ...(exception.location ? { details: { location: exception.location } } : {}),
+        // `field`: the request field at fault, when the engine names the option (e.g. sensitiveColumn, queryBudget).
+        ...(exception.location
+          ? {
+              details: {
+                location: exception.location,
+                ...(exception.location.option !== undefined ? { field: exception.location.option } : {}),
+              },
+            }
+          : {}),
       };
     }
     if (exception instanceof HttpException) {

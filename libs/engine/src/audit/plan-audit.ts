@@ -8,7 +8,7 @@ import { preprocessingReportEntry } from './audit-preprocessing';
 import type { AuditRequest } from './audit-request';
 import { prepareAudit } from './prepare-audit';
 import { type AuditReferenceModelPlan, referenceModelPlanOf } from './distributed-reference-models';
-import { planTargetQueries, type TargetQueryPlan } from './query-plan';
+import type { TargetQueryPlan } from './query-plan';
 import { resolveOutboundPolicy } from '../targets/http/outbound-policy';
 
 export interface AuditPlan {
@@ -44,8 +44,12 @@ export interface AuditPlan {
  * Inspects the model and loads and checks the data exactly as runAudit does, then stops: the one call that
  * validates and prices an audit request, for the CLI's --dry-run and the service's POST /audits alike.
  */
-export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
-  const prepared = await prepareAudit(req);
+export async function planAudit(
+  req: AuditRequest,
+  options: { readonly enforceQueryBudget?: boolean } = {},
+): Promise<AuditPlan> {
+  // The CLI's --dry-run shows an over-budget plan (marked refused); the service refuses it (QUERY_BUDGET_EXCEEDED).
+  const prepared = await prepareAudit(req, { enforceQueryBudget: options.enforceQueryBudget === true });
   const estimate = {
     modelsToTrain: prepared.referenceCost?.modelsToTrain ?? 0,
     estimatedSeconds: prepared.referenceCost?.estimatedSeconds ?? 0,
@@ -67,10 +71,10 @@ export async function planAudit(req: AuditRequest): Promise<AuditPlan> {
         }
       : {}),
     ...(hasDuplicates(prepared.duplicates) ? { duplicates: { ...prepared.duplicates } } : {}),
-    ...(prepared.remoteTarget
+    ...(prepared.queryPlan
       ? {
           queries: {
-            ...planTargetQueries(prepared),
+            ...prepared.queryPlan,
             budget: resolveOutboundPolicy({ queryBudget: req.outbound?.queryBudget }).queryBudget,
           },
         }

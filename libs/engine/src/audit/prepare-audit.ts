@@ -23,7 +23,7 @@ import { createExtractionAttack, isExtractionAttack } from '../extraction/extrac
 import { KNOCKOFF_STRATEGIES } from '../extraction/knockoff-attack';
 import { DEFAULT_QUERY_BUDGET, UNIFORM_EVALUATION_ROWS, whatIfPolicies } from '../extraction/run-extraction';
 import { resolveOutboundPolicy } from '../targets/http/outbound-policy';
-import { planTargetQueries } from './query-plan';
+import { planTargetQueries, type TargetQueryPlan, withExtractionQueries } from './query-plan';
 import { surrogateArchitecture } from '../extraction/surrogate';
 import { DEFAULT_TOP_EXPOSED } from '../report/build-report';
 import { assertCompatible, inspectOnnx } from '../targets/onnx-inspection';
@@ -106,6 +106,11 @@ export interface PreparedAudit {
   readonly preprocessing?: PreprocessingSpec;
   /** The endpoint audited, when the target is remote (parsed and checked; headers are secrets). */
   readonly remoteTarget?: RemoteTargetSpec;
+  /**
+   * A remote target: the queries the audit sends at most, planned once after duplicates were left out, and already
+   * checked against the audit's hard budget (HttpTarget checks it again against what earlier runs spent).
+   */
+  readonly queryPlan?: TargetQueryPlan;
 }
 
 export interface PrepareSteps {
@@ -113,6 +118,11 @@ export interface PrepareSteps {
   onStep?: (step: 'inspect' | 'load', message: string) => void;
   /** Throws when the audit was cancelled; called between steps. */
   checkAbort?: () => void;
+  /**
+   * Refuse (QUERY_BUDGET_EXCEEDED) a remote target's plan over its query budget (default true). planAudit (the CLI's
+   * --dry-run) shows such a plan instead, marked as refused.
+   */
+  enforceQueryBudget?: boolean;
 }
 
 export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}): Promise<PreparedAudit> {
@@ -212,30 +222,6 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
       shape.numClasses ?? classCountFromLabels([loadedMembers, loadedNonMembers, loadedPopulation]),
     );
   if (outputPolicy && !onnxSignature) assertPolicyFitsModel(outputPolicy, signature.numClasses);
-  /** Below this many queries per run an extraction attack measures nothing useful. */
-  const MIN_EXTRACTION_QUERIES = 100;
-  // Each extraction attack's query budget (and each what-if re-run's): as asked, or by default DEFAULT_QUERY_BUDGET.
-  // Against a remote target the audit's hard budget covers every row sent: when no per-attack budget is given, the
-  // extraction attacks share what the other attacks leave of it.
-  const extractionRuns = req.extractionWhatIf ? 1 + whatIfPolicies(signature.numClasses).length : 1;
-  let queryBudget = req.queryBudget ?? DEFAULT_QUERY_BUDGET;
-  if (remote && req.queryBudget === undefined && extractionAttacks.length > 0) {
-    const cap = resolveOutboundPolicy({ queryBudget: req.outbound?.queryBudget }).queryBudget;
-    const others = planTargetQueries({
-      attacks,
-      members: loadedMembers,
-      nonMembers: loadedNonMembers,
-      ...(loadedPopulation ? { population: loadedPopulation } : {}),
-    }).total;
-    queryBudget = Math.floor((cap - others - UNIFORM_EVALUATION_ROWS) / (extractionAttacks.length * extractionRuns));
-    if (queryBudget < MIN_EXTRACTION_QUERIES) {
-      throw new EngineError(
-        EngineErrorCode.QueryBudgetExceeded,
-        `the query budget of ${cap} leaves ${Math.max(0, cap - others)} queries for ${extractionAttacks.length * extractionRuns} extraction run(s) after the other attacks' ${others}; raise --query-budget`,
-      );
-    }
-  }
-  const extractionQueries = queryBudget * extractionAttacks.length * extractionRuns;
   const targetSha256 = remote
     ? remoteTargetSha256(remote)
     : createHash('sha256').update(modelBytesOf(req)).digest('hex');
@@ -273,13 +259,28 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     );
   }
 
+  // What the audit sends its target, planned once on the data as measured (duplicates left out), and checked against
+  // a remote target's hard budget here, before anything runs: the service calls this when an audit is commissioned.
+  const { extractionQueries, queryBudget, queryPlan } = planAuditQueries(
+    req,
+    remote,
+    attacks,
+    extractionAttacks,
+    { members, nonMembers, ...(population ? { population } : {}) },
+    signature.numClasses,
+    steps.enforceQueryBudget !== false,
+  );
+
   // The sensitive column is checked against the spec and the data now, so a dry run refuses what a run would.
   if (req.sensitiveColumn !== undefined && inversionAttacks.some((a) => a.id === 'inversion.attribute')) {
-    resolveSensitiveAttribute(
-      req.sensitiveColumn,
-      signature.nFeatures,
-      [members, nonMembers, ...(population ? [population] : [])],
-      preprocessing,
+    const sensitiveColumn = req.sensitiveColumn;
+    withOption('sensitiveColumn', () =>
+      resolveSensitiveAttribute(
+        sensitiveColumn,
+        signature.nFeatures,
+        [members, nonMembers, ...(population ? [population] : [])],
+        preprocessing,
+      ),
     );
   }
 
@@ -334,7 +335,70 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     ...(effectiveClasses !== undefined ? { classes: effectiveClasses } : {}),
     ...(preprocessing ? { preprocessing } : {}),
     ...(remote ? { remoteTarget: remote } : {}),
+    ...(queryPlan ? { queryPlan } : {}),
   };
+}
+
+/** Below this many queries per run an extraction attack measures nothing useful. */
+const MIN_EXTRACTION_QUERIES = 100;
+
+/**
+ * Each extraction attack's query budget (and each what-if re-run's): as asked, or by default DEFAULT_QUERY_BUDGET.
+ * Against a remote target the audit's hard budget covers every row sent: when no per-attack budget is given, the
+ * extraction attacks share what the other attacks leave of it, and a plan over that budget is refused now
+ * (QUERY_BUDGET_EXCEEDED, option outbound.queryBudget), before any query.
+ */
+function planAuditQueries(
+  req: AuditRequest,
+  remote: RemoteTargetSpec | undefined,
+  attacks: readonly MembershipAttack[],
+  extractionAttacks: readonly ExtractionAttack[],
+  data: { members: LabeledDataset; nonMembers: LabeledDataset; population?: LabeledDataset },
+  numClasses: number,
+  enforceBudget: boolean,
+): { extractionQueries: number; queryBudget: number; queryPlan?: TargetQueryPlan } {
+  const extractionRuns = req.extractionWhatIf ? 1 + whatIfPolicies(numClasses).length : 1;
+  let queryBudget = req.queryBudget ?? DEFAULT_QUERY_BUDGET;
+  if (!remote) return { queryBudget, extractionQueries: queryBudget * extractionAttacks.length * extractionRuns };
+  const cap = resolveOutboundPolicy({ queryBudget: req.outbound?.queryBudget }).queryBudget;
+  const others = planTargetQueries({ attacks, ...data });
+  if (req.queryBudget === undefined && extractionAttacks.length > 0) {
+    queryBudget = Math.floor(
+      (cap - others.total - UNIFORM_EVALUATION_ROWS) / (extractionAttacks.length * extractionRuns),
+    );
+    if (queryBudget < MIN_EXTRACTION_QUERIES) {
+      throw new EngineError(
+        EngineErrorCode.QueryBudgetExceeded,
+        `the query budget of ${cap} leaves ${Math.max(0, cap - others.total)} queries for ${extractionAttacks.length * extractionRuns} extraction run(s) after the other attacks' ${others.total}; at least ${MIN_EXTRACTION_QUERIES} per run are needed: raise the query budget (--query-budget)`,
+        { option: 'outbound.queryBudget' },
+      );
+    }
+  }
+  const extractionQueries = queryBudget * extractionAttacks.length * extractionRuns;
+  const queryPlan = withExtractionQueries(others, extractionAttacks, extractionQueries);
+  if (enforceBudget && queryPlan.total > cap) {
+    throw new EngineError(
+      EngineErrorCode.QueryBudgetExceeded,
+      `the audit needs ${queryPlan.total} queries but the query budget leaves ${cap} (at most ${queryPlan.audited} audited records${queryPlan.perAttack
+        .filter((a) => a.queries > 0)
+        .map((a) => ` + ${a.queries} for ${a.attack}`)
+        .join('')}); raise the query budget (--query-budget) or audit fewer rows`,
+      { option: 'outbound.queryBudget' },
+    );
+  }
+  return { queryBudget, extractionQueries, queryPlan };
+}
+
+/** Runs a check whose EngineError is about one request option, naming that option on the error. */
+function withOption<T>(option: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof EngineError && e.location?.option === undefined) {
+      throw new EngineError(e.code, e.message, { ...e.location, option });
+    }
+    throw e;
+  }
 }
 
 /** What is known of the target's shape before the data are read (all of it for a model file). */
@@ -409,6 +473,7 @@ function assertInversionOptions(req: AuditRequest, inversionAttacks: readonly In
       throw new EngineError(
         EngineErrorCode.InvalidOption,
         'inversion.attribute infers the value of a sensitive column: name it (--sensitive-column)',
+        { option: 'sensitiveColumn' },
       );
     }
   }
@@ -419,6 +484,7 @@ function assertInversionOptions(req: AuditRequest, inversionAttacks: readonly In
     throw new EngineError(
       EngineErrorCode.InvalidOption,
       `the inversion query budget must be a positive integer, got ${req.inversionQueryBudget}`,
+      { option: 'inversionQueryBudget' },
     );
   }
   const maxRestarts = MIFACE_SETTINGS.maxRestarts;

@@ -23,6 +23,10 @@ function distinctRows(datasets: readonly LabeledDataset[]): number {
   return seen.size;
 }
 
+/**
+ * Computed once per audit, after duplicate records were left out (prepareAudit), and carried on the PreparedAudit:
+ * hashing every audited row is the costly part.
+ */
 export function planTargetQueries(audit: {
   readonly attacks: readonly MembershipAttack[];
   readonly members: LabeledDataset;
@@ -41,13 +45,21 @@ export function planTargetQueries(audit: {
     attack: a.id,
     queries: a.plannedTargetQueries?.(sizes) ?? 0,
   }));
-  const extraction = audit.extractionAttacks ?? [];
-  if (extraction.length > 0) {
-    // Their budgets, plus the uniform inputs the fidelity is measured on (queried once per audit).
-    perAttack.push({
-      attack: extraction.map((a) => a.id).join('+'),
-      queries: (audit.extractionQueries ?? 0) + UNIFORM_EVALUATION_ROWS,
-    });
-  }
-  return { audited, perAttack, total: audited + perAttack.reduce((s, a) => s + a.queries, 0) };
+  const plan = { audited, perAttack, total: audited + perAttack.reduce((s, a) => s + a.queries, 0) };
+  return withExtractionQueries(plan, audit.extractionAttacks ?? [], audit.extractionQueries ?? 0);
+}
+
+/** The plan plus the extraction attacks' budgets and the uniform inputs their fidelity is measured on (once). */
+export function withExtractionQueries(
+  plan: TargetQueryPlan,
+  extractionAttacks: ReadonlyArray<{ readonly id: string }>,
+  extractionQueries: number,
+): TargetQueryPlan {
+  if (extractionAttacks.length === 0) return plan;
+  const queries = extractionQueries + UNIFORM_EVALUATION_ROWS;
+  return {
+    audited: plan.audited,
+    perAttack: [...plan.perAttack, { attack: extractionAttacks.map((a) => a.id).join('+'), queries }],
+    total: plan.total + queries,
+  };
 }

@@ -40,7 +40,6 @@ import type {
   TargetModel,
 } from '../types';
 import { type AuditRequest, modelBytesOf } from './audit-request';
-import { planTargetQueries } from './query-plan';
 import { createProtocolAdapter, type HttpTarget } from '../targets/http/http-target';
 import { openAuditHttpTarget } from './open-remote-target';
 import { displayEndpoint, type RemoteTargetSpec } from '../targets/http/remote-target-spec';
@@ -94,7 +93,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
 
   checkAbort();
   const remote = prepared.remoteTarget;
-  const queryPlan = remote ? planTargetQueries(prepared) : undefined;
+  const queryPlan = prepared.queryPlan;
   progress(
     'load-model',
     PROGRESS.load,

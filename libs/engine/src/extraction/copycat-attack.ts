@@ -11,10 +11,9 @@ import {
   type ExtractionRun,
   labelsOf,
   QueryMeter,
-  type SurrogateCheckpoint,
   requireQueryPool,
 } from './extraction-attack';
-import { trainSurrogate } from './surrogate';
+import { trainAtCheckpoints } from './surrogate-checkpoints';
 
 export class CopycatAttack implements ExtractionAttack {
   readonly id = 'extraction.copycat' as const;
@@ -30,8 +29,7 @@ export class CopycatAttack implements ExtractionAttack {
     const total = Math.min(ctx.budget, pool.nRows, meter.remaining());
     const order = new SeededRandom(deriveSeed(ctx.seed, 0xc0c)).permutation(pool.nRows);
     const answers = new AnswerSet(total, d, c);
-    const checkpoints: SurrogateCheckpoint[] = [];
-    for (const rung of [...ctx.ladder.filter((q) => q < total), total]) {
+    const checkpoints = await trainAtCheckpoints(ctx, answers, total, false, async (rung) => {
       const rows = order.slice(answers.nRows, rung);
       const features = gatherRows(pool.features, d, rows);
       const out = await meter.ask(features, rows.length);
@@ -40,15 +38,7 @@ export class CopycatAttack implements ExtractionAttack {
       const onehot = new Float32Array(rows.length * c);
       labels.forEach((y, r) => (onehot[r * c + y] = 1));
       answers.add(features, onehot, rows.length);
-      const surrogate = await trainSurrogate(answers, ctx.architecture, {
-        seed: deriveSeed(ctx.seed, rung),
-        soft: false,
-        ...(ctx.trainer ? { trainer: ctx.trainer } : {}),
-        ...(ctx.surrogateSteps !== undefined ? { steps: ctx.surrogateSteps } : {}),
-      });
-      checkpoints.push({ queries: answers.nRows, surrogate });
-      ctx.onProgress?.(answers.nRows / total, `${answers.nRows} queries`);
-    }
+    });
     const exhausted = total < ctx.budget && total === pool.nRows;
     return {
       checkpoints,

@@ -47,6 +47,11 @@ export class EquationSolvingAttack implements ExtractionAttack {
     }
     const rng = new SeededRandom(deriveSeed(ctx.seed, 0xe9));
     const total = rungs[rungs.length - 1]!;
+    // A feature constant in the data (an image's always-blank corner pixel) is constant in every query too: its
+    // weight cannot be told from the bias, so it is solved as zero and the bias absorbs it (exact on the data).
+    const varying = Array.from({ length: d }, (_, j) => j).filter(
+      (j) => ctx.featureRange.max[j]! > ctx.featureRange.min[j]!,
+    );
     const features = uniformRows(ctx.featureRange, total, () => rng.next());
     const logits = new Float64Array(total * c);
     const probabilities = new Float32Array(total * c);
@@ -61,7 +66,7 @@ export class EquationSolvingAttack implements ExtractionAttack {
       probabilities.set(out.probabilities.subarray(0, n * c), asked * c);
       asked = rung;
       const surrogate = usedLogits
-        ? solveLogits(features, logits, rung, d, c)
+        ? solveLogits(features, logits, rung, d, c, varying)
         : solveLogRatios(features, probabilities, rung, d, c);
       checkpoints.push({ queries: rung, surrogate });
       ctx.onProgress?.(rung / total, `${rung} queries`);
@@ -99,9 +104,26 @@ function linearModel(theta: Float64Array, d: number, c: number): MlpWeights {
   };
 }
 
-/** Logits answered: [x, 1] Theta = z, one least-squares solve for every class at once. */
-function solveLogits(features: Float32Array, logits: Float64Array, n: number, d: number, c: number): MlpWeights {
-  return linearModel(leastSquares(design(features, n, d), n, d + 1, logits.subarray(0, n * c), c), d, c);
+/**
+ * Logits answered: [x, 1] Theta = z over the varying features, one least-squares solve for every class at once;
+ * constant features get weight zero (their contribution is in the bias).
+ */
+function solveLogits(
+  features: Float32Array,
+  logits: Float64Array,
+  n: number,
+  d: number,
+  c: number,
+  varying: readonly number[],
+): MlpWeights {
+  const v = varying.length;
+  const reduced = new Float32Array(n * v);
+  for (let r = 0; r < n; r++) for (let k = 0; k < v; k++) reduced[r * v + k] = features[r * d + varying[k]!]!;
+  const solved = leastSquares(design(reduced, n, v), n, v + 1, logits.subarray(0, n * c), c);
+  const theta = new Float64Array((d + 1) * c);
+  varying.forEach((j, k) => theta.set(solved.subarray(k * c, (k + 1) * c), j * c));
+  theta.set(solved.subarray(v * c, (v + 1) * c), d * c);
+  return linearModel(theta, d, c);
 }
 
 /** Below this a float32 probability loses relative precision (subnormal range): never an equation. */

@@ -72,6 +72,31 @@ describe('extraction.equation-solving', () => {
   });
 });
 
+describe('extraction.equation-solving with a feature constant in the data (a blank corner pixel)', () => {
+  it('solves the other weights and folds the constant one into the bias: still exact, no rank error', async () => {
+    const original = split;
+    const constant = <T extends { features: Float32Array; nRows: number; nFeatures: number }>(ds: T): T => {
+      const features = ds.features.slice();
+      for (let r = 0; r < ds.nRows; r++) features[r * ds.nFeatures] = 3;
+      return { ...ds, features };
+    };
+    split = {
+      train: constant(original.train),
+      members: constant(original.members),
+      nonMembers: constant(original.nonMembers),
+      population: constant(original.population),
+    };
+    try {
+      const { bytes } = await trainedTarget(split.train, [], 20);
+      const [finding] = await extract(await loadTarget(bytes), new EquationSolvingAttack(), 500);
+      expect(finding!.metrics.fidelity).toBe(1);
+      expect(finding!.metrics.queriesTo['0.99']).toBe(17);
+    } finally {
+      split = original;
+    }
+  });
+});
+
 describe('extraction.knockoff, copycat and jacobian on a letter MLP', () => {
   let target: { bytes: Uint8Array };
   beforeAll(async () => {

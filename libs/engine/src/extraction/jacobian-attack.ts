@@ -20,7 +20,8 @@ import {
   type SurrogateCheckpoint,
   requireQueryPool,
 } from './extraction-attack';
-import { logitInputGradient, trainSurrogate } from './surrogate';
+import { logitInputGradient } from './surrogate';
+import { trainCheckpoint } from './surrogate-checkpoints';
 
 /** Step as a fraction of each feature's range. */
 export const JACOBIAN_LAMBDA = 0.1;
@@ -58,13 +59,7 @@ export class JacobianAttack implements ExtractionAttack {
       (hi, j) => JACOBIAN_LAMBDA * (hi - ctx.featureRange.min[j]!),
     );
     for (let round = 0; ; round++) {
-      const surrogate: MlpWeights = await trainSurrogate(answers, ctx.architecture, {
-        seed: deriveSeed(ctx.seed, round),
-        soft,
-        ...(ctx.trainer ? { trainer: ctx.trainer } : {}),
-        ...(ctx.surrogateSteps !== undefined ? { steps: ctx.surrogateSteps } : {}),
-      });
-      checkpoints.push({ queries: answers.nRows, surrogate });
+      const surrogate: MlpWeights = await trainCheckpoint(ctx, answers, soft, round, checkpoints);
       ctx.onProgress?.(answers.nRows / budget, `round ${round}: ${answers.nRows} queries`);
       const left = Math.min(budget - answers.nRows, meter.remaining());
       if (left <= 0) break;

@@ -7,6 +7,7 @@ import type {
   DuplicatePolicy,
   DuplicateRecordCounts,
   AuditTrigger,
+  AuditAttackOptions,
 } from '../records';
 
 @Entity({ name: 'audits' })
@@ -33,6 +34,7 @@ export class AuditEntity {
   @Column('jsonb', { name: 'reference_model_keys', nullable: true }) referenceModelKeys!: string[] | null;
   @Column('int', { name: 'query_budget', nullable: true }) queryBudget!: number | null;
   @Column('int', { name: 'queries_used', default: 0 }) queriesUsed!: number;
+  @Column('jsonb', { name: 'attack_options', nullable: true }) attackOptions!: AuditAttackOptions | null;
   @Column('text') status!: string;
   @Column('int') progress!: number;
   @Column('text', { nullable: true }) phase!: string | null;

@@ -9,6 +9,8 @@ import type {
   ReferenceTraining,
   AuditTrigger,
   ModelAuditHistoryEntry,
+  AuditAttackOptions,
+  AuditArtifactRecord,
 } from '../records';
 
 export interface NewAudit {
@@ -31,9 +33,14 @@ export interface NewAudit {
   readonly referenceModelKeys?: readonly string[] | null;
   readonly trigger?: AuditTrigger;
   readonly maxRise?: number | null;
-  /** Endpoint audits: the hard query budget. */
+  /** Endpoint audits: the hard query budget; a model file with extraction attacks: each extraction run's budget. */
   readonly queryBudget?: number | null;
+  /** Options of the extraction and inversion attacks. */
+  readonly attackOptions?: AuditAttackOptions | null;
 }
+
+/** A file an audit produced, already adopted by the blob store under its sha256. */
+export type NewAuditArtifact = Omit<AuditArtifactRecord, 'auditId' | 'createdAt'>;
 
 /** Thrown by createQueued when the model version already has a queued or running audit. */
 export class ActiveAuditExistsError extends Error {
@@ -68,7 +75,16 @@ export abstract class AuditRepository {
    * Findings, report, its sha256 (tamper evidence: the canonical content hash the caller computed) and risk in
    * one transaction; findings upserted on (audit_id, attack). False if no longer running.
    */
-  abstract completeWithReport(id: string, report: AuditReport, reportSha256: string): Promise<boolean>;
+  abstract completeWithReport(
+    id: string,
+    report: AuditReport,
+    reportSha256: string,
+    /** The files the audit produced (blobs already stored), recorded in the same transaction. */
+    artifacts?: readonly NewAuditArtifact[],
+  ): Promise<boolean>;
+  /** The audit's files, by name. */
+  abstract listArtifacts(auditId: string): Promise<AuditArtifactRecord[]>;
+  abstract findArtifact(auditId: string, name: string): Promise<AuditArtifactRecord | null>;
   abstract markFailed(id: string, failure: { code: string; reason: string }): Promise<boolean>;
   /** queued|running -> cancelled; returns the status it left, or null when it was not active. */
   abstract markCancelled(id: string): Promise<AuditStatus | null>;

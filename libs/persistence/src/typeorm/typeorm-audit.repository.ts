@@ -3,7 +3,35 @@ import { TenantDb, type TenantScopedRepository } from '../tenancy/tenant-db';
 import type { AuditReport, RiskRating, Severity } from '../../../engine/src/types';
 import { AuditEntity, FindingEntity } from '../entities';
 import { ACTIVE_AUDIT_STATUSES, AuditRecord, AuditStatus, FindingRecord, ModelAuditHistoryEntry } from '../records';
-import { ActiveAuditExistsError, AuditRepository, NewAudit } from '../repositories/audit.repository';
+import {
+  ActiveAuditExistsError,
+  AuditRepository,
+  NewAudit,
+  type NewAuditArtifact,
+} from '../repositories/audit.repository';
+import type { AuditArtifactKind, AuditArtifactRecord } from '../records';
+
+interface ArtifactRow {
+  audit_id: string;
+  name: string;
+  kind: string;
+  media_type: string;
+  sha256: string;
+  bytes: string | number;
+  created_at: Date;
+}
+
+function artifactOf(r: ArtifactRow): AuditArtifactRecord {
+  return {
+    auditId: r.audit_id,
+    name: r.name,
+    kind: r.kind as AuditArtifactKind,
+    mediaType: r.media_type,
+    sha256: r.sha256,
+    bytes: Number(r.bytes),
+    createdAt: r.created_at,
+  };
+}
 
 const ONE_ACTIVE_INDEX = 'audits_one_active_per_model_version';
 
@@ -36,6 +64,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
           reportSha256: null,
           queryBudget: input.queryBudget ?? null,
           queriesUsed: 0,
+          attackOptions: input.attackOptions ? { ...input.attackOptions } : null,
           status: AuditStatus.Queued,
           progress: 0,
           phase: 'queued',
@@ -133,7 +162,12 @@ export class TypeOrmAuditRepository extends AuditRepository {
     return rows[0]?.status ?? null;
   }
 
-  async completeWithReport(id: string, report: AuditReport, reportSha256: string): Promise<boolean> {
+  async completeWithReport(
+    id: string,
+    report: AuditReport,
+    reportSha256: string,
+    artifacts: readonly NewAuditArtifact[] = [],
+  ): Promise<boolean> {
     return this.db.run(async (em) => {
       const locked = rowsOf(
         await em.query(`SELECT id FROM audits WHERE id = $1 AND status = 'running' FOR UPDATE`, [id]),
@@ -168,8 +202,35 @@ export class TypeOrmAuditRepository extends AuditRepository {
           reportSha256,
         ],
       );
+      for (const a of artifacts) {
+        await em.query(
+          `INSERT INTO audit_artifacts (audit_id, name, kind, media_type, sha256, bytes) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (audit_id, name) DO UPDATE SET kind = EXCLUDED.kind, media_type = EXCLUDED.media_type,
+             sha256 = EXCLUDED.sha256, bytes = EXCLUDED.bytes`,
+          [id, a.name, a.kind, a.mediaType, a.sha256, a.bytes],
+        );
+      }
       return true;
     });
+  }
+
+  async listArtifacts(auditId: string): Promise<AuditArtifactRecord[]> {
+    return rowsOf<ArtifactRow>(
+      await this.db.query(
+        `SELECT audit_id, name, kind, media_type, sha256, bytes, created_at FROM audit_artifacts WHERE audit_id = $1 ORDER BY name`,
+        [auditId],
+      ),
+    ).map(artifactOf);
+  }
+
+  async findArtifact(auditId: string, name: string): Promise<AuditArtifactRecord | null> {
+    const [row] = rowsOf<ArtifactRow>(
+      await this.db.query(
+        `SELECT audit_id, name, kind, media_type, sha256, bytes, created_at FROM audit_artifacts WHERE audit_id = $1 AND name = $2`,
+        [auditId, name],
+      ),
+    );
+    return row ? artifactOf(row) : null;
   }
 
   async listForModel(
