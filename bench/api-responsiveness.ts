@@ -124,6 +124,8 @@ async function main(): Promise<void> {
       STORAGE_DIR: join(dir, 'storage'),
       PORT: '0',
       PRIVAUDIT_BOOTSTRAP_ADMIN_KEY: adminKey,
+      // Datasets are stored only encrypted (docs/security.md): a throw-away master key (older builds ignore it).
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE: 'true',
       THROTTLE_LIMIT: '10000000',
       LOG_LEVEL: 'warn',

@@ -170,6 +170,8 @@ async function main(): Promise<void> {
     STORAGE_DIR: storage,
     PORT: '0',
     PRIVAUDIT_BOOTSTRAP_ADMIN_KEY: adminKey,
+    // Datasets are stored only encrypted (docs/security.md, "Data at rest"): a throw-away master key.
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'warn',
     // The limiter would cap one key at THROTTLE_LIMIT requests a minute (default 600): raised out of the way.
     THROTTLE_LIMIT: '100000000',
