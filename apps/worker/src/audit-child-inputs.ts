@@ -72,11 +72,11 @@ export class AuditChildInputs {
           throw new FinalAuditFailure('DATA_ENCRYPTION_UNAVAILABLE', e.message);
         throw e;
       }
-      return { path, name: `${d.name}.csv` };
+      return path;
     };
-    const membersFile = await opened(members, 'members');
-    const nonMembersFile = await opened(nonMembers, 'non-members');
-    const populationFile = population ? await opened(population, 'population') : undefined;
+    const membersPath = await opened(members, 'members');
+    const nonMembersPath = await opened(nonMembers, 'non-members');
+    const populationPath = population ? await opened(population, 'population') : undefined;
     return {
       ...(endpoint
         ? {
@@ -89,13 +89,11 @@ export class AuditChildInputs {
         audit,
         version,
         { members, nonMembers, population },
+        // The datasets as opened into the child's scratch directory (sealed at rest), not their stored blobs.
+        [membersPath, nonMembersPath, populationPath],
         (sha256) => this.blobs.localPath(sha256),
         this.config.MAX_MODEL_BYTES,
       ),
-      // The datasets as opened into the child's scratch directory (sealed at rest), not their stored blobs.
-      members: membersFile,
-      nonMembers: nonMembersFile,
-      ...(populationFile ? { population: populationFile } : {}),
       // A model file's query budget is each extraction run's (an endpoint's is the hard cap, in `outbound`).
       ...(!endpoint && audit.queryBudget !== null ? { queryBudget: audit.queryBudget } : {}),
       ...(audit.attackOptions ? { attackOptions: attackRequestOptions(audit.attackOptions) } : {}),

@@ -1,6 +1,6 @@
 // The one mapping from a stored audit (or one about to be stored) to the engine's request, with its files named by
-// local blob paths: the api plans and prices an audit with it (POST /audits, re-audits), the worker runs the audit
-// and its reference-model jobs with it. One mapping, so the cache keys the api prices are the keys the jobs train.
+// local paths (the model and spec as stored, the datasets where the caller opened them): the api plans and prices
+// an audit with it (POST /audits, re-audits), the worker runs the audit and its reference-model jobs with it. One mapping, so the cache keys the api prices are the keys the jobs train.
 import type { AuditRequest } from '../../engine/src/audit/audit-request';
 import type { AttackId } from '../../engine/src/types';
 import type { AuditRecord, DatasetRecord, ModelVersionRecord } from './records';
@@ -51,16 +51,19 @@ export function auditRequestFiles(
     readonly nonMembers: DatasetRecord;
     readonly population?: DatasetRecord | undefined;
   },
+  /** Where each dataset was opened (sealed at rest: DataVault): members, non-members, population. */
+  openedPaths: readonly [string, string, string?],
   localPath: (sha256: string) => string,
   maxModelBytes: number,
 ): AuditRequestFiles {
   const { members, nonMembers, population } = datasets;
-  const file = (d: DatasetRecord) => ({ path: localPath(d.sha256), name: `${d.name}.csv` });
+  const [membersPath, nonMembersPath, populationPath] = openedPaths;
+  const file = (d: DatasetRecord, path: string) => ({ path, name: `${d.name}.csv` });
   return {
     ...(version.kind === 'endpoint' ? {} : { modelPath: localPath(version.sha256) }),
-    members: file(members),
-    nonMembers: file(nonMembers),
-    ...(population ? { population: file(population) } : {}),
+    members: file(members, membersPath),
+    nonMembers: file(nonMembers, nonMembersPath),
+    ...(population && populationPath !== undefined ? { population: file(population, populationPath) } : {}),
     labelColumn: members.labelColumn,
     ...(members.idColumn ? { idColumn: members.idColumn } : {}),
     ...(audit.groupColumn ? { groupColumn: audit.groupColumn } : {}),

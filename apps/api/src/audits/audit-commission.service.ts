@@ -386,6 +386,7 @@ export class AuditCommissionService {
         options,
         version,
         datasets,
+        [m as string, n as string, p],
         (sha256) => this.blobs.localPath(sha256),
         this.config.MAX_MODEL_BYTES,
       );
@@ -394,9 +395,6 @@ export class AuditCommissionService {
           ...files,
           // The extraction / inversion options, as the worker passes them (audit-child-inputs.ts).
           ...attackRequestOptions(attackOptions),
-          members: { ...files.members, path: m as string },
-          nonMembers: { ...files.nonMembers, path: n as string },
-          ...(files.population && p !== undefined ? { population: { ...files.population, path: p } } : {}),
           // An endpoint is planned from its spec without secrets: planning sends nothing, and the keys hash no secret.
           ...(version.kind === 'endpoint'
             ? {
