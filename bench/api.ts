@@ -90,6 +90,35 @@ function digitsCsv(from: number, to: number): string {
   return [lines[0], ...lines.slice(1 + from, 1 + to)].join('\n') + '\n';
 }
 
+interface RoundTrips {
+  readonly pg: number;
+  readonly redis: number;
+  readonly http: number;
+}
+
+/** The api's Postgres statements and Redis commands so far (bench/round-trip-counter.ts, asked with SIGWINCH). */
+async function roundTrips(api: Child): Promise<RoundTrips> {
+  const seen = api.output.match(/round-trips (\d+)/g)?.length ?? 0;
+  api.proc.kill('SIGWINCH');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const lines = [...api.output.matchAll(/round-trips (\d+) pg (\d+) redis (\d+) http (\d+)/g)];
+    const line = lines[seen];
+    if (line) return { pg: Number(line[2]), redis: Number(line[3]), http: Number(line[4]) };
+    if (Date.now() > deadline) throw new Error(`the api did not report its round trips: ${api.output.slice(-1500)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function perRequest(before: RoundTrips, after: RoundTrips): string {
+  const requests = after.http - before.http;
+  if (requests === 0) return 'n/a';
+  return (
+    `Postgres ${((after.pg - before.pg) / requests).toFixed(2)}, ` +
+    `Redis ${((after.redis - before.redis) / requests).toFixed(2)} round trips per request`
+  );
+}
+
 class Child {
   output = '';
   readonly exited: Promise<void>;
@@ -185,7 +214,12 @@ async function main(): Promise<void> {
   const profDir = process.argv.includes('--cpu-prof-dir')
     ? process.argv[process.argv.indexOf('--cpu-prof-dir') + 1]
     : '';
-  const apiArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
+  const apiArgs = [
+    ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []),
+    // Counts the api's Postgres statements and Redis commands (bench/round-trip-counter.ts).
+    '-r',
+    path.join(DIST, 'bench/round-trip-counter.js'),
+  ];
   const api = new Child(
     spawn(process.execPath, [...apiArgs, path.join(DIST, 'apps/api/src/main.js')], {
       env,
@@ -251,9 +285,11 @@ async function main(): Promise<void> {
       })
     ).id as string;
     const idleCpu = cpuMs(api.proc.pid);
+    const idleTrips = await roundTrips(api);
     const idle = await readRun(idleAudit);
     const idleLoad = loadAverage();
     const idleCpuPerRequest = cpuPerRequest(idleCpu, cpuMs(api.proc.pid), idle.requests.total);
+    const idleTripsPerRequest = perRequest(idleTrips, await roundTrips(api));
 
     worker = new Child(
       spawn(process.execPath, [path.join(DIST, 'apps/worker/src/main.js')], {
@@ -283,11 +319,15 @@ async function main(): Promise<void> {
     }
     console.log(`worker training reference models (audit running); load average ${loadAverage()}`);
     const readCpu = cpuMs(api.proc.pid);
+    const readTrips = await roundTrips(api);
     const reads = await readRun(training);
     const readCpuPerRequest = cpuPerRequest(readCpu, cpuMs(api.proc.pid), reads.requests.total);
+    const readTripsPerRequest = perRequest(readTrips, await roundTrips(api));
 
     const readLoad = loadAverage();
     let next = 0;
+    const commissionCpu = cpuMs(api.proc.pid);
+    const commissionTrips = await roundTrips(api);
     const commissioned = await autocannon({
       url: base,
       connections: 4,
@@ -311,15 +351,18 @@ async function main(): Promise<void> {
         },
       ],
     });
+    const commissionCpuPerRequest = cpuPerRequest(commissionCpu, cpuMs(api.proc.pid), commissioned.requests.total);
+    const commissionTripsPerRequest = perRequest(commissionTrips, await roundTrips(api));
     const stillTraining = (await call('GET', `/audits/${training}`)).status as string;
     console.log(`\nreads at ${rate} req/s for ${seconds} s, no worker running (load average after: ${idleLoad}):`);
     print('reads idle', figures(idle));
-    console.log(`             api CPU per read: ${idleCpuPerRequest}`);
+    console.log(`             api CPU per read: ${idleCpuPerRequest}; ${idleTripsPerRequest}`);
     console.log(`reads at ${rate} req/s for ${seconds} s while the worker trains (load average after: ${readLoad}):`);
     print('reads', figures(reads));
-    console.log(`             api CPU per read: ${readCpuPerRequest}`);
+    console.log(`             api CPU per read: ${readCpuPerRequest}; ${readTripsPerRequest}`);
     console.log(`commissions, ${commissions} at ${commissionRate} req/s (load average after: ${loadAverage()}):`);
     print('commissions', figures(commissioned));
+    console.log(`             api CPU per commission: ${commissionCpuPerRequest}; ${commissionTripsPerRequest}`);
     console.log(
       `the training audit was ${stillTraining} at the end (the worker trained throughout the run if running)`,
     );
