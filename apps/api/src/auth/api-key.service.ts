@@ -5,6 +5,8 @@ import { ApiKeyRecord, ApiKeyRole } from '../../../../libs/persistence/src/recor
 import { ApiKeyRepository } from '../../../../libs/persistence/src/repositories/api-key.repository';
 import { DEFAULT_TENANT_ID, runInTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
+import { ApiKeyChanges } from '../../../../libs/persistence/src/api-key-changes';
+import { ApiKeyCache } from './api-key-cache';
 import { apiKeyMatches, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key-secret';
 
 export interface AuthenticatedCaller {
@@ -52,10 +54,17 @@ export function summarizeApiKey(record: ApiKeyRecord, now = new Date()): ApiKeyS
 export class ApiKeyService implements OnApplicationBootstrap {
   private readonly logger = new Logger(ApiKeyService.name);
 
+  /** Authenticated keys, reused for API_KEY_CACHE_SECONDS unless api_keys changes (api-key-cache.ts). */
+  private readonly cache: ApiKeyCache;
+
   constructor(
     @Inject(ApiKeyRepository) private readonly keys: ApiKeyRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Inject(ApiKeyChanges) changes: ApiKeyChanges,
+  ) {
+    this.cache = new ApiKeyCache(config.API_KEY_CACHE_SECONDS * 1000, () => changes.isLive());
+    changes.subscribe(() => this.cache.invalidate());
+  }
 
   /**
    * Inserts the configured bootstrap admin key (hashed) unless that very key is already there: the whole key's
@@ -108,18 +117,27 @@ export class ApiKeyService implements OnApplicationBootstrap {
   async authenticate(key: string): Promise<AuthenticatedCaller | null> {
     const prefix = apiKeyPrefix(key);
     if (!prefix) return null;
-    const record = await this.keys.findActiveByPrefix(prefix);
-    if (!record || !apiKeyMatches(key, record.hash)) return null;
+    const keyHash = hashApiKey(key);
+    const cached = this.cache.get(keyHash);
+    if (cached) return cached;
+    const lookup = this.cache.beginLookup();
+    const found = await this.keys.findActiveForAuthentication(prefix);
+    if (!found || !apiKeyMatches(key, found.record.hash)) return null;
+    const { record } = found;
     const now = new Date();
+    // lastUsedAt is refreshed on lookups only: a cached key is looked up again at least every
+    // API_KEY_CACHE_SECONDS (at most 60), well within the resolution.
     if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       void this.keys.touch(record.id, now).catch(() => undefined); // bookkeeping only: never fails a request
     }
-    return {
+    const caller: AuthenticatedCaller = {
       keyId: record.id,
       role: record.role,
       tenantId: record.tenantId,
       installationAdmin: record.installationAdmin,
     };
+    this.cache.put(lookup, keyHash, caller, found.secondsToExpiry);
+    return caller;
   }
 
   /** Creates a key; the clear key is returned once and never stored. */
@@ -146,7 +164,10 @@ export class ApiKeyService implements OnApplicationBootstrap {
     if (summarizeApiKey(record).status === 'active' && record.role === ApiKeyRole.Admin) {
       await this.assertAnotherAdmin(id, 'revoked');
     }
-    return summarizeApiKey(foundOrNotFound(await this.keys.revoke(id), `API key ${id}`));
+    const revoked = foundOrNotFound(await this.keys.revoke(id), `API key ${id}`);
+    // This replica forgets the key before answering; the others on the notification the UPDATE committed.
+    this.cache.invalidate();
+    return summarizeApiKey(revoked);
   }
 
   /**
@@ -176,6 +197,7 @@ export class ApiKeyService implements OnApplicationBootstrap {
       },
       overlapSeconds,
     );
+    this.cache.invalidate(); // the old key's expiry moved (the other replicas: NOTIFY)
     if (!record) throw new ServiceError(ServiceErrorCode.ApiKeyNotActive, `API key ${id} is no longer active`);
     const previous = summarizeApiKey(foundOrNotFound(await this.keys.findById(id), `API key ${id}`));
     return { record, key, previous };
