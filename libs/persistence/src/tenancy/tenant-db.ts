@@ -70,15 +70,14 @@ export class TenantDb {
         throw e;
       }
       Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
-      let result: T;
       try {
-        result = await runWithManager(scope, runner.manager, () => fn(runner.manager));
+        const result = await runWithManager(scope, runner.manager, () => fn(runner.manager));
+        await runner.commitTransaction();
+        return result;
       } catch (e) {
         await runner.rollbackTransaction().catch(() => undefined); // the original error is the one that matters
         throw e;
       }
-      await runner.commitTransaction();
-      return result;
     } finally {
       await runner.release();
     }
