@@ -19,6 +19,22 @@
 // read at either load, i.e. one api process serves about 300 reads/s per core at most: each read authenticates
 // the key, runs in its tenant's transaction, writes its access-log entry and counts against the limiter (Redis).
 // The goal (500 req/s, p99 < 50 ms) is not met; it needs less work per read or more api processes.
+// 2026-11-26, after cutting the api's work per read (the build before and after alternating, 15 s per phase, load
+// average 5-6; the api now also prints its Postgres and Redis round trips per request, counted in-process by
+// bench/round-trip-counter.ts): Postgres round trips per read 10.96 -> 3.42 with no worker and 12.9 -> 4.98 while
+// the worker trains (its audit's reference-model progress adds a tenant transaction), Redis 1.0 (the limiter) both;
+// api CPU per read 4.31 / 3.28 -> 1.89 / 2.23 ms idle and 4.07 / 4.40 -> 2.13 / 2.15 ms while the worker trains;
+// reads reached 142 / 234 -> 352 / 284 req/s idle (p99 263 / 136 -> 128 / 191 ms) and 75 / 106 -> 185 / 161 req/s
+// while the worker trains (p99 351 / 264 -> 197 / 226 ms); commissions 35.7 / 45.2 -> 36.7 / 39.8 ms CPU and 40 ->
+// 31 round trips each, p99 1.6 s both (the check threads dominate); zero errors, timeouts or non-2xx in every run.
+// What changed: a tenant transaction opens in one round trip (4 -> 3 per repository call), access-log entries of
+// concurrent requests share one INSERT (group commit, each request still waits for its own), authenticated API keys
+// are cached for API_KEY_CACHE_SECONDS (dropped on every replica by a Postgres NOTIFY on any change of api_keys),
+// and GET /models/:id/versions runs one raw SELECT (one tenant transaction instead of two, no entity hydration).
+// Still NOT met: ~2 ms of CPU per read on this machine, where a V8 profile puts what is left in socket writes
+// (Postgres, Redis, the response), garbage collection, TypeORM's entity hydration (findOne of audits and models),
+// the 62-version JSON of the versions read, and Nest / express / pino-http per request. 500 req/s on 2 shared
+// cores needs well under 1 ms: one tenant transaction per request, raw SQL for the hot reads, or more api processes.
 // Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --cpu-prof-dir DIR]
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
