@@ -5,6 +5,7 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'DATABASE_URL',
+  'DATABASE_TENANT_URL',
   'REDIS_URL',
   'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY',
   'MODEL_REGISTRY_WEBHOOK_SECRET',
@@ -53,6 +54,17 @@ export const appConfigObject = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
     .default('privaudit_app'),
+  /**
+   * Optional login for tenant-scoped transactions (docs/security.md, "Tenants"): a role that is, or is a member of,
+   * DATABASE_TENANT_ROLE, neither superuser nor BYPASSRLS nor owner of the tables. When set, TenantDb opens its
+   * transactions on this connection and DATABASE_URL serves only installation-wide work, so SQL sent in a tenant's
+   * transaction cannot RESET ROLE back to a role that sees every tenant. Boot refuses a role that could.
+   */
+  DATABASE_TENANT_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** Connections of the DATABASE_URL pool (installation-wide work; all work when DATABASE_TENANT_URL is unset). */
+  DATABASE_POOL_SIZE: positiveInt(10),
+  /** Connections of the DATABASE_TENANT_URL pool (tenant-scoped transactions); unused without it. */
+  DATABASE_TENANT_POOL_SIZE: positiveInt(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
   /** Key prefix of the BullMQ queues, so several deployments (or test runs) can share one Redis. */
   QUEUE_PREFIX: z
