@@ -38,11 +38,11 @@ function localPortsOf(pid: number): Set<number> {
   }
   const ports = new Set<number>();
   for (const table of ['tcp', 'tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
     } catch {
-      continue;
+      continue; // no IPv6 here
     }
     for (const line of text.trim().split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
