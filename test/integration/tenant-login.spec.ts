@@ -193,6 +193,23 @@ describe('start-up refuses a DATABASE_TENANT_URL whose role could escape row-lev
     expect(await refusal(url.toString())).toMatch(/^DATABASE_TENANT_URL is refused: cannot connect/);
   });
 
+  it("refuses a login to another database than the installation's", async () => {
+    const l = await login('otherdb');
+    const other = new URL(l.url);
+    other.pathname = '/postgres';
+    const ds = await openTenantLogin(
+      { url: other.toString(), schema: s.schema, poolSize: 1 },
+      DEFAULT_TENANT_ROLE,
+    ).catch((e: unknown) => e);
+    // Without the installation to compare with it passes (nothing of the schema there to own)...
+    expect(ds).not.toBeInstanceOf(Error);
+    await (ds as DataSource).destroy();
+    // ...with it, it is refused.
+    await expect(
+      openTenantLogin({ url: other.toString(), schema: s.schema, poolSize: 1 }, DEFAULT_TENANT_ROLE, s.dataSource),
+    ).rejects.toThrow(/^DATABASE_TENANT_URL is refused: it names another database than DATABASE_URL/);
+  });
+
   it('checks a connection already open (assertTenantLogin) the same way', async () => {
     await expect(assertTenantLogin(s.dataSource, s.schema, DEFAULT_TENANT_ROLE)).rejects.toThrow(/superuser/);
   });

@@ -74,7 +74,7 @@ export class PersistenceModule {
           provide: TENANT_LOGIN,
           // After the DataSource: the api has migrated (the tenant role and the tables exist) before the check.
           inject: [DataSource, APP_CONFIG],
-          useFactory: (_migrated: DataSource, config: AppConfig) =>
+          useFactory: (installation: DataSource, config: AppConfig) =>
             config.DATABASE_TENANT_URL === undefined
               ? null
               : openTenantLogin(
@@ -84,6 +84,7 @@ export class PersistenceModule {
                     poolSize: config.DATABASE_TENANT_POOL_SIZE,
                   },
                   config.DATABASE_TENANT_ROLE,
+                  installation,
                 ),
         },
         DataSourceCloser,

@@ -98,7 +98,7 @@ export async function openTestSchema(label: string, opts: { tenantLogin?: boolea
   let tenantLogin: DataSource | undefined;
   if (opts.tenantLogin ?? TENANT_LOGIN_BY_DEFAULT) {
     login = await createTenantLogin(label);
-    tenantLogin = await openTenantLogin({ url: login.url, schema, poolSize: 4 }, DEFAULT_TENANT_ROLE);
+    tenantLogin = await openTenantLogin({ url: login.url, schema, poolSize: 4 }, DEFAULT_TENANT_ROLE, dataSource);
   }
   return {
     dataSource,

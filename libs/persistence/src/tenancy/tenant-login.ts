@@ -23,6 +23,7 @@ interface LoginRow {
   owner: boolean;
   tenant_role_exists: boolean;
   in_tenant_role: boolean | null;
+  database: string;
 }
 
 /**
@@ -42,15 +43,29 @@ async function inspectLogin(dataSource: DataSource, schema: string, tenantRole: 
                  OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND p.proowner IN (SELECT oid FROM reachable))
                )) AS owner,
        EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2) AS tenant_role_exists,
-       (SELECT pg_has_role(current_user, t.oid, 'MEMBER') FROM pg_roles t WHERE t.rolname = $2) AS in_tenant_role`,
+       (SELECT pg_has_role(current_user, t.oid, 'MEMBER') FROM pg_roles t WHERE t.rolname = $2) AS in_tenant_role,
+       current_database() AS database`,
     [schema, tenantRole],
   );
   return rows[0]!;
 }
 
-/** Refuses (TenantLoginRefusedError) a login role that could escape row-level security, or lacks the tenant role. */
-export async function assertTenantLogin(dataSource: DataSource, schema: string, tenantRole: string): Promise<void> {
+/**
+ * Refuses (TenantLoginRefusedError) a login role that could escape row-level security, or lacks the tenant role, or
+ * (given the installation's connection) a login to another database than the installation's.
+ */
+export async function assertTenantLogin(
+  dataSource: DataSource,
+  schema: string,
+  tenantRole: string,
+  installation?: DataSource,
+): Promise<void> {
   const login = await inspectLogin(dataSource, schema, tenantRole);
+  if (installation) {
+    const [own] = (await installation.query(`SELECT current_database() AS database`)) as Array<{ database: string }>;
+    if (own?.database !== login.database)
+      throw new TenantLoginRefusedError('it names another database than DATABASE_URL');
+  }
   const escapes = [
     login.superuser && 'is (or is a member of) a superuser',
     login.bypassrls && 'has (or is a member of a role with) BYPASSRLS',
@@ -72,7 +87,11 @@ export async function assertTenantLogin(dataSource: DataSource, schema: string, 
 }
 
 /** Connects DATABASE_TENANT_URL (no migrations: they run on the installation's connection) and checks its role. */
-export async function openTenantLogin(db: DatabaseSettings, tenantRole: string): Promise<DataSource> {
+export async function openTenantLogin(
+  db: DatabaseSettings,
+  tenantRole: string,
+  installation?: DataSource,
+): Promise<DataSource> {
   const dataSource = new DataSource(buildDataSourceOptions(db));
   try {
     await dataSource.initialize();
@@ -81,7 +100,7 @@ export async function openTenantLogin(db: DatabaseSettings, tenantRole: string):
     throw new TenantLoginRefusedError(`cannot connect: ${e instanceof Error ? e.message : String(e)}`);
   }
   try {
-    await assertTenantLogin(dataSource, db.schema, tenantRole);
+    await assertTenantLogin(dataSource, db.schema, tenantRole, installation);
   } catch (e) {
     await dataSource.destroy();
     throw e;
