@@ -180,6 +180,12 @@ describe('start-up refuses a DATABASE_TENANT_URL whose role could escape row-lev
     expect(await refusal(l.url)).toMatch(/owns \(or is a member of the owner of\) the schema/);
   });
 
+  it('refuses a login that may create objects in the schema', async () => {
+    const l = await login('creator');
+    await s.dataSource.query(`GRANT CREATE ON SCHEMA "${s.schema}" TO ${l.role}`);
+    expect(await refusal(l.url)).toMatch(/may CREATE in the schema/);
+  });
+
   it('refuses a login that is not a member of the tenant role', async () => {
     expect(await refusal((await login('outsider', { memberOfTenantRole: false })).url)).toMatch(
       /not a member of privaudit_app/,

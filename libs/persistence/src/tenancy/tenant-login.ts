@@ -4,7 +4,8 @@
 // logs in as the tenant role (or a member of it) there is nothing to switch back to: RESET ROLE lands on the login
 // role, which row-level security binds as well. That holds only if the login role can reach no role that escapes
 // the policies, so the connection is refused at start-up unless its role (and every role it is a member of) is
-// neither superuser, nor BYPASSRLS, nor CREATEROLE, nor the owner of the schema or of anything in it.
+// neither superuser, nor BYPASSRLS, nor CREATEROLE, nor the owner of the schema or of anything in it, nor allowed to
+// create objects in it.
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions, type DatabaseSettings } from '../data-source-options';
 
@@ -21,6 +22,7 @@ interface LoginRow {
   bypassrls: boolean;
   createrole: boolean;
   owner: boolean;
+  creates: boolean;
   tenant_role_exists: boolean;
   in_tenant_role: boolean | null;
   database: string;
@@ -42,6 +44,8 @@ async function inspectLogin(dataSource: DataSource, schema: string, tenantRole: 
                  OR EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid AND c.relowner IN (SELECT oid FROM reachable))
                  OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND p.proowner IN (SELECT oid FROM reachable))
                )) AS owner,
+       EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = $1 AND has_schema_privilege(current_user, n.oid, 'CREATE'))
+         AS creates,
        EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2) AS tenant_role_exists,
        (SELECT pg_has_role(current_user, t.oid, 'MEMBER') FROM pg_roles t WHERE t.rolname = $2) AS in_tenant_role,
        current_database() AS database`,
@@ -71,6 +75,9 @@ export async function assertTenantLogin(
     login.bypassrls && 'has (or is a member of a role with) BYPASSRLS',
     login.createrole && 'has (or is a member of a role with) CREATEROLE',
     login.owner && `owns (or is a member of the owner of) the schema ${schema} or objects in it`,
+    // Objects it created there would be found by the installation's unqualified names (search_path).
+    login.creates &&
+      `may CREATE in the schema ${schema} (REVOKE CREATE ON SCHEMA ${schema} FROM PUBLIC: Postgres before 15 grants it)`,
   ].filter((r): r is string => typeof r === 'string');
   if (escapes.length > 0)
     throw new TenantLoginRefusedError(
