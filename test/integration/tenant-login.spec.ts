@@ -98,6 +98,28 @@ describe('tenant transactions on their own login (DATABASE_TENANT_URL)', () => {
     }
   });
 
+  it("cannot make a tenant's key an installation admin (POST /tenants), even after RESET ROLE", async () => {
+    const inB = <T>(fn: (em: EntityManager) => Promise<T>) => runInTenant(tenantB, () => db.run(fn));
+    const [key] = await inB((em) => em.query(`SELECT id, installation_admin FROM api_keys`));
+    expect(key.installation_admin).toBe(false);
+    await expect(
+      inB((em) => em.query(`UPDATE api_keys SET installation_admin = true WHERE id = $1`, [key.id])),
+    ).rejects.toThrow(/only the installation makes an installation admin/);
+    await expect(
+      inB(async (em) => {
+        await em.query(`RESET ROLE`);
+        await em.query(
+          `INSERT INTO api_keys (name, role, prefix, hash, installation_admin) VALUES ('x', 'admin', 'pa_cccccccccc', $1, true)`,
+          ['e'.repeat(64)],
+        );
+      }),
+    ).rejects.toThrow(/only the installation makes an installation admin/);
+    // Other updates of its own keys go through; the installation's connection may set the flag (the bootstrap key).
+    await inB((em) => em.query(`UPDATE api_keys SET name = 'renamed' WHERE id = $1`, [key.id]));
+    await s.dataSource.query(`UPDATE api_keys SET installation_admin = true WHERE id = $1`, [key.id]);
+    await s.dataSource.query(`UPDATE api_keys SET installation_admin = false WHERE id = $1`, [key.id]);
+  });
+
   it('on the installation connection the same RESET ROLE sees every tenant: the limit the login closes', async () => {
     const single = new TenantDb(s.dataSource);
     const seen = await runInTenant(A, () =>
