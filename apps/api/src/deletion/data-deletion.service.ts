@@ -2,6 +2,8 @@
 // what derives from them (audits with their findings and reports, reference models) and the data keys
 // (crypto-shredding); then the blob files no remaining row uses are removed, and a receipt listing all of it (ids,
 // hashes, key ids, when, by whom) is stored append-only and returned. Refused (409) while an active audit uses it.
+// The retention purge (retention/retention-purge.ts) deletes through these same methods, with a RetentionDeletion
+// in place of a caller: its receipts say reason 'retention', deletedBy null, and the tenant's retentionDays.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { configure } from 'safe-stable-stringify';
@@ -17,6 +19,12 @@ import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service
 
 const stringify = configure({ circularValue: TypeError });
 
+/** A deletion made by the scheduled retention purge rather than by a caller's key. */
+export interface RetentionDeletion {
+  readonly reason: 'retention';
+  readonly retentionDays: number;
+}
+
 @Injectable()
 export class DataDeletionService {
   private readonly logger = new Logger(DataDeletionService.name);
@@ -27,8 +35,8 @@ export class DataDeletionService {
     @Inject(ReauditScheduler) private readonly scheduler: ReauditScheduler,
   ) {}
 
-  deleteDataset(id: string, by: string | null): Promise<DeletionReceipt> {
-    return this.delete('dataset', id, by, () => this.lifecycle.deleteDataset(id));
+  deleteDataset(id: string, by: string | null, retention?: RetentionDeletion): Promise<DeletionReceipt> {
+    return this.delete('dataset', id, by, () => this.lifecycle.deleteDataset(id), retention);
   }
 
   async deleteModel(id: string, by: string | null): Promise<DeletionReceipt> {
@@ -42,8 +50,8 @@ export class DataDeletionService {
     return this.delete('model-version', id, by, () => this.lifecycle.deleteModelVersion(id));
   }
 
-  deleteAudit(id: string, by: string | null): Promise<DeletionReceipt> {
-    return this.delete('audit', id, by, () => this.lifecycle.deleteAudit(id));
+  deleteAudit(id: string, by: string | null, retention?: RetentionDeletion): Promise<DeletionReceipt> {
+    return this.delete('audit', id, by, () => this.lifecycle.deleteAudit(id), retention);
   }
 
   async receipt(id: string): Promise<DeletionReceipt> {
@@ -55,6 +63,7 @@ export class DataDeletionService {
     subjectId: string,
     by: string | null,
     run: () => Promise<DeletionOutcome>,
+    retention?: RetentionDeletion,
   ): Promise<DeletionReceipt> {
     const outcome = await run();
     if ('notFound' in outcome)
@@ -90,7 +99,9 @@ export class DataDeletionService {
       subjectType,
       subjectId,
       deletedAt: new Date().toISOString(),
-      deletedBy: by,
+      deletedBy: retention ? null : by,
+      reason: retention ? retention.reason : ('request' as const),
+      ...(retention ? { retentionDays: retention.retentionDays } : {}),
       items: outcome.deleted.items,
       blobsRemoved: removed,
     };
