@@ -1,5 +1,5 @@
 // Retention (docs/security.md, "Retention"): one pass over every tenant deletes what is past its retention period,
-// through the same code as the DELETE routes (DataDeletionService: keys destroyed, unreferenced blobs removed, a
+// through the same code as the DELETE routes (DataDeletion: keys destroyed, unreferenced blobs removed, a
 // receipt written), each receipt marked reason 'retention'. Safe with several replicas and after a crash halfway:
 // - a tenant is purged by one process at a time (a Postgres advisory lock; another process skips it);
 // - every deletion is its own transaction that locks its row first, so a deletion done twice finds nothing the
@@ -11,7 +11,7 @@ import type { DataLifecycleRepository } from '../../../../libs/persistence/src/r
 import type { TenantRepository } from '../../../../libs/persistence/src/repositories/tenant.repository';
 import { runInTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import { ServiceError, ServiceErrorCode } from '../http/service-error';
-import type { DataDeletionService } from '../deletion/data-deletion.service';
+import type { DataDeletion } from '../deletion/data-deletion';
 
 /** What one tenant's purge did. */
 export interface TenantPurgeOutcome {
@@ -38,7 +38,7 @@ export class RetentionPurge {
   constructor(
     private readonly tenants: TenantRepository,
     private readonly lifecycle: DataLifecycleRepository,
-    private readonly deletions: DataDeletionService,
+    private readonly deletions: DataDeletion,
     /** TENANT_RETENTION_DAYS: the period of tenants without their own; undefined = kept until deleted. */
     private readonly defaultDays: number | undefined,
     private readonly logger: Pick<LoggerService, 'log' | 'warn'>,
