@@ -48,7 +48,10 @@ export class TenantsController {
 
   @Get('current')
   @Roles(...READERS)
-  @ApiOperation({ summary: "The caller's tenant: its quotas (own or the installation's) and this month's usage." })
+  @ApiOperation({
+    summary:
+      "The caller's tenant: its quotas (own or the installation's), this month's usage, and its retention period (retentionDays, null = kept until deleted; retentionSource).",
+  })
   current() {
     return this.tenants.current();
   }
