@@ -271,6 +271,7 @@ describe('data lifecycle: retention purge, artefact blobs, receipts, legacy seal
     const before = (await receipts()).length;
     const purge = new RetentionPurge(tenants, lifecycle, deletions, undefined, logger);
     const pass = await purge.runPass();
+    expect(pass.failed).toEqual([]);
     expect(pass.tenants.map((t) => [t.tenantId, t.retentionDays, t.audits, t.datasets, t.busy])).toEqual(
       expect.arrayContaining([
         [A, 30, 2, 2, false],

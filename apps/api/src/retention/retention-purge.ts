@@ -30,6 +30,8 @@ export interface TenantPurgeOutcome {
 export interface RetentionPassOutcome {
   /** Tenants with a retention period (their own or the installation's). */
   readonly tenants: TenantPurgeOutcome[];
+  /** Tenants whose purge stopped on an error (logged); the next pass tries again. */
+  readonly failed: string[];
   readonly audits: number;
   readonly datasets: number;
 }
@@ -48,13 +50,22 @@ export class RetentionPurge {
 
   async runPass(): Promise<RetentionPassOutcome> {
     const outcomes: TenantPurgeOutcome[] = [];
+    const failed: string[] = [];
     for (const t of await this.tenants.listRetention()) {
       const days = t.retentionDays ?? this.defaultDays;
       if (days === undefined) continue;
-      outcomes.push(await this.purgeTenant(t.id, days));
+      try {
+        outcomes.push(await this.purgeTenant(t.id, days));
+      } catch (e) {
+        // One tenant's failure (Postgres gone away, a file that cannot be removed...) does not hold up the others;
+        // what was deleted stays deleted, the rest is due again at the next pass.
+        this.logger.warn(`retention: the purge of tenant ${t.id} stopped: ${(e as Error).message}`);
+        failed.push(t.id);
+      }
     }
     return {
       tenants: outcomes,
+      failed,
       audits: outcomes.reduce((n, o) => n + o.audits, 0),
       datasets: outcomes.reduce((n, o) => n + o.datasets, 0),
     };

@@ -36,7 +36,14 @@ export class ScheduledRetentionPurge implements OnApplicationBootstrap, OnApplic
       redisUrl: this.config.REDIS_URL,
       prefix: this.config.QUEUE_PREFIX,
       everyMs: this.config.RETENTION_PURGE_INTERVAL_SECONDS * 1000,
-      handle: async () => describe(await this.runPass()),
+      handle: async () => {
+        try {
+          return describe(await this.runPass());
+        } catch (e) {
+          this.logger.error(`retention pass failed: ${(e as Error).message}`);
+          throw e;
+        }
+      },
       onError: (message) => this.logger.error(`retention queue error: ${message}`),
     });
   }
@@ -51,5 +58,8 @@ export class ScheduledRetentionPurge implements OnApplicationBootstrap, OnApplic
 }
 
 function describe(o: RetentionPassOutcome): string {
-  return `${o.tenants.length} tenant(s) with retention: ${o.audits} audit(s), ${o.datasets} dataset(s) deleted`;
+  return (
+    `${o.tenants.length + o.failed.length} tenant(s) with retention: ${o.audits} audit(s), ${o.datasets} dataset(s) deleted` +
+    (o.failed.length > 0 ? `; stopped on an error for ${o.failed.length} tenant(s)` : '')
+  );
 }
