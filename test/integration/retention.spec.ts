@@ -6,13 +6,14 @@
 // deleting a model lists its notification subscriptions. The legacy sealing command seals a plaintext dataset in
 // place, which then reads back through the normal path.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { DataDeletion } from '../../apps/api/src/deletion/data-deletion';
 import { RetentionPurge } from '../../apps/api/src/retention/retention-purge';
 import { FilesystemBlobStore } from '../../libs/persistence/src/blob-store/filesystem-blob-store';
+import { sweepOrphanBlobs } from '../../libs/persistence/src/blob-store/orphan-blob-sweep';
 import { DataVault } from '../../libs/persistence/src/encryption/data-vault';
 import { LegacyDatasetSealer } from '../../libs/persistence/src/encryption/legacy-dataset-sealer';
 import { MasterKeyring } from '../../libs/persistence/src/encryption/master-keyring';
@@ -440,5 +441,27 @@ describe('data lifecycle: retention purge, artefact blobs, receipts, legacy seal
     const [row] = await dataSource.query(`SELECT key_id FROM datasets WHERE id = $1`, [missing.id]);
     expect(row.key_id).toBeNull();
     expect(await blobExists(changedSha)).toBe(true);
+  });
+
+  it('sweeps blob files no row uses (left by a crash), once old enough; keeps files rows use and fresh ones', async () => {
+    const { versionId } = await model(A);
+    const [members, nonMembers] = [await dataset(A, 0), await dataset(A, 0)];
+    const auditId = await audit(A, versionId, { members: members.id, nonMembers: nonMembers.id }, 'succeeded', 0);
+    const used = await artifact(A, auditId, 'surrogate.onnx', Buffer.from(`used ${randomUUID()}`));
+    const store = async (text: string) => {
+      const tmp = join(blobs.tempDir(), randomUUID());
+      writeFileSync(tmp, text);
+      await blobs.adopt(tmp, sha(text));
+      return sha(text);
+    };
+    const orphan = await store(`left by a crash ${randomUUID()}`);
+    const fresh = await store(`adopted a moment ago ${randomUUID()}`);
+    const old = (Date.now() - 3 * 3_600_000) / 1000;
+    for (const s of [used, orphan, members.blob]) utimesSync(blobs.localPath(s), old, old);
+
+    expect(await sweepOrphanBlobs(db, blobs, 3_600_000, 2)).toEqual({ examined: 3, removed: 1 });
+    expect(await blobExists(orphan)).toBe(false);
+    for (const s of [used, fresh, members.blob]) expect(await blobExists(s)).toBe(true);
+    expect(await sweepOrphanBlobs(db, blobs, 3_600_000)).toEqual({ examined: 2, removed: 0 });
   });
 });
