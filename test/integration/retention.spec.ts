@@ -358,6 +358,32 @@ describe('data lifecycle: retention purge, artefact blobs, receipts, legacy seal
     expect(await exists('datasets', bData.members.id)).toBe(false);
   });
 
+  it('two replicas purging at once delete each subject once, with one receipt each', async () => {
+    const { versionId } = await model(A);
+    const subjects: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const ds = { members: (await dataset(A, 45)).id, nonMembers: (await dataset(A, 45)).id };
+      subjects.push(ds.members, ds.nonMembers, await audit(A, versionId, ds, 'succeeded', 45));
+    }
+    const before = (await receipts()).length;
+    const replicas = [1, 2].map(() => new RetentionPurge(tenants, lifecycle, deletions, 10, logger));
+    const passes = await Promise.all(replicas.map((r) => r.runPass()));
+    const ofA = passes.map((p) => p.tenants.find((t) => t.tenantId === A)!);
+    expect(ofA.reduce((n, o) => n + o.audits, 0)).toBe(3);
+    expect(ofA.reduce((n, o) => n + o.datasets, 0)).toBe(6);
+    const made = (await receipts()).slice(before).filter((r) => subjects.includes(r.subjectId));
+    expect(made.map((r) => r.subjectId).sort()).toEqual([...subjects].sort());
+    // Without the tenant lock, the row lock still makes a second deletion of the same subject find nothing.
+    const d = await dataset(A, 45);
+    const both = await Promise.allSettled([
+      runInTenant(A, () => deletions.deleteDataset(d.id, null, { reason: 'retention', retentionDays: 30 })),
+      runInTenant(A, () => deletions.deleteDataset(d.id, null, { reason: 'retention', retentionDays: 30 })),
+    ]);
+    expect(both.map((b) => b.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(String((both.find((b) => b.status === 'rejected') as PromiseRejectedResult).reason)).toMatch(/not found/);
+    expect((await receipts()).filter((r) => r.subjectId === d.id)).toHaveLength(1);
+  });
+
   it('seals a dataset stored before encryption at rest in place; it reads back through the normal path', async () => {
     // A legacy upload: the blob is the plaintext, named by its sha256; key_id NULL.
     const plain = `row_id,age,label\n${randomUUID()},40,1\n`;
