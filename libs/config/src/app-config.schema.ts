@@ -5,6 +5,7 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'DATABASE_URL',
+  'DATABASE_TENANT_URL',
   'REDIS_URL',
   'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY',
   'MODEL_REGISTRY_WEBHOOK_SECRET',
@@ -53,6 +54,17 @@ export const appConfigObject = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
     .default('privaudit_app'),
+  /**
+   * Optional login for tenant-scoped transactions (docs/security.md, "Tenants"): a role that is, or is a member of,
+   * DATABASE_TENANT_ROLE, neither superuser nor BYPASSRLS nor owner of the tables. When set, TenantDb opens its
+   * transactions on this connection and DATABASE_URL serves only installation-wide work, so SQL sent in a tenant's
+   * transaction cannot RESET ROLE back to a role that sees every tenant. Boot refuses a role that could.
+   */
+  DATABASE_TENANT_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** Connections of the DATABASE_URL pool (installation-wide work; all work when DATABASE_TENANT_URL is unset). */
+  DATABASE_POOL_SIZE: positiveInt(10),
+  /** Connections of the DATABASE_TENANT_URL pool (tenant-scoped transactions); unused without it. */
+  DATABASE_TENANT_POOL_SIZE: positiveInt(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
   /** Key prefix of the BullMQ queues, so several deployments (or test runs) can share one Redis. */
   QUEUE_PREFIX: z
@@ -113,6 +125,17 @@ export const appConfigObject = z.object({
    */
   TENANT_REFERENCE_SECONDS_PER_MONTH: z.coerce.number().positive().default(360_000),
   TENANT_QUERIES_PER_MONTH: positiveInt(10_000_000),
+  /**
+   * Retention (docs/security.md, "Retention"): a tenant's datasets and finished audits older than this many days
+   * are purged by the scheduled purge, unless the tenant set its own period (POST /tenants, PATCH
+   * /tenants/current). Unset (or empty): kept until deleted, so an upgrade never deletes anything by surprise.
+   */
+  TENANT_RETENTION_DAYS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(36_500).optional(),
+  ),
+  /** How often the retention purge runs (one BullMQ job scheduler; each tick is taken by one api replica). */
+  RETENTION_PURGE_INTERVAL_SECONDS: positiveInt(3_600),
   /** A job's lock in Redis; a worker that dies holding one (killed, machine lost) frees it after this long. */
   WORKER_LOCK_DURATION_MS: positiveInt(60_000),
   /** How often a worker looks for jobs whose lock expired (stalled) and puts them back in the queue. */

@@ -14,6 +14,15 @@ describe('loadConfig', () => {
     expect(c.WORKER_CONCURRENCY).toBe(1);
   });
 
+  it('reads the retention settings: off unless set, a whole number of days, the purge interval', () => {
+    expect(loadConfig(base).TENANT_RETENTION_DAYS).toBeUndefined();
+    expect(loadConfig({ ...base, TENANT_RETENTION_DAYS: '' }).TENANT_RETENTION_DAYS).toBeUndefined();
+    expect(loadConfig({ ...base, TENANT_RETENTION_DAYS: '90' }).TENANT_RETENTION_DAYS).toBe(90);
+    for (const bad of ['0', '-1', '1.5', 'forever', '36501'])
+      expect(() => loadConfig({ ...base, TENANT_RETENTION_DAYS: bad })).toThrow(/TENANT_RETENTION_DAYS/);
+    expect(loadConfig(base).RETENTION_PURGE_INTERVAL_SECONDS).toBe(3600);
+  });
+
   it('names the variable but never echoes a secret value', () => {
     const key = 'short-secret-key';
     let err: unknown;
@@ -28,6 +37,29 @@ describe('loadConfig', () => {
     expect(message).toContain('PRIVAUDIT_BOOTSTRAP_ADMIN_KEY');
     expect(message).not.toContain('s3cretpw');
     expect(message).not.toContain(key);
+  });
+
+  it('takes an optional tenant login URL (a secret, never echoed) and the two pool sizes', () => {
+    expect(loadConfig(base)).toMatchObject({ DATABASE_POOL_SIZE: 10, DATABASE_TENANT_POOL_SIZE: 10 });
+    expect(loadConfig(base).DATABASE_TENANT_URL).toBeUndefined();
+    expect(loadConfig({ ...base, DATABASE_TENANT_URL: '' }).DATABASE_TENANT_URL).toBeUndefined();
+    const c = loadConfig({
+      ...base,
+      DATABASE_TENANT_URL: 'postgres://t:tenantpw99@db:5432/x',
+      DATABASE_POOL_SIZE: '3',
+      DATABASE_TENANT_POOL_SIZE: '20',
+    });
+    expect(c).toMatchObject({ DATABASE_POOL_SIZE: 3, DATABASE_TENANT_POOL_SIZE: 20 });
+    expect(c.DATABASE_TENANT_URL).toBe('postgres://t:tenantpw99@db:5432/x');
+    let message = '';
+    try {
+      loadConfig({ ...base, DATABASE_TENANT_URL: 'mysql://t:tenantpw99@db/x', DATABASE_TENANT_POOL_SIZE: '0' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('DATABASE_TENANT_URL is invalid (expected postgres://user@host:port/database)');
+    expect(message).toContain('DATABASE_TENANT_POOL_SIZE');
+    expect(message).not.toContain('tenantpw99');
   });
 
   it('validates the outbound settings: allow-listed hosts, the secrets key (never echoed), query budgets', () => {

@@ -2,12 +2,16 @@ import { DataSource } from 'typeorm';
 import { AuditDurationBuckets, DatabaseStatus } from '../repositories/database-status';
 
 export class TypeOrmDatabaseStatus extends DatabaseStatus {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    /** DATABASE_TENANT_URL's connection, if any: readiness needs both. */
+    private readonly tenantLogin?: DataSource,
+  ) {
     super();
   }
 
   async ping(): Promise<void> {
-    await this.dataSource.query('SELECT 1');
+    await Promise.all([this.dataSource.query('SELECT 1'), this.tenantLogin?.query('SELECT 1')]);
   }
 
   pendingMigrations(): Promise<boolean> {
@@ -44,5 +48,13 @@ export class TypeOrmDatabaseStatus extends DatabaseStatus {
       `SELECT coalesce(failure_code, 'UNKNOWN') AS code, count(*)::int AS count FROM audits WHERE status = 'failed'
        GROUP BY 1 ORDER BY 1`,
     );
+  }
+
+  async retentionDeletions(): Promise<Array<{ subjectType: string; count: number }>> {
+    const rows: Array<{ subject_type: string; n: number }> = await this.dataSource.query(
+      `SELECT subject_type, count(*)::int AS n FROM deletion_receipts WHERE receipt->>'reason' = 'retention'
+        GROUP BY subject_type ORDER BY subject_type`,
+    );
+    return rows.map((r) => ({ subjectType: r.subject_type, count: r.n }));
   }
 }
