@@ -70,6 +70,7 @@ export class PostgresApiKeyChanges extends ApiKeyChanges {
     const client = new Client({
       connectionString: this.url,
       query_timeout: LIVE_WITHIN_MS,
+      connectionTimeoutMillis: 5000,
       keepAlive: true,
       // Names the connection in pg_stat_activity (the e2e test cuts it to check that nothing is cached meanwhile).
       application_name: `privaudit api-key changes ${this.schema}`.slice(0, 63),
