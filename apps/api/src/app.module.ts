@@ -44,6 +44,8 @@ import { NotificationsController } from './notifications/notifications.controlle
 import { TenantScopeMiddleware } from './tenants/tenant-scope.middleware';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantService } from './tenants/tenant.service';
+import { PseudonymKeyController } from './tenants/pseudonym-key.controller';
+import { PseudonymKeyService } from './tenants/pseudonym-key.service';
 
 export { REDACTED_LOG_PATHS } from './http/log-redaction';
 
@@ -73,6 +75,7 @@ export class ApiModule implements NestModule {
         MetricsController,
         ApiKeysController,
         TenantsController,
+        PseudonymKeyController,
         ModelsController,
         ModelVersionsController,
         DatasetsController,
@@ -86,6 +89,7 @@ export class ApiModule implements NestModule {
       ],
       providers: [
         TenantService,
+        PseudonymKeyService,
         ApiKeyService,
         OidcTokenVerifier,
         ServiceMetrics,
