@@ -19,6 +19,7 @@ import { Tenants1764190000000 } from './1764190000000-tenants';
 import { DataKeysAndDeletionReceipts1764195000000 } from './1764195000000-data-keys-and-deletion-receipts';
 import { ApiKeyChangeNotify1764200000000 } from './1764200000000-api-key-change-notify';
 import { TenantRetention1764201000000 } from './1764201000000-tenant-retention';
+import { TenantPseudonymKeys1764202000000 } from './1764202000000-tenant-pseudonym-keys';
 import { InstallationAdminGuard1764203000000 } from './1764203000000-installation-admin-guard';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
@@ -44,5 +45,6 @@ export const ALL_MIGRATIONS = [
   DataKeysAndDeletionReceipts1764195000000,
   ApiKeyChangeNotify1764200000000,
   TenantRetention1764201000000,
+  TenantPseudonymKeys1764202000000,
   InstallationAdminGuard1764203000000,
 ];

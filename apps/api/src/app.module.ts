@@ -46,6 +46,8 @@ import { ScheduledRetentionPurge } from './retention/scheduled-retention-purge';
 import { TenantScopeMiddleware } from './tenants/tenant-scope.middleware';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantService } from './tenants/tenant.service';
+import { PseudonymKeyController } from './tenants/pseudonym-key.controller';
+import { PseudonymKeyService } from './tenants/pseudonym-key.service';
 
 export { REDACTED_LOG_PATHS } from './http/log-redaction';
 
@@ -75,6 +77,7 @@ export class ApiModule implements NestModule {
         MetricsController,
         ApiKeysController,
         TenantsController,
+        PseudonymKeyController,
         ModelsController,
         ModelVersionsController,
         DatasetsController,
@@ -88,6 +91,7 @@ export class ApiModule implements NestModule {
       ],
       providers: [
         TenantService,
+        PseudonymKeyService,
         {
           // The channel that drops the API-key cache on every change of api_keys (auth/api-key-cache.ts).
           provide: ApiKeyChanges,

@@ -237,6 +237,11 @@ export const appConfigObject = z.object({
   OIDC_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** The claim holding the caller's groups or roles (a string or an array of strings; dots walk nested objects). */
   OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
+  /**
+   * The claim naming the caller's tenant (its id, a UUID; dots walk nested objects). Unset: token callers act in the
+   * default tenant. Set: a token whose claim is missing or names no tenant of this installation is refused (403).
+   */
+  OIDC_TENANT_CLAIM: z.string().min(1).optional(),
   /** claim value=privaudit role, comma-separated, e.g. `privaudit-admins=admin,dpo=privacy_officer,staff=auditor`. */
   OIDC_ROLE_MAP: z
     .string()

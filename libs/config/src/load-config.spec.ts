@@ -138,6 +138,9 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ ...base, ...oidc, OIDC_ALGORITHMS: 'none' })).toThrow(/OIDC_ALGORITHMS/);
     expect(() => loadConfig({ ...base, ...oidc, OIDC_ALGORITHMS: 'HS256' })).toThrow(/OIDC_ALGORITHMS/);
+    // No tenant claim: tokens act in the default tenant; one named is kept as given (a dotted path).
+    expect(loadConfig({ ...base, ...oidc }).OIDC_TENANT_CLAIM).toBeUndefined();
+    expect(loadConfig({ ...base, ...oidc, OIDC_TENANT_CLAIM: 'org.tenant' }).OIDC_TENANT_CLAIM).toBe('org.tenant');
   });
 
   it('reports a missing required variable', () => {

@@ -9,6 +9,8 @@ import { EndpointSecretBox } from './secrets/endpoint-secret-box';
 import { DataVault } from './encryption/data-vault';
 import { MasterKeyring } from './encryption/master-keyring';
 import { TypeOrmDataKeyRepository } from './typeorm/typeorm-data-key.repository';
+import { PseudonymKeyRepository } from './repositories/pseudonym-key.repository';
+import { TypeOrmPseudonymKeyRepository } from './typeorm/typeorm-pseudonym-key.repository';
 import { TypeOrmDataLifecycleRepository } from './typeorm/typeorm-data-lifecycle.repository';
 import {
   AccessLogRepository,
@@ -168,6 +170,11 @@ export class PersistenceModule {
           useFactory: (db: TenantDb) => new TypeOrmDataKeyRepository(db),
         },
         {
+          provide: PseudonymKeyRepository,
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmPseudonymKeyRepository(db),
+        },
+        {
           provide: DataLifecycleRepository,
           inject: [TenantDb],
           useFactory: (db: TenantDb) => new TypeOrmDataLifecycleRepository(db),
@@ -204,6 +211,7 @@ export class PersistenceModule {
         DataLifecycleRepository,
         MasterKeyring,
         DataVault,
+        PseudonymKeyRepository,
         DataSource,
       ],
     };
