@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { AuditReport, ModelSignature } from '../../libs/engine/src/types';
 import { ActiveAuditExistsError, AuditStatus, DatasetRole } from '../../libs/persistence/src';
 import { TypeOrmAuditRepository } from '../../libs/persistence/src/typeorm/typeorm-audit.repository';
 import { TypeOrmDatasetRepository } from '../../libs/persistence/src/typeorm/typeorm-dataset.repository';
 import { TypeOrmModelRepository } from '../../libs/persistence/src/typeorm/typeorm-model.repository';
+import { TypeOrmReferenceModelRepository } from '../../libs/persistence/src/typeorm/typeorm-reference-model.repository';
 import { boundToTenant, DEFAULT_TENANT_ID, TenantDb } from '../../libs/persistence/src/tenancy';
 import { openTestSchema } from './support/test-infrastructure';
 
@@ -175,6 +177,64 @@ describe('TypeORM repositories against Postgres', () => {
     const [failed] = await dataSource.query(`SELECT count(*)::int AS n FROM audits WHERE status = 'failed'`);
     expect(counts[AuditStatus.Failed]).toBe(failed.n);
     expect(counts[AuditStatus.Failed]).toBeGreaterThanOrEqual(1);
+  });
+
+  it('findWithReferenceProgress (one raw statement) answers what findById and storedKeys do', async () => {
+    const { input } = await fixture();
+    const hex = () => randomBytes(16).toString('hex');
+    const keys = [hex(), hex(), hex()];
+    const audit = await audits.createQueued({
+      ...input,
+      attacks: ['membership.rmia', 'membership.loss'],
+      referenceModels: 3,
+      groupColumn: 'g',
+      referenceTraining: { epochs: 5, learningRate: 0.01 },
+      classes: ['a', 'b', 'c'],
+      outputPolicy: 'top-1',
+      referenceHidden: [8, 4],
+      referenceActivation: 'tanh',
+      duplicates: 'keep',
+      targetTrainSize: 77,
+      estimate: { modelsTotal: 3, modelsToTrain: 2, modelsCached: 1, estimatedSeconds: 1.5 },
+      referenceModelKeys: keys,
+      trigger: 'schedule',
+      maxRise: 0.1,
+      queryBudget: 1000,
+      attackOptions: { extraction: { budget: 10 } } as never,
+    });
+    expect(await audits.markRunning(audit.id)).toBe(true);
+    await audits.recordProgress(audit.id, 12.5, 'reference-models');
+    await audits.recordQueries(audit.id, 3);
+    const refs = boundToTenant(new TypeOrmReferenceModelRepository(tenantDb), DEFAULT_TENANT_ID);
+    await refs.putIfAbsent(keys[0]!, Buffer.from([1]));
+    await refs.putIfAbsent(keys[2]!, Buffer.from([2]));
+    await refs.putIfAbsent(hex(), Buffer.from([3]));
+    const old = await audits.findById(audit.id);
+    expect(old).not.toBeNull();
+    expect(await audits.findWithReferenceProgress(audit.id)).toEqual({
+      audit: old,
+      referenceModels: { stored: (await refs.storedKeys(keys)).size, total: keys.length },
+    });
+    expect((await audits.findWithReferenceProgress(audit.id))?.referenceModels).toEqual({ stored: 2, total: 3 });
+
+    // An audit training no reference models (null and empty keys), failed: no progress, the same record.
+    const { input: plain } = await fixture();
+    const none = await audits.createQueued({ ...plain, referenceModelKeys: [] });
+    await audits.markFailed(none.id, { code: 'TARGET_FAILED', reason: 'x' });
+    expect(await audits.findWithReferenceProgress(none.id)).toEqual({
+      audit: await audits.findById(none.id),
+      referenceModels: null,
+    });
+    const { input: bare } = await fixture();
+    const nullKeys = await audits.createQueued(bare);
+    expect(await audits.findWithReferenceProgress(nullKeys.id)).toEqual({
+      audit: await audits.findById(nullKeys.id),
+      referenceModels: null,
+    });
+    expect(await audits.findWithReferenceProgress('00000000-0000-4000-8000-00000000abcd')).toBeNull();
+    // Another tenant sees nothing (row-level security).
+    const otherTenant = boundToTenant(new TypeOrmAuditRepository(tenantDb), '99999999-9999-4999-8999-999999999999');
+    expect(await otherTenant.findWithReferenceProgress(audit.id)).toBeNull();
   });
 
   it('adds the spent queries of an audit atomically (concurrent records all count) and reads them back', async () => {

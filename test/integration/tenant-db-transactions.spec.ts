@@ -2,7 +2,7 @@
 // query) and then hands TypeORM a query runner it believes it opened itself. These check, against the real Postgres,
 // that the transaction is still what it was: bound to the tenant role and tenant, nested calls as savepoints, a
 // failure rolling everything back, and no connection going back to the pool inside a transaction.
-import { DataSource, type Logger } from 'typeorm';
+import { DataSource, QueryFailedError, type Logger } from 'typeorm';
 import { buildDataSourceOptions } from '../../libs/persistence/src/data-source-options';
 import { DEFAULT_TENANT_ID, runInTenant, TenantDb } from '../../libs/persistence/src/tenancy';
 import { DATABASE_URL, openTestSchema } from './support/test-infrastructure';
@@ -100,6 +100,54 @@ describe('TenantDb transactions', () => {
   it('fails closed when the tenant binding fails, and hands back a clean connection', async () => {
     const broken = new TenantDb(oneConnection, 'no_such_role_here');
     await expect(runInTenant(DEFAULT_TENANT_ID, () => broken.query(`SELECT 1`))).rejects.toThrow(/role/);
+    await expectCleanConnection();
+  });
+
+  it('read: one statement as the tenant role for the tenant in one round trip, parameters inlined as literals', async () => {
+    statements.length = 0;
+    const tricky = `it's; a \\ "value" $1 -- not SQL`;
+    const rows = await runInTenant(DEFAULT_TENANT_ID, () =>
+      db.read(
+        `SELECT current_user AS who, current_setting('app.tenant_id') AS tenant, $1::text AS p, $2::uuid AS u,
+           current_setting('transaction_read_only') AS ro`,
+        [tricky, DEFAULT_TENANT_ID],
+      ),
+    );
+    expect(rows).toEqual([{ who: db.role, tenant: DEFAULT_TENANT_ID, p: tricky, u: DEFAULT_TENANT_ID, ro: 'on' }]);
+    // Not through TypeORM's query runner: its logger sees nothing, the connection is clean afterwards.
+    expect(statements).toEqual([]);
+    await expectCleanConnection();
+  });
+
+  it("read: row-level security shows only the tenant's rows, and a nested read sees its transaction", async () => {
+    const name = `rd-${Date.now()}`;
+    const other = '99999999-9999-4999-8999-999999999999';
+    await runInTenant(DEFAULT_TENANT_ID, () =>
+      db.run(async (em) => {
+        await em.query(`INSERT INTO models (name) VALUES ($1)`, [name]);
+        // Inside the transaction (not yet committed): the read runs in it.
+        expect(await db.read(`SELECT name FROM models WHERE name = $1`, [name])).toEqual([{ name }]);
+      }),
+    );
+    expect(
+      await runInTenant(DEFAULT_TENANT_ID, () => db.read(`SELECT name FROM models WHERE name = $1`, [name])),
+    ).toEqual([{ name }]);
+    expect(await runInTenant(other, () => db.read(`SELECT name FROM models WHERE name = $1`, [name]))).toEqual([]);
+    await expectCleanConnection();
+  });
+
+  it('read: a failing statement rolls back and hands back a clean connection; refuses several statements', async () => {
+    await expect(runInTenant(DEFAULT_TENANT_ID, () => db.read(`SELECT * FROM no_such_table`))).rejects.toThrow(
+      QueryFailedError,
+    );
+    await expectCleanConnection();
+    await expect(runInTenant(DEFAULT_TENANT_ID, () => db.read(`SELECT 1; RESET ROLE`))).rejects.toThrow(
+      /one statement/,
+    );
+    await expect(runInTenant(DEFAULT_TENANT_ID, () => db.read(`SELECT $2::text`, ['a']))).rejects.toThrow(
+      /no parameter \$2/,
+    );
+    await expect(runInTenant(`x'; RESET ROLE; --`, () => db.read(`SELECT 1`))).rejects.toThrow(/not a UUID/);
     await expectCleanConnection();
   });
 

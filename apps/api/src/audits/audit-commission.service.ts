@@ -461,6 +461,13 @@ export class AuditCommissionService {
     return { stored: (await this.referenceModels.storedKeys(keys)).size, total: keys.length };
   }
 
+  /** The audit and its reference-model progress (referenceModelProgress), read in one statement: GET /audits/:id. */
+  async getWithProgress(
+    id: string,
+  ): Promise<{ audit: AuditRecord; referenceModels: { stored: number; total: number } | null }> {
+    return foundOrNotFound(await this.audits.findWithReferenceProgress(id), `audit ${id}`);
+  }
+
   async get(id: string): Promise<AuditRecord> {
     return foundOrNotFound(await this.audits.findById(id), `audit ${id}`);
   }

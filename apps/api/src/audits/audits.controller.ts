@@ -176,8 +176,8 @@ export class AuditsController {
   @Roles(...READERS)
   @ApiOperation({ summary: 'Audit status, progress, phase, failure reason and risk score' })
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
-    const audit = await this.audits.get(id);
-    return auditResource(audit, await this.audits.referenceModelProgress(audit), await this.history.gate(audit));
+    const { audit, referenceModels } = await this.audits.getWithProgress(id);
+    return auditResource(audit, referenceModels, await this.history.gate(audit));
   }
 
   @Get(':id/diff')

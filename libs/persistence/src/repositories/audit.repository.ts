@@ -58,6 +58,13 @@ export abstract class AuditRepository {
   /** Inserts a queued audit; the partial unique index turns a concurrent duplicate into ActiveAuditExistsError. */
   abstract createQueued(input: NewAudit): Promise<AuditRecord>;
   abstract findById(id: string): Promise<AuditRecord | null>;
+  /**
+   * The audit (as findById) and how many of its reference models are stored of how many it needs (null when it
+   * trains none), read in one statement: GET /audits/:id.
+   */
+  abstract findWithReferenceProgress(
+    id: string,
+  ): Promise<{ audit: AuditRecord; referenceModels: { stored: number; total: number } | null } | null>;
   abstract findActiveForModelVersion(modelVersionId: string): Promise<AuditRecord | null>;
   /** queued|running -> running. False when the audit is finished or cancelled (nothing to do). */
   abstract markRunning(id: string): Promise<boolean>;

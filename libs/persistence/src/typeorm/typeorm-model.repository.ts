@@ -135,8 +135,9 @@ export class TypeOrmModelRepository extends ModelRepository {
 
   async listVersions(modelId: string): Promise<ModelVersionRecord[]> {
     // Raw SQL rather than find(): a model can have many versions, and entity hydration was most of this call's CPU.
-    // The columns of ModelVersionEntity in its order, as record fields; never endpoint_secrets.
-    return (await this.db.query(
+    // The columns of ModelVersionEntity in its order, as record fields; never endpoint_secrets. One round trip
+    // (TenantDb.read).
+    return (await this.db.read(
       `SELECT id, model_id AS "modelId", version, sha256, size_bytes::float8 AS "sizeBytes", signature,
          num_classes AS "numClasses", class_names AS "classNames", preprocessing, kind, endpoint,
          ownership_token AS "ownershipToken", ownership_verified_at AS "ownershipVerifiedAt", created_at AS "createdAt"
