@@ -56,5 +56,8 @@ describe('api log redaction', () => {
       .find((l) => l.msg === 'request completed');
     expect(completed?.req).toMatchObject({ method: 'POST', url: '/datasets' });
     expect(completed?.res).toMatchObject({ statusCode: 422 });
+    // Requests and responses are logged without their headers (only id, method, path; status).
+    expect(Object.keys(completed?.req as object).sort()).toEqual(['id', 'method', 'url']);
+    expect(Object.keys(completed?.res as object)).toEqual(['statusCode']);
   });
 });

@@ -33,12 +33,17 @@ export function apiLoggerOptions(level: string): Params {
     pinoHttp: {
       level,
       redact: { paths: REDACTED_LOG_PATHS, censor: REDACTION_CENSOR },
+      // A request is logged as its id, method and path, a response as its status (pino-http adds responseTime):
+      // never headers, so no secret header reaches a log line, and pino-http's per-request child logger (made for
+      // every request, whatever the level) serialises and redacts a few fields instead of every header (issue 11).
       serializers: {
         // The logged URL without its query string (values of query parameters are the caller's data).
-        req: (req: { url?: string; [k: string]: unknown }) => ({
-          ...req,
+        req: (req: { id?: unknown; method?: string; url?: string }) => ({
+          id: req.id,
+          method: req.method,
           url: typeof req.url === 'string' ? (req.url.split('?')[0] as string) : req.url,
         }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
     },
   };
