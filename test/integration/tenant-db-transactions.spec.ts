@@ -151,6 +151,30 @@ describe('TenantDb transactions', () => {
     await expectCleanConnection();
   });
 
+  it('write: one statement in its own committed transaction; a refused row rolls back with its SQLSTATE', async () => {
+    const name = `wr-${Date.now()}`;
+    const rows = await runInTenant(DEFAULT_TENANT_ID, () =>
+      db.write(`INSERT INTO models (name, description) VALUES ($1, $2) RETURNING name, description, $3::int AS n`, [
+        name,
+        null,
+        -42,
+      ]),
+    );
+    expect(rows).toEqual([{ name, description: null, n: -42 }]);
+    expect(await oneConnection.query(`SELECT name FROM models WHERE name = $1`, [name])).toEqual([{ name }]);
+    await expectCleanConnection();
+    const refused = await runInTenant(DEFAULT_TENANT_ID, () =>
+      db.write(`INSERT INTO models (id, name) VALUES ($1, $2)`, ['not-a-uuid', `${name}-x`]),
+    ).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(QueryFailedError);
+    expect((refused as QueryFailedError & { driverError: { code: string } }).driverError.code).toBe('22P02');
+    expect(await oneConnection.query(`SELECT name FROM models WHERE name = $1`, [`${name}-x`])).toEqual([]);
+    await expectCleanConnection();
+    await expect(runInTenant(DEFAULT_TENANT_ID, () => db.write(`SELECT $1::float8`, [Number.NaN]))).rejects.toThrow(
+      /finite numbers/,
+    );
+  });
+
   it('refuses a tenant id that is not a UUID before any SQL', async () => {
     statements.length = 0;
     await expect(runInTenant(`x'; RESET ROLE; --`, () => db.query(`SELECT 1`))).rejects.toThrow(/not a UUID/);

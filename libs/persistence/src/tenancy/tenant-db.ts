@@ -107,15 +107,25 @@ export class TenantDb {
 
   /**
    * One read-only statement in the current tenant, in ONE round trip: START TRANSACTION READ ONLY, the two set_config
-   * calls, the statement and COMMIT go as one simple-protocol query (3 round trips fewer than query(): no separate
-   * opening, statement and commit). Simple protocol carries no parameters, so each parameter is inlined as a SQL
-   * literal quoted by node-postgres's escapeLiteral (only strings: callers pass ids and keys). Row-level security holds
-   * as in run(): the statement runs after the role and app.tenant_id are set, both LOCAL to this transaction.
-   * Column values come back as query() returns them (node-postgres parses the text format either way). Inside a
-   * tenant transaction: the statement runs in it, with its parameters bound as usual.
+   * calls, the statement and COMMIT go as one simple-protocol query (2 round trips fewer than query(): no separate
+   * opening and commit). Simple protocol carries no parameters, so each parameter is inlined as a SQL literal quoted
+   * by node-postgres's escapeLiteral (strings and finite numbers; null as NULL). Row-level security holds as in run():
+   * the statement runs after the role and app.tenant_id are set, both LOCAL to this transaction. Column values come
+   * back as query() returns them (node-postgres parses the text format either way). Inside a tenant transaction: the
+   * statement runs in it, with its parameters bound as usual.
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as TypeORM's own query()
-  async read<T = any>(sql: string, params: readonly string[] = []): Promise<T[]> {
+  read<T = any>(sql: string, params: readonly OneRoundTripParam[] = []): Promise<T[]> {
+    return this.oneRoundTrip<T>(sql, params, true);
+  }
+
+  /** One writing statement in the current tenant, in one round trip and its own transaction (as read()). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as TypeORM's own query()
+  write<T = any>(sql: string, params: readonly OneRoundTripParam[] = []): Promise<T[]> {
+    return this.oneRoundTrip<T>(sql, params, false);
+  }
+
+  private async oneRoundTrip<T>(sql: string, params: readonly OneRoundTripParam[], readOnly: boolean): Promise<T[]> {
     const scope = currentScope();
     if (!scope || scope.tenantId === null) throw new NoTenantError();
     const active = scope.manager?.queryRunner;
@@ -123,15 +133,20 @@ export class TenantDb {
       return (await scope.manager.query(sql, [...params])) as T[];
     const tenantId = scope.tenantId;
     if (!UUID_PATTERN.test(tenantId)) throw new NoTenantError('the tenant id is not a UUID');
-    for (const p of params) if (typeof p !== 'string') throw new TypeError('TenantDb.read takes string parameters');
-    const statement = sql.replace(/\$(\d+)/g, (_m, n: string) => {
-      const value = params[Number(n) - 1];
-      if (value === undefined) throw new RangeError(`TenantDb.read: no parameter $${n}`);
-      return escapeLiteral(value);
+    if (sql.includes(';')) throw new RangeError('TenantDb.read / write run one statement');
+    const literals = params.map((p) => {
+      if (p === null) return 'NULL';
+      if (typeof p === 'string') return escapeLiteral(p);
+      if (typeof p === 'number' && Number.isFinite(p)) return escapeLiteral(String(p));
+      throw new TypeError('TenantDb.read / write take strings, finite numbers and null');
     });
-    if (sql.includes(';')) throw new RangeError('TenantDb.read runs one statement');
+    const statement = sql.replace(/\$(\d+)/g, (_m, n: string) => {
+      const literal = literals[Number(n) - 1];
+      if (literal === undefined) throw new RangeError(`TenantDb.read / write: no parameter $${n}`);
+      return literal;
+    });
     const text =
-      `START TRANSACTION READ ONLY; SELECT set_config('role', '${this.role}', true), ` +
+      `START TRANSACTION${readOnly ? ' READ ONLY' : ''}; SELECT set_config('role', '${this.role}', true), ` +
       `set_config('app.tenant_id', '${tenantId}', true); ${statement}; COMMIT`;
     const runner = (this.tenantLogin ?? this.installation).createQueryRunner();
     try {
@@ -139,7 +154,7 @@ export class TenantDb {
       try {
         const results = await client.query(text);
         const rows = results[2]?.rows;
-        if (results.length !== 4 || !rows) throw new Error('TenantDb.read: unexpected result shape');
+        if (results.length !== 4 || !rows) throw new Error('TenantDb.read / write: unexpected result shape');
         return rows;
       } catch (e) {
         // A failing statement leaves the transaction open (aborted): never hand the pool a connection in one.
@@ -157,6 +172,9 @@ export class TenantDb {
     return this.run((em) => em.query(sql, params) as Promise<T>);
   }
 }
+
+/** A parameter of TenantDb.read / write (inlined as a quoted literal). */
+export type OneRoundTripParam = string | number | null;
 
 /** The calls repositories make, each in the current tenant's transaction. */
 export interface TenantScopedRepository<E extends ObjectLiteral> {

@@ -30,13 +30,14 @@ export class TypeOrmAccessLogRepository extends AccessLogRepository {
 
   async appendMany(entries: readonly AccessLogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const params: unknown[] = [];
+    const params: Array<string | number | null> = [];
     const rows = entries.map((e) => {
       const n = params.length;
       params.push(e.keyId, e.role, e.action, e.resourceType, e.resourceId, e.method, e.path, e.status);
       return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7}, $${n + 8})`;
     });
-    await this.db.query(
+    // One round trip (TenantDb.write): the transaction opens, inserts and commits in one simple-protocol query.
+    await this.db.write(
       `INSERT INTO access_log (key_id, role, action, resource_type, resource_id, method, path, status)
        VALUES ${rows.join(', ')}`,
       params,
