@@ -33,13 +33,7 @@ export class FailOpenRedisThrottlerStorage implements ThrottlerStorage, OnModule
   private readonly redis: ThrottlerStorageRedisService;
 
   constructor(url: string) {
-    // Auto-pipelining: the counters of requests checked in the same event-loop turn go to Redis in one write (each
-    // request still gets its own INCR result before it proceeds).
-    this.redis = new ThrottlerStorageRedisService(url, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      enableAutoPipelining: true,
-    });
+    this.redis = new ThrottlerStorageRedisService(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   }
 
   async increment(
