@@ -99,7 +99,8 @@ export class TypeOrmAuditRepository extends AuditRepository {
     // GET /audits/:id's read: one statement in one round trip (TenantDb.read), raw SQL rather than findOne (entity
     // hydration was most of the call's CPU). The columns of AuditEntity in its order, as record fields (toRecord's
     // record: never the report); `stored` counts the audit's reference models already in the cache, as
-    // ReferenceModelRepository.storedKeys does (cache_key is unique per tenant, row-level security keeps it to ours).
+    // ReferenceModelRepository.storedKeys does, with its `= ANY(array)` (cache_key is unique per tenant, row-level
+    // security keeps it to ours).
     const rows = await this.db.read<AuditRecord & { storedReferenceModels: string | null }>(
       `SELECT a.id, a.model_version_id AS "modelVersionId", a.members_dataset_id AS "membersDatasetId",
          a.non_members_dataset_id AS "nonMembersDatasetId", a.population_dataset_id AS "populationDatasetId",
@@ -115,7 +116,7 @@ export class TypeOrmAuditRepository extends AuditRepository {
          a.updated_at AS "updatedAt",
          CASE WHEN jsonb_typeof(a.reference_model_keys) = 'array' AND jsonb_array_length(a.reference_model_keys) > 0
            THEN (SELECT count(*) FROM reference_models r
-                 WHERE r.cache_key IN (SELECT jsonb_array_elements_text(a.reference_model_keys)))
+                 WHERE r.cache_key = ANY (ARRAY(SELECT jsonb_array_elements_text(a.reference_model_keys))))
          END AS "storedReferenceModels"
        FROM audits a WHERE a.id = $1`,
       [id],
