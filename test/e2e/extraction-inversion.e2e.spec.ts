@@ -16,7 +16,8 @@ import { trainMlp } from '../../libs/engine/src/training/mlp-trainer';
 import { fixtureTargetSpec, InferenceServer, startInferenceServer } from '../fixtures/inference-servers';
 import { PENGUINS_SPEC, trainPenguinsTarget, writePenguinSplit } from '../fixtures/penguins';
 import { digitsCsv } from './support/audit-fixtures';
-import { RunningService, sleep, startService } from './support/service-harness';
+import { RunningService, startService } from './support/service-harness';
+import { uploadDataset, waitForAudit } from './support/service-requests';
 
 jest.setTimeout(300_000);
 
@@ -63,24 +64,10 @@ describe('extraction and inversion audits over REST', () => {
   const as = (r: request.Test) => r.set('x-api-key', svc.adminKey);
   const countAudits = async () => Number((await svc.db.query(`SELECT count(*) AS n FROM audits`))[0].n);
 
-  const dataset = async (name: string, role: string, csv: string, labelColumn: string, idColumn?: string) =>
-    (
-      await as(http().post('/datasets'))
-        .query({ name, role, labelColumn, ...(idColumn ? { idColumn } : {}) })
-        .set('content-type', 'text/csv')
-        .send(csv)
-        .expect(201)
-    ).body.id as string;
+  const dataset = (name: string, role: string, csv: string, labelColumn: string, idColumn?: string) =>
+    uploadDataset(svc, { name, role, csv, labelColumn, idColumn });
 
-  async function finished(id: string) {
-    const deadline = Date.now() + 240_000;
-    for (;;) {
-      const res = await as(http().get(`/audits/${id}`)).expect(200);
-      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const finished = (id: string) => waitForAudit(svc, id, { timeoutMs: 240_000 });
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'privaudit-e2e-attacks-'));

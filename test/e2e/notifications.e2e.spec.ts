@@ -9,6 +9,7 @@ import request from 'supertest';
 import { verifyNotificationSignature } from '../../apps/api/src/notifications/notification-signature';
 import { digitsCsv, digitsModelOnnx, memorisingDigitsModelOnnx } from './support/audit-fixtures';
 import { RunningService, sleep, startService } from './support/service-harness';
+import { uploadDataset, uploadModelVersion } from './support/service-requests';
 import { runtimeFailure } from '../fixtures/onnx-fixtures';
 
 jest.setTimeout(240_000);
@@ -66,22 +67,10 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
     }
   }
 
-  const upload = async (name: string, role: string, body: string) =>
-    (
-      await asAdmin(http().post('/datasets'))
-        .query({ name, role, labelColumn: 'digit', idColumn: 'row_id' })
-        .set('content-type', 'text/csv')
-        .send(body)
-        .expect(201)
-    ).body.id as string;
+  const upload = (name: string, role: string, csv: string) =>
+    uploadDataset(svc, { name, role, csv, idColumn: 'row_id' });
 
-  const uploadVersion = async (modelId: string, onnx: Buffer) =>
-    (
-      await asAdmin(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(onnx)
-        .expect(201)
-    ).body;
+  const uploadVersion = (modelId: string, onnx: Buffer) => uploadModelVersion(svc, modelId, onnx);
 
   const delivered = (auditId: string, event: string) =>
     received.find(

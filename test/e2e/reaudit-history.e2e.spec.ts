@@ -8,6 +8,7 @@ import request from 'supertest';
 import { QueueName, redisOptionsFromUrl } from '../../libs/queue/src/index';
 import { digitsCsv, digitsModelOnnx, memorisingDigitsModelOnnx } from './support/audit-fixtures';
 import { API_ENTRY, ManagedProcess, REDIS_URL, RunningService, sleep, startService } from './support/service-harness';
+import { uploadDataset, uploadModelVersion, waitForAudit } from './support/service-requests';
 import { softmaxMlpOnnx, tinyRandomMlp } from '../fixtures/onnx-fixtures';
 
 jest.setTimeout(240_000);
@@ -19,32 +20,13 @@ describe('audit plans, re-audits, history, diff and gate over HTTP (real Postgre
   const http = () => request(svc.baseUrl);
   const asAdmin = (r: request.Test) => r.set('x-api-key', svc.adminKey);
 
-  const upload = async (name: string, role: string, body: string) =>
-    (
-      await asAdmin(http().post('/datasets'))
-        .query({ name, role, labelColumn: 'digit', idColumn: 'row_id' })
-        .set('content-type', 'text/csv')
-        .send(body)
-        .expect(201)
-    ).body.id as string;
+  const upload = (name: string, role: string, csv: string) =>
+    uploadDataset(svc, { name, role, csv, idColumn: 'row_id' });
 
-  const uploadVersion = async (modelId: string, onnx: Buffer | Uint8Array) =>
-    (
-      await asAdmin(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(Buffer.from(onnx))
-        .expect(201)
-    ).body;
+  const uploadVersion = (modelId: string, onnx: Uint8Array) => uploadModelVersion(svc, modelId, onnx);
 
-  async function waitForStatus(id: string, statuses: string[], timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await asAdmin(http().get(`/audits/${id}`)).expect(200);
-      if (statuses.includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const waitForStatus = (id: string, statuses: string[], timeoutMs = 120_000) =>
+    waitForAudit(svc, id, { statuses, timeoutMs });
 
   beforeAll(async () => {
     // Schedules every 2 s are allowed here, so a tick comes within the test.
