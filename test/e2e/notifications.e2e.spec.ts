@@ -9,7 +9,7 @@ import request from 'supertest';
 import { verifyNotificationSignature } from '../../apps/api/src/notifications/notification-signature';
 import { digitsCsv, digitsModelOnnx, memorisingDigitsModelOnnx } from './support/audit-fixtures';
 import { RunningService, sleep, startService } from './support/service-harness';
-import { uploadDataset, uploadModelVersion } from './support/service-requests';
+import { createModel, uploadDataset, uploadModelVersion } from './support/service-requests';
 import { runtimeFailure } from '../fixtures/onnx-fixtures';
 
 jest.setTimeout(240_000);
@@ -78,7 +78,7 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
     );
 
   it('refuses a URL to a refused address (422) or an unknown event (400); the secret is returned once only', async () => {
-    const model = (await asAdmin(http().post('/models')).send({ name: 'hooks' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'hooks');
     for (const url of ['https://10.1.2.3/hook', 'https://169.254.169.254/latest', 'http://example.com/hook']) {
       const refused = await asAdmin(http().post(`/models/${model}/notifications`))
         .send({ url })
@@ -145,7 +145,7 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
   it('announces completion and a rating change with a valid signature; a receiver answering 500 is retried, then marked failed', async () => {
     const membersId = await upload('members', 'members', digitsCsv(0, 40, { withId: true }));
     const nonMembersId = await upload('nonmembers', 'non-members', digitsCsv(40, 80, { withId: true }));
-    const model = (await asAdmin(http().post('/models')).send({ name: 'notified' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'notified');
     await asAdmin(http().put(`/models/${model}/audit-plan`))
       .send({
         membersDatasetId: membersId,
@@ -242,7 +242,7 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
   it('announces a failed audit with its failure code, never its reason', async () => {
     const membersId = await upload('members-f', 'members', digitsCsv(0, 40, { withId: true }));
     const nonMembersId = await upload('non-members-f', 'non-members', digitsCsv(40, 80, { withId: true }));
-    const model = (await asAdmin(http().post('/models')).send({ name: 'failing' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'failing');
     const sub = await asAdmin(http().post(`/models/${model}/notifications`))
       .send({ url: `${receiverUrl}/ok`, events: ['audit.failed'] })
       .expect(201);

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { QueueName, redisOptionsFromUrl } from '../../libs/queue/src/index';
 import { digitsCsv, digitsModelOnnx, memorisingDigitsModelOnnx } from './support/audit-fixtures';
 import { API_ENTRY, ManagedProcess, REDIS_URL, RunningService, sleep, startService } from './support/service-harness';
-import { uploadDataset, uploadModelVersion, waitForAudit } from './support/service-requests';
+import { createModel, uploadDataset, uploadModelVersion, waitForAudit } from './support/service-requests';
 import { softmaxMlpOnnx, tinyRandomMlp } from '../fixtures/onnx-fixtures';
 
 jest.setTimeout(240_000);
@@ -37,7 +37,7 @@ describe('audit plans, re-audits, history, diff and gate over HTTP (real Postgre
   afterAll(async () => svc?.stop());
 
   it('checks a plan: unknown model 404, wrong dataset role 422, unknown or out-of-range fields 400', async () => {
-    const model = (await asAdmin(http().post('/models')).send({ name: 'plan-checks' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'plan-checks');
     const plan = { membersDatasetId: membersId, nonMembersDatasetId: nonMembersId };
     await asAdmin(http().put(`/models/00000000-0000-4000-8000-000000000000/audit-plan`)).send(plan).expect(404);
     const swapped = await asAdmin(http().put(`/models/${model}/audit-plan`))
@@ -70,7 +70,7 @@ describe('audit plans, re-audits, history, diff and gate over HTTP (real Postgre
   });
 
   it('re-audits each new version under the plan; history newest first; diff and gate against the previous audit', async () => {
-    const model = (await asAdmin(http().post('/models')).send({ name: 'released' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'released');
     await asAdmin(http().put(`/models/${model}/audit-plan`))
       .send({
         membersDatasetId: membersId,
@@ -167,7 +167,7 @@ describe('audit plans, re-audits, history, diff and gate over HTTP (real Postgre
   });
 
   it('runs a plan schedule as a BullMQ job scheduler: 422 for a bad cron, ticks re-audit, restored at start-up, removed with the schedule', async () => {
-    const model = (await asAdmin(http().post('/models')).send({ name: 'scheduled' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'scheduled');
     const v1 = await uploadVersion(model, digitsModelOnnx(5));
     expect(v1.reaudit).toEqual({ status: 'no-plan' });
     const plan = {

@@ -55,17 +55,21 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
     const dataset = (role: string, csv: string) => uploadDataset(svc, { name: `${role} ${label}`, role, csv }, key);
     const membersId = await dataset('members', digitsCsv(0, 60));
     const nonMembersId = await dataset('non-members', digitsCsv(60, 120));
-    const auditId = (
-      await as(http().post('/audits'))
-        .send({
-          modelVersionId: versionId,
-          membersDatasetId: membersId,
-          nonMembersDatasetId: nonMembersId,
-          attacks: ['membership.loss'],
-        })
-        .expect(201)
-    ).body.id;
-    expect((await waitFinished(key, auditId)).status).toBe('succeeded');
+    const succeededAudit = async () => {
+      const id = (
+        await as(http().post('/audits'))
+          .send({
+            modelVersionId: versionId,
+            membersDatasetId: membersId,
+            nonMembersDatasetId: nonMembersId,
+            attacks: ['membership.loss'],
+          })
+          .expect(201)
+      ).body.id as string;
+      expect((await waitFinished(key, id)).status).toBe('succeeded');
+      return id;
+    };
+    const auditId = await succeededAudit();
     const spareKeyId = (
       await as(http().post('/api-keys'))
         .send({ name: `spare ${label}`, role: 'auditor' })
@@ -74,17 +78,7 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
     const spareModelId = await createModel(svc, `spare model ${label}`, key);
     const spareVersionId = (await uploadModelVersion(svc, spareModelId, digitsModelOnnx(), key)).id;
     const spareDatasetId = await dataset('population', digitsCsv(120, 180));
-    const spareAuditId = (
-      await as(http().post('/audits'))
-        .send({
-          modelVersionId: versionId,
-          membersDatasetId: membersId,
-          nonMembersDatasetId: nonMembersId,
-          attacks: ['membership.loss'],
-        })
-        .expect(201)
-    ).body.id;
-    expect((await waitFinished(key, spareAuditId)).status).toBe('succeeded');
+    const spareAuditId = await succeededAudit();
     const subscriptionId = (
       await as(http().post(`/models/${modelId}/notifications`))
         .send({ url: 'http://127.0.0.1:9/hook', events: ['audit.failed'] })
