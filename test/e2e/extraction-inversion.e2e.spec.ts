@@ -17,7 +17,7 @@ import { fixtureTargetSpec, InferenceServer, startInferenceServer } from '../fix
 import { PENGUINS_SPEC, trainPenguinsTarget, writePenguinSplit } from '../fixtures/penguins';
 import { digitsCsv } from './support/audit-fixtures';
 import { RunningService, startService } from './support/service-harness';
-import { uploadDataset, waitForAudit } from './support/service-requests';
+import { createModel, uploadDataset, uploadModelVersion, waitForAudit } from './support/service-requests';
 
 jest.setTimeout(300_000);
 
@@ -96,7 +96,7 @@ describe('extraction and inversion audits over REST', () => {
     const nonMembers = digitsCsv(300, 400);
 
     beforeAll(async () => {
-      const modelId = (await as(http().post('/models')).send({ name: 'digits-endpoint' }).expect(201)).body.id;
+      const modelId = await createModel(svc, 'digits-endpoint');
       versionId = (
         await as(http().post(`/models/${modelId}/endpoint-versions`))
           .send({ ...fixtureTargetSpec(kserve, 'kserve-v2'), numClasses: 10, nFeatures: 64 })
@@ -210,13 +210,7 @@ describe('extraction and inversion audits over REST', () => {
   });
 
   it('stores MI-Face reconstructions of an image-shaped model as artefacts: a CSV and a PNG per class', async () => {
-    const modelId = (await as(http().post('/models')).send({ name: 'digits-file' }).expect(201)).body.id;
-    const versionId = (
-      await as(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(Buffer.from(target))
-        .expect(201)
-    ).body.id;
+    const versionId = (await uploadModelVersion(svc, await createModel(svc, 'digits-file'), target)).id;
     const created = await as(http().post('/audits'))
       .send({
         modelVersionId: versionId,
@@ -265,13 +259,7 @@ describe('extraction and inversion audits over REST', () => {
   });
 
   it("takes a model file's queryBudget as each extraction run's budget (and refuses it without extraction)", async () => {
-    const modelId = (await as(http().post('/models')).send({ name: 'digits-linear' }).expect(201)).body.id;
-    const versionId = (
-      await as(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(Buffer.from(target))
-        .expect(201)
-    ).body.id;
+    const versionId = (await uploadModelVersion(svc, await createModel(svc, 'digits-linear'), target)).id;
     const base = {
       modelVersionId: versionId,
       membersDatasetId: await dataset('members', 'members', digitsCsv(0, 60), 'digit'),
@@ -300,7 +288,7 @@ describe('extraction and inversion audits over REST', () => {
     beforeAll(async () => {
       const split = await writePenguinSplit(dir, 7);
       const model = Buffer.from(await trainPenguinsTarget(split.members, 7, 60));
-      const modelId = (await as(http().post('/models')).send({ name: 'penguins' }).expect(201)).body.id;
+      const modelId = await createModel(svc, 'penguins');
       versionId = (
         await as(http().post(`/models/${modelId}/versions`))
           .set('content-type', 'application/octet-stream')
