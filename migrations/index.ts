@@ -17,6 +17,7 @@ import { AuditDeadline1764180000000 } from './1764180000000-audit-deadline';
 import { ReferenceModelClaims1764181000000 } from './1764181000000-reference-model-claims';
 import { Tenants1764190000000 } from './1764190000000-tenants';
 import { DataKeysAndDeletionReceipts1764195000000 } from './1764195000000-data-keys-and-deletion-receipts';
+import { TenantRetention1764201000000 } from './1764201000000-tenant-retention';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -39,4 +40,5 @@ export const ALL_MIGRATIONS = [
   ReferenceModelClaims1764181000000,
   Tenants1764190000000,
   DataKeysAndDeletionReceipts1764195000000,
+  TenantRetention1764201000000,
 ];

@@ -5,7 +5,7 @@
 // preprocessing spec) with the contract metrics in the report; and the 422s a commission answers before anything
 // runs: a plan over the query budget and a sensitive column that does not exist.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -256,6 +256,15 @@ describe('extraction and inversion audits over REST', () => {
     expect(header[64]).toBe('class');
     const report = await as(http().get(`/audits/${created.body.id}/report`)).expect(200);
     expect(report.body.findings.map((f: { attack: string }) => f.attack)).toEqual(['inversion.miface']);
+
+    // Deleting the audit deletes its artefacts: listed on the receipt, their files gone from the blob store.
+    const blobPath = (sha: string) => path.join(svc.env.STORAGE_DIR as string, 'blobs', sha.slice(0, 2), sha);
+    expect(list.every((a) => existsSync(blobPath(a.sha256)))).toBe(true);
+    const receipt = (await as(http().delete(`/audits/${created.body.id}`)).expect(200)).body;
+    const listed = receipt.items.filter((i: { type: string }) => i.type === 'artifact');
+    expect(listed.map((i: { name: string }) => i.name).sort()).toEqual(list.map((a) => a.name).sort());
+    expect([...receipt.blobsRemoved].sort()).toEqual([...new Set(list.map((a) => a.sha256))].sort());
+    expect(list.filter((a) => existsSync(blobPath(a.sha256)))).toEqual([]);
   });
 
   it("takes a model file's queryBudget as each extraction run's budget (and refuses it without extraction)", async () => {

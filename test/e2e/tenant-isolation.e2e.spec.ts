@@ -230,6 +230,8 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
     'POST /datasets': "creates in the caller's tenant (checked through populate: each tenant sees its own)",
     'POST /api-keys': "creates a key of the caller's tenant (checked: B's spare key is not in A's list)",
     'POST /tenants': "installation admin only (checked: B's admin gets 403)",
+    'PATCH /tenants/current':
+      "changes the caller's own tenant, named by its key (checked in retention.e2e: B's change leaves A's as it was)",
     'GET /health': 'public, no tenant data',
     'GET /health/live': 'public, no tenant data',
     'GET /health/ready': 'public, no tenant data',

@@ -41,6 +41,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 import { NotificationDispatcher } from './notifications/notification-dispatcher';
 import { NotificationService } from './notifications/notification.service';
 import { NotificationsController } from './notifications/notifications.controller';
+import { ScheduledRetentionPurge } from './retention/scheduled-retention-purge';
 import { TenantScopeMiddleware } from './tenants/tenant-scope.middleware';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantService } from './tenants/tenant.service';
@@ -101,6 +102,7 @@ export class ApiModule implements NestModule {
         ScheduledReaudits,
         RegistryWebhookService,
         DataDeletionService,
+        ScheduledRetentionPurge,
         NotificationService,
         NotificationDispatcher,
         // Guards run in this order: the rate limit first (bad keys count too), then the key and its roles.

@@ -113,6 +113,17 @@ export const appConfigObject = z.object({
    */
   TENANT_REFERENCE_SECONDS_PER_MONTH: z.coerce.number().positive().default(360_000),
   TENANT_QUERIES_PER_MONTH: positiveInt(10_000_000),
+  /**
+   * Retention (docs/security.md, "Retention"): a tenant's datasets and finished audits older than this many days
+   * are purged by the scheduled purge, unless the tenant set its own period (POST /tenants, PATCH
+   * /tenants/current). Unset (or empty): kept until deleted, so an upgrade never deletes anything by surprise.
+   */
+  TENANT_RETENTION_DAYS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(36_500).optional(),
+  ),
+  /** How often the retention purge runs (one BullMQ job scheduler; each tick is taken by one api replica). */
+  RETENTION_PURGE_INTERVAL_SECONDS: positiveInt(3_600),
   /** A job's lock in Redis; a worker that dies holding one (killed, machine lost) frees it after this long. */
   WORKER_LOCK_DURATION_MS: positiveInt(60_000),
   /** How often a worker looks for jobs whose lock expired (stalled) and puts them back in the queue. */

@@ -14,6 +14,15 @@ describe('loadConfig', () => {
     expect(c.WORKER_CONCURRENCY).toBe(1);
   });
 
+  it('reads the retention settings: off unless set, a whole number of days, the purge interval', () => {
+    expect(loadConfig(base).TENANT_RETENTION_DAYS).toBeUndefined();
+    expect(loadConfig({ ...base, TENANT_RETENTION_DAYS: '' }).TENANT_RETENTION_DAYS).toBeUndefined();
+    expect(loadConfig({ ...base, TENANT_RETENTION_DAYS: '90' }).TENANT_RETENTION_DAYS).toBe(90);
+    for (const bad of ['0', '-1', '1.5', 'forever', '36501'])
+      expect(() => loadConfig({ ...base, TENANT_RETENTION_DAYS: bad })).toThrow(/TENANT_RETENTION_DAYS/);
+    expect(loadConfig(base).RETENTION_PURGE_INTERVAL_SECONDS).toBe(3600);
+  });
+
   it('names the variable but never echoes a secret value', () => {
     const key = 'short-secret-key';
     let err: unknown;

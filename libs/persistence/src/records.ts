@@ -53,6 +53,8 @@ export interface TenantRecord {
   readonly referenceSecondsPerMonth: number | null;
   readonly queriesPerMonth: number | null;
   readonly createdAt: Date;
+  /** Days after which its datasets and finished audits are purged; null = the installation's default. */
+  readonly retentionDays: number | null;
 }
 
 export interface ModelRecord {

@@ -7,6 +7,14 @@ export enum QueueName {
   Reaudits = 'reaudits',
   /** Outbound notification deliveries (signed webhooks on audit outcomes), consumed by the api. */
   Notifications = 'notifications',
+  /** The retention purge's ticks (one BullMQ job scheduler), consumed by the api. */
+  Retention = 'retention',
+}
+
+/** Jobs of the retention queue (handled by the api, which holds the deletion code paths). */
+export enum RetentionJobName {
+  /** One pass of the retention purge over every tenant. */
+  Purge = 'retention.purge',
 }
 
 /** Jobs of the notifications queue (handled by the api, like ReauditJobName). */

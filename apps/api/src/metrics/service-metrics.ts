@@ -60,6 +60,18 @@ export class ServiceMetrics {
         this.set(await database.referenceModelsStored());
       },
     });
+    new Gauge({
+      name: 'privaudit_retention_deletions',
+      help: 'Datasets and audits deleted by the retention purge, by subject type (each with its receipt; only grows)',
+      labelNames: ['subject'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const subject of ['dataset', 'audit']) this.set({ subject }, 0);
+        for (const { subjectType, count } of await database.retentionDeletions())
+          this.set({ subject: subjectType }, count);
+      },
+    });
     this.registry.registerMetric(
       new ScrapedHistogram(
         'privaudit_audit_duration_seconds',

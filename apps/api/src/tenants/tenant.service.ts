@@ -29,11 +29,16 @@ export class TenantService {
   ) {}
 
   /** Installation admin: a new tenant and its first admin key, shown once. */
-  async create(name: string, referenceSecondsPerMonth: number | null, queriesPerMonth: number | null) {
+  async create(
+    name: string,
+    referenceSecondsPerMonth: number | null,
+    queriesPerMonth: number | null,
+    retentionDays: number | null = null,
+  ) {
     const key = generateApiKey();
     try {
       const { tenant, keyId } = await this.tenants.createWithAdminKey(
-        { name, referenceSecondsPerMonth, queriesPerMonth },
+        { name, referenceSecondsPerMonth, queriesPerMonth, retentionDays },
         { name: `${name} admin`, role: ApiKeyRole.Admin, prefix: apiKeyPrefix(key) as string, hash: hashApiKey(key) },
       );
       return { ...this.describe(tenant), adminKey: { id: keyId, role: ApiKeyRole.Admin, key } };
@@ -54,6 +59,13 @@ export class TenantService {
     return { ...this.describe(tenant), usage: { since, ...used } };
   }
 
+  /** The tenant's admin sets its own retention period (null: back to the installation's default). */
+  async setRetention(retentionDays: number | null) {
+    const tenant = await this.tenants.setRetentionDays(retentionDays);
+    if (!tenant) throw new ServiceError(ServiceErrorCode.NotFound, 'tenant not found');
+    return this.current();
+  }
+
   /** The current tenant's quotas (its own, else the installation's defaults). */
   async quotas(): Promise<TenantQuotas> {
     const tenant = await this.tenants.current();
@@ -68,6 +80,25 @@ export class TenantService {
   }
 
   private describe(tenant: TenantRecord) {
-    return { id: tenant.id, name: tenant.name, createdAt: tenant.createdAt, quotas: this.quotasOf(tenant) };
+    return {
+      id: tenant.id,
+      name: tenant.name,
+      createdAt: tenant.createdAt,
+      quotas: this.quotasOf(tenant),
+      ...effectiveRetention(tenant.retentionDays, this.config.TENANT_RETENTION_DAYS),
+    };
   }
+}
+
+/**
+ * A tenant's retention: its own period, else the installation's (TENANT_RETENTION_DAYS); null days = kept until
+ * deleted. `retentionSource` says which applies.
+ */
+export function effectiveRetention(
+  own: number | null,
+  installationDefault: number | undefined,
+): { retentionDays: number | null; retentionSource: 'tenant' | 'installation' } {
+  return own !== null
+    ? { retentionDays: own, retentionSource: 'tenant' }
+    : { retentionDays: installationDefault ?? null, retentionSource: 'installation' };
 }

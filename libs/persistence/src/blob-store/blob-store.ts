@@ -12,6 +12,10 @@ export abstract class BlobStore {
   abstract remove(sha256: string): Promise<boolean>;
   /** Where uploads are streamed to before they are validated and adopted. */
   abstract tempDir(): string;
+  /** Every stored blob with its last modification (the file system's clock), in no particular order. */
+  abstract list(): AsyncIterable<{ readonly sha256: string; readonly modifiedMs: number }>;
+  /** "Now" by the clock that stamps the blobs' modification times (compare list()'s modifiedMs with it). */
+  abstract now(): Promise<number>;
   /** Removes temp uploads untouched for olderThanMs (left by a crash); resolves with how many. */
   abstract removeStaleTemp(olderThanMs: number): Promise<number>;
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { access, chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BlobStore } from './blob-store';
-import { removeStaleEntries } from './stale-files';
+import { fileSystemNow, removeStaleEntries } from './stale-files';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -49,6 +49,33 @@ export class FilesystemBlobStore extends BlobStore {
     const existed = await this.exists(sha256);
     await rm(this.localPath(sha256), { force: true });
     return existed;
+  }
+
+  async *list(): AsyncIterable<{ sha256: string; modifiedMs: number }> {
+    const root = join(this.root, 'blobs');
+    for (const prefix of await readdir(root)) {
+      if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+      let names: string[];
+      try {
+        names = await readdir(join(root, prefix));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        // Staging files (<sha>.<uuid>.part) and anything foreign are not blobs.
+        if (!SHA256_HEX.test(name) || !name.startsWith(prefix)) continue;
+        try {
+          const st = await lstat(join(root, prefix, name));
+          if (st.isFile()) yield { sha256: name, modifiedMs: st.mtimeMs };
+        } catch {
+          // Removed meanwhile.
+        }
+      }
+    }
+  }
+
+  now(): Promise<number> {
+    return fileSystemNow(join(this.root, 'blobs'));
   }
 
   tempDir(): string {

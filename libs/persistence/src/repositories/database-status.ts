@@ -13,6 +13,8 @@ export abstract class DatabaseStatus {
   abstract referenceModelsStored(): Promise<number>;
   /** Failed audits per failure code, for /metrics. */
   abstract failuresByCode(): Promise<Array<{ code: string; count: number }>>;
+  /** Deletions made by the retention purge, per subject type (from the append-only receipts: only grows). */
+  abstract retentionDeletions(): Promise<Array<{ subjectType: string; count: number }>>;
 }
 
 export interface AuditDurationBuckets {

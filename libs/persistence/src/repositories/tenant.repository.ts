@@ -15,9 +15,18 @@ export abstract class TenantRepository {
    * checks it lands there). Throws TenantNameTakenError for a duplicate name.
    */
   abstract createWithAdminKey(
-    input: { name: string; referenceSecondsPerMonth: number | null; queriesPerMonth: number | null },
+    input: {
+      name: string;
+      referenceSecondsPerMonth: number | null;
+      queriesPerMonth: number | null;
+      retentionDays?: number | null;
+    },
     adminKey: NewApiKey,
   ): Promise<{ tenant: TenantRecord; keyId: string }>;
   /** The current tenant's row (null outside a tenant). */
   abstract current(): Promise<TenantRecord | null>;
+  /** Sets the current tenant's own retention period (null: the installation's default); its updated row. */
+  abstract setRetentionDays(days: number | null): Promise<TenantRecord | null>;
+  /** Installation-wide: every tenant's id and own retention period (the purge's work list). */
+  abstract listRetention(): Promise<Array<{ id: string; retentionDays: number | null }>>;
 }

@@ -45,4 +45,12 @@ export class TypeOrmDatabaseStatus extends DatabaseStatus {
        GROUP BY 1 ORDER BY 1`,
     );
   }
+
+  async retentionDeletions(): Promise<Array<{ subjectType: string; count: number }>> {
+    const rows: Array<{ subject_type: string; n: number }> = await this.dataSource.query(
+      `SELECT subject_type, count(*)::int AS n FROM deletion_receipts WHERE receipt->>'reason' = 'retention'
+        GROUP BY subject_type ORDER BY subject_type`,
+    );
+    return rows.map((r) => ({ subjectType: r.subject_type, count: r.n }));
+  }
 }
