@@ -18,6 +18,8 @@ import { ReferenceModelClaims1764181000000 } from './1764181000000-reference-mod
 import { Tenants1764190000000 } from './1764190000000-tenants';
 import { DataKeysAndDeletionReceipts1764195000000 } from './1764195000000-data-keys-and-deletion-receipts';
 import { TenantRetention1764201000000 } from './1764201000000-tenant-retention';
+import { TenantPseudonymKeys1764202000000 } from './1764202000000-tenant-pseudonym-keys';
+import { InstallationAdminGuard1764203000000 } from './1764203000000-installation-admin-guard';
 
 /** Migrations in order. Listed as classes (not a glob) so they load the same from ts (tests) and dist. */
 export const ALL_MIGRATIONS = [
@@ -41,4 +43,6 @@ export const ALL_MIGRATIONS = [
   Tenants1764190000000,
   DataKeysAndDeletionReceipts1764195000000,
   TenantRetention1764201000000,
+  TenantPseudonymKeys1764202000000,
+  InstallationAdminGuard1764203000000,
 ];

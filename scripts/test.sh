@@ -15,5 +15,10 @@ npx tsc -p tsconfig.build.json
 npx jest --ci --selectProjects unit
 # --forceExit: a stray Redis/pg socket in a child-process harness must not hang CI; every suite closes what it opens.
 node scripts/test-services.js -- npx jest --ci --runInBand --forceExit --selectProjects integration e2e
+# The tenant-scoped suites again with their tenant transactions on a login role of their own (DATABASE_TENANT_URL,
+# as docker-compose deploys; docs/security.md, "Tenants"): the two-connection path through repositories, api and worker.
+PRIVAUDIT_TEST_TENANT_LOGIN=1 node scripts/test-services.js -- npx jest --ci --runInBand --forceExit \
+  --selectProjects integration e2e \
+  --testPathPatterns 'tenant-isolation|audit-repository|reference-model-repository|data-key-rotation|data-lifecycle|service-flow|shared-reference-models|notifications|retention'
 # Fault injection (workers killed and frozen, jobs lost from Redis): every audit must end in exactly one final state.
 node scripts/test-services.js -- npx jest --ci --runInBand --forceExit --selectProjects faults

@@ -238,6 +238,11 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
     'GET /metrics': 'public, installation-wide counts only',
     'GET /signing-key': "public, the installation's report-signing key",
     'POST /webhooks/model-registry': "signed with the installation's secret; runs in the version's own tenant",
+    'GET /tenants/current/pseudonym-key': "the caller's own tenant's key (checked: B never sees A's keyId)",
+    'PUT /tenants/current/pseudonym-key': "sets the caller's own tenant's key (checked: A's key is unchanged)",
+    'POST /tenants/current/pseudonym-key': "generates the caller's own tenant's key (checked: A's key is unchanged)",
+    'PATCH /tenants/current/pseudonym-key': "the caller's own tenant's default (checked: A's default is unchanged)",
+    'DELETE /tenants/current/pseudonym-key': "removes the caller's own tenant's key (checked: A's key stays)",
   };
 
   it('knows every route of the api (a new route must be added to this suite)', () => {
@@ -282,6 +287,38 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
     expect((await http().get('/tenants/current').set('x-api-key', B.key).expect(200)).body).toMatchObject({
       id: tenantB,
     });
+  });
+
+  it("keeps each tenant's pseudonym key its own: B never sees, changes or removes A's", async () => {
+    const asA = (r: request.Test) => r.set('x-api-key', A.key);
+    const asB = (r: request.Test) => r.set('x-api-key', B.key);
+    const a = (await asA(http().post('/tenants/current/pseudonym-key')).send({}).expect(201)).body;
+    await asB(http().get('/tenants/current/pseudonym-key')).expect(404);
+    await asB(http().patch('/tenants/current/pseudonym-key')).send({ pseudonymizeByDefault: true }).expect(404);
+    await asB(http().delete('/tenants/current/pseudonym-key')).expect(404);
+    const b = (
+      await asB(http().put('/tenants/current/pseudonym-key'))
+        .send({ key: 'cd'.repeat(32) })
+        .expect(200)
+    ).body;
+    expect(b.keyId).not.toBe(a.keyId);
+    await asB(http().patch('/tenants/current/pseudonym-key')).send({ pseudonymizeByDefault: true }).expect(200);
+    await asB(http().delete('/tenants/current/pseudonym-key')).expect(200);
+    expect((await asA(http().get('/tenants/current/pseudonym-key')).expect(200)).body).toMatchObject({
+      keyId: a.keyId,
+      pseudonymizeByDefault: false,
+    });
+    // B's pseudonymised audit cannot use A's key: B has none now.
+    const refused = await asB(http().post('/audits'))
+      .send({
+        modelVersionId: B.versionId,
+        membersDatasetId: B.membersId,
+        nonMembersDatasetId: B.nonMembersId,
+        pseudonymizeIds: true,
+      })
+      .expect(422);
+    expect(refused.body.code).toBe('PSEUDONYM_KEY_MISSING');
+    await asA(http().delete('/tenants/current/pseudonym-key')).expect(200);
   });
 
   it("refuses POST /tenants to a tenant's admin (installation admin only)", async () => {

@@ -18,16 +18,17 @@ const signature: ModelSignature = {
 
 describe('TypeORM repositories against Postgres', () => {
   let dataSource: DataSource;
+  let tenantDb: TenantDb;
   let drop: () => Promise<void>;
   let audits: TypeOrmAuditRepository;
   let models: TypeOrmModelRepository;
   let datasets: TypeOrmDatasetRepository;
 
   beforeAll(async () => {
-    ({ dataSource, drop } = await openTestSchema('repos'));
-    audits = boundToTenant(new TypeOrmAuditRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
-    models = boundToTenant(new TypeOrmModelRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
-    datasets = boundToTenant(new TypeOrmDatasetRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
+    ({ dataSource, drop, tenantDb } = await openTestSchema('repos'));
+    audits = boundToTenant(new TypeOrmAuditRepository(tenantDb), DEFAULT_TENANT_ID);
+    models = boundToTenant(new TypeOrmModelRepository(tenantDb), DEFAULT_TENANT_ID);
+    datasets = boundToTenant(new TypeOrmDatasetRepository(tenantDb), DEFAULT_TENANT_ID);
   });
   afterAll(async () => drop());
 

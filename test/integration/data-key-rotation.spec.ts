@@ -28,8 +28,7 @@ describe('data keys: rotation and sealed reference models', () => {
   const newKey = randomBytes(32).toString('base64');
   const lostKey = randomBytes(32).toString('base64');
   beforeAll(async () => {
-    ({ dataSource, drop } = await openTestSchema('datakeys'));
-    db = new TenantDb(dataSource);
+    ({ dataSource, drop, tenantDb: db } = await openTestSchema('datakeys'));
     dir = mkdtempSync(join(tmpdir(), 'privaudit-datakeys-'));
   });
   afterAll(async () => {

@@ -12,11 +12,12 @@ const weights = (bias: number): MlpWeights => ({
 
 describe('reference models in Postgres', () => {
   let dataSource: DataSource;
+  let tenantDb: TenantDb;
   let drop: () => Promise<void>;
   let repo: TypeOrmReferenceModelRepository;
   beforeAll(async () => {
-    ({ dataSource, drop } = await openTestSchema('refmodels'));
-    repo = boundToTenant(new TypeOrmReferenceModelRepository(new TenantDb(dataSource)), DEFAULT_TENANT_ID);
+    ({ dataSource, drop, tenantDb } = await openTestSchema('refmodels'));
+    repo = boundToTenant(new TypeOrmReferenceModelRepository(tenantDb), DEFAULT_TENANT_ID);
   });
   afterAll(async () => drop());
 

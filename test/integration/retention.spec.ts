@@ -48,8 +48,7 @@ describe('data lifecycle: retention purge, artefact blobs, receipts, legacy seal
   let B: string;
 
   beforeAll(async () => {
-    ({ dataSource, drop } = await openTestSchema('retention'));
-    db = new TenantDb(dataSource);
+    ({ dataSource, drop, tenantDb: db } = await openTestSchema('retention'));
     dir = mkdtempSync(join(tmpdir(), 'privaudit-retention-'));
     blobs = new FilesystemBlobStore(join(dir, 'storage'));
     keyring = new MasterKeyring(randomBytes(32).toString('base64'), []);

@@ -27,6 +27,8 @@ const INSTALLATION_TABLES = ['reference_model_claims', 'tenants', 'typeorm_migra
 
 describe('tenant isolation by Postgres row-level security', () => {
   let dataSource: DataSource;
+  /** Where tenant transactions run: the tenant login under PRIVAUDIT_TEST_TENANT_LOGIN=1, else dataSource. */
+  let tenantSide: DataSource;
   let schema: string;
   let drop: () => Promise<void>;
   let db: TenantDb;
@@ -71,7 +73,7 @@ describe('tenant isolation by Postgres row-level security', () => {
 
   /** Raw SQL as the application runs it: the tenant role, app.tenant_id set (or not), in one transaction. */
   function asTenant<T>(tenantId: string | null, fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    return dataSource.transaction(async (em) => {
+    return tenantSide.transaction(async (em) => {
       await em.query(`SELECT set_config('role', $1, true)`, [db.role]);
       if (tenantId !== null) await em.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
       return fn(em);
@@ -79,8 +81,9 @@ describe('tenant isolation by Postgres row-level security', () => {
   }
 
   beforeAll(async () => {
-    ({ dataSource, schema, drop } = await openTestSchema('tenants'));
-    db = new TenantDb(dataSource);
+    let tenantLogin: DataSource | undefined;
+    ({ dataSource, schema, drop, tenantDb: db, tenantLogin } = await openTestSchema('tenants'));
+    tenantSide = tenantLogin ?? dataSource;
     ({
       tenant: { id: tenantB },
     } = await new TypeOrmTenantRepository(db).createWithAdminKey(

@@ -45,6 +45,8 @@ import { ScheduledRetentionPurge } from './retention/scheduled-retention-purge';
 import { TenantScopeMiddleware } from './tenants/tenant-scope.middleware';
 import { TenantsController } from './tenants/tenants.controller';
 import { TenantService } from './tenants/tenant.service';
+import { PseudonymKeyController } from './tenants/pseudonym-key.controller';
+import { PseudonymKeyService } from './tenants/pseudonym-key.service';
 
 export { REDACTED_LOG_PATHS } from './http/log-redaction';
 
@@ -74,6 +76,7 @@ export class ApiModule implements NestModule {
         MetricsController,
         ApiKeysController,
         TenantsController,
+        PseudonymKeyController,
         ModelsController,
         ModelVersionsController,
         DatasetsController,
@@ -87,6 +90,7 @@ export class ApiModule implements NestModule {
       ],
       providers: [
         TenantService,
+        PseudonymKeyService,
         ApiKeyService,
         OidcTokenVerifier,
         ServiceMetrics,

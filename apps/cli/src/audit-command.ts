@@ -12,6 +12,7 @@ import { createProgressReporter, progressStyleFor } from './progress-reporter';
 import { signReport } from '../../../libs/reports/src/index';
 import { checkDocumentDestinations, loadSignKeyOption, writeReportDocuments } from './report-command';
 import { checkReportDestination, writeFileAtomically } from './report-file';
+import { loadPseudonymKeyFile } from './pseudonymize-command';
 import {
   type OutboundCommandOptions,
   outboundFromOptions,
@@ -35,6 +36,9 @@ export interface AuditCommandOptions {
   readonly population?: string;
   readonly label: string;
   readonly idColumn?: string;
+  /** Replace every row id in the report by its pseudonym under the key of pseudonymKeyFile. */
+  readonly pseudonymizeIds?: boolean;
+  readonly pseudonymKeyFile?: string;
   readonly classes?: readonly string[];
   /** Number of classes; required for a labels-only model (class-index output) unless --classes names them. */
   readonly numClasses?: number;
@@ -135,6 +139,7 @@ export async function runAuditCommand(
   }
   await checkDocumentDestinations(opts, io);
   const signKey = await loadSignKeyOption(opts, io);
+  const pseudonymKey = await pseudonymKeyOption(opts, io);
 
   const target = opts.model !== undefined ? { model: await readModel(opts.model, resolve, maxModelMb) } : {};
   const remoteTarget =
@@ -149,6 +154,7 @@ export async function runAuditCommand(
     population: opts.population !== undefined ? { path: resolve(opts.population), name: opts.population } : undefined,
     labelColumn: opts.label,
     idColumn: opts.idColumn,
+    ...(pseudonymKey ? { pseudonymKey } : {}),
     classes: opts.classes ? [...opts.classes] : undefined,
     numClasses: opts.numClasses,
     groupColumn: opts.groupColumn,
@@ -312,4 +318,23 @@ async function requireFile(option: string, typed: string, absolute: string): Pro
     throw new InputError(`${option}: cannot read ${typed} (${code ?? 'unknown error'})`);
   }
   if (!stat.isFile()) throw new InputError(`${option}: ${typed} is not a regular file`);
+}
+
+/** --pseudonymize-ids and --pseudonym-key-file go together: one without the other is a usage error. */
+async function pseudonymKeyOption(
+  opts: Pick<AuditCommandOptions, 'pseudonymizeIds' | 'pseudonymKeyFile'>,
+  io: CliIo,
+): Promise<Buffer | undefined> {
+  if (opts.pseudonymizeIds !== true) {
+    if (opts.pseudonymKeyFile !== undefined) {
+      throw new UsageError('--pseudonym-key-file applies with --pseudonymize-ids');
+    }
+    return undefined;
+  }
+  if (opts.pseudonymKeyFile === undefined) {
+    throw new UsageError(
+      '--pseudonymize-ids needs --pseudonym-key-file <file> (a key of 64+ hex digits: openssl rand -hex 32 > tenant.key)',
+    );
+  }
+  return loadPseudonymKeyFile('--pseudonym-key-file', opts.pseudonymKeyFile, io);
 }

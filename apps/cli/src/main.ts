@@ -1,5 +1,6 @@
 // `privaudit` command line: parses arguments with commander and hands typed options to the command
 // handlers. Every outcome is an exit code; every failure is one line on stderr.
+import { runPseudonymizeCommand } from './pseudonymize-command';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isEngineError } from '../../../libs/engine/src/errors';
 import { DEFAULT_ATTACKS } from '../../../libs/engine/src/membership/attack-registry';
@@ -112,6 +113,8 @@ interface RawAuditOptions {
   population?: string;
   label: string;
   idColumn?: string;
+  pseudonymizeIds?: boolean;
+  pseudonymKeyFile?: string;
   classes?: string[];
   numClasses?: number;
   groupColumn?: string;
@@ -301,6 +304,14 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
     .option('--population <csv>', 'further same-distribution records for reference/shadow models')
     .requiredOption('--label <column>', 'the label column')
     .option('--id-column <column>', 'row-id column; exposed records are reported by this id (default: data row number)')
+    .option(
+      '--pseudonymize-ids',
+      'replace every row id in the report by "ps_" + 32 hex digits of HMAC-SHA256(key, id) (needs --pseudonym-key-file)',
+    )
+    .option(
+      '--pseudonym-key-file <file>',
+      'the pseudonym key: at least 64 hex digits (openssl rand -hex 32); map ids with `privaudit pseudonymize`',
+    )
     .option('--classes <list>', 'class names in class-index order, when labels are strings', parseCommaList)
     .option(
       '--num-classes <n>',
@@ -457,6 +468,8 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
           population: raw.population,
           label: raw.label,
           idColumn: raw.idColumn,
+          pseudonymizeIds: raw.pseudonymizeIds,
+          pseudonymKeyFile: raw.pseudonymKeyFile,
           classes: raw.classes,
           numClasses: raw.numClasses,
           groupColumn: raw.groupColumn,
@@ -515,6 +528,19 @@ export function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code:
         { report: reportPath, pdf: raw.pdf, html: raw.html, signKey: raw.signKey, quiet: raw.quiet },
         io,
       );
+      setExitCode(EXIT_OK);
+    });
+
+  program
+    .command('pseudonymize')
+    .description(
+      'print the pseudonym of each of your row ids under your key (id,pseudonym CSV): the mapping stays with you',
+    )
+    .requiredOption('--key-file <file>', 'the pseudonym key the audit used (hex digits)')
+    .requiredOption('--ids <file>', 'one id per line, or with --id-column a CSV with a header row')
+    .option('--id-column <column>', 'read the ids from this column of a CSV (e.g. the members file)')
+    .action(async (raw: { keyFile: string; ids: string; idColumn?: string }) => {
+      await runPseudonymizeCommand({ keyFile: raw.keyFile, ids: raw.ids, idColumn: raw.idColumn }, io);
       setExitCode(EXIT_OK);
     });
 

@@ -13,6 +13,7 @@ import type { AuditRecord, DatasetRecord } from '../../../libs/persistence/src/r
 import { DatasetRepository } from '../../../libs/persistence/src/repositories/dataset.repository';
 import { ModelRepository } from '../../../libs/persistence/src/repositories/model.repository';
 import { AuditRepository } from '../../../libs/persistence/src/repositories/audit.repository';
+import { PseudonymKeyRepository } from '../../../libs/persistence/src/repositories/pseudonym-key.repository';
 import { remoteTargetOf } from '../../../libs/persistence/src/secrets/endpoint-target';
 import { attackRequestOptions } from '../../../libs/persistence/src/audit-attack-options';
 import {
@@ -34,7 +35,32 @@ export class AuditChildInputs {
     @Inject(EndpointSecretBox) private readonly secrets: EndpointSecretBox,
     @Inject(AuditRepository) private readonly audits: AuditRepository,
     @Inject(DataVault) private readonly vault: DataVault,
+    @Inject(PseudonymKeyRepository) private readonly pseudonymKeys: PseudonymKeyRepository,
   ) {}
+
+  /**
+   * The tenant's pseudonym key, hex, for an audit commissioned with pseudonymised row ids (else undefined): IPC to
+   * the audit's child only, never the environment, a file or a log (docs/security.md, "Pseudonymised row ids").
+   * A key removed since commission fails the audit for good: running it with raw ids would break the promise.
+   */
+  async pseudonymKeyOf(audit: AuditRecord): Promise<{ pseudonymKeyHex: string } | Record<string, never>> {
+    if (audit.attackOptions?.pseudonymizeIds !== true) return {};
+    const stored = await this.pseudonymKeys.current();
+    if (!stored)
+      throw new FinalAuditFailure(
+        'PSEUDONYM_KEY_MISSING',
+        "the audit pseudonymises row ids, but the tenant's pseudonym key was removed; set one and commission it again",
+      );
+    try {
+      const key = await this.vault.dataKey(stored.dataKeyId, `the tenant's pseudonym key ${stored.keyId}`);
+      return { pseudonymKeyHex: key.toString('hex') };
+    } catch (e) {
+      if (e instanceof SealedDataError) throw new FinalAuditFailure('STORED_DATA_UNREADABLE', e.message);
+      if (e instanceof DataEncryptionUnavailableError)
+        throw new FinalAuditFailure('DATA_ENCRYPTION_UNAVAILABLE', e.message);
+      throw e;
+    }
+  }
 
   /**
    * The child's input. The datasets are sealed at rest: they are opened (verified in full) into `scratch`, the

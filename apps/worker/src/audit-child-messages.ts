@@ -25,6 +25,11 @@ export interface AuditChildInput {
   readonly population?: { readonly path: string; readonly name: string };
   readonly labelColumn: string;
   readonly idColumn?: string;
+  /**
+   * The tenant's pseudonym key (hex) when the audit pseudonymises row ids: a secret, IPC only, never logged nor
+   * written; the child replaces every row id by its pseudonym as the data are loaded.
+   */
+  readonly pseudonymKeyHex?: string;
   readonly groupColumn?: string;
   /** The model version's preprocessing spec (a blob file): the CSVs are raw tables encoded through it. */
   readonly preprocessing?: { readonly path: string; readonly name: string };

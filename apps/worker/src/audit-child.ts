@@ -79,6 +79,7 @@ async function auditRequest(input: AuditChildInput): Promise<AuditRequest> {
     ...(input.population ? { population: input.population } : {}),
     labelColumn: input.labelColumn,
     ...(input.idColumn ? { idColumn: input.idColumn } : {}),
+    ...(input.pseudonymKeyHex !== undefined ? { pseudonymKey: Buffer.from(input.pseudonymKeyHex, 'hex') } : {}),
     ...(input.groupColumn ? { groupColumn: input.groupColumn } : {}),
     ...(input.preprocessing
       ? { preprocessing: { name: input.preprocessing.name, data: await readFile(input.preprocessing.path) } }

@@ -83,6 +83,7 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
     // as a cache directory, so runAudit trains nothing.
     const input = async (scratch: string): Promise<AuditChildInput> => ({
       ...(await this.inputs.of(audit, scratch)),
+      ...(await this.inputs.pseudonymKeyOf(audit)),
       ...(usesStoredModels
         ? {
             referenceCacheDir: await this.materialiseReferenceModels(audit, scratch),

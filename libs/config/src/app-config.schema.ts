@@ -5,6 +5,7 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   'DATABASE_URL',
+  'DATABASE_TENANT_URL',
   'REDIS_URL',
   'PRIVAUDIT_BOOTSTRAP_ADMIN_KEY',
   'MODEL_REGISTRY_WEBHOOK_SECRET',
@@ -53,6 +54,17 @@ export const appConfigObject = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
     .default('privaudit_app'),
+  /**
+   * Optional login for tenant-scoped transactions (docs/security.md, "Tenants"): a role that is, or is a member of,
+   * DATABASE_TENANT_ROLE, neither superuser nor BYPASSRLS nor owner of the tables. When set, TenantDb opens its
+   * transactions on this connection and DATABASE_URL serves only installation-wide work, so SQL sent in a tenant's
+   * transaction cannot RESET ROLE back to a role that sees every tenant. Boot refuses a role that could.
+   */
+  DATABASE_TENANT_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** Connections of the DATABASE_URL pool (installation-wide work; all work when DATABASE_TENANT_URL is unset). */
+  DATABASE_POOL_SIZE: positiveInt(10),
+  /** Connections of the DATABASE_TENANT_URL pool (tenant-scoped transactions); unused without it. */
+  DATABASE_TENANT_POOL_SIZE: positiveInt(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
   /** Key prefix of the BullMQ queues, so several deployments (or test runs) can share one Redis. */
   QUEUE_PREFIX: z
@@ -219,6 +231,11 @@ export const appConfigObject = z.object({
   OIDC_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** The claim holding the caller's groups or roles (a string or an array of strings; dots walk nested objects). */
   OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
+  /**
+   * The claim naming the caller's tenant (its id, a UUID; dots walk nested objects). Unset: token callers act in the
+   * default tenant. Set: a token whose claim is missing or names no tenant of this installation is refused (403).
+   */
+  OIDC_TENANT_CLAIM: z.string().min(1).optional(),
   /** claim value=privaudit role, comma-separated, e.g. `privaudit-admins=admin,dpo=privacy_officer,staff=auditor`. */
   OIDC_ROLE_MAP: z
     .string()

@@ -39,6 +39,29 @@ describe('loadConfig', () => {
     expect(message).not.toContain(key);
   });
 
+  it('takes an optional tenant login URL (a secret, never echoed) and the two pool sizes', () => {
+    expect(loadConfig(base)).toMatchObject({ DATABASE_POOL_SIZE: 10, DATABASE_TENANT_POOL_SIZE: 10 });
+    expect(loadConfig(base).DATABASE_TENANT_URL).toBeUndefined();
+    expect(loadConfig({ ...base, DATABASE_TENANT_URL: '' }).DATABASE_TENANT_URL).toBeUndefined();
+    const c = loadConfig({
+      ...base,
+      DATABASE_TENANT_URL: 'postgres://t:tenantpw99@db:5432/x',
+      DATABASE_POOL_SIZE: '3',
+      DATABASE_TENANT_POOL_SIZE: '20',
+    });
+    expect(c).toMatchObject({ DATABASE_POOL_SIZE: 3, DATABASE_TENANT_POOL_SIZE: 20 });
+    expect(c.DATABASE_TENANT_URL).toBe('postgres://t:tenantpw99@db:5432/x');
+    let message = '';
+    try {
+      loadConfig({ ...base, DATABASE_TENANT_URL: 'mysql://t:tenantpw99@db/x', DATABASE_TENANT_POOL_SIZE: '0' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('DATABASE_TENANT_URL is invalid (expected postgres://user@host:port/database)');
+    expect(message).toContain('DATABASE_TENANT_POOL_SIZE');
+    expect(message).not.toContain('tenantpw99');
+  });
+
   it('validates the outbound settings: allow-listed hosts, the secrets key (never echoed), query budgets', () => {
     const c = loadConfig({ ...base, OUTBOUND_ALLOW_HOSTS: ' 127.0.0.1, models.internal ,[::1]' });
     expect(c.OUTBOUND_ALLOW_HOSTS).toEqual(['127.0.0.1', 'models.internal', '[::1]']);
@@ -115,6 +138,9 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ ...base, ...oidc, OIDC_ALGORITHMS: 'none' })).toThrow(/OIDC_ALGORITHMS/);
     expect(() => loadConfig({ ...base, ...oidc, OIDC_ALGORITHMS: 'HS256' })).toThrow(/OIDC_ALGORITHMS/);
+    // No tenant claim: tokens act in the default tenant; one named is kept as given (a dotted path).
+    expect(loadConfig({ ...base, ...oidc }).OIDC_TENANT_CLAIM).toBeUndefined();
+    expect(loadConfig({ ...base, ...oidc, OIDC_TENANT_CLAIM: 'org.tenant' }).OIDC_TENANT_CLAIM).toBe('org.tenant');
   });
 
   it('reports a missing required variable', () => {

@@ -41,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 function secretSafeHint(variable: string): string {
   switch (variable) {
     case 'DATABASE_URL':
+    case 'DATABASE_TENANT_URL':
       return 'expected postgres://user@host:port/database';
     case 'REDIS_URL':
       return 'expected redis://host:port';

@@ -607,6 +607,12 @@ export interface AuditReport {
     readonly population?: DatasetDigest;
     readonly labelColumn: string;
     readonly idColumn?: string;
+    /**
+     * Present when every row id in this report (most exposed records of every finding) is a pseudonym:
+     * "ps_" + the first 32 hex digits of HMAC-SHA256(key, utf-8 id), under the key named by keyId (a hash of the
+     * key, never the key). Only the key holder can map ids to pseudonyms (docs/cli.md, "Pseudonymised row ids").
+     */
+    readonly pseudonymizedIds?: { readonly scheme: 'hmac-sha256-128'; readonly keyId: string };
     /** Class names in class-index order, when labels were strings. */
     readonly classes?: readonly string[];
     /** The declared sensitive/group column findings are sliced by. */

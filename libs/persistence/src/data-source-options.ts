@@ -5,6 +5,8 @@ import { ALL_ENTITIES } from './entities';
 export interface DatabaseSettings {
   readonly url: string;
   readonly schema: string;
+  /** Connections in the pool (default 10): DATABASE_POOL_SIZE, or DATABASE_TENANT_POOL_SIZE for the tenant login. */
+  readonly poolSize?: number;
 }
 
 /** One definition of the connection for the api, the worker, the typeorm CLI and the tests. */
@@ -20,7 +22,7 @@ export function buildDataSourceOptions(db: DatabaseSettings): DataSourceOptions 
     synchronize: false,
     migrationsRun: false,
     // Unqualified table names in migrations and raw queries resolve to the configured schema.
-    extra: { options: `-c search_path=${db.schema}`, max: 10 },
+    extra: { options: `-c search_path=${db.schema}`, max: db.poolSize ?? 10 },
   };
 }
 

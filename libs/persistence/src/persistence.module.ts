@@ -9,6 +9,8 @@ import { EndpointSecretBox } from './secrets/endpoint-secret-box';
 import { DataVault } from './encryption/data-vault';
 import { MasterKeyring } from './encryption/master-keyring';
 import { TypeOrmDataKeyRepository } from './typeorm/typeorm-data-key.repository';
+import { PseudonymKeyRepository } from './repositories/pseudonym-key.repository';
+import { TypeOrmPseudonymKeyRepository } from './typeorm/typeorm-pseudonym-key.repository';
 import { TypeOrmDataLifecycleRepository } from './typeorm/typeorm-data-lifecycle.repository';
 import {
   AccessLogRepository,
@@ -26,6 +28,7 @@ import {
   TenantRepository,
 } from './repositories';
 import { TenantDb } from './tenancy/tenant-db';
+import { openTenantLogin } from './tenancy/tenant-login';
 import { TypeOrmTenantRepository } from './typeorm/typeorm-tenant.repository';
 import { TypeOrmAccessLogRepository } from './typeorm/typeorm-access-log.repository';
 import { TypeOrmApiKeyRepository } from './typeorm/typeorm-api-key.repository';
@@ -38,9 +41,16 @@ import { TypeOrmDatasetRepository } from './typeorm/typeorm-dataset.repository';
 import { TypeOrmModelRepository } from './typeorm/typeorm-model.repository';
 import { TypeOrmReferenceModelRepository } from './typeorm/typeorm-reference-model.repository';
 
+/** DATABASE_TENANT_URL's connection (tenant transactions), or null when unset (they use the DataSource). */
+export const TENANT_LOGIN = Symbol('TENANT_LOGIN');
+
 class DataSourceCloser implements OnApplicationShutdown {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(TENANT_LOGIN) private readonly tenantLogin: DataSource | null,
+  ) {}
   async onApplicationShutdown(): Promise<void> {
+    if (this.tenantLogin?.isInitialized) await this.tenantLogin.destroy();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
@@ -58,15 +68,33 @@ export class PersistenceModule {
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) =>
             openDataSource(
-              { url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA },
+              { url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE },
               { runMigrations: opts.runMigrations },
             ),
+        },
+        {
+          provide: TENANT_LOGIN,
+          // After the DataSource: the api has migrated (the tenant role and the tables exist) before the check.
+          inject: [DataSource, APP_CONFIG],
+          useFactory: (installation: DataSource, config: AppConfig) =>
+            config.DATABASE_TENANT_URL === undefined
+              ? null
+              : openTenantLogin(
+                  {
+                    url: config.DATABASE_TENANT_URL,
+                    schema: config.DATABASE_SCHEMA,
+                    poolSize: config.DATABASE_TENANT_POOL_SIZE,
+                  },
+                  config.DATABASE_TENANT_ROLE,
+                  installation,
+                ),
         },
         DataSourceCloser,
         {
           provide: TenantDb,
-          inject: [DataSource, APP_CONFIG],
-          useFactory: (ds: DataSource, config: AppConfig) => new TenantDb(ds, config.DATABASE_TENANT_ROLE),
+          inject: [DataSource, APP_CONFIG, TENANT_LOGIN],
+          useFactory: (ds: DataSource, config: AppConfig, tenantLogin: DataSource | null) =>
+            new TenantDb(ds, config.DATABASE_TENANT_ROLE, tenantLogin ?? undefined),
         },
         {
           provide: TenantRepository,
@@ -121,9 +149,10 @@ export class PersistenceModule {
         },
         {
           provide: DatabaseStatus,
-          inject: [DataSource],
-          // Installation-wide: readiness and /metrics (counts, never a tenant's data).
-          useFactory: (ds: DataSource) => new TypeOrmDatabaseStatus(ds),
+          inject: [DataSource, TENANT_LOGIN],
+          // Installation-wide: readiness (both connections) and /metrics (counts, never a tenant's data).
+          useFactory: (ds: DataSource, tenantLogin: DataSource | null) =>
+            new TypeOrmDatabaseStatus(ds, tenantLogin ?? undefined),
         },
         {
           provide: EndpointSecretBox,
@@ -139,6 +168,11 @@ export class PersistenceModule {
           provide: DataKeyRepository,
           inject: [TenantDb],
           useFactory: (db: TenantDb) => new TypeOrmDataKeyRepository(db),
+        },
+        {
+          provide: PseudonymKeyRepository,
+          inject: [TenantDb],
+          useFactory: (db: TenantDb) => new TypeOrmPseudonymKeyRepository(db),
         },
         {
           provide: DataLifecycleRepository,
@@ -177,6 +211,7 @@ export class PersistenceModule {
         DataLifecycleRepository,
         MasterKeyring,
         DataVault,
+        PseudonymKeyRepository,
         DataSource,
       ],
     };

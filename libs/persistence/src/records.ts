@@ -293,6 +293,11 @@ export interface AuditAttackOptions {
   readonly sensitiveColumn?: string;
   /** The most rows the inversion attacks may send the target. */
   readonly inversionQueries?: number;
+  /**
+   * Row ids are pseudonymised under the tenant's pseudonym key (resolved at commission: the request's
+   * pseudonymizeIds, else the tenant's default). The worker passes the key to the audit's child over IPC.
+   */
+  readonly pseudonymizeIds?: boolean;
 }
 
 export type AuditArtifactKind = 'surrogate-onnx' | 'reconstruction-csv' | 'reconstruction-png';

@@ -68,6 +68,35 @@ describe('diffAuditReports', () => {
     expect(added.newFindings).toEqual(previous.findings.filter((f) => f.severity !== 'none').map((f) => f.attack));
   });
 
+  it('calls no record newly exposed when the two reports name records under different pseudonym keys', () => {
+    const previous = demoReport();
+    const [first, ...rest] = membershipFindings(previous.findings);
+    const withNewRow = (r: AuditReport, keyId: string | undefined): AuditReport => ({
+      ...r,
+      data: { ...r.data, ...(keyId ? { pseudonymizedIds: { scheme: 'hmac-sha256-128' as const, keyId } } : {}) },
+      findings: [
+        { ...first!, mostExposed: [{ rowId: 'ps_new', score: 9, rank: 1 }, ...first!.mostExposed.slice(1)] },
+        ...rest,
+      ],
+    });
+    const underKey = (r: AuditReport, keyId: string): AuditReport => ({
+      ...r,
+      data: { ...r.data, pseudonymizedIds: { scheme: 'hmac-sha256-128', keyId } },
+    });
+    const sameKey = diffAuditReports(underKey(previous, 'psk_a'), withNewRow(previous, 'psk_a'));
+    expect(sameKey.exposedIds).toEqual({ comparable: true, previousKeyId: 'psk_a', currentKeyId: 'psk_a' });
+    expect(sameKey.findings.find((f) => f.attack === first!.attack)!.newlyExposed).toEqual(['ps_new']);
+    for (const [before, after] of [
+      [underKey(previous, 'psk_a'), withNewRow(previous, 'psk_b')],
+      [previous, withNewRow(previous, 'psk_b')],
+      [underKey(previous, 'psk_a'), withNewRow(previous, undefined)],
+    ] as const) {
+      const diff = diffAuditReports(before, after);
+      expect(diff.exposedIds.comparable).toBe(false);
+      expect(diff.findings.every((f) => f.newlyExposed.length === 0)).toBe(true);
+    }
+  });
+
   it('reads findings of other kinds generically: any numeric metric present in both', () => {
     const extraction = (fidelity: number) => ({
       kind: 'extraction',

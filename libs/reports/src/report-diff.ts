@@ -53,12 +53,23 @@ export interface AuditReportDiff {
   /** Attacks of the previous audit that this one did not run (nothing is known of them now). */
   readonly notRepeated: string[];
   readonly findings: FindingChange[];
+  /**
+   * Whether row ids compare between the two audits: both raw, or both pseudonymised under the same key. Otherwise the
+   * same record has different ids in each (data.pseudonymizedIds.keyId), so no record is called newly exposed.
+   */
+  readonly exposedIds: {
+    readonly comparable: boolean;
+    readonly previousKeyId: string | null;
+    readonly currentKeyId: string | null;
+  };
 }
 
 /** What the diff reads of a report: nothing beyond schemaVersion 1's risk and findings. */
 export interface DiffableReport {
   readonly risk: { readonly score: number; readonly rating: string };
   readonly findings: readonly unknown[];
+  /** Which key pseudonymised its row ids, if any (docs/cli.md, "Pseudonymised row ids"). */
+  readonly data?: { readonly pseudonymizedIds?: { readonly keyId: string } };
 }
 
 const SEVERITY_ORDER: readonly Severity[] = ['none', 'low', 'medium', 'high', 'critical'];
@@ -66,6 +77,9 @@ const SEVERITY_ORDER: readonly Severity[] = ['none', 'low', 'medium', 'high', 'c
 export function diffAuditReports(previous: DiffableReport, current: DiffableReport): AuditReportDiff {
   const before = keyedFindings(previous.findings);
   const after = keyedFindings(current.findings);
+  const previousKeyId = previous.data?.pseudonymizedIds?.keyId ?? null;
+  const currentKeyId = current.data?.pseudonymizedIds?.keyId ?? null;
+  const idsComparable = previousKeyId === currentKeyId;
   const findings: FindingChange[] = [];
   for (const [attack, now] of after) {
     const then = before.get(attack);
@@ -74,7 +88,7 @@ export function diffAuditReports(previous: DiffableReport, current: DiffableRepo
       previousSeverity: then ? severityOf(then) : null,
       currentSeverity: severityOf(now),
       metrics: then ? diffMetrics(metricsOf(then), metricsOf(now)) : [],
-      newlyExposed: then ? newlyExposed(then, now) : [],
+      newlyExposed: then && idsComparable ? newlyExposed(then, now) : [],
     });
   }
   for (const [attack, then] of before) {
@@ -103,6 +117,7 @@ export function diffAuditReports(previous: DiffableReport, current: DiffableRepo
       .map((f) => f.attack),
     notRepeated: findings.filter((f) => f.currentSeverity === null).map((f) => f.attack),
     findings,
+    exposedIds: { comparable: idsComparable, previousKeyId, currentKeyId },
   };
 }
 

@@ -326,13 +326,13 @@ async function familyFindingSection(
     );
     if (chart.length > 0) blocks.push({ kind: 'heading', level: 2, text: 'Advantage by group' }, ...chart);
   }
-  blocks.push(...inversionDetailBlocks(finding));
+  blocks.push(...inversionDetailBlocks(finding, report));
   blocks.push(...recommendationBlocks(finding, report));
   return blocks;
 }
 
 /** Attribute inference per sensitive value and its most exposed members; MI-Face per reconstructed class. */
-function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>): Block[] {
+function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>, report: AuditReport): Block[] {
   if (finding.kind !== 'inversion') return [];
   const blocks: Block[] = [];
   const f3 = (x: number) => x.toFixed(3);
@@ -392,6 +392,7 @@ function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>): Bl
   if (finding.mostExposed && finding.mostExposed.length > 0) {
     blocks.push(
       { kind: 'heading', level: 2, text: 'Members whose value is recovered most confidently (row ids only)' },
+      ...(report.data.pseudonymizedIds ? [{ kind: 'paragraph' as const, text: pseudonymNote(report).trim() }] : []),
       {
         kind: 'table',
         columns: [
@@ -487,7 +488,7 @@ async function findingSection(finding: MembershipFinding, index: number, report:
     blocks.push(
       {
         kind: 'paragraph',
-        text: `The training records this attack is most confident about, by row id${report.data.idColumn !== undefined ? ` (column ${report.data.idColumn})` : ' (data row number)'} only; no record values appear in this report.${withRisk ? ' Privacy risk: the Song & Mittal (2021) posterior probability that the record is a member.' : ''}`,
+        text: `The training records this attack is most confident about, by row id${report.data.idColumn !== undefined ? ` (column ${report.data.idColumn})` : ' (data row number)'} only; no record values appear in this report.${pseudonymNote(report)}${withRisk ? ' Privacy risk: the Song & Mittal (2021) posterior probability that the record is a member.' : ''}`,
       },
       {
         kind: 'table',
@@ -547,6 +548,12 @@ function dataNotes(report: AuditReport): Block[] {
     ['Label column', d.labelColumn],
     ['Row-id column', d.idColumn ?? 'none (records named by data row number)'],
   ];
+  if (d.pseudonymizedIds) {
+    facts.push([
+      'Row ids',
+      `pseudonymised: "ps_" + the first 32 hex digits of HMAC-SHA256(key, id), key ${d.pseudonymizedIds.keyId}`,
+    ]);
+  }
   if (d.classes) facts.push(['Classes', d.classes.join(', ')]);
   if (d.groupColumn !== undefined) facts.push(['Declared sensitive (group) column', d.groupColumn]);
   const notes: string[] = [];
@@ -750,4 +757,14 @@ export function plain(text: string): string {
     .replace(/−/g, '-')
     .replace(/×/g, 'x')
     .replace(/≈/g, '~');
+}
+
+/**
+ * Said wherever row ids are listed when they are pseudonyms: who can re-identify them and how (docs/cli.md,
+ * "Pseudonymised row ids"). Empty when the ids are as given.
+ */
+function pseudonymNote(report: AuditReport): string {
+  const p = report.data.pseudonymizedIds;
+  if (!p) return '';
+  return ` The row ids are pseudonyms (HMAC-SHA256 under the data owner's key ${p.keyId}); only the key holder can map them back, e.g. with privaudit pseudonymize --key-file <key> --ids <ids>.`;
 }

@@ -21,6 +21,7 @@ export function rerunCommand(report: AuditReport): string {
   if (d.population) args.push('--population population.csv');
   args.push(`--label ${quote(d.labelColumn)}`);
   if (d.idColumn !== undefined) args.push(`--id-column ${quote(d.idColumn)}`);
+  if (d.pseudonymizedIds) args.push(`--pseudonymize-ids --pseudonym-key-file <key ${d.pseudonymizedIds.keyId}>`);
   if (d.classes) args.push(`--classes ${quote(d.classes.join(','))}`);
   if (d.groupColumn !== undefined) args.push(`--group-column ${quote(d.groupColumn)}`);
   if (d.preprocessing) args.push(`--preprocessing ${quote(d.preprocessing.name)}`);

@@ -8,6 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../../libs/persistence/src/data-source-options';
+import {
+  createTenantLogin,
+  TENANT_LOGIN_BY_DEFAULT,
+  type TenantLogin,
+} from '../../integration/support/test-infrastructure';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -22,6 +27,8 @@ export interface RunningService {
   /** A direct connection to the suite's schema, to check what the service stored. */
   readonly db: DataSource;
   readonly env: NodeJS.ProcessEnv;
+  /** The login role tenant transactions run on (DATABASE_TENANT_URL), when the service has one. */
+  readonly tenantLoginRole?: string;
   /** The api process (its output is captured: tests check what it logged). */
   readonly api: ManagedProcess;
   readonly workers: ManagedProcess[];
@@ -84,10 +91,13 @@ export function assertBuilt(): void {
 
 export async function startService(
   label: string,
-  opts: { worker?: boolean; env?: NodeJS.ProcessEnv } = {},
+  opts: { worker?: boolean; env?: NodeJS.ProcessEnv; tenantLogin?: boolean } = {},
 ): Promise<RunningService> {
   assertBuilt();
   const id = randomBytes(4).toString('hex');
+  // Tenant transactions on a login role of their own, as docker-compose deploys (default: PRIVAUDIT_TEST_TENANT_LOGIN=1).
+  const login: TenantLogin | undefined =
+    (opts.tenantLogin ?? TENANT_LOGIN_BY_DEFAULT) ? await createTenantLogin(label) : undefined;
   const schema = `e2e_${label}_${id}`;
   const storage = mkdtempSync(join(tmpdir(), `privaudit-${label}-`));
   const adminKey = `admin-${randomBytes(24).toString('hex')}`;
@@ -110,10 +120,16 @@ export async function startService(
     PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE: 'true',
     // Suites poll audits quickly; the rate-limit suite sets its own limit.
     THROTTLE_LIMIT: '100000',
+    ...(login ? { DATABASE_TENANT_URL: login.url } : {}),
     ...opts.env,
   };
   const api = new ManagedProcess(spawn(process.execPath, [API_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const port = (await api.waitFor(/listening on port (\d+)/, 60_000))[1];
+  const port = (
+    await api.waitFor(/listening on port (\d+)/, 60_000).catch(async (e: unknown) => {
+      await login?.drop(); // a cluster-wide role must not outlive a service that never started
+      throw e;
+    })
+  )[1];
   const workers: ManagedProcess[] = [];
   const startWorker = async (extraEnv: NodeJS.ProcessEnv = {}) => {
     const worker = new ManagedProcess(
@@ -132,6 +148,7 @@ export async function startService(
     schema,
     db,
     env,
+    tenantLoginRole: login?.role,
     api,
     workers,
     startWorker,
@@ -140,6 +157,7 @@ export async function startService(
       await api.stop();
       await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await db.destroy();
+      await login?.drop();
       rmSync(storage, { recursive: true, force: true });
     },
   };

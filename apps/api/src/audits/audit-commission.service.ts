@@ -41,6 +41,7 @@ import {
 } from '../../../../libs/persistence/src/repositories/audit.repository';
 import { TenantDb } from '../../../../libs/persistence/src/tenancy/tenant-db';
 import { monthStartUtc, TenantService } from '../tenants/tenant.service';
+import { PseudonymKeyService } from '../tenants/pseudonym-key.service';
 import { ReferenceModelRepository } from '../../../../libs/persistence/src/repositories/reference-model.repository';
 import { redactedRemoteTargetOf } from '../../../../libs/persistence/src/secrets/endpoint-target';
 import { attackRequestOptions } from '../../../../libs/persistence/src/audit-attack-options';
@@ -93,6 +94,8 @@ export interface AuditCommission {
   readonly knockoffStrategy?: 'random' | 'adaptive';
   readonly sensitiveColumn?: string;
   readonly inversionQueries?: number;
+  /** Pseudonymise row ids under the tenant's key; undefined = the tenant's default (PseudonymKeyService). */
+  readonly pseudonymizeIds?: boolean;
 }
 
 /** The engine's AuditRequest option names, as POST /audits names them (details.field of a 422). */
@@ -109,6 +112,7 @@ function attackOptionsOf(c: AuditCommission): AuditAttackOptions | null {
     ...(c.knockoffStrategy !== undefined ? { knockoffStrategy: c.knockoffStrategy } : {}),
     ...(c.sensitiveColumn !== undefined ? { sensitiveColumn: c.sensitiveColumn } : {}),
     ...(c.inversionQueries !== undefined ? { inversionQueries: c.inversionQueries } : {}),
+    ...(c.pseudonymizeIds === true ? { pseudonymizeIds: true } : {}),
   };
   return Object.keys(options).length > 0 ? options : null;
 }
@@ -145,6 +149,7 @@ export class AuditCommissionService {
     @Inject(EngineCheckPool) private readonly checks: EngineCheckPool,
     @Inject(TenantService) private readonly tenants: TenantService,
     @Inject(TenantDb) private readonly db: TenantDb,
+    @Inject(PseudonymKeyService) private readonly pseudonymKeys: PseudonymKeyService,
   ) {
     // Read at boot: an unknown failpoint, or one set in production, stops the api before it serves.
     activeFailpoint();
@@ -188,7 +193,12 @@ export class AuditCommissionService {
    * Checks everything that can be checked without running the model (roles, columns, feature count,
    * population for reference-model attacks), then inserts the queued audit and enqueues its job.
    */
-  async commission(c: AuditCommission): Promise<AuditRecord> {
+  async commission(request: AuditCommission): Promise<AuditRecord> {
+    // The request's pseudonymizeIds, else the tenant's default; refused (422) when it asks for a key there is not.
+    const c: AuditCommission = {
+      ...request,
+      pseudonymizeIds: await this.pseudonymKeys.resolveForAudit(request.pseudonymizeIds),
+    };
     const version = await this.models.getVersion(c.modelVersionId);
     // Extraction and inversion attacks are checked by the engine's prepareAudit below (options, sensitive column,
     // population, planned queries against the budget); the membership checks here read the membership ids only.

@@ -44,6 +44,8 @@ export function auditResource(
     knockoffStrategy: a.attackOptions?.knockoffStrategy ?? null,
     sensitiveColumn: a.attackOptions?.sensitiveColumn ?? null,
     inversionQueries: a.attackOptions?.inversionQueries ?? null,
+    /** Row ids in the findings and report are pseudonyms under the tenant's key (the report names the key's id). */
+    pseudonymizeIds: a.attackOptions?.pseudonymizeIds === true,
     status: a.status,
     progress: a.progress,
     phase: a.phase,

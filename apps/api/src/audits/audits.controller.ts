@@ -128,6 +128,12 @@ export const commissionAuditSchema = z.object({
   sensitiveColumn: z.string().min(1).max(200).optional(),
   /** --inversion-queries: the most rows the inversion attacks may send the target (one row = one query). */
   inversionQueries: z.number().int().min(1).max(100_000_000).optional(),
+  /**
+   * --pseudonymize-ids: every row id in the findings and the report becomes "ps_" + 32 hex digits of
+   * HMAC-SHA256(tenant key, id) (PUT/POST /tenants/current/pseudonym-key). Default: the tenant's
+   * pseudonymizeByDefault; true without a tenant key is a 422 PSEUDONYM_KEY_MISSING.
+   */
+  pseudonymizeIds: z.boolean().optional(),
 });
 
 @ApiTags('audits')

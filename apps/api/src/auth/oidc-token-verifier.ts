@@ -12,6 +12,7 @@ import { APP_CONFIG } from '../../../../libs/config/src/config.module';
 import { refusedAddressReason } from '../../../../libs/engine/src/targets/http/destination-check';
 import { ApiKeyRole } from '../../../../libs/persistence/src/records';
 import { DEFAULT_TENANT_ID } from '../../../../libs/persistence/src/tenancy/tenant-context';
+import { TenantDb } from '../../../../libs/persistence/src/tenancy/tenant-db';
 import type { AuthenticatedCaller } from './api-key.service';
 
 type Jose = typeof import('jose');
@@ -44,7 +45,10 @@ const ROLE_RANK: Readonly<Record<ApiKeyRole, number>> = {
 export class OidcTokenVerifier {
   private jwks: RemoteJwks | undefined;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TenantDb) private readonly db: TenantDb,
+  ) {}
 
   get enabled(): boolean {
     return this.config.OIDC_JWKS_URL !== undefined;
@@ -76,20 +80,37 @@ export class OidcTokenVerifier {
     const role = this.roleOf(payload);
     if (role === undefined)
       throw new TokenRefused(`the token's '${this.config.OIDC_ROLE_CLAIM}' claim maps to no privaudit role`, true);
-    // Token callers act in the default tenant: mapping an issuer or a claim to other tenants is not built yet.
     return {
       keyId: subjectId(issuer, String(payload.sub)),
       role,
-      tenantId: DEFAULT_TENANT_ID,
+      tenantId: await this.tenantOf(payload),
       installationAdmin: false,
     };
   }
 
+  /**
+   * The tenant a token acts in: without OIDC_TENANT_CLAIM the default tenant; with it, the existing tenant whose id
+   * the claim holds. A missing claim, or one naming no tenant, is refused (403: the token is genuine, it grants
+   * nothing here) and never falls back to the default tenant.
+   */
+  private async tenantOf(payload: Record<string, unknown>): Promise<string> {
+    const claimName = this.config.OIDC_TENANT_CLAIM;
+    if (claimName === undefined) return DEFAULT_TENANT_ID;
+    const claim = claimValue(payload, claimName);
+    const noTenant = () =>
+      new TokenRefused(`the token's '${claimName}' claim names no tenant of this installation`, true);
+    if (typeof claim !== 'string' || !UUID.test(claim)) throw noTenant();
+    // Installation-wide on purpose: authentication comes before any tenant is known (as the API-key lookup).
+    const rows: unknown[] = await this.db.installation.query(`SELECT id FROM tenants WHERE id = $1`, [
+      claim.toLowerCase(),
+    ]);
+    if (rows.length !== 1) throw noTenant();
+    return claim.toLowerCase();
+  }
+
   /** The highest role any of the claim's values maps to. */
   private roleOf(payload: Record<string, unknown>): ApiKeyRole | undefined {
-    let claim: unknown = payload;
-    for (const part of this.config.OIDC_ROLE_CLAIM.split('.'))
-      claim = typeof claim === 'object' && claim !== null ? (claim as Record<string, unknown>)[part] : undefined;
+    const claim = claimValue(payload, this.config.OIDC_ROLE_CLAIM);
     const values = (Array.isArray(claim) ? claim : [claim]).filter((v): v is string => typeof v === 'string');
     let best: ApiKeyRole | undefined;
     for (const { value, role } of this.config.OIDC_ROLE_MAP) {
@@ -98,6 +119,16 @@ export class OidcTokenVerifier {
     }
     return best;
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A claim by name; dots walk nested objects ('realm_access.roles'). */
+function claimValue(payload: Record<string, unknown>, name: string): unknown {
+  let claim: unknown = payload;
+  for (const part of name.split('.'))
+    claim = typeof claim === 'object' && claim !== null ? (claim as Record<string, unknown>)[part] : undefined;
+  return claim;
 }
 
 /**

@@ -30,6 +30,7 @@ export const SERVICE_ERROR_STATUS: Readonly<Record<ServiceErrorCode, number>> = 
   [ServiceErrorCode.ResourceInUse]: 409,
   [ServiceErrorCode.TenantQuotaExceeded]: 429,
   [ServiceErrorCode.TenantNameTaken]: 409,
+  [ServiceErrorCode.PseudonymKeyMissing]: 422,
 };
 
 // Engine errors are problems with the caller's model or data (422) unless listed here. A default keeps the

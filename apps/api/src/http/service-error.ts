@@ -42,6 +42,8 @@ export enum ServiceErrorCode {
   TenantQuotaExceeded = 'TENANT_QUOTA_EXCEEDED',
   /** POST /tenants: the name is taken. */
   TenantNameTaken = 'TENANT_NAME_TAKEN',
+  /** An audit asks for pseudonymised row ids (pseudonymizeIds, or the tenant's default) but the tenant has no key. */
+  PseudonymKeyMissing = 'PSEUDONYM_KEY_MISSING',
 }
 
 export class ServiceError extends Error {

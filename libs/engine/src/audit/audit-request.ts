@@ -36,6 +36,12 @@ export interface AuditRequest {
   population?: CsvInput;
   labelColumn: string;
   idColumn?: string;
+  /**
+   * Pseudonymise every row id (data/row-id-pseudonyms.ts): with this key (at least 32 bytes) each id is replaced,
+   * right after the data are loaded, by "ps_" + 32 hex digits of HMAC-SHA256(key, id); the report records the
+   * key's id only (data.pseudonymizedIds). Absent: row ids appear as given.
+   */
+  pseudonymKey?: Uint8Array;
   classes?: string[];
   /**
    * Number of classes the model distinguishes. Required for a labels-only model (an integer class-index

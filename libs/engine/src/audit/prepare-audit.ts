@@ -11,6 +11,7 @@ import {
   parseDuplicatePolicy,
   resolveDuplicateRecords,
 } from '../data/duplicate-records';
+import { pseudonymizeRowIds, pseudonymKeyId, type PseudonymizedIds, PSEUDONYM_SCHEME } from '../data/row-id-pseudonyms';
 import { assertDistinctRowIds, assertEnoughRows, type RoleDataset } from '../data/membership-split-checks';
 import { EngineError, EngineErrorCode } from '../errors';
 import { assertKnownAttack, createMembershipAttack, defaultScoreAttacks } from '../membership/attack-registry';
@@ -111,6 +112,8 @@ export interface PreparedAudit {
    * checked against the audit's hard budget (HttpTarget checks it again against what earlier runs spent).
    */
   readonly queryPlan?: TargetQueryPlan;
+  /** Present when every row id was replaced by its pseudonym as the data were loaded (req.pseudonymKey). */
+  readonly pseudonymizedIds?: PseudonymizedIds;
 }
 
 export interface PrepareSteps {
@@ -206,13 +209,20 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
   };
   // numClasses from the model: labels outside its classes are refused in every file, population included. An
   // endpoint's width is the first file's (every other file must match it).
-  const loadedMembers = await loadAuditCsv(req.members, schema, declared, onnxSignature);
+  // With a pseudonym key, ids are replaced here, where they enter the audit: nothing downstream (checks, attacks,
+  // findings, report, errors) ever holds a raw id.
+  const pseudonymKey = req.pseudonymKey;
+  const pseudonymizedIds: PseudonymizedIds | undefined =
+    pseudonymKey !== undefined ? { scheme: PSEUDONYM_SCHEME, keyId: pseudonymKeyId(pseudonymKey) } : undefined;
+  const withIds = (ds: LabeledDataset): LabeledDataset =>
+    pseudonymKey !== undefined ? pseudonymizeRowIds(ds, pseudonymKey) : ds;
+  const loadedMembers = withIds(await loadAuditCsv(req.members, schema, declared, onnxSignature));
   const shape: ModelShape = { ...declared, nFeatures: declared.nFeatures ?? loadedMembers.nFeatures };
   checkAbort();
-  const loadedNonMembers = await loadAuditCsv(req.nonMembers, schema, shape, onnxSignature);
+  const loadedNonMembers = withIds(await loadAuditCsv(req.nonMembers, schema, shape, onnxSignature));
   checkAbort();
   const loadedPopulation = req.population
-    ? await loadAuditCsv(req.population, schema, shape, onnxSignature)
+    ? withIds(await loadAuditCsv(req.population, schema, shape, onnxSignature))
     : undefined;
   const signature =
     onnxSignature ??
@@ -327,6 +337,7 @@ export async function prepareAudit(req: AuditRequest, steps: PrepareSteps = {}):
     nonMembers,
     ...(population ? { population } : {}),
     duplicates,
+    ...(pseudonymizedIds ? { pseudonymizedIds } : {}),
     referenceSets,
     ...(referenceCost ? { referenceCost } : {}),
     ...(referenceArchitecture ? { referenceArchitecture } : {}),

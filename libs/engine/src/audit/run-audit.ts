@@ -298,6 +298,7 @@ export async function runAudit(req: AuditRequest, hooks: AuditHooks = {}): Promi
       ...(population ? { population } : {}),
       labelColumn: req.labelColumn,
       ...(req.idColumn !== undefined ? { idColumn: req.idColumn } : {}),
+      ...(prepared.pseudonymizedIds ? { pseudonymizedIds: prepared.pseudonymizedIds } : {}),
       ...(req.groupColumn !== undefined ? { groupColumn: req.groupColumn } : {}),
       attacks: prepared.attackIds,
       seed,

@@ -54,7 +54,7 @@ describe('assertDistinctRowIds', () => {
     expect(() => assertDistinctRowIds(roles(nonMembers))).not.toThrow();
   });
 
-  it('refuses a row id among members and non-members, naming at most 3 ids, never values', () => {
+  it('refuses a row id among members and non-members, naming at most 3 rows, never ids or values', () => {
     const nonMembers = dataset(
       [
         [100, 200],
@@ -68,7 +68,9 @@ describe('assertDistinctRowIds', () => {
     const err = errorOf(() => assertDistinctRowIds(roles(nonMembers)));
     expect(err.code).toBe(EngineErrorCode.MembersNonMembersOverlap);
     expect(err.message).toContain('4 row id(s)');
-    expect(err.message).toContain('m3, m1, m2, ...');
+    expect(err.message).toContain('rows 1, 2, 3, ... of nonmembers.csv');
+    expect(err.message).not.toMatch(/\bm[1-4]\b/);
+    expect(err.location?.row).toBe(1);
     expect(err.message).toContain('members.csv');
     expect(err.message).not.toMatch(/\b(100|200)\b/);
   });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { EngineError, EngineErrorCode } from '../errors';
 import type { LabeledDataset } from '../types';
 
+/** Rows named in the overlap message (by data row number, never by id). */
 const SHOWN_ROW_IDS = 3;
 
 /** Content digest of one record as the model sees it: its encoded features and its label (never its id). */
@@ -38,18 +39,22 @@ export function assertDistinctRowIds(roles: readonly RoleDataset[]): void {
     const ids = new Set(first.dataset.rowIds);
     for (let b = a + 1; b < roles.length; b++) {
       const second = roles[b] as RoleDataset;
-      const shared = [...new Set(second.dataset.rowIds.filter((id) => ids.has(id)))];
-      if (shared.length === 0) continue;
-      const shown = shared.slice(0, SHOWN_ROW_IDS).join(', ');
-      const more = shared.length > SHOWN_ROW_IDS ? ', ...' : '';
+      // Data row numbers (1-based) of the second file, never the ids: an id may be a natural key (an e-mail).
+      const sharedRows: number[] = [];
+      second.dataset.rowIds.forEach((id, r) => {
+        if (ids.has(id)) sharedRows.push(r + 1);
+      });
+      if (sharedRows.length === 0) continue;
+      const shown = sharedRows.slice(0, SHOWN_ROW_IDS).join(', ');
+      const more = sharedRows.length > SHOWN_ROW_IDS ? ', ...' : '';
       const code =
         first.role === 'members' && second.role === 'non-members'
           ? EngineErrorCode.MembersNonMembersOverlap
           : EngineErrorCode.PopulationOverlapsAudit;
       throw new EngineError(
         code,
-        `${shared.length} row id(s) appear both among the ${first.role} (${first.label}) and the ${second.role} (${second.label}): ${shown}${more}; each record belongs to one role (identical content under different ids is fine)`,
-        { file: second.label },
+        `${sharedRows.length} row id(s) appear both among the ${first.role} (${first.label}) and the ${second.role} (${second.label}): rows ${shown}${more} of ${second.label}; each record belongs to one role (identical content under different ids is fine)`,
+        { file: second.label, ...(sharedRows[0] !== undefined ? { row: sharedRows[0] } : {}) },
       );
     }
   }

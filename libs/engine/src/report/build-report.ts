@@ -144,6 +144,7 @@ export interface AuditReportParts {
   readonly population?: LabeledDataset;
   readonly labelColumn: string;
   readonly idColumn?: string;
+  readonly pseudonymizedIds?: AuditReport['data']['pseudonymizedIds'];
   readonly groupColumn?: string;
   readonly attacks: readonly AttackId[];
   readonly seed: number;
@@ -193,6 +194,7 @@ export function buildAuditReport(parts: AuditReportParts): AuditReport {
         : {}),
       labelColumn: parts.labelColumn,
       ...(parts.idColumn !== undefined ? { idColumn: parts.idColumn } : {}),
+      ...(parts.pseudonymizedIds ? { pseudonymizedIds: { ...parts.pseudonymizedIds } } : {}),
       ...(parts.groupColumn !== undefined ? { groupColumn: parts.groupColumn } : {}),
       ...(parts.classes !== undefined ? { classes: [...parts.classes] } : {}),
       ...(parts.duplicates ? { duplicates: { ...parts.duplicates } } : {}),

@@ -40,6 +40,18 @@ export class DataVault {
     return { keyId, key };
   }
 
+  /**
+   * Stores a key the caller chose (32 bytes: a tenant's pseudonym key) as a data key, wrapped like any other, so
+   * rotation of the master key re-wraps it too; resolves with its id. The plain key stays in the caller's memory.
+   */
+  async storeKey(key: Buffer): Promise<string> {
+    if (key.length !== 32) throw new SealedDataError('a stored key must be 32 bytes');
+    const keyId = randomUUID();
+    const { wrapped, masterKeyId } = this.keyring.wrap(key, keyId);
+    await this.keys.create({ id: keyId, wrappedKey: wrapped, masterKeyId });
+    return keyId;
+  }
+
   /** Seals a plaintext file (a validated upload) under a new data key into the blob store. */
   async sealNewFile(plainPath: string): Promise<{ keyId: string; blobSha256: string }> {
     this.keyring.requireCurrent();

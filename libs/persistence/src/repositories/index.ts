@@ -11,3 +11,4 @@ export * from './notification.repository';
 export * from './tenant.repository';
 export * from './data-key.repository';
 export * from './data-lifecycle.repository';
+export * from './pseudonym-key.repository';

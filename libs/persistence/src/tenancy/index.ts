@@ -1,2 +1,3 @@
 export * from './tenant-context';
 export * from './tenant-db';
+export * from './tenant-login';

@@ -3,7 +3,9 @@
 // migrations/tenancy.ts) and sets app.tenant_id, both LOCAL to the transaction: Postgres's row-level security then
 // shows and accepts only that tenant's rows, whatever the SQL says. Nested calls reuse the transaction (as a
 // savepoint). `installation` is the connection's own role: only installation-wide work uses it (authentication by
-// key prefix, the repair loop, metrics, creating tenants), never a request's data.
+// key prefix, the repair loop, metrics, creating tenants), never a request's data. With a tenant login
+// (DATABASE_TENANT_URL, ./tenant-login.ts) the tenant transactions open on that connection instead, whose role cannot
+// RESET ROLE out of row-level security; the same statements run on it (its role is a member of the tenant role).
 import type {
   DataSource,
   DeepPartial,
@@ -26,6 +28,8 @@ export class TenantDb {
     /** Installation-wide access (the connection's role). Never for a tenant's data. */
     readonly installation: DataSource,
     readonly role: string = DEFAULT_TENANT_ROLE,
+    /** DATABASE_TENANT_URL's connection (checked by openTenantLogin), or none: tenant transactions use `installation`. */
+    readonly tenantLogin?: DataSource,
   ) {
     if (!TENANT_ROLE_PATTERN.test(role)) throw new Error('DATABASE_TENANT_ROLE must be a lower-case SQL identifier');
   }
@@ -40,7 +44,7 @@ export class TenantDb {
     if (scope.manager && runner && !runner.isReleased && runner.isTransactionActive) {
       return scope.manager.transaction((em) => fn(em));
     }
-    return this.installation.transaction(async (em) => {
+    return (this.tenantLogin ?? this.installation).transaction(async (em) => {
       await em.query(`SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true)`, [
         this.role,
         scope.tenantId,

@@ -2,12 +2,16 @@ import { DataSource } from 'typeorm';
 import { AuditDurationBuckets, DatabaseStatus } from '../repositories/database-status';
 
 export class TypeOrmDatabaseStatus extends DatabaseStatus {
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    /** DATABASE_TENANT_URL's connection, if any: readiness needs both. */
+    private readonly tenantLogin?: DataSource,
+  ) {
     super();
   }
 
   async ping(): Promise<void> {
-    await this.dataSource.query('SELECT 1');
+    await Promise.all([this.dataSource.query('SELECT 1'), this.tenantLogin?.query('SELECT 1')]);
   }
 
   pendingMigrations(): Promise<boolean> {
