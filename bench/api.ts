@@ -19,6 +19,24 @@
 // read at either load, i.e. one api process serves about 300 reads/s per core at most: each read authenticates
 // the key, runs in its tenant's transaction, writes its access-log entry and counts against the limiter (Redis).
 // The goal (500 req/s, p99 < 50 ms) is not met; it needs less work per read or more api processes.
+// 2026-11-26, after cutting the api's work per read (the build before and after alternating, 15 s per phase, load
+// average 5-6; the api now also prints its Postgres and Redis round trips per request, counted in-process by
+// bench/round-trip-counter.ts): Postgres round trips per read 10.96 -> 3.42 with no worker and 12.9 -> 4.98 while
+// the worker trains (its audit's reference-model progress adds a tenant transaction), Redis 1.0 (the limiter) both;
+// api CPU per read 4.31 / 3.28 -> 1.89 / 2.23 ms idle and 4.07 / 4.40 -> 2.13 / 2.15 ms while the worker trains;
+// reads reached 142 / 234 -> 352 / 284 req/s idle (p99 263 / 136 -> 128 / 191 ms) and 75 / 106 -> 185 / 161 req/s
+// while the worker trains (p99 351 / 264 -> 197 / 226 ms); commissions 35.7 / 45.2 -> 36.7 / 39.8 ms CPU and 40 ->
+// 31 round trips each, p99 1.6 s both (the check threads dominate); zero errors, timeouts or non-2xx in every run.
+// What changed: a tenant transaction opens in one round trip (4 -> 3 per repository call), access-log entries of
+// concurrent requests share one INSERT (group commit, each request still waits for its own), authenticated API keys
+// are cached for API_KEY_CACHE_SECONDS (dropped on every replica by a Postgres NOTIFY on any change of api_keys),
+// and GET /models/:id/versions runs one raw SELECT (one tenant transaction instead of two, no entity hydration).
+// Still NOT met: ~2 ms of CPU per read on this machine, where a V8 profile puts what is left in socket writes
+// (Postgres, Redis, the response), garbage collection, TypeORM's entity hydration (findOne of audits and models),
+// the 62-version JSON of the versions read, and Nest / express / pino-http per request. 500 req/s on 2 shared
+// cores needs well under 1 ms: one tenant transaction per request, raw SQL for the hot reads, or more api processes.
+// The same build merged with main, alone at load average 2.5-3: reads with no worker reached 485 of 500 req/s, p50 18
+// / p99 64 ms, 1.97 ms CPU per read; while the worker trains 311 req/s, p50 32 / p99 87 ms, 2.37 ms; zero errors.
 // Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --cpu-prof-dir DIR]
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -88,6 +106,35 @@ function digitsModel(seed: number): Buffer {
 function digitsCsv(from: number, to: number): string {
   const lines = readFileSync(path.join(benchDataDir(), 'digits.csv'), 'utf8').trim().split('\n');
   return [lines[0], ...lines.slice(1 + from, 1 + to)].join('\n') + '\n';
+}
+
+interface RoundTrips {
+  readonly pg: number;
+  readonly redis: number;
+  readonly http: number;
+}
+
+/** The api's Postgres statements and Redis commands so far (bench/round-trip-counter.ts, asked with SIGWINCH). */
+async function roundTrips(api: Child): Promise<RoundTrips> {
+  const seen = api.output.match(/round-trips (\d+)/g)?.length ?? 0;
+  api.proc.kill('SIGWINCH');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const lines = [...api.output.matchAll(/round-trips (\d+) pg (\d+) redis (\d+) http (\d+)/g)];
+    const line = lines[seen];
+    if (line) return { pg: Number(line[2]), redis: Number(line[3]), http: Number(line[4]) };
+    if (Date.now() > deadline) throw new Error(`the api did not report its round trips: ${api.output.slice(-1500)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function perRequest(before: RoundTrips, after: RoundTrips): string {
+  const requests = after.http - before.http;
+  if (requests === 0) return 'n/a';
+  return (
+    `Postgres ${((after.pg - before.pg) / requests).toFixed(2)}, ` +
+    `Redis ${((after.redis - before.redis) / requests).toFixed(2)} round trips per request`
+  );
 }
 
 class Child {
@@ -185,7 +232,12 @@ async function main(): Promise<void> {
   const profDir = process.argv.includes('--cpu-prof-dir')
     ? process.argv[process.argv.indexOf('--cpu-prof-dir') + 1]
     : '';
-  const apiArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
+  const apiArgs = [
+    ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []),
+    // Counts the api's Postgres statements and Redis commands (bench/round-trip-counter.ts).
+    '-r',
+    path.join(DIST, 'bench/round-trip-counter.js'),
+  ];
   const api = new Child(
     spawn(process.execPath, [...apiArgs, path.join(DIST, 'apps/api/src/main.js')], {
       env,
@@ -251,9 +303,11 @@ async function main(): Promise<void> {
       })
     ).id as string;
     const idleCpu = cpuMs(api.proc.pid);
+    const idleTrips = await roundTrips(api);
     const idle = await readRun(idleAudit);
     const idleLoad = loadAverage();
     const idleCpuPerRequest = cpuPerRequest(idleCpu, cpuMs(api.proc.pid), idle.requests.total);
+    const idleTripsPerRequest = perRequest(idleTrips, await roundTrips(api));
 
     worker = new Child(
       spawn(process.execPath, [path.join(DIST, 'apps/worker/src/main.js')], {
@@ -283,11 +337,15 @@ async function main(): Promise<void> {
     }
     console.log(`worker training reference models (audit running); load average ${loadAverage()}`);
     const readCpu = cpuMs(api.proc.pid);
+    const readTrips = await roundTrips(api);
     const reads = await readRun(training);
     const readCpuPerRequest = cpuPerRequest(readCpu, cpuMs(api.proc.pid), reads.requests.total);
+    const readTripsPerRequest = perRequest(readTrips, await roundTrips(api));
 
     const readLoad = loadAverage();
     let next = 0;
+    const commissionCpu = cpuMs(api.proc.pid);
+    const commissionTrips = await roundTrips(api);
     const commissioned = await autocannon({
       url: base,
       connections: 4,
@@ -311,15 +369,18 @@ async function main(): Promise<void> {
         },
       ],
     });
+    const commissionCpuPerRequest = cpuPerRequest(commissionCpu, cpuMs(api.proc.pid), commissioned.requests.total);
+    const commissionTripsPerRequest = perRequest(commissionTrips, await roundTrips(api));
     const stillTraining = (await call('GET', `/audits/${training}`)).status as string;
     console.log(`\nreads at ${rate} req/s for ${seconds} s, no worker running (load average after: ${idleLoad}):`);
     print('reads idle', figures(idle));
-    console.log(`             api CPU per read: ${idleCpuPerRequest}`);
+    console.log(`             api CPU per read: ${idleCpuPerRequest}; ${idleTripsPerRequest}`);
     console.log(`reads at ${rate} req/s for ${seconds} s while the worker trains (load average after: ${readLoad}):`);
     print('reads', figures(reads));
-    console.log(`             api CPU per read: ${readCpuPerRequest}`);
+    console.log(`             api CPU per read: ${readCpuPerRequest}; ${readTripsPerRequest}`);
     console.log(`commissions, ${commissions} at ${commissionRate} req/s (load average after: ${loadAverage()}):`);
     print('commissions', figures(commissioned));
+    console.log(`             api CPU per commission: ${commissionCpuPerRequest}; ${commissionTripsPerRequest}`);
     console.log(
       `the training audit was ${stillTraining} at the end (the worker trained throughout the run if running)`,
     );

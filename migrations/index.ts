@@ -17,6 +17,7 @@ import { AuditDeadline1764180000000 } from './1764180000000-audit-deadline';
 import { ReferenceModelClaims1764181000000 } from './1764181000000-reference-model-claims';
 import { Tenants1764190000000 } from './1764190000000-tenants';
 import { DataKeysAndDeletionReceipts1764195000000 } from './1764195000000-data-keys-and-deletion-receipts';
+import { ApiKeyChangeNotify1764200000000 } from './1764200000000-api-key-change-notify';
 import { TenantRetention1764201000000 } from './1764201000000-tenant-retention';
 import { TenantPseudonymKeys1764202000000 } from './1764202000000-tenant-pseudonym-keys';
 import { InstallationAdminGuard1764203000000 } from './1764203000000-installation-admin-guard';
@@ -42,6 +43,7 @@ export const ALL_MIGRATIONS = [
   ReferenceModelClaims1764181000000,
   Tenants1764190000000,
   DataKeysAndDeletionReceipts1764195000000,
+  ApiKeyChangeNotify1764200000000,
   TenantRetention1764201000000,
   TenantPseudonymKeys1764202000000,
   InstallationAdminGuard1764203000000,

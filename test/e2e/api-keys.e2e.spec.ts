@@ -127,6 +127,34 @@ describe('API keys: list, revoke, expire, rotate', () => {
       .expect(200);
     expect(Number(page2.body.entries[0].id)).toBeLessThan(Number(page1.body.entries[0].id));
   });
+
+  it('writes the entry of every one of many concurrent requests before answering it (grouped INSERTs)', async () => {
+    const { body: officer } = await createKey({ name: 'busy', role: 'privacy_officer' }).expect(201);
+    const model = await api().post('/models').set('x-api-key', officer.key).send({ name: 'busy' }).expect(201);
+    const count = async () =>
+      Number(
+        (
+          await svc.db.query(`SELECT count(*) AS n FROM access_log WHERE resource_id = $1 AND action = 'view'`, [
+            model.body.id,
+          ])
+        )[0].n,
+      );
+    // When the j-th answer arrives, at least j entries must be committed: each is written before its answer leaves.
+    let answered = 0;
+    const shortfalls: number[] = [];
+    await Promise.all(
+      Array.from({ length: 60 }, async () => {
+        await api().get(`/models/${model.body.id}`).set('x-api-key', officer.key).expect(200);
+        const j = ++answered;
+        const committed = await count();
+        if (committed < j) shortfalls.push(j - committed);
+      }),
+    );
+    expect(shortfalls).toEqual([]);
+    expect(await count()).toBe(60);
+    const ids = await svc.db.query(`SELECT DISTINCT key_id FROM access_log WHERE resource_id = $1`, [model.body.id]);
+    expect(ids).toEqual([{ key_id: officer.id }]);
+  });
 });
 
 describe('rate limiting (Redis-backed, per API key)', () => {

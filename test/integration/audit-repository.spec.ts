@@ -222,6 +222,9 @@ describe('TypeORM repositories against Postgres', () => {
     // A file version keeps kind 'onnx' and no endpoint.
     const { version: file } = await fixture();
     expect(file).toMatchObject({ kind: 'onnx', endpoint: null, numClasses: null, classNames: null });
+    // listVersions (raw SQL) answers the very records findVersion (the entity) does.
+    expect(await models.listVersions(model.id)).toEqual([await models.findVersion(id)]);
+    expect(await models.listVersions(file.modelId)).toEqual([await models.findVersion(file.id)]);
   });
 
   it('records the whole audit deadline once (Postgres clock); failOverdue ends an overdue audit once, with AUDIT_TIMEOUT', async () => {

@@ -5,6 +5,8 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { ConfigModule } from '../../../libs/config/src/config.module';
+import { ApiKeyChanges, NoApiKeyChanges, PostgresApiKeyChanges } from '../../../libs/persistence/src/api-key-changes';
+import { ApiKeyEpoch, NoApiKeyEpoch, RedisApiKeyEpoch } from '../../../libs/queue/src/api-key-epoch';
 import { PersistenceModule } from '../../../libs/persistence/src/persistence.module';
 import { QueueModule } from '../../../libs/queue/src/queue.module';
 import { AccessLogController } from './access-log/access-log.controller';
@@ -91,6 +93,24 @@ export class ApiModule implements NestModule {
       providers: [
         TenantService,
         PseudonymKeyService,
+        {
+          // The channel that drops the API-key cache on every change of api_keys (auth/api-key-cache.ts).
+          provide: ApiKeyChanges,
+          useFactory: async () => {
+            if (config.API_KEY_CACHE_SECONDS === 0) return new NoApiKeyChanges();
+            const changes = new PostgresApiKeyChanges(config.DATABASE_URL, config.DATABASE_SCHEMA);
+            await changes.start();
+            return changes;
+          },
+        },
+        {
+          // The key-change epoch in Redis that makes a revocation immediate on every replica (auth/api-key-cache.ts).
+          provide: ApiKeyEpoch,
+          useFactory: () =>
+            config.API_KEY_CACHE_SECONDS === 0
+              ? new NoApiKeyEpoch()
+              : new RedisApiKeyEpoch(config.REDIS_URL, config.QUEUE_PREFIX),
+        },
         ApiKeyService,
         OidcTokenVerifier,
         ServiceMetrics,

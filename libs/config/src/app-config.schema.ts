@@ -164,6 +164,12 @@ export const appConfigObject = z.object({
   THROTTLE_LIMIT: positiveInt(600),
   THROTTLE_TTL_SECONDS: positiveInt(60),
   /**
+   * How long the api may reuse an API key it authenticated, without asking Postgres again (0: never). A revocation,
+   * rotation or any other change of api_keys drops every replica's cache at once (Postgres NOTIFY); while that
+   * channel is down nothing is cached. Expiry is still honoured to the second (apps/api/src/auth/api-key-cache.ts).
+   */
+  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  /**
    * Ed25519 private key (PKCS#8 PEM file) the service signs reports with: the worker signs each report JSON
    * (field `signature`), the api the PDF/HTML it serves (GET /audits/:id/report.pdf.sig). Checked at boot.
    * Unset: reports are unsigned; their sha256 is stored all the same.

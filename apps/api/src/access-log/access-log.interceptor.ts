@@ -1,6 +1,7 @@
 // Writes one access-log entry per successful request of an authenticated caller that touches a resource: who
 // (key id and role), what (action, resource type and id, method, path) and the status. The entry is written before
-// the response leaves: if the log cannot be written, the request fails instead of going unrecorded. Public routes
+// the response leaves: if the log cannot be written, the request fails instead of going unrecorded (entries of
+// concurrent requests share one INSERT: access-log-group-commit.ts). Public routes
 // (health, metrics) have no caller and are not logged. Never a body, a query string or a data value.
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
@@ -11,6 +12,7 @@ import {
 } from '../../../../libs/persistence/src/repositories/access-log.repository';
 import type { AuthenticatedRequest } from '../auth/api-key.guard';
 import { runInTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
+import { AccessLogGroupCommit } from './access-log-group-commit';
 
 type RoutedRequest = AuthenticatedRequest & {
   params?: Record<string, string>;
@@ -36,7 +38,12 @@ export function accessAction(method: string, routePath: string, hasId: boolean):
 
 @Injectable()
 export class AccessLogInterceptor implements NestInterceptor {
-  constructor(@Inject(AccessLogRepository) private readonly log: AccessLogRepository) {}
+  private readonly entries: AccessLogGroupCommit;
+
+  constructor(@Inject(AccessLogRepository) log: AccessLogRepository) {
+    // Explicitly in the entries' tenant: the batch is written outside any request's async context.
+    this.entries = new AccessLogGroupCommit((tenantId, batch) => runInTenant(tenantId, () => log.appendMany(batch)));
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
@@ -47,8 +54,7 @@ export class AccessLogInterceptor implements NestInterceptor {
         from(
           (async () => {
             const caller = req.caller;
-            // Explicitly in the caller's tenant: rxjs need not carry the request's async context this far.
-            if (caller) await runInTenant(caller.tenantId, () => this.log.append(entryOf(req, res, caller, body)));
+            if (caller) await this.entries.append(caller.tenantId, entryOf(req, res, caller, body));
             return body;
           })(),
         ),

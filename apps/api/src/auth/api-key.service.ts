@@ -5,6 +5,9 @@ import { ApiKeyRecord, ApiKeyRole } from '../../../../libs/persistence/src/recor
 import { ApiKeyRepository } from '../../../../libs/persistence/src/repositories/api-key.repository';
 import { DEFAULT_TENANT_ID, runInTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
+import { ApiKeyChanges } from '../../../../libs/persistence/src/api-key-changes';
+import { ApiKeyEpoch } from '../../../../libs/queue/src/api-key-epoch';
+import { ApiKeyCache } from './api-key-cache';
 import { apiKeyMatches, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key-secret';
 
 export interface AuthenticatedCaller {
@@ -52,10 +55,18 @@ export function summarizeApiKey(record: ApiKeyRecord, now = new Date()): ApiKeyS
 export class ApiKeyService implements OnApplicationBootstrap {
   private readonly logger = new Logger(ApiKeyService.name);
 
+  /** Authenticated keys, reused for API_KEY_CACHE_SECONDS unless api_keys changes (api-key-cache.ts). */
+  private readonly cache: ApiKeyCache;
+
   constructor(
     @Inject(ApiKeyRepository) private readonly keys: ApiKeyRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Inject(ApiKeyChanges) changes: ApiKeyChanges,
+    @Inject(ApiKeyEpoch) private readonly epoch: ApiKeyEpoch,
+  ) {
+    this.cache = new ApiKeyCache(config.API_KEY_CACHE_SECONDS * 1000, () => changes.isLive());
+    changes.subscribe(() => this.cache.invalidate());
+  }
 
   /**
    * Inserts the configured bootstrap admin key (hashed) unless that very key is already there: the whole key's
@@ -108,18 +119,29 @@ export class ApiKeyService implements OnApplicationBootstrap {
   async authenticate(key: string): Promise<AuthenticatedCaller | null> {
     const prefix = apiKeyPrefix(key);
     if (!prefix) return null;
-    const record = await this.keys.findActiveByPrefix(prefix);
-    if (!record || !apiKeyMatches(key, record.hash)) return null;
+    const keyHash = hashApiKey(key);
+    // One Redis round trip: a cached answer is trusted only under the current key-change epoch (api-key-cache.ts).
+    const epoch = this.config.API_KEY_CACHE_SECONDS > 0 ? await this.epoch.read() : null;
+    const cached = this.cache.get(keyHash, epoch);
+    if (cached) return cached;
+    const lookup = this.cache.beginLookup(epoch);
+    const found = await this.keys.findActiveForAuthentication(prefix);
+    if (!found || !apiKeyMatches(key, found.record.hash)) return null;
+    const { record } = found;
     const now = new Date();
+    // lastUsedAt is refreshed on lookups only: a cached key is looked up again at least every
+    // API_KEY_CACHE_SECONDS (at most 60), well within the resolution.
     if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       void this.keys.touch(record.id, now).catch(() => undefined); // bookkeeping only: never fails a request
     }
-    return {
+    const caller: AuthenticatedCaller = {
       keyId: record.id,
       role: record.role,
       tenantId: record.tenantId,
       installationAdmin: record.installationAdmin,
     };
+    this.cache.put(lookup, keyHash, caller, found.secondsToExpiry);
+    return caller;
   }
 
   /** Creates a key; the clear key is returned once and never stored. */
@@ -146,7 +168,11 @@ export class ApiKeyService implements OnApplicationBootstrap {
     if (summarizeApiKey(record).status === 'active' && record.role === ApiKeyRole.Admin) {
       await this.assertAnotherAdmin(id, 'revoked');
     }
-    return summarizeApiKey(foundOrNotFound(await this.keys.revoke(id), `API key ${id}`));
+    const revoked = foundOrNotFound(await this.keys.revoke(id), `API key ${id}`);
+    // This replica forgets the key before answering; the others as soon as they read the moved epoch.
+    this.cache.invalidate();
+    await this.moveEpoch();
+    return summarizeApiKey(revoked);
   }
 
   /**
@@ -176,9 +202,26 @@ export class ApiKeyService implements OnApplicationBootstrap {
       },
       overlapSeconds,
     );
+    this.cache.invalidate(); // the old key's expiry moved (the other replicas: the epoch)
+    await this.moveEpoch();
     if (!record) throw new ServiceError(ServiceErrorCode.ApiKeyNotActive, `API key ${id} is no longer active`);
     const previous = summarizeApiKey(foundOrNotFound(await this.keys.findById(id), `API key ${id}`));
     return { record, key, previous };
+  }
+
+  /**
+   * Moves the key-change epoch after a committed change. If Redis refuses, the change stands (it is committed) and
+   * the other replicas still drop their caches on Postgres's notification, within moments rather than at once.
+   */
+  private async moveEpoch(): Promise<void> {
+    if (this.config.API_KEY_CACHE_SECONDS === 0) return;
+    try {
+      await this.epoch.bump();
+    } catch (e) {
+      this.logger.warn(
+        `could not move the API-key change epoch in Redis (${e instanceof Error ? e.message : 'error'}); other api replicas drop their key caches on the database notification instead`,
+      );
+    }
   }
 
   private async assertAnotherAdmin(id: string, what: string): Promise<void> {

@@ -128,8 +128,11 @@ export class ModelRegistryService {
   }
 
   async listVersions(modelId: string): Promise<ModelVersionRecord[]> {
-    await this.get(modelId);
-    return this.models.listVersions(modelId);
+    const versions = await this.models.listVersions(modelId);
+    // A version the tenant can see proves its model exists (same-tenant foreign key): only an empty list needs the
+    // model looked up (404 for an unknown one), which saves a tenant transaction on the common path.
+    if (versions.length === 0) await this.get(modelId);
+    return versions;
   }
 
   /** Installation-wide: the tenant a version belongs to (an inbound webhook names only the version). */

@@ -30,6 +30,8 @@ export interface AccessLogQuery {
 /** The append-only access log (Postgres refuses updates and deletes of it). */
 export abstract class AccessLogRepository {
   abstract append(entry: AccessLogEntry): Promise<void>;
+  /** Several entries of the current tenant in one statement and one transaction: all of them or none, in order. */
+  abstract appendMany(entries: readonly AccessLogEntry[]): Promise<void>;
   /** Newest first. */
   abstract query(query: AccessLogQuery): Promise<AccessLogRecord[]>;
 }

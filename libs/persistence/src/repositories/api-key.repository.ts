@@ -13,6 +13,13 @@ export abstract class ApiKeyRepository {
   abstract create(input: NewApiKey): Promise<ApiKeyRecord>;
   /** A key that is neither revoked nor expired, by its clear prefix, in any tenant (authentication). */
   abstract findActiveByPrefix(prefix: string): Promise<ApiKeyRecord | null>;
+  /**
+   * As findActiveByPrefix, with the seconds left until the key expires by the database's clock (null: no expiry),
+   * so that a cache of authenticated keys ends each entry when the database would start refusing the key.
+   */
+  abstract findActiveForAuthentication(
+    prefix: string,
+  ): Promise<{ record: ApiKeyRecord; secondsToExpiry: number | null } | null>;
   abstract findById(id: string): Promise<ApiKeyRecord | null>;
   /** Every key, newest first (hashes included: callers must not return them). */
   abstract list(): Promise<ApiKeyRecord[]>;

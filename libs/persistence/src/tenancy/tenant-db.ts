@@ -17,11 +17,12 @@ import type {
   ObjectLiteral,
   Repository,
 } from 'typeorm';
-import { currentScope, NoTenantError, runWithManager } from './tenant-context';
+import { currentScope, NoTenantError, runWithManager, type TenantScope } from './tenant-context';
 
 /** Default name of the role tenant-scoped transactions run as (DATABASE_TENANT_ROLE). */
 export const DEFAULT_TENANT_ROLE = 'privaudit_app';
 export const TENANT_ROLE_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class TenantDb {
   constructor(
@@ -44,13 +45,46 @@ export class TenantDb {
     if (scope.manager && runner && !runner.isReleased && runner.isTransactionActive) {
       return scope.manager.transaction((em) => fn(em));
     }
-    return (this.tenantLogin ?? this.installation).transaction(async (em) => {
-      await em.query(`SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true)`, [
-        this.role,
-        scope.tenantId,
-      ]);
-      return runWithManager(scope, em, () => fn(em));
-    });
+    return this.tenantTransaction(this.tenantLogin ?? this.installation, scope, fn);
+  }
+
+  /**
+   * A transaction bound to the scope's tenant, opened in one round trip: BEGIN and both set_config calls go as one
+   * simple-protocol query (node-postgres sends no parameters that way, so the two values are SQL literals: the role
+   * matched TENANT_ROLE_PATTERN in the constructor and the tenant id must be a UUID here, so neither can carry a quote).
+   * TypeORM is then told that its query runner is in a transaction, as its own startTransaction would have left it,
+   * so nested calls take savepoints and entity saves open no transaction of their own.
+   */
+  private async tenantTransaction<T>(
+    dataSource: DataSource,
+    scope: TenantScope,
+    fn: (em: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const tenantId = scope.tenantId;
+    if (tenantId === null || !UUID_PATTERN.test(tenantId)) throw new NoTenantError('the tenant id is not a UUID');
+    const runner = dataSource.createQueryRunner();
+    try {
+      try {
+        await runner.query(
+          `START TRANSACTION; SELECT set_config('role', '${this.role}', true), set_config('app.tenant_id', '${tenantId}', true)`,
+        );
+      } catch (e) {
+        // The BEGIN may have run before the failing statement: never hand the pool a connection in a transaction.
+        await runner.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+      Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
+      try {
+        const result = await runWithManager(scope, runner.manager, () => fn(runner.manager));
+        await runner.commitTransaction();
+        return result;
+      } catch (e) {
+        await runner.rollbackTransaction().catch(() => undefined); // the original error is the one that matters
+        throw e;
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   /** A TypeORM repository whose every call runs in the current tenant (TenantDb.run). */

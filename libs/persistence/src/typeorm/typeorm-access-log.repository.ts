@@ -25,10 +25,21 @@ export class TypeOrmAccessLogRepository extends AccessLogRepository {
   }
 
   async append(e: AccessLogEntry): Promise<void> {
+    await this.appendMany([e]);
+  }
+
+  async appendMany(entries: readonly AccessLogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const params: unknown[] = [];
+    const rows = entries.map((e) => {
+      const n = params.length;
+      params.push(e.keyId, e.role, e.action, e.resourceType, e.resourceId, e.method, e.path, e.status);
+      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7}, $${n + 8})`;
+    });
     await this.db.query(
       `INSERT INTO access_log (key_id, role, action, resource_type, resource_id, method, path, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [e.keyId, e.role, e.action, e.resourceType, e.resourceId, e.method, e.path, e.status],
+       VALUES ${rows.join(', ')}`,
+      params,
     );
   }
 

@@ -39,6 +39,24 @@ export class TypeOrmApiKeyRepository extends ApiKeyRepository {
     return found ? toRecord(found) : null;
   }
 
+  async findActiveForAuthentication(
+    prefix: string,
+  ): Promise<{ record: ApiKeyRecord; secondsToExpiry: number | null } | null> {
+    const { entities, raw } = await this.allKeys
+      .createQueryBuilder('k')
+      .addSelect('EXTRACT(EPOCH FROM (k.expires_at - now()))::float8', 'seconds_to_expiry')
+      .where('k.prefix = :prefix', { prefix })
+      .andWhere(ACTIVE)
+      .getRawAndEntities<{ seconds_to_expiry: number | null }>();
+    const found = entities[0];
+    if (!found) return null;
+    const seconds = raw[0]?.seconds_to_expiry;
+    return {
+      record: toRecord(found),
+      secondsToExpiry: seconds === null || seconds === undefined ? null : Number(seconds),
+    };
+  }
+
   async findById(id: string): Promise<ApiKeyRecord | null> {
     const found = await this.keys.findOne({ where: { id } });
     return found ? toRecord(found) : null;

@@ -88,12 +88,16 @@ export class TypeOrmAuditRepository extends AuditRepository {
   }
 
   async findById(id: string): Promise<AuditRecord | null> {
-    const found = await this.audits.findOne({ where: { id } });
+    // Never the report: toRecord drops it, and a succeeded audit's report can be large (findReport reads it).
+    const found = await this.audits.findOne({ where: { id }, select: this.columnsButReport() });
     return found ? toRecord(found) : null;
   }
 
   async findActiveForModelVersion(modelVersionId: string): Promise<AuditRecord | null> {
-    const found = await this.audits.findOne({ where: { modelVersionId, status: In([...ACTIVE_AUDIT_STATUSES]) } });
+    const found = await this.audits.findOne({
+      where: { modelVersionId, status: In([...ACTIVE_AUDIT_STATUSES]) },
+      select: this.columnsButReport(),
+    });
     return found ? toRecord(found) : null;
   }
 

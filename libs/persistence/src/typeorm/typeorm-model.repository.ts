@@ -129,8 +129,15 @@ export class TypeOrmModelRepository extends ModelRepository {
   }
 
   async listVersions(modelId: string): Promise<ModelVersionRecord[]> {
-    const all = await this.db.repository(ModelVersionEntity).find({ where: { modelId }, order: { version: 'ASC' } });
-    return all.map(toVersionRecord);
+    // Raw SQL rather than find(): a model can have many versions, and entity hydration was most of this call's CPU.
+    // The columns of ModelVersionEntity in its order, as record fields; never endpoint_secrets.
+    return (await this.db.query(
+      `SELECT id, model_id AS "modelId", version, sha256, size_bytes::float8 AS "sizeBytes", signature,
+         num_classes AS "numClasses", class_names AS "classNames", preprocessing, kind, endpoint,
+         ownership_token AS "ownershipToken", ownership_verified_at AS "ownershipVerifiedAt", created_at AS "createdAt"
+       FROM model_versions WHERE model_id = $1 ORDER BY version ASC`,
+      [modelId],
+    )) as ModelVersionRecord[];
   }
 }
 
