@@ -12,11 +12,8 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
-// commander >= 15 ships ESM only; node runs it through require(esm), but jest's module loader cannot (before
-// Node 24.9), so jest compiles that one package to CommonJS with the same swc settings.
 const common = {
-  transform: { '^.+\\.ts$': swc, '^.+/node_modules/commander/.+\\.js$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!commander/)'],
+  transform: { '^.+\\.ts$': swc },
   testEnvironment: '<rootDir>/test/fixtures/onnxruntime-jest-environment.js',
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

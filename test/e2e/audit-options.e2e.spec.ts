@@ -5,7 +5,8 @@
 import request from 'supertest';
 import { csvText, randomFeatures, softmaxMlpOnnx, tinyRandomMlp } from '../fixtures/onnx-fixtures';
 import { digitsCsv } from './support/audit-fixtures';
-import { RunningService, sleep, startService } from './support/service-harness';
+import { RunningService, startService } from './support/service-harness';
+import { createModel, uploadModelVersion, waitForAudit } from './support/service-requests';
 
 jest.setTimeout(240_000);
 
@@ -30,28 +31,14 @@ describe('audit options: referenceTraining, classes, outputPolicy and reference 
   afterAll(async () => svc?.stop());
 
   async function modelVersion(bytes: Uint8Array): Promise<string> {
-    const m = await as(http().post('/models')).send({ name: 'target' }).expect(201);
-    return (
-      await as(http().post(`/models/${m.body.id}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(Buffer.from(bytes))
-        .expect(201)
-    ).body.id;
+    return (await uploadModelVersion(svc, await createModel(svc, 'target'), bytes)).id;
   }
 
   function dataset(name: string, role: string, labelColumn: string, csv: string): request.Test {
     return as(http().post('/datasets')).query({ name, role, labelColumn }).set('content-type', 'text/csv').send(csv);
   }
 
-  async function finished(id: string, timeoutMs = 180_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await as(http().get(`/audits/${id}`)).expect(200);
-      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const finished = (id: string, timeoutMs = 180_000) => waitForAudit(svc, id, { timeoutMs });
 
   describe('referenceTraining', () => {
     let body: Record<string, unknown>;

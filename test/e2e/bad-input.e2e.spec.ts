@@ -3,7 +3,6 @@
 // data value, and nothing already stored is lost: a good model, its datasets and a finished audit with its report
 // read back unchanged after every refusal.
 import { request as httpRequest } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import {
   runtimeFailure,
@@ -15,6 +14,7 @@ import {
 import { fixtureTargetSpec, startInferenceServer, type InferenceServer } from '../fixtures/inference-servers';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
 import { RunningService, startService } from './support/service-harness';
+import { waitForAudit } from './support/service-requests';
 
 jest.setTimeout(300_000);
 
@@ -40,16 +40,8 @@ describe('bad input: refused with where, nothing stored lost', () => {
     status: string;
     failure: { code: string; reason: string } | null;
   }
-  async function finished(id: string): Promise<AuditBody & { failure: { code: string; reason: string } }> {
-    const deadline = Date.now() + 240_000;
-    for (;;) {
-      const res = await as(api().get(`/audits/${id}`)).expect(200);
-      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status))
-        return res.body as AuditBody & { failure: { code: string; reason: string } };
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const finished = (id: string): Promise<AuditBody & { failure: { code: string; reason: string } }> =>
+    waitForAudit(svc, id, { timeoutMs: 240_000 });
   const uploadModel = (bytes: Uint8Array, id = modelId) =>
     as(api().post(`/models/${id}/versions`))
       .set('content-type', 'application/octet-stream')

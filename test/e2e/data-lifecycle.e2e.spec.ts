@@ -4,11 +4,11 @@
 // stored append-only.
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { digitsCsv, memorisingDigitsModelOnnx } from './support/audit-fixtures';
 import { uploadAuditInputs, type UploadedAuditInputs } from './support/audit-inputs';
 import { RunningService, startService } from './support/service-harness';
+import { waitForAudit } from './support/service-requests';
 
 jest.setTimeout(240_000);
 
@@ -25,15 +25,6 @@ describe('data at rest and deletion', () => {
   let ids: UploadedAuditInputs;
   const api = () => request(svc.baseUrl);
 
-  async function waitForAudit(id: string): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      const res = await api().get(`/audits/${id}`).set('x-api-key', svc.adminKey).expect(200);
-      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
   const commission = (body: Record<string, unknown>) =>
     api().post('/audits').set('x-api-key', svc.adminKey).send(body).expect(201);
 
@@ -83,7 +74,7 @@ describe('data at rest and deletion', () => {
       referenceTraining: { epochs: 3 },
     });
     auditId = created.body.id;
-    const done = await waitForAudit(auditId);
+    const done = await waitForAudit(svc, auditId);
     expect(done).toMatchObject({ status: 'succeeded' });
     const refs: Array<{ cache_key: string; key_id: string; sources: string[] }> = await svc.db.query(
       `SELECT r.cache_key, r.key_id, array_agg(s.dataset_id::text ORDER BY s.dataset_id) AS sources
@@ -168,7 +159,7 @@ describe('data at rest and deletion', () => {
     const created = await commission(body);
     tamper();
     await svc.startWorker();
-    const done = await waitForAudit(created.body.id);
+    const done = await waitForAudit(svc, created.body.id);
     expect(done.status).toBe('failed');
     expect(done.failure).toEqual({
       code: 'STORED_DATA_UNREADABLE',

@@ -11,7 +11,8 @@ import request from 'supertest';
 import { remoteTargetSha256, parseRemoteTargetSpec } from '../../libs/engine/src/targets/http/remote-target-spec';
 import { fixtureTargetSpec, InferenceServer, startInferenceServer } from '../fixtures/inference-servers';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
-import { RunningService, sleep, startService } from './support/service-harness';
+import { RunningService, startService } from './support/service-harness';
+import { createModel, uploadDataset, waitForAudit } from './support/service-requests';
 
 jest.setTimeout(240_000);
 
@@ -50,17 +51,9 @@ describe('endpoint model versions: register, prove, audit within a query budget'
         LOG_LEVEL: 'debug',
       },
     });
-    modelId = (await as(http().post('/models')).send({ name: 'digits-api' }).expect(201)).body.id;
-    const dataset = async (name: string, role: string, csv: string) =>
-      (
-        await as(http().post('/datasets'))
-          .query({ name, role, labelColumn: 'digit' })
-          .set('content-type', 'text/csv')
-          .send(csv)
-          .expect(201)
-      ).body.id as string;
-    membersId = await dataset('members', 'members', digitsCsv(0, 100));
-    nonMembersId = await dataset('nonmembers', 'non-members', digitsCsv(100, 200));
+    modelId = await createModel(svc, 'digits-api');
+    membersId = await uploadDataset(svc, { name: 'members', role: 'members', csv: digitsCsv(0, 100) });
+    nonMembersId = await uploadDataset(svc, { name: 'nonmembers', role: 'non-members', csv: digitsCsv(100, 200) });
   });
   afterAll(async () => {
     await svc?.stop();
@@ -76,15 +69,7 @@ describe('endpoint model versions: register, prove, audit within a query budget'
     nFeatures: 64,
   });
 
-  async function finished(id: string) {
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      const res = await as(http().get(`/audits/${id}`)).expect(200);
-      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const finished = (id: string) => waitForAudit(svc, id);
 
   let versionId: string;
 
@@ -201,12 +186,12 @@ describe('endpoint model versions: register, prove, audit within a query budget'
       .expect(201);
     expect(created.body).toMatchObject({ queryBudget: 15000, queriesUsed: 0 });
     const done = await finished(created.body.id);
-    expect(done.body.failure).toBeNull();
-    expect(done.body.status).toBe('succeeded');
+    expect(done.failure).toBeNull();
+    expect(done.status).toBe('succeeded');
     // Every row the server received was recorded first; the budget held.
-    expect(done.body.queriesUsed).toBeGreaterThanOrEqual(200);
-    expect(done.body.queriesUsed).toBe(kserve.rowsReceived);
-    expect(done.body.queriesUsed).toBeLessThanOrEqual(15000);
+    expect(done.queriesUsed).toBeGreaterThanOrEqual(200);
+    expect(done.queriesUsed).toBe(kserve.rowsReceived);
+    expect(done.queriesUsed).toBeLessThanOrEqual(15000);
     const findings = await as(http().get(`/audits/${created.body.id}/findings`)).expect(200);
     expect(findings.body.map((f: { attack: string }) => f.attack).sort()).toEqual([
       'membership.label-only',
@@ -216,7 +201,7 @@ describe('endpoint model versions: register, prove, audit within a query budget'
     const version = await as(http().get(`/model-versions/${versionId}`)).expect(200);
     expect(report.body.target).toMatchObject({ format: 'http', sha256: version.body.sha256 });
     expect(report.body.config.queries).toBeDefined();
-    for (const body of [done.body, findings.body, report.body, version.body])
+    for (const body of [done, findings.body, report.body, version.body])
       expect(JSON.stringify(body)).not.toContain(SECRET_VALUE);
     const html = await as(http().get(`/audits/${created.body.id}/report.html`)).expect(200);
     expect(html.text).not.toContain(SECRET_VALUE);
@@ -257,13 +242,13 @@ describe('endpoint model versions: register, prove, audit within a query budget'
       })
       .expect(201);
     const done = await finished(created.body.id);
-    expect(done.body.status).toBe('failed');
-    expect(done.body.failure.code).toBe('TARGET_FAILED');
-    expect(done.body.failure.reason).toMatch(/500/);
-    expect(done.body.failure.reason).toContain('127.0.0.1');
+    expect(done.status).toBe('failed');
+    expect(done.failure.code).toBe('TARGET_FAILED');
+    expect(done.failure.reason).toMatch(/500/);
+    expect(done.failure.reason).toContain('127.0.0.1');
     // What the failing server received was recorded, and never more than the budget.
-    expect(done.body.queriesUsed).toBe(failing.rowsReceived);
-    expect(done.body.queriesUsed).toBeLessThanOrEqual(1000);
+    expect(done.queriesUsed).toBe(failing.rowsReceived);
+    expect(done.queriesUsed).toBeLessThanOrEqual(1000);
   });
 
   it('ends the audit of an endpoint that answers malformed JSON as failed TARGET_FAILED', async () => {
@@ -281,9 +266,9 @@ describe('endpoint model versions: register, prove, audit within a query budget'
       })
       .expect(201);
     const done = await finished(created.body.id);
-    expect(done.body).toMatchObject({ status: 'failed', failure: { code: 'TARGET_FAILED' } });
-    expect(done.body.failure.reason).toMatch(/JSON/i);
-    expect(done.body.queriesUsed).toBe(malformed.rowsReceived);
+    expect(done).toMatchObject({ status: 'failed', failure: { code: 'TARGET_FAILED' } });
+    expect(done.failure.reason).toMatch(/JSON/i);
+    expect(done.queriesUsed).toBe(malformed.rowsReceived);
   });
 
   it('resumes from the queries earlier attempts spent: the worker starts its ledger from Postgres', async () => {
@@ -305,12 +290,12 @@ describe('endpoint model versions: register, prove, audit within a query budget'
     const received = kserve.rowsReceived;
     await svc.startWorker();
     const refused = await finished(tight.body.id);
-    expect(refused.body).toMatchObject({
+    expect(refused).toMatchObject({
       status: 'failed',
       failure: { code: 'QUERY_BUDGET_EXCEEDED' },
       queriesUsed: 150,
     });
-    expect(refused.body.failure.reason).toMatch(/150 already spent by earlier runs/);
+    expect(refused.failure.reason).toMatch(/150 already spent by earlier runs/);
     expect(kserve.rowsReceived).toBe(received);
 
     await Promise.all(svc.workers.map((w) => w.stop()));
@@ -318,20 +303,14 @@ describe('endpoint model versions: register, prove, audit within a query budget'
     await svc.db.query(`UPDATE audits SET queries_used = 150 WHERE id = $1`, [roomy.body.id]);
     await svc.startWorker();
     const done = await finished(roomy.body.id);
-    expect(done.body.status).toBe('succeeded');
-    expect(done.body.queriesUsed).toBe(150 + (kserve.rowsReceived - received));
+    expect(done.status).toBe('succeeded');
+    expect(done.queriesUsed).toBe(150 + (kserve.rowsReceived - received));
     const report = await as(http().get(`/audits/${roomy.body.id}/report`)).expect(200);
     expect(report.body.config.queries).toMatchObject({ spentBefore: 150, budget: 1000 });
   });
 
   it('fans out the reference models of an endpoint audit: the jobs spend queries on the same account', async () => {
-    const populationId = (
-      await as(http().post('/datasets'))
-        .query({ name: 'population', role: 'population', labelColumn: 'digit' })
-        .set('content-type', 'text/csv')
-        .send(digitsCsv(200, 500))
-        .expect(201)
-    ).body.id as string;
+    const populationId = await uploadDataset(svc, { name: 'population', role: 'population', csv: digitsCsv(200, 500) });
     const received = kserve.rowsReceived;
     const created = await as(http().post('/audits'))
       .send({
@@ -346,10 +325,10 @@ describe('endpoint model versions: register, prove, audit within a query budget'
       .expect(201);
     expect(created.body.estimate.modelsToTrain).toBeGreaterThan(0);
     const done = await finished(created.body.id);
-    expect(done.body.failure).toBeNull();
-    expect(done.body.status).toBe('succeeded');
-    expect(done.body.queriesUsed).toBe(kserve.rowsReceived - received);
-    expect(done.body.queriesUsed).toBeLessThanOrEqual(5000);
+    expect(done.failure).toBeNull();
+    expect(done.status).toBe('succeeded');
+    expect(done.queriesUsed).toBe(kserve.rowsReceived - received);
+    expect(done.queriesUsed).toBeLessThanOrEqual(5000);
     const findings = await as(http().get(`/audits/${created.body.id}/findings`)).expect(200);
     expect(findings.body.map((f: { attack: string }) => f.attack)).toEqual(['membership.rmia']);
   });

@@ -16,7 +16,8 @@ import { trainMlp } from '../../libs/engine/src/training/mlp-trainer';
 import { fixtureTargetSpec, InferenceServer, startInferenceServer } from '../fixtures/inference-servers';
 import { PENGUINS_SPEC, trainPenguinsTarget, writePenguinSplit } from '../fixtures/penguins';
 import { digitsCsv } from './support/audit-fixtures';
-import { RunningService, sleep, startService } from './support/service-harness';
+import { RunningService, startService } from './support/service-harness';
+import { createModel, uploadDataset, uploadModelVersion, waitForAudit } from './support/service-requests';
 
 jest.setTimeout(300_000);
 
@@ -63,24 +64,10 @@ describe('extraction and inversion audits over REST', () => {
   const as = (r: request.Test) => r.set('x-api-key', svc.adminKey);
   const countAudits = async () => Number((await svc.db.query(`SELECT count(*) AS n FROM audits`))[0].n);
 
-  const dataset = async (name: string, role: string, csv: string, labelColumn: string, idColumn?: string) =>
-    (
-      await as(http().post('/datasets'))
-        .query({ name, role, labelColumn, ...(idColumn ? { idColumn } : {}) })
-        .set('content-type', 'text/csv')
-        .send(csv)
-        .expect(201)
-    ).body.id as string;
+  const dataset = (name: string, role: string, csv: string, labelColumn: string, idColumn?: string) =>
+    uploadDataset(svc, { name, role, csv, labelColumn, idColumn });
 
-  async function finished(id: string) {
-    const deadline = Date.now() + 240_000;
-    for (;;) {
-      const res = await as(http().get(`/audits/${id}`)).expect(200);
-      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const finished = (id: string) => waitForAudit(svc, id, { timeoutMs: 240_000 });
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'privaudit-e2e-attacks-'));
@@ -109,7 +96,7 @@ describe('extraction and inversion audits over REST', () => {
     const nonMembers = digitsCsv(300, 400);
 
     beforeAll(async () => {
-      const modelId = (await as(http().post('/models')).send({ name: 'digits-endpoint' }).expect(201)).body.id;
+      const modelId = await createModel(svc, 'digits-endpoint');
       versionId = (
         await as(http().post(`/models/${modelId}/endpoint-versions`))
           .send({ ...fixtureTargetSpec(kserve, 'kserve-v2'), numClasses: 10, nFeatures: 64 })
@@ -223,13 +210,7 @@ describe('extraction and inversion audits over REST', () => {
   });
 
   it('stores MI-Face reconstructions of an image-shaped model as artefacts: a CSV and a PNG per class', async () => {
-    const modelId = (await as(http().post('/models')).send({ name: 'digits-file' }).expect(201)).body.id;
-    const versionId = (
-      await as(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(Buffer.from(target))
-        .expect(201)
-    ).body.id;
+    const versionId = (await uploadModelVersion(svc, await createModel(svc, 'digits-file'), target)).id;
     const created = await as(http().post('/audits'))
       .send({
         modelVersionId: versionId,
@@ -287,13 +268,7 @@ describe('extraction and inversion audits over REST', () => {
   });
 
   it("takes a model file's queryBudget as each extraction run's budget (and refuses it without extraction)", async () => {
-    const modelId = (await as(http().post('/models')).send({ name: 'digits-linear' }).expect(201)).body.id;
-    const versionId = (
-      await as(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(Buffer.from(target))
-        .expect(201)
-    ).body.id;
+    const versionId = (await uploadModelVersion(svc, await createModel(svc, 'digits-linear'), target)).id;
     const base = {
       modelVersionId: versionId,
       membersDatasetId: await dataset('members', 'members', digitsCsv(0, 60), 'digit'),
@@ -322,7 +297,7 @@ describe('extraction and inversion audits over REST', () => {
     beforeAll(async () => {
       const split = await writePenguinSplit(dir, 7);
       const model = Buffer.from(await trainPenguinsTarget(split.members, 7, 60));
-      const modelId = (await as(http().post('/models')).send({ name: 'penguins' }).expect(201)).body.id;
+      const modelId = await createModel(svc, 'penguins');
       versionId = (
         await as(http().post(`/models/${modelId}/versions`))
           .set('content-type', 'application/octet-stream')

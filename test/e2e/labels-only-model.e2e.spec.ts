@@ -5,6 +5,7 @@ import request from 'supertest';
 import { argmaxMlpOnnx, softmaxMlpOnnx, tinyRandomMlp } from '../fixtures/onnx-fixtures';
 import { digitsCsv } from './support/audit-fixtures';
 import { RunningService, sleep, startService } from './support/service-harness';
+import { createModel, uploadDataset } from './support/service-requests';
 
 jest.setTimeout(180_000);
 
@@ -20,18 +21,11 @@ describe('labels-only models in the service', () => {
       .query(query)
       .set('content-type', 'application/octet-stream')
       .send(Buffer.from(bytes));
-  const dataset = async (name: string, role: string, csv: string) =>
-    (
-      await as(http().post('/datasets'))
-        .query({ name, role, labelColumn: 'digit' })
-        .set('content-type', 'text/csv')
-        .send(csv)
-        .expect(201)
-    ).body.id as string;
+  const dataset = (name: string, role: string, csv: string) => uploadDataset(svc, { name, role, csv });
 
   beforeAll(async () => {
     svc = await startService('labels');
-    modelId = (await as(http().post('/models')).send({ name: 'labels-api' }).expect(201)).body.id;
+    modelId = await createModel(svc, 'labels-api');
   });
   afterAll(async () => svc?.stop());
 

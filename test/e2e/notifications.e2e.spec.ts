@@ -9,6 +9,7 @@ import request from 'supertest';
 import { verifyNotificationSignature } from '../../apps/api/src/notifications/notification-signature';
 import { digitsCsv, digitsModelOnnx, memorisingDigitsModelOnnx } from './support/audit-fixtures';
 import { RunningService, sleep, startService } from './support/service-harness';
+import { createModel, uploadDataset, uploadModelVersion } from './support/service-requests';
 import { runtimeFailure } from '../fixtures/onnx-fixtures';
 
 jest.setTimeout(240_000);
@@ -66,22 +67,10 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
     }
   }
 
-  const upload = async (name: string, role: string, body: string) =>
-    (
-      await asAdmin(http().post('/datasets'))
-        .query({ name, role, labelColumn: 'digit', idColumn: 'row_id' })
-        .set('content-type', 'text/csv')
-        .send(body)
-        .expect(201)
-    ).body.id as string;
+  const upload = (name: string, role: string, csv: string) =>
+    uploadDataset(svc, { name, role, csv, idColumn: 'row_id' });
 
-  const uploadVersion = async (modelId: string, onnx: Buffer) =>
-    (
-      await asAdmin(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(onnx)
-        .expect(201)
-    ).body;
+  const uploadVersion = (modelId: string, onnx: Buffer) => uploadModelVersion(svc, modelId, onnx);
 
   const delivered = (auditId: string, event: string) =>
     received.find(
@@ -89,7 +78,7 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
     );
 
   it('refuses a URL to a refused address (422) or an unknown event (400); the secret is returned once only', async () => {
-    const model = (await asAdmin(http().post('/models')).send({ name: 'hooks' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'hooks');
     for (const url of ['https://10.1.2.3/hook', 'https://169.254.169.254/latest', 'http://example.com/hook']) {
       const refused = await asAdmin(http().post(`/models/${model}/notifications`))
         .send({ url })
@@ -156,7 +145,7 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
   it('announces completion and a rating change with a valid signature; a receiver answering 500 is retried, then marked failed', async () => {
     const membersId = await upload('members', 'members', digitsCsv(0, 40, { withId: true }));
     const nonMembersId = await upload('nonmembers', 'non-members', digitsCsv(40, 80, { withId: true }));
-    const model = (await asAdmin(http().post('/models')).send({ name: 'notified' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'notified');
     await asAdmin(http().put(`/models/${model}/audit-plan`))
       .send({
         membersDatasetId: membersId,
@@ -253,7 +242,7 @@ describe('signed outbound notifications (real receiver, Postgres, Redis, worker)
   it('announces a failed audit with its failure code, never its reason', async () => {
     const membersId = await upload('members-f', 'members', digitsCsv(0, 40, { withId: true }));
     const nonMembersId = await upload('non-members-f', 'non-members', digitsCsv(40, 80, { withId: true }));
-    const model = (await asAdmin(http().post('/models')).send({ name: 'failing' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'failing');
     const sub = await asAdmin(http().post(`/models/${model}/notifications`))
       .send({ url: `${receiverUrl}/ok`, events: ['audit.failed'] })
       .expect(201);

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import request from 'supertest';
 import { PENGUINS_SPEC, trainPenguinsTarget, writePenguinSplit } from '../fixtures/penguins';
 import { digitsModelOnnx } from './support/audit-fixtures';
-import { RunningService, sleep, startService } from './support/service-harness';
+import { RunningService, startService } from './support/service-harness';
+import { createModel, uploadModelVersion, waitForAudit } from './support/service-requests';
 
 jest.setTimeout(240_000);
 
@@ -39,13 +40,7 @@ describe('raw tables through a model version preprocessing spec', () => {
   });
 
   async function modelVersion(bytes: Buffer): Promise<string> {
-    const m = await as(http().post('/models')).send({ name: 'penguins' }).expect(201);
-    return (
-      await as(http().post(`/models/${m.body.id}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(bytes)
-        .expect(201)
-    ).body.id;
+    return (await uploadModelVersion(svc, await createModel(svc, 'penguins'), bytes)).id;
   }
 
   // As text: superagent would serialise a Buffer to JSON ({"type":"Buffer",...}); the bytes sent are the file's.
@@ -60,15 +55,7 @@ describe('raw tables through a model version preprocessing spec', () => {
       .set('content-type', 'text/csv')
       .send(body);
 
-  async function finished(id: string, timeoutMs = 180_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await as(http().get(`/audits/${id}`)).expect(200);
-      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const finished = (id: string, timeoutMs = 180_000) => waitForAudit(svc, id, { timeoutMs });
 
   it('stores the spec on the version, uploads raw CSVs, and audits them to a report that records the spec', async () => {
     const versionId = await modelVersion(model);

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { QueueName, redisOptionsFromUrl } from '../../libs/queue/src/index';
 import { digitsCsv, digitsModelOnnx, memorisingDigitsModelOnnx } from './support/audit-fixtures';
 import { API_ENTRY, ManagedProcess, REDIS_URL, RunningService, sleep, startService } from './support/service-harness';
+import { createModel, uploadDataset, uploadModelVersion, waitForAudit } from './support/service-requests';
 import { softmaxMlpOnnx, tinyRandomMlp } from '../fixtures/onnx-fixtures';
 
 jest.setTimeout(240_000);
@@ -19,32 +20,13 @@ describe('audit plans, re-audits, history, diff and gate over HTTP (real Postgre
   const http = () => request(svc.baseUrl);
   const asAdmin = (r: request.Test) => r.set('x-api-key', svc.adminKey);
 
-  const upload = async (name: string, role: string, body: string) =>
-    (
-      await asAdmin(http().post('/datasets'))
-        .query({ name, role, labelColumn: 'digit', idColumn: 'row_id' })
-        .set('content-type', 'text/csv')
-        .send(body)
-        .expect(201)
-    ).body.id as string;
+  const upload = (name: string, role: string, csv: string) =>
+    uploadDataset(svc, { name, role, csv, idColumn: 'row_id' });
 
-  const uploadVersion = async (modelId: string, onnx: Buffer | Uint8Array) =>
-    (
-      await asAdmin(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(Buffer.from(onnx))
-        .expect(201)
-    ).body;
+  const uploadVersion = (modelId: string, onnx: Uint8Array) => uploadModelVersion(svc, modelId, onnx);
 
-  async function waitForStatus(id: string, statuses: string[], timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await asAdmin(http().get(`/audits/${id}`)).expect(200);
-      if (statuses.includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const waitForStatus = (id: string, statuses: string[], timeoutMs = 120_000) =>
+    waitForAudit(svc, id, { statuses, timeoutMs });
 
   beforeAll(async () => {
     // Schedules every 2 s are allowed here, so a tick comes within the test.
@@ -55,7 +37,7 @@ describe('audit plans, re-audits, history, diff and gate over HTTP (real Postgre
   afterAll(async () => svc?.stop());
 
   it('checks a plan: unknown model 404, wrong dataset role 422, unknown or out-of-range fields 400', async () => {
-    const model = (await asAdmin(http().post('/models')).send({ name: 'plan-checks' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'plan-checks');
     const plan = { membersDatasetId: membersId, nonMembersDatasetId: nonMembersId };
     await asAdmin(http().put(`/models/00000000-0000-4000-8000-000000000000/audit-plan`)).send(plan).expect(404);
     const swapped = await asAdmin(http().put(`/models/${model}/audit-plan`))
@@ -88,7 +70,7 @@ describe('audit plans, re-audits, history, diff and gate over HTTP (real Postgre
   });
 
   it('re-audits each new version under the plan; history newest first; diff and gate against the previous audit', async () => {
-    const model = (await asAdmin(http().post('/models')).send({ name: 'released' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'released');
     await asAdmin(http().put(`/models/${model}/audit-plan`))
       .send({
         membersDatasetId: membersId,
@@ -185,7 +167,7 @@ describe('audit plans, re-audits, history, diff and gate over HTTP (real Postgre
   });
 
   it('runs a plan schedule as a BullMQ job scheduler: 422 for a bad cron, ticks re-audit, restored at start-up, removed with the schedule', async () => {
-    const model = (await asAdmin(http().post('/models')).send({ name: 'scheduled' }).expect(201)).body.id as string;
+    const model = await createModel(svc, 'scheduled');
     const v1 = await uploadVersion(model, digitsModelOnnx(5));
     expect(v1.reaudit).toEqual({ status: 'no-plan' });
     const plan = {

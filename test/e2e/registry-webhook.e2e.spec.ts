@@ -5,6 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
 import { RunningService, sleep, startService } from './support/service-harness';
+import { createModel, uploadDataset, uploadModelVersion } from './support/service-requests';
 
 jest.setTimeout(180_000);
 
@@ -39,26 +40,15 @@ describe('model-registry webhook over HTTP (real Postgres, Redis, worker)', () =
     (await asAdmin(http().get(`/models/${modelId}/audits`)).expect(200)).body.total as number;
 
   const uploadVersion = async (onnx: Buffer) =>
-    (
-      await asAdmin(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(onnx)
-        .expect(201)
-    ).body as { id: string; reaudit: unknown };
+    (await uploadModelVersion(svc, modelId, onnx)) as { id: string; reaudit: unknown };
 
   beforeAll(async () => {
     svc = await startService('webhook', { env: { MODEL_REGISTRY_WEBHOOK_SECRET: SECRET } });
-    const upload = async (name: string, role: string, csv: string) =>
-      (
-        await asAdmin(http().post('/datasets'))
-          .query({ name, role, labelColumn: 'digit', idColumn: 'row_id' })
-          .set('content-type', 'text/csv')
-          .send(csv)
-          .expect(201)
-      ).body.id as string;
+    const upload = (name: string, role: string, csv: string) =>
+      uploadDataset(svc, { name, role, csv, idColumn: 'row_id' });
     const membersDatasetId = await upload('m', 'members', digitsCsv(0, 30, { withId: true }));
     const nonMembersDatasetId = await upload('n', 'non-members', digitsCsv(30, 60, { withId: true }));
-    modelId = (await asAdmin(http().post('/models')).send({ name: 'registry-fed' }).expect(201)).body.id as string;
+    modelId = await createModel(svc, 'registry-fed');
     // Uploads queue nothing themselves here: what queues is the registry's announcement.
     await asAdmin(http().put(`/models/${modelId}/audit-plan`))
       .send({ membersDatasetId, nonMembersDatasetId, attacks: ['membership.loss'], reauditOnNewVersion: false })

@@ -8,7 +8,8 @@ import { membershipFindings } from '../../libs/engine/src/report/findings';
 import { pdfText } from '../fixtures/pdf-text';
 import { uploadAuditInputs, type UploadedAuditInputs } from './support/audit-inputs';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
-import { RunningService, sleep, startService } from './support/service-harness';
+import { RunningService, startService } from './support/service-harness';
+import { waitForAudit } from './support/service-requests';
 
 jest.setTimeout(180_000);
 
@@ -50,15 +51,8 @@ describe('report documents over HTTP (real Postgres, Redis, worker)', () => {
     return created.body.id as string;
   }
 
-  async function waitForStatus(id: string, statuses: string[], timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await asAdmin(http().get(`/audits/${id}`)).expect(200);
-      if (statuses.includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const waitForStatus = (id: string, statuses: string[], timeoutMs = 120_000) =>
+    waitForAudit(svc, id, { statuses, timeoutMs });
 
   it('serves the PDF and HTML of a finished audit to any valid key, and 409 for one that did not succeed', async () => {
     const id = await commission();

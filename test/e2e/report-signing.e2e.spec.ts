@@ -11,7 +11,8 @@ import request from 'supertest';
 import { parsePublicKey, reportContentSha256, verifyReportJson } from '../../libs/reports/src/index';
 import { uploadAuditInputs, type UploadedAuditInputs } from './support/audit-inputs';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
-import { API_ENTRY, RunningService, sleep, startService } from './support/service-harness';
+import { API_ENTRY, RunningService, startService } from './support/service-harness';
+import { waitForAudit } from './support/service-requests';
 
 jest.setTimeout(180_000);
 
@@ -56,15 +57,8 @@ describe('signed reports over HTTP (real Postgres, Redis, worker)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function waitForStatus(id: string, statuses: string[], timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await asAdmin(http().get(`/audits/${id}`)).expect(200);
-      if (statuses.includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const waitForStatus = (id: string, statuses: string[], timeoutMs = 120_000) =>
+    waitForAudit(svc, id, { statuses, timeoutMs });
 
   it('signs the report, stores its sha256, serves verifiable documents; a changed byte or another key fails', async () => {
     const created = await asAdmin(http().post('/audits'))

@@ -8,6 +8,7 @@ import {
 } from '../fixtures/onnx-fixtures';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
 import { RunningService, sleep, startService } from './support/service-harness';
+import { waitForAudit } from './support/service-requests';
 
 jest.setTimeout(180_000);
 
@@ -50,15 +51,8 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
       .send(csv);
   }
 
-  async function waitForAudit(id: string, statuses: string[], timeoutMs = 120_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await http().get(`/audits/${id}`).set('x-api-key', auditorKey).expect(200);
-      if (statuses.includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const waitForStatus = (id: string, statuses: string[], timeoutMs = 120_000) =>
+    waitForAudit(svc, id, { key: auditorKey, statuses, timeoutMs });
 
   describe('authentication and roles', () => {
     it('refuses a missing or unknown key with 401 and lets an auditor read but not create', async () => {
@@ -232,7 +226,7 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
         .expect(409);
       expect(duplicate.body).toMatchObject({ code: 'AUDIT_ALREADY_ACTIVE', details: { existingAuditId: id } });
 
-      const done = await waitForAudit(id, ['succeeded', 'failed']);
+      const done = await waitForStatus(id, ['succeeded', 'failed']);
       expect(done.failure).toBeNull();
       expect(done).toMatchObject({ status: 'succeeded', progress: 100 });
       expect(done.risk.score).toBeGreaterThanOrEqual(0);
@@ -263,7 +257,7 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
       const again = await asOfficer(http().post('/audits'))
         .send({ modelVersionId: versionId, membersDatasetId: membersId, nonMembersDatasetId: nonMembersId })
         .expect(201);
-      await waitForAudit(again.body.id, ['succeeded', 'failed']);
+      await waitForStatus(again.body.id, ['succeeded', 'failed']);
     });
 
     it('refuses wrong dataset roles and a feature-count mismatch with 422 at commission time', async () => {
@@ -318,7 +312,7 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
           .expect(201);
       const created = await commission();
       expect(created.body).toMatchObject({ duplicates: 'exclude', duplicateRecords: null });
-      const done = await waitForAudit(created.body.id, ['succeeded', 'failed']);
+      const done = await waitForStatus(created.body.id, ['succeeded', 'failed']);
       expect(done.status).toBe('succeeded');
       expect(done.duplicateRecords).toMatchObject({
         policy: 'exclude',
@@ -328,7 +322,7 @@ describe('privaudit service over HTTP (real Postgres, Redis, worker)', () => {
       const findings = await http().get(`/audits/${done.id}/findings`).set('x-api-key', auditorKey).expect(200);
       for (const f of findings.body) expect(f.metrics.nNonMembers).toBe(30);
 
-      const kept = await waitForAudit((await commission('keep')).body.id, ['succeeded', 'failed']);
+      const kept = await waitForStatus((await commission('keep')).body.id, ['succeeded', 'failed']);
       expect(kept.status).toBe('succeeded');
       expect(kept.duplicates).toBe('keep');
       expect(kept.duplicateRecords).toMatchObject({

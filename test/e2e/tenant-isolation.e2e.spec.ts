@@ -9,10 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { compiledApiRoutes } from '../fixtures/api-routes';
 import { PENGUINS_SPEC } from '../fixtures/penguins';
-import { apiRoutes } from './support/api-routes';
 import { digitsCsv, digitsModelOnnx } from './support/audit-fixtures';
 import { RunningService, sleep, startService } from './support/service-harness';
+import { createModel, uploadDataset, uploadModelVersion, waitForAudit } from './support/service-requests';
 import { DEFAULT_TENANT_ID } from '../../libs/persistence/src/tenancy/tenant-context';
 
 jest.setTimeout(240_000);
@@ -45,78 +46,39 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
   let keyDir: string | undefined;
   const http = () => request(svc.baseUrl);
 
-  async function waitFinished(key: string, id: string) {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const res = await http().get(`/audits/${id}`).set('x-api-key', key).expect(200);
-      if (['succeeded', 'failed', 'cancelled'].includes(res.body.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`audit ${id} still ${res.body.status}`);
-      await sleep(300);
-    }
-  }
+  const waitFinished = (key: string, id: string) => waitForAudit(svc, id, { key, timeoutMs: 120_000 });
 
   async function populate(key: string, label: string): Promise<TenantObjects> {
     const as = (r: request.Test) => r.set('x-api-key', key);
-    const modelId = (
-      await as(http().post('/models'))
-        .send({ name: `model ${label}` })
-        .expect(201)
-    ).body.id;
-    const versionId = (
-      await as(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(digitsModelOnnx())
-        .expect(201)
-    ).body.id;
-    const dataset = async (role: string, csv: string) =>
-      (
-        await as(http().post('/datasets'))
-          .query({ name: `${role} ${label}`, role, labelColumn: 'digit' })
-          .set('content-type', 'text/csv')
-          .send(csv)
-          .expect(201)
-      ).body.id as string;
+    const modelId = await createModel(svc, `model ${label}`, key);
+    const versionId = (await uploadModelVersion(svc, modelId, digitsModelOnnx(), key)).id;
+    const dataset = (role: string, csv: string) => uploadDataset(svc, { name: `${role} ${label}`, role, csv }, key);
     const membersId = await dataset('members', digitsCsv(0, 60));
     const nonMembersId = await dataset('non-members', digitsCsv(60, 120));
-    const auditId = (
-      await as(http().post('/audits'))
-        .send({
-          modelVersionId: versionId,
-          membersDatasetId: membersId,
-          nonMembersDatasetId: nonMembersId,
-          attacks: ['membership.loss'],
-        })
-        .expect(201)
-    ).body.id;
-    expect((await waitFinished(key, auditId)).status).toBe('succeeded');
+    const succeededAudit = async () => {
+      const id = (
+        await as(http().post('/audits'))
+          .send({
+            modelVersionId: versionId,
+            membersDatasetId: membersId,
+            nonMembersDatasetId: nonMembersId,
+            attacks: ['membership.loss'],
+          })
+          .expect(201)
+      ).body.id as string;
+      expect((await waitFinished(key, id)).status).toBe('succeeded');
+      return id;
+    };
+    const auditId = await succeededAudit();
     const spareKeyId = (
       await as(http().post('/api-keys'))
         .send({ name: `spare ${label}`, role: 'auditor' })
         .expect(201)
     ).body.id;
-    const spareModelId = (
-      await as(http().post('/models'))
-        .send({ name: `spare model ${label}` })
-        .expect(201)
-    ).body.id;
-    const spareVersionId = (
-      await as(http().post(`/models/${spareModelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(digitsModelOnnx())
-        .expect(201)
-    ).body.id;
+    const spareModelId = await createModel(svc, `spare model ${label}`, key);
+    const spareVersionId = (await uploadModelVersion(svc, spareModelId, digitsModelOnnx(), key)).id;
     const spareDatasetId = await dataset('population', digitsCsv(120, 180));
-    const spareAuditId = (
-      await as(http().post('/audits'))
-        .send({
-          modelVersionId: versionId,
-          membersDatasetId: membersId,
-          nonMembersDatasetId: nonMembersId,
-          attacks: ['membership.loss'],
-        })
-        .expect(201)
-    ).body.id;
-    expect((await waitFinished(key, spareAuditId)).status).toBe('succeeded');
+    const spareAuditId = await succeededAudit();
     const subscriptionId = (
       await as(http().post(`/models/${modelId}/notifications`))
         .send({ url: 'http://127.0.0.1:9/hook', events: ['audit.failed'] })
@@ -285,7 +247,7 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
 
   it('knows every route of the api (a new route must be added to this suite)', () => {
     const known = new Set([...Object.keys(crossings), ...Object.keys(lists), ...Object.keys(namingNoObject)]);
-    const routes = apiRoutes();
+    const routes = compiledApiRoutes().routes.map((r) => r.route);
     expect(routes.length).toBeGreaterThan(30);
     expect(routes.filter((r) => !known.has(r))).toEqual([]);
     expect([...known].filter((r) => !routes.includes(r))).toEqual([]);
@@ -456,22 +418,10 @@ describe("tenants: every route refuses another tenant's objects with 404 (real a
       .set('x-api-key', svc.adminKey)
       .send({ name: 'tenant c', referenceSecondsPerMonth: 0.001 })
       .expect(201);
-    const asC = (r: request.Test) => r.set('x-api-key', c.body.adminKey.key as string);
-    const modelId = (await asC(http().post('/models')).send({ name: 'c' }).expect(201)).body.id;
-    const versionId = (
-      await asC(http().post(`/models/${modelId}/versions`))
-        .set('content-type', 'application/octet-stream')
-        .send(digitsModelOnnx())
-        .expect(201)
-    ).body.id;
-    const dataset = async (role: string, csv: string) =>
-      (
-        await asC(http().post('/datasets'))
-          .query({ name: role, role, labelColumn: 'digit' })
-          .set('content-type', 'text/csv')
-          .send(csv)
-          .expect(201)
-      ).body.id as string;
+    const keyC = c.body.adminKey.key as string;
+    const asC = (r: request.Test) => r.set('x-api-key', keyC);
+    const versionId = (await uploadModelVersion(svc, await createModel(svc, 'c', keyC), digitsModelOnnx(), keyC)).id;
+    const dataset = (role: string, csv: string) => uploadDataset(svc, { name: role, role, csv }, keyC);
     const overSeconds = await asC(http().post('/audits'))
       .send({
         modelVersionId: versionId,

@@ -12,6 +12,7 @@ import request from 'supertest';
 import { fixtureTargetSpec, InferenceServer, startInferenceServer } from '../fixtures/inference-servers';
 import { digitsCsv, digitsModelOnnx } from '../e2e/support/audit-fixtures';
 import { sleep } from '../e2e/support/service-harness';
+import { createModel, uploadDataset } from '../e2e/support/service-requests';
 import {
   auditRow,
   ended,
@@ -47,16 +48,12 @@ describe('a slow, resetting or failing endpoint, with a worker killed mid-audit'
       delayMs: 200,
     });
     resetting = await startInferenceServer({ protocol: 'kserve-v2', misbehaviour: 'connection-reset', delayMs: 300 });
-    const dataset = async (name: string, role: string, csv: string) =>
-      (
-        await as(request(suite.svc.baseUrl).post('/datasets'))
-          .query({ name, role, labelColumn: 'digit' })
-          .set('content-type', 'text/csv')
-          .send(csv)
-          .expect(201)
-      ).body.id as string;
-    membersId = await dataset('members', 'members', digitsCsv(0, 100));
-    nonMembersId = await dataset('nonmembers', 'non-members', digitsCsv(100, 200));
+    membersId = await uploadDataset(suite.svc, { name: 'members', role: 'members', csv: digitsCsv(0, 100) });
+    nonMembersId = await uploadDataset(suite.svc, {
+      name: 'nonmembers',
+      role: 'non-members',
+      csv: digitsCsv(100, 200),
+    });
   });
   afterAll(async () => {
     await flaky?.close();
@@ -64,8 +61,8 @@ describe('a slow, resetting or failing endpoint, with a worker killed mid-audit'
   });
 
   async function commissionEndpoint(server: InferenceServer): Promise<string> {
-    const model = await as(request(suite.svc.baseUrl).post('/models')).send({ name: 'endpoint' }).expect(201);
-    const version = await as(request(suite.svc.baseUrl).post(`/models/${model.body.id}/endpoint-versions`))
+    const modelId = await createModel(suite.svc, 'endpoint');
+    const version = await as(request(suite.svc.baseUrl).post(`/models/${modelId}/endpoint-versions`))
       .send({ ...fixtureTargetSpec(server, 'kserve-v2'), numClasses: 10, nFeatures: 64, batchSize: BATCH })
       .expect(201);
     const audit = await as(request(suite.svc.baseUrl).post('/audits'))

@@ -6,6 +6,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../../../libs/config/src/app-config.schema';
 import { ConfigModule } from '../../../libs/config/src/config.module';
 import { ApiKeyChanges, NoApiKeyChanges, PostgresApiKeyChanges } from '../../../libs/persistence/src/api-key-changes';
+import { ApiKeyEpoch, NoApiKeyEpoch, RedisApiKeyEpoch } from '../../../libs/queue/src/api-key-epoch';
 import { PersistenceModule } from '../../../libs/persistence/src/persistence.module';
 import { QueueModule } from '../../../libs/queue/src/queue.module';
 import { AccessLogController } from './access-log/access-log.controller';
@@ -101,6 +102,14 @@ export class ApiModule implements NestModule {
             await changes.start();
             return changes;
           },
+        },
+        {
+          // The key-change epoch in Redis that makes a revocation immediate on every replica (auth/api-key-cache.ts).
+          provide: ApiKeyEpoch,
+          useFactory: () =>
+            config.API_KEY_CACHE_SECONDS === 0
+              ? new NoApiKeyEpoch()
+              : new RedisApiKeyEpoch(config.REDIS_URL, config.QUEUE_PREFIX),
         },
         ApiKeyService,
         OidcTokenVerifier,

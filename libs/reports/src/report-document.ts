@@ -161,16 +161,14 @@ async function findingsOverview(report: AuditReport): Promise<Block[]> {
             kind: 'paragraph',
             text: 'Model extraction and inversion attacks, each rated by its own rule (docs/risk-model.md):',
           },
-          {
-            kind: 'table',
-            columns: [
-              { header: 'Attack', weight: 2.7, mono: true },
-              { header: 'Severity', weight: 0.9 },
+          glanceTable(
+            others,
+            [
               { header: 'Score', weight: 0.8, align: 'right' },
               { header: 'What it found', weight: 5.1 },
             ],
-            rows: others.map((f) => [f.attack, f.severity, String(Math.floor(f.exposure.score)), plain(f.summary)]),
-          },
+            (f) => [String(Math.floor(f.exposure.score)), plain(f.summary)],
+          ),
         ]
       : [];
   if (membership.length === 0) {
@@ -182,25 +180,59 @@ async function findingsOverview(report: AuditReport): Promise<Block[]> {
       kind: 'paragraph',
       text: 'One row per attack. TPR is the share of training records the attack flags; FPR the share of never-seen records it wrongly flags. Random guessing gives TPR = FPR and AUC = 0.5. Intervals are 95% confidence intervals.',
     },
-    {
-      kind: 'table',
-      columns: [
-        { header: 'Attack', weight: 2.7, mono: true },
-        { header: 'Severity', weight: 0.9 },
+    glanceTable(
+      membership,
+      [
         { header: 'ROC AUC [95% CI]', weight: 1.9, align: 'right' },
         { header: 'TPR at 0.1% FPR [95% CI]', weight: 2, align: 'right' },
         { header: 'TPR at 1% FPR [95% CI]', weight: 2, align: 'right' },
       ],
-      rows: membership.map((f) => [
-        f.attack,
-        f.severity,
+      (f) => [
         `${f.metrics.auc.toFixed(3)} [${f.metrics.aucInterval.lower.toFixed(3)}, ${f.metrics.aucInterval.upper.toFixed(3)}]`,
         withInterval(f.metrics.tpr['0.001'], f.metrics.tprInterval['0.001']),
         withInterval(f.metrics.tpr['0.01'], f.metrics.tprInterval['0.01']),
-      ]),
-    },
+      ],
+    ),
     ...comparison,
     ...otherTable,
+  ];
+}
+
+/** A findings-at-a-glance table: one row per finding, its attack and severity, then `columns` from `cells`. */
+function glanceTable<F extends Finding>(
+  findings: readonly F[],
+  columns: readonly TableColumn[],
+  cells: (finding: F) => string[],
+): Block {
+  return {
+    kind: 'table',
+    columns: [{ header: 'Attack', weight: 2.7, mono: true }, { header: 'Severity', weight: 0.9 }, ...columns],
+    rows: findings.map((f) => [f.attack, f.severity, ...cells(f)]),
+  };
+}
+
+/** What opens every finding's section: its heading (on a new page), summary and method. */
+function findingOpening(finding: Finding, index: number): Block[] {
+  return [
+    {
+      kind: 'heading',
+      level: 1,
+      text: `Finding ${index}: ${finding.attack} - severity ${finding.severity}`,
+      pageBreak: true,
+    },
+    { kind: 'paragraph', text: plain(finding.summary) },
+    { kind: 'paragraph', emphasis: 'note', text: `Method: ${finding.reference}` },
+  ];
+}
+
+/** What closes every finding's section: its recommendations. */
+function recommendationBlocks(finding: Finding, report: AuditReport): Block[] {
+  return [
+    { kind: 'heading', level: 2, text: 'Recommendations' },
+    ...recommendationsFor(finding, report).flatMap((r): Block[] => [
+      { kind: 'heading', level: 3, text: r.title },
+      { kind: 'paragraph', text: r.text },
+    ]),
   ];
 }
 
@@ -234,14 +266,7 @@ async function familyFindingSection(
     ]);
   }
   const blocks: Block[] = [
-    {
-      kind: 'heading',
-      level: 1,
-      text: `Finding ${index}: ${finding.attack} - severity ${finding.severity}`,
-      pageBreak: true,
-    },
-    { kind: 'paragraph', text: plain(finding.summary) },
-    { kind: 'paragraph', emphasis: 'note', text: `Method: ${finding.reference}` },
+    ...findingOpening(finding, index),
     { kind: 'heading', level: 2, text: 'Why this severity' },
     { kind: 'paragraph', text: plain(finding.exposure.rationale) },
   ];
@@ -302,10 +327,7 @@ async function familyFindingSection(
     if (chart.length > 0) blocks.push({ kind: 'heading', level: 2, text: 'Advantage by group' }, ...chart);
   }
   blocks.push(...inversionDetailBlocks(finding, report));
-  blocks.push({ kind: 'heading', level: 2, text: 'Recommendations' });
-  for (const r of recommendationsFor(finding, report)) {
-    blocks.push({ kind: 'heading', level: 3, text: r.title }, { kind: 'paragraph', text: r.text });
-  }
+  blocks.push(...recommendationBlocks(finding, report));
   return blocks;
 }
 
@@ -388,14 +410,7 @@ function inversionDetailBlocks(finding: Exclude<Finding, MembershipFinding>, rep
 async function findingSection(finding: MembershipFinding, index: number, report: AuditReport): Promise<Block[]> {
   const m = finding.metrics;
   const blocks: Block[] = [
-    {
-      kind: 'heading',
-      level: 1,
-      text: `Finding ${index}: ${finding.attack} - severity ${finding.severity}`,
-      pageBreak: true,
-    },
-    { kind: 'paragraph', text: plain(finding.summary) },
-    { kind: 'paragraph', emphasis: 'note', text: `Method: ${finding.reference}` },
+    ...findingOpening(finding, index),
     {
       kind: 'chart',
       svg: withStableIds(await renderRocChartSvg([{ name: finding.attack, metrics: m }]), `roc${index}`),
@@ -492,10 +507,7 @@ async function findingSection(finding: MembershipFinding, index: number, report:
       },
     );
   }
-  blocks.push({ kind: 'heading', level: 2, text: 'Recommendations' });
-  for (const r of recommendationsFor(finding, report)) {
-    blocks.push({ kind: 'heading', level: 3, text: r.title }, { kind: 'paragraph', text: r.text });
-  }
+  blocks.push(...recommendationBlocks(finding, report));
   return blocks;
 }
 

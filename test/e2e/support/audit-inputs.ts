@@ -1,7 +1,7 @@
 // Registers a model version and uploads an audit's datasets as the admin: the set-up shared by the service
 // suites that test what happens after commissioning (the upload paths themselves are tested in service-flow).
-import request from 'supertest';
 import type { RunningService } from './service-harness';
+import { createModel, uploadDataset, uploadModelVersion } from './service-requests';
 
 export interface UploadedAuditInputs {
   versionId: string;
@@ -15,26 +15,11 @@ export async function uploadAuditInputs(
   model: Buffer,
   csv: { members: string; nonMembers: string; population?: string; idColumn?: string },
 ): Promise<UploadedAuditInputs> {
-  const key = svc.adminKey;
-  const m = await request(svc.baseUrl).post('/models').set('x-api-key', key).send({ name: 'digits' }).expect(201);
-  const v = await request(svc.baseUrl)
-    .post(`/models/${m.body.id}/versions`)
-    .set('x-api-key', key)
-    .set('content-type', 'application/octet-stream')
-    .send(model)
-    .expect(201);
-  const upload = async (name: string, role: string, body: string) =>
-    (
-      await request(svc.baseUrl)
-        .post('/datasets')
-        .query({ name, role, labelColumn: 'digit', ...(csv.idColumn ? { idColumn: csv.idColumn } : {}) })
-        .set('x-api-key', key)
-        .set('content-type', 'text/csv')
-        .send(body)
-        .expect(201)
-    ).body.id as string;
+  const version = await uploadModelVersion(svc, await createModel(svc, 'digits'), model);
+  const upload = (name: string, role: string, body: string) =>
+    uploadDataset(svc, { name, role, csv: body, idColumn: csv.idColumn });
   return {
-    versionId: v.body.id,
+    versionId: version.id,
     membersId: await upload('members', 'members', csv.members),
     nonMembersId: await upload('nonmembers', 'non-members', csv.nonMembers),
     ...(csv.population ? { populationId: await upload('population', 'population', csv.population) } : {}),

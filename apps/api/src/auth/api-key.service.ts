@@ -6,6 +6,7 @@ import { ApiKeyRepository } from '../../../../libs/persistence/src/repositories/
 import { DEFAULT_TENANT_ID, runInTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service-error';
 import { ApiKeyChanges } from '../../../../libs/persistence/src/api-key-changes';
+import { ApiKeyEpoch } from '../../../../libs/queue/src/api-key-epoch';
 import { ApiKeyCache } from './api-key-cache';
 import { apiKeyMatches, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key-secret';
 
@@ -61,6 +62,7 @@ export class ApiKeyService implements OnApplicationBootstrap {
     @Inject(ApiKeyRepository) private readonly keys: ApiKeyRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ApiKeyChanges) changes: ApiKeyChanges,
+    @Inject(ApiKeyEpoch) private readonly epoch: ApiKeyEpoch,
   ) {
     this.cache = new ApiKeyCache(config.API_KEY_CACHE_SECONDS * 1000, () => changes.isLive());
     changes.subscribe(() => this.cache.invalidate());
@@ -118,9 +120,11 @@ export class ApiKeyService implements OnApplicationBootstrap {
     const prefix = apiKeyPrefix(key);
     if (!prefix) return null;
     const keyHash = hashApiKey(key);
-    const cached = this.cache.get(keyHash);
+    // One Redis round trip: a cached answer is trusted only under the current key-change epoch (api-key-cache.ts).
+    const epoch = this.config.API_KEY_CACHE_SECONDS > 0 ? await this.epoch.read() : null;
+    const cached = this.cache.get(keyHash, epoch);
     if (cached) return cached;
-    const lookup = this.cache.beginLookup();
+    const lookup = this.cache.beginLookup(epoch);
     const found = await this.keys.findActiveForAuthentication(prefix);
     if (!found || !apiKeyMatches(key, found.record.hash)) return null;
     const { record } = found;
@@ -165,8 +169,9 @@ export class ApiKeyService implements OnApplicationBootstrap {
       await this.assertAnotherAdmin(id, 'revoked');
     }
     const revoked = foundOrNotFound(await this.keys.revoke(id), `API key ${id}`);
-    // This replica forgets the key before answering; the others on the notification the UPDATE committed.
+    // This replica forgets the key before answering; the others as soon as they read the moved epoch.
     this.cache.invalidate();
+    await this.moveEpoch();
     return summarizeApiKey(revoked);
   }
 
@@ -197,10 +202,26 @@ export class ApiKeyService implements OnApplicationBootstrap {
       },
       overlapSeconds,
     );
-    this.cache.invalidate(); // the old key's expiry moved (the other replicas: NOTIFY)
+    this.cache.invalidate(); // the old key's expiry moved (the other replicas: the epoch)
+    await this.moveEpoch();
     if (!record) throw new ServiceError(ServiceErrorCode.ApiKeyNotActive, `API key ${id} is no longer active`);
     const previous = summarizeApiKey(foundOrNotFound(await this.keys.findById(id), `API key ${id}`));
     return { record, key, previous };
+  }
+
+  /**
+   * Moves the key-change epoch after a committed change. If Redis refuses, the change stands (it is committed) and
+   * the other replicas still drop their caches on Postgres's notification, within moments rather than at once.
+   */
+  private async moveEpoch(): Promise<void> {
+    if (this.config.API_KEY_CACHE_SECONDS === 0) return;
+    try {
+      await this.epoch.bump();
+    } catch (e) {
+      this.logger.warn(
+        `could not move the API-key change epoch in Redis (${e instanceof Error ? e.message : 'error'}); other api replicas drop their key caches on the database notification instead`,
+      );
+    }
   }
 
   private async assertAnotherAdmin(id: string, what: string): Promise<void> {

@@ -1,3 +1,4 @@
+import type { DeepPartial } from 'typeorm';
 import { TenantDb } from '../tenancy/tenant-db';
 import type { ModelSignature } from '../../../engine/src/types';
 import { ModelEntity, ModelVersionEntity } from '../entities';
@@ -32,29 +33,16 @@ export class TypeOrmModelRepository extends ModelRepository {
     numClasses?: number | null;
     classNames?: readonly string[] | null;
   }): Promise<ModelVersionRecord> {
-    // Lock the model row so two concurrent uploads get consecutive version numbers, not a unique violation.
-    return this.db.run(async (em) => {
-      await em.query(`SELECT id FROM models WHERE id = $1 FOR UPDATE`, [input.modelId]);
-      const rows: Array<{ next: number }> = await em.query(
-        `SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model_id = $1`,
-        [input.modelId],
-      );
-      const repo = em.getRepository(ModelVersionEntity);
-      const saved = await repo.save(
-        repo.create({
-          ...input,
-          numClasses: input.numClasses ?? null,
-          classNames: input.classNames ? [...input.classNames] : null,
-          version: Number(rows[0].next),
-          preprocessing: null,
-          kind: 'onnx',
-          endpoint: null,
-          endpointSecrets: null,
-          ownershipToken: null,
-          ownershipVerifiedAt: null,
-        }),
-      );
-      return toVersionRecord(saved);
+    return this.saveNextVersion(input.modelId, {
+      ...input,
+      numClasses: input.numClasses ?? null,
+      classNames: input.classNames ? [...input.classNames] : null,
+      preprocessing: null,
+      kind: 'onnx',
+      endpoint: null,
+      endpointSecrets: null,
+      ownershipToken: null,
+      ownershipVerifiedAt: null,
     });
   }
 
@@ -69,25 +57,32 @@ export class TypeOrmModelRepository extends ModelRepository {
     endpointSecrets: string | null;
     ownershipToken: string | null;
   }): Promise<ModelVersionRecord> {
+    return this.saveNextVersion(input.modelId, {
+      ...input,
+      classNames: input.classNames ? [...input.classNames] : null,
+      sizeBytes: 0,
+      preprocessing: null,
+      kind: 'endpoint',
+      ownershipVerifiedAt: null,
+    });
+  }
+
+  /**
+   * Saves a version of the model under its next version number. The model row is locked first, so two concurrent
+   * uploads get consecutive version numbers, not a unique violation.
+   */
+  private saveNextVersion(
+    modelId: string,
+    fields: Omit<DeepPartial<ModelVersionEntity>, 'version'>,
+  ): Promise<ModelVersionRecord> {
     return this.db.run(async (em) => {
-      await em.query(`SELECT id FROM models WHERE id = $1 FOR UPDATE`, [input.modelId]);
+      await em.query(`SELECT id FROM models WHERE id = $1 FOR UPDATE`, [modelId]);
       const rows: Array<{ next: number }> = await em.query(
         `SELECT COALESCE(MAX(version), 0) + 1 AS next FROM model_versions WHERE model_id = $1`,
-        [input.modelId],
+        [modelId],
       );
       const repo = em.getRepository(ModelVersionEntity);
-      const saved = await repo.save(
-        repo.create({
-          ...input,
-          classNames: input.classNames ? [...input.classNames] : null,
-          version: Number(rows[0].next),
-          sizeBytes: 0,
-          preprocessing: null,
-          kind: 'endpoint',
-          ownershipVerifiedAt: null,
-        }),
-      );
-      return toVersionRecord(saved);
+      return toVersionRecord(await repo.save(repo.create({ ...fields, version: Number(rows[0].next) })));
     });
   }
 

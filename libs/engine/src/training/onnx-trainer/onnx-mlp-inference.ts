@@ -13,7 +13,7 @@ import { softmaxRows } from '../../math/softmax';
 import type { TargetOutputs } from '../../types';
 import type { MlpArchitecture, MlpWeights } from '../mlp';
 import { GraphBuilder } from './onnx-graph-builder';
-import { ONNX_SESSION_OPTIONS } from './onnx-mlp-trainer';
+import { openGraphSession } from './onnx-mlp-trainer';
 
 /**
  * Rows per session call: bounds the intermediate activations (rows x K x widest layer floats) for large
@@ -133,15 +133,7 @@ export class StackedMlpInference {
   ): Promise<StackedMlpInference> {
     const graph = buildStackedInferenceGraph(models);
     const arch = (models[0] as MlpWeights).architecture;
-    let session: InferenceSession;
-    try {
-      session = await InferenceSession.create(graph, ONNX_SESSION_OPTIONS);
-    } catch (error) {
-      throw new EngineError(
-        EngineErrorCode.ModelRuntimeFailure,
-        `onnxruntime cannot load the inference graph: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-      );
-    }
+    const session = await openGraphSession(graph, 'inference');
     const widest = Math.max(...arch.hidden, arch.numClasses);
     const chunkRows = Math.max(16, Math.floor(maxActivationFloats / (models.length * widest)));
     return new StackedMlpInference(session, arch, models.length, chunkRows);

@@ -45,6 +45,18 @@ export const ONNX_SESSION_OPTIONS: InferenceSession.SessionOptions = {
   logSeverityLevel: 3,
 };
 
+/** An onnxruntime session of a graph built here; a graph it cannot load is a ModelRuntimeFailure naming `which`. */
+export async function openGraphSession(graph: Uint8Array, which: 'training' | 'inference'): Promise<InferenceSession> {
+  try {
+    return await InferenceSession.create(graph, ONNX_SESSION_OPTIONS);
+  } catch (error) {
+    throw new EngineError(
+      EngineErrorCode.ModelRuntimeFailure,
+      `onnxruntime cannot load the ${which} graph: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
+  }
+}
+
 /**
  * Float32 tensors of the pool, the labels one-hot (or the soft targets, when the pool has them: the graph's
  * cross-entropy and its softmax - y gradient hold for any target distribution) and the per-model IN mask.
@@ -216,15 +228,7 @@ export async function trainMlpOnSubsetsOnnx(
     trackLoss: opts.onEpoch !== undefined,
     ...(stopAtFit ? { fitChunkRows: FIT_CHUNK_ROWS } : {}),
   });
-  let session: InferenceSession;
-  try {
-    session = await InferenceSession.create(graph, ONNX_SESSION_OPTIONS);
-  } catch (error) {
-    throw new EngineError(
-      EngineErrorCode.ModelRuntimeFailure,
-      `onnxruntime cannot load the training graph: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
-    );
-  }
+  const session = await openGraphSession(graph, 'training');
   try {
     const data = poolTensors(
       standardizedInput ? standardizedPool(pool, mean, invStd) : pool,
