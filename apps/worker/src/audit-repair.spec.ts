@@ -1,5 +1,6 @@
 import { AuditStatus } from '../../../libs/persistence/src/records';
 import { auditIdOfJob, failedChildJobId, failureOfFailedJob, repairActionFor, STALLED_TOO_OFTEN } from './audit-repair';
+import { failedByChild } from './failed-job-listener';
 
 describe('audit repair decisions', () => {
   it('maps reference-model job ids to their audit', () => {
@@ -55,5 +56,15 @@ describe('audit repair decisions', () => {
   it('leaves alone a job that will move on by itself', () => {
     for (const state of ['active', 'waiting', 'waiting-children', 'delayed', 'prioritized'] as const)
       expect(repairActionFor('a', AuditStatus.Running, { state, failedReason: null }, 1)).toEqual({ kind: 'none' });
+  });
+});
+
+describe('failedByChild', () => {
+  const id = '3d77aa8c-1bf4-495e-b0be-19450ae1d537';
+  it("leaves an audit's job failed by a reference-model child to the child's own failure", () => {
+    expect(failedByChild(id, `child pfx:audits:${id}:offline:0 failed`)).toBe(true);
+    expect(failedByChild(`${id}:offline:0`, 'job stalled more than allowable limit')).toBe(false);
+    expect(failedByChild(id, 'job stalled more than allowable limit')).toBe(false);
+    expect(failedByChild(id, null)).toBe(false);
   });
 });

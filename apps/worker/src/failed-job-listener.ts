@@ -7,7 +7,7 @@ import { AuditRepository } from '../../../libs/persistence/src/repositories/audi
 import { QueueName } from '../../../libs/queue/src/queue-names';
 import { redisOptionsFromUrl } from '../../../libs/queue/src/redis-connection';
 import { markAuditFailedDurably } from './audit-job-failures';
-import { auditIdOfJob, failureOfFailedJob } from './audit-repair';
+import { auditIdOfJob, failedChildJobId, failureOfFailedJob } from './audit-repair';
 
 /**
  * Ends the audit of every job that fails for good. The handler already does so for the failures it sees;
@@ -41,6 +41,10 @@ export class FailedJobListener implements OnApplicationBootstrap, BeforeApplicat
 
   private async onFailed(jobId: string, failedReason: string): Promise<void> {
     const auditId = auditIdOfJob(jobId);
+    // An audit's job failed by its reference-model child (failParentOnFailure): the child's own 'failed' event carries
+    // the specific reason (a stall, say), and recording the parent's generic "child ... failed" first would hide it,
+    // since only the first failure recorded stands. A child event this listener missed is the repair loop's.
+    if (failedByChild(jobId, failedReason)) return;
     const failure = failureOfFailedJob(jobId, failedReason, this.config.WORKER_MAX_STALLED_COUNT);
     try {
       // The event names only the job: its audit's tenant is looked up installation-wide, the failure written in it.
@@ -54,4 +58,10 @@ export class FailedJobListener implements OnApplicationBootstrap, BeforeApplicat
       );
     }
   }
+}
+
+/** Whether a failed job is an audit's job failed by one of its reference-model children. */
+export function failedByChild(jobId: string, failedReason: string | null): boolean {
+  const auditId = auditIdOfJob(jobId);
+  return jobId === auditId && failedChildJobId(auditId, failedReason) !== null;
 }
