@@ -1,6 +1,12 @@
 import { AuditStatus } from '../../../libs/persistence/src/records';
-import { auditIdOfJob, failedChildJobId, failureOfFailedJob, repairActionFor, STALLED_TOO_OFTEN } from './audit-repair';
-import { failedByChild } from './failed-job-listener';
+import {
+  auditIdOfJob,
+  failedByChild,
+  failedChildJobId,
+  failureOfFailedJob,
+  repairActionFor,
+  STALLED_TOO_OFTEN,
+} from './audit-repair';
 
 describe('audit repair decisions', () => {
   it('maps reference-model job ids to their audit', () => {

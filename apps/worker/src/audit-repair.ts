@@ -29,6 +29,12 @@ export function failedChildJobId(auditId: string, failedReason: string | null): 
   return at < 0 ? null : key.slice(at + 1);
 }
 
+/** Whether a failed job is an audit's job failed by one of its reference-model children. */
+export function failedByChild(jobId: string, failedReason: string | null): boolean {
+  const auditId = auditIdOfJob(jobId);
+  return jobId === auditId && failedChildJobId(auditId, failedReason) !== null;
+}
+
 /** The failure recorded on an audit whose job BullMQ failed, whether or not the handler ran. */
 export function failureOfFailedJob(jobId: string, failedReason: string | null, maxStalledCount: number): AuditFailure {
   const what = jobId.includes(':') ? 'a reference-model job of the audit' : "the audit's job";

@@ -7,7 +7,7 @@ import { AuditRepository } from '../../../libs/persistence/src/repositories/audi
 import { QueueName } from '../../../libs/queue/src/queue-names';
 import { redisOptionsFromUrl } from '../../../libs/queue/src/redis-connection';
 import { markAuditFailedDurably } from './audit-job-failures';
-import { auditIdOfJob, failedChildJobId, failureOfFailedJob } from './audit-repair';
+import { auditIdOfJob, failedByChild, failureOfFailedJob } from './audit-repair';
 
 /**
  * Ends the audit of every job that fails for good. The handler already does so for the failures it sees;
@@ -58,10 +58,4 @@ export class FailedJobListener implements OnApplicationBootstrap, BeforeApplicat
       );
     }
   }
-}
-
-/** Whether a failed job is an audit's job failed by one of its reference-model children. */
-export function failedByChild(jobId: string, failedReason: string | null): boolean {
-  const auditId = auditIdOfJob(jobId);
-  return jobId === auditId && failedChildJobId(auditId, failedReason) !== null;
 }
