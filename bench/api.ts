@@ -55,6 +55,10 @@
 // (one each to Postgres, Redis and the client per read, ~0.1-0.25 ms each in the kernel), GC, express/Nest per
 // request. More would need fewer writes per read (the limiter's Redis INCR batched across requests) or an api
 // process on a core of its own.
+// Main after all merges, with the key-change epoch that makes revocation immediate on every replica (one more Redis
+// round trip per request, 2.00 in all), load average 2.0-2.4: reads idle 488 of 500 req/s, p50 18 / p99 63 ms, 1.80 ms
+// CPU per read, 1.19 Postgres round trips; while the worker trains 383 req/s, p50 26 / p99 83 ms, 1.92 ms; commissions
+// p99 917 ms (46 ms CPU each, the check threads); zero errors, timeouts or non-2xx. Goal still NOT met on this machine.
 // Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --cpu-prof-dir DIR]
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
