@@ -121,7 +121,7 @@ export class ApiKeyService implements OnApplicationBootstrap {
     if (!prefix) return null;
     const keyHash = hashApiKey(key);
     // One Redis round trip: a cached answer is trusted only under the current key-change epoch (api-key-cache.ts).
-    const epoch = this.config.API_KEY_CACHE_SECONDS > 0 ? await this.epoch.read() : null;
+    const epoch = await this.epoch.read();
     const cached = this.cache.get(keyHash, epoch);
     if (cached) return cached;
     const lookup = this.cache.beginLookup(epoch);
@@ -214,7 +214,6 @@ export class ApiKeyService implements OnApplicationBootstrap {
    * the other replicas still drop their caches on Postgres's notification, within moments rather than at once.
    */
   private async moveEpoch(): Promise<void> {
-    if (this.config.API_KEY_CACHE_SECONDS === 0) return;
     try {
       await this.epoch.bump();
     } catch (e) {
