@@ -1,26 +1,16 @@
 // Optional OIDC / JWT login beside API keys, against a real loopback JWKS server and tokens signed by a test key
 // (RS256 with node:crypto; the service verifies them with jose). Valid tokens map their groups claim to a role;
 // expired, wrong-audience, wrong-issuer, unknown-kid, alg none, forged and algorithm-confused tokens get 401.
-import { generateKeyPairSync, createHmac, sign, type KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync, createHmac } from 'node:crypto';
 import request from 'supertest';
+import { AUDIENCE, b64url, ISSUER, type JwksServer, oidcEnv, signJwt, startJwksServer } from './support/oidc-provider';
 import { RunningService, startService } from './support/service-harness';
 
 jest.setTimeout(120_000);
 
-const ISSUER = 'https://idp.example.test/realms/privacy';
-const AUDIENCE = 'privaudit';
-const b64url = (v: Buffer | string) => Buffer.from(v).toString('base64url');
-
-function jwt(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject | null): string {
-  const data = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
-  return key ? `${data}.${b64url(sign('sha256', Buffer.from(data), key))}` : `${data}.`;
-}
-
 describe('OIDC bearer tokens', () => {
   let svc: RunningService;
-  let jwks: Server;
+  let jwks: JwksServer | undefined;
   let jwksRequests = 0;
   const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -35,33 +25,19 @@ describe('OIDC bearer tokens', () => {
     ...extra,
   });
   const token = (extra: Record<string, unknown> = {}, header: Record<string, unknown> = {}, key = signing.privateKey) =>
-    jwt({ alg: 'RS256', typ: 'JWT', kid: 'k1', ...header }, claims(extra), key);
+    signJwt({ alg: 'RS256', typ: 'JWT', kid: 'k1', ...header }, claims(extra), key);
   const get = (t: string) => request(svc.baseUrl).get('/models').set('authorization', `Bearer ${t}`);
 
   beforeAll(async () => {
-    jwks = createServer((req, res) => {
-      jwksRequests++;
-      if (req.url !== '/jwks.json') return void res.writeHead(404).end();
-      const jwk = { ...signing.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-    });
-    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
-    const { port } = jwks.address() as AddressInfo;
+    jwks = await startJwksServer(signing.publicKey, () => jwksRequests++);
     svc = await startService('oidc', {
       worker: false,
-      env: {
-        OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
-        OIDC_ISSUER: ISSUER,
-        OIDC_AUDIENCE: AUDIENCE,
-        OIDC_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
-        OIDC_ROLE_CLAIM: 'groups',
-        OIDC_ROLE_MAP: 'pa-admins=admin,pa-officers=privacy_officer,pa-readers=auditor',
-      },
+      env: oidcEnv(jwks, { OIDC_ROLE_MAP: 'pa-admins=admin,pa-officers=privacy_officer,pa-readers=auditor' }),
     });
   });
   afterAll(async () => {
     await svc?.stop();
-    await new Promise<void>((r) => (jwks ? jwks.close(() => r()) : r()));
+    await jwks?.close();
   });
 
   it('accepts a valid token, with the role its groups claim maps to, and logs the caller by a stable id', async () => {
@@ -121,7 +97,7 @@ describe('OIDC bearer tokens', () => {
     ],
     [
       'with alg none',
-      () => jwt({ alg: 'none', typ: 'JWT' }, claims(), null),
+      () => signJwt({ alg: 'none', typ: 'JWT' }, claims(), null),
       /algorithm is not allowed|not a well-formed/,
     ],
     ['with alg HS256 keyed by the public key', hmacForged, /algorithm is not allowed|unknown kid/],

@@ -2,33 +2,24 @@
 // by a test key, as oidc-login.e2e.spec.ts does: a token acts in the tenant its claim names, sees only that
 // tenant's objects (another tenant's answer 404), and a token whose claim is missing or names no tenant is refused
 // with 403 rather than falling back to the default tenant.
-import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { AUDIENCE, ISSUER, type JwksServer, oidcEnv, signJwt, startJwksServer } from './support/oidc-provider';
 import { DEFAULT_TENANT_ID } from '../../libs/persistence/src/tenancy/tenant-context';
 import { RunningService, startService } from './support/service-harness';
 
 jest.setTimeout(120_000);
 
-const ISSUER = 'https://idp.example.test/realms/privacy';
-const AUDIENCE = 'privaudit';
-const b64url = (v: Buffer | string) => Buffer.from(v).toString('base64url');
-
-function jwt(payload: Record<string, unknown>, key: KeyObject): string {
-  const data = `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'k1' }))}.${b64url(JSON.stringify(payload))}`;
-  return `${data}.${b64url(sign('sha256', Buffer.from(data), key))}`;
-}
-
 describe('OIDC bearer tokens mapped to tenants (OIDC_TENANT_CLAIM)', () => {
   let svc: RunningService;
-  let jwks: Server;
+  let jwks: JwksServer | undefined;
   let tenantB: string;
   const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const now = () => Math.floor(Date.now() / 1000);
   /** A token for `org` (omitted: no tenant claim at all), with nested claims as Keycloak writes them. */
   const token = (org: string | undefined, groups = ['pa-admins']) =>
-    jwt(
+    signJwt(
+      { alg: 'RS256', typ: 'JWT', kid: 'k1' },
       {
         iss: ISSUER,
         aud: AUDIENCE,
@@ -44,31 +35,17 @@ describe('OIDC bearer tokens mapped to tenants (OIDC_TENANT_CLAIM)', () => {
   const bearer = (r: request.Test, t: string) => r.set('authorization', `Bearer ${t}`);
 
   beforeAll(async () => {
-    jwks = createServer((req, res) => {
-      if (req.url !== '/jwks.json') return void res.writeHead(404).end();
-      const jwk = { ...signing.publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-    });
-    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
-    const { port } = jwks.address() as AddressInfo;
+    jwks = await startJwksServer(signing.publicKey);
     svc = await startService('oidctenants', {
       worker: false,
-      env: {
-        OUTBOUND_ALLOW_HOSTS: '127.0.0.1',
-        OIDC_ISSUER: ISSUER,
-        OIDC_AUDIENCE: AUDIENCE,
-        OIDC_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
-        OIDC_ROLE_CLAIM: 'groups',
-        OIDC_ROLE_MAP: 'pa-admins=admin,pa-readers=auditor',
-        OIDC_TENANT_CLAIM: 'org.tenant',
-      },
+      env: oidcEnv(jwks, { OIDC_ROLE_MAP: 'pa-admins=admin,pa-readers=auditor', OIDC_TENANT_CLAIM: 'org.tenant' }),
     });
     tenantB = (await http().post('/tenants').set('x-api-key', svc.adminKey).send({ name: 'tenant b' }).expect(201)).body
       .id;
   });
   afterAll(async () => {
     await svc?.stop();
-    await new Promise<void>((r) => (jwks ? jwks.close(() => r()) : r()));
+    await jwks?.close();
   });
 
   it("acts in the tenant its claim names: tenant B's token cannot see tenant A's objects, and the reverse", async () => {
