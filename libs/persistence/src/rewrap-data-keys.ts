@@ -4,7 +4,7 @@
 // Idempotent and safe to run while the service runs (each row is swapped with a compare-and-set).
 import { appConfigObject } from '../../config/src/app-config.schema';
 import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
-import { openDataSource } from './data-source-options';
+import { commandEnv, runCommand, withInstallationConnection } from './maintenance-command';
 import { DataVault } from './encryption/data-vault';
 import { MasterKeyring } from './encryption/master-keyring';
 import { TenantDb } from './tenancy/tenant-db';
@@ -19,21 +19,10 @@ const rewrapEnv = appConfigObject.pick({
 });
 
 async function main(): Promise<void> {
-  const given = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== ''));
-  const parsed = rewrapEnv.safeParse(given);
-  if (!parsed.success) {
-    // Never a value: every one of these is a secret or may carry one.
-    const variables = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
-    throw new Error(`invalid ${variables.join(', ')}`);
-  }
-  const env = parsed.data;
+  const env = commandEnv(rewrapEnv);
   if (env.DATA_ENCRYPTION_KEY === undefined) throw new Error('DATA_ENCRYPTION_KEY (the new master key) is required');
   const keyring = new MasterKeyring(env.DATA_ENCRYPTION_KEY, env.DATA_ENCRYPTION_PREVIOUS_KEYS);
-  const dataSource = await openDataSource(
-    { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA },
-    { runMigrations: false },
-  );
-  try {
+  await withInstallationConnection(env, async (dataSource) => {
     const vault = new DataVault(
       keyring,
       new TypeOrmDataKeyRepository(new TenantDb(dataSource)),
@@ -47,12 +36,7 @@ async function main(): Promise<void> {
           : '\n'),
     );
     if (unreadable > 0) process.exitCode = 2;
-  } finally {
-    await dataSource.destroy();
-  }
+  });
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`privaudit data-keys:rewrap failed: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+runCommand('data-keys:rewrap', main);

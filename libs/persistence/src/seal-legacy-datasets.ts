@@ -4,7 +4,7 @@
 // (its plaintext blob is missing or no longer matches its sha256), 0 otherwise.
 import { appConfigObject } from '../../config/src/app-config.schema';
 import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
-import { openDataSource } from './data-source-options';
+import { commandEnv, runCommand, withInstallationConnection } from './maintenance-command';
 import { LegacyDatasetSealer } from './encryption/legacy-dataset-sealer';
 import { MasterKeyring } from './encryption/master-keyring';
 import { TenantDb } from './tenancy/tenant-db';
@@ -19,21 +19,10 @@ const sealEnv = appConfigObject.pick({
 });
 
 async function main(): Promise<void> {
-  const given = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== ''));
-  const parsed = sealEnv.safeParse(given);
-  if (!parsed.success) {
-    // Never a value: every one of these is a secret or may carry one.
-    const variables = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
-    throw new Error(`invalid ${variables.join(', ')}`);
-  }
-  const env = parsed.data;
+  const env = commandEnv(sealEnv);
   if (env.DATA_ENCRYPTION_KEY === undefined) throw new Error('DATA_ENCRYPTION_KEY (the master key) is required');
   const keyring = new MasterKeyring(env.DATA_ENCRYPTION_KEY, env.DATA_ENCRYPTION_PREVIOUS_KEYS);
-  const dataSource = await openDataSource(
-    { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA },
-    { runMigrations: false },
-  );
-  try {
+  await withInstallationConnection(env, async (dataSource) => {
     const sealer = new LegacyDatasetSealer(
       new TenantDb(dataSource, env.DATABASE_TENANT_ROLE),
       keyring,
@@ -49,12 +38,7 @@ async function main(): Promise<void> {
         '\n',
     );
     if (o.missing + o.mismatched > 0) process.exitCode = 2;
-  } finally {
-    await dataSource.destroy();
-  }
+  });
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`privaudit data-keys:seal-legacy failed: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+runCommand('data-keys:seal-legacy', main);

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { appConfigObject } from '../../config/src/app-config.schema';
 import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
 import { sweepOrphanBlobs } from './blob-store/orphan-blob-sweep';
-import { openDataSource } from './data-source-options';
+import { commandEnv, runCommand, withInstallationConnection } from './maintenance-command';
 import { TenantDb } from './tenancy/tenant-db';
 
 const sweepEnv = appConfigObject.pick({ DATABASE_URL: true, DATABASE_SCHEMA: true, STORAGE_DIR: true });
@@ -15,18 +15,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'min-age-hours': { type: 'string', default: '24' } } });
   const hours = Number(values['min-age-hours']);
   if (!Number.isFinite(hours) || hours < 1) throw new Error('--min-age-hours must be a number of hours, at least 1');
-  const given = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== ''));
-  const parsed = sweepEnv.safeParse(given);
-  if (!parsed.success) {
-    const variables = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
-    throw new Error(`invalid ${variables.join(', ')}`);
-  }
-  const env = parsed.data;
-  const dataSource = await openDataSource(
-    { url: env.DATABASE_URL, schema: env.DATABASE_SCHEMA },
-    { runMigrations: false },
-  );
-  try {
+  const env = commandEnv(sweepEnv);
+  await withInstallationConnection(env, async (dataSource) => {
     const o = await sweepOrphanBlobs(
       new TenantDb(dataSource),
       new FilesystemBlobStore(env.STORAGE_DIR),
@@ -35,12 +25,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `examined ${o.examined} blob file(s) older than ${hours} h; removed ${o.removed} that no row uses\n`,
     );
-  } finally {
-    await dataSource.destroy();
-  }
+  });
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`privaudit blobs:sweep failed: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+runCommand('blobs:sweep', main);
