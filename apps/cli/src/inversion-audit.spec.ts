@@ -3,7 +3,12 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PENGUINS_SPEC, trainPenguinsTarget, writePenguinSplit } from '../../../test/fixtures/penguins';
+import {
+  PENGUINS_SPEC,
+  penguinsAuditArgs,
+  trainPenguinsTarget,
+  writePenguinSplit,
+} from '../../../test/fixtures/penguins';
 import type { AttributeInferenceMetrics, AuditReport, InversionFinding } from '../../../libs/engine/src/types';
 import { captureIo, type CapturedIo } from './cli-io';
 import { main } from './main';
@@ -28,29 +33,9 @@ function run(args: string[]): Promise<{ code: number; io: CapturedIo }> {
   return main(['node', 'privaudit', ...args], io).then((code) => ({ code, io }));
 }
 
-const auditArgs = (...extra: string[]): string[] => [
-  'audit',
-  '--model',
-  'penguins.onnx',
-  '--members',
-  'members.csv',
-  '--nonmembers',
-  'nonmembers.csv',
-  '--population',
-  'population.csv',
-  '--label',
-  'species',
-  '--id-column',
-  'id',
-  '--preprocessing',
-  'penguins.preprocessing.json',
-  '--quiet',
-  ...extra,
-];
-
 it('runs attribute inference and MI-Face, writes the report and the reconstructions', async () => {
   const { code } = await run(
-    auditArgs(
+    penguinsAuditArgs(
       '--attacks',
       'inversion.attribute,inversion.miface',
       '--sensitive-column',
@@ -76,7 +61,7 @@ it('refuses a continuous or unknown sensitive column in one line naming the colu
     ['gender', "sensitive column 'gender' is not a column of preprocessing spec"],
   ] as const) {
     const { code, io } = await run(
-      auditArgs('--attacks', 'inversion.attribute', '--sensitive-column', column, '--out', 'x.json'),
+      penguinsAuditArgs('--attacks', 'inversion.attribute', '--sensitive-column', column, '--out', 'x.json'),
     );
     const lines = io.stderr
       .join('')

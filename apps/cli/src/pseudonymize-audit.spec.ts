@@ -5,7 +5,12 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PENGUINS_SPEC, trainPenguinsTarget, writePenguinSplit } from '../../../test/fixtures/penguins';
+import {
+  PENGUINS_SPEC,
+  penguinsAuditArgs,
+  trainPenguinsTarget,
+  writePenguinSplit,
+} from '../../../test/fixtures/penguins';
 import { pdfText } from '../../../test/fixtures/pdf-text';
 import { pseudonymKeyId, pseudonymOf } from '../../../libs/engine/src/data/row-id-pseudonyms';
 import type { AuditReport } from '../../../libs/engine/src/types';
@@ -51,29 +56,9 @@ function run(args: string[]): Promise<{ code: number; io: CapturedIo }> {
   return main(['node', 'privaudit', ...args], io).then((code) => ({ code, io }));
 }
 
-const auditArgs = (...extra: string[]): string[] => [
-  'audit',
-  '--model',
-  'penguins.onnx',
-  '--members',
-  'members.csv',
-  '--nonmembers',
-  'nonmembers.csv',
-  '--population',
-  'population.csv',
-  '--label',
-  'species',
-  '--id-column',
-  'id',
-  '--preprocessing',
-  'penguins.preprocessing.json',
-  '--quiet',
-  ...extra,
-];
-
 it('writes JSON, HTML and PDF in which every row id is a pseudonym and no raw id appears', async () => {
   const { code, io } = await run(
-    auditArgs(
+    penguinsAuditArgs(
       '--attacks',
       'membership.loss,membership.confidence,inversion.attribute',
       '--sensitive-column',
@@ -142,15 +127,15 @@ it('privaudit pseudonymize gives the key holder the mapping, from an id list or 
 
 it('refuses a missing or short key and one flag without the other, in one line, never echoing the key', async () => {
   const cases: Array<[string[], number, RegExp]> = [
-    [auditArgs('--pseudonymize-ids', '--out', 'x.json'), 2, /--pseudonymize-ids needs --pseudonym-key-file/],
-    [auditArgs('--pseudonym-key-file', 'tenant.key', '--out', 'x.json'), 2, /applies with --pseudonymize-ids/],
+    [penguinsAuditArgs('--pseudonymize-ids', '--out', 'x.json'), 2, /--pseudonymize-ids needs --pseudonym-key-file/],
+    [penguinsAuditArgs('--pseudonym-key-file', 'tenant.key', '--out', 'x.json'), 2, /applies with --pseudonymize-ids/],
     [
-      auditArgs('--pseudonymize-ids', '--pseudonym-key-file', 'short.key', '--out', 'x.json'),
+      penguinsAuditArgs('--pseudonymize-ids', '--pseudonym-key-file', 'short.key', '--out', 'x.json'),
       1,
       /--pseudonym-key-file short\.key: a pseudonym key must hold at least 32 bytes/,
     ],
     [
-      auditArgs('--pseudonymize-ids', '--pseudonym-key-file', 'nope.key', '--out', 'x.json'),
+      penguinsAuditArgs('--pseudonymize-ids', '--pseudonym-key-file', 'nope.key', '--out', 'x.json'),
       1,
       /--pseudonym-key-file: file not found: nope\.key/,
     ],
@@ -168,7 +153,7 @@ it('refuses a missing or short key and one flag without the other, in one line, 
 
 it('a members / non-members overlap under pseudonymised ids names rows, never an id', async () => {
   const { code, io } = await run(
-    auditArgs(
+    penguinsAuditArgs(
       '--nonmembers',
       'members.csv',
       '--attacks',
