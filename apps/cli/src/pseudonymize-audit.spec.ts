@@ -110,18 +110,21 @@ it('privaudit pseudonymize gives the key holder the mapping, from an id list or 
   await fs.writeFile(path.join(dir, 'ids.txt'), `${memberIds[0]}\r\n${memberIds[1]}\n\n`);
   const fromList = await run(['pseudonymize', '--key-file', 'tenant.key', '--ids', 'ids.txt']);
   expect(fromList.code).toBe(0);
-  expect(fromList.io.stdout.join('\n').split('\n')).toEqual([
+  // Lines end with a newline, as a file redirected from stdout must.
+  expect(fromList.io.stdout.join('').split('\n')).toEqual([
     'id,pseudonym',
     `${memberIds[0]},${pseudonymOf(KEY, memberIds[0]!)}`,
     `${memberIds[1]},${pseudonymOf(KEY, memberIds[1]!)}`,
+    '',
   ]);
   expect(fromList.io.stderr.join('\n')).toContain(pseudonymKeyId(KEY));
   expect(fromList.io.stderr.join('\n')).not.toContain(KEY_HEX);
 
   const fromCsv = await run(['pseudonymize', '--key-file', 'tenant.key', '--ids', 'members.csv', '--id-column', 'id']);
   expect(fromCsv.code).toBe(0);
-  const rows = fromCsv.io.stdout.join('\n').split('\n');
-  expect(rows).toHaveLength(memberIds.length + 1);
+  const rows = fromCsv.io.stdout.join('').split('\n');
+  expect(rows).toHaveLength(memberIds.length + 2);
+  expect(rows.at(-1)).toBe('');
   expect(rows[5]).toBe(`${memberIds[4]},${pseudonymOf(KEY, memberIds[4]!)}`);
 });
 

@@ -44,9 +44,9 @@ export async function runPseudonymizeCommand(opts: PseudonymizeCommandOptions, i
   const key = await loadPseudonymKeyFile('--key-file', opts.keyFile, io);
   const text = (await readInputFile('--ids', opts.ids, io, MAX_IDS_FILE_BYTES)).toString('utf8');
   const ids = opts.idColumn !== undefined ? idsOfCsvColumn(text, opts.idColumn, opts.ids) : idsOfLines(text);
-  io.err(`key ${pseudonymKeyId(key)}: ${ids.length} id(s)`);
+  io.err(`key ${pseudonymKeyId(key)}: ${ids.length} id(s)\n`);
   const lines = ['id,pseudonym', ...ids.map((id) => `${csvField(id)},${pseudonymOf(key, id)}`)];
-  io.out(lines.join('\n'));
+  io.out(`${lines.join('\n')}\n`);
 }
 
 function idsOfLines(text: string): string[] {
