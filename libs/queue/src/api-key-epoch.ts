@@ -8,6 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 
+/** Where the epoch lives in Redis (the api's rate limiter reads it in its own script: api-throttler.guard.ts). */
+export function apiKeyEpochKey(prefix: string): string {
+  return `${prefix}:api-key-epoch`;
+}
+
 /** Injection token; RedisApiKeyEpoch is the implementation. */
 export abstract class ApiKeyEpoch {
   /** The current epoch, or null when it cannot be read (then nothing cached may be trusted). */
@@ -26,7 +31,7 @@ export class RedisApiKeyEpoch extends ApiKeyEpoch {
     // Fail at once while Redis is down (no offline queue): a request must not wait for the epoch.
     this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     this.redis.on('error', () => undefined); // an unreachable Redis only means no caching
-    this.key = `${prefix}:api-key-epoch`;
+    this.key = apiKeyEpochKey(prefix);
   }
 
   async read(): Promise<string | null> {

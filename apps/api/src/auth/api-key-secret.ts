@@ -20,7 +20,12 @@ export function hashApiKey(key: string): string {
 }
 
 export function apiKeyMatches(key: string, storedHash: string): boolean {
-  const a = Buffer.from(hashApiKey(key), 'hex');
+  return apiKeyHashMatches(hashApiKey(key), storedHash);
+}
+
+/** As apiKeyMatches, given the presented key's hashApiKey (computed once per request). */
+export function apiKeyHashMatches(keyHash: string, storedHash: string): boolean {
+  const a = Buffer.from(keyHash, 'hex');
   const b = Buffer.from(storedHash, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }

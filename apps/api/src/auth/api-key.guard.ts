@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { setScopeTenant } from '../../../../libs/persistence/src/tenancy/tenant-context';
 import { ServiceError, ServiceErrorCode } from '../http/service-error';
 import { ApiKeyService, AuthenticatedCaller } from './api-key.service';
+import { epochReadFor, presentedKeyHash } from './request-key-facts';
 import { looksLikeJwt, OidcTokenVerifier, TokenRefused } from './oidc-token-verifier';
 import { INSTALLATION_ADMIN, PUBLIC_KEY, ROLES_KEY, type RouteRole } from './roles.decorator';
 
@@ -31,7 +32,10 @@ export class ApiKeyGuard implements CanActivate {
         ServiceErrorCode.Unauthenticated,
         'an API key is required (x-api-key header or Authorization: Bearer)',
       );
-    const caller = looksLikeJwt(key) ? await this.tokenCaller(key) : await this.apiKeys.authenticate(key);
+    const caller = looksLikeJwt(key)
+      ? await this.tokenCaller(key)
+      : // The key's hash and the key-change epoch as the rate limiter found them for this request, if it did.
+        await this.apiKeys.authenticate(key, { keyHash: presentedKeyHash(req, key), epoch: epochReadFor(req) });
     if (!caller) throw new ServiceError(ServiceErrorCode.Unauthenticated, 'unknown, revoked or expired API key');
     req.caller = caller;
     // From here on the request acts for the key's tenant (TenantScopeMiddleware opened the scope): every

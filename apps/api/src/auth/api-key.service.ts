@@ -8,7 +8,7 @@ import { foundOrNotFound, ServiceError, ServiceErrorCode } from '../http/service
 import { ApiKeyChanges } from '../../../../libs/persistence/src/api-key-changes';
 import { ApiKeyEpoch } from '../../../../libs/queue/src/api-key-epoch';
 import { ApiKeyCache } from './api-key-cache';
-import { apiKeyMatches, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key-secret';
+import { apiKeyHashMatches, apiKeyMatches, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key-secret';
 
 export interface AuthenticatedCaller {
   readonly keyId: string;
@@ -116,17 +116,25 @@ export class ApiKeyService implements OnApplicationBootstrap {
     }
   }
 
-  async authenticate(key: string): Promise<AuthenticatedCaller | null> {
+  /**
+   * The caller a key authenticates, or null. `known`: what this request already worked out (auth/request-key-facts.ts):
+   * the key's sha256, and the key-change epoch read for this request after it arrived (else it is read here).
+   */
+  async authenticate(
+    key: string,
+    known: { readonly keyHash?: string; readonly epoch?: string } = {},
+  ): Promise<AuthenticatedCaller | null> {
     const prefix = apiKeyPrefix(key);
     if (!prefix) return null;
-    const keyHash = hashApiKey(key);
-    // One Redis round trip: a cached answer is trusted only under the current key-change epoch (api-key-cache.ts).
-    const epoch = await this.epoch.read();
+    const keyHash = known.keyHash ?? hashApiKey(key);
+    // A cached answer is trusted only under the current key-change epoch (api-key-cache.ts): one Redis round trip,
+    // unless the rate limiter's round trip for this request read it.
+    const epoch = known.epoch ?? (await this.epoch.read());
     const cached = this.cache.get(keyHash, epoch);
     if (cached) return cached;
     const lookup = this.cache.beginLookup(epoch);
     const found = await this.keys.findActiveForAuthentication(prefix);
-    if (!found || !apiKeyMatches(key, found.record.hash)) return null;
+    if (!found || !apiKeyHashMatches(keyHash, found.record.hash)) return null;
     const { record } = found;
     const now = new Date();
     // lastUsedAt is refreshed on lookups only: a cached key is looked up again at least every
