@@ -36,13 +36,20 @@ export function apiLoggerOptions(level: string): Params {
       // A request is logged as its id, method and path, a response as its status (pino-http adds responseTime):
       // never headers, so no secret header reaches a log line, and pino-http's per-request child logger (made for
       // every request, whatever the level) serialises and redacts a few fields instead of every header (issue 11).
+      // The serializers read the request and response themselves: wrapped (pino-http's default), each would first
+      // get pino-std-serializers' full copy of them, headers included, only to keep three fields of it.
+      wrapSerializers: false,
       serializers: {
-        // The logged URL without its query string (values of query parameters are the caller's data).
-        req: (req: { id?: unknown; method?: string; url?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: typeof req.url === 'string' ? (req.url.split('?')[0] as string) : req.url,
-        }),
+        // The logged URL (express's originalUrl, as pino-std-serializers takes it) without its query string
+        // (values of query parameters are the caller's data).
+        req: (req: { id?: unknown; method?: string; url?: string; originalUrl?: string }) => {
+          const url = req.originalUrl || req.url;
+          return {
+            id: req.id,
+            method: req.method,
+            url: typeof url === 'string' ? (url.split('?')[0] as string) : url,
+          };
+        },
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
     },
