@@ -168,13 +168,20 @@ describe('rate limiting (Redis-backed, per API key)', () => {
 
   it('answers 429 with Retry-After past the limit, per key, and never limits health checks', async () => {
     const statuses: number[] = [];
+    const remaining: unknown[] = [];
     let retryAfter: string | undefined;
     for (let i = 0; i < 7; i++) {
       const res = await request(svc.baseUrl).get('/models').set('x-api-key', svc.adminKey);
       statuses.push(res.status);
       if (res.status === 429) retryAfter = res.headers['retry-after'];
+      else {
+        expect(res.headers['x-ratelimit-limit']).toBe('5');
+        expect(Number(res.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
+        remaining.push(res.headers['x-ratelimit-remaining']);
+      }
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect(remaining).toEqual(['4', '3', '2', '1', '0']);
     expect(Number(retryAfter)).toBeGreaterThan(0);
     // Another key has its own bucket; bad keys are counted (and limited) before authentication.
     const other = await request(svc.baseUrl)
