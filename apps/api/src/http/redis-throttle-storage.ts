@@ -2,8 +2,7 @@
 // counts the hit in the caller's bucket and, in the same round trip, reads the API-key change epoch
 // (libs/queue/src/api-key-epoch.ts) that the key cache must check: one Redis command per request instead of two
 // (issue 11). The epoch is read after the request arrived, exactly as ApiKeyService's own read would be, so a
-// revocation stays immediate on every replica. Counts of concurrent requests share one write (ioredis
-// auto-pipelining). The bucket script is @nest-lab/throttler-storage-redis's (credits to
+// revocation stays immediate on every replica. The bucket script is @nest-lab/throttler-storage-redis's (credits to
 // wyattjoh's rate-limit-redis), with its keys ({<key>:<throttler>}:hits and :blocked) and its answers unchanged, so
 // buckets and 429 headers are the same as before; the script is sent once and then called by its sha (EVALSHA).
 // Fail-open: while Redis is unreachable requests are not limited (a warning at most once a minute) and no epoch is
@@ -88,13 +87,7 @@ export class RedisThrottleStorage implements ThrottlerStorage {
     private readonly epochKey: string | null,
     private readonly warn: Warn,
   ) {
-    this.redis = new Redis(url, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      // The counts of requests that arrive together (one event-loop turn, or while the previous batch is answered)
-      // go to Redis in one write: a socket write costs more CPU than the script (issue 11).
-      enableAutoPipelining: true,
-    }) as Redis & ThrottleCommands;
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) as Redis & ThrottleCommands;
     this.redis.on('error', () => undefined); // an unreachable Redis only means no limiting (warned on use)
     this.redis.defineCommand('privauditThrottle', { numberOfKeys: 2, lua: SCRIPT });
     this.redis.defineCommand('privauditThrottleReadingEpoch', { numberOfKeys: 3, lua: SCRIPT });
