@@ -11,7 +11,7 @@
 // figure that does not depend on what else runs: 1000 / (CPU ms per read) is the reads per second one core serves. Goal (issue 11): reads p99 < 50 ms at 500 req/s, zero errors.
 // The api's rate limiter (THROTTLE_LIMIT per API key per minute) would answer 429 long before 500 req/s from one
 // key: the bench raises THROTTLE_LIMIT so that it measures the api, not the limiter. The limiter still runs (one
-// Redis round trip per request), as in production.
+// Redis round trip per request, which also reads the API-key change epoch), as in production.
 // Measured 2026-11-26 on the shared 2-core machine, other sessions running. At load average 6.3-6.5 (after the
 // tenants merge): reads with no worker reached 170 of 500 req/s, p50 59 / p99 235 ms; while the worker trains
 // 109 req/s, p50 93 / p99 643 ms; commissions (10 req/s) p50 62 / p99 272 ms; zero errors, timeouts or non-2xx.
@@ -59,6 +59,24 @@
 // round trip per request, 2.00 in all), load average 2.0-2.4: reads idle 488 of 500 req/s, p50 18 / p99 63 ms, 1.80 ms
 // CPU per read, 1.19 Postgres round trips; while the worker trains 383 req/s, p50 26 / p99 83 ms, 1.92 ms; commissions
 // p99 917 ms (46 ms CPU each, the check threads); zero errors, timeouts or non-2xx. Goal still NOT met on this machine.
+// 2026-11-26, one Redis command per read (the limiter's Lua script also reads the key-change epoch for the key cache:
+// http/redis-throttle-storage.ts), the key hashed once per request, pino-http's serializers unwrapped. Redis round
+// trips per read 2.00 -> 1.00, Postgres unchanged (1.16-1.19). Alternating base / this build, 15 s per phase, load
+// average 3.4-6: api CPU per read idle 1.00 / 1.13 -> 1.02 / 1.09 ms, while the worker trains 0.99 / 1.01 -> 0.95 /
+// 1.13 ms; reads idle 500 / 500 -> 495 / 480 req/s (p99 39 / 46 -> 63 / 99 ms), training 428 / 401 -> 414 / 346
+// req/s (p99 168 / 119 -> 156 / 180 ms); zero errors, timeouts or non-2xx. Run to run the same build's CPU per read
+// moved between 1.0 and 1.5 ms with the machine's load, far more than the change, so both builds were also run side
+// by side, loaded at the
+// same time (2 x 250 req/s of the same reads, 20 s rounds, no worker): CPU per read -1.6 % (1.485 -> 1.462 ms, 4
+// rounds), where two copies of one build differ by 2.3 %. A small gain: the write to Redis that went was one of four
+// per read. Also measured side by side and left out: ioredis auto-pipelining of the limiter's counts (+1.8 %: at
+// these rates requests seldom share an event-loop turn), --max-semi-space-size=64 (-2.8 %, within noise), and
+// LOG_LEVEL=info instead of warn (+1.8 %, within noise). The training audit runs in these figures only when the
+// build's node_modules is a real directory: through a symlink the model sandbox's --allow-fs-read (its project's
+// node_modules) refuses the resolved path and every audit fails at once (AUDIT_PROCESS_CRASHED), so its phase then
+// runs with an idle worker. Goal still NOT met: what is left per read is the socket writes to Postgres, Redis and the
+// client, GC (--trace-gc: a ~10 MB young-generation scavenge every ~120 ms at ~450 reads/s, some 200 KB allocated per
+// read) and express / Nest / pino-http; more api processes (node:cluster) are the lever, not this code path.
 // Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --cpu-prof-dir DIR]
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
