@@ -98,6 +98,12 @@ export const appConfigObject = z.object({
   AUDIT_CHILD_ADDRESS_SPACE_MB: positiveInt(8192),
   /** CPU seconds of that process (RLIMIT_CPU). Default: twice AUDIT_TIMEOUT_SECONDS. */
   AUDIT_CHILD_CPU_SECONDS: z.coerce.number().int().positive().optional(),
+  /**
+   * CPU priority of that process (nice, 0-19; 0 leaves it as the worker's): training is batch work, so that on a host
+   * shared with the api, Postgres or Redis it takes the CPU they leave rather than slowing them. Applied to all of its
+   * threads (the `nice` command starts it) where the host has `nice`.
+   */
+  AUDIT_CHILD_NICE: z.coerce.number().int().min(0).max(19).default(10),
   /** Run that process without network (a new network namespace) where the kernel permits it; audits of remote endpoints keep it. */
   AUDIT_CHILD_ISOLATE_NETWORK: z
     .enum(['true', 'false'])
