@@ -72,6 +72,11 @@ export const appConfigObject = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('privaudit'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /**
+   * api processes sharing PORT (node:cluster): one Node process serves requests on one core, so a host that runs the
+   * api alone, or beside a worker, uses its cores with one per core. 1: a single process, no cluster.
+   */
+  API_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   STORAGE_DIR: z.string().min(1).default('./var/storage'),
   MAX_MODEL_BYTES: positiveInt(200 * 1024 * 1024),
   MAX_DATASET_BYTES: positiveInt(500 * 1024 * 1024),
