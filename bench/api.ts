@@ -59,7 +59,8 @@
 // round trip per request, 2.00 in all), load average 2.0-2.4: reads idle 488 of 500 req/s, p50 18 / p99 63 ms, 1.80 ms
 // CPU per read, 1.19 Postgres round trips; while the worker trains 383 req/s, p50 26 / p99 83 ms, 1.92 ms; commissions
 // p99 917 ms (46 ms CPU each, the check threads); zero errors, timeouts or non-2xx. Goal still NOT met on this machine.
-// Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --cpu-prof-dir DIR]
+// Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --api-processes N
+//   --cpu-prof-dir DIR] (--api-processes: API_PROCESSES, default one per core)
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -93,9 +94,41 @@ function cpuMs(pid: number | undefined): number | null {
   }
 }
 
+/** The api's processes: the one started and, with API_PROCESSES > 1, the cluster's processes it forked. */
+function apiPids(api: Child): number[] {
+  const pid = api.proc.pid as number;
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    // no /proc: the primary alone
+  }
+  return [pid, ...children];
+}
+
+/** CPU time of the api's processes, per pid (a process that ends between two readings drops out of both). */
+function apiCpu(api: Child): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of apiPids(api)) {
+    const ms = cpuMs(pid);
+    if (ms !== null) out.set(pid, ms);
+  }
+  return out;
+}
+
 /** The api's CPU time per request over a phase: what the api itself costs, whatever else loads the machine. */
-function cpuPerRequest(before: number | null, after: number | null, requests: number): string {
-  return before === null || after === null || requests === 0 ? 'n/a' : `${((after - before) / requests).toFixed(2)} ms`;
+function cpuPerRequest(before: Map<number, number>, after: Map<number, number>, requests: number): string {
+  let spent = 0;
+  for (const [pid, ms] of after) {
+    const was = before.get(pid);
+    if (was === undefined) return 'n/a (an api process restarted)';
+    spent += ms - was;
+  }
+  return after.size === 0 || requests === 0 ? 'n/a' : `${(spent / requests).toFixed(2)} ms`;
 }
 
 function loadAverage(): string {
@@ -136,15 +169,21 @@ interface RoundTrips {
   readonly http: number;
 }
 
-/** The api's Postgres statements and Redis commands so far (bench/round-trip-counter.ts, asked with SIGWINCH). */
+/** The api's Postgres statements and Redis commands so far, summed over its processes (asked with SIGWINCH). */
 async function roundTrips(api: Child): Promise<RoundTrips> {
-  const seen = api.output.match(/round-trips (\d+)/g)?.length ?? 0;
-  api.proc.kill('SIGWINCH');
+  const pids = apiPids(api);
+  const linesOf = (pid: number) => [
+    ...api.output.matchAll(new RegExp(`round-trips \\d+ pid ${pid} pg (\\d+) redis (\\d+) http (\\d+)`, 'g')),
+  ];
+  const seen = new Map(pids.map((pid) => [pid, linesOf(pid).length]));
+  for (const pid of pids) process.kill(pid, 'SIGWINCH');
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const lines = [...api.output.matchAll(/round-trips (\d+) pg (\d+) redis (\d+) http (\d+)/g)];
-    const line = lines[seen];
-    if (line) return { pg: Number(line[2]), redis: Number(line[3]), http: Number(line[4]) };
+    const latest = pids.map((pid) => linesOf(pid)[seen.get(pid) as number]);
+    if (latest.every((l) => l !== undefined)) {
+      const sum = (i: number) => latest.reduce((n, l) => n + Number((l as RegExpMatchArray)[i]), 0);
+      return { pg: sum(1), redis: sum(2), http: sum(3) };
+    }
     if (Date.now() > deadline) throw new Error(`the api did not report its round trips: ${api.output.slice(-1500)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -224,6 +263,8 @@ async function main(): Promise<void> {
   const rate = option('rate', 500);
   const commissions = option('commissions', 60);
   const commissionRate = option('commission-rate', 10);
+  // One api process per core by default (API_PROCESSES, node:cluster): one Node process serves on one core only.
+  const apiProcesses = option('api-processes', os.availableParallelism());
   const id = randomBytes(4).toString('hex');
   const schema = `bench_api_${id}`;
   const prefix = `bench-api-${id}`;
@@ -238,6 +279,7 @@ async function main(): Promise<void> {
     QUEUE_PREFIX: prefix,
     STORAGE_DIR: storage,
     PORT: '0',
+    API_PROCESSES: String(apiProcesses),
     PRIVAUDIT_BOOTSTRAP_ADMIN_KEY: adminKey,
     // Datasets are stored only encrypted (docs/security.md, "Data at rest"): a throw-away master key.
     DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -248,7 +290,7 @@ async function main(): Promise<void> {
     PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE: 'true',
   };
   console.log(
-    `node ${process.version}, ${os.availableParallelism()} cores, load average ${loadAverage()} (before start-up)`,
+    `node ${process.version}, ${os.availableParallelism()} cores, ${apiProcesses} api process(es), load average ${loadAverage()} (before start-up)`,
   );
   // --cpu-prof-dir <dir>: the api writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
   const profDir = process.argv.includes('--cpu-prof-dir')
@@ -269,6 +311,11 @@ async function main(): Promise<void> {
   let worker: Child | undefined;
   try {
     const port = (await api.waitFor(/listening on port (\d+)/, 60_000))[1];
+    // Every process of the cluster listening (they share the port).
+    for (const deadline = Date.now() + 60_000; (api.output.match(/listening on port/g)?.length ?? 0) < apiProcesses;) {
+      if (Date.now() > deadline) throw new Error(`not every api process started: ${api.output.slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const base = `http://127.0.0.1:${port}`;
     const call = async (
       method: string,
@@ -324,11 +371,11 @@ async function main(): Promise<void> {
         attacks: ['membership.loss'],
       })
     ).id as string;
-    const idleCpu = cpuMs(api.proc.pid);
+    const idleCpu = apiCpu(api);
     const idleTrips = await roundTrips(api);
     const idle = await readRun(idleAudit);
     const idleLoad = loadAverage();
-    const idleCpuPerRequest = cpuPerRequest(idleCpu, cpuMs(api.proc.pid), idle.requests.total);
+    const idleCpuPerRequest = cpuPerRequest(idleCpu, apiCpu(api), idle.requests.total);
     const idleTripsPerRequest = perRequest(idleTrips, await roundTrips(api));
 
     worker = new Child(
@@ -358,15 +405,15 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     console.log(`worker training reference models (audit running); load average ${loadAverage()}`);
-    const readCpu = cpuMs(api.proc.pid);
+    const readCpu = apiCpu(api);
     const readTrips = await roundTrips(api);
     const reads = await readRun(training);
-    const readCpuPerRequest = cpuPerRequest(readCpu, cpuMs(api.proc.pid), reads.requests.total);
+    const readCpuPerRequest = cpuPerRequest(readCpu, apiCpu(api), reads.requests.total);
     const readTripsPerRequest = perRequest(readTrips, await roundTrips(api));
 
     const readLoad = loadAverage();
     let next = 0;
-    const commissionCpu = cpuMs(api.proc.pid);
+    const commissionCpu = apiCpu(api);
     const commissionTrips = await roundTrips(api);
     const commissioned = await autocannon({
       url: base,
@@ -391,7 +438,7 @@ async function main(): Promise<void> {
         },
       ],
     });
-    const commissionCpuPerRequest = cpuPerRequest(commissionCpu, cpuMs(api.proc.pid), commissioned.requests.total);
+    const commissionCpuPerRequest = cpuPerRequest(commissionCpu, apiCpu(api), commissioned.requests.total);
     const commissionTripsPerRequest = perRequest(commissionTrips, await roundTrips(api));
     const stillTraining = (await call('GET', `/audits/${training}`)).status as string;
     console.log(`\nreads at ${rate} req/s for ${seconds} s, no worker running (load average after: ${idleLoad}):`);
