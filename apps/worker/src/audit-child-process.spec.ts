@@ -30,7 +30,7 @@ describe('runAuditInChild and its abort signal', () => {
       },
       {
         memoryLimitMb: 64,
-        sandbox: { addressSpaceMb: 4096, cpuSeconds: 60, isolateNetwork: false },
+        sandbox: { addressSpaceMb: 4096, cpuSeconds: 60, isolateNetwork: false, nice: 0 },
         entry: PROBE,
         timeoutMs: 60_000,
         signal: abort.signal,
