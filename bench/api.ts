@@ -59,25 +59,25 @@
 // round trip per request, 2.00 in all), load average 2.0-2.4: reads idle 488 of 500 req/s, p50 18 / p99 63 ms, 1.80 ms
 // CPU per read, 1.19 Postgres round trips; while the worker trains 383 req/s, p50 26 / p99 83 ms, 1.92 ms; commissions
 // p99 917 ms (46 ms CPU each, the check threads); zero errors, timeouts or non-2xx. Goal still NOT met on this machine.
-// 2026-11-26, one Redis command per read (the limiter's Lua script also reads the key-change epoch for the key cache:
-// http/redis-throttle-storage.ts), the key hashed once per request, pino-http's serializers unwrapped. Redis round
-// trips per read 2.00 -> 1.00, Postgres unchanged (1.16-1.19). Alternating base / this build, 15 s per phase, load
-// average 3.4-6: api CPU per read idle 1.00 / 1.13 -> 1.02 / 1.09 ms, while the worker trains 0.99 / 1.01 -> 0.95 /
-// 1.13 ms; reads idle 500 / 500 -> 495 / 480 req/s (p99 39 / 46 -> 63 / 99 ms), training 428 / 401 -> 414 / 346
-// req/s (p99 168 / 119 -> 156 / 180 ms); zero errors, timeouts or non-2xx. Run to run the same build's CPU per read
-// moved between 1.0 and 1.5 ms with the machine's load, far more than the change, so both builds were also run side
-// by side, loaded at the
-// same time (2 x 250 req/s of the same reads, 20 s rounds, no worker): CPU per read -1.6 % (1.485 -> 1.462 ms, 4
-// rounds), where two copies of one build differ by 2.3 %. A small gain: the write to Redis that went was one of four
-// per read. Also measured side by side and left out: ioredis auto-pipelining of the limiter's counts (+1.8 %: at
-// these rates requests seldom share an event-loop turn), --max-semi-space-size=64 (-2.8 %, within noise), and
-// LOG_LEVEL=info instead of warn (+1.8 %, within noise). The training audit runs in these figures only when the
-// build's node_modules is a real directory: through a symlink the model sandbox's --allow-fs-read (its project's
-// node_modules) refuses the resolved path and every audit fails at once (AUDIT_PROCESS_CRASHED), so its phase then
-// runs with an idle worker. Goal still NOT met: what is left per read is the socket writes to Postgres, Redis and the
-// client, GC (--trace-gc: a ~10 MB young-generation scavenge every ~120 ms at ~450 reads/s, some 200 KB allocated per
-// read) and express / Nest / pino-http; more api processes (node:cluster) are the lever, not this code path.
-// Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --cpu-prof-dir DIR]
+// 2026-11-26, one api process (before --api-processes), one Redis command per read (the limiter's Lua script also reads
+// the key-change epoch for the key cache: http/redis-throttle-storage.ts), the key hashed once per request, pino-http's
+// serializers unwrapped. Redis round trips per read 2.00 -> 1.00, Postgres unchanged (1.16-1.19). Alternating base /
+// this build, 15 s per phase, load average 3.4-6: api CPU per read idle 1.00 / 1.13 -> 1.02 / 1.09 ms, while the worker
+// trains 0.99 / 1.01 -> 0.95 / 1.13 ms; reads idle 500 / 500 -> 495 / 480 req/s (p99 39 / 46 -> 63 / 99 ms), training
+// 428 / 401 -> 414 / 346 req/s (p99 168 / 119 -> 156 / 180 ms); zero errors, timeouts or non-2xx. Run to run the same
+// build's CPU per read moved between 1.0 and 1.5 ms with the machine's load, far more than the change, so both builds
+// were also run side by side, loaded at the same time (2 x 250 req/s of the same reads, 20 s rounds, no worker): CPU
+// per read -1.6 % (1.485 -> 1.462 ms, 4 rounds), where two copies of one build differ by 2.3 %. A small gain: the write
+// to Redis that went was one of four per read. Also measured side by side and left out: ioredis auto-pipelining of the
+// limiter's counts (+1.8 %: at these rates requests seldom share an event-loop turn), --max-semi-space-size=64 (-2.8 %,
+// within noise), and LOG_LEVEL=info instead of warn (+1.8 %, within noise). The training audit runs in these figures
+// only when the build's node_modules is a real directory: through a symlink the model sandbox's --allow-fs-read (its
+// project's node_modules) refuses the resolved path and every audit fails at once (AUDIT_PROCESS_CRASHED), so its phase
+// then runs with an idle worker. Goal still NOT met: what is left per read is the socket writes to Postgres, Redis and
+// the client, GC (--trace-gc: a ~10 MB young-generation scavenge every ~120 ms at ~450 reads/s, some 200 KB allocated
+// per read) and express / Nest / pino-http; more api processes (node:cluster) are the lever, not this code path.
+// Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --api-processes N
+//   --cpu-prof-dir DIR] (--api-processes: API_PROCESSES, default one per core)
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -111,9 +111,41 @@ function cpuMs(pid: number | undefined): number | null {
   }
 }
 
+/** The api's processes: the one started and, with API_PROCESSES > 1, the cluster's processes it forked. */
+function apiPids(api: Child): number[] {
+  const pid = api.proc.pid as number;
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    // no /proc: the primary alone
+  }
+  return [pid, ...children];
+}
+
+/** CPU time of the api's processes, per pid (a process that ends between two readings drops out of both). */
+function apiCpu(api: Child): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of apiPids(api)) {
+    const ms = cpuMs(pid);
+    if (ms !== null) out.set(pid, ms);
+  }
+  return out;
+}
+
 /** The api's CPU time per request over a phase: what the api itself costs, whatever else loads the machine. */
-function cpuPerRequest(before: number | null, after: number | null, requests: number): string {
-  return before === null || after === null || requests === 0 ? 'n/a' : `${((after - before) / requests).toFixed(2)} ms`;
+function cpuPerRequest(before: Map<number, number>, after: Map<number, number>, requests: number): string {
+  let spent = 0;
+  for (const [pid, ms] of after) {
+    const was = before.get(pid);
+    if (was === undefined) return 'n/a (an api process restarted)';
+    spent += ms - was;
+  }
+  return after.size === 0 || requests === 0 ? 'n/a' : `${(spent / requests).toFixed(2)} ms`;
 }
 
 function loadAverage(): string {
@@ -154,15 +186,21 @@ interface RoundTrips {
   readonly http: number;
 }
 
-/** The api's Postgres statements and Redis commands so far (bench/round-trip-counter.ts, asked with SIGWINCH). */
+/** The api's Postgres statements and Redis commands so far, summed over its processes (asked with SIGWINCH). */
 async function roundTrips(api: Child): Promise<RoundTrips> {
-  const seen = api.output.match(/round-trips (\d+)/g)?.length ?? 0;
-  api.proc.kill('SIGWINCH');
+  const pids = apiPids(api);
+  const linesOf = (pid: number) => [
+    ...api.output.matchAll(new RegExp(`round-trips \\d+ pid ${pid} pg (\\d+) redis (\\d+) http (\\d+)`, 'g')),
+  ];
+  const seen = new Map(pids.map((pid) => [pid, linesOf(pid).length]));
+  for (const pid of pids) process.kill(pid, 'SIGWINCH');
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const lines = [...api.output.matchAll(/round-trips (\d+) pg (\d+) redis (\d+) http (\d+)/g)];
-    const line = lines[seen];
-    if (line) return { pg: Number(line[2]), redis: Number(line[3]), http: Number(line[4]) };
+    const latest = pids.map((pid) => linesOf(pid)[seen.get(pid) as number]);
+    if (latest.every((l) => l !== undefined)) {
+      const sum = (i: number) => latest.reduce((n, l) => n + Number((l as RegExpMatchArray)[i]), 0);
+      return { pg: sum(1), redis: sum(2), http: sum(3) };
+    }
     if (Date.now() > deadline) throw new Error(`the api did not report its round trips: ${api.output.slice(-1500)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -242,6 +280,8 @@ async function main(): Promise<void> {
   const rate = option('rate', 500);
   const commissions = option('commissions', 60);
   const commissionRate = option('commission-rate', 10);
+  // One api process per core by default (API_PROCESSES, node:cluster): one Node process serves on one core only.
+  const apiProcesses = option('api-processes', os.availableParallelism());
   const id = randomBytes(4).toString('hex');
   const schema = `bench_api_${id}`;
   const prefix = `bench-api-${id}`;
@@ -256,6 +296,7 @@ async function main(): Promise<void> {
     QUEUE_PREFIX: prefix,
     STORAGE_DIR: storage,
     PORT: '0',
+    API_PROCESSES: String(apiProcesses),
     PRIVAUDIT_BOOTSTRAP_ADMIN_KEY: adminKey,
     // Datasets are stored only encrypted (docs/security.md, "Data at rest"): a throw-away master key.
     DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -266,7 +307,7 @@ async function main(): Promise<void> {
     PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE: 'true',
   };
   console.log(
-    `node ${process.version}, ${os.availableParallelism()} cores, load average ${loadAverage()} (before start-up)`,
+    `node ${process.version}, ${os.availableParallelism()} cores, ${apiProcesses} api process(es), load average ${loadAverage()} (before start-up)`,
   );
   // --cpu-prof-dir <dir>: the api writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
   const profDir = process.argv.includes('--cpu-prof-dir')
@@ -287,6 +328,11 @@ async function main(): Promise<void> {
   let worker: Child | undefined;
   try {
     const port = (await api.waitFor(/listening on port (\d+)/, 60_000))[1];
+    // Every process of the cluster listening (they share the port).
+    for (const deadline = Date.now() + 60_000; (api.output.match(/listening on port/g)?.length ?? 0) < apiProcesses;) {
+      if (Date.now() > deadline) throw new Error(`not every api process started: ${api.output.slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const base = `http://127.0.0.1:${port}`;
     const call = async (
       method: string,
@@ -342,11 +388,11 @@ async function main(): Promise<void> {
         attacks: ['membership.loss'],
       })
     ).id as string;
-    const idleCpu = cpuMs(api.proc.pid);
+    const idleCpu = apiCpu(api);
     const idleTrips = await roundTrips(api);
     const idle = await readRun(idleAudit);
     const idleLoad = loadAverage();
-    const idleCpuPerRequest = cpuPerRequest(idleCpu, cpuMs(api.proc.pid), idle.requests.total);
+    const idleCpuPerRequest = cpuPerRequest(idleCpu, apiCpu(api), idle.requests.total);
     const idleTripsPerRequest = perRequest(idleTrips, await roundTrips(api));
 
     worker = new Child(
@@ -376,15 +422,15 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     console.log(`worker training reference models (audit running); load average ${loadAverage()}`);
-    const readCpu = cpuMs(api.proc.pid);
+    const readCpu = apiCpu(api);
     const readTrips = await roundTrips(api);
     const reads = await readRun(training);
-    const readCpuPerRequest = cpuPerRequest(readCpu, cpuMs(api.proc.pid), reads.requests.total);
+    const readCpuPerRequest = cpuPerRequest(readCpu, apiCpu(api), reads.requests.total);
     const readTripsPerRequest = perRequest(readTrips, await roundTrips(api));
 
     const readLoad = loadAverage();
     let next = 0;
-    const commissionCpu = cpuMs(api.proc.pid);
+    const commissionCpu = apiCpu(api);
     const commissionTrips = await roundTrips(api);
     const commissioned = await autocannon({
       url: base,
@@ -409,7 +455,7 @@ async function main(): Promise<void> {
         },
       ],
     });
-    const commissionCpuPerRequest = cpuPerRequest(commissionCpu, cpuMs(api.proc.pid), commissioned.requests.total);
+    const commissionCpuPerRequest = cpuPerRequest(commissionCpu, apiCpu(api), commissioned.requests.total);
     const commissionTripsPerRequest = perRequest(commissionTrips, await roundTrips(api));
     const stillTraining = (await call('GET', `/audits/${training}`)).status as string;
     console.log(`\nreads at ${rate} req/s for ${seconds} s, no worker running (load average after: ${idleLoad}):`);

@@ -1,6 +1,7 @@
 // Preloaded into the api by bench:api (node -r): counts the Postgres statements the api sends (node-postgres
 // waits for each one's answer before sending the next, so each is one round trip) and the Redis commands. On
-// SIGWINCH (a signal Nest's shutdown hooks leave alone) it prints the totals so far as one line: "round-trips <seq> pg <n> redis <n> http <n>". Bench only.
+// SIGWINCH (a signal Nest's shutdown hooks leave alone) it prints the totals so far as one line: "round-trips <seq> pid <pid> pg <n> redis <n> http <n>" (each api
+// process of a cluster, API_PROCESSES, counts its own). Bench only.
 import { Server } from 'node:http';
 import { isMainThread } from 'node:worker_threads';
 import * as pg from 'pg';
@@ -31,6 +32,8 @@ const emit = Server.prototype.emit as (this: Server, event: string, ...args: unk
 // The api's check threads load this file too (they inherit execArgv); only the main thread answers.
 if (isMainThread) {
   process.on('SIGWINCH', () => {
-    process.stdout.write(`round-trips ${++seq} pg ${counts.pg} redis ${counts.redis} http ${counts.http}\n`);
+    process.stdout.write(
+      `round-trips ${++seq} pid ${process.pid} pg ${counts.pg} redis ${counts.redis} http ${counts.http}\n`,
+    );
   });
 }

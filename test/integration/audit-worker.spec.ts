@@ -7,6 +7,7 @@ import { softmaxMlpOnnx, tinyRandomMlp } from '../fixtures/onnx-fixtures';
 import { digitsCsv, digitsModelOnnx } from '../e2e/support/audit-fixtures';
 import { uploadAuditInputs, type UploadedAuditInputs } from '../e2e/support/audit-inputs';
 import { REDIS_URL, RunningService, sleep, startService } from '../e2e/support/service-harness';
+import { referenceModelJobId } from '../../libs/queue/src/job-options';
 import { QueueName } from '../../libs/queue/src/queue-names';
 
 jest.setTimeout(240_000);
@@ -46,16 +47,76 @@ async function waitFor(
 }
 const finished = (a: { status: string }) => ['succeeded', 'failed', 'cancelled'].includes(a.status);
 
-/** The audit child of a worker we started, found by parent pid (never by name). */
-function auditChildPid(workerPid: number): number | null {
+/** The audit children of a worker we started (pid and command line), found by parent pid (never by name). */
+function auditChildren(workerPid: number): Array<{ pid: number; args: string }> {
   let out: string;
   try {
     out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(workerPid)], { encoding: 'utf8' });
   } catch {
-    return null;
+    return []; // ps exits 1 when the worker has no child at all
   }
-  const line = out.split('\n').find((l) => l.includes('audit-child.js'));
-  return line ? Number(line.trim().split(/\s+/)[0]) : null;
+  return out
+    .split('\n')
+    .filter((l) => l.includes('audit-child.js'))
+    .map((l) => {
+      const [pid, ...args] = l.trim().split(/\s+/);
+      return { pid: Number(pid), args: args.join(' ') };
+    });
+}
+
+/** Waits for the worker to fork an audit child; fails naming the audit's status and phase if none comes. */
+async function waitForAuditChild(svc: RunningService, workerPid: number, id: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const child = auditChildren(workerPid)[0];
+    if (child) return child;
+    if (Date.now() > deadline) {
+      const a = (await request(svc.baseUrl).get(`/audits/${id}`).set('x-api-key', svc.adminKey).expect(200)).body;
+      throw new Error(`no audit child of worker ${workerPid} appeared for audit ${id} (${a.status}/${a.phase})`);
+    }
+    await sleep(100);
+  }
+}
+
+/** One job of an audit's flow as BullMQ ended it: "<state>: <return value or failed reason>". */
+type JobOutcome = string;
+
+/**
+ * Waits until every job of the audit's flow (its reference-model jobs and its own) has ended in BullMQ, i.e. the
+ * worker is done with the audit, and says how each ended; fails naming each job's state if they do not end.
+ */
+async function auditJobOutcomes(
+  svc: RunningService,
+  id: string,
+  referenceModels: number,
+  timeoutMs = 120_000,
+): Promise<{ audit: JobOutcome; referenceModels: JobOutcome[] }> {
+  const queue = new Queue(QueueName.Audits, { connection: { url: REDIS_URL }, prefix: svc.env.QUEUE_PREFIX });
+  const ids = [id, ...Array.from({ length: referenceModels }, (_, m) => referenceModelJobId(id, 'offline', m))];
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const outcomes = await Promise.all(
+        ids.map(async (jobId) => {
+          const job = await queue.getJob(jobId);
+          if (!job) return { ended: false, outcome: `${jobId}: missing` };
+          const state = await job.getState();
+          const ended = state === 'completed' || state === 'failed';
+          const detail = state === 'failed' ? job.failedReason : String(job.returnvalue);
+          return { ended, outcome: ended ? `${state}: ${detail}` : `${jobId}: ${state}` };
+        }),
+      );
+      if (outcomes.every((o) => o.ended)) {
+        const [audit, ...models] = outcomes.map((o) => o.outcome);
+        return { audit: audit as string, referenceModels: models.sort() };
+      }
+      if (Date.now() > deadline)
+        throw new Error(`the jobs of audit ${id} did not end: ${outcomes.map((o) => o.outcome).join('; ')}`);
+      await sleep(200);
+    }
+  } finally {
+    await queue.close();
+  }
 }
 
 const slowAudit = { attacks: ['membership.rmia'], referenceModels: 2 };
@@ -90,13 +151,7 @@ describe('audit worker', () => {
       const worker = svc.workers[0]!;
       const id = await commission(svc, ids, slowAudit);
       await waitFor(svc, id, (a) => a.status === 'running' && a.phase !== 'starting');
-      let pid: number | null = null;
-      for (let i = 0; i < 50 && pid === null; i++) {
-        pid = auditChildPid(worker.pid);
-        if (pid === null) await sleep(100);
-      }
-      expect(pid).not.toBeNull();
-      process.kill(pid as number, 'SIGKILL');
+      process.kill((await waitForAuditChild(svc, worker.pid, id)).pid, 'SIGKILL');
       const failed = await waitFor(svc, id, finished);
       expect(failed.status).toBe('failed');
       expect(failed.failure).toEqual({
@@ -110,16 +165,38 @@ describe('audit worker', () => {
     });
 
     it('stops a running audit on cancel by killing its child', async () => {
-      const id = await commission(svc, ids, slowAudit);
-      await waitFor(svc, id, (a) => a.status === 'running' && a.phase !== 'starting');
+      const worker = svc.workers[0]!;
+      // Long training (several seconds per model, as in the graceful-shutdown test): the reference model's child
+      // cannot finish by itself before the worker sees the cancel, so its job ends 'cancelled' only if the cancel
+      // killed it. These settings also give the audit cache keys of its own: nothing the earlier tests' audits
+      // trained, or were killed while training, is cached or claimed.
+      const id = await commission(svc, ids, {
+        ...slowAudit,
+        referenceTraining: { epochs: 1000 },
+        referenceHidden: [512, 512],
+      });
+      // Cancelled once a model process of the audit runs. Cancelling as soon as the audit reads 'running' raced the
+      // job: it could still be preparing its child, so "no child right now" proved nothing, and the child forked
+      // a moment later was then taken for one that survived the cancel.
+      await waitForAuditChild(svc, worker.pid, id);
       await request(svc.baseUrl).post(`/audits/${id}/cancel`).set('x-api-key', svc.adminKey).expect(200);
-      // The worker notices within its poll interval and kills the child: it is gone soon after.
-      const deadline = Date.now() + 10_000;
-      while (auditChildPid(svc.workers[0]!.pid) !== null && Date.now() < deadline) await sleep(200);
-      expect(auditChildPid(svc.workers[0]!.pid)).toBeNull();
-      await sleep(500);
-      const after = await waitFor(svc, id, finished);
-      expect(after.status).toBe('cancelled');
+      // Judged once the worker is done with the audit (every job of its flow ended), not at one instant after the
+      // cancel: then no audit child may be left, and the job that was training must say the cancel stopped it.
+      const jobs = await auditJobOutcomes(svc, id, slowAudit.referenceModels);
+      const audit = (await request(svc.baseUrl).get(`/audits/${id}`).set('x-api-key', svc.adminKey).expect(200)).body;
+      // One object, so that a failure shows the surviving child's command line beside the audit's state and jobs.
+      expect({
+        auditChildren: auditChildren(worker.pid).map((c) => `${c.pid} ${c.args}`),
+        audit: `${audit.status}/${audit.phase}`,
+        jobs,
+      }).toEqual({
+        auditChildren: [],
+        audit: 'cancelled/cancelled',
+        jobs: {
+          audit: 'completed: audit already cancelled',
+          referenceModels: ['completed: audit already cancelled', 'completed: cancelled'],
+        },
+      });
       const findings: Array<{ n: number }> = await svc.db.query(
         `SELECT count(*)::int AS n FROM findings WHERE audit_id = $1`,
         [id],

@@ -5,10 +5,19 @@ import { Logger } from 'nestjs-pino';
 import { loadConfigOrExit } from '../../../libs/config/src/load-config';
 import { assertRedisNoEviction } from '../../../libs/queue/src/redis-eviction-policy';
 import { assertRedisPersistence } from '../../../libs/queue/src/redis-persistence';
+import { apiProcessSignals, isApiPrimary, runApiPrimary } from './api-processes';
 import { ApiModule } from './app.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
+  if (isApiPrimary(config.API_PROCESSES)) {
+    runApiPrimary({
+      processes: config.API_PROCESSES,
+      stopTimeoutMs: (config.SHUTDOWN_GRACE_SECONDS + 30) * 1000,
+      log: (line) => process.stdout.write(`privaudit api: ${line}\n`),
+    });
+    return;
+  }
   await assertRedisNoEviction(config.REDIS_URL);
   await assertRedisPersistence(config.REDIS_URL, {
     allowWithout: config.PRIVAUDIT_ALLOW_REDIS_WITHOUT_PERSISTENCE,
@@ -17,7 +26,7 @@ async function bootstrap(): Promise<void> {
   // rawBody: a preprocessing spec is hashed as the bytes sent (PUT /model-versions/:id/preprocessing).
   const app = await NestFactory.create(ApiModule.forRoot(config), { bufferLogs: true, rawBody: true });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  app.enableShutdownHooks(apiProcessSignals());
 
   const document = SwaggerModule.createDocument(
     app,

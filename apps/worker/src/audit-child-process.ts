@@ -54,6 +54,9 @@ export interface AuditChildOptions {
   readonly onSpawn?: (pid: number) => void;
 }
 
+/** How the supervisor reports a child stopped by its signal (cancellation, shutdown), or never started because of it. */
+const abortedFailure = () => new AuditChildFailure('aborted', 'AUDIT_ABORTED', 'the audit was stopped');
+
 const OOM_MARKERS = ['heap out of memory', 'Reached heap limit', 'Fatal process out of memory'];
 const STDERR_TAIL_BYTES = 8192;
 
@@ -99,7 +102,10 @@ export function trainReferenceModelInChild(
   );
 }
 
-/** Makes the scratch directory, prepares the request in it, then supervises the child; the directory goes with it. */
+/**
+ * Makes the scratch directory, prepares the request in it, then supervises the child; the directory goes with it. A
+ * signal aborted while the request was prepared (the audit cancelled meanwhile) forks nothing.
+ */
 async function runInChild<T>(
   prepare: (scratch: string) => Promise<ParentToChild>,
   opts: AuditChildOptions,
@@ -110,6 +116,7 @@ async function runInChild<T>(
   let request: ParentToChild;
   try {
     request = await prepare(scratch);
+    if (opts.signal.aborted) throw abortedFailure();
   } catch (e) {
     rmSync(scratch, { recursive: true, force: true });
     throw e;
@@ -161,7 +168,7 @@ function superviseChild<T>(
       outcome.failure ??= failure;
       child.kill('SIGKILL');
     };
-    const onAbort = () => kill(new AuditChildFailure('aborted', 'AUDIT_ABORTED', 'the audit was stopped'));
+    const onAbort = () => kill(abortedFailure());
     const timer = setTimeout(
       () =>
         kill(

@@ -40,6 +40,26 @@ describe('runChildCancellably', () => {
     expect(polls).toBe(1);
   });
 
+  it('looks at the audit as soon as the child is forked: a cancel made before the fork stops it before the first tick', async () => {
+    // The job checked the audit before preparing its child; the cancel landed in between. Without the look at fork
+    // time the child would run until the first tick (CANCEL_POLL_INTERVAL_MS); no timer is advanced here.
+    jest.useFakeTimers();
+    let polls = 0;
+    const result = runChildCancellably(new AbortController().signal, new ShutdownSignal(), (cancel) => ({
+      poll: () => {
+        polls++;
+        cancel();
+      },
+      run: (signal, childStarted) => {
+        const child = childUntilAborted(signal);
+        childStarted();
+        return child;
+      },
+    }));
+    await expect(result).resolves.toBe('cancelled');
+    expect(polls).toBe(1);
+  });
+
   it('hands the job back when the job is aborted while the worker is stopping', async () => {
     const job = new AbortController();
     const shutdown = new ShutdownSignal();

@@ -24,7 +24,7 @@ async function bootstrap(): Promise<void> {
       host.prlimit
         ? `limits ${sandbox.addressSpaceMb} MB address space, ${sandbox.cpuSeconds} s CPU`
         : 'WARNING: prlimit not found, no address-space or CPU limit (install util-linux)'
-    }; ${
+    }; ${host.nice && sandbox.nice > 0 ? `CPU priority nice ${sandbox.nice}` : 'CPU priority of the worker'}; ${
       !sandbox.isolateNetwork
         ? 'network isolation off (AUDIT_CHILD_ISOLATE_NETWORK=false)'
         : host.unshareNet

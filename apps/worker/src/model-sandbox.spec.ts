@@ -3,6 +3,7 @@
 // host's memory. Needs dist/ (npm test builds it first).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import * as os from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeMemoryBomb, softmaxMlpOnnx, tinyRandomMlp } from '../../../test/fixtures/onnx-fixtures';
@@ -13,7 +14,7 @@ import { type ChildSandboxOptions, hostCapabilities } from './model-sandbox';
 jest.setTimeout(120_000);
 
 const PROBE = join(__dirname, '../../../test/fixtures/sandbox-probe-child.js');
-const SANDBOX: ChildSandboxOptions = { addressSpaceMb: 4096, cpuSeconds: 600, isolateNetwork: true };
+const SANDBOX: ChildSandboxOptions = { addressSpaceMb: 4096, cpuSeconds: 600, isolateNetwork: true, nice: 10 };
 
 interface ProbeReport {
   envKeys: string[];
@@ -27,6 +28,8 @@ interface ProbeReport {
   network: string;
   wasm: string;
   worker: string;
+  nice: number;
+  workerNice: number | string;
 }
 
 let dir: string;
@@ -119,6 +122,11 @@ describe('the model process sandbox', () => {
     expect(report.readMembers).toBe('yes');
     expect(report.readSecret).toBe('ERR_ACCESS_DENIED');
     expect(report.worker).toBe('ok'); // reference models train in worker threads
+    // Training runs below the priority of the api, Postgres and Redis on a shared host (AUDIT_CHILD_NICE), in every
+    // thread; the nice command is in coreutils, so this host has it.
+    expect(hostCapabilities().nice).toBe(true);
+    const niced = Math.min(19, 10 + os.getPriority());
+    expect([report.nice, report.workerNice]).toEqual([niced, niced]);
     expect(report.writeOutside).toBe('ERR_ACCESS_DENIED');
     if (hostCapabilities().unshareNet) expect(report.network).not.toBe('connected');
     else expect(report.network).toBe('connected'); // documented: no network namespace on this host
@@ -135,7 +143,7 @@ describe('the model process sandbox', () => {
           port,
         },
       ),
-      { addressSpaceMb: 4096, cpuSeconds: 77, isolateNetwork: false },
+      { addressSpaceMb: 4096, cpuSeconds: 77, isolateNetwork: false, nice: 0 },
     );
     expect(report.addressSpaceLine.split(/\s+/).slice(3, 5)).toEqual([
       String(4096 * 1024 * 1024),
@@ -143,6 +151,7 @@ describe('the model process sandbox', () => {
     ]);
     expect(report.cpuLine.split(/\s+/).slice(3, 5)).toEqual(['77', '77']);
     expect(report.network).toBe('connected'); // isolation off: the remote-endpoint case
+    expect(report.nice).toBe(os.getPriority()); // AUDIT_CHILD_NICE=0: the worker's own priority
     // WebAssembly memories (undici's HTTP parser) still instantiate under the address-space limit.
     expect(report.wasm).toBe('ok');
   });
@@ -163,7 +172,7 @@ describe('the model process sandbox', () => {
     try {
       await runAuditInChild(auditInput(files), {
         memoryLimitMb: 512,
-        sandbox: { addressSpaceMb: 4096, cpuSeconds: 600, isolateNetwork: true },
+        sandbox: { ...SANDBOX },
         timeoutMs: 90_000,
         signal: new AbortController().signal,
         onProgress: () => undefined,

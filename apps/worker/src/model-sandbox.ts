@@ -19,6 +19,8 @@ export interface ChildSandboxOptions {
   readonly cpuSeconds: number;
   /** Drop the network (a new, empty network namespace) where the kernel permits it. */
   readonly isolateNetwork: boolean;
+  /** Niceness of the child and all its threads (0: the worker's own priority). */
+  readonly nice: number;
 }
 
 /** The sandbox the worker's configuration asks for. */
@@ -27,11 +29,13 @@ export function sandboxOptionsOf(config: {
   readonly AUDIT_CHILD_CPU_SECONDS?: number | undefined;
   readonly AUDIT_TIMEOUT_SECONDS: number;
   readonly AUDIT_CHILD_ISOLATE_NETWORK: boolean;
+  readonly AUDIT_CHILD_NICE: number;
 }): ChildSandboxOptions {
   return {
     addressSpaceMb: config.AUDIT_CHILD_ADDRESS_SPACE_MB,
     cpuSeconds: config.AUDIT_CHILD_CPU_SECONDS ?? 2 * config.AUDIT_TIMEOUT_SECONDS,
     isolateNetwork: config.AUDIT_CHILD_ISOLATE_NETWORK,
+    nice: config.AUDIT_CHILD_NICE,
   };
 }
 
@@ -40,7 +44,12 @@ export interface SandboxedCommand {
   readonly args: string[];
   readonly env: NodeJS.ProcessEnv;
   /** What could be applied on this machine (for the worker's start-up log and the tests). */
-  readonly applied: { readonly limits: boolean; readonly network: boolean; readonly permissions: boolean };
+  readonly applied: {
+    readonly limits: boolean;
+    readonly network: boolean;
+    readonly permissions: boolean;
+    readonly nice: boolean;
+  };
 }
 
 /** The only variables the child sees. Nothing in them is a secret. */
@@ -54,6 +63,8 @@ export function scrubbedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 interface HostCapabilities {
   readonly prlimit: boolean;
+  /** Whether coreutils' nice runs here. */
+  readonly nice: boolean;
   /** How to enter a new network namespace here (plain, or inside a user namespace), if at all. */
   readonly unshareNet?: readonly string[];
 }
@@ -76,7 +87,11 @@ export function hostCapabilities(): HostCapabilities {
       ['unshare', '-n'],
       ['unshare', '-r', '-n'],
     ].find(([cmd, ...flags]) => succeeds(cmd as string, [...flags, 'true']));
-    capabilities = { prlimit: succeeds('prlimit', ['--version']), ...(netns ? { unshareNet: netns } : {}) };
+    capabilities = {
+      prlimit: succeeds('prlimit', ['--version']),
+      nice: succeeds('nice', ['-n', '1', 'true']),
+      ...(netns ? { unshareNet: netns } : {}),
+    };
   }
   return capabilities;
 }
@@ -139,12 +154,15 @@ export function sandboxedCommand(args: {
       ]
     : [];
   const netns = args.sandbox.isolateNetwork && !args.allowNetwork ? (host.unshareNet ?? []) : [];
-  const full = [...netns, ...limits, ...node];
+  // nice (not os.setPriority after the fork): Linux keeps a niceness per thread, and the command sets it before Node
+  // starts any, so the training threads inherit it.
+  const nice = host.nice && args.sandbox.nice > 0 ? ['nice', '-n', String(args.sandbox.nice)] : [];
+  const full = [...netns, ...nice, ...limits, ...node];
   return {
     command: full[0] as string,
     args: full.slice(1),
     env: scrubbedEnv(args.env ?? process.env),
-    applied: { limits: host.prlimit, network: netns.length > 0, permissions: true },
+    applied: { limits: host.prlimit, network: netns.length > 0, permissions: true, nice: nice.length > 0 },
   };
 }
 

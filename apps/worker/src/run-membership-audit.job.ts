@@ -118,13 +118,14 @@ export class RunMembershipAuditJob implements JobHandler<JobName.RunMembershipAu
       );
       return {
         poll: () => progress.checkStatus(),
-        run: async (signal) => {
+        run: async (signal, childStarted) => {
           const report = await runAuditInChild(input, {
             memoryLimitMb: this.config.AUDIT_CHILD_MEMORY_MB,
             sandbox: sandboxOptionsOf(this.config),
             timeoutMs: timeLeftMs,
             timeoutReason: auditTimeoutReason(this.config.AUDIT_TIMEOUT_SECONDS),
             signal,
+            onSpawn: childStarted,
             onProgress: (phase, fraction) => progress.report(phase, fraction),
             onQueries: async (queries) => {
               if ((await this.audits.recordQueries(auditId, queries)) === null)

@@ -133,7 +133,7 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
           () => undefined,
         );
       },
-      run: async (signal) => {
+      run: async (signal, childStarted) => {
         const trained = await trainReferenceModelInChild(
           async (scratch) => ({ audit: await this.inputs.of(audit, scratch), mode: data.mode, m: data.m }),
           {
@@ -142,6 +142,7 @@ export class TrainReferenceModelJob implements JobHandler<JobName.TrainReference
             timeoutMs: timeLeftMs,
             timeoutReason: auditTimeoutReason(this.config.AUDIT_TIMEOUT_SECONDS),
             signal,
+            onSpawn: childStarted,
             onProgress: () => undefined,
             // Epochs 'auto' measures the endpoint's fit on the members: those queries count against the budget.
             onQueries: async (queries) => {

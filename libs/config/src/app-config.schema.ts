@@ -72,6 +72,11 @@ export const appConfigObject = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('privaudit'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /**
+   * api processes sharing PORT (node:cluster): one Node process serves requests on one core, so a host that runs the
+   * api alone, or beside a worker, uses its cores with one per core. 1: a single process, no cluster.
+   */
+  API_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   STORAGE_DIR: z.string().min(1).default('./var/storage'),
   MAX_MODEL_BYTES: positiveInt(200 * 1024 * 1024),
   MAX_DATASET_BYTES: positiveInt(500 * 1024 * 1024),
@@ -98,6 +103,12 @@ export const appConfigObject = z.object({
   AUDIT_CHILD_ADDRESS_SPACE_MB: positiveInt(8192),
   /** CPU seconds of that process (RLIMIT_CPU). Default: twice AUDIT_TIMEOUT_SECONDS. */
   AUDIT_CHILD_CPU_SECONDS: z.coerce.number().int().positive().optional(),
+  /**
+   * CPU priority of that process (nice, 0-19; 0 leaves it as the worker's): training is batch work, so that on a host
+   * shared with the api, Postgres or Redis it takes the CPU they leave rather than slowing them. Applied to all of its
+   * threads (the `nice` command starts it) where the host has `nice`.
+   */
+  AUDIT_CHILD_NICE: z.coerce.number().int().min(0).max(19).default(10),
   /** Run that process without network (a new network namespace) where the kernel permits it; audits of remote endpoints keep it. */
   AUDIT_CHILD_ISOLATE_NETWORK: z
     .enum(['true', 'false'])

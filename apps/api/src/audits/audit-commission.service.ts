@@ -477,7 +477,8 @@ export class AuditCommissionService {
     const previous = await this.audits.markCancelled(id);
     if (previous === null)
       throw new ServiceError(ServiceErrorCode.AuditNotActive, `audit ${id} is not queued or running`);
-    // A running audit is stopped by its worker, which sees the cancelled status at its next progress write.
+    // A running audit is stopped by its worker, which looks at the audit every second while a model process runs,
+    // and once when it forks one (apps/worker/src/cancellable-child-run.ts), and kills the process.
     if (previous === AuditStatus.Queued) await this.queue.removeWaiting(id).catch(() => false);
     return this.get(id);
   }
