@@ -80,7 +80,8 @@
 // 1.2-3.5: CPU per read idle 1.65 / 1.41 -> 1.62 / 1.30 ms, while the worker trains 1.45 / 1.16 -> 1.05 / 1.07 ms;
 // reads 500 req/s in every phase, p99 idle 70 / 47 -> 72 / 52 ms, training 56 / 84 -> 48 / 53 ms (the goal met in
 // one of the two runs); zero errors, timeouts or non-2xx. Side by side (one process each, 4 x 20 s at 250 req/s,
-// load 1-3): 1.656 -> 1.606 ms per read (-3.0 %, lower in each of the 4 rounds).
+// load 1-3): 1.656 -> 1.606 ms per read (-3.0 %, lower in each of the 4 rounds). Two alternating pairs just before,
+// at load average 3.6-6.4, went the other way (1.64 / 1.35 / 1.49 / 1.32 -> 1.70 / 1.31 / 1.74 / 1.49 ms): noise.
 // Run: npm run bench:api [-- --seconds 20 --rate 500 --commissions 60 --commission-rate 10 --api-processes N
 //   --cpu-prof-dir DIR] (--api-processes: API_PROCESSES, default one per core)
 import autocannon from 'autocannon';
