@@ -24,7 +24,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (read && 'problem' in read) throw new InvalidConfigError([`REPORT_SIGNING_KEY_FILE ${read.problem}`]);
     return parsed.data;
   }
-  const problems = parsed.error.issues.map((issue) => {
+  throw new InvalidConfigError(describeConfigIssues(parsed.error.issues, env));
+}
+
+/**
+ * One line per failing variable, naming it and what is wrong with it, never its value (the service at boot and the
+ * maintenance commands, libs/persistence/src/maintenance-command.ts, say the same).
+ */
+export function describeConfigIssues(
+  issues: ReadonlyArray<{ readonly code: string; readonly path: readonly PropertyKey[]; readonly message: string }>,
+  env: NodeJS.ProcessEnv,
+): string[] {
+  return issues.map((issue) => {
     const variable = String(issue.path[0] ?? '?');
     // A cross-variable rule (code 'custom') can fail on a defaulted variable: its message says what is wrong.
     if (issue.code !== 'custom') {
@@ -35,7 +46,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       return `${variable} is invalid (${issue.code === 'custom' && issue.message.startsWith('must differ') ? issue.message : secretSafeHint(variable)})`;
     return `${variable}: ${issue.message}`;
   });
-  throw new InvalidConfigError(problems);
 }
 
 function secretSafeHint(variable: string): string {

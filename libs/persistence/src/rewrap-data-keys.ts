@@ -1,6 +1,6 @@
 // `npm run data-keys:rewrap`: the second half of a master-key rotation (docs/security.md, "Rotating the master
 // key"). With the new key in DATA_ENCRYPTION_KEY and the old one(s) in DATA_ENCRYPTION_PREVIOUS_KEYS, re-wraps every
-// data key still wrapped under an old master key. Only the 60-byte wrapped keys change: no dataset is re-encrypted.
+// data key still wrapped under an old master key. Only the 61-byte wrapped keys change: no dataset is re-encrypted.
 // Idempotent and safe to run while the service runs (each row is swapped with a compare-and-set).
 import { appConfigObject } from '../../config/src/app-config.schema';
 import { FilesystemBlobStore } from './blob-store/filesystem-blob-store';
