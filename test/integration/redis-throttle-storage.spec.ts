@@ -1,5 +1,5 @@
 // The api's rate-limit storage (apps/api/src/http/redis-throttle-storage.ts) against the real Redis: it counts and
-// blocks exactly as @nest-lab/throttler-storage-redis (whose script and keys it keeps), reads the API-key change
+// blocks exactly as @nest-lab/throttler-storage-redis (whose keys and answers it keeps), reads the API-key change
 // epoch in the same command, and fails open when Redis is unreachable.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';

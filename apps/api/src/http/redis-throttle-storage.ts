@@ -2,9 +2,9 @@
 // counts the hit in the caller's bucket and, in the same round trip, reads the API-key change epoch
 // (libs/queue/src/api-key-epoch.ts) that the key cache must check: one Redis command per request instead of two
 // (issue 11). The epoch is read after the request arrived, exactly as ApiKeyService's own read would be, so a
-// revocation stays immediate on every replica. The bucket script is @nest-lab/throttler-storage-redis's (credits to
-// wyattjoh's rate-limit-redis), with its keys ({<key>:<throttler>}:hits and :blocked) and its answers unchanged, so
-// buckets and 429 headers are the same as before; the script is sent once and then called by its sha (EVALSHA).
+// revocation stays immediate on every replica. The buckets keep @nest-lab/throttler-storage-redis's keys
+// ({<key>:<throttler>}:hits and :blocked) and its answers (test/integration/redis-throttle-storage.spec.ts compares
+// the two), so buckets and 429 headers are the same as before; the script is sent once, then called by its sha.
 // Fail-open: while Redis is unreachable requests are not limited (a warning at most once a minute) and no epoch is
 // read here (ApiKeyService then reads it itself and, Redis being down, caches nothing). Commands fail at once
 // when Redis is down (no offline queue) instead of holding requests.
@@ -21,46 +21,42 @@ export interface ThrottleCount {
   readonly epoch: string | undefined;
 }
 
+// One hit of a bucket. KEYS: the hit counter, the block marker, and (only when asked for) the key-change epoch.
+// ARGV: the window (ms), the limit, how long a block lasts (ms). Answers hits, window left (ms), blocked (1/0),
+// block left (ms) and the epoch (false when not asked for or not set).
 const SCRIPT = `
-local hitKey = KEYS[1]
-local blockKey = KEYS[2]
-local ttl = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-local blockDuration = tonumber(ARGV[4])
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local blockMs = tonumber(ARGV[3])
 
-local totalHits = redis.call('INCR', hitKey)
-local timeToExpire = redis.call('PTTL', hitKey)
-
-if timeToExpire <= 0 then
-  redis.call('PEXPIRE', hitKey, ttl)
-  timeToExpire = ttl
+local hits = redis.call('INCR', KEYS[1])
+local windowLeft = redis.call('PTTL', KEYS[1])
+if windowLeft <= 0 then
+  redis.call('PEXPIRE', KEYS[1], window)
+  windowLeft = window
 end
 
-local isBlocked = redis.call('GET', blockKey)
-local timeToBlockExpire = 0
-
-if isBlocked then
-  timeToBlockExpire = redis.call('PTTL', blockKey)
-elseif totalHits > limit then
-  redis.call('SET', blockKey, 1, 'PX', blockDuration)
-  isBlocked = '1'
-  timeToBlockExpire = blockDuration
-end
-
-if isBlocked and timeToBlockExpire <= 0 then
-  redis.call('DEL', blockKey)
-  redis.call('SET', hitKey, 1, 'PX', ttl)
-  totalHits = 1
-  timeToExpire = ttl
-  isBlocked = false
+local blockLeft = 0
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  blockLeft = redis.call('PTTL', KEYS[2])
+  if blockLeft <= 0 then
+    -- A marker without an expiry would block forever: lift it and start the bucket over.
+    redis.call('DEL', KEYS[2])
+    redis.call('SET', KEYS[1], 1, 'PX', window)
+    hits = 1
+    windowLeft = window
+    blockLeft = 0
+  end
+elseif hits > limit then
+  redis.call('SET', KEYS[2], 1, 'PX', blockMs)
+  blockLeft = blockMs
 end
 
 local epoch = false
-if KEYS[3] then
+if #KEYS == 3 then
   epoch = redis.call('GET', KEYS[3])
 end
-
-return { totalHits, timeToExpire, isBlocked and 1 or 0, timeToBlockExpire, epoch }
+return { hits, windowLeft, blockLeft > 0 and 1 or 0, blockLeft, epoch }
 `;
 
 type ThrottleReply = [number, number, number, number, string | null];
@@ -131,12 +127,11 @@ export class RedisThrottleStorage implements ThrottlerStorage {
             hitKey,
             blockKey,
             this.epochKey as string,
-            throttlerName,
             ttl,
             limit,
             blockDuration,
           )
-        : await this.redis.privauditThrottle(hitKey, blockKey, throttlerName, ttl, limit, blockDuration);
+        : await this.redis.privauditThrottle(hitKey, blockKey, ttl, limit, blockDuration);
       return parseReply(reply);
     } catch (e) {
       if (Date.now() - this.lastWarning > 60_000) {
