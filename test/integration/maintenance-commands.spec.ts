@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -20,6 +19,7 @@ import { TypeOrmDataKeyRepository } from '../../libs/persistence/src/typeorm/typ
 import { TypeOrmDatasetRepository } from '../../libs/persistence/src/typeorm/typeorm-dataset.repository';
 import { TypeOrmTenantRepository } from '../../libs/persistence/src/typeorm/typeorm-tenant.repository';
 import { DATABASE_URL, openTestSchema } from './support/test-infrastructure';
+import { freePort } from '../fixtures/free-port';
 
 const ROOT = resolve(__dirname, '../..');
 const COMMANDS = {
@@ -57,16 +57,6 @@ const newKey = () => randomBytes(32).toString('base64');
 const mkId = (b64: string) => masterKeyId(Buffer.from(b64, 'base64'));
 
 /** A port nothing listens on (bound then released). */
-function closedPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => done(typeof address === 'object' && address ? address.port : 1));
-    });
-  });
-}
 
 describe('maintenance commands, run as programs', () => {
   let dataSource: DataSource;
@@ -358,7 +348,7 @@ describe('maintenance commands, run as programs', () => {
     });
 
     it.each(Object.keys(COMMANDS) as Command[])('%s: a DATABASE_URL nothing answers at', async (command) => {
-      const url = `postgres://privaudit:${password}@127.0.0.1:${await closedPort()}/privaudit`;
+      const url = `postgres://privaudit:${password}@127.0.0.1:${await freePort()}/privaudit`;
       const out = await run(command, { ...envOf('errors', keyEnv), DATABASE_URL: url });
       expectRefused(out, command, 'DATABASE_URL', password);
     });

@@ -1,18 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { assertRedisNoEviction } from '../../libs/queue/src/redis-eviction-policy';
 import { REDIS_URL } from './support/test-infrastructure';
+import { freePort } from '../fixtures/free-port';
 
 jest.setTimeout(30_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('assertRedisNoEviction', () => {
   it('accepts the shared Redis (noeviction)', async () => {

@@ -2,23 +2,14 @@
 // settings other suites rely on), and the api refusing to start on a Redis that keeps nothing on disk.
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { assertRedisPersistence } from '../../libs/queue/src/redis-persistence';
 import { API_ENTRY, assertBuilt, DATABASE_URL, ManagedProcess } from '../e2e/support/service-harness';
+import { freePort } from '../fixtures/free-port';
 
 jest.setTimeout(60_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(dir: string, persistence: string[]): Promise<{ url: string; server: ChildProcess }> {
   const port = await freePort();

@@ -2,20 +2,11 @@
 // must never be restarted or filled): restartable on the same port and files, with AOF on or off.
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { sleep } from '../../e2e/support/service-harness';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../fixtures/free-port';
 
 export class OwnRedis {
   private server?: ChildProcess;
