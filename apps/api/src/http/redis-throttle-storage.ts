@@ -62,8 +62,8 @@ return { hits, windowLeft, blockLeft > 0 and 1 or 0, blockLeft, epoch }
 type ThrottleReply = [number, number, number, number, string | null];
 
 interface ThrottleCommands {
+  /** The script: the number of keys (2, or 3 with the epoch), the keys, then ARGV. */
   privauditThrottle(...args: (string | number)[]): Promise<unknown>;
-  privauditThrottleReadingEpoch(...args: (string | number)[]): Promise<unknown>;
 }
 
 export interface Warn {
@@ -85,8 +85,8 @@ export class RedisThrottleStorage implements ThrottlerStorage {
   ) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) as Redis & ThrottleCommands;
     this.redis.on('error', () => undefined); // an unreachable Redis only means no limiting (warned on use)
-    this.redis.defineCommand('privauditThrottle', { numberOfKeys: 2, lua: SCRIPT });
-    this.redis.defineCommand('privauditThrottleReadingEpoch', { numberOfKeys: 3, lua: SCRIPT });
+    // No fixed number of keys: each call says whether the epoch key is among them.
+    this.redis.defineCommand('privauditThrottle', { lua: SCRIPT });
   }
 
   /** ThrottlerStorage: counts a hit (no epoch read). */
@@ -108,7 +108,7 @@ export class RedisThrottleStorage implements ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottleCount> {
-    return this.count(this.epochKey !== null, key, ttl, limit, blockDuration, throttlerName);
+    return this.count(true, key, ttl, limit, blockDuration, throttlerName);
   }
 
   private async count(
@@ -122,16 +122,8 @@ export class RedisThrottleStorage implements ThrottlerStorage {
     const hitKey = `{${key}:${throttlerName}}:hits`;
     const blockKey = `{${key}:${throttlerName}}:blocked`;
     try {
-      const reply = readEpoch
-        ? await this.redis.privauditThrottleReadingEpoch(
-            hitKey,
-            blockKey,
-            this.epochKey as string,
-            ttl,
-            limit,
-            blockDuration,
-          )
-        : await this.redis.privauditThrottle(hitKey, blockKey, ttl, limit, blockDuration);
+      const keys = readEpoch && this.epochKey !== null ? [hitKey, blockKey, this.epochKey] : [hitKey, blockKey];
+      const reply = await this.redis.privauditThrottle(keys.length, ...keys, ttl, limit, blockDuration);
       return parseReply(reply);
     } catch (e) {
       if (Date.now() - this.lastWarning > 60_000) {
